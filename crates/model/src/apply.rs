@@ -1,0 +1,426 @@
+//! `apply`: how each event changes the projection. Total and deterministic:
+//! it trusts the log (every event was decided against the state it follows)
+//! and neither validates nor skips.
+
+use crate::command::Observed;
+use crate::event::*;
+use crate::ids::*;
+use crate::objects::*;
+use crate::state::State;
+
+/// Applies one event to the projection.
+pub fn apply(state: &mut State, event: &Event) {
+    match event {
+        Event::SessionOpened { session, principal, application } => {
+            state.sessions.insert(
+                *session,
+                Session { id: *session, principal: principal.clone(), application: application.clone(), open: true },
+            );
+        }
+        Event::SessionClosed { session } => {
+            if let Some(s) = state.sessions.get_mut(session) {
+                s.open = false;
+            }
+        }
+        Event::LibraryCreated { topology, creator } => create_library(state, topology, creator),
+        Event::AccessGranted { library, principal, rights } => {
+            if let Some(lib) = state.libraries.get_mut(library) {
+                let mask = lib.access.entry(principal.clone()).or_default();
+                *mask = mask.with(*rights);
+            }
+        }
+        Event::AccessRevoked { library, principal, rights } => {
+            if let Some(lib) = state.libraries.get_mut(library) {
+                if let Some(mask) = lib.access.get_mut(principal) {
+                    *mask = mask.without(*rights);
+                    if mask.0 == 0 {
+                        lib.access.remove(principal);
+                    }
+                }
+            }
+        }
+        Event::EnabledChanged { object, enabled } => match object {
+            ObjectRef::Library(id) => state.libraries.get_mut(id).into_iter().for_each(|l| l.enabled = *enabled),
+            ObjectRef::Drive(id) => state.drives.get_mut(id).into_iter().for_each(|d| d.enabled = *enabled),
+            ObjectRef::Media(id) => state.media.get_mut(id).into_iter().for_each(|m| m.enabled = *enabled),
+            ObjectRef::Slot(_) | ObjectRef::Port(_) => {}
+        },
+        Event::MountRequested { request } | Event::DismountRequested { request } => queue_request(state, request),
+        Event::MountSatisfiedInPlace { request } => {
+            record_finished(state, request);
+            let drive = state.drives.get_mut(&request.drive).expect("a mount in place names a drive of the projection");
+            drive.holder = request.session;
+            drive.state = DriveState::Loaded;
+            drive.dismount_deadline_ms = None;
+            drive.mount_count += 1;
+            media_mut(state, request.media).state = MediaState::Loaded;
+        }
+        Event::DriveMadeDismountable { drive, deadline_ms, audit } => {
+            if let Some(r) = audit {
+                record_finished(state, r);
+            }
+            let d = state.drives.get_mut(drive).expect("a dismountable drive is in the projection");
+            d.holder = None;
+            d.state = DriveState::Dismountable;
+            d.dismount_deadline_ms = *deadline_ms;
+            if let (Some(m), Some(_)) = (d.medium, audit) {
+                media_mut(state, m).state = MediaState::Unloaded;
+            }
+        }
+        Event::HoldReleased { drive } => {
+            if let Some(d) = state.drives.get_mut(drive) {
+                d.holder = None;
+            }
+        }
+        Event::RequestStarted { request, .. } => {
+            let r = state.requests.get_mut(request).expect("a started request is in the projection");
+            r.state = RequestState::InProcess;
+            if r.kind == RequestKind::Dismount {
+                let (drive, media) = (r.drive, r.media);
+                state.drives.get_mut(&drive).expect("a request's drive is in the projection").state =
+                    DriveState::Unloaded;
+                media_mut(state, media).state = MediaState::Unloaded;
+            }
+        }
+        Event::MountCompleted { request, at_ms } => {
+            let r = finish(state, *request, RequestState::Passed, *at_ms);
+            relocate(state, r.media, Location::Drive(r.drive));
+            let drive = state.drives.get_mut(&r.drive).expect("a request's drive is in the projection");
+            drive.state = DriveState::Loaded;
+            drive.holder = r.session;
+            drive.mount_count += 1;
+            media_mut(state, r.media).state = MediaState::Loaded;
+        }
+        Event::DismountCompleted { request, at_ms } => {
+            let r = finish(state, *request, RequestState::Passed, *at_ms);
+            let slot = r.slot.expect("a dismount request always names its destination slot");
+            #[cfg(feature = "planted-bug")]
+            {
+                // Planted bug: the slot is filled but the drive is not emptied.
+                let s = state.slots.get_mut(&slot).expect("slot");
+                s.content = Some(r.media);
+                s.state = SlotState::Full;
+                media_mut(state, r.media).state = MediaState::Idle;
+                return;
+            }
+            #[allow(unreachable_code)]
+            {
+                relocate(state, r.media, Location::Slot(slot));
+                media_mut(state, r.media).state = MediaState::Idle;
+            }
+        }
+        Event::RequestFailed { request, error, sense, observed, at_ms } => {
+            let r = finish(state, *request, RequestState::Failed, *at_ms);
+            if let Some(q) = state.requests.get_mut(request) {
+                q.error = Some(*error);
+                q.sense = *sense;
+            }
+            let current = state.media[&r.media].location;
+            let place = match observed {
+                Observed::Slot(s) => Location::Slot(*s),
+                Observed::Drive(d) => Location::Drive(*d),
+                Observed::Missing => Location::Offline,
+                Observed::Unknown => current,
+            };
+            relocate(state, r.media, place);
+            settle_medium(state, r.media);
+        }
+        Event::RequestCancelled { request, at_ms } => {
+            let r = finish(state, *request, RequestState::Cancelled, *at_ms);
+            if let Some(q) = state.requests.get_mut(request) {
+                q.error = Some(crate::error::ErrorCode::Cancelled.code());
+            }
+            settle_medium(state, r.media);
+        }
+        Event::MediaInserted { drive, media, barcode, new } => {
+            if *new {
+                let library = state.drives[drive].library;
+                state.barcodes.insert(barcode.clone(), *media);
+                state.media.insert(
+                    *media,
+                    Medium {
+                        id: *media,
+                        barcode: barcode.clone(),
+                        library,
+                        home_slot: None,
+                        location: Location::Offline,
+                        state: MediaState::Idle,
+                        enabled: true,
+                        pending_request: None,
+                    },
+                );
+            }
+            relocate(state, *media, Location::Drive(*drive));
+            state.drives.get_mut(drive).expect("an insert names a drive of the projection").state = DriveState::Loaded;
+            media_mut(state, *media).state = MediaState::Loaded;
+        }
+        Event::MediaRemoved { media, .. } => {
+            relocate(state, *media, Location::Offline);
+            media_mut(state, *media).state = MediaState::Idle;
+        }
+        Event::LibraryDeletionStarted { library } => {
+            if let Some(lib) = state.libraries.get_mut(library) {
+                lib.deleting = true;
+            }
+        }
+        Event::LibraryDeleted { library } => delete_library(state, *library),
+    }
+}
+
+fn media_mut(state: &mut State, id: MediaId) -> &mut Medium {
+    state.media.get_mut(&id).expect("events name only media of the projection")
+}
+
+fn create_library(state: &mut State, t: &LibraryTopology, creator: &str) {
+    let lib = Library {
+        id: t.id,
+        name: t.name.clone(),
+        kind: t.kind,
+        enabled: true,
+        operational: OperationalState::Ready,
+        drives: t.drives.iter().map(|d| d.0).collect(),
+        slots: t.slots.iter().map(|s| s.0).collect(),
+        ports: t.ports.iter().map(|p| p.0).collect(),
+        access: [(creator.to_string(), AccessMask::ALL)].into_iter().collect(),
+        active_requests: Vec::new(),
+        defer_dismount_delay_s: t.defer_dismount_delay_s,
+        deleting: false,
+    };
+    state.names.insert(t.name.clone(), ObjectRef::Library(t.id));
+    state.libraries.insert(t.id, lib);
+    for (id, name, address) in &t.drives {
+        state.names.insert(name.clone(), ObjectRef::Drive(*id));
+        state.drives.insert(
+            *id,
+            Drive {
+                id: *id,
+                name: name.clone(),
+                library: t.id,
+                element_address: *address,
+                enabled: true,
+                operational: OperationalState::Ready,
+                state: DriveState::Dismounted,
+                medium: None,
+                holder: None,
+                reserved_by: None,
+                next_reserved_by: None,
+                dismount_deadline_ms: None,
+                mount_count: 0,
+            },
+        );
+    }
+    for (id, name, address) in &t.slots {
+        state.names.insert(name.clone(), ObjectRef::Slot(*id));
+        state.slots.insert(
+            *id,
+            Slot {
+                id: *id,
+                name: name.clone(),
+                library: t.id,
+                element_address: *address,
+                state: SlotState::Empty,
+                content: None,
+                home_of: None,
+            },
+        );
+    }
+    for (id, name, address) in &t.ports {
+        state.names.insert(name.clone(), ObjectRef::Port(*id));
+        state
+            .ports
+            .insert(*id, Port { id: *id, name: name.clone(), library: t.id, element_address: *address, content: None });
+    }
+    for (id, barcode, home) in &t.media {
+        state.barcodes.insert(barcode.clone(), *id);
+        let location = match home {
+            Some(slot) => {
+                let s = state.slots.get_mut(slot).expect("a cartridge's home slot is created with it");
+                s.content = Some(*id);
+                s.home_of = Some(*id);
+                s.state = SlotState::Full;
+                Location::Slot(*slot)
+            }
+            None => Location::Offline,
+        };
+        state.media.insert(
+            *id,
+            Medium {
+                id: *id,
+                barcode: barcode.clone(),
+                library: t.id,
+                home_slot: *home,
+                location,
+                state: MediaState::Idle,
+                enabled: true,
+                pending_request: None,
+            },
+        );
+    }
+}
+
+fn delete_library(state: &mut State, library: LibraryId) {
+    let Some(lib) = state.libraries.remove(&library) else { return };
+    state.names.remove(&lib.name);
+    for d in &lib.drives {
+        if let Some(d) = state.drives.remove(d) {
+            state.names.remove(&d.name);
+        }
+    }
+    for s in &lib.slots {
+        if let Some(s) = state.slots.remove(s) {
+            state.names.remove(&s.name);
+        }
+    }
+    for p in &lib.ports {
+        if let Some(p) = state.ports.remove(p) {
+            state.names.remove(&p.name);
+        }
+    }
+    let gone: Vec<MediaId> = state.media.values().filter(|m| m.library == library).map(|m| m.id).collect();
+    for m in gone {
+        if let Some(m) = state.media.remove(&m) {
+            state.barcodes.remove(&m.barcode);
+        }
+    }
+}
+
+/// Puts a new unfinished request in its library's queue and takes what it promises.
+fn queue_request(state: &mut State, request: &LibraryRequest) {
+    let mut r = request.clone();
+    r.order = state.next_order;
+    state.next_order += 1;
+    if let Some(lib) = state.libraries.get_mut(&r.library) {
+        lib.active_requests.push(r.id);
+    }
+    let drive = state.drives.get_mut(&r.drive).expect("a request's drive is in the projection");
+    if drive.reserved_by.is_some() {
+        drive.next_reserved_by = Some(r.id);
+    } else {
+        drive.reserved_by = Some(r.id);
+    }
+    drive.dismount_deadline_ms = None;
+    let medium = media_mut(state, r.media);
+    medium.pending_request = Some(r.id);
+    medium.state = MediaState::InUse;
+    if let Some(slot) = r.slot {
+        rehome(state, r.media, slot);
+    }
+    state.requests.insert(r.id, r);
+}
+
+/// Records a request that was finished when accepted (audit only).
+fn record_finished(state: &mut State, request: &LibraryRequest) {
+    let mut r = request.clone();
+    r.order = state.next_order;
+    state.next_order += 1;
+    state.requests.insert(r.id, r);
+}
+
+/// Ends a request: terminal state, out of the queue, promises released.
+fn finish(state: &mut State, request: RequestId, to: RequestState, at_ms: u64) -> LibraryRequest {
+    let r = state.requests.get_mut(&request).expect("a finished request is in the projection");
+    r.state = to;
+    r.time_completed_ms = Some(at_ms);
+    let r = r.clone();
+    if let Some(lib) = state.libraries.get_mut(&r.library) {
+        lib.active_requests.retain(|q| *q != request);
+    }
+    if let Some(d) = state.drives.get_mut(&r.drive) {
+        if d.reserved_by == Some(request) {
+            d.reserved_by = d.next_reserved_by.take();
+        } else if d.next_reserved_by == Some(request) {
+            d.next_reserved_by = None;
+        }
+    }
+    if let Some(m) = state.media.get_mut(&r.media) {
+        if m.pending_request == Some(request) {
+            m.pending_request = None;
+        }
+    }
+    r
+}
+
+/// After a failure or a cancellation: the medium's state follows where it is.
+fn settle_medium(state: &mut State, media: MediaId) {
+    let Some(m) = state.media.get_mut(&media) else { return };
+    match m.location {
+        Location::Drive(d) => {
+            m.state = MediaState::Loaded;
+            let drive = state.drives.get_mut(&d).expect("a medium's drive is in the projection");
+            if drive.holder.is_none() {
+                // Released and left in the drive: an operator or DismountDrive takes it out.
+                drive.state = DriveState::Dismountable;
+            }
+        }
+        _ => m.state = MediaState::Idle,
+    }
+}
+
+/// Makes `slot` the medium's home slot.
+fn rehome(state: &mut State, media: MediaId, slot: SlotId) {
+    let old = state.media[&media].home_slot;
+    if old == Some(slot) {
+        return;
+    }
+    if let Some(old) = old.and_then(|s| state.slots.get_mut(&s)) {
+        old.home_of = None;
+    }
+    if let Some(s) = state.slots.get_mut(&slot) {
+        s.home_of = Some(media);
+    }
+    media_mut(state, media).home_slot = Some(slot);
+}
+
+/// Moves a medium: out of where it was, into `to`.
+fn relocate(state: &mut State, media: MediaId, to: Location) {
+    let from = state.media[&media].location;
+    if from == to {
+        return;
+    }
+    match from {
+        Location::Slot(s) => {
+            if let Some(slot) = state.slots.get_mut(&s) {
+                slot.content = None;
+                if slot.state == SlotState::Full {
+                    slot.state = SlotState::Empty;
+                }
+            }
+        }
+        Location::Drive(d) => {
+            if let Some(drive) = state.drives.get_mut(&d) {
+                drive.medium = None;
+                drive.state = DriveState::Dismounted;
+                drive.holder = None;
+                drive.dismount_deadline_ms = None;
+            }
+        }
+        Location::Port(p) => {
+            if let Some(port) = state.ports.get_mut(&p) {
+                port.content = None;
+            }
+        }
+        Location::Offline => {}
+    }
+    match to {
+        Location::Slot(s) => {
+            if state.slots.get(&s).is_some_and(|x| x.home_of.is_none()) {
+                rehome(state, media, s);
+            }
+            let slot = state.slots.get_mut(&s).expect("a medium moves only to a slot of the projection");
+            slot.content = Some(media);
+            slot.state = SlotState::Full;
+        }
+        Location::Drive(d) => {
+            let drive = state.drives.get_mut(&d).expect("a medium moves only to a drive of the projection");
+            drive.medium = Some(media);
+            if drive.state == DriveState::Dismounted {
+                drive.state = DriveState::Mounted;
+            }
+        }
+        Location::Port(p) => {
+            state.ports.get_mut(&p).expect("a medium moves only to a port of the projection").content = Some(media);
+        }
+        Location::Offline => {}
+    }
+    media_mut(state, media).location = to;
+}

@@ -1,0 +1,243 @@
+//! Commands: what callers (and workers) ask the engine to do.
+
+use crate::ids::*;
+use crate::objects::*;
+use serde::{Deserialize, Serialize};
+
+/// A command with everything `decide` may know about the outside world,
+/// stamped once by the sequencer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stamped<C> {
+    /// Milliseconds since the epoch, from the sequencer's clock.
+    pub at_ms: u64,
+    /// The correlation id; also the id of a library request the command makes,
+    /// and the seed of any object ids it mints (see [`derive_id`]).
+    pub request: RequestId,
+    /// The command.
+    pub command: C,
+}
+
+/// The shape of a library to create (the topology that inventory will later find).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LibrarySpec {
+    /// Unique name; drives are named `NAME-drive-N`, slots `NAME-slot-N`, ports `NAME-port-N`.
+    pub name: String,
+    /// Changer or stand-alone.
+    pub kind: LibraryKind,
+    /// Number of drives (exactly 1 for a stand-alone library).
+    pub drives: u16,
+    /// Number of storage slots (0 for a stand-alone library).
+    pub slots: u32,
+    /// Number of import/export ports.
+    pub ie_ports: u16,
+    /// Bar codes of the cartridges; in a changer they fill slots 1.. in order,
+    /// at a stand-alone drive they start on the shelf.
+    pub barcodes: Vec<String>,
+}
+
+/// Options of a mount (`NtmsMountOptions` that apply here).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MountOptions {
+    /// NTMS_MOUNT_SPECIFIC_DRIVE: use this drive.
+    pub drive: Option<DriveId>,
+    /// NTMS_MOUNT_WRITE.
+    pub write: bool,
+    /// Priority, -15..15.
+    pub priority: i8,
+}
+
+/// What the hardware showed about a medium after a request, in object terms.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Observed {
+    /// The adapter did not say (the medium stays where the projection had it).
+    Unknown,
+    /// The medium is in this slot.
+    Slot(SlotId),
+    /// The medium is in this drive.
+    Drive(DriveId),
+    /// The medium was not found anywhere in the library.
+    Missing,
+}
+
+/// Everything the engine can be asked to do.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Command {
+    /// OpenNtmsSession.
+    OpenSession {
+        /// Who.
+        principal: String,
+        /// Application name; empty means "RSM".
+        application: String,
+    },
+    /// CloseNtmsSession: cancels its queued mounts and releases its holds (deferred).
+    CloseSession {
+        /// Session.
+        session: SessionId,
+    },
+    /// Creates a library with its drives, slots, ports and cartridges.
+    CreateLibrary {
+        /// Session.
+        session: SessionId,
+        /// Topology.
+        spec: LibrarySpec,
+    },
+    /// MountNtmsMedia for one cartridge.
+    MountMedia {
+        /// Session.
+        session: SessionId,
+        /// The cartridge.
+        media: MediaId,
+        /// Options.
+        options: MountOptions,
+    },
+    /// DismountNtmsMedia for one cartridge.
+    DismountMedia {
+        /// Session.
+        session: SessionId,
+        /// The cartridge.
+        media: MediaId,
+        /// NTMS_DISMOUNT_DEFERRED rather than IMMEDIATE.
+        deferred: bool,
+    },
+    /// DismountNtmsDrive.
+    DismountDrive {
+        /// Session.
+        session: SessionId,
+        /// The drive.
+        drive: DriveId,
+    },
+    /// EnableNtmsObject / DisableNtmsObject.
+    SetEnabled {
+        /// Session.
+        session: SessionId,
+        /// A library, drive or medium.
+        object: ObjectRef,
+        /// Enable (true) or disable (false).
+        enabled: bool,
+    },
+    /// Grants rights on a library to a principal.
+    GrantAccess {
+        /// Session.
+        session: SessionId,
+        /// Library.
+        library: LibraryId,
+        /// Grantee.
+        principal: String,
+        /// Rights added.
+        rights: AccessMask,
+    },
+    /// Revokes rights on a library from a principal.
+    RevokeAccess {
+        /// Session.
+        session: SessionId,
+        /// Library.
+        library: LibraryId,
+        /// Principal.
+        principal: String,
+        /// Rights removed.
+        rights: AccessMask,
+    },
+    /// DeleteNtmsLibrary: the library must be disabled first (or be stand-alone).
+    DeleteLibrary {
+        /// Session.
+        session: SessionId,
+        /// Library.
+        library: LibraryId,
+    },
+    /// The operator put a cartridge into a stand-alone drive.
+    OperatorInsert {
+        /// Session of the operator.
+        session: SessionId,
+        /// The drive.
+        drive: DriveId,
+        /// Bar code of the cartridge (a new medium when unknown).
+        barcode: String,
+    },
+    /// The operator took the cartridge out of a stand-alone drive.
+    OperatorRemove {
+        /// Session of the operator.
+        session: SessionId,
+        /// The drive.
+        drive: DriveId,
+    },
+    /// Worker: start the next dispatchable request of a library, if any.
+    StartNext {
+        /// Library.
+        library: LibraryId,
+    },
+    /// Worker: the adapter finished the request's movement.
+    CompleteRequest {
+        /// Request.
+        request: RequestId,
+    },
+    /// Worker: the adapter failed; objects follow what it observed.
+    FailRequest {
+        /// Request.
+        request: RequestId,
+        /// NTMS code mapped from the device's failure.
+        error: ErrorCode,
+        /// Device sense data.
+        sense: Option<Sense>,
+        /// Where the hardware says the medium is.
+        observed: Observed,
+    },
+    /// Restart: settle a request left in process from the hardware's truth.
+    Reconcile {
+        /// Request.
+        request: RequestId,
+        /// Where the hardware says the medium is.
+        observed: Observed,
+    },
+    /// Timers: queue the dismounts of deferred dismounts that expired by `at_ms`.
+    Tick,
+}
+
+use crate::error::ErrorCode;
+
+impl Command {
+    /// The session the command runs under, if it is a caller's command.
+    pub fn session(&self) -> Option<SessionId> {
+        match self {
+            Command::CloseSession { session }
+            | Command::CreateLibrary { session, .. }
+            | Command::MountMedia { session, .. }
+            | Command::DismountMedia { session, .. }
+            | Command::DismountDrive { session, .. }
+            | Command::SetEnabled { session, .. }
+            | Command::GrantAccess { session, .. }
+            | Command::RevokeAccess { session, .. }
+            | Command::DeleteLibrary { session, .. }
+            | Command::OperatorInsert { session, .. }
+            | Command::OperatorRemove { session, .. } => Some(*session),
+            Command::OpenSession { .. }
+            | Command::StartNext { .. }
+            | Command::CompleteRequest { .. }
+            | Command::FailRequest { .. }
+            | Command::Reconcile { .. }
+            | Command::Tick => None,
+        }
+    }
+
+    /// A short name for metrics and logs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::OpenSession { .. } => "open_session",
+            Command::CloseSession { .. } => "close_session",
+            Command::CreateLibrary { .. } => "create_library",
+            Command::MountMedia { .. } => "mount_media",
+            Command::DismountMedia { .. } => "dismount_media",
+            Command::DismountDrive { .. } => "dismount_drive",
+            Command::SetEnabled { .. } => "set_enabled",
+            Command::GrantAccess { .. } => "grant_access",
+            Command::RevokeAccess { .. } => "revoke_access",
+            Command::DeleteLibrary { .. } => "delete_library",
+            Command::OperatorInsert { .. } => "operator_insert",
+            Command::OperatorRemove { .. } => "operator_remove",
+            Command::StartNext { .. } => "start_next",
+            Command::CompleteRequest { .. } => "complete_request",
+            Command::FailRequest { .. } => "fail_request",
+            Command::Reconcile { .. } => "reconcile",
+            Command::Tick => "tick",
+        }
+    }
+}

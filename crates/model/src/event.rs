@@ -1,0 +1,207 @@
+//! Events: facts, in the past tense, appended to the log and applied to views.
+
+use crate::command::Observed;
+use crate::ids::*;
+use crate::objects::*;
+use serde::{Deserialize, Serialize};
+
+/// The full topology of a created library, ids included, so that replay
+/// rebuilds exactly the same objects.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LibraryTopology {
+    /// Id.
+    pub id: LibraryId,
+    /// Name.
+    pub name: String,
+    /// Kind.
+    pub kind: LibraryKind,
+    /// Drives: id, name, element address.
+    pub drives: Vec<(DriveId, String, u16)>,
+    /// Slots: id, name, element address.
+    pub slots: Vec<(SlotId, String, u16)>,
+    /// Ports: id, name, element address.
+    pub ports: Vec<(PortId, String, u16)>,
+    /// Cartridges: id, bar code, home slot (none at a stand-alone drive).
+    pub media: Vec<(MediaId, String, Option<SlotId>)>,
+    /// Seconds a deferred dismount leaves a medium in a drive.
+    pub defer_dismount_delay_s: u32,
+}
+
+/// Everything that can happen, as recorded in the log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Event {
+    /// A session was opened.
+    SessionOpened {
+        /// Session.
+        session: SessionId,
+        /// Principal.
+        principal: String,
+        /// Application.
+        application: String,
+    },
+    /// A session was closed.
+    SessionClosed {
+        /// Session.
+        session: SessionId,
+    },
+    /// A library was created; the creator holds every right on it.
+    LibraryCreated {
+        /// Topology.
+        topology: LibraryTopology,
+        /// Creator.
+        creator: String,
+    },
+    /// Rights were granted.
+    AccessGranted {
+        /// Library.
+        library: LibraryId,
+        /// Grantee.
+        principal: String,
+        /// Rights added.
+        rights: AccessMask,
+    },
+    /// Rights were revoked.
+    AccessRevoked {
+        /// Library.
+        library: LibraryId,
+        /// Principal.
+        principal: String,
+        /// Rights removed.
+        rights: AccessMask,
+    },
+    /// An object was enabled or disabled.
+    EnabledChanged {
+        /// Object.
+        object: ObjectRef,
+        /// New flag.
+        enabled: bool,
+    },
+    /// A mount was queued: the drive is reserved and the medium is in use.
+    MountRequested {
+        /// The request.
+        request: LibraryRequest,
+    },
+    /// A mount was satisfied without movement (the medium already sat in the drive).
+    MountSatisfiedInPlace {
+        /// The request, recorded already passed.
+        request: LibraryRequest,
+    },
+    /// A dismount was queued: the medium is in use and its slot is its destination.
+    DismountRequested {
+        /// The request.
+        request: LibraryRequest,
+    },
+    /// A medium was released and left in its drive (deferred dismount, or a
+    /// stand-alone drive made dismountable).
+    DriveMadeDismountable {
+        /// Drive.
+        drive: DriveId,
+        /// When the deferred dismount fires; none at a stand-alone drive.
+        deadline_ms: Option<u64>,
+        /// The audit request of a stand-alone DismountDrive, recorded passed.
+        audit: Option<LibraryRequest>,
+    },
+    /// The holder of a drive released it ahead of an immediate dismount.
+    HoldReleased {
+        /// Drive.
+        drive: DriveId,
+    },
+    /// A worker started a request.
+    RequestStarted {
+        /// Request.
+        request: RequestId,
+        /// When.
+        at_ms: u64,
+    },
+    /// The movement of a mount finished: the medium is loaded, the session holds it.
+    MountCompleted {
+        /// Request.
+        request: RequestId,
+        /// When.
+        at_ms: u64,
+    },
+    /// The movement of a dismount finished: the medium is back in its slot.
+    DismountCompleted {
+        /// Request.
+        request: RequestId,
+        /// When.
+        at_ms: u64,
+    },
+    /// A request failed; the medium is where the hardware says.
+    RequestFailed {
+        /// Request.
+        request: RequestId,
+        /// Win32 code.
+        error: u32,
+        /// Device sense data.
+        sense: Option<Sense>,
+        /// Where the medium is.
+        observed: Observed,
+        /// When.
+        at_ms: u64,
+    },
+    /// A queued request was cancelled.
+    RequestCancelled {
+        /// Request.
+        request: RequestId,
+        /// When.
+        at_ms: u64,
+    },
+    /// The operator put a cartridge in a stand-alone drive.
+    MediaInserted {
+        /// Drive.
+        drive: DriveId,
+        /// Medium (new when `barcode` was unknown).
+        media: MediaId,
+        /// Bar code.
+        barcode: String,
+        /// True when the medium was not known before.
+        new: bool,
+    },
+    /// Deletion of a library began: it accepts nothing more and its queued
+    /// requests were cancelled; it goes once its last request in process ends.
+    LibraryDeletionStarted {
+        /// Library.
+        library: LibraryId,
+    },
+    /// A library and everything in it left the views (the log keeps their history).
+    LibraryDeleted {
+        /// Library.
+        library: LibraryId,
+    },
+    /// The operator took the cartridge out of a stand-alone drive; it is on the shelf.
+    MediaRemoved {
+        /// Drive.
+        drive: DriveId,
+        /// Medium.
+        media: MediaId,
+    },
+}
+
+impl Event {
+    /// A short, stable name: used for fixtures, metrics and the audit view.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Event::SessionOpened { .. } => "SessionOpened",
+            Event::SessionClosed { .. } => "SessionClosed",
+            Event::LibraryCreated { .. } => "LibraryCreated",
+            Event::AccessGranted { .. } => "AccessGranted",
+            Event::AccessRevoked { .. } => "AccessRevoked",
+            Event::EnabledChanged { .. } => "EnabledChanged",
+            Event::MountRequested { .. } => "MountRequested",
+            Event::MountSatisfiedInPlace { .. } => "MountSatisfiedInPlace",
+            Event::DismountRequested { .. } => "DismountRequested",
+            Event::DriveMadeDismountable { .. } => "DriveMadeDismountable",
+            Event::HoldReleased { .. } => "HoldReleased",
+            Event::RequestStarted { .. } => "RequestStarted",
+            Event::MountCompleted { .. } => "MountCompleted",
+            Event::DismountCompleted { .. } => "DismountCompleted",
+            Event::RequestFailed { .. } => "RequestFailed",
+            Event::RequestCancelled { .. } => "RequestCancelled",
+            Event::MediaInserted { .. } => "MediaInserted",
+            Event::MediaRemoved { .. } => "MediaRemoved",
+            Event::LibraryDeletionStarted { .. } => "LibraryDeletionStarted",
+            Event::LibraryDeleted { .. } => "LibraryDeleted",
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! # rsm-model: the pure core of rsm
+//!
+//! Owns the vocabulary of the Removable Storage Manager: identifiers, the
+//! library objects and their NTMS states, commands, events, NTMS error codes,
+//! the acceptance [`Policy`], and the two pure functions everything else is
+//! built on:
+//!
+//! * [`decide`]`(&State, &Policy, &Stamped<Command>) -> Result<Vec<Event>, NtmsError>`
+//! * [`apply`]`(&mut State, &Event)`
+//!
+//! **Must not touch:** I/O, clocks, randomness, threads, async. Time and the
+//! request id arrive stamped on the command; ids of new objects are derived
+//! from the request id ([`derive_id`]). That is what makes replay exact and
+//! the whole engine simulable.
+//!
+//! ```
+//! use rsm_model::*;
+//! let policy = Policy::default();
+//! let mut state = State::new();
+//! let mut step = |state: &mut State, n: u128, command: Command| {
+//!     let cmd = Stamped { at_ms: 1_000, request: RequestId(uuid::Uuid::from_u128(n)), command };
+//!     let events = decide(state, &policy, &cmd)?;
+//!     events.iter().for_each(|e| apply(state, e));
+//!     Ok::<_, NtmsError>(events)
+//! };
+//! step(&mut state, 1, Command::OpenSession { principal: "alice".into(), application: String::new() }).unwrap();
+//! let session = SessionId(uuid::Uuid::from_u128(1));
+//! // A drive that holds nothing cannot be dismounted.
+//! let spec = LibrarySpec { name: "lib".into(), kind: LibraryKind::Changer, drives: 1, slots: 2, ie_ports: 0, barcodes: vec!["A00001L8".into()] };
+//! step(&mut state, 2, Command::CreateLibrary { session, spec }).unwrap();
+//! let drive = state.drive_named("lib-drive-1").unwrap().id;
+//! let err = step(&mut state, 3, Command::DismountDrive { session, drive }).unwrap_err();
+//! assert_eq!((err.name(), err.code()), ("ERROR_INVALID_STATE", 5023));
+//! state.check_invariants().unwrap();
+//! ```
+#![deny(missing_docs)]
+
+mod apply;
+mod command;
+mod decide;
+mod error;
+mod event;
+mod ids;
+pub mod limits;
+mod objects;
+mod policy;
+mod state;
+
+pub use apply::apply;
+pub use command::*;
+pub use decide::decide;
+pub use error::{ErrorCode, NtmsError};
+pub use event::*;
+pub use ids::*;
+pub use objects::*;
+pub use policy::Policy;
+pub use state::State;
+pub use uuid;

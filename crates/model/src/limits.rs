@@ -1,0 +1,41 @@
+//! Every limit of the model in one place, each with the reason for its value.
+
+/// Longest object name, in characters (`NTMS_OBJECTNAME_LENGTH` 64 less the terminator).
+pub const NAME_LEN_MAX: usize = 63;
+
+/// Longest bar code, in characters (`NTMS_BARCODE_LENGTH` 64 less the terminator).
+pub const BARCODE_LEN_MAX: usize = 63;
+
+/// Drives per library. Drive element addresses run from [`DRIVE_ADDRESS_FIRST`]
+/// and must stay below [`SLOT_ADDRESS_FIRST`].
+pub const DRIVES_PER_LIBRARY_MAX: u16 = 499;
+
+/// Import/export ports per library; their addresses run from [`PORT_ADDRESS_FIRST`]
+/// and must stay below [`DRIVE_ADDRESS_FIRST`].
+pub const PORTS_PER_LIBRARY_MAX: u16 = 489;
+
+/// Storage slots per library: a SCSI changer addresses at most 65,536 elements
+/// with 16-bit addresses, and slots start at [`SLOT_ADDRESS_FIRST`].
+pub const SLOTS_PER_LIBRARY_MAX: u32 = 64_000;
+
+/// Element address of the medium transport (the robot).
+pub const TRANSPORT_ADDRESS: u16 = 1;
+/// First import/export element address (the layout of common changers and of tgt's).
+pub const PORT_ADDRESS_FIRST: u16 = 10;
+/// First data transfer element address.
+pub const DRIVE_ADDRESS_FIRST: u16 = 500;
+/// First storage element address.
+pub const SLOT_ADDRESS_FIRST: u16 = 1000;
+
+/// Default bound on the requests not yet finished in one library's queue:
+/// beyond it a command is refused with ERROR_NOT_ENOUGH_MEMORY rather than
+/// letting the queue (and the memory it holds) grow without bound.
+pub const QUEUE_PER_LIBRARY_DEFAULT: usize = 4_096;
+
+/// Default seconds a deferred dismount leaves a medium in its drive (NTMS dwDeferDismountDelay).
+pub const DEFER_DISMOUNT_DELAY_S_DEFAULT: u32 = 300;
+
+/// Mount priorities (`NtmsMountPriority`).
+pub const PRIORITY_MIN: i8 = -15;
+/// Mount priorities (`NtmsMountPriority`).
+pub const PRIORITY_MAX: i8 = 15;

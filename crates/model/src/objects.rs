@@ -1,0 +1,477 @@
+//! The objects of a library and their NTMS states.
+
+use crate::ids::*;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// `NtmsLibraryType`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LibraryKind {
+    /// NTMS_LIBRARYTYPE_ONLINE (2): a robotic changer library.
+    Changer,
+    /// NTMS_LIBRARYTYPE_STANDALONE (3): one drive, no robot, no slots.
+    Standalone,
+}
+
+impl LibraryKind {
+    /// The NTMS value.
+    pub fn ntms_value(self) -> u32 {
+        match self {
+            LibraryKind::Changer => 2,
+            LibraryKind::Standalone => 3,
+        }
+    }
+}
+
+/// `NtmsOperationalState`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OperationalState {
+    /// NTMS_READY (0).
+    Ready,
+    /// NTMS_NEEDS_SERVICE (20): failed, needs service.
+    NeedsService,
+    /// NTMS_NOT_PRESENT (21): known but not connected.
+    NotPresent,
+}
+
+impl OperationalState {
+    /// The NTMS value.
+    pub fn ntms_value(self) -> u32 {
+        match self {
+            OperationalState::Ready => 0,
+            OperationalState::NeedsService => 20,
+            OperationalState::NotPresent => 21,
+        }
+    }
+}
+
+/// `NtmsDriveState`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DriveState {
+    /// NTMS_DRIVESTATE_DISMOUNTED (0): empty.
+    Dismounted,
+    /// NTMS_DRIVESTATE_MOUNTED (1): a medium is in the drive, not ready for I/O.
+    Mounted,
+    /// NTMS_DRIVESTATE_LOADED (2): a medium is in the drive and ready.
+    Loaded,
+    /// NTMS_DRIVESTATE_UNLOADED (5): unloaded, ready to be taken out.
+    Unloaded,
+    /// NTMS_DRIVESTATE_BEING_CLEANED (6).
+    BeingCleaned,
+    /// NTMS_DRIVESTATE_DISMOUNTABLE (7): released; may be removed at any time.
+    Dismountable,
+}
+
+impl DriveState {
+    /// The NTMS value.
+    pub fn ntms_value(self) -> u32 {
+        match self {
+            DriveState::Dismounted => 0,
+            DriveState::Mounted => 1,
+            DriveState::Loaded => 2,
+            DriveState::Unloaded => 5,
+            DriveState::BeingCleaned => 6,
+            DriveState::Dismountable => 7,
+        }
+    }
+
+    /// The NTMS name.
+    pub fn ntms_name(self) -> &'static str {
+        match self {
+            DriveState::Dismounted => "NTMS_DRIVESTATE_DISMOUNTED",
+            DriveState::Mounted => "NTMS_DRIVESTATE_MOUNTED",
+            DriveState::Loaded => "NTMS_DRIVESTATE_LOADED",
+            DriveState::Unloaded => "NTMS_DRIVESTATE_UNLOADED",
+            DriveState::BeingCleaned => "NTMS_DRIVESTATE_BEING_CLEANED",
+            DriveState::Dismountable => "NTMS_DRIVESTATE_DISMOUNTABLE",
+        }
+    }
+
+    /// True when the drive holds a data medium (DismountDrive rule 7).
+    pub fn holds_data_medium(self) -> bool {
+        matches!(self, DriveState::Mounted | DriveState::Loaded | DriveState::Unloaded | DriveState::Dismountable)
+    }
+}
+
+/// `NtmsSlotState`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SlotState {
+    /// NTMS_SLOTSTATE_FULL (1).
+    Full,
+    /// NTMS_SLOTSTATE_EMPTY (2).
+    Empty,
+    /// NTMS_SLOTSTATE_NOTPRESENT (3): its magazine is removed.
+    NotPresent,
+}
+
+impl SlotState {
+    /// The NTMS value.
+    pub fn ntms_value(self) -> u32 {
+        match self {
+            SlotState::Full => 1,
+            SlotState::Empty => 2,
+            SlotState::NotPresent => 3,
+        }
+    }
+}
+
+/// `NtmsMediaState`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MediaState {
+    /// NTMS_MEDIASTATE_IDLE (0).
+    Idle,
+    /// NTMS_MEDIASTATE_INUSE (1): a request that moves it was accepted.
+    InUse,
+    /// NTMS_MEDIASTATE_MOUNTED (2).
+    Mounted,
+    /// NTMS_MEDIASTATE_LOADED (3).
+    Loaded,
+    /// NTMS_MEDIASTATE_UNLOADED (4).
+    Unloaded,
+    /// NTMS_MEDIASTATE_OPERROR (5).
+    OpError,
+}
+
+impl MediaState {
+    /// The NTMS value.
+    pub fn ntms_value(self) -> u32 {
+        match self {
+            MediaState::Idle => 0,
+            MediaState::InUse => 1,
+            MediaState::Mounted => 2,
+            MediaState::Loaded => 3,
+            MediaState::Unloaded => 4,
+            MediaState::OpError => 5,
+        }
+    }
+}
+
+/// `NtmsLmState`: where a library request is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RequestState {
+    /// NTMS_LM_QUEUED (0).
+    Queued,
+    /// NTMS_LM_INPROCESS (1).
+    InProcess,
+    /// NTMS_LM_PASSED (2).
+    Passed,
+    /// NTMS_LM_FAILED (3).
+    Failed,
+    /// NTMS_LM_CANCELLED (7).
+    Cancelled,
+}
+
+impl RequestState {
+    /// The NTMS value.
+    pub fn ntms_value(self) -> u32 {
+        match self {
+            RequestState::Queued => 0,
+            RequestState::InProcess => 1,
+            RequestState::Passed => 2,
+            RequestState::Failed => 3,
+            RequestState::Cancelled => 7,
+        }
+    }
+
+    /// True once the request can change no more.
+    pub fn is_terminal(self) -> bool {
+        matches!(self, RequestState::Passed | RequestState::Failed | RequestState::Cancelled)
+    }
+}
+
+/// `NtmsLmOperation`: the kind of a library request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RequestKind {
+    /// NTMS_LM_MOUNT (17).
+    Mount,
+    /// NTMS_LM_DISMOUNT (16).
+    Dismount,
+}
+
+impl RequestKind {
+    /// The NTMS value.
+    pub fn ntms_value(self) -> u32 {
+        match self {
+            RequestKind::Mount => 17,
+            RequestKind::Dismount => 16,
+        }
+    }
+
+    /// Dispatch class (spec §5.3): dismounts go before mounts.
+    pub fn dispatch_class(self) -> u8 {
+        match self {
+            RequestKind::Dismount => 2,
+            RequestKind::Mount => 5,
+        }
+    }
+}
+
+/// Why a dismount was asked for: recorded for the audit trail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DismountOrigin {
+    /// DismountDrive.
+    Drive,
+    /// DismountMedia with the immediate option.
+    Media,
+    /// A deferred dismount whose delay expired.
+    DeferredExpiry,
+    /// A mount chose a drive holding another, released medium.
+    MakeRoom,
+    /// Re-queued after crash reconciliation found it not done.
+    Requeued,
+}
+
+/// Rights in an access mask (`NtmsAccessMask`); each is an independent bit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessMask(pub u8);
+
+impl AccessMask {
+    /// NTMS_USE_ACCESS.
+    pub const USE: AccessMask = AccessMask(0x1);
+    /// NTMS_MODIFY_ACCESS.
+    pub const MODIFY: AccessMask = AccessMask(0x2);
+    /// NTMS_CONTROL_ACCESS.
+    pub const CONTROL: AccessMask = AccessMask(0x4);
+    /// Every right.
+    pub const ALL: AccessMask = AccessMask(0x7);
+
+    /// True when every bit of `right` is granted.
+    pub fn allows(self, right: AccessMask) -> bool {
+        self.0 & right.0 == right.0 && right.0 != 0
+    }
+
+    /// The union of two masks.
+    pub fn with(self, other: AccessMask) -> AccessMask {
+        AccessMask(self.0 | other.0)
+    }
+
+    /// `self` less the bits of `other`.
+    pub fn without(self, other: AccessMask) -> AccessMask {
+        AccessMask(self.0 & !other.0)
+    }
+
+    /// Readable names of the granted rights.
+    pub fn names(self) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        if self.0 & 1 != 0 {
+            out.push("use");
+        }
+        if self.0 & 2 != 0 {
+            out.push("modify");
+        }
+        if self.0 & 4 != 0 {
+            out.push("control");
+        }
+        out
+    }
+}
+
+/// A reference to any addressable object, for enable/disable and names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum ObjectRef {
+    /// A library.
+    Library(LibraryId),
+    /// A drive.
+    Drive(DriveId),
+    /// A storage slot.
+    Slot(SlotId),
+    /// An import/export port.
+    Port(PortId),
+    /// A physical medium.
+    Media(MediaId),
+}
+
+/// Where a medium is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Location {
+    /// In a storage slot.
+    Slot(SlotId),
+    /// In a drive.
+    Drive(DriveId),
+    /// In an import/export port.
+    Port(PortId),
+    /// On a shelf outside any device (the offline library).
+    Offline,
+}
+
+/// An open (or closed) session.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    /// The session id (handle).
+    pub id: SessionId,
+    /// Who opened it; stamped on everything it causes.
+    pub principal: String,
+    /// The application name (NTMS default "RSM").
+    pub application: String,
+    /// False once closed: a closed handle answers ERROR_INVALID_HANDLE.
+    pub open: bool,
+}
+
+/// A library.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Library {
+    /// Id.
+    pub id: LibraryId,
+    /// Unique human name.
+    pub name: String,
+    /// Changer or stand-alone.
+    pub kind: LibraryKind,
+    /// The Enabled flag.
+    pub enabled: bool,
+    /// Operational state.
+    pub operational: OperationalState,
+    /// Drives, in element order.
+    pub drives: Vec<DriveId>,
+    /// Storage slots, in element order.
+    pub slots: Vec<SlotId>,
+    /// Import/export ports, in element order.
+    pub ports: Vec<PortId>,
+    /// Rights per principal (the library's security descriptor).
+    pub access: BTreeMap<String, AccessMask>,
+    /// Requests not yet terminal, in acceptance order: the queue.
+    pub active_requests: Vec<RequestId>,
+    /// Seconds a deferred dismount leaves a medium in a drive.
+    pub defer_dismount_delay_s: u32,
+    /// Deletion began: the library is no longer valid for any command.
+    pub deleting: bool,
+}
+
+/// A drive.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Drive {
+    /// Id.
+    pub id: DriveId,
+    /// Unique human name.
+    pub name: String,
+    /// Owning library.
+    pub library: LibraryId,
+    /// SCSI element address of the data transfer element.
+    pub element_address: u16,
+    /// The Enabled flag.
+    pub enabled: bool,
+    /// Operational state.
+    pub operational: OperationalState,
+    /// NTMS drive state.
+    pub state: DriveState,
+    /// The medium inside, if any.
+    pub medium: Option<MediaId>,
+    /// The session that mounted the medium and has not released it ("opened").
+    pub holder: Option<SessionId>,
+    /// The one request promised this drive now.
+    pub reserved_by: Option<RequestId>,
+    /// A mount promised the drive next: it waits for the dismount in
+    /// `reserved_by` that makes room for it (spec §5.3 rule 5).
+    pub next_reserved_by: Option<RequestId>,
+    /// When a deferred dismount expires (ms since the epoch).
+    pub dismount_deadline_ms: Option<u64>,
+    /// Mounts over the drive's life.
+    pub mount_count: u64,
+}
+
+/// A storage slot.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Slot {
+    /// Id.
+    pub id: SlotId,
+    /// Unique human name.
+    pub name: String,
+    /// Owning library.
+    pub library: LibraryId,
+    /// SCSI element address.
+    pub element_address: u16,
+    /// NTMS slot state.
+    pub state: SlotState,
+    /// The medium inside, if any.
+    pub content: Option<MediaId>,
+    /// The medium whose home this slot is: reserved for it while it is out.
+    pub home_of: Option<MediaId>,
+}
+
+/// An import/export port.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Port {
+    /// Id.
+    pub id: PortId,
+    /// Unique human name.
+    pub name: String,
+    /// Owning library.
+    pub library: LibraryId,
+    /// SCSI element address.
+    pub element_address: u16,
+    /// The medium inside, if any.
+    pub content: Option<MediaId>,
+}
+
+/// A physical medium.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Medium {
+    /// Id.
+    pub id: MediaId,
+    /// Bar code (unique).
+    pub barcode: String,
+    /// The library it belongs to.
+    pub library: LibraryId,
+    /// Home slot in a changer library.
+    pub home_slot: Option<SlotId>,
+    /// Where it is.
+    pub location: Location,
+    /// NTMS media state.
+    pub state: MediaState,
+    /// The Enabled flag.
+    pub enabled: bool,
+    /// The request that will move it, if any (at most one at a time).
+    pub pending_request: Option<RequestId>,
+}
+
+/// A library request (`NTMS_LIBREQUEST`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LibraryRequest {
+    /// Id (also the correlation id of the command that made it).
+    pub id: RequestId,
+    /// Library.
+    pub library: LibraryId,
+    /// Operation.
+    pub kind: RequestKind,
+    /// State.
+    pub state: RequestState,
+    /// Mount priority, -15..15 (0 for other kinds).
+    pub priority: i8,
+    /// Acceptance order within the whole engine.
+    pub order: u64,
+    /// The drive served.
+    pub drive: DriveId,
+    /// The medium served.
+    pub media: MediaId,
+    /// The slot served (the source of a mount, the destination of a dismount).
+    pub slot: Option<SlotId>,
+    /// The session that will hold the medium (mounts).
+    pub session: Option<SessionId>,
+    /// Who submitted it.
+    pub submitter: String,
+    /// Write access asked (mounts).
+    pub write: bool,
+    /// Why a dismount was asked.
+    pub origin: Option<DismountOrigin>,
+    /// When it was queued, ms since the epoch.
+    pub time_queued_ms: u64,
+    /// When it ended, ms since the epoch.
+    pub time_completed_ms: Option<u64>,
+    /// The failure code when failed or cancelled.
+    pub error: Option<ErrorCodeValue>,
+    /// Device sense data of a hardware failure.
+    pub sense: Option<Sense>,
+}
+
+/// A Win32 code as stored in a request (`dwErrorCode`).
+pub type ErrorCodeValue = u32;
+
+/// SCSI sense data carried by a hardware failure, for the audit trail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sense {
+    /// Sense key.
+    pub key: u8,
+    /// Additional sense code.
+    pub asc: u8,
+    /// Additional sense code qualifier.
+    pub ascq: u8,
+}

@@ -1,0 +1,256 @@
+//! The projection: every view, rebuilt by applying the log's events in order.
+
+use crate::ids::*;
+use crate::objects::*;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The whole projection of the log. Owned by the sequencer; changed only by
+/// [`crate::apply`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct State {
+    /// Sessions, open and closed.
+    pub sessions: BTreeMap<SessionId, Session>,
+    /// Libraries.
+    pub libraries: BTreeMap<LibraryId, Library>,
+    /// Drives.
+    pub drives: BTreeMap<DriveId, Drive>,
+    /// Storage slots.
+    pub slots: BTreeMap<SlotId, Slot>,
+    /// Import/export ports.
+    pub ports: BTreeMap<PortId, Port>,
+    /// Physical media.
+    pub media: BTreeMap<MediaId, Medium>,
+    /// Library requests, finished ones included (they are never purged from the log).
+    pub requests: BTreeMap<RequestId, LibraryRequest>,
+    /// Object names (libraries, drives, slots, ports) to objects.
+    pub names: BTreeMap<String, ObjectRef>,
+    /// Bar codes to media.
+    pub barcodes: BTreeMap<String, MediaId>,
+    /// The next acceptance order number of a request.
+    pub next_order: u64,
+}
+
+impl State {
+    /// An empty projection (the state before the first event).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A library by name.
+    pub fn library_named(&self, name: &str) -> Option<&Library> {
+        match self.names.get(name) {
+            Some(ObjectRef::Library(id)) => self.libraries.get(id),
+            _ => None,
+        }
+    }
+
+    /// A drive by name.
+    pub fn drive_named(&self, name: &str) -> Option<&Drive> {
+        match self.names.get(name) {
+            Some(ObjectRef::Drive(id)) => self.drives.get(id),
+            _ => None,
+        }
+    }
+
+    /// A medium by bar code.
+    pub fn medium_by_barcode(&self, barcode: &str) -> Option<&Medium> {
+        self.barcodes.get(barcode).and_then(|id| self.media.get(id))
+    }
+
+    /// The open session of a principal, if any (the most recently opened).
+    pub fn open_session_of(&self, principal: &str) -> Option<SessionId> {
+        self.sessions.values().filter(|s| s.open && s.principal == principal).map(|s| s.id).next_back()
+    }
+
+    /// The rights `principal` holds on `library`.
+    pub fn rights(&self, library: &Library, principal: &str) -> AccessMask {
+        library.access.get(principal).copied().unwrap_or_default()
+    }
+
+    /// Checks every invariant of the projection; the error names the first
+    /// one broken. Run after every `apply` in tests and the simulation.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        self.check_locations()?;
+        self.check_reservations()?;
+        self.check_holders()?;
+        self.check_queues()
+    }
+
+    /// A cartridge is in exactly one place, and every place agrees.
+    fn check_locations(&self) -> Result<(), String> {
+        let mut seen: BTreeMap<MediaId, u32> = BTreeMap::new();
+        for slot in self.slots.values() {
+            if let Some(m) = slot.content {
+                *seen.entry(m).or_default() += 1;
+                let medium = self.media.get(&m).ok_or(format!("slot {} holds unknown medium {m}", slot.name))?;
+                if medium.location != Location::Slot(slot.id) {
+                    return Err(format!(
+                        "slot {} holds {} whose location is {:?}",
+                        slot.name, medium.barcode, medium.location
+                    ));
+                }
+                if slot.state != SlotState::Full {
+                    return Err(format!("slot {} holds a medium but is {:?}", slot.name, slot.state));
+                }
+            } else if slot.state == SlotState::Full {
+                return Err(format!("slot {} is FULL with nothing in it", slot.name));
+            }
+        }
+        for drive in self.drives.values() {
+            if let Some(m) = drive.medium {
+                *seen.entry(m).or_default() += 1;
+                let medium = self.media.get(&m).ok_or(format!("drive {} holds unknown medium {m}", drive.name))?;
+                if medium.location != Location::Drive(drive.id) {
+                    return Err(format!(
+                        "drive {} holds {} whose location is {:?}",
+                        drive.name, medium.barcode, medium.location
+                    ));
+                }
+                if !drive.state.holds_data_medium() {
+                    return Err(format!("drive {} holds a medium but is {:?}", drive.name, drive.state));
+                }
+            } else if drive.state != DriveState::Dismounted {
+                return Err(format!("drive {} is {:?} with nothing in it", drive.name, drive.state));
+            }
+        }
+        for port in self.ports.values() {
+            if let Some(m) = port.content {
+                *seen.entry(m).or_default() += 1;
+                let medium = self.media.get(&m).ok_or(format!("port {} holds unknown medium", port.name))?;
+                if medium.location != Location::Port(port.id) {
+                    return Err(format!(
+                        "port {} holds {} located at {:?}",
+                        port.name, medium.barcode, medium.location
+                    ));
+                }
+            }
+        }
+        for medium in self.media.values() {
+            let places = seen.get(&medium.id).copied().unwrap_or(0);
+            let expected = u32::from(medium.location != Location::Offline);
+            if places != expected {
+                return Err(format!(
+                    "medium {} is in {places} places (location {:?})",
+                    medium.barcode, medium.location
+                ));
+            }
+            if self.barcodes.get(&medium.barcode) != Some(&medium.id) {
+                return Err(format!("bar code index lost {}", medium.barcode));
+            }
+        }
+        Ok(())
+    }
+
+    /// No drive or slot is promised to two requests, and every promise is held by a live request.
+    fn check_reservations(&self) -> Result<(), String> {
+        let mut drives_promised = BTreeSet::new();
+        let mut slots_promised = BTreeSet::new();
+        let mut media_promised = BTreeSet::new();
+        for r in self.requests.values().filter(|r| !r.state.is_terminal()) {
+            let drive = self.drives.get(&r.drive).ok_or("request names unknown drive")?;
+            let successor = drive.next_reserved_by == Some(r.id);
+            if successor && (r.kind != RequestKind::Mount || drive.reserved_by.is_none()) {
+                return Err(format!("drive {} has a successor that is not a mount waiting for a dismount", drive.name));
+            }
+            if !successor && !drives_promised.insert(r.drive) {
+                return Err(format!("drive {} promised to two requests", drive.name));
+            }
+            if !media_promised.insert(r.media) {
+                return Err(format!("medium {} promised to two requests", r.media));
+            }
+            if let Some(s) = r.slot {
+                if !slots_promised.insert(s) {
+                    return Err(format!("slot {s} promised to two requests"));
+                }
+                let slot = self.slots.get(&s).ok_or("request names unknown slot")?;
+                if slot.home_of != Some(r.media) {
+                    return Err(format!("request {} uses slot {} which is not its medium's home", r.id, slot.name));
+                }
+            }
+            if drive.reserved_by != Some(r.id) && !successor {
+                return Err(format!("request {} lost its drive {}", r.id, drive.name));
+            }
+            let medium = self.media.get(&r.media).ok_or("request names unknown medium")?;
+            if medium.pending_request != Some(r.id) {
+                return Err(format!("request {} lost its medium {}", r.id, medium.barcode));
+            }
+        }
+        for drive in self.drives.values() {
+            if drive.next_reserved_by.is_some() && drive.reserved_by.is_none() {
+                return Err(format!("drive {} has a successor but no current promise", drive.name));
+            }
+            if let Some(r) = drive.reserved_by {
+                if !drives_promised.contains(&drive.id) || self.requests.get(&r).map(|q| q.drive) != Some(drive.id) {
+                    return Err(format!("drive {} reserved by a request that does not hold it", drive.name));
+                }
+            }
+        }
+        for medium in self.media.values() {
+            if let Some(r) = medium.pending_request {
+                if self.requests.get(&r).map(|q| (q.media, q.state.is_terminal())) != Some((medium.id, false)) {
+                    return Err(format!("medium {} pending on a finished or foreign request", medium.barcode));
+                }
+            }
+            if let Some(h) = medium.home_slot {
+                if self.slots.get(&h).and_then(|s| s.home_of) != Some(medium.id) {
+                    return Err(format!("medium {} home slot does not know it", medium.barcode));
+                }
+            }
+        }
+        for slot in self.slots.values() {
+            if let Some(m) = slot.home_of {
+                if self.media.get(&m).and_then(|x| x.home_slot) != Some(slot.id) {
+                    return Err(format!("slot {} is home of a medium that has another home", slot.name));
+                }
+            }
+            if let Some(c) = slot.content {
+                if slot.home_of != Some(c) {
+                    return Err(format!("slot {} holds a medium it is not home of", slot.name));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A drive in use holds exactly its mounted cartridge, for an open session.
+    fn check_holders(&self) -> Result<(), String> {
+        for drive in self.drives.values() {
+            if let Some(h) = drive.holder {
+                let medium = drive.medium.ok_or(format!("drive {} held but empty", drive.name))?;
+                if drive.state != DriveState::Loaded {
+                    return Err(format!("drive {} held while {:?}", drive.name, drive.state));
+                }
+                let m = &self.media[&medium];
+                if m.state != MediaState::Loaded || m.pending_request.is_some() {
+                    return Err(format!("held medium {} is {:?}", m.barcode, m.state));
+                }
+                if !self.sessions.get(&h).is_some_and(|s| s.open) {
+                    return Err(format!("drive {} held by a closed session", drive.name));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Each library's queue is exactly its unfinished requests, in acceptance order.
+    fn check_queues(&self) -> Result<(), String> {
+        for lib in self.libraries.values() {
+            let expected: Vec<RequestId> = {
+                let mut v: Vec<&LibraryRequest> =
+                    self.requests.values().filter(|r| r.library == lib.id && !r.state.is_terminal()).collect();
+                v.sort_by_key(|r| r.order);
+                v.into_iter().map(|r| r.id).collect()
+            };
+            if expected != lib.active_requests {
+                return Err(format!("queue of {} does not match its unfinished requests", lib.name));
+            }
+            let in_process =
+                lib.active_requests.iter().filter(|r| self.requests[*r].state == RequestState::InProcess).count();
+            if in_process > 1 {
+                return Err(format!("library {} runs {in_process} requests on one robot", lib.name));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,126 @@
+//! A given/when/then harness over `decide` + `apply`.
+#![allow(dead_code)]
+
+use rsm_model::*;
+
+pub struct World {
+    pub state: State,
+    pub policy: Policy,
+    pub now_ms: u64,
+    next: u128,
+}
+
+impl Default for World {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl World {
+    pub fn new() -> Self {
+        Self { state: State::new(), policy: Policy::default(), now_ms: 1_000_000, next: 1 }
+    }
+
+    fn stamp(&mut self, command: Command) -> Stamped<Command> {
+        self.next += 1;
+        self.now_ms += 10;
+        Stamped { at_ms: self.now_ms, request: RequestId(uuid::Uuid::from_u128(self.next << 64 | 0xABCD)), command }
+    }
+
+    /// Decides and, when accepted, applies; checks every invariant after.
+    pub fn run(&mut self, command: Command) -> Result<(RequestId, Vec<Event>), NtmsError> {
+        let cmd = self.stamp(command);
+        let before = self.state.clone();
+        match decide(&self.state, &self.policy, &cmd) {
+            Ok(events) => {
+                for e in &events {
+                    apply(&mut self.state, e);
+                }
+                self.state
+                    .check_invariants()
+                    .unwrap_or_else(|e| panic!("invariant broken after {:?}: {e}", cmd.command));
+                Ok((cmd.request, events))
+            }
+            Err(e) => {
+                assert_eq!(self.state, before, "a rejected command changed nothing");
+                Err(e)
+            }
+        }
+    }
+
+    /// `when(command)` must be rejected with exactly `code`.
+    pub fn rejects(&mut self, command: Command, code: ErrorCode) -> NtmsError {
+        match self.run(command.clone()) {
+            Err(e) => {
+                assert_eq!(e.kind(), code, "{command:?} gave {} ({}) {}", e.name(), e.code(), e.message());
+                e
+            }
+            Ok((_, events)) => panic!("{command:?} was accepted with {events:?}, expected {}", code.name()),
+        }
+    }
+
+    pub fn ok(&mut self, command: Command) -> (RequestId, Vec<Event>) {
+        match self.run(command.clone()) {
+            Ok(x) => x,
+            Err(e) => panic!("{command:?} rejected: {} {}", e.name(), e.message()),
+        }
+    }
+
+    pub fn session(&mut self, principal: &str) -> SessionId {
+        let (r, _) = self.ok(Command::OpenSession { principal: principal.into(), application: String::new() });
+        SessionId(r.0)
+    }
+
+    pub fn changer(&mut self, session: SessionId, name: &str, drives: u16, slots: u32, media: usize) -> LibraryId {
+        let barcodes = (1..=media).map(|i| format!("{}{i:04}L8", name.to_uppercase())).collect();
+        self.ok(Command::CreateLibrary {
+            session,
+            spec: LibrarySpec { name: name.into(), kind: LibraryKind::Changer, drives, slots, ie_ports: 1, barcodes },
+        });
+        self.state.library_named(name).expect("created").id
+    }
+
+    pub fn standalone(&mut self, session: SessionId, name: &str, media: usize) -> LibraryId {
+        let barcodes = (1..=media).map(|i| format!("{}{i:04}L8", name.to_uppercase())).collect();
+        self.ok(Command::CreateLibrary {
+            session,
+            spec: LibrarySpec {
+                name: name.into(),
+                kind: LibraryKind::Standalone,
+                drives: 1,
+                slots: 0,
+                ie_ports: 0,
+                barcodes,
+            },
+        });
+        self.state.library_named(name).expect("created").id
+    }
+
+    pub fn drive(&self, name: &str) -> DriveId {
+        self.state.drive_named(name).expect("drive exists").id
+    }
+
+    pub fn media(&self, barcode: &str) -> MediaId {
+        self.state.medium_by_barcode(barcode).expect("medium exists").id
+    }
+
+    pub fn mount(&mut self, session: SessionId, barcode: &str, drive: Option<&str>) -> RequestId {
+        let media = self.media(barcode);
+        let drive = drive.map(|d| self.drive(d));
+        self.ok(Command::MountMedia { session, media, options: MountOptions { drive, ..Default::default() } }).0
+    }
+
+    /// Runs the library's worker loop against a perfect robot until idle.
+    pub fn work(&mut self, library: LibraryId) {
+        loop {
+            let (_, events) = self.ok(Command::StartNext { library });
+            let Some(Event::RequestStarted { request, .. }) = events.first() else { return };
+            let request = *request;
+            self.ok(Command::CompleteRequest { request });
+        }
+    }
+
+    pub fn request(&self, id: RequestId) -> &LibraryRequest {
+        &self.state.requests[&id]
+    }
+}

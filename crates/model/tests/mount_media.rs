@@ -1,0 +1,295 @@
+//! MountMedia / DismountMedia: one test per NTMS code they return here.
+
+mod common;
+use common::World;
+use rsm_model::*;
+
+fn world() -> (World, SessionId, LibraryId) {
+    let mut w = World::new();
+    let s = w.session("app");
+    let lib = w.changer(s, "lib", 2, 6, 4);
+    (w, s, lib)
+}
+
+fn mount_cmd(w: &World, s: SessionId, barcode: &str, drive: Option<&str>) -> Command {
+    Command::MountMedia {
+        session: s,
+        media: w.media(barcode),
+        options: MountOptions { drive: drive.map(|d| w.drive(d)), ..Default::default() },
+    }
+}
+
+#[test]
+fn success_reserves_the_drive_and_completes_into_a_held_drive() {
+    let (mut w, s, lib) = world();
+    let req = w.mount(s, "LIB0001L8", None);
+    let r = w.request(req).clone();
+    assert_eq!((r.kind, r.state), (RequestKind::Mount, RequestState::Queued));
+    assert_eq!(w.state.drives[&r.drive].name, "lib-drive-1", "the first empty drive");
+    assert_eq!(w.state.drives[&r.drive].reserved_by, Some(req));
+    assert_eq!(w.state.media[&r.media].state, MediaState::InUse);
+    w.work(lib);
+    let d = &w.state.drives[&r.drive];
+    assert_eq!((d.state, d.holder, d.medium, d.mount_count), (DriveState::Loaded, Some(s), Some(r.media), 1));
+    assert_eq!(w.state.media[&r.media].state, MediaState::Loaded);
+    assert_eq!(w.request(req).state, RequestState::Passed);
+}
+
+#[test]
+fn invalid_handle() {
+    let (mut w, _, _) = world();
+    let cmd = mount_cmd(&w, SessionId(uuid::Uuid::from_u128(3)), "LIB0001L8", None);
+    w.rejects(cmd, ErrorCode::InvalidHandle);
+}
+
+#[test]
+fn invalid_parameter_for_zero_ids_and_priority_out_of_range() {
+    let (mut w, s, _) = world();
+    w.rejects(
+        Command::MountMedia { session: s, media: MediaId::NIL, options: MountOptions::default() },
+        ErrorCode::InvalidParameter,
+    );
+    let media = w.media("LIB0001L8");
+    w.rejects(
+        Command::MountMedia {
+            session: s,
+            media,
+            options: MountOptions { drive: Some(DriveId::NIL), ..Default::default() },
+        },
+        ErrorCode::InvalidParameter,
+    );
+    w.rejects(
+        Command::MountMedia { session: s, media, options: MountOptions { priority: 16, ..Default::default() } },
+        ErrorCode::InvalidParameter,
+    );
+}
+
+#[test]
+fn invalid_media_for_an_unknown_medium() {
+    let (mut w, s, _) = world();
+    let e = w.rejects(
+        Command::MountMedia { session: s, media: MediaId(uuid::Uuid::from_u128(77)), options: MountOptions::default() },
+        ErrorCode::InvalidMedia,
+    );
+    assert_eq!(e.code(), 4300);
+}
+
+#[test]
+fn invalid_drive_for_an_unknown_named_drive() {
+    let (mut w, s, _) = world();
+    let media = w.media("LIB0001L8");
+    let drive = Some(DriveId(uuid::Uuid::from_u128(78)));
+    w.rejects(
+        Command::MountMedia { session: s, media, options: MountOptions { drive, ..Default::default() } },
+        ErrorCode::InvalidDrive,
+    );
+}
+
+#[test]
+fn drive_media_mismatch_across_libraries() {
+    let (mut w, s, _) = world();
+    w.changer(s, "other", 1, 2, 1);
+    let cmd = mount_cmd(&w, s, "LIB0001L8", Some("other-drive-1"));
+    let e = w.rejects(cmd, ErrorCode::DriveMediaMismatch);
+    assert_eq!(e.code(), 4303);
+}
+
+#[test]
+fn access_denied_without_use_access() {
+    let (mut w, s, lib) = world();
+    let eve = w.session("eve");
+    let cmd = mount_cmd(&w, eve, "LIB0001L8", None);
+    w.rejects(cmd.clone(), ErrorCode::AccessDenied);
+    w.ok(Command::GrantAccess { session: s, library: lib, principal: "eve".into(), rights: AccessMask::USE });
+    w.ok(cmd);
+}
+
+#[test]
+fn resource_disabled_for_a_disabled_medium_drive_or_library() {
+    let (mut w, s, lib) = world();
+    let media = w.media("LIB0001L8");
+    w.ok(Command::SetEnabled { session: s, object: ObjectRef::Media(media), enabled: false });
+    let e = w.rejects(mount_cmd(&w, s, "LIB0001L8", None), ErrorCode::ResourceDisabled);
+    assert_eq!(e.code(), 4309);
+    let d = w.drive("lib-drive-2");
+    w.ok(Command::SetEnabled { session: s, object: ObjectRef::Drive(d), enabled: false });
+    w.rejects(mount_cmd(&w, s, "LIB0002L8", Some("lib-drive-2")), ErrorCode::ResourceDisabled);
+    w.ok(Command::SetEnabled { session: s, object: ObjectRef::Library(lib), enabled: false });
+    w.rejects(mount_cmd(&w, s, "LIB0003L8", None), ErrorCode::ResourceDisabled);
+}
+
+#[test]
+fn media_offline_on_the_shelf_of_a_standalone_drive() {
+    let mut w = World::new();
+    let s = w.session("app");
+    w.standalone(s, "sa", 2);
+    let e = w.rejects(mount_cmd(&w, s, "SA0001L8", None), ErrorCode::MediaOffline);
+    assert_eq!(e.code(), 4304);
+    // Once the operator puts it in the drive, the mount is satisfied in place.
+    let drive = w.drive("sa-drive-1");
+    w.ok(Command::OperatorInsert { session: s, drive, barcode: "SA0001L8".into() });
+    let (req, events) = w.ok(mount_cmd(&w, s, "SA0001L8", None));
+    assert!(matches!(events.as_slice(), [Event::MountSatisfiedInPlace { .. }]));
+    assert_eq!(w.request(req).state, RequestState::Passed);
+    assert_eq!(w.state.drives[&drive].holder, Some(s));
+}
+
+#[test]
+fn busy_for_a_drive_in_use_a_medium_in_use_or_no_free_drive() {
+    let (mut w, s, lib) = world();
+    w.mount(s, "LIB0001L8", Some("lib-drive-1"));
+    let e = w.rejects(mount_cmd(&w, s, "LIB0002L8", Some("lib-drive-1")), ErrorCode::Busy);
+    assert_eq!(e.code(), 170);
+    w.rejects(mount_cmd(&w, s, "LIB0001L8", None), ErrorCode::Busy);
+    w.mount(s, "LIB0002L8", None);
+    w.rejects(mount_cmd(&w, s, "LIB0003L8", None), ErrorCode::Busy);
+    w.work(lib);
+    // Mounted and held by a session: busy for everyone.
+    let other = w.session("app");
+    w.rejects(mount_cmd(&w, other, "LIB0001L8", None), ErrorCode::Busy);
+}
+
+#[test]
+fn not_enough_memory_when_the_queue_is_full() {
+    let (mut w, s, _) = world();
+    w.policy.queue_per_library_max = 1;
+    w.mount(s, "LIB0001L8", None);
+    let e = w.rejects(mount_cmd(&w, s, "LIB0002L8", None), ErrorCode::NotEnoughMemory);
+    assert_eq!(e.code(), 8);
+}
+
+#[test]
+fn invalid_library_while_the_library_is_being_deleted() {
+    let (mut w, s, lib) = world();
+    w.mount(s, "LIB0001L8", None);
+    w.ok(Command::StartNext { library: lib });
+    w.ok(Command::SetEnabled { session: s, object: ObjectRef::Library(lib), enabled: false });
+    w.ok(Command::DeleteLibrary { session: s, library: lib });
+    w.rejects(mount_cmd(&w, s, "LIB0002L8", None), ErrorCode::InvalidLibrary);
+    // The robot finishes; the library goes.
+    let r = w.state.libraries[&lib].active_requests[0];
+    w.ok(Command::CompleteRequest { request: r });
+    assert!(!w.state.libraries.contains_key(&lib));
+    assert!(w.state.medium_by_barcode("LIB0001L8").is_none());
+}
+
+#[test]
+fn a_deferred_dismount_is_reused_in_place_and_expires_into_a_dismount() {
+    let (mut w, s, lib) = world();
+    w.mount(s, "LIB0001L8", None);
+    w.work(lib);
+    let media = w.media("LIB0001L8");
+    w.ok(Command::DismountMedia { session: s, media, deferred: true });
+    let drive = w.drive("lib-drive-1");
+    assert_eq!(w.state.drives[&drive].state, DriveState::Dismountable);
+    let (_, events) = w.ok(mount_cmd(&w, s, "LIB0001L8", None));
+    assert!(matches!(events.as_slice(), [Event::MountSatisfiedInPlace { .. }]), "{events:?}");
+    w.ok(Command::DismountMedia { session: s, media, deferred: true });
+    // Nothing is due yet.
+    let (_, events) = w.ok(Command::Tick);
+    assert!(events.is_empty());
+    w.now_ms += 301_000;
+    let (_, events) = w.ok(Command::Tick);
+    assert!(matches!(events.as_slice(), [Event::DismountRequested { .. }]));
+    w.work(lib);
+    assert_eq!(w.state.drives[&drive].state, DriveState::Dismounted);
+}
+
+#[test]
+fn a_mount_makes_room_in_a_drive_holding_a_released_medium() {
+    let mut w = World::new();
+    let s = w.session("app");
+    let lib = w.changer(s, "lib", 1, 4, 2);
+    w.mount(s, "LIB0001L8", None);
+    w.work(lib);
+    let first = w.media("LIB0001L8");
+    w.ok(Command::DismountMedia { session: s, media: first, deferred: true });
+    let (_, events) = w.ok(mount_cmd(&w, s, "LIB0002L8", None));
+    assert!(matches!(events.as_slice(), [Event::DismountRequested { .. }, Event::MountRequested { .. }]));
+    w.work(lib);
+    let drive = w.drive("lib-drive-1");
+    assert_eq!(w.state.drives[&drive].medium, Some(w.media("LIB0002L8")));
+    assert!(matches!(w.state.media[&first].location, Location::Slot(_)));
+}
+
+#[test]
+fn dismount_media_codes() {
+    let (mut w, s, lib) = world();
+    let media = w.media("LIB0001L8");
+    w.rejects(Command::DismountMedia { session: s, media: MediaId::NIL, deferred: false }, ErrorCode::InvalidParameter);
+    w.rejects(
+        Command::DismountMedia { session: s, media: MediaId(uuid::Uuid::from_u128(1)), deferred: false },
+        ErrorCode::InvalidMedia,
+    );
+    w.rejects(Command::DismountMedia { session: s, media, deferred: false }, ErrorCode::InvalidState);
+    w.mount(s, "LIB0001L8", None);
+    w.work(lib);
+    let eve = w.session("eve");
+    w.rejects(Command::DismountMedia { session: eve, media, deferred: false }, ErrorCode::AccessDenied);
+    w.ok(Command::SetEnabled { session: s, object: ObjectRef::Media(media), enabled: false });
+    w.rejects(Command::DismountMedia { session: s, media, deferred: false }, ErrorCode::MediaNotAvailable);
+    w.ok(Command::SetEnabled { session: s, object: ObjectRef::Media(media), enabled: true });
+    let drive = w.drive("lib-drive-1");
+    w.ok(Command::SetEnabled { session: s, object: ObjectRef::Drive(drive), enabled: false });
+    w.rejects(Command::DismountMedia { session: s, media, deferred: false }, ErrorCode::DeviceNotAvailable);
+    w.ok(Command::SetEnabled { session: s, object: ObjectRef::Drive(drive), enabled: true });
+    let (_, events) = w.ok(Command::DismountMedia { session: s, media, deferred: false });
+    assert!(matches!(events.as_slice(), [Event::HoldReleased { .. }, Event::DismountRequested { .. }]));
+    w.rejects(Command::DismountMedia { session: s, media, deferred: false }, ErrorCode::InvalidState);
+    w.work(lib);
+    let mut sa = World::new();
+    let s2 = sa.session("app");
+    sa.standalone(s2, "sa", 1);
+    let m = sa.media("SA0001L8");
+    sa.rejects(Command::DismountMedia { session: s2, media: m, deferred: false }, ErrorCode::MediaOffline);
+}
+
+#[test]
+fn closing_a_session_releases_its_holds_and_cancels_its_queued_mounts() {
+    let (mut w, s, lib) = world();
+    w.mount(s, "LIB0001L8", None);
+    w.work(lib);
+    let queued = w.mount(s, "LIB0002L8", None);
+    w.ok(Command::CloseSession { session: s });
+    let drive = w.drive("lib-drive-1");
+    assert_eq!(w.state.drives[&drive].holder, None);
+    assert_eq!(w.state.drives[&drive].state, DriveState::Dismountable);
+    assert_eq!(w.request(queued).state, RequestState::Cancelled);
+    assert!(w.state.libraries[&lib].active_requests.is_empty());
+}
+
+#[test]
+fn a_failed_mount_leaves_the_medium_where_the_robot_says() {
+    let (mut w, s, lib) = world();
+    let req = w.mount(s, "LIB0001L8", None);
+    w.ok(Command::StartNext { library: lib });
+    let home = w.request(req).slot.unwrap();
+    w.ok(Command::FailRequest {
+        request: req,
+        error: ErrorCode::MediumNotAccessible,
+        sense: Some(Sense { key: 4, asc: 0x15, ascq: 1 }),
+        observed: Observed::Slot(home),
+    });
+    let r = w.request(req);
+    assert_eq!((r.state, r.error), (RequestState::Failed, Some(4323)));
+    assert_eq!(w.state.media[&r.media].location, Location::Slot(home));
+    assert_eq!(w.state.drives[&r.drive].reserved_by, None);
+}
+
+#[test]
+fn reconcile_completes_what_happened_and_requeues_what_did_not() {
+    let (mut w, s, lib) = world();
+    let a = w.mount(s, "LIB0001L8", None);
+    w.ok(Command::StartNext { library: lib });
+    let drive = w.request(a).drive;
+    w.ok(Command::Reconcile { request: a, observed: Observed::Drive(drive) });
+    assert_eq!(w.request(a).state, RequestState::Passed);
+    let b = w.mount(s, "LIB0002L8", None);
+    w.ok(Command::StartNext { library: lib });
+    let home = w.request(b).slot.unwrap();
+    let (_, events) = w.ok(Command::Reconcile { request: b, observed: Observed::Slot(home) });
+    assert!(matches!(events.as_slice(), [Event::RequestFailed { .. }, Event::MountRequested { .. }]));
+    assert_eq!(w.request(b).error, Some(ErrorCode::NotReady.code()));
+    w.work(lib);
+    assert_eq!(w.state.media[&w.media("LIB0002L8")].state, MediaState::Loaded);
+}
