@@ -7,6 +7,8 @@ pub struct World {
     pub state: State,
     pub policy: Policy,
     pub now_ms: u64,
+    /// Every accepted event, in order: the log.
+    pub log: Vec<Event>,
     next: u128,
 }
 
@@ -18,7 +20,7 @@ impl Default for World {
 
 impl World {
     pub fn new() -> Self {
-        Self { state: State::new(), policy: Policy::default(), now_ms: 1_000_000, next: 1 }
+        Self { state: State::new(), policy: Policy::default(), now_ms: 1_000_000, log: Vec::new(), next: 1 }
     }
 
     fn stamp(&mut self, command: Command) -> Stamped<Command> {
@@ -36,6 +38,7 @@ impl World {
                 for e in &events {
                     apply(&mut self.state, e);
                 }
+                self.log.extend(events.iter().cloned());
                 self.state
                     .check_invariants()
                     .unwrap_or_else(|e| panic!("invariant broken after {:?}: {e}", cmd.command));

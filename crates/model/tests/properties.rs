@@ -1,0 +1,262 @@
+//! Property tests: random command sequences, with simulated completions and
+//! faults, keep every invariant, and replaying the accepted events rebuilds
+//! exactly the live projection.
+
+mod common;
+use common::World;
+use proptest::prelude::*;
+use rsm_model::*;
+
+#[derive(Clone, Debug)]
+enum Action {
+    Mount { who: usize, media: usize, drive: Option<usize>, priority: i8 },
+    DismountMedia { who: usize, media: usize, deferred: bool },
+    DismountDrive { who: usize, drive: usize },
+    Enable { who: usize, target: usize, enabled: bool },
+    Grant { principal: usize, rights: u8, revoke: bool },
+    Reopen { who: usize },
+    Close { who: usize },
+    Start,
+    Complete,
+    Fail { observed: u8 },
+    Reconcile { observed: u8 },
+    Tick { advance_s: u32 },
+    Insert { media: usize },
+    Remove,
+    Delete { library: usize },
+    Garbage { raw: u128 },
+}
+
+fn action() -> impl Strategy<Value = Action> {
+    prop_oneof![
+        6 => (0..3usize, 0..9usize, proptest::option::of(0..5usize), -16..16i8)
+            .prop_map(|(who, media, drive, priority)| Action::Mount { who, media, drive, priority }),
+        3 => (0..3usize, 0..9usize, any::<bool>()).prop_map(|(who, media, deferred)| Action::DismountMedia { who, media, deferred }),
+        3 => (0..3usize, 0..5usize).prop_map(|(who, drive)| Action::DismountDrive { who, drive }),
+        1 => (0..3usize, 0..16usize, any::<bool>()).prop_map(|(who, target, enabled)| Action::Enable { who, target, enabled }),
+        1 => (0..3usize, 0..8u8, any::<bool>()).prop_map(|(principal, rights, revoke)| Action::Grant { principal, rights, revoke }),
+        1 => (0..3usize).prop_map(|who| Action::Reopen { who }),
+        1 => (0..3usize).prop_map(|who| Action::Close { who }),
+        6 => Just(Action::Start),
+        5 => Just(Action::Complete),
+        1 => (0..4u8).prop_map(|observed| Action::Fail { observed }),
+        1 => (0..4u8).prop_map(|observed| Action::Reconcile { observed }),
+        2 => (0..400u32).prop_map(|advance_s| Action::Tick { advance_s }),
+        1 => (0..9usize).prop_map(|media| Action::Insert { media }),
+        1 => Just(Action::Remove),
+        1 => (0..2usize).prop_map(|library| Action::Delete { library }),
+        1 => any::<u128>().prop_map(|raw| Action::Garbage { raw }),
+    ]
+}
+
+struct Harness {
+    w: World,
+    sessions: Vec<SessionId>,
+    principals: [&'static str; 3],
+    changer: LibraryId,
+    standalone: LibraryId,
+    barcodes: Vec<String>,
+    drives: Vec<String>,
+}
+
+impl Harness {
+    fn new() -> Self {
+        let mut w = World::new();
+        let principals = ["admin", "user", "guest"];
+        let sessions: Vec<SessionId> = principals.iter().map(|p| w.session(p)).collect();
+        let changer = w.changer(sessions[0], "lib", 3, 8, 6);
+        let standalone = w.standalone(sessions[0], "sa", 2);
+        w.ok(Command::GrantAccess {
+            session: sessions[0],
+            library: changer,
+            principal: "user".into(),
+            rights: AccessMask::USE,
+        });
+        let mut barcodes: Vec<String> = (1..=6).map(|i| format!("LIB{i:04}L8")).collect();
+        barcodes.extend(["SA0001L8".to_string(), "SA0002L8".to_string(), "NEW0001L8".to_string()]);
+        let drives = ["lib-drive-1", "lib-drive-2", "lib-drive-3", "sa-drive-1", "nowhere"].map(String::from).to_vec();
+        Self { w, sessions, principals, changer, standalone, barcodes, drives }
+    }
+
+    fn media(&self, i: usize) -> MediaId {
+        self.w
+            .state
+            .medium_by_barcode(&self.barcodes[i])
+            .map(|m| m.id)
+            .unwrap_or(MediaId(uuid::Uuid::from_u128(i as u128 + 1)))
+    }
+
+    fn drive(&self, i: usize) -> DriveId {
+        self.w
+            .state
+            .drive_named(&self.drives[i])
+            .map(|d| d.id)
+            .unwrap_or(DriveId(uuid::Uuid::from_u128(i as u128 + 100)))
+    }
+
+    fn in_process(&self) -> Option<&LibraryRequest> {
+        self.w.state.requests.values().find(|r| r.state == RequestState::InProcess)
+    }
+
+    fn observed(&self, r: &LibraryRequest, choice: u8) -> Observed {
+        match choice {
+            0 => Observed::Unknown,
+            1 => r.slot.map(Observed::Slot).unwrap_or(Observed::Missing),
+            2 => Observed::Drive(r.drive),
+            _ => Observed::Missing,
+        }
+    }
+
+    fn step(&mut self, action: &Action) {
+        let libs = [self.changer, self.standalone];
+        let command = match *action {
+            Action::Mount { who, media, drive, priority } => Command::MountMedia {
+                session: self.sessions[who],
+                media: self.media(media),
+                options: MountOptions { drive: drive.map(|d| self.drive(d)), write: priority % 2 == 0, priority },
+            },
+            Action::DismountMedia { who, media, deferred } => {
+                Command::DismountMedia { session: self.sessions[who], media: self.media(media), deferred }
+            }
+            Action::DismountDrive { who, drive } => {
+                Command::DismountDrive { session: self.sessions[who], drive: self.drive(drive) }
+            }
+            Action::Enable { who, target, enabled } => {
+                let object = match target % 3 {
+                    0 => ObjectRef::Library(libs[target % 2]),
+                    1 => ObjectRef::Drive(self.drive(target % 5)),
+                    _ => ObjectRef::Media(self.media(target % 9)),
+                };
+                Command::SetEnabled { session: self.sessions[who], object, enabled }
+            }
+            Action::Grant { principal, rights, revoke } => {
+                let (session, library, principal, rights) =
+                    (self.sessions[0], self.changer, self.principals[principal].to_string(), AccessMask(rights));
+                if revoke {
+                    Command::RevokeAccess { session, library, principal, rights }
+                } else {
+                    Command::GrantAccess { session, library, principal, rights }
+                }
+            }
+            Action::Reopen { who } => {
+                if let Ok((r, _)) = self
+                    .w
+                    .run(Command::OpenSession { principal: self.principals[who].into(), application: String::new() })
+                {
+                    self.sessions[who] = SessionId(r.0);
+                }
+                return;
+            }
+            Action::Close { who } => Command::CloseSession { session: self.sessions[who] },
+            Action::Start => Command::StartNext { library: self.changer },
+            Action::Complete => match self.in_process() {
+                Some(r) => Command::CompleteRequest { request: r.id },
+                None => return,
+            },
+            Action::Fail { observed } => match self.in_process() {
+                Some(r) => Command::FailRequest {
+                    request: r.id,
+                    error: ErrorCode::MediumNotAccessible,
+                    sense: Some(Sense { key: 4, asc: 0x15, ascq: 1 }),
+                    observed: self.observed(r, observed),
+                },
+                None => return,
+            },
+            Action::Reconcile { observed } => match self.in_process() {
+                Some(r) => Command::Reconcile { request: r.id, observed: self.observed(r, observed) },
+                None => return,
+            },
+            Action::Tick { advance_s } => {
+                self.w.now_ms += u64::from(advance_s) * 1000;
+                Command::Tick
+            }
+            Action::Insert { media } => Command::OperatorInsert {
+                session: self.sessions[0],
+                drive: self.drive(3),
+                barcode: self.barcodes[media].clone(),
+            },
+            Action::Remove => Command::OperatorRemove { session: self.sessions[0], drive: self.drive(3) },
+            Action::Delete { library } => Command::DeleteLibrary { session: self.sessions[0], library: libs[library] },
+            Action::Garbage { raw } => Command::DismountDrive {
+                session: SessionId(uuid::Uuid::from_u128(raw)),
+                drive: DriveId(uuid::Uuid::from_u128(!raw)),
+            },
+        };
+        // World::run checks invariants after every accepted command and that
+        // a rejected command changed nothing.
+        let _ = self.w.run(command);
+    }
+}
+
+fn replay(log: &[Event]) -> State {
+    let mut state = State::new();
+    for e in log {
+        apply(&mut state, e);
+    }
+    state
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn invariants_hold_and_replay_equals_live(actions in proptest::collection::vec(action(), 1..120)) {
+        let mut h = Harness::new();
+        for a in &actions {
+            h.step(a);
+        }
+        prop_assert_eq!(replay(&h.w.log), h.w.state.clone());
+        // A replay cut anywhere and resumed gives the same state (snapshot + tail).
+        let cut = h.w.log.len() / 2;
+        let mut snapshot = replay(&h.w.log[..cut]);
+        for e in &h.w.log[cut..] {
+            apply(&mut snapshot, e);
+        }
+        prop_assert_eq!(snapshot, h.w.state);
+    }
+
+    #[test]
+    fn a_fault_free_tail_drains_every_queue(actions in proptest::collection::vec(action(), 1..80)) {
+        let mut h = Harness::new();
+        for a in &actions {
+            h.step(a);
+        }
+        // Liveness: with every object enabled and a perfect robot, nothing stays stuck.
+        let admin = h.w.session("admin");
+        for lib in [h.changer, h.standalone] {
+            if h.w.state.libraries.contains_key(&lib) {
+                let _ = h.w.run(Command::GrantAccess { session: h.sessions[0], library: lib, principal: "admin".into(), rights: AccessMask::ALL });
+                let objects: Vec<ObjectRef> = {
+                    let l = &h.w.state.libraries[&lib];
+                    std::iter::once(ObjectRef::Library(lib))
+                        .chain(l.drives.iter().map(|d| ObjectRef::Drive(*d)))
+                        .chain(h.w.state.media.values().filter(|m| m.library == lib).map(|m| ObjectRef::Media(m.id)))
+                        .collect()
+                };
+                for object in objects {
+                    let _ = h.w.run(Command::SetEnabled { session: admin, object, enabled: true });
+                }
+            }
+        }
+        if let Some(r) = h.in_process().map(|r| r.id) {
+            h.w.ok(Command::CompleteRequest { request: r });
+        }
+        if h.w.state.libraries.contains_key(&h.changer) {
+            h.w.work(h.changer);
+            prop_assert!(h.w.state.libraries[&h.changer].active_requests.is_empty(), "stuck: {:?}", h.w.state.libraries[&h.changer].active_requests);
+        }
+    }
+}
+
+#[test]
+fn decide_never_panics_on_ids_that_name_nothing() {
+    let mut h = Harness::new();
+    for raw in 0..200u128 {
+        h.step(&Action::Garbage { raw });
+        let nothing = MediaId(uuid::Uuid::from_u128(raw));
+        let _ =
+            h.w.run(Command::MountMedia { session: h.sessions[0], media: nothing, options: MountOptions::default() });
+        let _ = h.w.run(Command::CompleteRequest { request: RequestId(uuid::Uuid::from_u128(raw)) });
+        let _ = h.w.run(Command::StartNext { library: LibraryId(uuid::Uuid::from_u128(raw)) });
+    }
+}
