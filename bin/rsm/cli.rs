@@ -1,0 +1,242 @@
+//! The command line: the contract acceptance tests and operators use.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// rsm: an event-sourced Removable Storage Manager for tape libraries.
+#[derive(Parser, Debug)]
+#[command(name = "rsm", version, about)]
+pub struct Cli {
+    /// Data directory (event log, snapshots, simulated libraries).
+    #[arg(long, global = true, default_value = "./rsm-data")]
+    pub data: PathBuf,
+    /// Principal the commands run as (default: the OS user).
+    #[arg(long, global = true)]
+    pub user: Option<String>,
+    /// Machine-readable output.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Records the log may hold before commands get ERROR_DATABASE_FULL.
+    #[arg(long, global = true)]
+    pub log_capacity: Option<u64>,
+    /// Most unfinished requests per library before ERROR_NOT_ENOUGH_MEMORY.
+    #[arg(long, global = true)]
+    pub queue_max: Option<usize>,
+    /// DismountDrive needs CONTROL access, as on Windows XP (default: MODIFY, Server 2003).
+    #[arg(long, global = true)]
+    pub xp_access_rule: bool,
+    #[command(subcommand)]
+    pub command: Cmd,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Cmd {
+    /// Create or delete libraries.
+    #[command(subcommand)]
+    Library(LibraryCmd),
+    /// Show a view.
+    Show(ShowArgs),
+    /// Mount a cartridge (MountNtmsMedia).
+    Mount {
+        /// Bar code.
+        barcode: String,
+        /// Drive name or id (default: the engine picks).
+        #[arg(long)]
+        drive: Option<String>,
+        /// Mount for writing.
+        #[arg(long)]
+        write: bool,
+        /// Priority, -15..15.
+        #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
+        priority: i8,
+        /// Run the workers until the request ends.
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Release a mounted cartridge (DismountNtmsMedia).
+    DismountMedia {
+        /// Bar code.
+        barcode: String,
+        /// Leave it in the drive, dismountable (NTMS_DISMOUNT_DEFERRED).
+        #[arg(long)]
+        deferred: bool,
+        /// Run the workers until the request ends.
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Take the cartridge out of a drive back to its slot (DismountNtmsDrive).
+    DismountDrive {
+        /// Drive name or id.
+        drive: String,
+        /// Run the workers until the request ends.
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Disable an object (DisableNtmsObject).
+    Disable {
+        /// Kind of object.
+        kind: ObjectKind,
+        /// Name, bar code or id.
+        name: String,
+    },
+    /// Enable an object (EnableNtmsObject).
+    Enable {
+        /// Kind of object.
+        kind: ObjectKind,
+        /// Name, bar code or id.
+        name: String,
+    },
+    /// Grant or revoke access to a library.
+    Access {
+        /// grant or revoke.
+        action: AccessAction,
+        /// Principal.
+        user: String,
+        /// Right.
+        right: Right,
+        /// Library name or id.
+        #[arg(long)]
+        library: String,
+    },
+    /// The simulator: the operator's hands and injected faults.
+    #[command(subcommand)]
+    Sim(SimCmd),
+    /// Run the workers on queued requests.
+    Run {
+        /// Stop once no request can start.
+        #[arg(long)]
+        until_idle: bool,
+    },
+    /// Rebuild every view from the log alone.
+    Replay {
+        /// Compare with the live views and the latest snapshot; exit non-zero on any difference.
+        #[arg(long)]
+        verify: bool,
+    },
+    /// Close the user's session: its mounts become deferred dismounts.
+    Logout,
+    /// Save a snapshot of the views now.
+    Snapshot,
+    /// A tour: a fresh simulated library, a workload, the views, and a replay that proves them.
+    Demo,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum LibraryCmd {
+    /// Create a simulated library.
+    CreateSim {
+        /// Library name.
+        name: String,
+        /// Drives.
+        #[arg(long, default_value_t = 2)]
+        drives: u16,
+        /// Storage slots.
+        #[arg(long, default_value_t = 10)]
+        slots: u32,
+        /// Import/export ports.
+        #[arg(long, default_value_t = 1)]
+        ie_ports: u16,
+        /// Cartridges (they get bar codes and fill the first slots).
+        #[arg(long, default_value_t = 5)]
+        media: u32,
+        /// A stand-alone drive (one drive, no robot; cartridges start on the shelf).
+        #[arg(long)]
+        standalone: bool,
+    },
+    /// Delete a library (disable it first).
+    Delete {
+        /// Library name or id.
+        name: String,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct ShowArgs {
+    /// What to show.
+    pub view: View,
+    /// Only this library.
+    #[arg(long)]
+    pub library: Option<String>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum View {
+    /// Libraries.
+    Libraries,
+    /// Drives.
+    Drives,
+    /// Storage slots.
+    Slots,
+    /// Cartridges.
+    Media,
+    /// Library requests.
+    Queue,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum ObjectKind {
+    /// A drive.
+    Drive,
+    /// A library.
+    Library,
+    /// A cartridge (by bar code).
+    Media,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum AccessAction {
+    /// Add the right.
+    Grant,
+    /// Remove the right.
+    Revoke,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum Right {
+    /// NTMS_USE_ACCESS.
+    Use,
+    /// NTMS_MODIFY_ACCESS.
+    Modify,
+    /// NTMS_CONTROL_ACCESS.
+    Control,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SimCmd {
+    /// The operator puts a cartridge into a stand-alone drive.
+    Insert {
+        /// Drive name or id.
+        drive: String,
+        /// Bar code.
+        barcode: String,
+    },
+    /// The operator takes the cartridge out of a stand-alone drive.
+    Remove {
+        /// Drive name or id.
+        drive: String,
+    },
+    /// Inject a fault into a simulated library.
+    Fail {
+        /// Which fault.
+        fault: FaultKind,
+        /// Library name (default: the library of --drive, or the only library).
+        #[arg(long)]
+        library: Option<String>,
+        /// Drive name or id (for unload and load faults).
+        #[arg(long)]
+        drive: Option<String>,
+        /// How many times it strikes.
+        #[arg(long, default_value_t = 1)]
+        count: u32,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum FaultKind {
+    /// The robot fails its next move.
+    Robot,
+    /// The drive will not unload.
+    Unload,
+    /// The drive will not load.
+    Load,
+}

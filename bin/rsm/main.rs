@@ -1,0 +1,218 @@
+//! The `rsm` command.
+
+mod cli;
+mod demo;
+mod views;
+
+use clap::Parser;
+use cli::*;
+use rsm::*;
+use serde_json::json;
+use std::process::ExitCode;
+
+/// A command failed: an NTMS rejection (exit 2) or a usage error (exit 1).
+pub enum Failure {
+    Rejected(NtmsError),
+    Usage(String),
+}
+
+impl From<NtmsError> for Failure {
+    fn from(e: NtmsError) -> Self {
+        Failure::Rejected(e)
+    }
+}
+
+pub type Outcome = Result<(), Failure>;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 1 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let json = cli.json;
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Usage(message)) => {
+            eprintln!("rsm: {message}");
+            ExitCode::from(1)
+        }
+        Err(Failure::Rejected(e)) => {
+            if json {
+                println!("{}", json!({"error": e.name(), "code": e.code(), "message": e.message()}));
+            }
+            eprintln!("{} ({}): {}", e.name(), e.code(), e.message());
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn default_user() -> String {
+    ["RSM_USER", "USER", "LOGNAME", "USERNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|u| !u.is_empty()))
+        .unwrap_or_else(|| "root".to_string())
+}
+
+/// The engine configuration the global flags ask for.
+fn config(cli: &Cli) -> EngineConfig {
+    let mut policy = Policy::default();
+    if let Some(q) = cli.queue_max {
+        policy.queue_per_library_max = q;
+    }
+    if cli.xp_access_rule {
+        policy = policy.windows_xp_rules();
+    }
+    EngineConfig {
+        policy,
+        log_capacity_records: cli.log_capacity,
+        // Each invocation is short: workers run only in `run` and `--wait`.
+        run_workers: false,
+        ..EngineConfig::default()
+    }
+}
+
+async fn run(cli: Cli) -> Outcome {
+    if let Cmd::Demo = cli.command {
+        return demo::run(cli.json).await;
+    }
+    let user = cli.user.clone().unwrap_or_else(default_user);
+    let mut config = config(&cli);
+    if matches!(cli.command, Cmd::Run { until_idle: false }) {
+        config.run_workers = true;
+    }
+    let engine = Engine::open(&cli.data, config).await?;
+    let result = dispatch(&engine, &cli, &user).await;
+    engine.shutdown().await;
+    result
+}
+
+async fn dispatch(engine: &Engine, cli: &Cli, user: &str) -> Outcome {
+    let json = cli.json;
+    match &cli.command {
+        Cmd::Library(LibraryCmd::CreateSim { name, drives, slots, ie_ports, media, standalone }) => {
+            let spec = views::sim_spec(name, *drives, *slots, *ie_ports, *media, *standalone);
+            let session = engine.session_for(user).await?;
+            session.create_library(spec).await?;
+            views::show(engine, View::Libraries, Some(name), json).await
+        }
+        Cmd::Library(LibraryCmd::Delete { name }) => {
+            let library = views::library(engine, name).await?;
+            let session = engine.session_for(user).await?;
+            session.submit(Command::DeleteLibrary { session: session.id(), library }).await?;
+            views::done(json, &format!("library {name} deleted"))
+        }
+        Cmd::Show(args) => views::show(engine, args.view, args.library.as_deref(), json).await,
+        Cmd::Mount { barcode, drive, write, priority, wait } => {
+            let media = views::media(engine, barcode).await?;
+            let drive = match drive {
+                Some(d) => Some(views::drive(engine, d).await?),
+                None => None,
+            };
+            let session = engine.session_for(user).await?;
+            let handle = session.mount_media(media, MountOptions { drive, write: *write, priority: *priority }).await?;
+            views::request(engine, handle.id(), *wait, json).await
+        }
+        Cmd::DismountMedia { barcode, deferred, wait } => {
+            let media = views::media(engine, barcode).await?;
+            let session = engine.session_for(user).await?;
+            let handle = session.dismount_media(media, *deferred).await?;
+            if *deferred {
+                return views::done(json, &format!("{barcode} released; it stays in its drive, dismountable"));
+            }
+            views::request(engine, handle.id(), *wait, json).await
+        }
+        Cmd::DismountDrive { drive, wait } => {
+            let drive = views::drive(engine, drive).await?;
+            let session = engine.session_for(user).await?;
+            let handle = session.dismount_drive(drive).await?;
+            views::request(engine, handle.id(), *wait, json).await
+        }
+        Cmd::Disable { kind, name } | Cmd::Enable { kind, name } => {
+            let enabled = matches!(cli.command, Cmd::Enable { .. });
+            let object = match kind {
+                ObjectKind::Drive => ObjectRef::Drive(views::drive(engine, name).await?),
+                ObjectKind::Library => ObjectRef::Library(views::library(engine, name).await?),
+                ObjectKind::Media => ObjectRef::Media(views::media(engine, name).await?),
+            };
+            let session = engine.session_for(user).await?;
+            session.set_enabled(object, enabled).await?;
+            views::done(json, &format!("{name} {}", if enabled { "enabled" } else { "disabled" }))
+        }
+        Cmd::Access { action, user: grantee, right, library } => {
+            let lib = views::library(engine, library).await?;
+            let rights = match right {
+                Right::Use => AccessMask::USE,
+                Right::Modify => AccessMask::MODIFY,
+                Right::Control => AccessMask::CONTROL,
+            };
+            let session = engine.session_for(user).await?;
+            match action {
+                AccessAction::Grant => session.grant(lib, grantee, rights).await?,
+                AccessAction::Revoke => session.revoke(lib, grantee, rights).await?,
+            }
+            views::show(engine, View::Libraries, Some(library), json).await
+        }
+        Cmd::Sim(sim) => views::sim(engine, sim, user, json).await,
+        Cmd::Run { until_idle: true } => {
+            let settled = engine.run_until_idle().await?;
+            views::done(json, &format!("{settled} requests settled; nothing left to start"))
+        }
+        Cmd::Run { until_idle: false } => {
+            eprintln!("rsm: workers running; Ctrl-C to stop");
+            let _ = tokio::signal::ctrl_c().await;
+            Ok(())
+        }
+        Cmd::Replay { verify } => {
+            let report = engine.verify_replay().await?;
+            if json {
+                println!(
+                    "{}",
+                    json!({"records": report.records, "snapshot_seq": report.snapshot_seq,
+                           "matches_live": report.matches_live, "matches_snapshot": report.matches_snapshot, "ok": report.ok()})
+                );
+            } else {
+                println!("replayed {} records from the first; the hash chain verifies", report.records);
+                println!("live views (snapshot {} + tail): {}", report.snapshot_seq, same(report.matches_live));
+                println!("newest snapshot: {}", same(report.matches_snapshot));
+            }
+            if *verify && !report.ok() {
+                return Err(Failure::Rejected(NtmsError::new(
+                    ErrorCode::DatabaseFailure,
+                    "replaying the log does not rebuild the same views",
+                )));
+            }
+            Ok(())
+        }
+        Cmd::Logout => {
+            let p = user.to_string();
+            if let Some(id) = engine.query(move |s| s.open_session_of(&p)).await? {
+                engine.submit(Command::CloseSession { session: id }).await?;
+            }
+            views::done(json, &format!("session of {user} closed"))
+        }
+        Cmd::Snapshot => {
+            let seq = engine.snapshot().await?;
+            views::done(json, &format!("snapshot at record {seq}"))
+        }
+        Cmd::Demo => unreachable!("the demo runs before the engine opens"),
+    }
+}
+
+fn same(b: bool) -> &'static str {
+    if b {
+        "identical"
+    } else {
+        "DIFFERENT"
+    }
+}

@@ -1,0 +1,123 @@
+//! The engine's side of the hardware boundary: which adapter drives which
+//! library, and how device failures become NTMS codes.
+
+use rsm_hardware::{AdapterError, ElementStatus, HardwareAdapter, SenseData, SimLayout, SimTimings, SimulatedLibrary};
+use rsm_model::{ErrorCode, Library, LibraryId, Observed, Sense, State};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// Gives the engine an adapter for each library.
+pub trait HardwareProvider: Send + Sync {
+    /// The adapter of `library` (as the projection describes it).
+    fn adapter(&self, state: &State, library: &Library) -> Result<Arc<dyn HardwareAdapter>, AdapterError>;
+}
+
+/// Simulated libraries whose physical truth lives in `DIR/sim/<library id>.json`.
+pub struct SimProvider {
+    dir: PathBuf,
+    timings: SimTimings,
+    open: Mutex<BTreeMap<LibraryId, Arc<SimulatedLibrary>>>,
+}
+
+impl SimProvider {
+    /// Simulators kept under `data_dir/sim`.
+    pub fn new(data_dir: &Path, timings: SimTimings) -> Self {
+        Self { dir: data_dir.join("sim"), timings, open: Mutex::new(BTreeMap::new()) }
+    }
+
+    /// The simulator of a library, created from the projection's topology the first time.
+    pub fn simulator(&self, state: &State, library: &Library) -> Result<Arc<SimulatedLibrary>, AdapterError> {
+        let mut open = self.open.lock().expect("the simulator map lock is never held across a panic");
+        if let Some(sim) = open.get(&library.id) {
+            return Ok(sim.clone());
+        }
+        std::fs::create_dir_all(&self.dir).map_err(|e| AdapterError::Io(format!("{}: {e}", self.dir.display())))?;
+        let path = self.dir.join(format!("{}.json", library.id));
+        let sim = if path.exists() {
+            SimulatedLibrary::open(&path, self.timings)?
+        } else {
+            SimulatedLibrary::create(&path, &layout_of(state, library), self.timings)?
+        };
+        let sim = Arc::new(sim);
+        open.insert(library.id, sim.clone());
+        Ok(sim)
+    }
+}
+
+impl HardwareProvider for SimProvider {
+    fn adapter(&self, state: &State, library: &Library) -> Result<Arc<dyn HardwareAdapter>, AdapterError> {
+        Ok(self.simulator(state, library)?)
+    }
+}
+
+/// The physical layout a new simulator starts from: what the projection knows.
+fn layout_of(state: &State, library: &Library) -> SimLayout {
+    let barcode = |m: Option<rsm_model::MediaId>| m.and_then(|m| state.media.get(&m)).map(|m| m.barcode.clone());
+    SimLayout {
+        transport: rsm_model::limits::TRANSPORT_ADDRESS,
+        drives: library.drives.iter().map(|d| state.drives[d].element_address).collect(),
+        slots: library
+            .slots
+            .iter()
+            .map(|s| {
+                let slot = &state.slots[s];
+                (slot.element_address, barcode(slot.content))
+            })
+            .collect(),
+        ports: library.ports.iter().map(|p| state.ports[p].element_address).collect(),
+    }
+}
+
+/// Maps a device failure to the NTMS code of a failed request (spec §2.1, rows marked F).
+pub fn failure_code(error: &AdapterError) -> ErrorCode {
+    match error {
+        AdapterError::Check { sense, .. } => match *sense {
+            SenseData::SOURCE_EMPTY => ErrorCode::MediumNotAccessible,
+            SenseData::DESTINATION_FULL => ErrorCode::ResourceNotAvailable,
+            SenseData::INVALID_ELEMENT => ErrorCode::InvalidDriveObject,
+            SenseData::LOAD_EJECT_FAILED | SenseData::REMOVAL_PREVENTED => ErrorCode::UnableToLoadMedium,
+            s if s.key == 0x2 => ErrorCode::DeviceNotAvailable,
+            _ => ErrorCode::MediumNotAccessible,
+        },
+        _ => ErrorCode::DeviceNotConnected,
+    }
+}
+
+/// Sense data in the model's terms, for the audit trail.
+pub fn model_sense(error: &AdapterError) -> Option<Sense> {
+    error.sense().map(|s| Sense { key: s.key, asc: s.asc, ascq: s.ascq })
+}
+
+/// Where the device says a bar code is, in object terms.
+pub fn observe(state: &State, library: &Library, status: &[ElementStatus], barcode: &str) -> Observed {
+    let Some(element) = status.iter().find(|e| e.full && e.barcode.as_deref() == Some(barcode)) else {
+        return Observed::Missing;
+    };
+    let address = element.address;
+    if let Some(d) = library.drives.iter().find(|d| state.drives[*d].element_address == address) {
+        return Observed::Drive(*d);
+    }
+    if let Some(s) = library.slots.iter().find(|s| state.slots[*s].element_address == address) {
+        return Observed::Slot(*s);
+    }
+    // In a port or the gripper: not a place a request leaves a medium.
+    Observed::Unknown
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sense_maps_to_ntms_codes() {
+        let check = |sense| AdapterError::Check { operation: "MOVE MEDIUM".into(), sense };
+        assert_eq!(failure_code(&check(SenseData::SOURCE_EMPTY)), ErrorCode::MediumNotAccessible);
+        assert_eq!(failure_code(&check(SenseData::DESTINATION_FULL)), ErrorCode::ResourceNotAvailable);
+        assert_eq!(failure_code(&check(SenseData::LOAD_EJECT_FAILED)), ErrorCode::UnableToLoadMedium);
+        assert_eq!(failure_code(&check(SenseData::ROBOT_FAILURE)), ErrorCode::MediumNotAccessible);
+        assert_eq!(failure_code(&check(SenseData::MEDIUM_NOT_PRESENT)), ErrorCode::DeviceNotAvailable);
+        assert_eq!(failure_code(&AdapterError::NotConnected("gone".into())), ErrorCode::DeviceNotConnected);
+        assert_eq!(model_sense(&check(SenseData::ROBOT_FAILURE)), Some(Sense { key: 4, asc: 0x15, ascq: 1 }));
+    }
+}

@@ -1,0 +1,418 @@
+//! # rsm-engine: the running engine
+//!
+//! Owns the sequencer (stamp → decide → group commit → apply → answer), the
+//! workers that drive hardware adapters, sessions and request waiters,
+//! start-up replay and crash reconciliation, and the metrics. It is the only
+//! crate that spawns threads or tasks.
+//!
+//! **Must not touch:** the rules (they are `rsm_model::decide`/`apply`), the
+//! byte format of the log (`rsm_log::codec`), device protocols (adapters).
+//! Time, ids, the log and the hardware come in through [`EngineParts`], so the
+//! same engine runs in production and in a seeded simulation.
+//!
+//! ```
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! use rsm_engine::{Engine, EngineConfig};
+//! use rsm_model::{LibraryKind, LibrarySpec, MountOptions, RequestState};
+//! let dir = tempfile::tempdir().unwrap();
+//! let engine = Engine::open(dir.path(), EngineConfig::default()).await.unwrap();
+//! let session = engine.open_session("backup").await.unwrap();
+//! let spec = LibrarySpec { name: "lib".into(), kind: LibraryKind::Changer, drives: 1, slots: 4, ie_ports: 0, barcodes: vec!["A00001L8".into()] };
+//! session.create_library(spec).await.unwrap();
+//! let media = engine.query(|s| s.medium_by_barcode("A00001L8").unwrap().id).await.unwrap();
+//! let mount = session.mount_media(media, MountOptions::default()).await.unwrap();
+//! assert_eq!(mount.wait().await.unwrap().state, RequestState::Passed);
+//! engine.shutdown().await;
+//! # });
+//! ```
+#![deny(missing_docs)]
+
+mod clock;
+mod hardware;
+pub mod replay;
+mod sequencer;
+mod session;
+mod wakeups;
+mod worker;
+
+pub use clock::{Clock, IdSource, RandomIds, SeededIds, SystemClock};
+pub use hardware::{failure_code, HardwareProvider, SimProvider};
+pub use replay::ReplayReport;
+pub use sequencer::Accepted;
+pub use session::{RequestHandle, Session};
+
+use rsm_hardware::{HardwareAdapter, SimTimings, SimulatedLibrary};
+use rsm_log::{EventLog, SledLog};
+use rsm_model::{Command, ErrorCode, LibraryId, LibraryKind, NtmsError, Policy, RequestId, RequestState, State};
+use sequencer::{Input, Sequencer};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use tokio::sync::{mpsc, oneshot, watch};
+use wakeups::Wakeups;
+
+/// How an engine runs.
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    /// Acceptance rules (queue bound, the XP access switch).
+    pub policy: Policy,
+    /// This node's id, written in every record.
+    pub node: u32,
+    /// Records the log may hold; past it callers get ERROR_DATABASE_FULL.
+    pub log_capacity_records: Option<u64>,
+    /// Most commands in one group commit.
+    pub batch_max: usize,
+    /// Commands waiting for the sequencer; beyond it callers wait (back-pressure).
+    pub inbox_max: usize,
+    /// A snapshot every this many records (0: only at shutdown).
+    pub snapshot_every: u64,
+    /// Start a worker per changer library and a timer for deferred dismounts.
+    pub run_workers: bool,
+    /// Move and load times of simulated libraries.
+    pub sim_timings: SimTimings,
+    /// Check every invariant after every command (tests, simulation).
+    pub check_invariants: bool,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            policy: Policy::default(),
+            node: 1,
+            log_capacity_records: None,
+            batch_max: 1_024,
+            inbox_max: 16_384,
+            snapshot_every: 100_000,
+            run_workers: true,
+            sim_timings: SimTimings::default(),
+            check_invariants: cfg!(debug_assertions),
+        }
+    }
+}
+
+/// The injected parts of an engine: everything that touches the outside world.
+pub struct EngineParts {
+    /// The event log.
+    pub log: Box<dyn EventLog>,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+    /// Request ids.
+    pub ids: Box<dyn IdSource>,
+    /// Adapters for the libraries.
+    pub hardware: Arc<dyn HardwareProvider>,
+}
+
+/// A running engine. Cheap to clone; every clone talks to the same sequencer.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    inbox: mpsc::Sender<Input>,
+    committed: watch::Receiver<u64>,
+    wakeups: Arc<Wakeups>,
+    hardware: Arc<dyn HardwareProvider>,
+    sim: Option<Arc<SimProvider>>,
+    shutdown: watch::Sender<bool>,
+    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+    tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    dir: Option<PathBuf>,
+}
+
+impl Engine {
+    /// Opens (or creates) the engine whose log and simulators live in `dir`.
+    pub async fn open(dir: impl AsRef<Path>, config: EngineConfig) -> Result<Engine, NtmsError> {
+        let dir = dir.as_ref().to_path_buf();
+        std::fs::create_dir_all(&dir).map_err(|e| {
+            NtmsError::new(ErrorCode::DatabaseFailure, format!("cannot create data directory {}: {e}", dir.display()))
+        })?;
+        let log_dir = dir.join("log");
+        let log = tokio::task::spawn_blocking(move || SledLog::open(&log_dir))
+            .await
+            .map_err(|e| NtmsError::new(ErrorCode::DatabaseFailure, format!("opening the log panicked: {e}")))?
+            .map_err(|e| replay::log_failure(&e))?;
+        let sim = Arc::new(SimProvider::new(&dir, config.sim_timings));
+        let parts = EngineParts {
+            log: Box::new(log),
+            clock: Arc::new(SystemClock),
+            ids: Box::new(RandomIds),
+            hardware: sim.clone(),
+        };
+        Self::start(parts, config, Some(sim), Some(dir)).await
+    }
+
+    /// Opens an engine from injected parts (a memory log, a simulated clock, ...).
+    pub async fn open_with(parts: EngineParts, config: EngineConfig) -> Result<Engine, NtmsError> {
+        Self::start(parts, config, None, None).await
+    }
+
+    async fn start(
+        parts: EngineParts,
+        config: EngineConfig,
+        sim: Option<Arc<SimProvider>>,
+        dir: Option<PathBuf>,
+    ) -> Result<Engine, NtmsError> {
+        let (state, snapshot_seq) = replay::load(parts.log.as_ref()).await?;
+        let (committed_tx, committed) = watch::channel(parts.log.next_seq() - 1);
+        let wakeups = Arc::new(Wakeups::default());
+        let sequencer = Sequencer::new(
+            state,
+            config.policy.clone(),
+            parts.log,
+            parts.clock,
+            parts.ids,
+            config.node,
+            config.log_capacity_records,
+            config.batch_max,
+            config.snapshot_every,
+            snapshot_seq,
+            config.check_invariants,
+            committed_tx,
+            wakeups.clone(),
+        );
+        let (inbox, rx) = mpsc::channel(config.inbox_max.max(1));
+        let thread = std::thread::Builder::new()
+            .name("rsm-sequencer".into())
+            .spawn(move || sequencer.run(rx))
+            .map_err(|e| NtmsError::new(ErrorCode::NotEnoughMemory, format!("cannot start the sequencer: {e}")))?;
+        let engine = Engine {
+            inner: Arc::new(Inner {
+                inbox,
+                committed,
+                wakeups,
+                hardware: parts.hardware,
+                sim,
+                shutdown: watch::channel(false).0,
+                thread: Mutex::new(Some(thread)),
+                tasks: Mutex::new(Vec::new()),
+                dir,
+            }),
+        };
+        engine.reconcile().await?;
+        if config.run_workers {
+            engine.start_workers();
+        }
+        Ok(engine)
+    }
+
+    /// The data directory, when the engine was opened on one.
+    pub fn dir(&self) -> Option<&Path> {
+        self.inner.dir.as_deref()
+    }
+
+    /// Submits a command and waits until it is durable (or rejected).
+    pub async fn submit(&self, command: Command) -> Result<Accepted, NtmsError> {
+        let (reply, answer) = oneshot::channel();
+        self.inner.inbox.send(Input::Command { command, reply }).await.map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+
+    /// Reads the views (only durable state is visible).
+    pub async fn query<R: Send + 'static>(&self, f: impl FnOnce(&State) -> R + Send + 'static) -> Result<R, NtmsError> {
+        let (tx, rx) = oneshot::channel();
+        let q: sequencer::Query = Box::new(move |s| {
+            let _ = tx.send(f(s));
+        });
+        self.inner.inbox.send(Input::Query(q)).await.map_err(|_| stopped())?;
+        rx.await.map_err(|_| stopped())
+    }
+
+    /// A copy of the whole projection.
+    pub async fn state(&self) -> Result<State, NtmsError> {
+        self.query(|s| s.clone()).await
+    }
+
+    /// Saves a snapshot now; returns its sequence number.
+    pub async fn snapshot(&self) -> Result<u64, NtmsError> {
+        let (reply, answer) = oneshot::channel();
+        self.inner.inbox.send(Input::Snapshot { reply }).await.map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+
+    /// The sequence number of the last durable record.
+    pub fn last_seq(&self) -> u64 {
+        *self.inner.committed.borrow()
+    }
+
+    /// Opens a session for `principal`.
+    pub async fn open_session(&self, principal: &str) -> Result<Session, NtmsError> {
+        let a = self.submit(Command::OpenSession { principal: principal.into(), application: String::new() }).await?;
+        Ok(Session::new(self.clone(), rsm_model::SessionId(a.request.0), principal))
+    }
+
+    /// The principal's open session if it has one, else a new one. The
+    /// command-line tool uses it so that holds survive between invocations.
+    pub async fn session_for(&self, principal: &str) -> Result<Session, NtmsError> {
+        let p = principal.to_string();
+        match self.query(move |s| s.open_session_of(&p)).await? {
+            Some(id) => Ok(Session::new(self.clone(), id, principal)),
+            None => self.open_session(principal).await,
+        }
+    }
+
+    /// The simulator of a library (when the engine runs simulated libraries).
+    pub async fn simulator(&self, library: LibraryId) -> Result<Arc<SimulatedLibrary>, NtmsError> {
+        let sim =
+            self.inner.sim.clone().ok_or_else(|| {
+                NtmsError::new(ErrorCode::NotSupported, "this engine does not run simulated libraries")
+            })?;
+        let result = self
+            .query(move |s| match s.libraries.get(&library) {
+                Some(lib) => Some(sim.simulator(s, lib)),
+                None => None,
+            })
+            .await?;
+        match result {
+            Some(r) => r.map_err(|e| NtmsError::new(ErrorCode::DeviceNotConnected, e.to_string())),
+            None => Err(NtmsError::new(ErrorCode::InvalidLibrary, format!("no library {library}"))),
+        }
+    }
+
+    async fn adapter(&self, library: LibraryId) -> Result<Arc<dyn HardwareAdapter>, NtmsError> {
+        let hw = self.inner.hardware.clone();
+        let result = self.query(move |s| s.libraries.get(&library).map(|lib| hw.adapter(s, lib))).await?;
+        match result {
+            Some(r) => r.map_err(|e| NtmsError::new(ErrorCode::DeviceNotConnected, e.to_string())),
+            None => Err(NtmsError::new(ErrorCode::InvalidLibrary, format!("no library {library}"))),
+        }
+    }
+
+    /// After a restart: every request left in process is settled from what
+    /// the hardware says is true (never guessed).
+    async fn reconcile(&self) -> Result<(), NtmsError> {
+        let pending: Vec<(RequestId, LibraryId, String)> = self
+            .query(|s| {
+                s.requests
+                    .values()
+                    .filter(|r| r.state == RequestState::InProcess)
+                    .map(|r| (r.id, r.library, s.media.get(&r.media).map(|m| m.barcode.clone()).unwrap_or_default()))
+                    .collect()
+            })
+            .await?;
+        for (request, library, barcode) in pending {
+            let adapter = match self.adapter(library).await {
+                Ok(a) => a,
+                Err(e) => {
+                    tracing::warn!(%request, error = %e, "cannot reach the hardware to reconcile; request stays in process");
+                    continue;
+                }
+            };
+            let observed = worker::locate(self, &adapter, library, barcode).await;
+            self.submit(Command::Reconcile { request, observed }).await?;
+        }
+        Ok(())
+    }
+
+    /// Carries out queued requests until none can start; returns how many were settled.
+    pub async fn run_until_idle(&self) -> Result<usize, NtmsError> {
+        self.run_until(|_| false).await
+    }
+
+    /// Runs the workers in this task until `done(state)` or nothing can start.
+    pub async fn run_until(
+        &self,
+        done: impl Fn(&State) -> bool + Send + Sync + Clone + 'static,
+    ) -> Result<usize, NtmsError> {
+        self.submit(Command::Tick).await?;
+        let mut settled = 0;
+        loop {
+            let check = done.clone();
+            if self.query(move |s| check(s)).await? {
+                return Ok(settled);
+            }
+            let mut progress = false;
+            for library in self.changer_libraries().await? {
+                let adapter = self.adapter(library).await?;
+                if worker::execute_one(self, library, &adapter).await?.is_some() {
+                    settled += 1;
+                    progress = true;
+                }
+            }
+            if !progress {
+                return Ok(settled);
+            }
+        }
+    }
+
+    async fn changer_libraries(&self) -> Result<Vec<LibraryId>, NtmsError> {
+        self.query(|s| s.libraries.values().filter(|l| l.kind == LibraryKind::Changer).map(|l| l.id).collect()).await
+    }
+
+    /// Waits until request `id` is finished; a failed or cancelled request is an error with its code.
+    pub async fn wait_for(&self, id: RequestId) -> Result<rsm_model::LibraryRequest, NtmsError> {
+        let mut committed = self.inner.committed.clone();
+        loop {
+            let r = self.query(move |s| s.requests.get(&id).cloned()).await?;
+            match r {
+                None => return Err(NtmsError::new(ErrorCode::InvalidParameter, format!("no request {id}"))),
+                Some(r) if r.state.is_terminal() => return session::outcome(r),
+                Some(_) => committed.changed().await.map_err(|_| stopped())?,
+            }
+        }
+    }
+
+    fn start_workers(&self) {
+        let engine = self.clone();
+        let supervisor = tokio::spawn(async move {
+            let mut running = BTreeSet::new();
+            let mut shutdown = engine.inner.shutdown.subscribe();
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+            loop {
+                if let Ok(libraries) = engine.changer_libraries().await {
+                    for library in libraries {
+                        if running.contains(&library) {
+                            continue;
+                        }
+                        match engine.adapter(library).await {
+                            Ok(adapter) => {
+                                running.insert(library);
+                                let task = tokio::spawn(worker::run(engine.clone(), library, adapter));
+                                engine
+                                    .inner
+                                    .tasks
+                                    .lock()
+                                    .expect("the task list lock is never held across a panic")
+                                    .push(task);
+                            }
+                            Err(e) => tracing::warn!(%library, error = %e, "no adapter; library not served"),
+                        }
+                    }
+                }
+                tokio::select! {
+                    _ = engine.inner.wakeups.topology.notified() => {}
+                    _ = tick.tick() => { let _ = engine.submit(Command::Tick).await; }
+                    _ = shutdown.changed() => return,
+                }
+            }
+        });
+        self.inner.tasks.lock().expect("the task list lock is never held across a panic").push(supervisor);
+    }
+
+    /// Audit: replays the whole log from the first record (verifying the
+    /// hash chain) and compares with the live views and the newest snapshot.
+    pub async fn verify_replay(&self) -> Result<ReplayReport, NtmsError> {
+        let (reply, answer) = oneshot::channel();
+        self.inner.inbox.send(Input::Verify { reply }).await.map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+
+    /// Stops workers, lets the sequencer drain and snapshot, and waits for it.
+    pub async fn shutdown(self) {
+        let _ = self.inner.shutdown.send(true);
+        let tasks: Vec<_> =
+            std::mem::take(&mut *self.inner.tasks.lock().expect("the task list lock is never held across a panic"));
+        for t in tasks {
+            let _ = t.await;
+        }
+        let thread = self.inner.thread.lock().expect("the thread lock is never held across a panic").take();
+        let _ = self.inner.inbox.send(Input::Stop).await;
+        if let Some(thread) = thread {
+            let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+        }
+    }
+}
+
+fn stopped() -> NtmsError {
+    NtmsError::new(ErrorCode::DatabaseFailure, "the engine has stopped")
+}

@@ -1,0 +1,133 @@
+//! Sessions and request handles: the embedding API.
+
+use crate::Engine;
+use rsm_model::*;
+
+/// An open session: every command it issues carries its principal.
+#[derive(Clone)]
+pub struct Session {
+    engine: Engine,
+    id: SessionId,
+    principal: String,
+}
+
+/// A library request the caller can wait for.
+#[derive(Clone)]
+pub struct RequestHandle {
+    engine: Engine,
+    id: RequestId,
+    /// True when the request was finished at acceptance (no robot needed).
+    finished: bool,
+}
+
+impl RequestHandle {
+    /// The request id.
+    pub fn id(&self) -> RequestId {
+        self.id
+    }
+
+    /// Waits until the request is finished; failure and cancellation come back
+    /// as errors with the request's code.
+    pub async fn wait(&self) -> Result<LibraryRequest, NtmsError> {
+        self.engine.wait_for(self.id).await
+    }
+
+    /// True when the request needed no movement and was finished when accepted.
+    pub fn finished_at_acceptance(&self) -> bool {
+        self.finished
+    }
+}
+
+pub(crate) fn outcome(r: LibraryRequest) -> Result<LibraryRequest, NtmsError> {
+    match r.state {
+        RequestState::Passed => Ok(r),
+        _ => {
+            let code = r.error.and_then(ErrorCode::from_code).unwrap_or(ErrorCode::Cancelled);
+            let sense =
+                r.sense.map(|s| format!(" (sense {:02X}/{:02X}/{:02X})", s.key, s.asc, s.ascq)).unwrap_or_default();
+            Err(NtmsError::new(code, format!("request {} {:?}{sense}", r.id, r.state)))
+        }
+    }
+}
+
+impl Session {
+    pub(crate) fn new(engine: Engine, id: SessionId, principal: &str) -> Self {
+        Self { engine, id, principal: principal.to_string() }
+    }
+
+    /// The session id (handle).
+    pub fn id(&self) -> SessionId {
+        self.id
+    }
+
+    /// The principal.
+    pub fn principal(&self) -> &str {
+        &self.principal
+    }
+
+    /// The engine this session talks to.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// Runs any session command (the session field is filled in).
+    pub async fn submit(&self, command: Command) -> Result<crate::Accepted, NtmsError> {
+        self.engine.submit(command).await
+    }
+
+    fn handle(&self, a: crate::Accepted) -> RequestHandle {
+        let finished = a.events.iter().any(|e| {
+            matches!(e, Event::MountSatisfiedInPlace { .. } | Event::DriveMadeDismountable { audit: Some(_), .. })
+        });
+        RequestHandle { engine: self.engine.clone(), id: a.request, finished }
+    }
+
+    /// Creates a library; the creator gets every right on it.
+    pub async fn create_library(&self, spec: LibrarySpec) -> Result<LibraryId, NtmsError> {
+        let a = self.submit(Command::CreateLibrary { session: self.id, spec }).await?;
+        match a.events.first() {
+            Some(Event::LibraryCreated { topology, .. }) => Ok(topology.id),
+            _ => Err(NtmsError::new(ErrorCode::DatabaseFailure, "library creation recorded no library")),
+        }
+    }
+
+    /// MountNtmsMedia for one cartridge (queued; wait on the handle).
+    pub async fn mount_media(&self, media: MediaId, options: MountOptions) -> Result<RequestHandle, NtmsError> {
+        let a = self.submit(Command::MountMedia { session: self.id, media, options }).await?;
+        Ok(self.handle(a))
+    }
+
+    /// DismountNtmsMedia for one cartridge.
+    pub async fn dismount_media(&self, media: MediaId, deferred: bool) -> Result<RequestHandle, NtmsError> {
+        let a = self.submit(Command::DismountMedia { session: self.id, media, deferred }).await?;
+        Ok(self.handle(a))
+    }
+
+    /// DismountNtmsDrive.
+    pub async fn dismount_drive(&self, drive: DriveId) -> Result<RequestHandle, NtmsError> {
+        let a = self.submit(Command::DismountDrive { session: self.id, drive }).await?;
+        Ok(self.handle(a))
+    }
+
+    /// EnableNtmsObject / DisableNtmsObject.
+    pub async fn set_enabled(&self, object: ObjectRef, enabled: bool) -> Result<(), NtmsError> {
+        self.submit(Command::SetEnabled { session: self.id, object, enabled }).await.map(|_| ())
+    }
+
+    /// Grants rights on a library.
+    pub async fn grant(&self, library: LibraryId, principal: &str, rights: AccessMask) -> Result<(), NtmsError> {
+        let principal = principal.to_string();
+        self.submit(Command::GrantAccess { session: self.id, library, principal, rights }).await.map(|_| ())
+    }
+
+    /// Revokes rights on a library.
+    pub async fn revoke(&self, library: LibraryId, principal: &str, rights: AccessMask) -> Result<(), NtmsError> {
+        let principal = principal.to_string();
+        self.submit(Command::RevokeAccess { session: self.id, library, principal, rights }).await.map(|_| ())
+    }
+
+    /// CloseNtmsSession: queued mounts are cancelled, holds become deferred dismounts.
+    pub async fn close(self) -> Result<(), NtmsError> {
+        self.submit(Command::CloseSession { session: self.id }).await.map(|_| ())
+    }
+}

@@ -1,0 +1,256 @@
+//! The engine end to end on the embedded log: storage error codes, replay,
+//! snapshots and crash reconciliation.
+
+use rsm_engine::*;
+use rsm_hardware::Fault;
+use rsm_log::{MemoryLog, SledLog};
+use rsm_model::*;
+use std::sync::Arc;
+
+fn spec(name: &str, drives: u16, slots: u32, media: u32) -> LibrarySpec {
+    let barcodes = (1..=media).map(|i| format!("{}{i:04}L8", name.to_uppercase())).collect();
+    LibrarySpec { name: name.into(), kind: LibraryKind::Changer, drives, slots, ie_ports: 1, barcodes }
+}
+
+fn quiet() -> EngineConfig {
+    EngineConfig { run_workers: false, ..EngineConfig::default() }
+}
+
+async fn media(engine: &Engine, barcode: &str) -> MediaId {
+    let b = barcode.to_string();
+    engine.query(move |s| s.medium_by_barcode(&b).expect("known bar code").id).await.unwrap()
+}
+
+async fn drive(engine: &Engine, name: &str) -> DriveId {
+    let n = name.to_string();
+    engine.query(move |s| s.drive_named(&n).expect("known drive").id).await.unwrap()
+}
+
+#[tokio::test]
+async fn workers_carry_out_mounts_and_dismounts() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path(), EngineConfig::default()).await.unwrap();
+    let s = engine.open_session("app").await.unwrap();
+    s.create_library(spec("lib", 2, 6, 4)).await.unwrap();
+    let m = media(&engine, "LIB0001L8").await;
+    let r = s.mount_media(m, MountOptions::default()).await.unwrap().wait().await.unwrap();
+    assert_eq!(r.state, RequestState::Passed);
+    let d = r.drive;
+    assert_eq!(s.dismount_drive(d).await.err().map(|e| e.code()), Some(5023), "opened media are not pulled");
+    s.dismount_media(m, false).await.unwrap().wait().await.unwrap();
+    let home = engine.query(move |st| st.media[&m].location).await.unwrap();
+    assert!(matches!(home, Location::Slot(_)));
+    let report = engine.verify_replay().await.unwrap();
+    assert!(report.ok(), "{report:?}");
+    engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn database_full_at_the_configured_capacity_and_completions_still_land() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path(), EngineConfig { log_capacity_records: Some(3), ..quiet() }).await.unwrap();
+    let s = engine.open_session("app").await.unwrap(); // record 1
+    s.create_library(spec("lib", 2, 4, 2)).await.unwrap(); // record 2
+    let m = media(&engine, "LIB0001L8").await;
+    let mount = s.mount_media(m, MountOptions::default()).await.unwrap(); // record 3
+    let e = s.mount_media(media(&engine, "LIB0002L8").await, MountOptions::default()).await.err().unwrap();
+    assert_eq!((e.name(), e.code()), ("ERROR_DATABASE_FULL", 4314));
+    let d = drive(&engine, "lib-drive-1").await;
+    let e = s.dismount_drive(d).await.err().unwrap();
+    assert_eq!(e.kind(), ErrorCode::InvalidState, "validation comes before recording");
+    // The accepted mount still finishes: the worker's events may pass the capacity.
+    engine.run_until_idle().await.unwrap();
+    assert_eq!(mount.wait().await.unwrap().state, RequestState::Passed);
+    engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn database_failure_when_an_append_fails_and_nothing_after_it_is_accepted() {
+    let mut log = MemoryLog::new();
+    let parts = |log: MemoryLog| EngineParts {
+        log: Box::new(log),
+        clock: Arc::new(SystemClock),
+        ids: Box::new(SeededIds::new(7)),
+        hardware: Arc::new(NoHardware),
+    };
+    let engine = Engine::open_with(parts(log.clone()), quiet()).await.unwrap();
+    engine.open_session("app").await.unwrap();
+    engine.shutdown().await;
+    log.fail_next_append();
+    let engine = Engine::open_with(parts(log), quiet()).await.unwrap();
+    let e = engine.open_session("app").await.err().unwrap();
+    assert_eq!((e.name(), e.code()), ("ERROR_DATABASE_FAILURE", 4313));
+    let e = engine.open_session("other").await.err().unwrap();
+    assert_eq!(e.code(), 4313, "a failed append poisons the sequencer");
+    engine.shutdown().await;
+}
+
+struct NoHardware;
+impl HardwareProvider for NoHardware {
+    fn adapter(
+        &self,
+        _: &State,
+        _: &Library,
+    ) -> Result<Arc<dyn rsm_hardware::HardwareAdapter>, rsm_hardware::AdapterError> {
+        Err(rsm_hardware::AdapterError::NotConnected("no hardware in this test".into()))
+    }
+}
+
+#[tokio::test]
+async fn not_enough_memory_when_the_queue_is_full() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = quiet();
+    config.policy.queue_per_library_max = 1;
+    let engine = Engine::open(dir.path(), config).await.unwrap();
+    let s = engine.open_session("app").await.unwrap();
+    s.create_library(spec("lib", 2, 4, 2)).await.unwrap();
+    s.mount_media(media(&engine, "LIB0001L8").await, MountOptions::default()).await.unwrap();
+    let e = s.mount_media(media(&engine, "LIB0002L8").await, MountOptions::default()).await.err().unwrap();
+    assert_eq!((e.name(), e.code()), ("ERROR_NOT_ENOUGH_MEMORY", 8));
+    engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_damaged_record_is_a_database_failure_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path(), quiet()).await.unwrap();
+    let s = engine.open_session("app").await.unwrap();
+    s.create_library(spec("lib", 2, 4, 2)).await.unwrap();
+    for _ in 0..3 {
+        engine.open_session("other").await.unwrap();
+    }
+    let last = engine.last_seq();
+    engine.shutdown().await;
+    {
+        let log = SledLog::open(&dir.path().join("log")).unwrap();
+        log.corrupt_byte_for_test(2, 40);
+    }
+    // Start-up reads only the snapshot and the tail: it opens.
+    let engine = Engine::open(dir.path(), quiet()).await.unwrap();
+    let e = engine.verify_replay().await.err().expect("the audit reads every record");
+    assert_eq!(e.code(), 4313);
+    assert!(e.message().contains("record 2"), "{}", e.message());
+    engine.shutdown().await;
+    // Damage in the tail stops start-up itself, with the record's number.
+    {
+        let log = SledLog::open(&dir.path().join("log")).unwrap();
+        log.corrupt_byte_for_test(last, 60);
+    }
+    let e = Engine::open(dir.path(), quiet()).await.err().expect("damaged tail");
+    assert_eq!(e.name(), "ERROR_DATABASE_FAILURE");
+    assert!(e.message().contains(&last.to_string()), "{}", e.message());
+}
+
+#[tokio::test]
+async fn a_second_process_on_the_same_directory_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path(), quiet()).await.unwrap();
+    let e = Engine::open(dir.path(), quiet()).await.err().expect("locked");
+    assert_eq!(e.code(), 4313);
+    assert!(e.message().contains("in use"), "{}", e.message());
+    engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn snapshot_plus_tail_equals_replay_from_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = EngineConfig { snapshot_every: 5, ..quiet() };
+    let engine = Engine::open(dir.path(), config.clone()).await.unwrap();
+    let s = engine.open_session("app").await.unwrap();
+    s.create_library(spec("lib", 2, 8, 6)).await.unwrap();
+    for i in 1..=4 {
+        let m = media(&engine, &format!("LIB{i:04}L8")).await;
+        let h = s.mount_media(m, MountOptions::default()).await;
+        engine.run_until_idle().await.unwrap();
+        if h.is_ok() {
+            s.dismount_media(m, i % 2 == 0).await.unwrap();
+        }
+    }
+    engine.run_until_idle().await.unwrap();
+    let live = engine.state().await.unwrap();
+    let report = engine.verify_replay().await.unwrap();
+    assert!(report.snapshot_seq > 0 && report.ok(), "{report:?}");
+    engine.shutdown().await;
+    let engine = Engine::open(dir.path(), config).await.unwrap();
+    assert_eq!(engine.state().await.unwrap(), live);
+    engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_robot_failure_fails_the_request_with_its_sense_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path(), quiet()).await.unwrap();
+    let s = engine.open_session("app").await.unwrap();
+    let lib = s.create_library(spec("lib", 1, 4, 2)).await.unwrap();
+    engine.simulator(lib).await.unwrap().inject(Fault::RobotFailure, 1).unwrap();
+    let m = media(&engine, "LIB0001L8").await;
+    let h = s.mount_media(m, MountOptions::default()).await.unwrap();
+    engine.run_until_idle().await.unwrap();
+    let e = h.wait().await.err().unwrap();
+    assert_eq!(e.kind(), ErrorCode::MediumNotAccessible);
+    assert!(e.message().contains("04/15/01"), "{}", e.message());
+    let r = engine.query(move |st| st.requests.values().next().cloned()).await.unwrap().unwrap();
+    assert_eq!(r.sense, Some(Sense { key: 4, asc: 0x15, ascq: 1 }));
+    // The cartridge is where the robot left it, and a retry works.
+    let h = s.mount_media(m, MountOptions::default()).await.unwrap();
+    engine.run_until_idle().await.unwrap();
+    assert_eq!(h.wait().await.unwrap().state, RequestState::Passed);
+    engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_drive_that_will_not_unload_leaves_the_cartridge_dismountable() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path(), quiet()).await.unwrap();
+    let s = engine.open_session("app").await.unwrap();
+    let lib = s.create_library(spec("lib", 1, 4, 2)).await.unwrap();
+    let m = media(&engine, "LIB0001L8").await;
+    s.mount_media(m, MountOptions::default()).await.unwrap();
+    engine.run_until_idle().await.unwrap();
+    let d = drive(&engine, "lib-drive-1").await;
+    let address = engine.query(move |st| st.drives[&d].element_address).await.unwrap();
+    engine.simulator(lib).await.unwrap().inject(Fault::DriveWillNotUnload { drive: address }, 1).unwrap();
+    let h = s.dismount_media(m, false).await.unwrap();
+    engine.run_until_idle().await.unwrap();
+    assert_eq!(h.wait().await.err().unwrap().kind(), ErrorCode::UnableToLoadMedium);
+    let state = engine.query(move |st| st.drives[&d].state).await.unwrap();
+    assert_eq!(state, DriveState::Dismountable);
+    // DismountDrive empties it once the drive behaves.
+    let h = s.dismount_drive(d).await.unwrap();
+    engine.run_until_idle().await.unwrap();
+    assert_eq!(h.wait().await.unwrap().state, RequestState::Passed);
+    engine.shutdown().await;
+}
+
+#[tokio::test]
+async fn requests_left_in_process_are_reconciled_from_the_hardware() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path(), quiet()).await.unwrap();
+    let s = engine.open_session("app").await.unwrap();
+    let lib = s.create_library(spec("lib", 2, 4, 2)).await.unwrap();
+    let a = s.mount_media(media(&engine, "LIB0001L8").await, MountOptions::default()).await.unwrap();
+    // The worker starts it and the robot moves the cartridge, then the process dies.
+    engine.submit(Command::StartNext { library: lib }).await.unwrap();
+    let sim = engine.simulator(lib).await.unwrap();
+    use rsm_hardware::HardwareAdapter;
+    sim.move_medium(1000, 500).await.unwrap();
+    sim.load(500).await.unwrap();
+    let b = s.mount_media(media(&engine, "LIB0002L8").await, MountOptions::default()).await.unwrap();
+    engine.shutdown().await;
+    let engine = Engine::open(dir.path(), quiet()).await.unwrap();
+    assert_eq!(engine.wait_for(a.id()).await.unwrap().state, RequestState::Passed, "done in the hardware: completed");
+    // Now b starts, nothing moves, and the process dies again.
+    engine.submit(Command::StartNext { library: lib }).await.unwrap();
+    engine.shutdown().await;
+    let engine = Engine::open(dir.path(), quiet()).await.unwrap();
+    let e = engine.wait_for(b.id()).await.err().unwrap();
+    assert_eq!(e.kind(), ErrorCode::NotReady, "not done: failed and queued again");
+    let requeued =
+        engine.query(|st| st.requests.values().filter(|r| r.state == RequestState::Queued).count()).await.unwrap();
+    assert_eq!(requeued, 1);
+    engine.run_until_idle().await.unwrap();
+    let loaded = engine.query(|st| st.drives.values().filter(|d| d.state == DriveState::Loaded).count()).await.unwrap();
+    assert_eq!(loaded, 2);
+    assert!(engine.verify_replay().await.unwrap().ok());
+    engine.shutdown().await;
+}

@@ -1,0 +1,213 @@
+//! # rsm-log: the durable event log of rsm
+//!
+//! Owns the [`EventLog`] contract and everything below it: the record
+//! [`Envelope`] the sequencer hands over, the byte layout of records, batches
+//! and snapshots ([`codec`], the only module that knows bytes), the durable
+//! [`SledLog`], the in-memory [`MemoryLog`] with fault injection for the
+//! simulation, and the [`conformance`] suite every implementation passes.
+//!
+//! **Must not touch:** the model's rules (`decide`, `apply`: events are
+//! opaque payloads here), the clock (`at_ms` arrives stamped), tokio tasks
+//! (the engine owns every thread and task; the methods here just run on the
+//! caller's thread, and [`SledLog`]'s block on I/O).
+//!
+//! Key types: [`EventLog`], [`Envelope`], [`Record`], [`Snapshot`],
+//! [`LogError`].
+//!
+//! ```
+//! use rsm_log::{EventLog, Envelope, MemoryLog, GENESIS_HASH};
+//! use rsm_model::{uuid::Uuid, Event, RequestId, SessionId};
+//!
+//! let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+//! rt.block_on(async {
+//!     let mut log = MemoryLog::new();
+//!     let envelope = |seq: u64| Envelope {
+//!         seq,
+//!         at_ms: 1_000 + seq,
+//!         request: RequestId(Uuid::from_u128(7)),
+//!         principal: "alice".into(),
+//!         node: 1,
+//!         event: Event::SessionClosed { session: SessionId(Uuid::from_u128(seq as u128)) },
+//!     };
+//!     let stored = log.append(&[envelope(1), envelope(2)]).await.unwrap();
+//!     assert_eq!(stored[0].prev_hash, GENESIS_HASH);
+//!     assert_eq!(stored[1].prev_hash, stored[0].hash);
+//!     assert_eq!(log.next_seq(), 3);
+//!     // Reading from the middle of a batch returns verified records.
+//!     assert_eq!(log.read(2, 10).await.unwrap(), stored[1..].to_vec());
+//!     // A gap is refused and leaves no trace.
+//!     assert!(log.append(&[envelope(9)]).await.is_err());
+//!     assert_eq!(log.read(3, 10).await.unwrap(), vec![]);
+//! });
+//! ```
+#![deny(missing_docs)]
+
+pub mod codec;
+pub mod conformance;
+mod memory;
+mod scan;
+mod sled_log;
+
+pub use memory::MemoryLog;
+pub use sled_log::SledLog;
+
+/// `prev_hash` of record 1, and [`EventLog::last_hash`] of an empty log.
+pub const GENESIS_HASH: [u8; 32] = [0; 32];
+
+/// A blake3 hash.
+pub type Hash = [u8; 32];
+
+/// What the sequencer hands the log: one event and its metadata.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Envelope {
+    /// Position in the log: gapless from 1.
+    pub seq: u64,
+    /// Milliseconds since the epoch, from the engine's clock.
+    pub at_ms: u64,
+    /// Correlation id of the command that caused the event.
+    pub request: rsm_model::RequestId,
+    /// Who caused it (at most [`codec::PRINCIPAL_LEN_MAX`] bytes).
+    pub principal: String,
+    /// The node that wrote it.
+    pub node: u32,
+    /// The fact itself.
+    pub event: rsm_model::Event,
+}
+
+/// A record as stored: the envelope plus its chain hashes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Record {
+    /// The envelope.
+    pub envelope: Envelope,
+    /// Hash of the previous record ([`GENESIS_HASH`] for record 1).
+    pub prev_hash: Hash,
+    /// blake3 of this record's bytes up to and including `prev_hash`.
+    pub hash: Hash,
+}
+
+/// Why a log operation failed. The engine maps these to NTMS codes; this
+/// crate knows none.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LogError {
+    /// A stored record failed to decode or verify (checksum, chain, sequence).
+    /// Maps to ERROR_DATABASE_FAILURE naming `seq`.
+    #[error("log record {seq} is damaged: {reason}")]
+    Corrupt {
+        /// The record that failed (the first one expected where the damage is).
+        seq: u64,
+        /// What was wrong.
+        reason: String,
+    },
+    /// The store failed (I/O error, flush failed), or refused a record it
+    /// cannot represent (an over-long principal or payload).
+    #[error("log storage failed: {0}")]
+    Io(String),
+    /// An append did not continue the sequence (programming error of the caller).
+    #[error("append out of sequence: expected {expected}, got {got}")]
+    OutOfSequence {
+        /// The seq the record had to carry.
+        expected: u64,
+        /// The seq it carried.
+        got: u64,
+    },
+    /// Another process holds the log's directory.
+    #[error("the log at {path} is in use by another process")]
+    Locked {
+        /// The directory.
+        path: String,
+    },
+    /// A snapshot failed to decode or verify.
+    #[error("snapshot at {seq} is damaged: {reason}")]
+    BadSnapshot {
+        /// The seq the snapshot claims (0 when even that was unreadable).
+        seq: u64,
+        /// What was wrong.
+        reason: String,
+    },
+}
+
+/// A projection saved at a sequence number.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Snapshot {
+    /// The last record applied to `state` (0: none).
+    pub seq: u64,
+    /// Hash of record `seq` ([`GENESIS_HASH`] when `seq` is 0).
+    pub hash: Hash,
+    /// The projection after applying records 1..=`seq`.
+    pub state: rsm_model::State,
+}
+
+/// The durable, hash-chained, append-only log of events.
+///
+/// # Contract
+///
+/// Every implementation passes [`conformance::run_suite`], which checks:
+///
+/// * **Gapless from 1.** Record `n` carries `seq == n`. An append whose first
+///   envelope does not carry [`next_seq`](Self::next_seq), or whose envelopes
+///   are not consecutive, fails with [`LogError::OutOfSequence`] and writes
+///   nothing.
+/// * **A batch is atomic.** After a crash a batch is either wholly in the log
+///   or wholly absent.
+/// * **Durable when acknowledged.** Once `append` returns `Ok`, the batch
+///   survives a crash (it has been flushed; nothing relies on background
+///   flushing).
+/// * **Reads verify.** Every record returned by `read` has been decoded,
+///   checked against its hash, chained to the record before it (across batch
+///   boundaries too) and found at its place in the sequence; anything else is
+///   [`LogError::Corrupt`] naming the record, never a panic.
+/// * **A failed append is an unknown outcome.** When `append` fails with
+///   [`LogError::Io`] the batch may or may not be durable, and the log refuses
+///   further appends until it is reopened; the caller learns the outcome by
+///   reading back after reopening. (`OutOfSequence` and empty batches write
+///   nothing and leave the log usable.)
+/// * **Snapshots** are kept for the newest few sequence numbers;
+///   [`latest_snapshot`](Self::latest_snapshot) returns the newest one that
+///   verifies and whose hash matches the log's record at its seq, skipping
+///   damaged ones.
+///
+/// Methods run on the caller's thread: the engine calls them from its
+/// dedicated writer thread, since [`SledLog`] blocks on I/O.
+#[async_trait::async_trait]
+pub trait EventLog: Send + Sync {
+    /// Sequence number the next appended record must carry (1 for an empty log).
+    fn next_seq(&self) -> u64;
+
+    /// Hash of the last record ([`GENESIS_HASH`] for an empty log).
+    fn last_hash(&self) -> Hash;
+
+    /// Appends `batch` (consecutive seqs starting at `next_seq()`) atomically
+    /// — all or none — and returns only once durable (flushed). Returns the
+    /// stored records (with hashes). An empty batch writes nothing.
+    async fn append(&mut self, batch: &[Envelope]) -> Result<Vec<Record>, LogError>;
+
+    /// Up to `max` records with seq >= `from`, in order, each decoded and
+    /// verified (hash of its bytes, chain to the previous, gapless seq).
+    /// Empty vec past the end.
+    async fn read(&self, from: u64, max: usize) -> Result<Vec<Record>, LogError>;
+
+    /// Stores a snapshot durably, keeping only the newest few
+    /// ([`SNAPSHOTS_KEPT`]).
+    async fn save_snapshot(&mut self, snapshot: &Snapshot) -> Result<(), LogError>;
+
+    /// The newest snapshot that decodes and verifies, if any (a damaged
+    /// newest one is skipped for an older one; nothing rather than a panic).
+    async fn latest_snapshot(&self) -> Result<Option<Snapshot>, LogError>;
+
+    /// Approximate bytes stored (for capacity reports and metrics).
+    fn size_bytes(&self) -> u64;
+}
+
+/// How many snapshots a log keeps: the newest, plus two older ones to fall
+/// back on should the newest be damaged.
+pub const SNAPSHOTS_KEPT: usize = 3;
+
+/// Checks that `batch` starts at `next_seq`: the first half of the gapless
+/// pair check (the codec checks that the batch is consecutive).
+fn check_starts_at(next_seq: u64, batch: &[Envelope]) -> Result<(), LogError> {
+    match batch.first() {
+        Some(first) if first.seq != next_seq => Err(LogError::OutOfSequence { expected: next_seq, got: first.seq }),
+        _ => Ok(()),
+    }
+}

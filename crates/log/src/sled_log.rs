@@ -1,0 +1,330 @@
+//! The durable log: one sled value per commit group, flushed before an
+//! append returns.
+
+use crate::scan::{self, key_seq, seq_key};
+use crate::{
+    check_starts_at, codec, Envelope, EventLog, Hash, LogError, Record, Snapshot, GENESIS_HASH, SNAPSHOTS_KEPT,
+};
+use std::fs::{File, OpenOptions, TryLockError};
+use std::path::Path;
+
+/// sled's page cache bound. Measured: replaying 1M records with the default
+/// 1 GiB cache grew RSS to 369 MiB (about 1.9x the logical log); with 64 MiB
+/// it stayed at 151 MiB for a 10% slower scan.
+const CACHE_CAPACITY_BYTES: u64 = 64 << 20;
+
+/// The name of the lock file in the log's directory.
+const LOCK_FILE: &str = "LOCK";
+
+/// An [`EventLog`] stored in a sled database in a directory of its own.
+///
+/// Tree `log`: key = the first seq of a commit group (u64 big-endian, so keys
+/// sort by seq), value = the group's batch value ([`codec::encode_batch`]).
+/// Tree `snapshots`: key = seq big-endian, value = [`codec::encode_snapshot`].
+/// One insert and one flush per append: sled alone would flush only in the
+/// background, so nothing here relies on it.
+///
+/// Every method blocks the calling thread on I/O.
+pub struct SledLog {
+    /// The directory, for messages.
+    path: String,
+    /// The database, flushed after every write.
+    db: sled::Db,
+    /// Batches by first seq.
+    log: sled::Tree,
+    /// Snapshots by seq.
+    snapshots: sled::Tree,
+    /// The seq the next record must carry.
+    next_seq: u64,
+    /// Hash of the last record.
+    last_hash: Hash,
+    /// Why appends are refused: an append failed after touching the store,
+    /// so what is stored is unknown until the log is reopened.
+    broken: Option<String>,
+    /// The exclusive lock on the directory's lock file, held while the log
+    /// is open. Declared last so it is released after sled has closed.
+    _lock: File,
+}
+
+fn io(e: impl std::fmt::Display) -> LogError {
+    LogError::Io(e.to_string())
+}
+
+impl SledLog {
+    /// Opens (creating if needed) the log in `dir`, learning where it ends
+    /// from its last batch.
+    ///
+    /// Fails with [`LogError::Locked`] when another process (or another
+    /// `SledLog` of this one) has `dir` open, [`LogError::Corrupt`] when the
+    /// last batch does not verify, [`LogError::Io`] when the store fails.
+    pub fn open(dir: &Path) -> Result<SledLog, LogError> {
+        let path = dir.display().to_string();
+        std::fs::create_dir_all(dir).map_err(|e| io(format!("cannot create {path}: {e}")))?;
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(dir.join(LOCK_FILE))
+            .map_err(|e| io(format!("cannot open the lock file in {path}: {e}")))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(TryLockError::WouldBlock) => return Err(LogError::Locked { path }),
+            Err(TryLockError::Error(e)) => return Err(io(format!("cannot lock {path}: {e}"))),
+        }
+        let db =
+            sled::Config::new().path(dir).cache_capacity(CACHE_CAPACITY_BYTES).flush_every_ms(None).open().map_err(
+                |e| {
+                    // A process that does not take our lock file still meets sled's own lock.
+                    if e.to_string().contains("could not acquire lock") {
+                        LogError::Locked { path: path.clone() }
+                    } else {
+                        io(format!("cannot open the log in {path}: {e}"))
+                    }
+                },
+            )?;
+        let log = db.open_tree("log").map_err(io)?;
+        let snapshots = db.open_tree("snapshots").map_err(io)?;
+        let (next_seq, last_hash) = match log.last().map_err(io)? {
+            None => (1, GENESIS_HASH),
+            Some((key, value)) => {
+                let first = key_seq(&key)?;
+                let records = codec::decode_batch(&value, first)?;
+                let last =
+                    records.last().ok_or_else(|| LogError::Corrupt { seq: first, reason: "empty batch".into() })?;
+                (last.envelope.seq.saturating_add(1), last.hash)
+            }
+        };
+        Ok(SledLog { path, db, log, snapshots, next_seq, last_hash, broken: None, _lock: lock })
+    }
+
+    /// Test helper: flips one byte (at `offset_in_record` within the record's
+    /// bytes) of the stored record `seq`, durably, as disk damage would.
+    ///
+    /// # Panics
+    ///
+    /// When record `seq` is not stored, the offset is past its end, or the
+    /// store fails.
+    #[doc(hidden)]
+    pub fn corrupt_byte_for_test(&self, seq: u64, offset_in_record: usize) {
+        let (key, value) = self
+            .log
+            .range(..=seq_key(seq))
+            .next_back()
+            .expect("a stored batch at or before the record")
+            .expect("sled reads the batch");
+        let first = key_seq(&key).expect("a log key is a seq");
+        let span = codec::record_span(&value, first, seq).expect("the batch holds the record");
+        assert!(offset_in_record < span.len(), "record {seq} has {} bytes", span.len());
+        let mut bytes = value.to_vec();
+        bytes[span.start + offset_in_record] ^= 0xFF;
+        self.log.insert(key, bytes).expect("sled stores the damaged batch");
+        self.db.flush().expect("sled flushes the damaged batch");
+    }
+}
+
+impl std::fmt::Debug for SledLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SledLog")
+            .field("path", &self.path)
+            .field("next_seq", &self.next_seq)
+            .field("broken", &self.broken)
+            .finish_non_exhaustive()
+    }
+}
+
+#[async_trait::async_trait]
+impl EventLog for SledLog {
+    fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+
+    fn last_hash(&self) -> Hash {
+        self.last_hash
+    }
+
+    async fn append(&mut self, batch: &[Envelope]) -> Result<Vec<Record>, LogError> {
+        if let Some(why) = &self.broken {
+            return Err(LogError::Io(format!("the log refuses appends until reopened: an append failed ({why})")));
+        }
+        if batch.is_empty() {
+            return Ok(Vec::new());
+        }
+        check_starts_at(self.next_seq, batch)?;
+        let (value, records) = codec::encode_batch(batch, self.last_hash)?;
+        let written = self.log.insert(seq_key(self.next_seq), value).and_then(|_| self.db.flush());
+        if let Err(e) = written {
+            let why = e.to_string();
+            self.broken = Some(why.clone());
+            return Err(LogError::Io(why));
+        }
+        if let Some(last) = records.last() {
+            self.next_seq = last.envelope.seq.saturating_add(1);
+            self.last_hash = last.hash;
+        }
+        Ok(records)
+    }
+
+    async fn read(&self, from: u64, max: usize) -> Result<Vec<Record>, LogError> {
+        let from = from.max(1);
+        if max == 0 || from >= self.next_seq {
+            return Ok(Vec::new());
+        }
+        let entry = |item: sled::Result<(sled::IVec, sled::IVec)>| -> Result<(u64, sled::IVec), LogError> {
+            let (key, value) = item.map_err(io)?;
+            Ok((key_seq(&key)?, value))
+        };
+        let start = self.log.range(..=seq_key(from)).next_back().transpose().map_err(io)?;
+        let (before, batches) = match start {
+            Some((key, _)) => {
+                let before = self.log.range(..key.clone()).next_back().map(entry).transpose()?;
+                (before, self.log.range(key..))
+            }
+            None => (None, self.log.iter()),
+        };
+        scan::collect(from, max, before, batches.map(entry))
+    }
+
+    async fn save_snapshot(&mut self, snapshot: &Snapshot) -> Result<(), LogError> {
+        let bytes = codec::encode_snapshot(snapshot);
+        self.snapshots.insert(seq_key(snapshot.seq), bytes).map_err(io)?;
+        let stale: Vec<sled::IVec> =
+            self.snapshots.iter().keys().rev().skip(SNAPSHOTS_KEPT).collect::<Result<_, _>>().map_err(io)?;
+        for key in stale {
+            self.snapshots.remove(key).map_err(io)?;
+        }
+        self.db.flush().map_err(io)?;
+        Ok(())
+    }
+
+    async fn latest_snapshot(&self) -> Result<Option<Snapshot>, LogError> {
+        let stored: Vec<(sled::IVec, sled::IVec)> =
+            self.snapshots.iter().rev().collect::<Result<_, _>>().map_err(io)?;
+        for (key, bytes) in stored {
+            let (Ok(key), Ok(snapshot)) = (key_seq(&key), codec::decode_snapshot(&bytes)) else {
+                continue;
+            };
+            if scan::snapshot_belongs(self, key, &snapshot).await? {
+                return Ok(Some(snapshot));
+            }
+        }
+        Ok(None)
+    }
+
+    fn size_bytes(&self) -> u64 {
+        // Approximate by contract: a failing stat reports nothing stored.
+        self.db.size_on_disk().unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conformance::{envelopes, run_suite};
+
+    fn open(dir: &tempfile::TempDir) -> SledLog {
+        SledLog::open(dir.path()).expect("open a sled log")
+    }
+
+    #[tokio::test]
+    async fn sled_log_passes_the_conformance_suite() {
+        let mut dirs = Vec::new();
+        run_suite(|| {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let log = open(&dir);
+            dirs.push(dir);
+            log
+        })
+        .await;
+    }
+
+    #[tokio::test]
+    async fn reopen_after_drop_keeps_everything() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut log = open(&dir);
+        let mut stored = log.append(&envelopes(1, 4)).await.expect("append");
+        stored.extend(log.append(&envelopes(4, 6)).await.expect("append"));
+        let snapshot = Snapshot { seq: 5, hash: stored[4].hash, state: rsm_model::State::new() };
+        log.save_snapshot(&snapshot).await.expect("save snapshot");
+        let last_hash = log.last_hash();
+        drop(log);
+
+        let mut log = open(&dir);
+        assert_eq!((log.next_seq(), log.last_hash()), (6, last_hash));
+        assert_eq!(log.read(1, 100).await.expect("read"), stored);
+        assert_eq!(log.latest_snapshot().await.expect("snapshot"), Some(snapshot));
+        log.append(&envelopes(6, 7)).await.expect("appends continue the chain");
+        assert_eq!(log.read(6, 1).await.expect("read")[0].prev_hash, last_hash);
+    }
+
+    #[tokio::test]
+    async fn flipped_byte_reads_as_corrupt_naming_the_record() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut log = open(&dir);
+        log.append(&envelopes(1, 4)).await.expect("append");
+        log.append(&envelopes(4, 7)).await.expect("append");
+        let len = codec::encode_record(&envelopes(5, 6)[0], GENESIS_HASH).0.len();
+        for offset in [0, 1, 40, len / 2, len - 33, len - 1] {
+            log.corrupt_byte_for_test(5, offset);
+            let err = log.read(1, 100).await.expect_err("flipped byte");
+            assert!(matches!(err, LogError::Corrupt { seq: 5, .. }), "offset {offset}: {err}");
+            let err = log.read(5, 1).await.expect_err("flipped byte");
+            assert!(matches!(err, LogError::Corrupt { seq: 5, .. }), "offset {offset}: {err}");
+            assert_eq!(log.read(1, 3).await.expect("the batch before is intact").len(), 3);
+            log.corrupt_byte_for_test(5, offset); // flip it back
+            assert_eq!(log.read(1, 100).await.expect("repaired").len(), 6);
+        }
+    }
+
+    #[tokio::test]
+    async fn damaged_last_batch_fails_open_as_corrupt() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut log = open(&dir);
+        log.append(&envelopes(1, 3)).await.expect("append");
+        log.corrupt_byte_for_test(2, 10);
+        drop(log);
+        let err = SledLog::open(dir.path()).expect_err("damaged last batch");
+        assert!(matches!(err, LogError::Corrupt { seq: 2, .. }), "{err}");
+    }
+
+    #[tokio::test]
+    async fn second_open_of_a_directory_in_use_is_locked() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let log = open(&dir);
+        let err = SledLog::open(dir.path()).expect_err("in use");
+        match err {
+            LogError::Locked { path } => assert_eq!(path, dir.path().display().to_string()),
+            other => panic!("expected Locked, got {other}"),
+        }
+        drop(log);
+        open(&dir);
+    }
+
+    #[tokio::test]
+    async fn damaged_newest_snapshot_falls_back_to_an_older_one() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut log = open(&dir);
+        let stored = log.append(&envelopes(1, 5)).await.expect("append");
+        for seq in [2u64, 4] {
+            let snapshot = Snapshot { seq, hash: stored[seq as usize - 1].hash, state: rsm_model::State::new() };
+            log.save_snapshot(&snapshot).await.expect("save");
+        }
+        let key = seq_key(4);
+        let mut bytes = log.snapshots.get(key).expect("sled").expect("snapshot 4").to_vec();
+        bytes[20] ^= 1;
+        log.snapshots.insert(key, bytes).expect("sled");
+        assert_eq!(log.latest_snapshot().await.expect("latest").map(|s| s.seq), Some(2));
+    }
+
+    #[tokio::test]
+    async fn only_the_newest_snapshots_are_kept() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut log = open(&dir);
+        for seq in 0..6 {
+            let snapshot = Snapshot { seq, hash: GENESIS_HASH, state: rsm_model::State::new() };
+            log.save_snapshot(&snapshot).await.expect("save");
+        }
+        let kept: Vec<u64> = log.snapshots.iter().keys().map(|k| key_seq(&k.expect("sled")).expect("seq")).collect();
+        assert_eq!(kept, vec![3, 4, 5]);
+    }
+}

@@ -1,0 +1,293 @@
+//! Golden fixtures: the stored bytes of one canonical instance of every
+//! event variant, and of a small snapshot, compared byte for byte.
+//!
+//! A failure here means the stored format changed: logs written before the
+//! change would no longer read. Either undo the change, or make it on
+//! purpose (bump `codec::SCHEMA_VERSION` or `CODEC_V1` and keep decoding the
+//! old bytes) and rewrite the fixtures with
+//! `RSM_BLESS=1 cargo test -p rsm-log --test golden`.
+
+use rsm_log::{codec, Envelope, Snapshot, GENESIS_HASH};
+use rsm_model::uuid::Uuid;
+use rsm_model::*;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+const AT_MS: u64 = 1_700_000_000_000;
+
+fn schemas_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schemas")
+}
+
+fn blessing() -> bool {
+    std::env::var("RSM_BLESS").as_deref() == Ok("1")
+}
+
+fn id(n: u128) -> Uuid {
+    Uuid::from_u128(0x0000_5EED_0000_0000_0000_0000_0000_0000 | n)
+}
+
+fn request(kind: RequestKind, state: RequestState) -> LibraryRequest {
+    LibraryRequest {
+        id: RequestId(id(0x100)),
+        library: LibraryId(id(0x10)),
+        kind,
+        state,
+        priority: -3,
+        order: 17,
+        drive: DriveId(id(0x20)),
+        media: MediaId(id(0x40)),
+        slot: Some(SlotId(id(0x30))),
+        session: Some(SessionId(id(0x1))),
+        submitter: "alice".into(),
+        write: true,
+        origin: match kind {
+            RequestKind::Mount => None,
+            RequestKind::Dismount => Some(DismountOrigin::DeferredExpiry),
+        },
+        time_queued_ms: AT_MS,
+        time_completed_ms: Some(AT_MS + 4_500),
+        error: None,
+        sense: Some(Sense { key: 2, asc: 0x3A, ascq: 0 }),
+    }
+}
+
+/// One canonical instance of every event variant.
+fn canonical_events() -> Vec<Event> {
+    let r = RequestId(id(0x100));
+    vec![
+        Event::SessionOpened { session: SessionId(id(0x1)), principal: "alice".into(), application: "RSM".into() },
+        Event::SessionClosed { session: SessionId(id(0x1)) },
+        Event::LibraryCreated {
+            topology: LibraryTopology {
+                id: LibraryId(id(0x10)),
+                name: "lib".into(),
+                kind: LibraryKind::Changer,
+                drives: vec![(DriveId(id(0x20)), "lib-drive-1".into(), 500)],
+                slots: vec![
+                    (SlotId(id(0x30)), "lib-slot-1".into(), 1000),
+                    (SlotId(id(0x31)), "lib-slot-2".into(), 1001),
+                ],
+                ports: vec![(PortId(id(0x50)), "lib-port-1".into(), 10)],
+                media: vec![
+                    (MediaId(id(0x40)), "A00001L8".into(), Some(SlotId(id(0x30)))),
+                    (MediaId(id(0x41)), "A00002L8".into(), None),
+                ],
+                defer_dismount_delay_s: 300,
+            },
+            creator: "alice".into(),
+        },
+        Event::AccessGranted {
+            library: LibraryId(id(0x10)),
+            principal: "bob".into(),
+            rights: AccessMask::USE.with(AccessMask::MODIFY),
+        },
+        Event::AccessRevoked { library: LibraryId(id(0x10)), principal: "bob".into(), rights: AccessMask::MODIFY },
+        Event::EnabledChanged { object: ObjectRef::Drive(DriveId(id(0x20))), enabled: false },
+        Event::MountRequested { request: request(RequestKind::Mount, RequestState::Queued) },
+        Event::MountSatisfiedInPlace { request: request(RequestKind::Mount, RequestState::Passed) },
+        Event::DismountRequested { request: request(RequestKind::Dismount, RequestState::Queued) },
+        Event::DriveMadeDismountable {
+            drive: DriveId(id(0x20)),
+            deadline_ms: Some(AT_MS + 300_000),
+            audit: Some(request(RequestKind::Dismount, RequestState::Passed)),
+        },
+        Event::HoldReleased { drive: DriveId(id(0x20)) },
+        Event::RequestStarted { request: r, at_ms: AT_MS + 1 },
+        Event::MountCompleted { request: r, at_ms: AT_MS + 2 },
+        Event::DismountCompleted { request: r, at_ms: AT_MS + 3 },
+        Event::RequestFailed {
+            request: r,
+            error: 4317,
+            sense: Some(Sense { key: 4, asc: 0x15, ascq: 1 }),
+            observed: Observed::Slot(SlotId(id(0x31))),
+            at_ms: AT_MS + 4,
+        },
+        Event::RequestCancelled { request: r, at_ms: AT_MS + 5 },
+        Event::MediaInserted {
+            drive: DriveId(id(0x20)),
+            media: MediaId(id(0x42)),
+            barcode: "B00001L8".into(),
+            new: true,
+        },
+        Event::LibraryDeletionStarted { library: LibraryId(id(0x10)) },
+        Event::LibraryDeleted { library: LibraryId(id(0x10)) },
+        Event::MediaRemoved { drive: DriveId(id(0x20)), media: MediaId(id(0x42)) },
+    ]
+}
+
+/// The fixture file of an event. No wildcard arm: a new variant does not
+/// compile until it has a name here, and `fixtures_cover_every_variant`
+/// fails until `canonical_events` holds an instance of it.
+fn fixture_name(event: &Event) -> &'static str {
+    match event {
+        Event::SessionOpened { .. } => "SessionOpened",
+        Event::SessionClosed { .. } => "SessionClosed",
+        Event::LibraryCreated { .. } => "LibraryCreated",
+        Event::AccessGranted { .. } => "AccessGranted",
+        Event::AccessRevoked { .. } => "AccessRevoked",
+        Event::EnabledChanged { .. } => "EnabledChanged",
+        Event::MountRequested { .. } => "MountRequested",
+        Event::MountSatisfiedInPlace { .. } => "MountSatisfiedInPlace",
+        Event::DismountRequested { .. } => "DismountRequested",
+        Event::DriveMadeDismountable { .. } => "DriveMadeDismountable",
+        Event::HoldReleased { .. } => "HoldReleased",
+        Event::RequestStarted { .. } => "RequestStarted",
+        Event::MountCompleted { .. } => "MountCompleted",
+        Event::DismountCompleted { .. } => "DismountCompleted",
+        Event::RequestFailed { .. } => "RequestFailed",
+        Event::RequestCancelled { .. } => "RequestCancelled",
+        Event::MediaInserted { .. } => "MediaInserted",
+        Event::LibraryDeletionStarted { .. } => "LibraryDeletionStarted",
+        Event::LibraryDeleted { .. } => "LibraryDeleted",
+        Event::MediaRemoved { .. } => "MediaRemoved",
+    }
+}
+
+fn fixture_envelope(event: Event) -> Envelope {
+    Envelope { seq: 1, at_ms: AT_MS, request: RequestId(id(0x100)), principal: "alice".into(), node: 1, event }
+}
+
+/// A small projection: an open session and a changer library with a drive,
+/// two slots, a port and two cartridges, on which a second principal holds
+/// rights. Built by `apply` rather than by struct
+/// literals, so that a new field in the model changes the bytes (to bless)
+/// without breaking this file's build.
+fn canonical_state() -> State {
+    let mut state = State::new();
+    let events = canonical_events();
+    for name in ["SessionOpened", "LibraryCreated", "AccessGranted"] {
+        let event = events.iter().find(|e| fixture_name(e) == name).expect("a canonical instance of each variant");
+        apply(&mut state, event);
+    }
+    state
+}
+
+/// Compares `bytes` with the fixture at `path` (rewriting it when blessing);
+/// returns what is wrong, if anything.
+fn check_fixture(path: &Path, bytes: &[u8]) -> Option<String> {
+    if blessing() {
+        let dir = path.parent().expect("a fixture path has a directory");
+        std::fs::create_dir_all(dir).expect("create the fixture directory");
+        std::fs::write(path, bytes).expect("write the fixture");
+        return None;
+    }
+    match std::fs::read(path) {
+        Err(e) => Some(format!("{}: cannot read ({e}); bless to create it", path.display())),
+        Ok(stored) if stored != bytes => Some(format!(
+            "{}: the encoding changed ({} bytes stored, {} now; first difference at byte {})",
+            path.display(),
+            stored.len(),
+            bytes.len(),
+            stored.iter().zip(bytes).position(|(a, b)| a != b).unwrap_or(stored.len().min(bytes.len()))
+        )),
+        Ok(_) => None,
+    }
+}
+
+fn fail_on(problems: Vec<String>) {
+    assert!(
+        problems.is_empty(),
+        "golden fixtures differ (if intended, rewrite them with RSM_BLESS=1 cargo test -p rsm-log --test golden):\n{}",
+        problems.join("\n")
+    );
+}
+
+#[test]
+fn every_event_record_matches_its_golden_bytes() {
+    let dir = schemas_dir().join("events");
+    let mut problems = Vec::new();
+    for event in canonical_events() {
+        let envelope = fixture_envelope(event);
+        let (bytes, _) = codec::encode_record(&envelope, GENESIS_HASH);
+        let path = dir.join(format!("{}.bin", fixture_name(&envelope.event)));
+        problems.extend(check_fixture(&path, &bytes));
+        // The stored bytes (old or new) decode to the canonical instance.
+        if let Ok(stored) = std::fs::read(&path) {
+            match codec::decode_record(&stored, 1) {
+                Ok(record) if record.envelope == envelope && record.prev_hash == GENESIS_HASH => {}
+                Ok(record) => problems.push(format!("{}: decodes to {:?}", path.display(), record.envelope)),
+                Err(e) => problems.push(format!("{}: {e}", path.display())),
+            }
+        }
+    }
+    fail_on(problems);
+}
+
+#[test]
+fn snapshot_matches_its_golden_bytes() {
+    let state = canonical_state();
+    state.check_invariants().expect("the canonical state is consistent");
+    let snapshot = Snapshot { seq: 42, hash: [0xA5; 32], state };
+    let path = schemas_dir().join("snapshot.bin");
+    let mut problems: Vec<String> = check_fixture(&path, &codec::encode_snapshot(&snapshot)).into_iter().collect();
+    if let Ok(stored) = std::fs::read(&path) {
+        match codec::decode_snapshot(&stored) {
+            Ok(decoded) if decoded == snapshot => {}
+            Ok(_) => problems.push(format!("{}: decodes to another snapshot", path.display())),
+            Err(e) => problems.push(format!("{}: {e}", path.display())),
+        }
+    }
+    fail_on(problems);
+}
+
+/// Catches the variant names serde knows for an enum.
+struct VariantProbe<'a>(&'a mut &'static [&'static str]);
+
+impl<'de> serde::Deserializer<'de> for VariantProbe<'_> {
+    type Error = serde::de::value::Error;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+        Err(serde::de::Error::custom("only enums are probed"))
+    }
+
+    fn deserialize_enum<V: serde::de::Visitor<'de>>(
+        self,
+        _name: &'static str,
+        variants: &'static [&'static str],
+        _: V,
+    ) -> Result<V::Value, Self::Error> {
+        *self.0 = variants;
+        Err(serde::de::Error::custom("probed"))
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option
+        unit unit_struct newtype_struct seq tuple tuple_struct map struct identifier ignored_any
+    }
+}
+
+#[test]
+fn fixtures_cover_every_variant_and_nothing_else() {
+    let mut variants: &'static [&'static str] = &[];
+    let _probed = <Event as serde::Deserialize>::deserialize(VariantProbe(&mut variants));
+    let all: BTreeSet<&str> = variants.iter().copied().collect();
+    assert!(all.len() >= 20, "serde names the variants of Event: {all:?}");
+
+    let events = canonical_events();
+    for event in &events {
+        assert_eq!(fixture_name(event), event.name(), "fixture names are the events' stable names");
+    }
+    let covered: BTreeSet<&str> = events.iter().map(fixture_name).collect();
+    assert_eq!(covered.len(), events.len(), "one canonical instance per variant");
+    let missing: Vec<_> = all.difference(&covered).collect();
+    assert!(missing.is_empty(), "variants without a canonical instance in canonical_events(): {missing:?}");
+
+    let dir = schemas_dir().join("events");
+    if blessing() {
+        std::fs::create_dir_all(&dir).expect("create the fixture directory");
+    }
+    let mut stale = Vec::new();
+    for entry in std::fs::read_dir(&dir).expect("the fixture directory exists (bless to create it)") {
+        let path = entry.expect("list the fixture directory").path();
+        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
+        if path.extension().is_some_and(|e| e == "bin") && !covered.contains(stem.as_str()) {
+            if blessing() {
+                std::fs::remove_file(&path).expect("remove a stale fixture");
+            } else {
+                stale.push(path.display().to_string());
+            }
+        }
+    }
+    assert!(stale.is_empty(), "fixtures of no current variant (bless to remove them): {stale:?}");
+}

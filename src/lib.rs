@@ -1,0 +1,15 @@
+#![doc = include_str!("../README.md")]
+//!
+//! ## Crate map
+//! This facade re-exports what an embedder needs: [`Engine`], [`Session`],
+//! [`RequestHandle`], the model's ids, objects, commands and [`NtmsError`].
+//! The layers underneath are `rsm_model` (pure rules), `rsm_log` (the durable
+//! log), `rsm_hardware` (adapters and the simulator) and `rsm_engine`.
+
+pub use rsm_engine::{
+    failure_code, Accepted, Clock, Engine, EngineConfig, EngineParts, HardwareProvider, IdSource, RandomIds,
+    ReplayReport, RequestHandle, SeededIds, Session, SimProvider, SystemClock,
+};
+pub use rsm_hardware as hardware;
+pub use rsm_log as log;
+pub use rsm_model::*;
