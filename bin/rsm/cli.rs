@@ -119,6 +119,20 @@ pub enum Cmd {
     Snapshot,
     /// A tour: a fresh simulated library, a workload, the views, and a replay that proves them.
     Demo,
+    /// Load generator for crash tests: concurrent sessions mounting and
+    /// dismounting; prints `ack <request> <seq>` once each command is durable.
+    #[command(hide = true)]
+    Stress {
+        /// Concurrent sessions.
+        #[arg(long, default_value_t = 8)]
+        sessions: u32,
+        /// Commands per session (0: until killed).
+        #[arg(long, default_value_t = 0)]
+        commands: u64,
+        /// Seed of the workload.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 #[derive(Subcommand, Debug)]

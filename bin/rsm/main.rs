@@ -2,6 +2,7 @@
 
 mod cli;
 mod demo;
+mod stress;
 mod views;
 
 use clap::Parser;
@@ -88,7 +89,7 @@ async fn run(cli: Cli) -> Outcome {
     }
     let user = cli.user.clone().unwrap_or_else(default_user);
     let mut config = config(&cli);
-    if matches!(cli.command, Cmd::Run { until_idle: false }) {
+    if matches!(cli.command, Cmd::Run { until_idle: false } | Cmd::Stress { .. }) {
         config.run_workers = true;
     }
     let engine = Engine::open(&cli.data, config).await?;
@@ -205,6 +206,7 @@ async fn dispatch(engine: &Engine, cli: &Cli, user: &str) -> Outcome {
             let seq = engine.snapshot().await?;
             views::done(json, &format!("snapshot at record {seq}"))
         }
+        Cmd::Stress { sessions, commands, seed } => stress::run(engine, *sessions, *commands, *seed).await,
         Cmd::Demo => unreachable!("the demo runs before the engine opens"),
     }
 }

@@ -257,12 +257,7 @@ impl Engine {
             self.inner.sim.clone().ok_or_else(|| {
                 NtmsError::new(ErrorCode::NotSupported, "this engine does not run simulated libraries")
             })?;
-        let result = self
-            .query(move |s| match s.libraries.get(&library) {
-                Some(lib) => Some(sim.simulator(s, lib)),
-                None => None,
-            })
-            .await?;
+        let result = self.query(move |s| s.libraries.get(&library).map(|lib| sim.simulator(s, lib))).await?;
         match result {
             Some(r) => r.map_err(|e| NtmsError::new(ErrorCode::DeviceNotConnected, e.to_string())),
             None => Err(NtmsError::new(ErrorCode::InvalidLibrary, format!("no library {library}"))),

@@ -191,7 +191,7 @@ impl Sequencer {
         for reply in verifies {
             let _ = reply.send(rt.block_on(crate::replay::verify(self.log.as_ref(), &self.state)));
         }
-        let due = self.snapshot_every > 0 && self.log.next_seq() - 1 >= self.last_snapshot_seq + self.snapshot_every;
+        let due = self.snapshot_every > 0 && self.log.next_seq() > self.last_snapshot_seq + self.snapshot_every;
         if (due || !snapshots.is_empty()) && self.poisoned.is_none() {
             let result = self.snapshot(rt);
             for reply in snapshots {

@@ -127,7 +127,7 @@ async fn a_damaged_record_is_a_database_failure_naming_it() {
     }
     // Start-up reads only the snapshot and the tail: it opens.
     let engine = Engine::open(dir.path(), quiet()).await.unwrap();
-    let e = engine.verify_replay().await.err().expect("the audit reads every record");
+    let e = engine.verify_replay().await.expect_err("the audit reads every record");
     assert_eq!(e.code(), 4313);
     assert!(e.message().contains("record 2"), "{}", e.message());
     engine.shutdown().await;

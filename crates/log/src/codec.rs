@@ -545,6 +545,34 @@ mod tests {
         assert!(matches!(err, LogError::Corrupt { seq: 1, .. }), "{err}");
     }
 
+    #[test]
+    fn largest_event_the_model_allows_fits_and_round_trips() {
+        use rsm_model::{limits, DriveId, LibraryId, LibraryKind, LibraryTopology, MediaId, PortId, SlotId};
+        let name = "n".repeat(limits::NAME_LEN_MAX);
+        let id = |n: usize| Uuid::from_u128(n as u128);
+        let slots = limits::SLOTS_PER_LIBRARY_MAX as usize;
+        let topology = LibraryTopology {
+            id: LibraryId(id(0)),
+            name: name.clone(),
+            kind: LibraryKind::Changer,
+            drives: (0..usize::from(limits::DRIVES_PER_LIBRARY_MAX))
+                .map(|i| (DriveId(id(i)), format!("{name}-drive-{i}"), 500))
+                .collect(),
+            slots: (0..slots).map(|i| (SlotId(id(i)), format!("{name}-slot-{i}"), 1000)).collect(),
+            ports: (0..usize::from(limits::PORTS_PER_LIBRARY_MAX))
+                .map(|i| (PortId(id(i)), format!("{name}-port-{i}"), 10))
+                .collect(),
+            media: (0..slots).map(|i| (MediaId(id(i)), format!("{i:0>63}"), Some(SlotId(id(i))))).collect(),
+            defer_dismount_delay_s: 300,
+        };
+        let mut env = envelope(1, &"p".repeat(limits::NAME_LEN_MAX));
+        env.event = Event::LibraryCreated { topology, creator: "c".repeat(limits::NAME_LEN_MAX) };
+        let payload = encode_event(&env.event).len();
+        assert!(payload < PAYLOAD_LEN_MAX / 2, "the largest event is {payload} bytes");
+        let (bytes, _) = encode_record(&env, GENESIS_HASH);
+        assert_eq!(decode_record(&bytes, 1).expect("the largest event decodes").envelope, env);
+    }
+
     proptest! {
         #[test]
         fn decoders_survive_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..600), seq in 0u64..4) {

@@ -1,0 +1,95 @@
+//! `rsm stress`: a concurrent workload for crash tests. Each line `ack
+//! <request> <seq>` is printed only after the command is durable, so a parent
+//! that kills this process knows exactly which commands were acknowledged.
+
+use crate::views::sim_spec;
+use crate::{Failure, Outcome};
+use rsm::*;
+use std::io::Write;
+
+const LIBRARY: &str = "stress";
+
+fn ack(request: RequestId, seq: u64) {
+    let mut out = std::io::stdout().lock();
+    // A closed pipe means the parent is gone; nothing useful is left to do.
+    let _ = writeln!(out, "ack {request} {seq}");
+    let _ = out.flush();
+}
+
+pub async fn run(engine: &Engine, sessions: u32, commands: u64, seed: u64) -> Outcome {
+    let exists = engine.query(|s| s.library_named(LIBRARY).is_some()).await?;
+    let admin = engine.session_for("stress-admin").await?;
+    if !exists {
+        let drives = u16::try_from(sessions.clamp(1, 32)).unwrap_or(32);
+        let media = sessions.clamp(1, 32) * 3;
+        let a = admin
+            .submit(Command::CreateLibrary {
+                session: admin.id(),
+                spec: sim_spec(LIBRARY, drives, media + 8, 1, media, false),
+            })
+            .await?;
+        ack(a.request, a.last_seq);
+    }
+    let library = engine
+        .query(|s| s.library_named(LIBRARY).map(|l| l.id))
+        .await?
+        .ok_or_else(|| Failure::Usage("no stress library".into()))?;
+    let barcodes: Vec<MediaId> =
+        engine.query(move |s| s.media.values().filter(|m| m.library == library).map(|m| m.id).collect()).await?;
+    for i in 0..sessions {
+        let a = admin
+            .submit(Command::GrantAccess {
+                session: admin.id(),
+                library,
+                principal: format!("load-{i}"),
+                rights: AccessMask::USE,
+            })
+            .await?;
+        ack(a.request, a.last_seq);
+    }
+    let mut tasks = Vec::new();
+    for i in 0..sessions {
+        let engine = engine.clone();
+        let barcodes = barcodes.clone();
+        tasks.push(tokio::spawn(async move {
+            let session = engine.open_session(&format!("load-{i}")).await?;
+            let mut rng = seed ^ (u64::from(i) + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            let mut done = 0u64;
+            while commands == 0 || done < commands {
+                rng = splitmix64(rng);
+                let media = barcodes[(rng % barcodes.len() as u64) as usize];
+                done += 1;
+                match session
+                    .submit(Command::MountMedia { session: session.id(), media, options: MountOptions::default() })
+                    .await
+                {
+                    Ok(a) => {
+                        ack(a.request, a.last_seq);
+                        let _ = engine.wait_for(a.request).await;
+                        if let Ok(a) = session
+                            .submit(Command::DismountMedia {
+                                session: session.id(),
+                                media,
+                                deferred: rng.is_multiple_of(3),
+                            })
+                            .await
+                        {
+                            ack(a.request, a.last_seq);
+                        }
+                    }
+                    Err(e) if e.kind() == ErrorCode::DatabaseFailure => return Err(e),
+                    Err(_) => tokio::task::yield_now().await,
+                }
+            }
+            Ok::<_, NtmsError>(())
+        }));
+    }
+    for t in tasks {
+        match t.await {
+            Ok(r) => r?,
+            Err(e) => return Err(Failure::Usage(format!("a load task failed: {e}"))),
+        }
+    }
+    engine.run_until_idle().await?;
+    Ok(())
+}
