@@ -90,8 +90,9 @@ pub enum Cmd {
     Access {
         /// grant or revoke.
         action: AccessAction,
-        /// Principal.
-        user: String,
+        /// The principal the right is granted to or revoked from.
+        #[arg(value_name = "USER")]
+        principal: String,
         /// Right.
         right: Right,
         /// Library name or id.

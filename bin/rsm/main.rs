@@ -150,7 +150,7 @@ async fn dispatch(engine: &Engine, cli: &Cli, user: &str) -> Outcome {
             session.set_enabled(object, enabled).await?;
             views::done(json, &format!("{name} {}", if enabled { "enabled" } else { "disabled" }))
         }
-        Cmd::Access { action, user: grantee, right, library } => {
+        Cmd::Access { action, principal: grantee, right, library } => {
             let lib = views::library(engine, library).await?;
             let rights = match right {
                 Right::Use => AccessMask::USE,

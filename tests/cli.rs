@@ -1,0 +1,307 @@
+//! End-to-end tests of the `rsm` command: every subcommand, run as a real
+//! process in a fresh data directory, with `--json` output compared.
+
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Output};
+
+struct Rsm {
+    dir: tempfile::TempDir,
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn json(&self) -> Value {
+        serde_json::from_str(self.stdout.trim()).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
+    }
+    fn ok(self) -> Self {
+        assert_eq!(self.code, 0, "stdout: {}\nstderr: {}", self.stdout, self.stderr);
+        self
+    }
+    /// A rejection: exit 2, `NAME (code): sentence` on stderr.
+    fn rejected(self, name: &str, code: u32) -> Self {
+        assert_eq!(self.code, 2, "expected {name}; stdout: {}\nstderr: {}", self.stdout, self.stderr);
+        assert!(self.stderr.starts_with(&format!("{name} ({code}): ")), "stderr: {}", self.stderr);
+        self
+    }
+}
+
+impl Rsm {
+    fn new() -> Self {
+        Self { dir: tempfile::tempdir().expect("temp dir") }
+    }
+
+    fn data(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn run_as(&self, user: &str, args: &[&str]) -> Run {
+        let out: Output = Command::new(env!("CARGO_BIN_EXE_rsm"))
+            .arg("--data")
+            .arg(self.data().join("data"))
+            .args(["--user", user])
+            .args(args)
+            .output()
+            .expect("the rsm binary runs");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        self.run_as("admin", args)
+    }
+
+    fn with_library(self) -> Self {
+        self.run(&[
+            "library",
+            "create-sim",
+            "lib1",
+            "--drives",
+            "2",
+            "--slots",
+            "6",
+            "--ie-ports",
+            "1",
+            "--media",
+            "4",
+        ])
+        .ok();
+        self
+    }
+
+    fn drive(&self, name: &str) -> Value {
+        let drives = self.run(&["--json", "show", "drives"]).ok().json();
+        drives.as_array().expect("array").iter().find(|d| d["name"] == name).cloned().expect("drive listed")
+    }
+}
+
+#[test]
+fn create_sim_and_show_every_view_with_stable_fields() {
+    let rsm = Rsm::new().with_library();
+    let libs = rsm.run(&["--json", "show", "libraries"]).ok().json();
+    let lib = &libs[0];
+    assert_eq!(
+        (lib["name"].as_str(), lib["kind"].as_str(), lib["drives"].as_u64()),
+        (Some("lib1"), Some("changer"), Some(2))
+    );
+    assert_eq!((lib["slots"].as_u64(), lib["ports"].as_u64(), lib["media"].as_u64()), (Some(6), Some(1), Some(4)));
+    assert_eq!(lib["access"]["admin"], serde_json::json!(["use", "modify", "control"]), "the creator gets control");
+    assert!(lib["id"].as_str().is_some_and(|id| id.len() == 36));
+    let drives = rsm.run(&["--json", "show", "drives", "--library", "lib1"]).ok().json();
+    assert_eq!(drives.as_array().unwrap().len(), 2);
+    assert_eq!(drives[0]["state"], "dismounted");
+    assert_eq!(drives[0]["ntms_state"], 0);
+    let slots = rsm.run(&["--json", "show", "slots"]).ok().json();
+    assert_eq!(slots[0]["name"], "lib1-slot-1");
+    assert_eq!(slots[0]["state"], "full");
+    assert_eq!(slots[0]["barcode"], "LIB10001L8");
+    assert_eq!(slots[5]["state"], "empty");
+    let media = rsm.run(&["--json", "show", "media"]).ok().json();
+    assert_eq!(media.as_array().unwrap().len(), 4);
+    assert!(media.as_array().unwrap().iter().all(|m| m["location"] == "slot" && m["state"] == "idle"));
+    assert_eq!(rsm.run(&["--json", "show", "queue"]).ok().json(), serde_json::json!([]));
+    let table = rsm.run(&["show", "drives"]).ok().stdout;
+    assert!(table.starts_with("NAME") && table.contains("lib1-drive-2"), "{table}");
+}
+
+#[test]
+fn mount_wait_then_dismount_drive_is_refused_for_opened_media_then_succeeds() {
+    let rsm = Rsm::new().with_library();
+    let mounted = rsm.run(&["--json", "mount", "LIB10001L8", "--drive", "lib1-drive-1", "--wait"]).ok().json();
+    assert_eq!(mounted["state"], "completed");
+    assert!(mounted["request"].as_str().is_some());
+    let d = rsm.drive("lib1-drive-1");
+    assert_eq!(
+        (d["state"].as_str(), d["barcode"].as_str(), d["holder"].as_str()),
+        (Some("loaded"), Some("LIB10001L8"), Some("admin"))
+    );
+    rsm.run(&["dismount-drive", "lib1-drive-1"]).rejected("ERROR_INVALID_STATE", 5023);
+    let refused = rsm.run(&["--json", "dismount-drive", "lib1-drive-1"]).rejected("ERROR_INVALID_STATE", 5023).json();
+    assert_eq!((refused["error"].as_str(), refused["code"].as_u64()), (Some("ERROR_INVALID_STATE"), Some(5023)));
+    assert!(refused["message"].as_str().unwrap().contains("opened"));
+    rsm.run(&["dismount-media", "LIB10001L8", "--deferred"]).ok();
+    assert_eq!(rsm.drive("lib1-drive-1")["state"], "dismountable");
+    let queued = rsm.run(&["--json", "dismount-drive", "lib1-drive-1"]).ok().json();
+    assert_eq!(queued["state"], "queued");
+    let queue = rsm.run(&["--json", "show", "queue"]).ok().json();
+    assert_eq!(queue.as_array().unwrap().last().unwrap()["kind"], "dismount");
+    // The queued request survives this process; `run` carries it out.
+    rsm.run(&["run", "--until-idle"]).ok();
+    let d = rsm.drive("lib1-drive-1");
+    assert_eq!((d["state"].as_str(), d["barcode"].as_str()), (Some("dismounted"), None));
+    let media = rsm.run(&["--json", "show", "media"]).ok().json();
+    let m = media.as_array().unwrap().iter().find(|m| m["barcode"] == "LIB10001L8").unwrap().clone();
+    assert_eq!((m["location"].as_str(), m["at"].as_str()), (Some("slot"), Some("lib1-slot-1")));
+    let queue = rsm.run(&["--json", "show", "queue"]).ok().json();
+    assert!(queue.as_array().unwrap().iter().all(|r| r["state"] == "completed"));
+}
+
+#[test]
+fn dismount_drive_error_rows_from_the_command_line() {
+    let rsm = Rsm::new().with_library();
+    rsm.run(&["dismount-drive", "lib1-drive-2"]).rejected("ERROR_INVALID_STATE", 5023);
+    rsm.run(&["dismount-drive", "no-such-drive"]).rejected("ERROR_INVALID_DRIVE", 15);
+    rsm.run(&["dismount-drive", "00000000-0000-0000-0000-00000000002a"]).rejected("ERROR_INVALID_DRIVE", 15);
+    rsm.run(&["mount", "LIB10002L8", "--drive", "lib1-drive-2", "--wait"]).ok();
+    rsm.run(&["dismount-media", "LIB10002L8", "--deferred"]).ok();
+    // Access: another user has no modify right.
+    rsm.run_as("bob", &["dismount-drive", "lib1-drive-2"]).rejected("ERROR_ACCESS_DENIED", 5);
+    rsm.run(&["access", "grant", "bob", "use", "--library", "lib1"]).ok();
+    rsm.run_as("bob", &["dismount-drive", "lib1-drive-2"]).rejected("ERROR_ACCESS_DENIED", 5);
+    // The Windows XP switch asks for control instead.
+    rsm.run(&["access", "grant", "bob", "modify", "--library", "lib1"]).ok();
+    rsm.run_as("bob", &["--xp-access-rule", "dismount-drive", "lib1-drive-2"]).rejected("ERROR_ACCESS_DENIED", 5);
+    // Disabled drive or library.
+    rsm.run(&["disable", "drive", "lib1-drive-2"]).ok();
+    rsm.run_as("bob", &["dismount-drive", "lib1-drive-2"]).rejected("ERROR_DEVICE_NOT_AVAILABLE", 4319);
+    rsm.run(&["enable", "drive", "lib1-drive-2"]).ok();
+    rsm.run(&["disable", "library", "lib1"]).ok();
+    rsm.run(&["dismount-drive", "lib1-drive-2"]).rejected("ERROR_DEVICE_NOT_AVAILABLE", 4319);
+    rsm.run(&["enable", "library", "lib1"]).ok();
+    rsm.run(&["enable", "library", "lib1"]).rejected("ERROR_INVALID_STATE", 5023);
+    // A full queue, then a full log.
+    rsm.run(&["mount", "LIB10001L8"]).ok();
+    rsm.run(&["--queue-max", "1", "dismount-drive", "lib1-drive-2"]).rejected("ERROR_NOT_ENOUGH_MEMORY", 8);
+    rsm.run(&["--log-capacity", "5", "dismount-drive", "lib1-drive-2"]).rejected("ERROR_DATABASE_FULL", 4314);
+    let done = rsm.run_as("bob", &["--json", "dismount-drive", "lib1-drive-2", "--wait"]).ok().json();
+    assert_eq!(done["state"], "completed");
+    rsm.run(&["access", "revoke", "bob", "modify", "--library", "lib1"]).ok();
+    let libs = rsm.run(&["--json", "show", "libraries"]).ok().json();
+    assert_eq!(libs[0]["access"]["bob"], serde_json::json!(["use"]));
+}
+
+#[test]
+fn mount_error_codes_from_the_command_line() {
+    let rsm = Rsm::new().with_library();
+    rsm.run(&["library", "create-sim", "lib2", "--drives", "1", "--slots", "2", "--media", "1"]).ok();
+    rsm.run(&["mount", "NOPE"]).rejected("ERROR_INVALID_MEDIA", 4300);
+    rsm.run(&["mount", "LIB10001L8", "--drive", "lib2-drive-1"]).rejected("ERROR_DRIVE_MEDIA_MISMATCH", 4303);
+    rsm.run(&["mount", "LIB10001L8", "--priority", "99"]).rejected("ERROR_INVALID_PARAMETER", 87);
+    rsm.run(&["mount", "LIB10001L8", "--drive", "lib1-drive-1"]).ok();
+    rsm.run(&["mount", "LIB10002L8", "--drive", "lib1-drive-1"]).rejected("ERROR_BUSY", 170);
+    rsm.run(&["disable", "media", "LIB10003L8"]).ok();
+    rsm.run(&["mount", "LIB10003L8"]).rejected("ERROR_RESOURCE_DISABLED", 4309);
+    rsm.run_as("eve", &["mount", "LIB10004L8"]).rejected("ERROR_ACCESS_DENIED", 5);
+}
+
+#[test]
+fn a_robot_fault_fails_the_request_with_its_sense_data() {
+    let rsm = Rsm::new().with_library();
+    rsm.run(&["sim", "fail", "robot", "--library", "lib1"]).ok();
+    let failed = rsm.run(&["--json", "mount", "LIB10001L8", "--wait"]).rejected("ERROR_MEDIUM_NOT_ACCESSIBLE", 4323);
+    assert!(failed.stderr.contains("04/15/01"), "{}", failed.stderr);
+    let queue = rsm.run(&["--json", "show", "queue"]).ok().json();
+    assert_eq!((queue[0]["state"].as_str(), queue[0]["sense"].as_str()), (Some("failed"), Some("04/15/01")));
+    rsm.run(&["mount", "LIB10001L8", "--wait"]).ok();
+    rsm.run(&["sim", "fail", "unload", "--drive", "lib1-drive-1"]).ok();
+    rsm.run(&["dismount-media", "LIB10001L8", "--wait"]).rejected("ERROR_UNABLE_TO_LOAD_MEDIUM", 4324);
+    assert_eq!(rsm.drive("lib1-drive-1")["state"], "dismountable");
+    rsm.run(&["dismount-drive", "lib1-drive-1", "--wait"]).ok();
+    rsm.run(&["sim", "fail", "load"]).code.eq(&1).then_some(()).expect("a load fault needs --drive: usage error");
+}
+
+#[test]
+fn a_standalone_drive_and_the_operator() {
+    let rsm = Rsm::new();
+    rsm.run(&["library", "create-sim", "desk", "--standalone", "--media", "2"]).ok();
+    rsm.run(&["mount", "DESK0001L8"]).rejected("ERROR_MEDIA_OFFLINE", 4304);
+    rsm.run(&["dismount-drive", "desk-drive-1"]).rejected("ERROR_INVALID_STATE", 5023);
+    rsm.run(&["sim", "insert", "desk-drive-1", "DESK0001L8"]).ok();
+    rsm.run(&["sim", "insert", "desk-drive-1", "DESK0002L8"]).rejected("ERROR_RESOURCE_NOT_AVAILABLE", 5006);
+    let m = rsm.run(&["--json", "mount", "DESK0001L8"]).ok().json();
+    assert_eq!(m["state"], "completed", "a cartridge already in the drive mounts in place");
+    rsm.run(&["sim", "remove", "desk-drive-1"]).rejected("ERROR_INVALID_STATE", 5023);
+    rsm.run(&["dismount-drive", "desk-drive-1"]).rejected("ERROR_INVALID_STATE", 5023);
+    rsm.run(&["dismount-media", "DESK0001L8", "--deferred"]).ok();
+    let d = rsm.run(&["--json", "dismount-drive", "desk-drive-1"]).ok().json();
+    assert_eq!(d["state"], "completed", "recorded for the audit and passed at once");
+    assert_eq!(rsm.drive("desk-drive-1")["state"], "dismountable");
+    rsm.run(&["sim", "remove", "desk-drive-1"]).ok();
+    assert_eq!(rsm.drive("desk-drive-1")["state"], "dismounted");
+    let media = rsm.run(&["--json", "show", "media"]).ok().json();
+    assert!(media.as_array().unwrap().iter().all(|m| m["location"] == "offline"));
+}
+
+#[test]
+fn logout_turns_holds_into_deferred_dismounts() {
+    let rsm = Rsm::new().with_library();
+    rsm.run(&["mount", "LIB10001L8", "--wait"]).ok();
+    rsm.run(&["logout"]).ok();
+    assert_eq!(rsm.drive("lib1-drive-1")["state"], "dismountable");
+    rsm.run(&["dismount-drive", "lib1-drive-1", "--wait"]).ok();
+}
+
+#[test]
+fn library_delete_needs_a_disabled_library() {
+    let rsm = Rsm::new().with_library();
+    rsm.run(&["library", "delete", "lib1"]).rejected("ERROR_INVALID_STATE", 5023);
+    rsm.run(&["disable", "library", "lib1"]).ok();
+    rsm.run(&["library", "delete", "lib1"]).ok();
+    assert_eq!(rsm.run(&["--json", "show", "libraries"]).ok().json(), serde_json::json!([]));
+    rsm.run(&["dismount-drive", "lib1-drive-1"]).rejected("ERROR_INVALID_DRIVE", 15);
+}
+
+#[test]
+fn replay_verify_rebuilds_the_same_views() {
+    let rsm = Rsm::new().with_library();
+    rsm.run(&["mount", "LIB10001L8", "--wait"]).ok();
+    rsm.run(&["mount", "LIB10002L8"]).ok();
+    rsm.run(&["snapshot"]).ok();
+    rsm.run(&["dismount-media", "LIB10001L8"]).ok();
+    let report = rsm.run(&["--json", "replay", "--verify"]).ok().json();
+    assert_eq!(report["ok"], true);
+    assert!(report["records"].as_u64().unwrap() >= 5);
+    assert!(report["snapshot_seq"].as_u64().unwrap() > 0);
+    let human = rsm.run(&["replay"]).ok().stdout;
+    assert!(human.contains("identical"), "{human}");
+}
+
+#[test]
+fn a_second_process_on_a_busy_data_directory_gets_a_clear_error() {
+    let rsm = Rsm::new().with_library();
+    let mut daemon = Command::new(env!("CARGO_BIN_EXE_rsm"))
+        .arg("--data")
+        .arg(rsm.data().join("data"))
+        .arg("run")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("rsm run starts");
+    // Wait until the daemon holds the directory (it says so on stderr).
+    let mut stderr = std::io::BufReader::new(daemon.stderr.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut stderr, &mut line).unwrap();
+    assert!(line.contains("workers running"), "{line}");
+    let busy = rsm.run(&["show", "drives"]).rejected("ERROR_DATABASE_FAILURE", 4313);
+    assert!(busy.stderr.contains("in use by another rsm process"), "{}", busy.stderr);
+    daemon.kill().unwrap();
+    daemon.wait().unwrap();
+    rsm.run(&["show", "drives"]).ok();
+    rsm.run(&["replay", "--verify"]).ok();
+}
+
+#[test]
+fn usage_errors_exit_1_and_help_exits_0() {
+    let rsm = Rsm::new();
+    assert_eq!(rsm.run(&["frobnicate"]).code, 1);
+    assert_eq!(rsm.run(&["mount"]).code, 1);
+    assert_eq!(rsm.run(&["show", "everything"]).code, 1);
+    assert_eq!(rsm.run(&["--help"]).code, 0);
+}
+
+#[test]
+fn the_demo_runs_and_proves_its_replay() {
+    let rsm = Rsm::new();
+    let demo = rsm.run(&["demo"]).ok();
+    assert!(demo.stdout.contains("ERROR_INVALID_STATE (5023)"), "{}", demo.stdout);
+    assert!(demo.stdout.contains("views identical"), "{}", demo.stdout);
+    let json = rsm.run(&["--json", "demo"]).ok().json();
+    assert_eq!(json["replay_identical"], true);
+}
