@@ -95,13 +95,25 @@ pub async fn run(json: bool) -> Outcome {
     tour.say("mount DEMO0003L8 with the robot failing", r.wait().await.map(|r| format!("{:?}", r.state)));
     let r = admin.mount_media(m3, MountOptions::default()).await?;
     engine.run_until_idle().await?;
-    tour.say("mount DEMO0003L8 again", r.wait().await.map(|r| format!("{:?} in {:?}", r.state, r.drive)));
+    let outcome = r.wait().await;
+    let drive_name = match &outcome {
+        Ok(req) => {
+            let d = req.drive;
+            engine.query(move |s| s.drives.get(&d).map(|d| d.name.clone())).await?.unwrap_or_default()
+        }
+        Err(_) => String::new(),
+    };
+    tour.say("mount DEMO0003L8 again", outcome.map(|r| format!("{:?} in {drive_name}", r.state)));
 
     tour.heading("the views");
     let (drives, media, queue) = engine
         .query(|s| {
-            let drives: Vec<_> = s.drives.values().map(|d| json!({"name": d.name, "state": d.state.ntms_name(), "barcode": d.medium.map(|m| s.media[&m].barcode.clone()), "holder": d.holder.map(|h| s.sessions[&h].principal.clone())})).collect();
-            let media: Vec<_> = s.media.values().map(|m| json!({"barcode": m.barcode, "state": format!("{:?}", m.state), "location": format!("{}", match m.location { Location::Slot(x) => s.slots[&x].name.clone(), Location::Drive(d) => s.drives[&d].name.clone(), Location::Port(p) => s.ports[&p].name.clone(), Location::Offline => "offline".into() })})).collect();
+            let mut drives: Vec<_> = s.drives.values().collect();
+            drives.sort_by_key(|d| d.element_address);
+            let drives: Vec<_> = drives.into_iter().map(|d| json!({"name": d.name, "state": d.state.ntms_name(), "barcode": d.medium.map(|m| s.media[&m].barcode.clone()), "holder": d.holder.map(|h| s.sessions[&h].principal.clone())})).collect();
+            let mut media: Vec<_> = s.media.values().collect();
+            media.sort_by(|a, b| a.barcode.cmp(&b.barcode));
+            let media: Vec<_> = media.into_iter().map(|m| json!({"barcode": m.barcode, "state": format!("{:?}", m.state), "location": format!("{}", match m.location { Location::Slot(x) => s.slots[&x].name.clone(), Location::Drive(d) => s.drives[&d].name.clone(), Location::Port(p) => s.ports[&p].name.clone(), Location::Offline => "offline".into() })})).collect();
             let mut rs: Vec<_> = s.requests.values().collect();
             rs.sort_by_key(|r| r.order);
             let queue: Vec<_> = rs.iter().map(|r| json!({"kind": format!("{:?}", r.kind), "state": format!("{:?}", r.state), "barcode": s.media[&r.media].barcode, "drive": s.drives[&r.drive].name, "error": r.error.and_then(ErrorCode::from_code).map(|c| c.name()), "sense": r.sense.map(|x| format!("{:02X}/{:02X}/{:02X}", x.key, x.asc, x.ascq))})).collect();

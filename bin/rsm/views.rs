@@ -167,9 +167,10 @@ fn rows(s: &State, view: View, library: Option<LibraryId>) -> Vec<Value> {
             })
             .collect(),
         View::Drives => s
-            .drives
+            .libraries
             .values()
-            .filter(|d| in_lib(d.library))
+            .filter(|l| in_lib(l.id))
+            .flat_map(|l| l.drives.iter().map(|d| &s.drives[d]))
             .map(|d| {
                 json!({
                     "id": d.id.to_string(), "name": d.name,
@@ -197,10 +198,11 @@ fn rows(s: &State, view: View, library: Option<LibraryId>) -> Vec<Value> {
                 })
             })
             .collect(),
-        View::Media => s
-            .media
-            .values()
-            .filter(|m| in_lib(m.library))
+        View::Media => {
+            let mut media: Vec<&Medium> = s.media.values().filter(|m| in_lib(m.library)).collect();
+            media.sort_by(|a, b| a.barcode.cmp(&b.barcode));
+            media
+            .into_iter()
             .map(|m| {
                 let (kind, at) = location_json(s, m.location);
                 json!({
@@ -210,7 +212,8 @@ fn rows(s: &State, view: View, library: Option<LibraryId>) -> Vec<Value> {
                     "location": kind, "at": at, "home_slot": name_of_slot(s, m.home_slot), "enabled": m.enabled,
                 })
             })
-            .collect(),
+            .collect()
+        }
         View::Queue => {
             let mut rs: Vec<&LibraryRequest> = s.requests.values().filter(|r| in_lib(r.library)).collect();
             rs.sort_by_key(|r| r.order);
