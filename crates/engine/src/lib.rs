@@ -28,17 +28,18 @@
 #![deny(missing_docs)]
 
 mod clock;
+pub mod core;
 mod hardware;
 pub mod replay;
 mod sequencer;
 mod session;
 mod wakeups;
-mod worker;
+pub mod worker;
 
+pub use crate::core::{Accepted, Core, CoreConfig};
 pub use clock::{Clock, IdSource, RandomIds, SeededIds, SystemClock};
-pub use hardware::{failure_code, HardwareProvider, SimProvider};
+pub use hardware::{failure_code, model_sense, observe, HardwareProvider, SimProvider};
 pub use replay::ReplayReport;
-pub use sequencer::Accepted;
 pub use session::{RequestHandle, Session};
 
 use rsm_hardware::{HardwareAdapter, SimTimings, SimulatedLibrary};
@@ -153,24 +154,22 @@ impl Engine {
         sim: Option<Arc<SimProvider>>,
         dir: Option<PathBuf>,
     ) -> Result<Engine, NtmsError> {
-        let (state, snapshot_seq) = replay::load(parts.log.as_ref()).await?;
-        let (committed_tx, committed) = watch::channel(parts.log.next_seq() - 1);
+        let core_config = CoreConfig {
+            policy: config.policy.clone(),
+            node: config.node,
+            capacity_records: config.log_capacity_records,
+            check_invariants: config.check_invariants,
+        };
+        let core = Core::open(parts.log, parts.clock, parts.ids, core_config).await?;
+        let (committed_tx, committed) = watch::channel(core.log().next_seq() - 1);
         let wakeups = Arc::new(Wakeups::default());
-        let sequencer = Sequencer::new(
-            state,
-            config.policy.clone(),
-            parts.log,
-            parts.clock,
-            parts.ids,
-            config.node,
-            config.log_capacity_records,
-            config.batch_max,
-            config.snapshot_every,
-            snapshot_seq,
-            config.check_invariants,
-            committed_tx,
-            wakeups.clone(),
-        );
+        let sequencer = Sequencer {
+            core,
+            batch_max: config.batch_max,
+            snapshot_every: config.snapshot_every,
+            committed: committed_tx,
+            wakeups: wakeups.clone(),
+        };
         let (inbox, rx) = mpsc::channel(config.inbox_max.max(1));
         let thread = std::thread::Builder::new()
             .name("rsm-sequencer".into())

@@ -11,15 +11,20 @@ use std::sync::Arc;
 use std::time::Instant;
 
 /// What a started request asks of the robot, in element addresses.
-#[derive(Clone, Debug)]
-struct WorkOrder {
-    kind: RequestKind,
-    drive: u16,
-    slot: u16,
-    barcode: String,
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorkOrder {
+    /// Mount or dismount.
+    pub kind: RequestKind,
+    /// The drive's element address.
+    pub drive: u16,
+    /// The slot's element address (source of a mount, destination of a dismount).
+    pub slot: u16,
+    /// The cartridge's bar code.
+    pub barcode: String,
 }
 
-fn work_order(state: &State, request: RequestId) -> Option<WorkOrder> {
+/// The robot's work for a started request.
+pub fn work_order(state: &State, request: RequestId) -> Option<WorkOrder> {
     let r = state.requests.get(&request)?;
     Some(WorkOrder {
         kind: r.kind,
@@ -43,36 +48,43 @@ pub(crate) async fn execute_one(
         return Ok(Some(request));
     };
     let started = Instant::now();
-    let outcome = match order.kind {
-        RequestKind::Mount => match adapter.move_medium(order.slot, order.drive).await {
-            Ok(()) => adapter.load(order.drive).await,
-            Err(e) => Err(e),
-        },
-        RequestKind::Dismount => match adapter.unload(order.drive).await {
-            Ok(()) => adapter.move_medium(order.drive, order.slot).await,
-            Err(e) => Err(e),
-        },
-    };
+    let outcome = perform(adapter.as_ref(), &order).await;
     let kind = if order.kind == RequestKind::Mount { "mount" } else { "dismount" };
     metrics::histogram!("rsm_request_seconds", "kind" => kind).record(started.elapsed().as_secs_f64());
-    match outcome {
-        Ok(()) => {
-            engine.submit(Command::CompleteRequest { request }).await?;
-        }
+    let observed = match &outcome {
+        Ok(()) => Observed::Unknown,
         Err(error) => {
             tracing::warn!(%request, %error, "request failed in the hardware");
-            let observed = locate(engine, adapter, library, order.barcode).await;
-            engine
-                .submit(Command::FailRequest {
-                    request,
-                    error: failure_code(&error),
-                    sense: model_sense(&error),
-                    observed,
-                })
-                .await?;
+            locate(engine, adapter, library, order.barcode).await
+        }
+    };
+    engine.submit(outcome_command(request, outcome, observed)).await?;
+    Ok(Some(request))
+}
+
+/// The robot's moves for a work order: a mount moves then loads; a dismount
+/// unloads then moves.
+pub async fn perform(adapter: &dyn HardwareAdapter, order: &WorkOrder) -> Result<(), AdapterError> {
+    match order.kind {
+        RequestKind::Mount => {
+            adapter.move_medium(order.slot, order.drive).await?;
+            adapter.load(order.drive).await
+        }
+        RequestKind::Dismount => {
+            adapter.unload(order.drive).await?;
+            adapter.move_medium(order.drive, order.slot).await
         }
     }
-    Ok(Some(request))
+}
+
+/// The command that reports what the hardware did (`observed` matters only on failure).
+pub fn outcome_command(request: RequestId, outcome: Result<(), AdapterError>, observed: Observed) -> Command {
+    match outcome {
+        Ok(()) => Command::CompleteRequest { request },
+        Err(error) => {
+            Command::FailRequest { request, error: failure_code(&error), sense: model_sense(&error), observed }
+        }
+    }
 }
 
 /// Asks the device where a cartridge is (READ ELEMENT STATUS), in object terms.

@@ -199,6 +199,32 @@ pub trait EventLog: Send + Sync {
     fn size_bytes(&self) -> u64;
 }
 
+/// A boxed log is a log: the engine's sequencer holds whichever one it was given.
+#[async_trait::async_trait]
+impl EventLog for Box<dyn EventLog> {
+    fn next_seq(&self) -> u64 {
+        (**self).next_seq()
+    }
+    fn last_hash(&self) -> Hash {
+        (**self).last_hash()
+    }
+    async fn append(&mut self, batch: &[Envelope]) -> Result<Vec<Record>, LogError> {
+        (**self).append(batch).await
+    }
+    async fn read(&self, from: u64, max: usize) -> Result<Vec<Record>, LogError> {
+        (**self).read(from, max).await
+    }
+    async fn save_snapshot(&mut self, snapshot: &Snapshot) -> Result<(), LogError> {
+        (**self).save_snapshot(snapshot).await
+    }
+    async fn latest_snapshot(&self) -> Result<Option<Snapshot>, LogError> {
+        (**self).latest_snapshot().await
+    }
+    fn size_bytes(&self) -> u64 {
+        (**self).size_bytes()
+    }
+}
+
 /// How many snapshots a log keeps: the newest, plus two older ones to fall
 /// back on should the newest be damaged.
 pub const SNAPSHOTS_KEPT: usize = 3;

@@ -1,0 +1,215 @@
+//! The sans-I/O heart of the sequencer: stamp, decide, stage, commit.
+//!
+//! `Core` owns the projection and the log. It does no threading and no
+//! waiting of its own: the production sequencer drives it from its thread,
+//! and the deterministic simulation drives it step by step, choosing batches,
+//! faults and crashes from a seed. Both run exactly this code.
+
+use crate::clock::{Clock, IdSource};
+use crate::replay;
+use crate::ReplayReport;
+use rsm_log::{Envelope, EventLog, Snapshot};
+use rsm_model::{apply, decide, Command, ErrorCode, Event, NtmsError, Policy, RequestId, Stamped, State};
+use std::sync::Arc;
+
+/// A command that was accepted (durable once its batch is committed).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Accepted {
+    /// The command's correlation id (the id of the library request it made, if any).
+    pub request: RequestId,
+    /// The events it appended (none for a worker poll that found nothing to do).
+    pub events: Vec<Event>,
+    /// Sequence number of its last event (or of the log's end when it appended none).
+    pub last_seq: u64,
+}
+
+/// The rules of acceptance and recording that do not come from the log.
+#[derive(Clone, Debug)]
+pub struct CoreConfig {
+    /// Acceptance policy.
+    pub policy: Policy,
+    /// Node id written in every record.
+    pub node: u32,
+    /// Records the log may hold before callers' commands get ERROR_DATABASE_FULL.
+    pub capacity_records: Option<u64>,
+    /// Check every invariant after every accepted command.
+    pub check_invariants: bool,
+}
+
+/// The projection, the log and the stamping of commands.
+pub struct Core<L: EventLog> {
+    state: State,
+    config: CoreConfig,
+    log: L,
+    clock: Arc<dyn Clock>,
+    ids: Box<dyn IdSource>,
+    staged: Vec<Envelope>,
+    /// Set when an append failed: the outcome of that batch is unknown, so
+    /// nothing more is accepted until the log is reopened (and replayed).
+    poisoned: Option<String>,
+    last_time_ms: u64,
+    last_snapshot_seq: u64,
+}
+
+impl<L: EventLog> Core<L> {
+    /// Rebuilds the projection from `log` (newest snapshot + tail).
+    pub async fn open(
+        log: L,
+        clock: Arc<dyn Clock>,
+        ids: Box<dyn IdSource>,
+        config: CoreConfig,
+    ) -> Result<Self, NtmsError> {
+        let (state, last_snapshot_seq) = replay::load(&log).await?;
+        Ok(Self {
+            state,
+            config,
+            log,
+            clock,
+            ids,
+            staged: Vec::new(),
+            poisoned: None,
+            last_time_ms: 0,
+            last_snapshot_seq,
+        })
+    }
+
+    /// The projection: durable state plus whatever is staged.
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// The log.
+    pub fn log(&self) -> &L {
+        &self.log
+    }
+
+    /// The log, for fault injection in simulations.
+    pub fn log_mut(&mut self) -> &mut L {
+        &mut self.log
+    }
+
+    /// Gives the log back (a crash keeps only what it made durable).
+    pub fn into_log(self) -> L {
+        self.log
+    }
+
+    /// Why the core stopped accepting commands, if it did.
+    pub fn poisoned(&self) -> Option<&str> {
+        self.poisoned.as_deref()
+    }
+
+    /// Sequence number of the newest snapshot.
+    pub fn last_snapshot_seq(&self) -> u64 {
+        self.last_snapshot_seq
+    }
+
+    /// Records staged and not yet committed.
+    pub fn staged(&self) -> usize {
+        self.staged.len()
+    }
+
+    fn failure(&self) -> NtmsError {
+        NtmsError::new(
+            ErrorCode::DatabaseFailure,
+            format!(
+                "the event log failed earlier ({}); reopen the engine",
+                self.poisoned.as_deref().unwrap_or("unknown")
+            ),
+        )
+    }
+
+    /// Stamps, decides and (speculatively, until [`Core::commit`]) applies one command.
+    pub fn accept(&mut self, command: Command) -> Result<Accepted, NtmsError> {
+        if self.poisoned.is_some() {
+            return Err(self.failure());
+        }
+        // Time only moves forward, whatever the wall clock does.
+        let at_ms = self.clock.now_ms().max(self.last_time_ms);
+        self.last_time_ms = at_ms;
+        let request = self.ids.next_id();
+        let principal = match &command {
+            Command::OpenSession { principal, .. } => principal.clone(),
+            c => match c.session() {
+                Some(s) => self.state.sessions.get(&s).map(|s| s.principal.clone()).unwrap_or_default(),
+                None => "rsm".to_string(),
+            },
+        };
+        let is_caller = command.session().is_some() || matches!(command, Command::OpenSession { .. });
+        let stamped = Stamped { at_ms, request, command };
+        let events = decide(&self.state, &self.config.policy, &stamped)?;
+        let next = self.log.next_seq() + self.staged.len() as u64;
+        if let (Some(cap), true) = (self.config.capacity_records, is_caller) {
+            // Workers' completions may go past the capacity: they are bounded
+            // by the requests already accepted, which must be able to finish.
+            if next - 1 + events.len() as u64 > cap {
+                return Err(NtmsError::new(
+                    ErrorCode::DatabaseFull,
+                    format!("the event log holds {} records, its configured capacity is {cap}", next - 1),
+                ));
+            }
+        }
+        for (i, event) in events.iter().enumerate() {
+            apply(&mut self.state, event);
+            self.staged.push(Envelope {
+                seq: next + i as u64,
+                at_ms,
+                request,
+                principal: principal.clone(),
+                node: self.config.node,
+                event: event.clone(),
+            });
+        }
+        if self.config.check_invariants {
+            if let Err(broken) = self.state.check_invariants() {
+                panic!("invariant broken after {}: {broken}", stamped.command.name());
+            }
+        }
+        let last_seq = next - 1 + events.len() as u64;
+        Ok(Accepted { request, events, last_seq })
+    }
+
+    /// Appends every staged record as one durable batch. On failure the
+    /// core is poisoned: what was staged is neither acknowledged nor undone.
+    pub async fn commit(&mut self) -> Result<Vec<Envelope>, NtmsError> {
+        if self.staged.is_empty() {
+            return Ok(Vec::new());
+        }
+        let batch = std::mem::take(&mut self.staged);
+        match self.log.append(&batch).await {
+            Ok(_) => Ok(batch),
+            Err(e) => {
+                tracing::error!(error = %e, "append failed; accepting nothing more until reopened");
+                self.poisoned = Some(e.to_string());
+                Err(NtmsError::new(
+                    ErrorCode::DatabaseFailure,
+                    format!("the event log failed while recording this command; its outcome is unknown: {e}"),
+                ))
+            }
+        }
+    }
+
+    /// Saves a snapshot of the committed projection.
+    pub async fn snapshot(&mut self) -> Result<u64, NtmsError> {
+        if self.poisoned.is_some() || !self.staged.is_empty() {
+            return Err(self.failure());
+        }
+        let seq = self.log.next_seq() - 1;
+        let snapshot = Snapshot { seq, hash: self.log.last_hash(), state: self.state.clone() };
+        self.log
+            .save_snapshot(&snapshot)
+            .await
+            .map_err(|e| NtmsError::new(ErrorCode::DatabaseFailure, format!("snapshot failed: {e}")))?;
+        self.last_snapshot_seq = seq;
+        Ok(seq)
+    }
+
+    /// Records committed since the newest snapshot.
+    pub fn records_since_snapshot(&self) -> u64 {
+        (self.log.next_seq() - 1).saturating_sub(self.last_snapshot_seq)
+    }
+
+    /// Audit: replay from the first record, compared with the projection and the newest snapshot.
+    pub async fn verify(&self) -> Result<ReplayReport, NtmsError> {
+        replay::verify(&self.log, &self.state).await
+    }
+}
