@@ -129,8 +129,10 @@ pub enum Fault {
 /// ```
 #[derive(Debug)]
 pub struct SimulatedLibrary {
-    /// The state file: the simulator's truth on disk.
-    path: PathBuf,
+    /// The state file: the simulator's truth on disk (none for an in-memory
+    /// library, whose truth lives as long as the value: the deterministic
+    /// simulation keeps it across simulated crashes of the engine).
+    path: Option<PathBuf>,
     /// The truth in memory, always equal to the file's content once a call
     /// returns. A std mutex: it is never held across an `.await`.
     state: Mutex<SimState>,
@@ -173,9 +175,17 @@ impl SimulatedLibrary {
         Ok(Self::with_state(path, state, timings))
     }
 
+    /// A library whose truth is kept in memory only (no file): for seeded
+    /// simulations, where the "hardware" outlives every simulated crash.
+    pub fn in_memory(layout: &SimLayout, timings: SimTimings) -> Result<Self, AdapterError> {
+        let state = SimState::from_layout(layout)
+            .map_err(|reason| AdapterError::Io(format!("invalid simulator layout: {reason}")))?;
+        Ok(SimulatedLibrary { path: None, state: Mutex::new(state), timings, robot: tokio::sync::Mutex::new(()) })
+    }
+
     fn with_state(path: &Path, state: SimState, timings: SimTimings) -> Self {
         SimulatedLibrary {
-            path: path.to_path_buf(),
+            path: Some(path.to_path_buf()),
             state: Mutex::new(state),
             timings,
             robot: tokio::sync::Mutex::new(()),
@@ -245,8 +255,12 @@ impl SimulatedLibrary {
         let mut next = guard.clone();
         let outcome = operation(&mut next);
         if next != *guard {
+            let Some(path) = &self.path else {
+                *guard = next;
+                return outcome;
+            };
             let bytes = next.encode()?;
-            match replace_file(&self.path, &bytes) {
+            match replace_file(path, &bytes) {
                 Ok(()) => *guard = next,
                 Err(WriteFailure { error, visible }) => {
                     // The file is the truth: once the rename happened, the new

@@ -313,6 +313,20 @@ pub fn decode_batch(bytes: &[u8], first_seq: u64) -> Result<Vec<Record>, LogErro
     Ok(records)
 }
 
+/// True when a batch value ends before what its own length prefixes declare:
+/// the mark of an append that never finished (a torn write), as opposed to a
+/// complete batch whose bytes were damaged afterwards.
+pub fn is_truncated(bytes: &[u8]) -> bool {
+    let mut c = Cursor::new(bytes);
+    let (Ok(_), Ok(count)) = (c.u8("batch version"), c.u32("batch count")) else { return true };
+    for _ in 0..count {
+        if c.len_prefixed_u32("record").is_err() {
+            return true;
+        }
+    }
+    false
+}
+
 /// What a batch value says about where it ends, without decoding it: the
 /// seq after its last record and the stored hash of that record (the last 32
 /// bytes). Used to check the chain into the following batch; the records

@@ -64,9 +64,17 @@ impl MemoryLog {
     /// faults armed, appends allowed again, and where it ends learned from
     /// the last batch ([`LogError::Corrupt`] when that batch does not verify,
     /// as [`crate::SledLog::open`] does).
+    ///
+    /// A last batch cut short of its own length prefixes is an append that
+    /// never finished (a torn write, which was never acknowledged): it is
+    /// dropped, as a write-ahead log truncates its unfinished tail. Any other
+    /// damage is reported.
     pub fn reopen(&self) -> Result<MemoryLog, LogError> {
         let mut log =
             MemoryLog { batches: self.batches.clone(), snapshots: self.snapshots.clone(), ..MemoryLog::new() };
+        if log.batches.last().is_some_and(|(_, bytes)| codec::is_truncated(bytes)) {
+            log.batches.pop();
+        }
         if let Some((first, bytes)) = log.batches.last() {
             let records = codec::decode_batch(bytes, *first)?;
             if let Some(last) = records.last() {
@@ -91,8 +99,8 @@ impl MemoryLog {
     }
 
     /// Cuts the last few bytes off the last stored batch, as a torn write:
-    /// reads of it and [`reopen`](Self::reopen) then report
-    /// [`LogError::Corrupt`].
+    /// reads of it then report [`LogError::Corrupt`], and
+    /// [`reopen`](Self::reopen) drops it as an unfinished append.
     pub fn tear_last_record(&mut self) {
         if let Some((_, bytes)) = self.batches.last_mut() {
             bytes.truncate(bytes.len().saturating_sub(TORN_BYTES));
@@ -255,14 +263,23 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn torn_last_batch_reads_and_reopens_as_corrupt() {
+    async fn torn_last_batch_reads_as_corrupt_and_reopen_drops_it() {
         let mut log = log_with(&[(1, 3), (3, 6)]).await;
         log.tear_last_record();
         let err = log.read(1, 100).await.expect_err("torn");
         assert!(matches!(err, LogError::Corrupt { seq: 5, .. }), "{err}");
         assert_eq!(log.read(1, 2).await.expect("records before the torn batch").len(), 2);
-        let err = log.reopen().expect_err("torn last batch");
-        assert!(matches!(err, LogError::Corrupt { seq: 5, .. }), "{err}");
+        let log = log.reopen().expect("an unfinished append is dropped");
+        assert_eq!(log.next_seq(), 3);
+        assert_eq!(log.read(1, 100).await.expect("the rest verifies").len(), 2);
+    }
+
+    #[tokio::test]
+    async fn a_flipped_byte_in_the_last_batch_is_not_mistaken_for_a_torn_write() {
+        let mut log = log_with(&[(1, 3), (3, 6)]).await;
+        log.corrupt_byte_for_test(4, 20);
+        let err = log.reopen().expect_err("damage is reported");
+        assert!(matches!(err, LogError::Corrupt { .. }), "{err}");
     }
 
     #[tokio::test]

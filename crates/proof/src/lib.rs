@@ -1,0 +1,16 @@
+//! # rsm-proof: evidence that rsm never loses a cartridge's whereabouts
+//!
+//! Owns two harnesses:
+//! * [`simulate`]: the whole engine (the same [`rsm_engine::Core`], the same
+//!   worker plan and outcome functions, the simulator adapter, a memory log
+//!   with injected faults) on one seeded, deterministic schedule, checking
+//!   every invariant after every step;
+//! * [`torture`]: the real `rsm` binary under load, killed with SIGKILL at
+//!   random moments and at each instrumented failpoint, then checked.
+//!
+//! **Must not touch:** the rules or the engine's internals beyond their
+//! public API; it only drives and checks them.
+#![deny(missing_docs)]
+
+pub mod simulate;
+pub mod torture;

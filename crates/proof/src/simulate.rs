@@ -1,0 +1,661 @@
+//! The deterministic simulation: one seed decides every command arrival,
+//! batch boundary, robot timing, fault and crash. The engine code under test
+//! is the production code: [`Core`] (stamp, decide, stage, group commit),
+//! replay and reconciliation, the worker's plan ([`work_order`], [`perform`],
+//! [`outcome_command`]) and the simulator adapter. Only time, the log's
+//! storage and the scheduling are simulated.
+//!
+//! After every step it checks: the projection's invariants; the projection
+//! agrees with the simulated hardware for every cartridge at rest; rejected
+//! commands changed nothing; and, after every crash, every acknowledged
+//! command's events are in the log, every command whose outcome was unknown
+//! is whole or absent, and the log replays to the live views and the newest
+//! snapshot. A final fault-free phase must drain every queue.
+
+use rsm_engine::worker::{outcome_command, perform, work_order, WorkOrder};
+use rsm_engine::{observe, Clock, Core, CoreConfig, SeededIds};
+use rsm_hardware::{AdapterError, Fault, HardwareAdapter, SimLayout, SimTimings, SimulatedLibrary};
+use rsm_log::{EventLog, MemoryLog};
+use rsm_model::*;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// Simulated time, moved only by the scheduler.
+#[derive(Debug, Default)]
+pub struct SimClock(AtomicU64);
+
+impl Clock for SimClock {
+    fn now_ms(&self) -> u64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+impl SimClock {
+    fn advance(&self, ms: u64) {
+        self.0.fetch_add(ms, Ordering::SeqCst);
+    }
+}
+
+/// A failing seed: rerun it with `rsm-proof simulate --seed SEED --seeds 1`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Failure {
+    /// The seed.
+    pub seed: u64,
+    /// The step at which a check failed.
+    pub step: u64,
+    /// What was broken.
+    pub message: String,
+}
+
+/// What one seed did.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct SeedReport {
+    /// The seed.
+    pub seed: u64,
+    /// Steps run.
+    pub steps: u64,
+    /// Faults injected (log, robot, drive, crash).
+    pub faults_injected: u64,
+    /// Commands acknowledged.
+    pub acknowledged: u64,
+    /// Commands rejected with an NTMS code.
+    pub rejected: u64,
+    /// Commands whose outcome was unknown (in a batch whose flush failed).
+    pub unknown: u64,
+    /// Crashes and restarts of the engine.
+    pub crashes: u64,
+    /// The first failed check, if any.
+    pub failure: Option<Failure>,
+}
+
+/// Options of a run.
+#[derive(Clone, Copy, Debug)]
+pub struct SimOptions {
+    /// Steps per seed (the fault phase; the drain phase comes after).
+    pub steps: u64,
+    /// Inject faults (the checkers must hold either way).
+    pub faults: bool,
+}
+
+impl Default for SimOptions {
+    fn default() -> Self {
+        Self { steps: 300, faults: true }
+    }
+}
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = splitmix64(self.0);
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+    /// True with probability `per_mille` / 1000.
+    fn chance(&mut self, per_mille: u64) -> bool {
+        self.next() % 1000 < per_mille
+    }
+    fn pick<T: Copy>(&mut self, items: &[T]) -> Option<T> {
+        (!items.is_empty()).then(|| items[self.below(items.len())])
+    }
+}
+
+/// Where a library's worker is in its cycle. Each phase is one step, so a
+/// crash can fall between any two of them.
+#[derive(Clone, Debug)]
+enum Robot {
+    Idle,
+    Started(RequestId, WorkOrder),
+    Done(RequestId, Result<(), AdapterError>, Observed),
+}
+
+/// What the test knows of a command it sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Fate {
+    Acknowledged,
+    Unknown,
+}
+
+struct World {
+    seed: u64,
+    step: u64,
+    rng: Rng,
+    faults: bool,
+    clock: Arc<SimClock>,
+    config: CoreConfig,
+    core: Core<MemoryLog>,
+    rt: tokio::runtime::Runtime,
+    hardware: BTreeMap<LibraryId, Arc<SimulatedLibrary>>,
+    robots: BTreeMap<LibraryId, Robot>,
+    principals: Vec<String>,
+    /// Every command sent that was not rejected: its fate and the number of events it made.
+    ledger: BTreeMap<RequestId, (Fate, usize)>,
+    report: SeedReport,
+}
+
+type Check = Result<(), String>;
+
+const ADMIN: &str = "admin";
+
+impl World {
+    fn new(seed: u64, options: SimOptions) -> Result<World, String> {
+        let rt = tokio::runtime::Builder::new_current_thread().build().map_err(|e| e.to_string())?;
+        let clock = Arc::new(SimClock::default());
+        clock.advance(1_700_000_000_000);
+        let config = CoreConfig {
+            policy: Policy { queue_per_library_max: 12, ..Policy::default() },
+            node: 1,
+            capacity_records: None,
+            check_invariants: false,
+        };
+        let core = rt
+            .block_on(Core::open(MemoryLog::new(), clock.clone(), Box::new(SeededIds::new(seed)), config.clone()))
+            .map_err(|e| e.to_string())?;
+        let mut world = World {
+            seed,
+            step: 0,
+            rng: Rng(seed ^ 0xD1B5_4A32_D192_ED03),
+            faults: options.faults,
+            clock,
+            config,
+            core,
+            rt,
+            hardware: BTreeMap::new(),
+            robots: BTreeMap::new(),
+            principals: [ADMIN, "backup-1", "backup-2", "backup-3", "auditor"].map(String::from).to_vec(),
+            ledger: BTreeMap::new(),
+            report: SeedReport { seed, ..SeedReport::default() },
+        };
+        world.setup()?;
+        Ok(world)
+    }
+
+    fn setup(&mut self) -> Check {
+        let admin = self.session_of(0)?;
+        let libraries = 1 + self.rng.below(2);
+        for l in 0..libraries {
+            let name = format!("lib{l}");
+            let drives = 2 + self.rng.below(3) as u16;
+            let slots = 6 + self.rng.below(6) as u32;
+            let media = slots - 1 - self.rng.below(3) as u32;
+            let barcodes = (1..=media).map(|i| format!("L{l}M{i:03}")).collect();
+            let spec =
+                LibrarySpec { name: name.clone(), kind: LibraryKind::Changer, drives, slots, ie_ports: 1, barcodes };
+            self.send(vec![Command::CreateLibrary { session: admin, spec }], false)?;
+            let lib = self.core.state().library_named(&name).ok_or("library not created")?.clone();
+            for (i, p) in self.principals.clone().into_iter().enumerate().skip(1) {
+                let rights = if i == 4 { AccessMask::USE } else { AccessMask::USE.with(AccessMask::MODIFY) };
+                let grant = Command::GrantAccess { session: admin, library: lib.id, principal: p, rights };
+                self.send(vec![grant], false)?;
+            }
+            let layout = layout_of(self.core.state(), &lib);
+            let sim = SimulatedLibrary::in_memory(&layout, SimTimings::default()).map_err(|e| e.to_string())?;
+            self.hardware.insert(lib.id, Arc::new(sim));
+            self.robots.insert(lib.id, Robot::Idle);
+        }
+        Ok(())
+    }
+
+    fn session_of(&mut self, who: usize) -> Result<SessionId, String> {
+        if let Some(s) = self.core.state().open_session_of(&self.principals[who]) {
+            return Ok(s);
+        }
+        let open = Command::OpenSession { principal: self.principals[who].clone(), application: "sim".into() };
+        self.send(vec![open], false)?;
+        self.core.state().open_session_of(&self.principals[who]).ok_or_else(|| "session did not open".to_string())
+    }
+
+    /// Sends a batch of commands through the core and commits it (one group
+    /// commit), with a fault in the flush when `faulty`. Returns once the
+    /// engine is running again (a failed flush crashes and restarts it).
+    fn send(&mut self, commands: Vec<Command>, faulty: bool) -> Check {
+        let mut sent = Vec::new();
+        for command in commands {
+            let before = (self.core.state().clone(), self.core.staged());
+            match self.core.accept(command.clone()) {
+                Ok(a) => {
+                    if !a.events.is_empty() {
+                        sent.push((a.request, a.events.len()));
+                    }
+                }
+                Err(e) => {
+                    self.report.rejected += 1;
+                    if (self.core.state(), self.core.staged()) != (&before.0, before.1) {
+                        return Err(format!("{} was rejected with {} but changed the state", command.name(), e.name()));
+                    }
+                }
+            }
+            self.core.state().check_invariants().map_err(|e| format!("after {}: {e}", command.name()))?;
+        }
+        let fault = if faulty && self.faults && self.core.staged() > 0 && self.rng.chance(40) {
+            Some(self.rng.below(3))
+        } else {
+            None
+        };
+        match fault {
+            Some(0) => self.core.log_mut().fail_next_append(),
+            Some(_) => self.core.log_mut().fail_next_append_after_write(),
+            None => {}
+        }
+        let committed = self.rt.block_on(self.core.commit());
+        if fault.is_some() {
+            self.report.faults_injected += 1;
+        }
+        match committed {
+            Ok(_) => {
+                for (request, events) in sent {
+                    self.report.acknowledged += 1;
+                    self.ledger.insert(request, (Fate::Acknowledged, events));
+                }
+                Ok(())
+            }
+            Err(_) => {
+                for (request, events) in sent {
+                    self.report.unknown += 1;
+                    self.ledger.insert(request, (Fate::Unknown, events));
+                }
+                if fault == Some(2) {
+                    // The flush tore the batch it was writing.
+                    self.core.log_mut().tear_last_record();
+                }
+                self.crash_and_restart()
+            }
+        }
+    }
+
+    /// The engine dies: only the log and the hardware survive. It restarts,
+    /// replays, checks the durability claims and reconciles.
+    fn crash_and_restart(&mut self) -> Check {
+        self.report.crashes += 1;
+        let placeholder = self
+            .rt
+            .block_on(Core::open(
+                MemoryLog::new(),
+                self.clock.clone(),
+                Box::new(SeededIds::new(0)),
+                self.config.clone(),
+            ))
+            .map_err(|e| e.to_string())?;
+        let old = std::mem::replace(&mut self.core, placeholder);
+        let mut log = old.into_log().reopen().map_err(|e| format!("the log does not reopen after a crash: {e}"))?;
+        if self.faults && self.rng.chance(200) {
+            // A read error during start-up: the engine must refuse to start, not start wrong.
+            self.report.faults_injected += 1;
+            log.fail_reads(true);
+            let attempt = self.rt.block_on(Core::open(
+                log.clone(),
+                self.clock.clone(),
+                Box::new(SeededIds::new(0)),
+                self.config.clone(),
+            ));
+            match attempt {
+                Err(e) if e.kind() == ErrorCode::DatabaseFailure => {}
+                Err(e) => {
+                    return Err(format!(
+                        "a log read error at start-up gave {} instead of ERROR_DATABASE_FAILURE",
+                        e.name()
+                    ))
+                }
+                Ok(_) => return Err("the engine started although its log could not be read".into()),
+            }
+            log.fail_reads(false);
+        }
+        let ids = Box::new(SeededIds::new(self.seed.wrapping_add(self.report.crashes.wrapping_mul(0x9E37))));
+        self.core = self
+            .rt
+            .block_on(Core::open(log, self.clock.clone(), ids, self.config.clone()))
+            .map_err(|e| format!("restart failed: {e}"))?;
+        self.check_durability()?;
+        for robot in self.robots.values_mut() {
+            *robot = Robot::Idle;
+        }
+        self.reconcile()?;
+        self.check_replay()
+    }
+
+    /// Acknowledged = present (all its events); unknown = whole or absent.
+    fn check_durability(&mut self) -> Check {
+        let mut found: BTreeMap<RequestId, usize> = BTreeMap::new();
+        let mut next = 1;
+        loop {
+            let records =
+                self.rt.block_on(self.core.log().read(next, 4096)).map_err(|e| format!("reading the log: {e}"))?;
+            let Some(last) = records.last() else { break };
+            next = last.envelope.seq + 1;
+            for r in &records {
+                *found.entry(r.envelope.request).or_default() += 1;
+            }
+        }
+        for (request, (fate, events)) in &self.ledger {
+            let present = found.get(request).copied().unwrap_or(0);
+            match fate {
+                Fate::Acknowledged if present != *events => {
+                    return Err(format!(
+                        "acknowledged command {request} has {present} of its {events} events in the log"
+                    ))
+                }
+                Fate::Unknown if present != 0 && present != *events => {
+                    return Err(format!(
+                        "command {request} in flight at the crash is half there ({present} of {events})"
+                    ))
+                }
+                _ => {}
+            }
+        }
+        // Unknown outcomes are settled now: read back, they are facts.
+        for (request, (fate, events)) in self.ledger.iter_mut() {
+            if *fate == Fate::Unknown && found.get(request).copied().unwrap_or(0) == *events {
+                *fate = Fate::Acknowledged;
+            }
+        }
+        self.ledger.retain(|r, (fate, _)| *fate == Fate::Acknowledged || found.contains_key(r));
+        Ok(())
+    }
+
+    /// Requests left in process are settled from the hardware's truth.
+    fn reconcile(&mut self) -> Check {
+        let pending: Vec<(RequestId, LibraryId, String)> = self
+            .core
+            .state()
+            .requests
+            .values()
+            .filter(|r| r.state == RequestState::InProcess)
+            .map(|r| {
+                (r.id, r.library, self.core.state().media.get(&r.media).map(|m| m.barcode.clone()).unwrap_or_default())
+            })
+            .collect();
+        for (request, library, barcode) in pending {
+            let observed = self.locate(library, &barcode)?;
+            self.send(vec![Command::Reconcile { request, observed }], false)?;
+        }
+        if let Some(r) = self.core.state().requests.values().find(|r| r.state == RequestState::InProcess) {
+            return Err(format!("request {} is still in process after reconciliation", r.id));
+        }
+        Ok(())
+    }
+
+    fn locate(&self, library: LibraryId, barcode: &str) -> Result<Observed, String> {
+        let sim = self.hardware.get(&library).ok_or("no hardware for a library")?;
+        let status = self.rt.block_on(sim.element_status()).map_err(|e| e.to_string())?;
+        let state = self.core.state();
+        Ok(state.libraries.get(&library).map(|lib| observe(state, lib, &status, barcode)).unwrap_or(Observed::Unknown))
+    }
+
+    fn check_replay(&mut self) -> Check {
+        let report = self.rt.block_on(self.core.verify()).map_err(|e| format!("audit replay failed: {e}"))?;
+        if !report.ok() {
+            return Err(format!("replay differs: {report:?}"));
+        }
+        Ok(())
+    }
+
+    /// Every cartridge at rest is where the hardware has it.
+    fn check_hardware(&self) -> Check {
+        let state = self.core.state();
+        for (library, sim) in &self.hardware {
+            if !state.libraries.contains_key(library) {
+                continue;
+            }
+            let status = self.rt.block_on(sim.element_status()).map_err(|e| e.to_string())?;
+            for m in state.media.values().filter(|m| m.library == *library && m.pending_request.is_none()) {
+                let address = match m.location {
+                    Location::Slot(s) => state.slots[&s].element_address,
+                    Location::Drive(d) => state.drives[&d].element_address,
+                    _ => continue,
+                };
+                let there = status.iter().find(|e| e.address == address).and_then(|e| e.barcode.as_deref());
+                if there != Some(m.barcode.as_str()) {
+                    return Err(format!(
+                        "the views put {} at element {address}, the hardware has {there:?} there",
+                        m.barcode
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn random_command(&mut self) -> Result<Command, String> {
+        let who = self.rng.below(self.principals.len());
+        let session = self.session_of(who)?;
+        let state = self.core.state();
+        let media: Vec<MediaId> = state.media.keys().copied().collect();
+        let drives: Vec<DriveId> = state.drives.keys().copied().collect();
+        let libraries: Vec<LibraryId> = state.libraries.keys().copied().collect();
+        let garbage = self.rng.chance(40);
+        let medium =
+            if garbage { MediaId(uuid_of(self.rng.next())) } else { self.rng.pick(&media).unwrap_or(MediaId::NIL) };
+        let drive =
+            if garbage { DriveId(uuid_of(self.rng.next())) } else { self.rng.pick(&drives).unwrap_or(DriveId::NIL) };
+        Ok(match self.rng.below(100) {
+            0..=39 => {
+                let drive = self.rng.chance(300).then_some(drive);
+                Command::MountMedia {
+                    session,
+                    media: medium,
+                    options: MountOptions {
+                        drive,
+                        write: self.rng.chance(500),
+                        priority: (self.rng.below(31) as i8) - 15,
+                    },
+                }
+            }
+            40..=59 => Command::DismountMedia { session, media: medium, deferred: self.rng.chance(400) },
+            60..=74 => Command::DismountDrive { session, drive },
+            75..=80 => {
+                let object = match self.rng.below(3) {
+                    0 => ObjectRef::Drive(drive),
+                    1 => ObjectRef::Media(medium),
+                    _ => ObjectRef::Library(self.rng.pick(&libraries).unwrap_or(LibraryId::NIL)),
+                };
+                Command::SetEnabled { session, object, enabled: self.rng.chance(600) }
+            }
+            81..=84 => Command::CloseSession { session },
+            85..=87 => Command::DismountDrive { session: SessionId(uuid_of(self.rng.next())), drive },
+            _ => Command::MountMedia { session, media: medium, options: MountOptions::default() },
+        })
+    }
+
+    /// One step of a library's worker.
+    fn robot_step(&mut self, library: LibraryId) -> Check {
+        let robot = self.robots.get(&library).cloned().unwrap_or(Robot::Idle);
+        match robot {
+            Robot::Idle => {
+                let before = self.core.state().requests.values().filter(|r| r.state == RequestState::InProcess).count();
+                self.send(vec![Command::StartNext { library }], true)?;
+                let started = self.core.state().libraries.get(&library).and_then(|l| {
+                    l.active_requests
+                        .iter()
+                        .find(|r| self.core.state().requests[*r].state == RequestState::InProcess)
+                        .copied()
+                });
+                let after = self.core.state().requests.values().filter(|r| r.state == RequestState::InProcess).count();
+                if let (Some(request), true) = (started, after > before) {
+                    if let Some(order) = work_order(self.core.state(), request) {
+                        self.robots.insert(library, Robot::Started(request, order));
+                    }
+                }
+            }
+            Robot::Started(request, order) => {
+                let sim = self.hardware.get(&library).cloned().ok_or("no hardware")?;
+                if self.faults && self.rng.chance(60) {
+                    self.report.faults_injected += 1;
+                    let fault = match self.rng.below(3) {
+                        0 => Fault::RobotFailure,
+                        1 => Fault::DriveWillNotUnload { drive: order.drive },
+                        _ => Fault::DriveWillNotLoad { drive: order.drive },
+                    };
+                    sim.inject(fault, 1).map_err(|e| e.to_string())?;
+                }
+                let outcome = self.rt.block_on(perform(sim.as_ref(), &order));
+                let observed = match &outcome {
+                    Ok(()) => Observed::Unknown,
+                    Err(_) => self.locate(library, &order.barcode)?,
+                };
+                self.robots.insert(library, Robot::Done(request, outcome, observed));
+            }
+            Robot::Done(request, outcome, observed) => {
+                self.robots.insert(library, Robot::Idle);
+                self.send(vec![outcome_command(request, outcome, observed)], true)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn step_once(&mut self) -> Check {
+        self.step += 1;
+        match self.rng.below(100) {
+            0..=44 => {
+                let n = 1 + self.rng.below(4);
+                let mut batch = Vec::with_capacity(n);
+                for _ in 0..n {
+                    batch.push(self.random_command()?);
+                }
+                self.send(batch, true)?;
+            }
+            45..=84 => {
+                let libraries: Vec<LibraryId> = self.robots.keys().copied().collect();
+                if let Some(l) = self.rng.pick(&libraries) {
+                    self.robot_step(l)?;
+                }
+            }
+            85..=91 => {
+                self.clock.advance(1 + self.rng.next() % 400_000);
+                self.send(vec![Command::Tick], true)?;
+            }
+            92..=94 => {
+                if self.core.staged() == 0 {
+                    self.rt.block_on(self.core.snapshot()).map_err(|e| format!("snapshot: {e}"))?;
+                }
+            }
+            _ => {
+                if self.faults {
+                    self.report.faults_injected += 1;
+                    self.crash_and_restart()?;
+                }
+            }
+        }
+        self.core.state().check_invariants()?;
+        self.check_hardware()?;
+        if self.step.is_multiple_of(50) {
+            self.check_replay()?;
+        }
+        Ok(())
+    }
+
+    /// Liveness: with faults off and every object enabled, every queue drains.
+    fn drain(&mut self) -> Check {
+        self.faults = false;
+        let admin = self.session_of(0)?;
+        let objects: Vec<ObjectRef> = {
+            let s = self.core.state();
+            s.libraries
+                .values()
+                .filter(|l| !l.enabled)
+                .map(|l| ObjectRef::Library(l.id))
+                .chain(s.drives.values().filter(|d| !d.enabled).map(|d| ObjectRef::Drive(d.id)))
+                .chain(s.media.values().filter(|m| !m.enabled).map(|m| ObjectRef::Media(m.id)))
+                .collect()
+        };
+        for object in objects {
+            self.send(vec![Command::SetEnabled { session: admin, object, enabled: true }], false)?;
+        }
+        let libraries: Vec<LibraryId> = self.robots.keys().copied().collect();
+        for _ in 0..2_000 {
+            let busy = self.core.state().libraries.values().any(|l| !l.active_requests.is_empty())
+                || self.robots.values().any(|r| !matches!(r, Robot::Idle));
+            if !busy {
+                break;
+            }
+            for l in &libraries {
+                self.robot_step(*l)?;
+            }
+            self.clock.advance(400_000);
+            self.send(vec![Command::Tick], false)?;
+        }
+        if let Some(lib) = self.core.state().libraries.values().find(|l| !l.active_requests.is_empty()) {
+            return Err(format!(
+                "library {} still has {} requests after the fault-free phase",
+                lib.name,
+                lib.active_requests.len()
+            ));
+        }
+        self.check_hardware()?;
+        self.check_replay()
+    }
+}
+
+fn uuid_of(x: u64) -> rsm_model::uuid::Uuid {
+    rsm_model::uuid::Uuid::from_u128(u128::from(splitmix64(x)) << 64 | u128::from(x))
+}
+
+fn layout_of(state: &State, lib: &Library) -> SimLayout {
+    let barcode = |m: Option<MediaId>| m.and_then(|m| state.media.get(&m)).map(|m| m.barcode.clone());
+    SimLayout {
+        transport: limits::TRANSPORT_ADDRESS,
+        drives: lib.drives.iter().map(|d| state.drives[d].element_address).collect(),
+        slots: lib.slots.iter().map(|s| (state.slots[s].element_address, barcode(state.slots[s].content))).collect(),
+        ports: lib.ports.iter().map(|p| state.ports[p].element_address).collect(),
+    }
+}
+
+/// Runs one seed; a failed check is reported, never a panic of the harness.
+pub fn run_seed(seed: u64, options: SimOptions) -> SeedReport {
+    let mut world = match World::new(seed, options) {
+        Ok(w) => w,
+        Err(message) => {
+            return SeedReport { seed, failure: Some(Failure { seed, step: 0, message }), ..SeedReport::default() }
+        }
+    };
+    let mut result = Ok(());
+    for _ in 0..options.steps {
+        result = world.step_once();
+        if result.is_err() {
+            break;
+        }
+    }
+    if result.is_ok() {
+        result = world.drain();
+    }
+    world.report.steps = world.step;
+    if let Err(message) = result {
+        world.report.failure = Some(Failure { seed, step: world.step, message });
+    }
+    world.report
+}
+
+/// The summary of many seeds.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Summary {
+    /// Seeds run.
+    pub seeds: u64,
+    /// Steps per seed.
+    pub steps: u64,
+    /// Faults injected over all seeds.
+    pub faults_injected: u64,
+    /// Commands acknowledged over all seeds.
+    pub acknowledged: u64,
+    /// Crashes over all seeds.
+    pub crashes: u64,
+    /// Every failing seed.
+    pub failures: Vec<Failure>,
+}
+
+/// Runs seeds `first..first + count`.
+pub fn run(first: u64, count: u64, options: SimOptions) -> Summary {
+    let mut summary = Summary { seeds: count, steps: options.steps, ..Summary::default() };
+    for seed in first..first.saturating_add(count) {
+        let r = run_seed(seed, options);
+        summary.faults_injected += r.faults_injected;
+        summary.acknowledged += r.acknowledged;
+        summary.crashes += r.crashes;
+        if let Some(f) = r.failure {
+            summary.failures.push(f);
+        }
+    }
+    summary
+}
