@@ -305,3 +305,23 @@ fn the_demo_runs_and_proves_its_replay() {
     let json = rsm.run(&["--json", "demo"]).ok().json();
     assert_eq!(json["replay_identical"], true);
 }
+
+#[test]
+fn metrics_in_prometheus_text_after_a_run() {
+    let rsm = Rsm::new().with_library();
+    rsm.run(&["mount", "LIB10001L8"]).ok();
+    rsm.run(&["mount", "LIB10001L8"]).rejected("ERROR_BUSY", 170);
+    rsm.run(&["run", "--until-idle"]).ok();
+    let text = rsm.run(&["metrics"]).ok().stdout;
+    for needle in [
+        "rsm_commands_accepted_total{command=\"complete_request\"} 1",
+        "# TYPE rsm_flush_seconds summary",
+        "rsm_append_batch_records_count",
+        "rsm_request_seconds_count{kind=\"mount\"} 1",
+        "rsm_replay_seconds_count",
+        "rsm_queue_depth{library=\"lib1\"} 0",
+        "rsm_drives_loaded{library=\"lib1\"} 1",
+    ] {
+        assert!(text.contains(needle), "missing {needle} in:\n{text}");
+    }
+}

@@ -118,6 +118,9 @@ pub enum Cmd {
     Logout,
     /// Save a snapshot of the views now.
     Snapshot,
+    /// Print metrics in Prometheus text format: those of the last invocation
+    /// that ran commands (e.g. `rsm run`), and gauges read from the views now.
+    Metrics,
     /// A tour: a fresh simulated library, a workload, the views, and a replay that proves them.
     Demo,
     /// Load generator for crash tests: concurrent sessions mounting and

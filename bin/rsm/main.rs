@@ -2,6 +2,7 @@
 
 mod cli;
 mod demo;
+mod metrics;
 mod stress;
 mod views;
 
@@ -42,7 +43,9 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(run(cli)) {
+    // The recorder lives for the process; `run` saves what it gathered.
+    let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder().ok();
+    match runtime.block_on(run(cli, recorder)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Usage(message)) => {
             eprintln!("rsm: {message}");
@@ -83,7 +86,7 @@ fn config(cli: &Cli) -> EngineConfig {
     }
 }
 
-async fn run(cli: Cli) -> Outcome {
+async fn run(cli: Cli, recorder: Option<metrics_exporter_prometheus::PrometheusHandle>) -> Outcome {
     if let Cmd::Demo = cli.command {
         return demo::run(cli.json).await;
     }
@@ -95,6 +98,11 @@ async fn run(cli: Cli) -> Outcome {
     let engine = Engine::open(&cli.data, config).await?;
     let result = dispatch(&engine, &cli, &user).await;
     engine.shutdown().await;
+    if !matches!(cli.command, Cmd::Metrics | Cmd::Show(_) | Cmd::Replay { .. }) {
+        if let Some(handle) = recorder {
+            metrics::save(&cli.data, &handle.render());
+        }
+    }
     result
 }
 
@@ -202,6 +210,7 @@ async fn dispatch(engine: &Engine, cli: &Cli, user: &str) -> Outcome {
             }
             views::done(json, &format!("session of {user} closed"))
         }
+        Cmd::Metrics => metrics::print(engine, &cli.data).await,
         Cmd::Snapshot => {
             let seq = engine.snapshot().await?;
             views::done(json, &format!("snapshot at record {seq}"))
