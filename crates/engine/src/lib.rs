@@ -304,29 +304,29 @@ impl Engine {
     }
 
     /// Runs the workers in this task until `done(state)` or nothing can start.
+    /// Returns how many requests finished meanwhile.
     pub async fn run_until(
         &self,
         done: impl Fn(&State) -> bool + Send + Sync + Clone + 'static,
     ) -> Result<usize, NtmsError> {
+        let finished = || self.query(|s| s.requests.values().filter(|r| r.state.is_terminal()).count());
+        let before = finished().await?;
         self.submit(Command::Tick).await?;
-        let mut settled = 0;
         loop {
             let check = done.clone();
             if self.query(move |s| check(s)).await? {
-                return Ok(settled);
+                break;
             }
             let mut progress = false;
             for library in self.changer_libraries().await? {
                 let adapter = self.adapter(library).await?;
-                if worker::execute_one(self, library, &adapter).await?.is_some() {
-                    settled += 1;
-                    progress = true;
-                }
+                progress |= worker::execute_one(self, library, &adapter).await? > 0;
             }
             if !progress {
-                return Ok(settled);
+                break;
             }
         }
+        Ok(finished().await?.saturating_sub(before))
     }
 
     async fn changer_libraries(&self) -> Result<Vec<LibraryId>, NtmsError> {

@@ -105,6 +105,7 @@ impl Sequencer {
             metrics::histogram!("rsm_flush_seconds").record(started.elapsed().as_secs_f64());
             match committed {
                 Ok(envelopes) => {
+                    rsm_log::failpoint::hit("commit.before-reply");
                     self.wake_workers(&envelopes);
                     let _ = self.committed.send(envelopes.last().map(|e| e.seq).unwrap_or(0));
                 }
@@ -137,10 +138,21 @@ impl Sequencer {
     }
 
     fn wake_workers(&self, envelopes: &[Envelope]) {
+        let library_of = |r: &rsm_model::RequestId| self.core.state().requests.get(r).map(|q| q.library);
         for e in envelopes {
             match &e.event {
                 Event::MountRequested { request } | Event::DismountRequested { request } => {
                     self.wakeups.wake(request.library)
+                }
+                // The robot or a drive became free: another request may start.
+                Event::MediumMoved { request, .. }
+                | Event::DriveUnloaded { request, .. }
+                | Event::MountCompleted { request, .. }
+                | Event::DismountCompleted { request, .. }
+                | Event::RequestFailed { request, .. } => {
+                    if let Some(library) = library_of(request) {
+                        self.wakeups.wake(library)
+                    }
                 }
                 Event::LibraryCreated { .. } | Event::EnabledChanged { .. } | Event::SessionClosed { .. } => {
                     self.wakeups.wake_all()

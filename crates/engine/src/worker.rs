@@ -6,15 +6,17 @@
 use crate::hardware::{failure_code, model_sense, observe};
 use crate::Engine;
 use rsm_hardware::{AdapterError, HardwareAdapter};
-use rsm_model::{Command, Event, LibraryId, NtmsError, Observed, RequestId, RequestKind, State};
+use rsm_model::{Command, Event, LibraryId, NtmsError, Observed, RequestId, RequestKind, RequestPhase, State};
 use std::sync::Arc;
 use std::time::Instant;
 
-/// What a started request asks of the robot, in element addresses.
+/// What a request in process asks of the hardware, in element addresses.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WorkOrder {
     /// Mount or dismount.
     pub kind: RequestKind,
+    /// Where the request is in its work (none once finished).
+    pub phase: Option<RequestPhase>,
     /// The drive's element address.
     pub drive: u16,
     /// The slot's element address (source of a mount, destination of a dismount).
@@ -23,68 +25,118 @@ pub struct WorkOrder {
     pub barcode: String,
 }
 
-/// The robot's work for a started request.
+/// The hardware's work for a request, as the projection has it now.
 pub fn work_order(state: &State, request: RequestId) -> Option<WorkOrder> {
     let r = state.requests.get(&request)?;
     Some(WorkOrder {
         kind: r.kind,
+        phase: r.phase,
         drive: state.drives.get(&r.drive)?.element_address,
         slot: state.slots.get(&r.slot?)?.element_address,
         barcode: state.media.get(&r.media)?.barcode.clone(),
     })
 }
 
-/// Carries out one request of `library`, if one can start. Returns the
-/// request it settled.
-pub(crate) async fn execute_one(
-    engine: &Engine,
-    library: LibraryId,
-    adapter: &Arc<dyn HardwareAdapter>,
-) -> Result<Option<RequestId>, NtmsError> {
-    let accepted = engine.submit(Command::StartNext { library }).await?;
-    let Some(Event::RequestStarted { request, .. }) = accepted.events.first() else { return Ok(None) };
-    let request = *request;
-    let Some(order) = engine.query(move |s| work_order(s, request)).await? else {
-        return Ok(Some(request));
-    };
-    let started = Instant::now();
-    let outcome = perform(adapter.as_ref(), &order).await;
-    let kind = if order.kind == RequestKind::Mount { "mount" } else { "dismount" };
-    metrics::histogram!("rsm_request_seconds", "kind" => kind).record(started.elapsed().as_secs_f64());
-    let observed = match &outcome {
-        Ok(()) => Observed::Unknown,
-        Err(error) => {
-            tracing::warn!(%request, %error, "request failed in the hardware");
-            locate(engine, adapter, library, order.barcode).await
-        }
-    };
-    engine.submit(outcome_command(request, outcome, observed)).await?;
-    Ok(Some(request))
+/// The requests a scheduler decision put to work (started, or given the robot).
+pub fn started(events: &[Event]) -> Vec<RequestId> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::RequestStarted { request, .. } | Event::RobotAssigned { request, .. } => Some(*request),
+            _ => None,
+        })
+        .collect()
 }
 
-/// The robot's moves for a work order: a mount moves then loads; a dismount
-/// unloads then moves.
-pub async fn perform(adapter: &dyn HardwareAdapter, order: &WorkOrder) -> Result<(), AdapterError> {
-    match order.kind {
-        RequestKind::Mount => {
-            adapter.move_medium(order.slot, order.drive).await?;
-            adapter.load(order.drive).await
-        }
-        RequestKind::Dismount => {
-            adapter.unload(order.drive).await?;
-            adapter.move_medium(order.drive, order.slot).await
-        }
+/// The physical step of a phase: a mount moves then loads; a dismount
+/// unloads, waits for the robot, then moves home. Only the moves use the
+/// robot.
+pub async fn perform(
+    adapter: &dyn HardwareAdapter,
+    order: &WorkOrder,
+    phase: RequestPhase,
+) -> Result<(), AdapterError> {
+    match phase {
+        RequestPhase::Moving => adapter.move_medium(order.slot, order.drive).await,
+        RequestPhase::Loading => adapter.load(order.drive).await,
+        RequestPhase::Unloading => adapter.unload(order.drive).await,
+        RequestPhase::Stowing => adapter.move_medium(order.drive, order.slot).await,
+        RequestPhase::AwaitingRobot => Ok(()),
     }
 }
 
-/// The command that reports what the hardware did (`observed` matters only on failure).
-pub fn outcome_command(request: RequestId, outcome: Result<(), AdapterError>, observed: Observed) -> Command {
+/// The command that reports a phase's step (`observed` matters only on failure).
+pub fn outcome_command(
+    request: RequestId,
+    phase: RequestPhase,
+    outcome: Result<(), AdapterError>,
+    observed: Observed,
+) -> Command {
     match outcome {
+        Ok(()) if matches!(phase, RequestPhase::Moving | RequestPhase::Unloading) => {
+            Command::AdvanceRequest { request }
+        }
         Ok(()) => Command::CompleteRequest { request },
         Err(error) => {
             Command::FailRequest { request, error: failure_code(&error), sense: model_sense(&error), observed }
         }
     }
+}
+
+/// Takes one request through its phases until it finishes or waits for the
+/// robot. The failpoint `worker.between-moves` sits between two phases,
+/// `worker.before-report` between a step and its report.
+pub(crate) async fn drive_request(
+    engine: &Engine,
+    library: LibraryId,
+    adapter: &Arc<dyn HardwareAdapter>,
+    request: RequestId,
+) -> Result<(), NtmsError> {
+    let started = Instant::now();
+    let mut first = true;
+    loop {
+        let Some(order) = engine.query(move |s| work_order(s, request)).await? else { return Ok(()) };
+        let Some(phase) = order.phase.filter(|p| *p != RequestPhase::AwaitingRobot) else {
+            if order.phase.is_none() {
+                let kind = if order.kind == RequestKind::Mount { "mount" } else { "dismount" };
+                metrics::histogram!("rsm_request_seconds", "kind" => kind).record(started.elapsed().as_secs_f64());
+            }
+            return Ok(());
+        };
+        if !first {
+            rsm_log::failpoint::hit("worker.between-moves");
+        }
+        first = false;
+        let outcome = perform(adapter.as_ref(), &order, phase).await;
+        let observed = match &outcome {
+            Ok(()) => Observed::Unknown,
+            Err(error) => {
+                tracing::warn!(%request, %error, "request failed in the hardware");
+                locate(engine, adapter, library, order.barcode).await
+            }
+        };
+        rsm_log::failpoint::hit("worker.before-report");
+        engine.submit(outcome_command(request, phase, outcome, observed)).await?;
+    }
+}
+
+/// One scheduling round of `library`, carried out in this task: starts what
+/// can start and takes each started request as far as it goes. Returns how
+/// many requests it moved.
+pub(crate) async fn execute_one(
+    engine: &Engine,
+    library: LibraryId,
+    adapter: &Arc<dyn HardwareAdapter>,
+) -> Result<usize, NtmsError> {
+    let accepted = engine.submit(Command::StartNext { library }).await?;
+    let requests = started(&accepted.events);
+    if !requests.is_empty() {
+        rsm_log::failpoint::hit("worker.started");
+    }
+    for request in &requests {
+        drive_request(engine, library, adapter, *request).await?;
+    }
+    Ok(requests.len())
 }
 
 /// Asks the device where a cartridge is (READ ELEMENT STATUS), in object terms.
@@ -106,25 +158,47 @@ pub(crate) async fn locate(
     }
 }
 
-/// The worker task of one library: runs requests until shut down.
+/// The worker task of one library: the robot serves one move at a time while
+/// drives load and unload in parallel, each request in a task of its own.
 pub(crate) async fn run(engine: Engine, library: LibraryId, adapter: Arc<dyn HardwareAdapter>) {
     let bell = engine.inner.wakeups.library(library);
     let mut shutdown = engine.inner.shutdown.subscribe();
+    let mut jobs = tokio::task::JoinSet::new();
     loop {
         if *shutdown.borrow() {
-            return;
+            break;
         }
-        match execute_one(&engine, library, &adapter).await {
-            Ok(Some(_)) => continue,
-            Ok(None) => {}
-            Err(e) => {
+        while let Some(done) = jobs.try_join_next() {
+            if let Ok(Err(e)) = done {
                 tracing::error!(%library, error = %e, "worker stopped");
                 return;
             }
         }
+        match engine.submit(Command::StartNext { library }).await {
+            Ok(accepted) => {
+                let requests = started(&accepted.events);
+                if !requests.is_empty() {
+                    rsm_log::failpoint::hit("worker.started");
+                }
+                for request in requests {
+                    let (engine, adapter, bell) = (engine.clone(), adapter.clone(), bell.clone());
+                    jobs.spawn(async move {
+                        let result = drive_request(&engine, library, &adapter, request).await;
+                        bell.notify_one();
+                        result
+                    });
+                }
+            }
+            Err(e) => {
+                tracing::error!(%library, error = %e, "worker stopped");
+                break;
+            }
+        }
         tokio::select! {
             _ = bell.notified() => {}
-            _ = shutdown.changed() => return,
+            _ = shutdown.changed() => break,
         }
     }
+    // Requests already moving finish their current step before the engine stops.
+    while jobs.join_next().await.is_some() {}
 }

@@ -44,6 +44,7 @@
 
 pub mod codec;
 pub mod conformance;
+pub mod failpoint;
 mod memory;
 mod scan;
 mod sled_log;

@@ -1,6 +1,7 @@
 //! The durable log: one sled value per commit group, flushed before an
 //! append returns.
 
+use crate::failpoint;
 use crate::scan::{self, key_seq, seq_key};
 use crate::{
     check_starts_at, codec, Envelope, EventLog, Hash, LogError, Record, Snapshot, GENESIS_HASH, SNAPSHOTS_KEPT,
@@ -152,12 +153,17 @@ impl EventLog for SledLog {
         }
         check_starts_at(self.next_seq, batch)?;
         let (value, records) = codec::encode_batch(batch, self.last_hash)?;
-        let written = self.log.insert(seq_key(self.next_seq), value).and_then(|_| self.db.flush());
+        failpoint::hit("append.before-write");
+        let written = self.log.insert(seq_key(self.next_seq), value).and_then(|_| {
+            failpoint::hit("append.before-flush");
+            self.db.flush()
+        });
         if let Err(e) = written {
             let why = e.to_string();
             self.broken = Some(why.clone());
             return Err(LogError::Io(why));
         }
+        failpoint::hit("append.after-flush");
         if let Some(last) = records.last() {
             self.next_seq = last.envelope.seq.saturating_add(1);
             self.last_hash = last.hash;

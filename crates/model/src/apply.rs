@@ -75,11 +75,38 @@ pub fn apply(state: &mut State, event: &Event) {
         Event::RequestStarted { request, .. } => {
             let r = state.requests.get_mut(request).expect("a started request is in the projection");
             r.state = RequestState::InProcess;
-            if r.kind == RequestKind::Dismount {
-                let (drive, media) = (r.drive, r.media);
-                state.drives.get_mut(&drive).expect("a request's drive is in the projection").state =
-                    DriveState::Unloaded;
-                media_mut(state, media).state = MediaState::Unloaded;
+            let (library, id) = (r.library, r.id);
+            match r.kind {
+                RequestKind::Mount => {
+                    r.phase = Some(RequestPhase::Moving);
+                    if let Some(lib) = state.libraries.get_mut(&library) {
+                        lib.robot = Some(id);
+                    }
+                }
+                RequestKind::Dismount => r.phase = Some(RequestPhase::Unloading),
+            }
+        }
+        Event::MediumMoved { request, .. } => {
+            let r = state.requests.get_mut(request).expect("a moved request is in the projection");
+            r.phase = Some(RequestPhase::Loading);
+            let r = r.clone();
+            release_robot(state, &r);
+            relocate(state, r.media, Location::Drive(r.drive));
+            media_mut(state, r.media).state = MediaState::Mounted;
+        }
+        Event::DriveUnloaded { request, .. } => {
+            let r = state.requests.get_mut(request).expect("an unloaded request is in the projection");
+            r.phase = Some(RequestPhase::AwaitingRobot);
+            let (drive, media) = (r.drive, r.media);
+            state.drives.get_mut(&drive).expect("a request's drive is in the projection").state = DriveState::Unloaded;
+            media_mut(state, media).state = MediaState::Unloaded;
+        }
+        Event::RobotAssigned { request, .. } => {
+            let r = state.requests.get_mut(request).expect("an assigned request is in the projection");
+            r.phase = Some(RequestPhase::Stowing);
+            let (library, id) = (r.library, r.id);
+            if let Some(lib) = state.libraries.get_mut(&library) {
+                lib.robot = Some(id);
             }
         }
         Event::MountCompleted { request, at_ms } => {
@@ -183,6 +210,7 @@ fn create_library(state: &mut State, t: &LibraryTopology, creator: &str) {
         ports: t.ports.iter().map(|p| p.0).collect(),
         access: [(creator.to_string(), AccessMask::ALL)].into_iter().collect(),
         active_requests: Vec::new(),
+        robot: None,
         defer_dismount_delay_s: t.defer_dismount_delay_s,
         deleting: false,
     };
@@ -316,12 +344,23 @@ fn record_finished(state: &mut State, request: &LibraryRequest) {
     state.requests.insert(r.id, r);
 }
 
+/// The robot is free again once the request holding it moves on.
+fn release_robot(state: &mut State, r: &LibraryRequest) {
+    if let Some(lib) = state.libraries.get_mut(&r.library) {
+        if lib.robot == Some(r.id) {
+            lib.robot = None;
+        }
+    }
+}
+
 /// Ends a request: terminal state, out of the queue, promises released.
 fn finish(state: &mut State, request: RequestId, to: RequestState, at_ms: u64) -> LibraryRequest {
     let r = state.requests.get_mut(&request).expect("a finished request is in the projection");
     r.state = to;
+    r.phase = None;
     r.time_completed_ms = Some(at_ms);
     let r = r.clone();
+    release_robot(state, &r);
     if let Some(lib) = state.libraries.get_mut(&r.library) {
         lib.active_requests.retain(|q| *q != request);
     }

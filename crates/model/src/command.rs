@@ -165,7 +165,13 @@ pub enum Command {
         /// Library.
         library: LibraryId,
     },
-    /// Worker: the adapter finished the request's movement.
+    /// Worker: the current phase's physical step is done (a mount's move, a
+    /// dismount's unload); the request goes on to its next phase.
+    AdvanceRequest {
+        /// Request.
+        request: RequestId,
+    },
+    /// Worker: the adapter finished the request's last step (a mount's load, a dismount's move home).
     CompleteRequest {
         /// Request.
         request: RequestId,
@@ -211,6 +217,7 @@ impl Command {
             | Command::OperatorRemove { session, .. } => Some(*session),
             Command::OpenSession { .. }
             | Command::StartNext { .. }
+            | Command::AdvanceRequest { .. }
             | Command::CompleteRequest { .. }
             | Command::FailRequest { .. }
             | Command::Reconcile { .. }
@@ -234,6 +241,7 @@ impl Command {
             Command::OperatorInsert { .. } => "operator_insert",
             Command::OperatorRemove { .. } => "operator_remove",
             Command::StartNext { .. } => "start_next",
+            Command::AdvanceRequest { .. } => "advance_request",
             Command::CompleteRequest { .. } => "complete_request",
             Command::FailRequest { .. } => "fail_request",
             Command::Reconcile { .. } => "reconcile",

@@ -37,6 +37,7 @@ pub fn decide(state: &State, policy: &Policy, cmd: &Stamped<Command>) -> Result<
         Command::OperatorInsert { session, drive, barcode } => ctx.operator_insert(*session, *drive, barcode),
         Command::OperatorRemove { session, drive } => ctx.operator_remove(*session, *drive),
         Command::StartNext { library } => Ok(ctx.start_next(*library)),
+        Command::AdvanceRequest { request } => ctx.advance(*request),
         Command::CompleteRequest { request } => ctx.complete(*request),
         Command::FailRequest { request, error, sense, observed } => ctx.fail(*request, *error, *sense, *observed),
         Command::Reconcile { request, observed } => ctx.reconcile(*request, *observed),
@@ -123,6 +124,7 @@ impl<'a> Ctx<'a> {
             library: drive.library,
             kind,
             state: RequestState::Queued,
+            phase: None,
             priority: 0,
             order: 0,
             drive: drive.id,
@@ -720,32 +722,57 @@ impl<'a> Ctx<'a> {
 
     // ---- workers ----------------------------------------------------------
 
-    /// The scheduler: the next request the robot should carry out, if any.
+    /// The scheduler. Unloads need only their drive, so every dismount whose
+    /// drive holds its cartridge starts at once; the robot then goes to the
+    /// most urgent move (dismounts before mounts, then priority, then age).
     fn start_next(&self, library: LibraryId) -> Vec<Event> {
         let Some(lib) = self.state.libraries.get(&library) else { return vec![] };
         if lib.deleting || !Self::library_available(lib) {
             return vec![];
         }
         let requests = || lib.active_requests.iter().map(|r| &self.state.requests[r]);
-        if requests().any(|r| r.state == RequestState::InProcess) {
-            return vec![]; // one robot: one movement at a time
-        }
-        let next = requests()
-            .filter(|r| r.state == RequestState::Queued)
+        let at_ms = self.now();
+        let mut events: Vec<Event> = requests()
+            .filter(|r| r.state == RequestState::Queued && r.kind == RequestKind::Dismount)
             .filter(|r| {
                 let d = &self.state.drives[&r.drive];
-                let m = &self.state.media[&r.media];
-                Self::drive_available(d)
-                    && m.enabled
-                    && match r.kind {
-                        RequestKind::Mount => d.medium.is_none() && d.reserved_by == Some(r.id),
-                        RequestKind::Dismount => d.medium == Some(r.media),
-                    }
+                Self::drive_available(d) && d.medium == Some(r.media) && self.state.media[&r.media].enabled
+            })
+            .map(|r| Event::RequestStarted { request: r.id, at_ms })
+            .collect();
+        if lib.robot.is_some() {
+            return events; // one robot: one move at a time
+        }
+        let next = requests()
+            .filter(|r| match (r.kind, r.state, r.phase) {
+                (RequestKind::Dismount, RequestState::InProcess, Some(RequestPhase::AwaitingRobot)) => true,
+                (RequestKind::Mount, RequestState::Queued, _) => {
+                    let d = &self.state.drives[&r.drive];
+                    Self::drive_available(d)
+                        && self.state.media[&r.media].enabled
+                        && d.medium.is_none()
+                        && d.reserved_by == Some(r.id)
+                }
+                _ => false,
             })
             .min_by_key(|r| (r.kind.dispatch_class(), -r.priority, r.order));
         match next {
-            Some(r) => vec![Event::RequestStarted { request: r.id, at_ms: self.now() }],
-            None => vec![],
+            Some(r) if r.kind == RequestKind::Mount => events.push(Event::RequestStarted { request: r.id, at_ms }),
+            Some(r) => events.push(Event::RobotAssigned { request: r.id, at_ms }),
+            None => {}
+        }
+        events
+    }
+
+    /// A physical step finished: a mount's move (the robot is free, the drive
+    /// loads) or a dismount's unload (the cartridge waits for the robot).
+    fn advance(&self, request: RequestId) -> Result<Vec<Event>, NtmsError> {
+        let r = self.in_process(request)?;
+        let at_ms = self.now();
+        match r.phase {
+            Some(RequestPhase::Moving) => Ok(vec![Event::MediumMoved { request, at_ms }]),
+            Some(RequestPhase::Unloading) => Ok(vec![Event::DriveUnloaded { request, at_ms }]),
+            phase => reject(E::InvalidState, format!("request {request} in phase {phase:?} has no step to advance")),
         }
     }
 
@@ -782,14 +809,19 @@ impl<'a> Ctx<'a> {
     /// A library being deleted goes once its last request in process ends.
     fn finish_deletion(&self, r: &LibraryRequest, events: &mut Vec<Event>) {
         let lib = &self.state.libraries[&r.library];
-        if lib.deleting {
+        let others =
+            lib.active_requests.iter().any(|q| *q != r.id && self.state.requests[q].state == RequestState::InProcess);
+        if lib.deleting && !others {
             events.push(Event::LibraryDeleted { library: lib.id });
         }
     }
 
     fn complete(&self, request: RequestId) -> Result<Vec<Event>, NtmsError> {
         let r = self.in_process(request)?;
-        Ok(self.completed(r))
+        match r.phase {
+            Some(RequestPhase::Loading | RequestPhase::Stowing) => Ok(self.completed(r)),
+            phase => reject(E::InvalidState, format!("request {request} in phase {phase:?} is not at its last step")),
+        }
     }
 
     /// Keeps only an observation that fits the projection; anything else is
@@ -879,7 +911,7 @@ impl<'a> Ctx<'a> {
             vec![Event::RequestFailed { request, error: error.code(), sense: None, observed, at_ms: self.now() }];
         self.fail_successor(r, error.code(), &mut events);
         if lib.deleting {
-            events.push(Event::LibraryDeleted { library: lib.id });
+            self.finish_deletion(r, &mut events);
             return Ok(events);
         }
         // Nothing moved: the work is queued again as a new request (spec §5.4).
@@ -887,6 +919,7 @@ impl<'a> Ctx<'a> {
             let mut again = r.clone();
             again.id = self.secondary_id(1);
             again.state = RequestState::Queued;
+            again.phase = None;
             again.time_queued_ms = self.now();
             again.time_completed_ms = None;
             match r.kind {

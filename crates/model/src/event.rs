@@ -176,6 +176,29 @@ pub enum Event {
         /// Medium.
         media: MediaId,
     },
+    // New variants go last: bincode numbers variants by position, and the
+    // golden fixtures in schemas/ pin every earlier variant's bytes.
+    /// A mount's cartridge reached its drive: the robot is free, the drive loads.
+    MediumMoved {
+        /// Request.
+        request: RequestId,
+        /// When.
+        at_ms: u64,
+    },
+    /// A dismount's drive unloaded the tape: the cartridge waits for the robot.
+    DriveUnloaded {
+        /// Request.
+        request: RequestId,
+        /// When.
+        at_ms: u64,
+    },
+    /// The robot was given to an unloaded dismount, to carry the cartridge home.
+    RobotAssigned {
+        /// Request.
+        request: RequestId,
+        /// When.
+        at_ms: u64,
+    },
 }
 
 impl Event {
@@ -194,6 +217,9 @@ impl Event {
             Event::DriveMadeDismountable { .. } => "DriveMadeDismountable",
             Event::HoldReleased { .. } => "HoldReleased",
             Event::RequestStarted { .. } => "RequestStarted",
+            Event::MediumMoved { .. } => "MediumMoved",
+            Event::DriveUnloaded { .. } => "DriveUnloaded",
+            Event::RobotAssigned { .. } => "RobotAssigned",
             Event::MountCompleted { .. } => "MountCompleted",
             Event::DismountCompleted { .. } => "DismountCompleted",
             Event::RequestFailed { .. } => "RequestFailed",

@@ -179,6 +179,30 @@ impl RequestState {
     }
 }
 
+/// Where a request in process is in its physical work. The robot is needed
+/// only while moving a cartridge; a drive loads or unloads on its own, so
+/// the robot serves another request meanwhile (spec §5.3: keep it busy).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RequestPhase {
+    /// Mount: the robot carries the cartridge from its slot to the drive.
+    Moving,
+    /// Mount: the cartridge is in the drive, which loads it.
+    Loading,
+    /// Dismount: the drive unloads (rewinds and ejects) the tape.
+    Unloading,
+    /// Dismount: unloaded, waiting for the robot.
+    AwaitingRobot,
+    /// Dismount: the robot carries the cartridge from the drive to its slot.
+    Stowing,
+}
+
+impl RequestPhase {
+    /// True while the phase holds the library's robot.
+    pub fn uses_robot(self) -> bool {
+        matches!(self, RequestPhase::Moving | RequestPhase::Stowing)
+    }
+}
+
 /// `NtmsLmOperation`: the kind of a library request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RequestKind {
@@ -330,6 +354,8 @@ pub struct Library {
     pub access: BTreeMap<String, AccessMask>,
     /// Requests not yet terminal, in acceptance order: the queue.
     pub active_requests: Vec<RequestId>,
+    /// The request whose cartridge the robot is carrying, if any.
+    pub robot: Option<RequestId>,
     /// Seconds a deferred dismount leaves a medium in a drive.
     pub defer_dismount_delay_s: u32,
     /// Deletion began: the library is no longer valid for any command.
@@ -434,6 +460,8 @@ pub struct LibraryRequest {
     pub kind: RequestKind,
     /// State.
     pub state: RequestState,
+    /// Where the physical work is while in process.
+    pub phase: Option<RequestPhase>,
     /// Mount priority, -15..15 (0 for other kinds).
     pub priority: i8,
     /// Acceptance order within the whole engine.

@@ -245,10 +245,19 @@ impl State {
             if expected != lib.active_requests {
                 return Err(format!("queue of {} does not match its unfinished requests", lib.name));
             }
-            let in_process =
-                lib.active_requests.iter().filter(|r| self.requests[*r].state == RequestState::InProcess).count();
-            if in_process > 1 {
-                return Err(format!("library {} runs {in_process} requests on one robot", lib.name));
+            let moving: Vec<RequestId> = lib
+                .active_requests
+                .iter()
+                .filter(|r| self.requests[*r].phase.is_some_and(|p| p.uses_robot()))
+                .copied()
+                .collect();
+            if moving.len() > 1 || lib.robot != moving.first().copied() {
+                return Err(format!("library {} robot is {:?} but {:?} use it", lib.name, lib.robot, moving));
+            }
+            for r in lib.active_requests.iter().map(|r| &self.requests[r]) {
+                if (r.state == RequestState::InProcess) != r.phase.is_some() {
+                    return Err(format!("request {} is {:?} in phase {:?}", r.id, r.state, r.phase));
+                }
             }
         }
         Ok(())

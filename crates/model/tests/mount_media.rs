@@ -168,7 +168,7 @@ fn invalid_library_while_the_library_is_being_deleted() {
     w.rejects(mount_cmd(&w, s, "LIB0002L8", None), ErrorCode::InvalidLibrary);
     // The robot finishes; the library goes.
     let r = w.state.libraries[&lib].active_requests[0];
-    w.ok(Command::CompleteRequest { request: r });
+    w.finish(r);
     assert!(!w.state.libraries.contains_key(&lib));
     assert!(w.state.medium_by_barcode("LIB0001L8").is_none());
 }

@@ -153,6 +153,9 @@ impl Harness {
             Action::Close { who } => Command::CloseSession { session: self.sessions[who] },
             Action::Start => Command::StartNext { library: self.changer },
             Action::Complete => match self.in_process() {
+                Some(r) if matches!(r.phase, Some(RequestPhase::Moving | RequestPhase::Unloading)) => {
+                    Command::AdvanceRequest { request: r.id }
+                }
                 Some(r) => Command::CompleteRequest { request: r.id },
                 None => return,
             },
@@ -241,8 +244,11 @@ proptest! {
                 }
             }
         }
-        if let Some(r) = h.in_process().map(|r| r.id) {
-            h.w.ok(Command::CompleteRequest { request: r });
+        let started: Vec<RequestId> = h.w.state.requests.values().filter(|r| r.state == RequestState::InProcess).map(|r| r.id).collect();
+        for r in started {
+            if h.w.state.libraries.contains_key(&h.w.state.requests[&r].library) {
+                h.w.finish(r);
+            }
         }
         if h.w.state.libraries.contains_key(&h.changer) {
             h.w.work(h.changer);

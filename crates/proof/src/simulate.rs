@@ -12,7 +12,7 @@
 //! is whole or absent, and the log replays to the live views and the newest
 //! snapshot. A final fault-free phase must drain every queue.
 
-use rsm_engine::worker::{outcome_command, perform, work_order, WorkOrder};
+use rsm_engine::worker::{outcome_command, perform, started, work_order};
 use rsm_engine::{observe, Clock, Core, CoreConfig, SeededIds};
 use rsm_hardware::{AdapterError, Fault, HardwareAdapter, SimLayout, SimTimings, SimulatedLibrary};
 use rsm_log::{EventLog, MemoryLog};
@@ -104,13 +104,15 @@ impl Rng {
     }
 }
 
-/// Where a library's worker is in its cycle. Each phase is one step, so a
-/// crash can fall between any two of them.
+/// A request a library's worker has in hand. Each step is one scheduling
+/// decision, so a crash can fall between the robot's or a drive's physical
+/// work and its report, and jobs of one library interleave.
 #[derive(Clone, Debug)]
-enum Robot {
-    Idle,
-    Started(RequestId, WorkOrder),
-    Done(RequestId, Result<(), AdapterError>, Observed),
+enum Job {
+    /// The physical step of its current phase is still to do.
+    Pending(RequestId),
+    /// The step was done (or failed); its report is still to send.
+    Done(RequestId, RequestPhase, Result<(), AdapterError>, Observed),
 }
 
 /// What the test knows of a command it sent.
@@ -130,10 +132,12 @@ struct World {
     core: Core<MemoryLog>,
     rt: tokio::runtime::Runtime,
     hardware: BTreeMap<LibraryId, Arc<SimulatedLibrary>>,
-    robots: BTreeMap<LibraryId, Robot>,
+    jobs: BTreeMap<LibraryId, Vec<Job>>,
     principals: Vec<String>,
     /// Every command sent that was not rejected: its fate and the number of events it made.
     ledger: BTreeMap<RequestId, (Fate, usize)>,
+    /// The events of the last batch that was committed.
+    last_events: Vec<Event>,
     report: SeedReport,
 }
 
@@ -165,9 +169,10 @@ impl World {
             core,
             rt,
             hardware: BTreeMap::new(),
-            robots: BTreeMap::new(),
+            jobs: BTreeMap::new(),
             principals: [ADMIN, "backup-1", "backup-2", "backup-3", "auditor"].map(String::from).to_vec(),
             ledger: BTreeMap::new(),
+            last_events: Vec::new(),
             report: SeedReport { seed, ..SeedReport::default() },
         };
         world.setup()?;
@@ -195,7 +200,7 @@ impl World {
             let layout = layout_of(self.core.state(), &lib);
             let sim = SimulatedLibrary::in_memory(&layout, SimTimings::default()).map_err(|e| e.to_string())?;
             self.hardware.insert(lib.id, Arc::new(sim));
-            self.robots.insert(lib.id, Robot::Idle);
+            self.jobs.insert(lib.id, Vec::new());
         }
         Ok(())
     }
@@ -214,6 +219,7 @@ impl World {
     /// engine is running again (a failed flush crashes and restarts it).
     fn send(&mut self, commands: Vec<Command>, faulty: bool) -> Check {
         let mut sent = Vec::new();
+        self.last_events.clear();
         for command in commands {
             let before = (self.core.state().clone(), self.core.staged());
             match self.core.accept(command.clone()) {
@@ -221,6 +227,7 @@ impl World {
                     if !a.events.is_empty() {
                         sent.push((a.request, a.events.len()));
                     }
+                    self.last_events.extend(a.events);
                 }
                 Err(e) => {
                     self.report.rejected += 1;
@@ -254,6 +261,7 @@ impl World {
                 Ok(())
             }
             Err(_) => {
+                self.last_events.clear();
                 for (request, events) in sent {
                     self.report.unknown += 1;
                     self.ledger.insert(request, (Fate::Unknown, events));
@@ -310,8 +318,8 @@ impl World {
             .block_on(Core::open(log, self.clock.clone(), ids, self.config.clone()))
             .map_err(|e| format!("restart failed: {e}"))?;
         self.check_durability()?;
-        for robot in self.robots.values_mut() {
-            *robot = Robot::Idle;
+        for jobs in self.jobs.values_mut() {
+            jobs.clear();
         }
         self.reconcile()?;
         self.check_replay()
@@ -460,27 +468,33 @@ impl World {
         })
     }
 
-    /// One step of a library's worker.
+    /// One step of a library's worker: a scheduling round, or one job's
+    /// physical step, or one job's report.
     fn robot_step(&mut self, library: LibraryId) -> Check {
-        let robot = self.robots.get(&library).cloned().unwrap_or(Robot::Idle);
-        match robot {
-            Robot::Idle => {
-                let before = self.core.state().requests.values().filter(|r| r.state == RequestState::InProcess).count();
-                self.send(vec![Command::StartNext { library }], true)?;
-                let started = self.core.state().libraries.get(&library).and_then(|l| {
-                    l.active_requests
-                        .iter()
-                        .find(|r| self.core.state().requests[*r].state == RequestState::InProcess)
-                        .copied()
-                });
-                let after = self.core.state().requests.values().filter(|r| r.state == RequestState::InProcess).count();
-                if let (Some(request), true) = (started, after > before) {
-                    if let Some(order) = work_order(self.core.state(), request) {
-                        self.robots.insert(library, Robot::Started(request, order));
-                    }
+        let jobs = self.jobs.get(&library).cloned().unwrap_or_default();
+        if jobs.is_empty() || self.rng.chance(300) {
+            self.send(vec![Command::StartNext { library }], true)?;
+            let events = self.last_events.clone();
+            let fresh = started(&events);
+            let jobs = self.jobs.entry(library).or_default();
+            for request in fresh {
+                if !jobs.iter().any(|j| matches!(j, Job::Pending(r) | Job::Done(r, ..) if *r == request)) {
+                    jobs.push(Job::Pending(request));
                 }
             }
-            Robot::Started(request, order) => {
+            return Ok(());
+        }
+        let i = self.rng.below(jobs.len());
+        match jobs[i].clone() {
+            Job::Pending(request) => {
+                let Some(order) = work_order(self.core.state(), request) else {
+                    self.remove_job(library, i);
+                    return Ok(());
+                };
+                let Some(phase) = order.phase.filter(|p| *p != RequestPhase::AwaitingRobot) else {
+                    self.remove_job(library, i);
+                    return Ok(());
+                };
                 let sim = self.hardware.get(&library).cloned().ok_or("no hardware")?;
                 if self.faults && self.rng.chance(60) {
                     self.report.faults_injected += 1;
@@ -491,19 +505,29 @@ impl World {
                     };
                     sim.inject(fault, 1).map_err(|e| e.to_string())?;
                 }
-                let outcome = self.rt.block_on(perform(sim.as_ref(), &order));
+                let outcome = self.rt.block_on(perform(sim.as_ref(), &order, phase));
                 let observed = match &outcome {
                     Ok(()) => Observed::Unknown,
                     Err(_) => self.locate(library, &order.barcode)?,
                 };
-                self.robots.insert(library, Robot::Done(request, outcome, observed));
+                if let Some(jobs) = self.jobs.get_mut(&library) {
+                    jobs[i] = Job::Done(request, phase, outcome, observed);
+                }
             }
-            Robot::Done(request, outcome, observed) => {
-                self.robots.insert(library, Robot::Idle);
-                self.send(vec![outcome_command(request, outcome, observed)], true)?;
+            Job::Done(request, phase, outcome, observed) => {
+                if let Some(jobs) = self.jobs.get_mut(&library) {
+                    jobs[i] = Job::Pending(request);
+                }
+                self.send(vec![outcome_command(request, phase, outcome, observed)], true)?;
             }
         }
         Ok(())
+    }
+
+    fn remove_job(&mut self, library: LibraryId, i: usize) {
+        if let Some(jobs) = self.jobs.get_mut(&library) {
+            jobs.remove(i);
+        }
     }
 
     fn step_once(&mut self) -> Check {
@@ -518,7 +542,7 @@ impl World {
                 self.send(batch, true)?;
             }
             45..=84 => {
-                let libraries: Vec<LibraryId> = self.robots.keys().copied().collect();
+                let libraries: Vec<LibraryId> = self.jobs.keys().copied().collect();
                 if let Some(l) = self.rng.pick(&libraries) {
                     self.robot_step(l)?;
                 }
@@ -564,10 +588,10 @@ impl World {
         for object in objects {
             self.send(vec![Command::SetEnabled { session: admin, object, enabled: true }], false)?;
         }
-        let libraries: Vec<LibraryId> = self.robots.keys().copied().collect();
-        for _ in 0..2_000 {
+        let libraries: Vec<LibraryId> = self.jobs.keys().copied().collect();
+        for _ in 0..5_000 {
             let busy = self.core.state().libraries.values().any(|l| !l.active_requests.is_empty())
-                || self.robots.values().any(|r| !matches!(r, Robot::Idle));
+                || self.jobs.values().any(|j| !j.is_empty());
             if !busy {
                 break;
             }

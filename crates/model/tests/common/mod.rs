@@ -116,10 +116,50 @@ impl World {
     /// Runs the library's worker loop against a perfect robot until idle.
     pub fn work(&mut self, library: LibraryId) {
         loop {
-            let (_, events) = self.ok(Command::StartNext { library });
-            let Some(Event::RequestStarted { request, .. }) = events.first() else { return };
-            let request = *request;
-            self.ok(Command::CompleteRequest { request });
+            let mut progressed = !self.ok(Command::StartNext { library }).1.is_empty();
+            let in_process: Vec<(RequestId, Option<RequestPhase>)> = self
+                .state
+                .libraries
+                .get(&library)
+                .map(|l| l.active_requests.iter().map(|r| (*r, self.state.requests[r].phase)).collect())
+                .unwrap_or_default();
+            for (request, phase) in in_process {
+                match phase {
+                    Some(RequestPhase::Moving | RequestPhase::Unloading) => {
+                        self.ok(Command::AdvanceRequest { request });
+                    }
+                    Some(RequestPhase::Loading | RequestPhase::Stowing) => {
+                        self.ok(Command::CompleteRequest { request });
+                    }
+                    _ => continue,
+                }
+                progressed = true;
+            }
+            if !progressed {
+                return;
+            }
+        }
+    }
+
+    /// Takes a started request through its remaining steps.
+    pub fn finish(&mut self, request: RequestId) {
+        loop {
+            match self.state.requests[&request].phase {
+                Some(RequestPhase::Moving | RequestPhase::Unloading) => {
+                    self.ok(Command::AdvanceRequest { request });
+                }
+                Some(RequestPhase::Loading | RequestPhase::Stowing) => {
+                    self.ok(Command::CompleteRequest { request });
+                }
+                Some(RequestPhase::AwaitingRobot) => {
+                    let library = self.state.requests[&request].library;
+                    if self.state.libraries[&library].robot.is_some() {
+                        return; // another request holds the robot: `work` takes them in turn
+                    }
+                    self.ok(Command::StartNext { library });
+                }
+                None => return,
+            }
         }
     }
 

@@ -1,0 +1,179 @@
+//! Failpoints: named places where a process can be made to die on purpose,
+//! so the crash torture (`rsm-proof torture`) can kill the real binary at the
+//! exact moments that matter instead of only at random ones.
+//!
+//! A failpoint is armed by the environment variable `RSM_FAILPOINT`, read
+//! once per process:
+//!
+//! * `NAME` — the process dies at the first [`hit`] of `NAME`;
+//! * `NAME:N` — the process dies at the `N`-th hit of `NAME` (`N >= 1`).
+//!
+//! Dying is [`std::process::abort`]: no destructors run, no buffer is
+//! flushed, no lock is released in an orderly way — a power cut for the
+//! process (the kernel's page cache survives, as it does with SIGKILL; torn
+//! writes and lost fsyncs are the simulated log's business, not this one's).
+//!
+//! When the variable is unset (production), [`hit`] costs one atomic load.
+//! A malformed value (`NAME:0`, `NAME:x`) arms nothing and says so once on
+//! stderr; a name not listed below is armed but warned about, since it can
+//! never be hit.
+//!
+//! # The failpoints
+//!
+//! In the log (`SledLog::append`):
+//!
+//! * `append.before-write` — the batch is encoded, nothing is written yet:
+//!   the batch must be absent after the crash.
+//! * `append.before-flush` — the batch is inserted into sled but not
+//!   flushed: it may be whole or absent, never partial.
+//! * `append.after-flush` — the batch is flushed, the append has not
+//!   returned: it must be whole (nobody was answered yet).
+//!
+//! In the engine's sequencer:
+//!
+//! * `commit.before-reply` — a group commit succeeded, no caller has been
+//!   answered and no worker woken: every command of the batch is durable
+//!   though unacknowledged.
+//!
+//! In the engine's workers (`execute_one`, `perform`):
+//!
+//! * `worker.started` — `StartNext` was acknowledged (the request is in
+//!   process in the log), the robot has not moved: reconciliation finds the
+//!   cartridge at its source.
+//! * `worker.between-moves` — between the robot's two adapter calls: after
+//!   the move and before the load of a mount, after the unload and before
+//!   the move of a dismount: reconciliation finds the cartridge half-way.
+//! * `worker.before-report` — the robot finished (or failed), its outcome
+//!   command is not submitted: reconciliation finds the cartridge at its
+//!   destination (or wherever the failure left it).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+
+/// The environment variable that arms a failpoint.
+pub const ENV_VAR: &str = "RSM_FAILPOINT";
+
+/// Every failpoint name instrumented in rsm, in pipeline order.
+pub const NAMES: &[&str] = &[
+    "append.before-write",
+    "append.before-flush",
+    "append.after-flush",
+    "commit.before-reply",
+    "worker.started",
+    "worker.between-moves",
+    "worker.before-report",
+];
+
+/// An armed failpoint: its name, the hit that kills, the hits so far.
+#[derive(Debug)]
+struct Armed {
+    name: String,
+    at: u64,
+    hits: AtomicU64,
+}
+
+impl Armed {
+    /// Counts a hit of `name`; true when this is the hit that kills.
+    fn hit(&self, name: &str) -> bool {
+        name == self.name && self.hits.fetch_add(1, Ordering::Relaxed).saturating_add(1) == self.at
+    }
+}
+
+/// The armed failpoint of this process, read from [`ENV_VAR`] on the first hit.
+static ARMED: OnceLock<Option<Armed>> = OnceLock::new();
+
+/// Parses `NAME` or `NAME:N` into the name and the hit that kills.
+/// `None` for an empty name or a count that is not a positive integer.
+pub fn parse(spec: &str) -> Option<(&str, u64)> {
+    let (name, at) = match spec.rsplit_once(':') {
+        Some((name, n)) => (name, n.parse::<u64>().ok().filter(|n| *n >= 1)?),
+        None => (spec, 1),
+    };
+    let name = name.trim();
+    (!name.is_empty()).then_some((name, at))
+}
+
+fn from_env() -> Option<Armed> {
+    let spec = std::env::var(ENV_VAR).ok()?;
+    let Some((name, at)) = parse(&spec) else {
+        eprintln!("rsm: {ENV_VAR}={spec:?} is not NAME or NAME:N (N >= 1); no failpoint armed");
+        return None;
+    };
+    if !NAMES.contains(&name) {
+        eprintln!("rsm: {ENV_VAR} names {name:?}, which is not a failpoint of this build ({})", NAMES.join(", "));
+    }
+    Some(Armed { name: name.to_string(), at, hits: AtomicU64::new(0) })
+}
+
+/// Marks the failpoint `name`: aborts the process if [`ENV_VAR`] armed it
+/// and this is the hit it counts to. Otherwise does nothing.
+#[inline]
+pub fn hit(name: &'static str) {
+    if let Some(armed) = ARMED.get_or_init(from_env) {
+        if armed.hit(name) {
+            std::process::abort();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_reads_name_and_count() {
+        assert_eq!(parse("append.before-write"), Some(("append.before-write", 1)));
+        assert_eq!(parse("worker.started:7"), Some(("worker.started", 7)));
+        assert_eq!(parse("worker.started:0"), None);
+        assert_eq!(parse("worker.started:x"), None);
+        assert_eq!(parse("worker.started:"), None);
+        assert_eq!(parse(":3"), None);
+        assert_eq!(parse(""), None);
+    }
+
+    #[test]
+    fn armed_kills_at_the_nth_hit_of_its_name_only() {
+        let armed = Armed { name: "commit.before-reply".into(), at: 3, hits: AtomicU64::new(0) };
+        assert!(!armed.hit("commit.before-reply"));
+        assert!(!armed.hit("append.after-flush"));
+        assert!(!armed.hit("commit.before-reply"));
+        assert!(armed.hit("commit.before-reply"));
+        assert!(!armed.hit("commit.before-reply"), "only the N-th hit kills");
+    }
+
+    #[test]
+    fn names_are_unique() {
+        let mut names = NAMES.to_vec();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), NAMES.len());
+    }
+
+    /// Runs in a child process (see the next test): hits a failpoint until it dies.
+    #[test]
+    #[ignore = "run by hit_aborts_the_process_at_the_nth_hit in a child process"]
+    fn failpoint_child() {
+        if std::env::var_os(ENV_VAR).is_none() {
+            return;
+        }
+        for i in 1..=10 {
+            println!("survived {i}");
+            hit("append.after-flush");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn hit_aborts_the_process_at_the_nth_hit() {
+        use std::os::unix::process::ExitStatusExt;
+        let exe = std::env::current_exe().expect("the test binary's path");
+        let out = std::process::Command::new(exe)
+            .args(["--exact", "failpoint::tests::failpoint_child", "--ignored", "--nocapture", "--test-threads=1"])
+            .env(ENV_VAR, "append.after-flush:3")
+            .output()
+            .expect("the test binary runs");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.signal(), Some(6), "SIGABRT expected: {:?}\n{stdout}", out.status);
+        assert!(stdout.contains("survived 3") && !stdout.contains("survived 4"), "{stdout}");
+    }
+}
