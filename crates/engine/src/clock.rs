@@ -26,13 +26,22 @@ pub trait IdSource: Send {
     fn next_id(&mut self) -> RequestId;
 }
 
-/// Random (version 4) ids: production.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct RandomIds;
+/// Production ids: a sequence seeded once from the operating system's
+/// entropy. Drawing every id from the kernel would cost a system call per
+/// command; the seeded sequence never repeats within a process and two
+/// processes collide only if their 64-bit seeds do.
+#[derive(Clone, Copy, Debug)]
+pub struct RandomIds(SeededIds);
+
+impl Default for RandomIds {
+    fn default() -> Self {
+        Self(SeededIds::new(Uuid::new_v4().as_u64_pair().0))
+    }
+}
 
 impl IdSource for RandomIds {
     fn next_id(&mut self) -> RequestId {
-        RequestId(Uuid::new_v4())
+        self.0.next_id()
     }
 }
 

@@ -15,7 +15,8 @@ pub trait HardwareProvider: Send + Sync {
 
 /// Simulated libraries whose physical truth lives in `DIR/sim/<library id>.json`.
 pub struct SimProvider {
-    dir: PathBuf,
+    /// Where the simulators' state files live; none keeps them in memory.
+    dir: Option<PathBuf>,
     timings: SimTimings,
     open: Mutex<BTreeMap<LibraryId, Arc<SimulatedLibrary>>>,
 }
@@ -23,7 +24,13 @@ pub struct SimProvider {
 impl SimProvider {
     /// Simulators kept under `data_dir/sim`.
     pub fn new(data_dir: &Path, timings: SimTimings) -> Self {
-        Self { dir: data_dir.join("sim"), timings, open: Mutex::new(BTreeMap::new()) }
+        Self { dir: Some(data_dir.join("sim")), timings, open: Mutex::new(BTreeMap::new()) }
+    }
+
+    /// Simulators whose truth lives in memory only (benchmarks and tests that
+    /// measure the engine, not the simulator's file writes).
+    pub fn in_memory(timings: SimTimings) -> Self {
+        Self { dir: None, timings, open: Mutex::new(BTreeMap::new()) }
     }
 
     /// The simulator of a library, created from the projection's topology the first time.
@@ -32,8 +39,13 @@ impl SimProvider {
         if let Some(sim) = open.get(&library.id) {
             return Ok(sim.clone());
         }
-        std::fs::create_dir_all(&self.dir).map_err(|e| AdapterError::Io(format!("{}: {e}", self.dir.display())))?;
-        let path = self.dir.join(format!("{}.json", library.id));
+        let Some(dir) = &self.dir else {
+            let sim = Arc::new(SimulatedLibrary::in_memory(&layout_of(state, library), self.timings)?);
+            open.insert(library.id, sim.clone());
+            return Ok(sim);
+        };
+        std::fs::create_dir_all(dir).map_err(|e| AdapterError::Io(format!("{}: {e}", dir.display())))?;
+        let path = dir.join(format!("{}.json", library.id));
         let sim = if path.exists() {
             SimulatedLibrary::open(&path, self.timings)?
         } else {

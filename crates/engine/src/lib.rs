@@ -103,6 +103,27 @@ pub struct EngineParts {
     pub hardware: Arc<dyn HardwareProvider>,
 }
 
+/// Group-commit counters: how many flushes, carrying how many records.
+#[derive(Debug, Default)]
+pub struct CommitStats {
+    commits: std::sync::atomic::AtomicU64,
+    records: std::sync::atomic::AtomicU64,
+}
+
+impl CommitStats {
+    fn record(&self, records: usize) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.commits.fetch_add(1, Relaxed);
+        self.records.fetch_add(records as u64, Relaxed);
+    }
+
+    /// (flushes, records) since the engine opened.
+    pub fn read(&self) -> (u64, u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        (self.commits.load(Relaxed), self.records.load(Relaxed))
+    }
+}
+
 /// A running engine. Cheap to clone; every clone talks to the same sequencer.
 #[derive(Clone)]
 pub struct Engine {
@@ -119,6 +140,7 @@ struct Inner {
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
     tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     dir: Option<PathBuf>,
+    stats: Arc<CommitStats>,
 }
 
 impl Engine {
@@ -137,7 +159,7 @@ impl Engine {
         let parts = EngineParts {
             log: Box::new(log),
             clock: Arc::new(SystemClock),
-            ids: Box::new(RandomIds),
+            ids: Box::new(RandomIds::default()),
             hardware: sim.clone(),
         };
         Self::start(parts, config, Some(sim), Some(dir)).await
@@ -163,12 +185,14 @@ impl Engine {
         let core = Core::open(parts.log, parts.clock, parts.ids, core_config).await?;
         let (committed_tx, committed) = watch::channel(core.log().next_seq() - 1);
         let wakeups = Arc::new(Wakeups::default());
+        let stats = Arc::new(CommitStats::default());
         let sequencer = Sequencer {
             core,
             batch_max: config.batch_max,
             snapshot_every: config.snapshot_every,
             committed: committed_tx,
             wakeups: wakeups.clone(),
+            stats: stats.clone(),
         };
         let (inbox, rx) = mpsc::channel(config.inbox_max.max(1));
         let thread = std::thread::Builder::new()
@@ -186,6 +210,7 @@ impl Engine {
                 thread: Mutex::new(Some(thread)),
                 tasks: Mutex::new(Vec::new()),
                 dir,
+                stats,
             }),
         };
         engine.reconcile().await?;
@@ -193,6 +218,11 @@ impl Engine {
             engine.start_workers();
         }
         Ok(engine)
+    }
+
+    /// Group-commit counters since the engine opened.
+    pub fn commit_stats(&self) -> &CommitStats {
+        &self.inner.stats
     }
 
     /// The data directory, when the engine was opened on one.

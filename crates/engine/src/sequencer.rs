@@ -39,6 +39,7 @@ pub(crate) struct Sequencer {
     pub snapshot_every: u64,
     pub committed: watch::Sender<u64>,
     pub wakeups: Arc<Wakeups>,
+    pub stats: Arc<crate::CommitStats>,
 }
 
 type Reply = (oneshot::Sender<Result<Accepted, NtmsError>>, Result<Accepted, NtmsError>);
@@ -105,6 +106,7 @@ impl Sequencer {
             metrics::histogram!("rsm_flush_seconds").record(started.elapsed().as_secs_f64());
             match committed {
                 Ok(envelopes) => {
+                    self.stats.record(envelopes.len());
                     rsm_log::failpoint::hit("commit.before-reply");
                     self.wake_workers(&envelopes);
                     let _ = self.committed.send(envelopes.last().map(|e| e.seq).unwrap_or(0));

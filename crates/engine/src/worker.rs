@@ -6,7 +6,9 @@
 use crate::hardware::{failure_code, model_sense, observe};
 use crate::Engine;
 use rsm_hardware::{AdapterError, HardwareAdapter};
-use rsm_model::{Command, Event, LibraryId, NtmsError, Observed, RequestId, RequestKind, RequestPhase, State};
+use rsm_model::{
+    Command, ErrorCode, Event, LibraryId, NtmsError, Observed, RequestId, RequestKind, RequestPhase, State,
+};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -117,6 +119,11 @@ pub(crate) async fn drive_request(
         };
         rsm_log::failpoint::hit("worker.before-report");
         engine.submit(outcome_command(request, phase, outcome, observed)).await?;
+        if phase == RequestPhase::Unloading {
+            // The move home needs the robot: the scheduler grants it, and the
+            // task started by that grant carries the request on.
+            return Ok(());
+        }
     }
 }
 
@@ -163,15 +170,19 @@ pub(crate) async fn locate(
 pub(crate) async fn run(engine: Engine, library: LibraryId, adapter: Arc<dyn HardwareAdapter>) {
     let bell = engine.inner.wakeups.library(library);
     let mut shutdown = engine.inner.shutdown.subscribe();
-    let mut jobs = tokio::task::JoinSet::new();
+    let mut jobs: tokio::task::JoinSet<Result<(), NtmsError>> = tokio::task::JoinSet::new();
     loop {
         if *shutdown.borrow() {
             break;
         }
         while let Some(done) = jobs.try_join_next() {
-            if let Ok(Err(e)) = done {
-                tracing::error!(%library, error = %e, "worker stopped");
-                return;
+            match done {
+                Ok(Err(e)) if e.kind() == ErrorCode::DatabaseFailure => {
+                    tracing::error!(%library, error = %e, "worker stopped: the log failed");
+                    return;
+                }
+                Ok(Err(e)) => tracing::error!(%library, error = %e, "a request's report was refused"),
+                _ => {}
             }
         }
         match engine.submit(Command::StartNext { library }).await {

@@ -141,6 +141,9 @@ pub struct SimulatedLibrary {
     /// The one robot: MOVE MEDIUM commands travel one at a time, as in a
     /// changer with a single transport.
     robot: tokio::sync::Mutex<()>,
+    /// Nanoseconds the robot spent moving (holding the transport): what
+    /// "robot utilisation" is measured by.
+    robot_busy_ns: std::sync::atomic::AtomicU64,
 }
 
 impl SimulatedLibrary {
@@ -180,7 +183,13 @@ impl SimulatedLibrary {
     pub fn in_memory(layout: &SimLayout, timings: SimTimings) -> Result<Self, AdapterError> {
         let state = SimState::from_layout(layout)
             .map_err(|reason| AdapterError::Io(format!("invalid simulator layout: {reason}")))?;
-        Ok(SimulatedLibrary { path: None, state: Mutex::new(state), timings, robot: tokio::sync::Mutex::new(()) })
+        Ok(SimulatedLibrary {
+            path: None,
+            state: Mutex::new(state),
+            timings,
+            robot: tokio::sync::Mutex::new(()),
+            robot_busy_ns: Default::default(),
+        })
     }
 
     fn with_state(path: &Path, state: SimState, timings: SimTimings) -> Self {
@@ -189,7 +198,13 @@ impl SimulatedLibrary {
             state: Mutex::new(state),
             timings,
             robot: tokio::sync::Mutex::new(()),
+            robot_busy_ns: Default::default(),
         }
+    }
+
+    /// How long the robot has spent moving cartridges since this value was made.
+    pub fn robot_busy(&self) -> Duration {
+        Duration::from_nanos(self.robot_busy_ns.load(std::sync::atomic::Ordering::Relaxed))
     }
 
     /// Arms `fault` for its next `count` occurrences (added to any count
@@ -293,8 +308,12 @@ impl HardwareAdapter for SimulatedLibrary {
     /// moves). A cartridge moved into a drive is not loaded.
     async fn move_medium(&self, source: ElementAddress, destination: ElementAddress) -> Result<(), AdapterError> {
         let _robot = self.robot.lock().await;
+        let started = std::time::Instant::now();
         Self::travel(self.timings.move_ms).await;
-        self.mutate(|state| state.move_medium(source, destination))
+        let moved = self.mutate(|state| state.move_medium(source, destination));
+        let busy = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        self.robot_busy_ns.fetch_add(busy, std::sync::atomic::Ordering::Relaxed);
+        moved
     }
 
     /// Checks, in order: `drive` is not a drive → [`SenseData::INVALID_ELEMENT`];

@@ -46,6 +46,7 @@ pub mod codec;
 pub mod conformance;
 pub mod failpoint;
 mod memory;
+pub mod raw;
 mod scan;
 mod sled_log;
 
