@@ -21,18 +21,45 @@ pub fn log_failure(e: &LogError) -> NtmsError {
 
 /// The projection after applying records `from..` to `state`; returns the
 /// number of records applied.
+///
+/// Reading (sled, decoding, verifying every hash and the chain) and applying
+/// are pipelined on two threads: verification costs about as much as
+/// applying, and replay time is what a restart waits for.
 pub async fn apply_tail(log: &dyn EventLog, state: &mut State, from: u64) -> Result<u64, NtmsError> {
-    let mut next = from;
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<Record>, LogError>>(4);
     let mut applied = 0;
-    loop {
-        let records: Vec<Record> = log.read(next, READ_CHUNK).await.map_err(|e| log_failure(&e))?;
-        let Some(last) = records.last() else { break };
-        next = last.envelope.seq + 1;
-        for r in &records {
-            apply(state, &r.envelope.event);
+    let mut next = from;
+    std::thread::scope(|scope| {
+        scope.spawn(move || {
+            let rt = match tokio::runtime::Builder::new_current_thread().build() {
+                Ok(rt) => rt,
+                Err(e) => {
+                    let _ = tx.send(Err(LogError::Io(format!("cannot start the replay reader: {e}"))));
+                    return;
+                }
+            };
+            let mut next = from;
+            loop {
+                let chunk = rt.block_on(log.read(next, READ_CHUNK));
+                let last = chunk.as_ref().ok().and_then(|c| c.last().map(|r| r.envelope.seq));
+                let stop = chunk.is_err() || last.is_none();
+                if tx.send(chunk).is_err() || stop {
+                    return;
+                }
+                next = last.map(|s| s + 1).unwrap_or(next);
+            }
+        });
+        for chunk in rx {
+            let records = chunk.map_err(|e| log_failure(&e))?;
+            let Some(last) = records.last() else { break };
+            next = last.envelope.seq + 1;
+            for r in &records {
+                apply(state, &r.envelope.event);
+            }
+            applied += records.len() as u64;
         }
-        applied += records.len() as u64;
-    }
+        Ok::<(), NtmsError>(())
+    })?;
     if next != log.next_seq() {
         return Err(NtmsError::new(
             ErrorCode::DatabaseFailure,
