@@ -34,6 +34,15 @@ pub async fn run(engine: &Engine, sessions: u32, commands: u64, seed: u64) -> Ou
         .query(|s| s.library_named(LIBRARY).map(|l| l.id))
         .await?
         .ok_or_else(|| Failure::Usage("no stress library".into()))?;
+    // Sessions of an earlier, killed load still hold drives: close them (their
+    // holds become deferred dismounts), or every new mount finds every drive busy.
+    let stale: Vec<SessionId> = engine
+        .query(|s| s.sessions.values().filter(|x| x.open && x.principal.starts_with("load-")).map(|x| x.id).collect())
+        .await?;
+    for session in stale {
+        let a = engine.submit(Command::CloseSession { session }).await?;
+        ack(a.request, a.last_seq);
+    }
     let barcodes: Vec<MediaId> =
         engine.query(move |s| s.media.values().filter(|m| m.library == library).map(|m| m.id).collect()).await?;
     for i in 0..sessions {

@@ -35,17 +35,18 @@
 //!   answered and no worker woken: every command of the batch is durable
 //!   though unacknowledged.
 //!
-//! In the engine's workers (`execute_one`, `perform`):
+//! In the engine's workers (`execute_one`, `run`, `drive_request`):
 //!
-//! * `worker.started` — `StartNext` was acknowledged (the request is in
-//!   process in the log), the robot has not moved: reconciliation finds the
-//!   cartridge at its source.
-//! * `worker.between-moves` — between the robot's two adapter calls: after
-//!   the move and before the load of a mount, after the unload and before
-//!   the move of a dismount: reconciliation finds the cartridge half-way.
-//! * `worker.before-report` — the robot finished (or failed), its outcome
-//!   command is not submitted: reconciliation finds the cartridge at its
-//!   destination (or wherever the failure left it).
+//! * `worker.started` — a scheduling decision (`StartNext`) that started
+//!   requests or gave one the robot is durable, no step has begun:
+//!   reconciliation finds each cartridge where its current phase began.
+//! * `worker.between-moves` — between two steps of one request: the first
+//!   (a mount's move) is done and reported, the next (its load) not begun:
+//!   reconciliation finds the cartridge half-way.
+//! * `worker.before-report` — a step finished (or failed) on the hardware,
+//!   its report (`AdvanceRequest`, `CompleteRequest`, `FailRequest`) is not
+//!   submitted: the log is behind the hardware, and reconciliation must
+//!   catch up from what the device says.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;

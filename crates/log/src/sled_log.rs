@@ -12,7 +12,7 @@ use std::path::Path;
 /// sled's page cache bound. Measured: replaying 1M records with the default
 /// 1 GiB cache grew RSS to 369 MiB (about 1.9x the logical log); with 64 MiB
 /// it stayed at 151 MiB for a 10% slower scan.
-const CACHE_CAPACITY_BYTES: u64 = 64 << 20;
+pub(crate) const CACHE_CAPACITY_BYTES: u64 = 64 << 20;
 
 /// The name of the lock file in the log's directory.
 const LOCK_FILE: &str = "LOCK";
