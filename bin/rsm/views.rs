@@ -17,40 +17,36 @@ pub fn sim_spec(name: &str, drives: u16, slots: u32, ie_ports: u16, media: u32, 
     }
 }
 
-fn not_found(code: ErrorCode, what: &str, name: &str) -> Failure {
-    Failure::Rejected(NtmsError::new(code, format!("no {what} named {name}")))
+/// An object by its name (or bar code), else by its id: an id that names
+/// nothing still goes to the engine, which answers with the right code.
+async fn resolve<T: std::str::FromStr + Send + 'static>(
+    engine: &Engine,
+    name: &str,
+    by_name: fn(&State, &str) -> Option<T>,
+    is_nil: fn(&T) -> bool,
+    (code, what): (ErrorCode, &str),
+) -> Result<T, Failure> {
+    let n = name.to_string();
+    let found = engine.query(move |s| by_name(s, &n).or_else(|| n.parse::<T>().ok().filter(|id| !is_nil(id)))).await?;
+    found.ok_or_else(|| Failure::Rejected(NtmsError::new(code, format!("no {what} named {name}"))))
 }
 
 /// A drive by name or id.
 pub async fn drive(engine: &Engine, name: &str) -> Result<DriveId, Failure> {
-    let n = name.to_string();
-    let found = engine
-        .query(move |s| s.drive_named(&n).map(|d| d.id).or_else(|| n.parse::<DriveId>().ok().filter(|id| !id.is_nil())))
-        .await?;
-    // An id that names nothing still goes to the engine, which answers ERROR_INVALID_DRIVE.
-    found.ok_or_else(|| not_found(ErrorCode::InvalidDrive, "drive", name))
+    resolve(engine, name, |s, n| s.drive_named(n).map(|d| d.id), DriveId::is_nil, (ErrorCode::InvalidDrive, "drive"))
+        .await
 }
 
 /// A library by name or id.
 pub async fn library(engine: &Engine, name: &str) -> Result<LibraryId, Failure> {
-    let n = name.to_string();
-    let found = engine
-        .query(move |s| {
-            s.library_named(&n).map(|l| l.id).or_else(|| n.parse::<LibraryId>().ok().filter(|id| !id.is_nil()))
-        })
-        .await?;
-    found.ok_or_else(|| not_found(ErrorCode::InvalidLibrary, "library", name))
+    let lookup = |s: &State, n: &str| s.library_named(n).map(|l| l.id);
+    resolve(engine, name, lookup, LibraryId::is_nil, (ErrorCode::InvalidLibrary, "library")).await
 }
 
 /// A cartridge by bar code or id.
 pub async fn media(engine: &Engine, barcode: &str) -> Result<MediaId, Failure> {
-    let n = barcode.to_string();
-    let found = engine
-        .query(move |s| {
-            s.medium_by_barcode(&n).map(|m| m.id).or_else(|| n.parse::<MediaId>().ok().filter(|id| !id.is_nil()))
-        })
-        .await?;
-    found.ok_or_else(|| not_found(ErrorCode::InvalidMedia, "cartridge with bar code", barcode))
+    let lookup = |s: &State, n: &str| s.medium_by_barcode(n).map(|m| m.id);
+    resolve(engine, barcode, lookup, MediaId::is_nil, (ErrorCode::InvalidMedia, "cartridge with bar code")).await
 }
 
 /// Prints a one-line success.

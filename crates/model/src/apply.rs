@@ -5,6 +5,7 @@
 use crate::command::Observed;
 use crate::event::*;
 use crate::ids::*;
+use crate::limits;
 use crate::objects::*;
 use crate::state::State;
 
@@ -341,7 +342,21 @@ fn record_finished(state: &mut State, request: &LibraryRequest) {
     let mut r = request.clone();
     r.order = state.next_order;
     state.next_order += 1;
-    state.requests.insert(r.id, r);
+    let id = r.id;
+    state.requests.insert(id, r);
+    retire(state, id);
+}
+
+/// A finished request stays in the views until [`limits::FINISHED_REQUESTS_KEPT`]
+/// newer ones have finished (spec §5.4's purge, by count: the log keeps the
+/// whole history; the projection, its snapshots and start-up stay bounded).
+fn retire(state: &mut State, id: RequestId) {
+    state.finished.push_back(id);
+    while state.finished.len() > limits::FINISHED_REQUESTS_KEPT {
+        if let Some(old) = state.finished.pop_front() {
+            state.requests.remove(&old);
+        }
+    }
 }
 
 /// The robot is free again once the request holding it moves on.
@@ -360,6 +375,7 @@ fn finish(state: &mut State, request: RequestId, to: RequestState, at_ms: u64) -
     r.phase = None;
     r.time_completed_ms = Some(at_ms);
     let r = r.clone();
+    retire(state, request);
     release_robot(state, &r);
     if let Some(lib) = state.libraries.get_mut(&r.library) {
         lib.active_requests.retain(|q| *q != request);

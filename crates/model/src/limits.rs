@@ -39,3 +39,9 @@ pub const DEFER_DISMOUNT_DELAY_S_DEFAULT: u32 = 300;
 pub const PRIORITY_MIN: i8 = -15;
 /// Mount priorities (`NtmsMountPriority`).
 pub const PRIORITY_MAX: i8 = 15;
+
+/// Finished library requests kept in the live views, newest first out last.
+/// NTMS purges finished requests after dwLibRequestPurgeTime (72 h); rsm
+/// purges by count so that memory, snapshots and start-up stay bounded
+/// however busy the library is. The log keeps every request's history.
+pub const FINISHED_REQUESTS_KEPT: usize = 65_536;

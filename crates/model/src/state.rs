@@ -21,8 +21,11 @@ pub struct State {
     pub ports: BTreeMap<PortId, Port>,
     /// Physical media.
     pub media: BTreeMap<MediaId, Medium>,
-    /// Library requests, finished ones included (they are never purged from the log).
+    /// Library requests: every unfinished one, and the newest finished ones
+    /// (the log keeps them all; see [`crate::limits::FINISHED_REQUESTS_KEPT`]).
     pub requests: BTreeMap<RequestId, LibraryRequest>,
+    /// Finished requests still in the views, oldest first: the purge order.
+    pub finished: std::collections::VecDeque<RequestId>,
     /// Object names (libraries, drives, slots, ports) to objects.
     pub names: BTreeMap<String, ObjectRef>,
     /// Bar codes to media.
@@ -235,6 +238,12 @@ impl State {
 
     /// Each library's queue is exactly its unfinished requests, in acceptance order.
     fn check_queues(&self) -> Result<(), String> {
+        let terminal = self.requests.values().filter(|r| r.state.is_terminal()).count();
+        if terminal != self.finished.len()
+            || self.finished.iter().any(|r| !self.requests.get(r).is_some_and(|q| q.state.is_terminal()))
+        {
+            return Err(format!("{terminal} finished requests but {} in the purge order", self.finished.len()));
+        }
         for lib in self.libraries.values() {
             let expected: Vec<RequestId> = {
                 let mut v: Vec<&LibraryRequest> =

@@ -293,3 +293,33 @@ fn reconcile_completes_what_happened_and_requeues_what_did_not() {
     w.work(lib);
     assert_eq!(w.state.media[&w.media("LIB0002L8")].state, MediaState::Loaded);
 }
+
+#[test]
+fn finished_requests_are_purged_from_the_views_oldest_first() {
+    let mut w = World::new();
+    let s = w.session("app");
+    w.standalone(s, "sa", 0);
+    let drive = w.drive("sa-drive-1");
+    w.ok(Command::OperatorInsert { session: s, drive, barcode: "SA0001L8".into() });
+    let media = w.media("SA0001L8");
+    let first = w.ok(Command::MountMedia { session: s, media, options: MountOptions::default() }).0;
+    // Each in-place mount and deferred dismount pair finishes one request.
+    // Straight through decide and apply: the harness's per-command checks are
+    // quadratic over this many requests.
+    for i in 0..limits::FINISHED_REQUESTS_KEPT as u128 {
+        for command in [
+            Command::DismountMedia { session: s, media, deferred: true },
+            Command::MountMedia { session: s, media, options: MountOptions::default() },
+        ] {
+            let request = RequestId(uuid::Uuid::from_u128((i << 8) | 0xEE));
+            let stamped = Stamped { at_ms: 2_000_000 + i as u64, request, command };
+            for e in decide(&w.state, &w.policy, &stamped).expect("accepted") {
+                apply(&mut w.state, &e);
+            }
+        }
+    }
+    w.state.check_invariants().expect("invariants hold after the purge");
+    assert_eq!(w.state.finished.len(), limits::FINISHED_REQUESTS_KEPT);
+    assert!(!w.state.requests.contains_key(&first), "the oldest finished request left the views");
+    assert_eq!(w.state.requests.len(), limits::FINISHED_REQUESTS_KEPT);
+}
