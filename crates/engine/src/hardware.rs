@@ -88,6 +88,10 @@ pub fn failure_code(error: &AdapterError) -> ErrorCode {
             SenseData::SOURCE_EMPTY => ErrorCode::MediumNotAccessible,
             SenseData::DESTINATION_FULL => ErrorCode::ResourceNotAvailable,
             SenseData::INVALID_ELEMENT => ErrorCode::InvalidDriveObject,
+            // INVALID FIELD IN CDB: what tgt answers for an address it does not have.
+            s if s.key == 0x5 && s.asc == 0x24 => ErrorCode::InvalidDriveObject,
+            // UNIT ATTENTION that outlasted the adapter's retries.
+            s if s.key == 0x6 => ErrorCode::DeviceNotAvailable,
             SenseData::LOAD_EJECT_FAILED | SenseData::REMOVAL_PREVENTED => ErrorCode::UnableToLoadMedium,
             s if s.key == 0x2 => ErrorCode::DeviceNotAvailable,
             _ => ErrorCode::MediumNotAccessible,
