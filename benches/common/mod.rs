@@ -4,7 +4,6 @@
 #![allow(dead_code)]
 
 use rsm::log::Envelope;
-use rsm::uuid::Uuid;
 use rsm::*;
 
 /// The principal of every session the benches open.
@@ -17,14 +16,8 @@ pub const T0_MS: u64 = 1_795_564_800_000;
 /// The node id written in every envelope.
 pub const NODE: u32 = 1;
 
-/// The request id of the `n`-th stamped command: derived from a counter, but
-/// spread over the id space as random v4 ids are (so that `BTreeMap` inserts
-/// do not all land at the right edge).
-pub fn request_id(n: u64) -> RequestId {
-    let hi = splitmix64(n);
-    let lo = splitmix64(n ^ 0x5EED_5EED_5EED_5EED);
-    RequestId(Uuid::from_u128((u128::from(hi) << 64) | u128::from(lo)))
-}
+/// The seed of the request ids (the engine seeds its generator from the OS).
+pub const ID_SEED: u64 = 0x5EED_0000_2026_1125;
 
 /// One changer library of a fixture, in element order.
 pub struct Lib {
@@ -51,6 +44,11 @@ pub struct Fixture {
     pub now_ms: u64,
     /// Commands stamped so far.
     pub stamped: u64,
+    /// Request ids, as the engine makes them: a counter from a seeded base
+    /// (they ascend), the low half mixed with the seed.
+    pub ids: SeededIds,
+    /// The request id of the last stamped command.
+    pub last_request: RequestId,
     /// Envelopes of accepted commands, when recording.
     pub envelopes: Option<Vec<Envelope>>,
     /// The seq the next recorded envelope carries.
@@ -69,6 +67,8 @@ impl Fixture {
             libs: Vec::new(),
             now_ms: T0_MS,
             stamped: 0,
+            ids: SeededIds::new(ID_SEED),
+            last_request: RequestId::NIL,
             envelopes: record.then(Vec::new),
             next_seq: 1,
         };
@@ -98,11 +98,12 @@ impl Fixture {
     }
 
     /// Stamps a command as the sequencer does: the clock moves forward, the
-    /// request id comes from a counter.
+    /// request id is the id source's next.
     pub fn stamp(&mut self, command: Command) -> Stamped<Command> {
         self.stamped += 1;
         self.now_ms += 1;
-        Stamped { at_ms: self.now_ms, request: request_id(self.stamped), command }
+        self.last_request = self.ids.next_id();
+        Stamped { at_ms: self.now_ms, request: self.last_request, command }
     }
 
     /// Stamps, decides and applies; `Err` (nothing applied) when rejected.
@@ -144,16 +145,19 @@ impl Fixture {
     /// Opens a session of [`PRINCIPAL`].
     pub fn open_session(&mut self) -> SessionId {
         self.step(Command::OpenSession { principal: PRINCIPAL.into(), application: "bench".into() });
-        SessionId(request_id(self.stamped).0)
+        SessionId(self.last_request.0)
     }
 
-    /// The worker of `library`: starts and completes requests until none can start.
+    /// The worker of `library`: starts, advances and completes requests
+    /// until nothing is left to do.
     pub fn run_robot(&mut self, library: LibraryId) {
         loop {
-            let events = self.step(Command::StartNext { library });
-            let Some(Event::RequestStarted { request, .. }) = events.first() else { return };
-            let request = *request;
-            self.step(Command::CompleteRequest { request });
+            let mut commands = worker_commands(&self.state, library);
+            let command = commands.swap_remove(0);
+            let idle = matches!(command, Command::StartNext { .. });
+            if self.step(command).is_empty() && idle {
+                return;
+            }
         }
     }
 
@@ -168,12 +172,23 @@ impl Fixture {
         }
         self.run_robot(library);
     }
+}
 
-    /// Drops finished requests from the projection. They are history only
-    /// (no drive, slot, medium or queue refers to a finished request), so the
-    /// invariants still hold; the benches call it between timed blocks so
-    /// the request map does not grow with criterion's iteration count.
-    pub fn trim_history(&mut self) {
-        self.state.requests.retain(|_, r| !r.state.is_terminal());
-    }
+/// What the worker of `library` can report next, as the hardware finishes
+/// steps: each request in process moves on by its phase (a finished move or
+/// unload advances it, a finished load or stow completes it); `StartNext`
+/// (last) gives the robot or a drive new work.
+pub fn worker_commands(state: &State, library: LibraryId) -> Vec<Command> {
+    let mut commands: Vec<Command> = state.libraries[&library]
+        .active_requests
+        .iter()
+        .map(|r| &state.requests[r])
+        .filter_map(|r| match r.phase? {
+            RequestPhase::Moving | RequestPhase::Unloading => Some(Command::AdvanceRequest { request: r.id }),
+            RequestPhase::Loading | RequestPhase::Stowing => Some(Command::CompleteRequest { request: r.id }),
+            RequestPhase::AwaitingRobot => None,
+        })
+        .collect();
+    commands.push(Command::StartNext { library });
+    commands
 }
