@@ -175,6 +175,18 @@ pub enum LibraryCmd {
         #[arg(long)]
         standalone: bool,
     },
+    /// Attach a real changer: a library from the device's own discovery
+    /// (its element addresses and the bar codes found in them).
+    Attach {
+        /// Library name.
+        name: String,
+        /// The changer's iSCSI LUN: iscsi://HOST[:PORT]/IQN/LUN.
+        #[arg(long, value_name = "URL", required_unless_present = "sg", conflicts_with = "sg")]
+        iscsi: Option<String>,
+        /// A local SCSI generic device (/dev/sgN): not supported yet.
+        #[arg(long, value_name = "DEVICE")]
+        sg: Option<String>,
+    },
     /// Delete a library (disable it first).
     Delete {
         /// Library name or id.

@@ -123,6 +123,23 @@ async fn dispatch(engine: &Engine, cli: &Cli, user: &str) -> Outcome {
             session.create_library(spec).await?;
             views::show(engine, View::Libraries, Some(name), json).await
         }
+        Cmd::Library(LibraryCmd::Attach { name, iscsi, sg }) => {
+            let Some(url) = iscsi else {
+                return Err(Failure::Rejected(NtmsError::new(
+                    ErrorCode::NotSupported,
+                    format!(
+                        "{}: SCSI generic devices cannot be attached yet; use --iscsi",
+                        sg.as_deref().unwrap_or("")
+                    ),
+                )));
+            };
+            let session = engine.session_for(user).await?;
+            let (_, warnings) = engine.attach_library(&session, name, url).await?;
+            for w in warnings {
+                eprintln!("rsm: warning: {w}");
+            }
+            views::show(engine, View::Libraries, Some(name), json).await
+        }
         Cmd::Library(LibraryCmd::Delete { name }) => {
             let library = views::library(engine, name).await?;
             let session = engine.session_for(user).await?;

@@ -157,7 +157,7 @@ fn rows(s: &State, view: View, library: Option<LibraryId>) -> Vec<Value> {
                     "state": if l.deleting { "deleting" } else { "ready" },
                     "drives": l.drives.len(), "slots": l.slots.len(), "ports": l.ports.len(),
                     "media": s.media.values().filter(|m| m.library == l.id).count(),
-                    "queued": l.active_requests.len(),
+                    "queued": l.active_requests.len(), "device": l.device,
                     "access": l.access.iter().map(|(p, m)| (p.clone(), Value::from(m.names()))).collect::<serde_json::Map<_, _>>(),
                 })
             })

@@ -1,8 +1,11 @@
 //! The engine's side of the hardware boundary: which adapter drives which
 //! library, and how device failures become NTMS codes.
 
-use rsm_hardware::{AdapterError, ElementStatus, HardwareAdapter, SenseData, SimLayout, SimTimings, SimulatedLibrary};
-use rsm_model::{ErrorCode, Library, LibraryId, Observed, Sense, State};
+use rsm_hardware::{
+    AdapterError, ChangerOptions, ElementStatus, HardwareAdapter, ScsiChanger, SenseData, SimLayout, SimTimings,
+    SimulatedLibrary, Topology,
+};
+use rsm_model::{ElementLayout, ErrorCode, Library, LibraryId, Observed, Sense, State};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -35,6 +38,12 @@ impl SimProvider {
 
     /// The simulator of a library, created from the projection's topology the first time.
     pub fn simulator(&self, state: &State, library: &Library) -> Result<Arc<SimulatedLibrary>, AdapterError> {
+        if let Some(device) = &library.device {
+            return Err(AdapterError::NotConnected(format!(
+                "library {} is the device {device}, not a simulator",
+                library.name
+            )));
+        }
         let mut open = self.open.lock().expect("the simulator map lock is never held across a panic");
         if let Some(sim) = open.get(&library.id) {
             return Ok(sim.clone());
@@ -61,6 +70,86 @@ impl HardwareProvider for SimProvider {
     fn adapter(&self, state: &State, library: &Library) -> Result<Arc<dyn HardwareAdapter>, AdapterError> {
         Ok(self.simulator(state, library)?)
     }
+}
+
+/// The iSCSI initiator name rsm logs in with.
+pub const ISCSI_INITIATOR: &str = "iqn.2026-11.org.rsm:engine";
+
+/// Real changers, by library: the libraries whose `device` is an
+/// `iscsi://` URL. A changer is attached (login, discovery) on first use
+/// from an async context and kept for the engine's life, since discovery
+/// costs a round of INQUIRY, MODE SENSE and READ ELEMENT STATUS.
+#[derive(Default)]
+pub struct DeviceProvider {
+    /// Attached changers. A std mutex: never held across an `.await`.
+    open: Mutex<BTreeMap<LibraryId, Arc<ScsiChanger>>>,
+}
+
+impl DeviceProvider {
+    /// The changer of `library`, attached to `device` on first use.
+    pub async fn changer(&self, library: LibraryId, device: &str) -> Result<Arc<ScsiChanger>, AdapterError> {
+        if let Some(c) = self.open.lock().expect("the device map lock is never held across a panic").get(&library) {
+            return Ok(c.clone());
+        }
+        let (changer, _) = discover(device).await?;
+        Ok(self.keep(library, changer))
+    }
+
+    /// Keeps an attached changer for `library`; a changer attached
+    /// meanwhile by another task wins, so there is one per library.
+    pub fn keep(&self, library: LibraryId, changer: Arc<ScsiChanger>) -> Arc<ScsiChanger> {
+        let mut open = self.open.lock().expect("the device map lock is never held across a panic");
+        open.entry(library).or_insert(changer).clone()
+    }
+}
+
+/// Attaches to the changer at `device` (an `iscsi://HOST:PORT/IQN/LUN` URL)
+/// and reads its topology.
+///
+/// # Errors
+/// [`AdapterError::NotConnected`] for a device that is not an `iscsi://`
+/// URL, or as [`ScsiChanger::attach_iscsi`].
+pub async fn discover(device: &str) -> Result<(Arc<ScsiChanger>, Topology), AdapterError> {
+    if !device.starts_with("iscsi://") {
+        return Err(AdapterError::NotConnected(format!("{device}: only iscsi:// devices are supported")));
+    }
+    let (changer, topology) =
+        ScsiChanger::attach_iscsi(&parse_url(device)?, ISCSI_INITIATOR, ChangerOptions::default()).await?;
+    Ok((Arc::new(changer), topology))
+}
+
+/// Parses the URL type `ScsiChanger::attach_iscsi` takes (named by inference:
+/// the engine does not depend on the transport crate).
+fn parse_url<U: std::str::FromStr>(device: &str) -> Result<U, AdapterError>
+where
+    U::Err: std::fmt::Display,
+{
+    device.parse().map_err(|e| AdapterError::NotConnected(format!("{device}: {e}")))
+}
+
+/// The element layout an attached library is created with, and a warning
+/// for each element left out: a cartridge without a readable bar code can be
+/// neither named nor tracked, so its element is not managed by rsm.
+pub fn element_layout(topology: &Topology) -> (ElementLayout, Vec<String>) {
+    let mut warnings = Vec::new();
+    let mut take = |kind: &str, elements: &mut dyn Iterator<Item = (u16, bool, Option<String>)>| {
+        let mut out = Vec::new();
+        for (address, full, barcode) in elements {
+            match (full, barcode) {
+                (true, None) => warnings.push(format!(
+                    "{kind} {address} holds a cartridge without a readable bar code; the element is left out"
+                )),
+                (true, Some(b)) => out.push((address, Some(b))),
+                (false, _) => out.push((address, None)),
+            }
+        }
+        out.sort_by_key(|e| e.0);
+        out
+    };
+    let drives = take("drive", &mut topology.drives.iter().map(|d| (d.address, d.full, d.barcode.clone())));
+    let slots = take("slot", &mut topology.slots.iter().map(|s| (s.address, s.full, s.barcode.clone())));
+    let ports = take("port", &mut topology.ports.iter().map(|p| (p.address, p.full, p.barcode.clone())));
+    (ElementLayout { drives, slots, ports }, warnings)
 }
 
 /// The physical layout a new simulator starts from: what the projection knows.

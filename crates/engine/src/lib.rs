@@ -38,7 +38,10 @@ pub mod worker;
 
 pub use crate::core::{Accepted, Core, CoreConfig};
 pub use clock::{Clock, IdSource, RandomIds, SeededIds, SystemClock};
-pub use hardware::{failure_code, model_sense, observe, HardwareProvider, SimProvider};
+pub use hardware::{
+    discover, element_layout, failure_code, model_sense, observe, DeviceProvider, HardwareProvider, SimProvider,
+    ISCSI_INITIATOR,
+};
 pub use replay::ReplayReport;
 pub use session::{RequestHandle, Session};
 
@@ -81,7 +84,10 @@ impl Default for EngineConfig {
             policy: Policy::default(),
             node: 1,
             log_capacity_records: None,
-            batch_max: 1_024,
+            // About 260 bytes a record: 400 keep a commit group's sled value
+            // under sled's 128 KiB threshold, past which every value becomes
+            // a file of its own (measured: one blob per append at 512).
+            batch_max: 400,
             inbox_max: 16_384,
             snapshot_every: 100_000,
             run_workers: true,
@@ -135,6 +141,8 @@ struct Inner {
     committed: watch::Receiver<u64>,
     wakeups: Arc<Wakeups>,
     hardware: Arc<dyn HardwareProvider>,
+    /// Real changers of libraries with a `device`, whatever `hardware` is.
+    devices: DeviceProvider,
     sim: Option<Arc<SimProvider>>,
     shutdown: watch::Sender<bool>,
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
@@ -205,6 +213,7 @@ impl Engine {
                 committed,
                 wakeups,
                 hardware: parts.hardware,
+                devices: DeviceProvider::default(),
                 sim,
                 shutdown: watch::channel(false).0,
                 thread: Mutex::new(Some(thread)),
@@ -293,13 +302,64 @@ impl Engine {
         }
     }
 
+    /// The adapter of a library: its real changer when it has a `device`
+    /// (attached on first use), else the injected provider's.
     async fn adapter(&self, library: LibraryId) -> Result<Arc<dyn HardwareAdapter>, NtmsError> {
+        enum Resolved {
+            Device(String),
+            Provided(Result<Arc<dyn HardwareAdapter>, rsm_hardware::AdapterError>),
+        }
         let hw = self.inner.hardware.clone();
-        let result = self.query(move |s| s.libraries.get(&library).map(|lib| hw.adapter(s, lib))).await?;
+        let result = self
+            .query(move |s| {
+                s.libraries.get(&library).map(|lib| match &lib.device {
+                    Some(device) => Resolved::Device(device.clone()),
+                    None => Resolved::Provided(hw.adapter(s, lib)),
+                })
+            })
+            .await?;
+        let not_connected =
+            |e: rsm_hardware::AdapterError| NtmsError::new(ErrorCode::DeviceNotConnected, e.to_string());
         match result {
-            Some(r) => r.map_err(|e| NtmsError::new(ErrorCode::DeviceNotConnected, e.to_string())),
+            Some(Resolved::Provided(r)) => r.map_err(not_connected),
+            Some(Resolved::Device(device)) => {
+                let changer = self.inner.devices.changer(library, &device).await.map_err(not_connected)?;
+                Ok(changer)
+            }
             None => Err(NtmsError::new(ErrorCode::InvalidLibrary, format!("no library {library}"))),
         }
+    }
+
+    /// Creates a changer library from the real device at `device` (an
+    /// `iscsi://HOST:PORT/IQN/LUN` URL): attaches, reads its elements and
+    /// what is in them, and submits `AttachLibrary`. Returns the
+    /// acceptance and the warnings of discovery (elements left out, drives
+    /// paired by guesswork). The attached changer serves the library for
+    /// the rest of the engine's life.
+    pub async fn attach_library(
+        &self,
+        session: &Session,
+        name: &str,
+        device: &str,
+    ) -> Result<(Accepted, Vec<String>), NtmsError> {
+        let (changer, topology) = discover(device)
+            .await
+            .map_err(|e| NtmsError::new(ErrorCode::DeviceNotConnected, format!("cannot attach {device}: {e}")))?;
+        let (layout, mut warnings) = element_layout(&topology);
+        warnings.extend(topology.warnings.iter().cloned());
+        let accepted = session
+            .submit(Command::AttachLibrary {
+                session: session.id(),
+                name: name.to_string(),
+                layout,
+                device: device.to_string(),
+            })
+            .await?;
+        let n = name.to_string();
+        if let Some(library) = self.query(move |s| s.library_named(&n).map(|l| l.id)).await? {
+            self.inner.devices.keep(library, changer);
+        }
+        Ok((accepted, warnings))
     }
 
     /// After a restart: every request left in process is settled from what

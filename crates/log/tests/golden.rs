@@ -117,6 +117,27 @@ fn canonical_events() -> Vec<Event> {
         Event::LibraryDeletionStarted { library: LibraryId(id(0x10)) },
         Event::LibraryDeleted { library: LibraryId(id(0x10)) },
         Event::MediaRemoved { drive: DriveId(id(0x20)), media: MediaId(id(0x42)) },
+        Event::LibraryAttached {
+            topology: LibraryTopology {
+                id: LibraryId(id(0x11)),
+                name: "vtl".into(),
+                kind: LibraryKind::Changer,
+                drives: vec![(DriveId(id(0x21)), "vtl-drive-1".into(), 500)],
+                slots: vec![
+                    (SlotId(id(0x32)), "vtl-slot-1".into(), 1024),
+                    (SlotId(id(0x33)), "vtl-slot-2".into(), 1025),
+                ],
+                ports: vec![(PortId(id(0x51)), "vtl-port-1".into(), 2)],
+                media: vec![
+                    (MediaId(id(0x43)), "A00001L8".into(), Some(SlotId(id(0x32)))),
+                    (MediaId(id(0x44)), "A00002L8".into(), Some(SlotId(id(0x33)))),
+                ],
+                defer_dismount_delay_s: 300,
+            },
+            in_drives: vec![(MediaId(id(0x44)), DriveId(id(0x21)))],
+            device: "iscsi://127.0.0.1:3260/iqn.2026-11.org.rsm:vtl/0".into(),
+            creator: "alice".into(),
+        },
     ]
 }
 
@@ -148,6 +169,7 @@ fn fixture_name(event: &Event) -> &'static str {
         Event::LibraryDeletionStarted { .. } => "LibraryDeletionStarted",
         Event::LibraryDeleted { .. } => "LibraryDeleted",
         Event::MediaRemoved { .. } => "MediaRemoved",
+        Event::LibraryAttached { .. } => "LibraryAttached",
     }
 }
 

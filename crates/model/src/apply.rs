@@ -24,6 +24,15 @@ pub fn apply(state: &mut State, event: &Event) {
             }
         }
         Event::LibraryCreated { topology, creator } => create_library(state, topology, creator),
+        Event::LibraryAttached { topology, in_drives, device, creator } => {
+            create_library(state, topology, creator);
+            if let Some(lib) = state.libraries.get_mut(&topology.id) {
+                lib.device = Some(device.clone());
+            }
+            for (media, drive) in in_drives {
+                place_in_drive(state, *media, *drive);
+            }
+        }
         Event::AccessGranted { library, principal, rights } => {
             if let Some(lib) = state.libraries.get_mut(library) {
                 let mask = lib.access.entry(principal.clone()).or_default();
@@ -214,6 +223,7 @@ fn create_library(state: &mut State, t: &LibraryTopology, creator: &str) {
         robot: None,
         defer_dismount_delay_s: t.defer_dismount_delay_s,
         deleting: false,
+        device: None,
     };
     state.names.insert(t.name.clone(), ObjectRef::Library(t.id));
     state.libraries.insert(t.id, lib);
@@ -284,6 +294,25 @@ fn create_library(state: &mut State, t: &LibraryTopology, creator: &str) {
                 pending_request: None,
             },
         );
+    }
+}
+
+/// A cartridge found in a drive at attach: it leaves the home slot
+/// `create_library` put it in (which stays reserved for it) and sits in the
+/// drive, loaded and held by nobody.
+fn place_in_drive(state: &mut State, media: MediaId, drive: DriveId) {
+    let Some(m) = state.media.get_mut(&media) else { return };
+    if let Location::Slot(slot) = m.location {
+        if let Some(s) = state.slots.get_mut(&slot) {
+            s.content = None;
+            s.state = SlotState::Empty;
+        }
+    }
+    m.location = Location::Drive(drive);
+    m.state = MediaState::Loaded;
+    if let Some(d) = state.drives.get_mut(&drive) {
+        d.medium = Some(media);
+        d.state = DriveState::Loaded;
     }
 }
 

@@ -35,6 +35,21 @@ pub struct LibrarySpec {
     pub barcodes: Vec<String>,
 }
 
+/// The elements a real changer reported at attach (READ ELEMENT STATUS):
+/// each element's address and the bar code of the cartridge found there
+/// (`None`: empty). Elements holding a cartridge without a readable bar code
+/// are left out by the caller: rsm can neither name the cartridge nor use
+/// the element, so it does not manage it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ElementLayout {
+    /// Data transfer elements, in address order.
+    pub drives: Vec<(u16, Option<String>)>,
+    /// Storage elements, in address order.
+    pub slots: Vec<(u16, Option<String>)>,
+    /// Import/export elements, in address order.
+    pub ports: Vec<(u16, Option<String>)>,
+}
+
 /// Options of a mount (`NtmsMountOptions` that apply here).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MountOptions {
@@ -196,6 +211,18 @@ pub enum Command {
     },
     /// Timers: queue the dismounts of deferred dismounts that expired by `at_ms`.
     Tick,
+    /// Creates a changer library from a real device's discovery: its
+    /// element addresses and the cartridges found in them.
+    AttachLibrary {
+        /// Session.
+        session: SessionId,
+        /// Unique name; elements are named as by `CreateLibrary`.
+        name: String,
+        /// What the device reported.
+        layout: ElementLayout,
+        /// How to reach the device (an `iscsi://` URL).
+        device: String,
+    },
 }
 
 use crate::error::ErrorCode;
@@ -214,7 +241,8 @@ impl Command {
             | Command::RevokeAccess { session, .. }
             | Command::DeleteLibrary { session, .. }
             | Command::OperatorInsert { session, .. }
-            | Command::OperatorRemove { session, .. } => Some(*session),
+            | Command::OperatorRemove { session, .. }
+            | Command::AttachLibrary { session, .. } => Some(*session),
             Command::OpenSession { .. }
             | Command::StartNext { .. }
             | Command::AdvanceRequest { .. }
@@ -246,6 +274,7 @@ impl Command {
             Command::FailRequest { .. } => "fail_request",
             Command::Reconcile { .. } => "reconcile",
             Command::Tick => "tick",
+            Command::AttachLibrary { .. } => "attach_library",
         }
     }
 }

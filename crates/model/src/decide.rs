@@ -42,6 +42,7 @@ pub fn decide(state: &State, policy: &Policy, cmd: &Stamped<Command>) -> Result<
         Command::FailRequest { request, error, sense, observed } => ctx.fail(*request, *error, *sense, *observed),
         Command::Reconcile { request, observed } => ctx.reconcile(*request, *observed),
         Command::Tick => Ok(ctx.tick()),
+        Command::AttachLibrary { session, name, layout, device } => ctx.attach_library(*session, name, layout, device),
     }
 }
 
@@ -226,6 +227,124 @@ impl<'a> Ctx<'a> {
     }
 
     // ---- libraries --------------------------------------------------------
+
+    /// AttachLibrary. Checks, in order: session; name; device (non-empty);
+    /// counts (at least one drive, the per-library limits); element
+    /// addresses (unique across drives, slots and ports, none the transport's);
+    /// bar codes (valid, unique in the layout and unused); names unused.
+    ///
+    /// Cartridges in slots get that slot as home. A cartridge in a drive
+    /// starts there, loaded and held by nobody (DismountDrive takes it out);
+    /// its home is the lowest empty slot no other cartridge calls home, or
+    /// none when every slot is taken (its dismount then answers
+    /// ERROR_LIBRARY_FULL, rule 9). Cartridges in ports are not adopted: a
+    /// port is for the operator, and no request takes media from one.
+    fn attach_library(
+        &self,
+        session: SessionId,
+        name: &str,
+        layout: &ElementLayout,
+        device: &str,
+    ) -> Result<Vec<Event>, NtmsError> {
+        let s = self.session(session)?;
+        check_name(name)?;
+        if device.is_empty() {
+            return reject(E::InvalidParameter, "a device is required");
+        }
+        if layout.drives.is_empty() {
+            return reject(E::InvalidParameter, "a changer library needs at least one drive");
+        }
+        if layout.drives.len() > usize::from(limits::DRIVES_PER_LIBRARY_MAX)
+            || layout.ports.len() > usize::from(limits::PORTS_PER_LIBRARY_MAX)
+            || layout.slots.len() > limits::SLOTS_PER_LIBRARY_MAX as usize
+        {
+            return reject(
+                E::InvalidParameter,
+                format!(
+                    "at most {} drives, {} ports and {} slots per library",
+                    limits::DRIVES_PER_LIBRARY_MAX,
+                    limits::PORTS_PER_LIBRARY_MAX,
+                    limits::SLOTS_PER_LIBRARY_MAX
+                ),
+            );
+        }
+        let mut addresses = std::collections::BTreeSet::new();
+        for (address, _) in layout.drives.iter().chain(&layout.slots).chain(&layout.ports) {
+            if !addresses.insert(*address) {
+                return reject(E::InvalidParameter, format!("element address {address} is listed twice"));
+            }
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for b in layout.drives.iter().chain(&layout.slots).filter_map(|(_, b)| b.as_ref()) {
+            check_barcode(b)?;
+            if !seen.insert(b.as_str()) || self.state.barcodes.contains_key(b) {
+                return reject(E::InvalidMedia, format!("bar code {b} is already used"));
+            }
+        }
+        let mut n = 0u64;
+        let mut next = || {
+            n += 1;
+            derive_id(self.cmd.request, n)
+        };
+        let id = LibraryId(next());
+        let drives: Vec<(DriveId, String, u16)> = layout
+            .drives
+            .iter()
+            .enumerate()
+            .map(|(i, (a, _))| (DriveId(next()), format!("{name}-drive-{}", i + 1), *a))
+            .collect();
+        let ports: Vec<(PortId, String, u16)> = layout
+            .ports
+            .iter()
+            .enumerate()
+            .map(|(i, (a, _))| (PortId(next()), format!("{name}-port-{}", i + 1), *a))
+            .collect();
+        let slots: Vec<(SlotId, String, u16)> = layout
+            .slots
+            .iter()
+            .enumerate()
+            .map(|(i, (a, _))| (SlotId(next()), format!("{name}-slot-{}", i + 1), *a))
+            .collect();
+        let mut media: Vec<(MediaId, String, Option<SlotId>)> = Vec::new();
+        for (i, (_, b)) in layout.slots.iter().enumerate() {
+            if let Some(b) = b {
+                media.push((MediaId(next()), b.clone(), Some(slots[i].0)));
+            }
+        }
+        let mut free = layout.slots.iter().zip(&slots).filter(|((_, b), _)| b.is_none()).map(|(_, s)| s.0);
+        let mut in_drives = Vec::new();
+        for (i, (_, b)) in layout.drives.iter().enumerate() {
+            if let Some(b) = b {
+                let m = MediaId(next());
+                media.push((m, b.clone(), free.next()));
+                in_drives.push((m, drives[i].0));
+            }
+        }
+        let names = std::iter::once(name)
+            .chain(drives.iter().map(|d| d.1.as_str()))
+            .chain(ports.iter().map(|p| p.1.as_str()))
+            .chain(slots.iter().map(|p| p.1.as_str()));
+        for name in names {
+            if self.state.names.contains_key(name) {
+                return reject(E::AlreadyExists, format!("an object named {name} already exists"));
+            }
+        }
+        Ok(vec![Event::LibraryAttached {
+            topology: LibraryTopology {
+                id,
+                name: name.to_string(),
+                kind: LibraryKind::Changer,
+                drives,
+                slots,
+                ports,
+                media,
+                defer_dismount_delay_s: limits::DEFER_DISMOUNT_DELAY_S_DEFAULT,
+            },
+            in_drives,
+            device: device.to_string(),
+            creator: s.principal.clone(),
+        }])
+    }
 
     fn create_library(&self, session: SessionId, spec: &LibrarySpec) -> Result<Vec<Event>, NtmsError> {
         let s = self.session(session)?;

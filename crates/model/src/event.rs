@@ -199,6 +199,20 @@ pub enum Event {
         /// When.
         at_ms: u64,
     },
+    /// A changer library was created from a real device's discovery; the
+    /// creator holds every right on it.
+    LibraryAttached {
+        /// Topology: the device's element addresses; `media` lists every
+        /// cartridge found, those in slots with that slot as home.
+        topology: LibraryTopology,
+        /// Cartridges found in drives (listed in `topology.media` too): they
+        /// start in the drive, loaded and held by nobody.
+        in_drives: Vec<(MediaId, DriveId)>,
+        /// How to reach the device (an `iscsi://` URL).
+        device: String,
+        /// Creator.
+        creator: String,
+    },
 }
 
 impl Event {
@@ -220,6 +234,7 @@ impl Event {
             Event::MediumMoved { .. } => "MediumMoved",
             Event::DriveUnloaded { .. } => "DriveUnloaded",
             Event::RobotAssigned { .. } => "RobotAssigned",
+            Event::LibraryAttached { .. } => "LibraryAttached",
             Event::MountCompleted { .. } => "MountCompleted",
             Event::DismountCompleted { .. } => "DismountCompleted",
             Event::RequestFailed { .. } => "RequestFailed",
