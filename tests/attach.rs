@@ -248,3 +248,78 @@ fn attach_a_real_changer_then_mount_and_dismount_through_it() {
     let replay = rsm.run(&["--json", "replay", "--verify"]).ok().json();
     assert_eq!(replay["ok"], true, "{replay}");
 }
+
+/// Runs `vtl set-slot`: changes a slot behind rsm's back.
+fn set_slot(vtl: &Vtl, address: u64, barcode: &str) {
+    let out = Command::new(&vtl.script)
+        .args(["set-slot", "--dir"])
+        .arg(vtl.dir.path())
+        .args([&address.to_string(), barcode])
+        .output()
+        .expect("vtl set-slot runs");
+    assert!(out.status.success(), "vtl set-slot: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn inventory_after_the_library_was_changed_behind_rsms_back() {
+    let vtl = match start_vtl() {
+        Ok(vtl) => vtl,
+        Err(reason) => return skip(&reason),
+    };
+    let slot_first = vtl.env_u64("SLOT_FIRST");
+    let rsm = Rsm::new();
+    let attached = rsm.run(&["--json", "library", "attach", "vtl1", "--iscsi", &vtl.url]).ok();
+    if attached.stderr.contains("libiscsi") {
+        return skip(&attached.stderr);
+    }
+    let none = rsm.run(&["--json", "inventory", "vtl1"]).ok().json();
+    assert_eq!(none["differences"], serde_json::json!([]), "{none}");
+
+    set_slot(&vtl, slot_first + 5, "NEW001L8");
+    set_slot(&vtl, slot_first + 1, "empty");
+    let found = rsm.run(&["--json", "inventory", "vtl1", "--wait"]).ok().json();
+    assert_eq!(found["library"], "vtl1");
+    let mut differences = found["differences"].as_array().expect("a list").clone();
+    differences.sort_by_key(|d| d["kind"].as_str().unwrap_or_default().to_owned());
+    assert_eq!(
+        differences,
+        [
+            serde_json::json!({"kind": "appeared", "barcode": "NEW001L8", "at": "vtl1-slot-6"}),
+            serde_json::json!({"kind": "vanished", "barcode": "A00002L8", "at": null}),
+        ],
+        "{found}"
+    );
+
+    let media = rsm.view("media");
+    let of = |b: &str| media.iter().find(|m| m["barcode"] == b).unwrap_or_else(|| panic!("{b} listed")).clone();
+    let new = of("NEW001L8");
+    assert_eq!((new["location"].as_str(), new["at"].as_str()), (Some("slot"), Some("vtl1-slot-6")));
+    assert_eq!(new["home_slot"], "vtl1-slot-6");
+    let gone = of("A00002L8");
+    assert_eq!((gone["location"].as_str(), gone["home_slot"].as_str()), (Some("offline"), Some("vtl1-slot-2")));
+    let slots = rsm.slots();
+    assert_eq!(slots[5], (slot_first + 5, "NEW001L8".to_owned()));
+    assert_eq!(slots[1], (slot_first + 1, String::new()));
+
+    let again = rsm.run(&["inventory", "vtl1"]).ok();
+    assert_eq!(again.stdout.trim(), "no differences");
+    rsm.run(&["mount", "A00002L8"]).rejected("ERROR_MEDIA_OFFLINE", 4304);
+    let mounted = rsm.run(&["--json", "mount", "NEW001L8", "--wait"]).ok().json();
+    assert_eq!(mounted["state"], "completed", "the new cartridge is usable: {mounted}");
+    rsm.run(&["inventory", "vtl1"]).ok();
+    let replay = rsm.run(&["--json", "replay", "--verify"]).ok().json();
+    assert_eq!(replay["ok"], true, "{replay}");
+}
+
+#[test]
+fn inventory_of_a_simulated_library_finds_no_differences() {
+    let rsm = Rsm::new();
+    rsm.run(&["library", "create-sim", "s1", "--drives", "2", "--slots", "6", "--media", "3"]).ok();
+    let found = rsm.run(&["--json", "inventory", "s1"]).ok().json();
+    assert_eq!(found, serde_json::json!({"library": "s1", "differences": []}));
+    assert_eq!(rsm.run(&["inventory", "s1"]).ok().stdout.trim(), "no differences");
+    rsm.run_as("bob", &["inventory", "s1"]).rejected("ERROR_ACCESS_DENIED", 5);
+    rsm.run(&["inventory", "nosuch"]).rejected("ERROR_INVALID_LIBRARY", 4301);
+    let replay = rsm.run(&["--json", "replay", "--verify"]).ok().json();
+    assert_eq!(replay["ok"], true, "{replay}");
+}

@@ -72,6 +72,18 @@ pub enum Cmd {
         #[arg(long)]
         wait: bool,
     },
+    /// Compare READ ELEMENT STATUS with the views; record every difference.
+    ///
+    /// Differences: a cartridge appeared, vanished (now offline), moved, is
+    /// unlabeled or belongs to another library. One line per difference.
+    Inventory {
+        /// Library name or id.
+        library: String,
+        /// Accepted for symmetry with the other commands: the inventory is
+        /// synchronous, so there is nothing to wait for.
+        #[arg(long)]
+        wait: bool,
+    },
     /// Disable an object (DisableNtmsObject).
     Disable {
         /// Kind of object.

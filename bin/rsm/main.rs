@@ -172,6 +172,12 @@ async fn dispatch(engine: &Engine, cli: &Cli, user: &str) -> Outcome {
             let handle = session.dismount_drive(drive).await?;
             views::request(engine, handle.id(), *wait, json).await
         }
+        Cmd::Inventory { library, wait: _ } => {
+            let id = views::library(engine, library).await?;
+            let session = engine.session_for(user).await?;
+            let accepted = engine.inventory(&session, id).await?;
+            views::inventory(engine, library, accepted.events, json).await
+        }
         Cmd::Disable { kind, name } | Cmd::Enable { kind, name } => {
             let enabled = matches!(cli.command, Cmd::Enable { .. });
             let object = match kind {

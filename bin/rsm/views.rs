@@ -82,7 +82,8 @@ pub async fn request(engine: &Engine, id: RequestId, wait: bool, json: bool) -> 
     if json {
         println!("{}", json!({"request": id.to_string(), "state": state, "detail": r}));
     } else {
-        println!("request {id} {state}: {} {} {}", r["kind"], r["barcode"], r["drive"]);
+        let text = |k: &str| r[k].as_str().unwrap_or("-").to_string();
+        println!("request {id} {state}: {} {} in {}", text("kind"), text("barcode"), text("drive"));
     }
     if wait && state != "completed" {
         // The request ended but not well: report its own code.
@@ -130,6 +131,76 @@ fn request_json(s: &State, r: &LibraryRequest) -> Value {
 
 fn snake(s: &str) -> String {
     s.trim_start_matches("NTMS_DRIVESTATE_").to_lowercase()
+}
+
+/// Prints the differences an inventory recorded: one line each, or
+/// `{"library", "differences": [{"kind", "barcode", "at", ...}]}`.
+pub async fn inventory(engine: &Engine, library: &str, events: Vec<Event>, json: bool) -> Outcome {
+    let differences = engine
+        .query(move |s| {
+            let barcode = |m: &MediaId| s.media.get(m).map(|m| Value::from(m.barcode.clone())).unwrap_or(Value::Null);
+            let element = |lib: &LibraryId, address: u16| {
+                let lib = s.libraries.get(lib);
+                let drive = lib.and_then(|l| {
+                    l.drives.iter().map(|d| &s.drives[d]).find(|d| d.element_address == address).map(|d| d.name.clone())
+                });
+                let slot = lib.and_then(|l| {
+                    l.slots.iter().map(|x| &s.slots[x]).find(|x| x.element_address == address).map(|x| x.name.clone())
+                });
+                drive.or(slot).map(Value::from).unwrap_or(Value::Null)
+            };
+            events
+                .iter()
+                .filter_map(|e| match e {
+                    Event::CartridgeAppeared { media, at, .. } => {
+                        let (_, at) = location_json(s, *at);
+                        Some(json!({"kind": "appeared", "barcode": barcode(media), "at": at}))
+                    }
+                    Event::CartridgeVanished { media } => {
+                        Some(json!({"kind": "vanished", "barcode": barcode(media), "at": Value::Null}))
+                    }
+                    Event::CartridgeMoved { media, to } => {
+                        // A move offline only breaks a cycle; the cartridge's final move follows.
+                        if *to == Location::Offline {
+                            return None;
+                        }
+                        let (_, at) = location_json(s, *to);
+                        Some(json!({"kind": "moved", "barcode": barcode(media), "at": at}))
+                    }
+                    Event::UnlabeledCartridgeFound { library, address } => Some(
+                        json!({"kind": "unlabeled", "barcode": Value::Null, "at": element(library, *address), "address": address}),
+                    ),
+                    Event::ForeignCartridgeFound { library, address, barcode } => Some(
+                        json!({"kind": "foreign", "barcode": barcode, "at": element(library, *address), "address": address}),
+                    ),
+                    _ => None,
+                })
+                .collect::<Vec<Value>>()
+        })
+        .await?;
+    if json {
+        println!("{}", json!({"library": library, "differences": differences}));
+    } else if differences.is_empty() {
+        println!("no differences");
+    } else {
+        for d in &differences {
+            let text = |v: &Value| v.as_str().map(str::to_owned).unwrap_or_else(|| "-".into());
+            let line = match d["kind"].as_str() {
+                Some("appeared") => format!("appeared: {} in {}", text(&d["barcode"]), text(&d["at"])),
+                Some("vanished") => format!("vanished: {} (now offline)", text(&d["barcode"])),
+                Some("moved") => format!("moved: {} to {}", text(&d["barcode"]), text(&d["at"])),
+                Some("unlabeled") => format!("unlabeled cartridge in {} (address {})", text(&d["at"]), d["address"]),
+                _ => format!(
+                    "foreign cartridge {} in {} (address {})",
+                    text(&d["barcode"]),
+                    text(&d["at"]),
+                    d["address"]
+                ),
+            };
+            println!("{line}");
+        }
+    }
+    Ok(())
 }
 
 fn location_json(s: &State, l: Location) -> (&'static str, Value) {

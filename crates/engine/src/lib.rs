@@ -362,6 +362,51 @@ impl Engine {
         Ok((accepted, warnings))
     }
 
+    /// Inventory: reads READ ELEMENT STATUS of the library's device (the
+    /// adapter its workers use, simulated or attached) and submits
+    /// `RecordInventory`, which records one event per difference with the
+    /// projection. ERROR_BUSY while a request of the library is in process,
+    /// or when one started or finished while the elements were read (the
+    /// reading could then not tell a move from a difference).
+    pub async fn inventory(&self, session: &Session, library: LibraryId) -> Result<Accepted, NtmsError> {
+        use rsm_hardware::ElementKind;
+        use rsm_model::Seen;
+        let activity = move |s: &State| {
+            s.libraries.get(&library).map(|lib| {
+                let active: Vec<(RequestId, RequestState)> =
+                    lib.active_requests.iter().map(|r| (*r, s.requests[r].state)).collect();
+                (active, s.finished.back().copied())
+            })
+        };
+        let before = self.query(activity).await?;
+        if let Some((active, _)) = &before {
+            if let Some((r, _)) = active.iter().find(|(_, st)| *st == RequestState::InProcess) {
+                return Err(NtmsError::new(ErrorCode::Busy, format!("request {r} of the library is in process")));
+            }
+        }
+        let adapter = self.adapter(library).await?;
+        let status = adapter
+            .element_status()
+            .await
+            .map_err(|e| NtmsError::new(hardware::failure_code(&e), format!("READ ELEMENT STATUS failed: {e}")))?;
+        if self.query(activity).await? != before {
+            return Err(NtmsError::new(ErrorCode::Busy, "a request of the library ran while its elements were read"));
+        }
+        let observed = status
+            .into_iter()
+            .filter(|e| matches!(e.kind, ElementKind::Storage | ElementKind::DataTransfer))
+            .map(|e| {
+                let seen = match (e.full, e.barcode) {
+                    (false, _) => Seen::Empty,
+                    (true, Some(b)) if !b.trim().is_empty() => Seen::Cartridge(b.trim().to_string()),
+                    (true, _) => Seen::Unlabeled,
+                };
+                (e.address, seen)
+            })
+            .collect();
+        session.submit(Command::RecordInventory { session: session.id(), library, observed }).await
+    }
+
     /// After a restart: every request left in process is settled from what
     /// the hardware says is true (never guessed).
     async fn reconcile(&self) -> Result<(), NtmsError> {

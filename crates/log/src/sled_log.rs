@@ -14,6 +14,10 @@ use std::path::Path;
 /// it stayed at 151 MiB for a 10% slower scan.
 pub(crate) const CACHE_CAPACITY_BYTES: u64 = 64 << 20;
 
+/// Waits of 10 ms for sled's own file lock to be released by an earlier
+/// handle of this same process (at most 2 s).
+const SLED_LOCK_WAITS: u32 = 200;
+
 /// The name of the lock file in the log's directory.
 const LOCK_FILE: &str = "LOCK";
 
@@ -73,17 +77,26 @@ impl SledLog {
             Err(TryLockError::WouldBlock) => return Err(LogError::Locked { path }),
             Err(TryLockError::Error(e)) => return Err(io(format!("cannot lock {path}: {e}"))),
         }
-        let db =
-            sled::Config::new().path(dir).cache_capacity(CACHE_CAPACITY_BYTES).flush_every_ms(None).open().map_err(
-                |e| {
-                    // A process that does not take our lock file still meets sled's own lock.
-                    if e.to_string().contains("could not acquire lock") {
-                        LogError::Locked { path: path.clone() }
-                    } else {
-                        io(format!("cannot open the log in {path}: {e}"))
-                    }
-                },
-            )?;
+        // We hold our own lock file, so no other rsm process has this log.
+        // sled's lock can still linger for a moment after this process closed
+        // an earlier handle (its threads let go of the file asynchronously):
+        // wait for it, boundedly, rather than report a false "in use".
+        let mut attempts = 0;
+        let db = loop {
+            let opened = sled::Config::new().path(dir).cache_capacity(CACHE_CAPACITY_BYTES).flush_every_ms(None).open();
+            match opened {
+                Ok(db) => break db,
+                Err(e) if e.to_string().contains("could not acquire lock") && attempts < SLED_LOCK_WAITS => {
+                    attempts += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                // A process that does not take our lock file still meets sled's own lock.
+                Err(e) if e.to_string().contains("could not acquire lock") => {
+                    return Err(LogError::Locked { path: path.clone() })
+                }
+                Err(e) => return Err(io(format!("cannot open the log in {path}: {e}"))),
+            }
+        };
         let log = db.open_tree("log").map_err(io)?;
         let snapshots = db.open_tree("snapshots").map_err(io)?;
         let (next_seq, last_hash) = match log.last().map_err(io)? {

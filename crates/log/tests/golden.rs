@@ -138,6 +138,17 @@ fn canonical_events() -> Vec<Event> {
             device: "iscsi://127.0.0.1:3260/iqn.2026-11.org.rsm:vtl/0".into(),
             creator: "alice".into(),
         },
+        Event::CartridgeAppeared {
+            media: MediaId(id(0x45)),
+            barcode: "N00001L8".into(),
+            library: LibraryId(id(0x11)),
+            at: Location::Drive(DriveId(id(0x21))),
+            home: Some(SlotId(id(0x33))),
+        },
+        Event::CartridgeVanished { media: MediaId(id(0x43)) },
+        Event::CartridgeMoved { media: MediaId(id(0x44)), to: Location::Slot(SlotId(id(0x32))) },
+        Event::UnlabeledCartridgeFound { library: LibraryId(id(0x11)), address: 1026 },
+        Event::ForeignCartridgeFound { library: LibraryId(id(0x11)), address: 1027, barcode: "A00001L8".into() },
     ]
 }
 
@@ -170,6 +181,11 @@ fn fixture_name(event: &Event) -> &'static str {
         Event::LibraryDeleted { .. } => "LibraryDeleted",
         Event::MediaRemoved { .. } => "MediaRemoved",
         Event::LibraryAttached { .. } => "LibraryAttached",
+        Event::CartridgeAppeared { .. } => "CartridgeAppeared",
+        Event::CartridgeVanished { .. } => "CartridgeVanished",
+        Event::CartridgeMoved { .. } => "CartridgeMoved",
+        Event::UnlabeledCartridgeFound { .. } => "UnlabeledCartridgeFound",
+        Event::ForeignCartridgeFound { .. } => "ForeignCartridgeFound",
     }
 }
 

@@ -201,7 +201,70 @@ pub fn apply(state: &mut State, event: &Event) {
             }
         }
         Event::LibraryDeleted { library } => delete_library(state, *library),
+        Event::CartridgeAppeared { media, barcode, library, at, home } => {
+            state.barcodes.insert(barcode.clone(), *media);
+            state.media.insert(
+                *media,
+                Medium {
+                    id: *media,
+                    barcode: barcode.clone(),
+                    library: *library,
+                    home_slot: None,
+                    location: Location::Offline,
+                    state: MediaState::Idle,
+                    enabled: true,
+                    pending_request: None,
+                },
+            );
+            if let Some(h) = home {
+                take_home(state, *media, *h);
+            }
+            found_at(state, *media, *at);
+        }
+        Event::CartridgeVanished { media } => {
+            relocate(state, *media, Location::Offline);
+            media_mut(state, *media).state = MediaState::Idle;
+        }
+        Event::CartridgeMoved { media, to } => found_at(state, *media, *to),
+        Event::UnlabeledCartridgeFound { .. } | Event::ForeignCartridgeFound { .. } => {}
     }
+}
+
+/// Inventory placed a cartridge: in a slot (which becomes its home), in a
+/// drive (loaded, held by nobody) or offline.
+fn found_at(state: &mut State, media: MediaId, at: Location) {
+    if let Location::Slot(s) = at {
+        take_home(state, media, s);
+    }
+    relocate(state, media, at);
+    match at {
+        Location::Drive(d) => {
+            media_mut(state, media).state = MediaState::Loaded;
+            state.drives.get_mut(&d).expect("inventory names drives of the projection").state = DriveState::Loaded;
+        }
+        _ => media_mut(state, media).state = MediaState::Idle,
+    }
+}
+
+/// Makes `slot` the medium's home; the slot's former owner, if another
+/// medium, takes the medium's old home (or none).
+fn take_home(state: &mut State, media: MediaId, slot: SlotId) {
+    let old = state.media[&media].home_slot;
+    if old == Some(slot) {
+        return;
+    }
+    let owner = state.slots.get(&slot).and_then(|s| s.home_of);
+    if let Some(o) = old.and_then(|s| state.slots.get_mut(&s)) {
+        o.home_of = None;
+    }
+    if let Some(y) = owner.filter(|y| *y != media) {
+        media_mut(state, y).home_slot = old;
+        if let Some(o) = old.and_then(|s| state.slots.get_mut(&s)) {
+            o.home_of = Some(y);
+        }
+    }
+    state.slots.get_mut(&slot).expect("a home slot is in the projection").home_of = Some(media);
+    media_mut(state, media).home_slot = Some(slot);
 }
 
 fn media_mut(state: &mut State, id: MediaId) -> &mut Medium {

@@ -74,6 +74,17 @@ pub enum Observed {
     Missing,
 }
 
+/// What READ ELEMENT STATUS showed at one element, for an inventory.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Seen {
+    /// The element is empty.
+    Empty,
+    /// A cartridge with this bar code.
+    Cartridge(String),
+    /// A cartridge whose bar code could not be read (or is not a valid bar code).
+    Unlabeled,
+}
+
 /// Everything the engine can be asked to do.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Command {
@@ -223,6 +234,16 @@ pub enum Command {
         /// How to reach the device (an `iscsi://` URL).
         device: String,
     },
+    /// Inventory: what READ ELEMENT STATUS saw in a library, compared with
+    /// the projection; every difference becomes an event.
+    RecordInventory {
+        /// Session.
+        session: SessionId,
+        /// Library.
+        library: LibraryId,
+        /// Each element's address and what was seen there.
+        observed: Vec<(u16, Seen)>,
+    },
 }
 
 use crate::error::ErrorCode;
@@ -242,7 +263,8 @@ impl Command {
             | Command::DeleteLibrary { session, .. }
             | Command::OperatorInsert { session, .. }
             | Command::OperatorRemove { session, .. }
-            | Command::AttachLibrary { session, .. } => Some(*session),
+            | Command::AttachLibrary { session, .. }
+            | Command::RecordInventory { session, .. } => Some(*session),
             Command::OpenSession { .. }
             | Command::StartNext { .. }
             | Command::AdvanceRequest { .. }
@@ -275,6 +297,7 @@ impl Command {
             Command::Reconcile { .. } => "reconcile",
             Command::Tick => "tick",
             Command::AttachLibrary { .. } => "attach_library",
+            Command::RecordInventory { .. } => "record_inventory",
         }
     }
 }

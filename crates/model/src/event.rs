@@ -213,6 +213,56 @@ pub enum Event {
         /// Creator.
         creator: String,
     },
+    /// Inventory found a cartridge rsm did not know: a new medium of the
+    /// library. In a slot, that slot becomes its home (the slot's former
+    /// owner, if any, is left without a home); in a drive it sits loaded and
+    /// held by nobody, with `home` as its home.
+    CartridgeAppeared {
+        /// The new medium.
+        media: MediaId,
+        /// Bar code.
+        barcode: String,
+        /// Library.
+        library: LibraryId,
+        /// Where it was found (a slot or a drive).
+        at: Location,
+        /// Its home slot.
+        home: Option<SlotId>,
+    },
+    /// Inventory did not find a known cartridge anywhere in its library: it
+    /// goes offline; its home slot stays reserved for it.
+    CartridgeVanished {
+        /// Medium.
+        media: MediaId,
+    },
+    /// Inventory found a known cartridge somewhere else than the projection
+    /// had it. Found in a slot, that slot becomes its home (a former owner
+    /// of the slot takes the mover's old home); `Offline` only breaks a
+    /// cycle of moves (a later event of the same inventory places it).
+    CartridgeMoved {
+        /// Medium.
+        media: MediaId,
+        /// Where it was found.
+        to: Location,
+    },
+    /// Inventory found a cartridge without a readable bar code: recorded for
+    /// the operator; no medium is created.
+    UnlabeledCartridgeFound {
+        /// Library.
+        library: LibraryId,
+        /// Element address.
+        address: u16,
+    },
+    /// Inventory found a cartridge whose bar code belongs to another
+    /// library: recorded for the operator, not adopted.
+    ForeignCartridgeFound {
+        /// Library where it was found.
+        library: LibraryId,
+        /// Element address.
+        address: u16,
+        /// Bar code.
+        barcode: String,
+    },
 }
 
 impl Event {
@@ -243,6 +293,11 @@ impl Event {
             Event::MediaRemoved { .. } => "MediaRemoved",
             Event::LibraryDeletionStarted { .. } => "LibraryDeletionStarted",
             Event::LibraryDeleted { .. } => "LibraryDeleted",
+            Event::CartridgeAppeared { .. } => "CartridgeAppeared",
+            Event::CartridgeVanished { .. } => "CartridgeVanished",
+            Event::CartridgeMoved { .. } => "CartridgeMoved",
+            Event::UnlabeledCartridgeFound { .. } => "UnlabeledCartridgeFound",
+            Event::ForeignCartridgeFound { .. } => "ForeignCartridgeFound",
         }
     }
 }

@@ -306,7 +306,7 @@ pub enum ObjectRef {
 }
 
 /// Where a medium is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Location {
     /// In a storage slot.
     Slot(SlotId),
