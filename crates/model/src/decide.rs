@@ -288,24 +288,9 @@ impl<'a> Ctx<'a> {
             derive_id(self.cmd.request, n)
         };
         let id = LibraryId(next());
-        let drives: Vec<(DriveId, String, u16)> = layout
-            .drives
-            .iter()
-            .enumerate()
-            .map(|(i, (a, _))| (DriveId(next()), format!("{name}-drive-{}", i + 1), *a))
-            .collect();
-        let ports: Vec<(PortId, String, u16)> = layout
-            .ports
-            .iter()
-            .enumerate()
-            .map(|(i, (a, _))| (PortId(next()), format!("{name}-port-{}", i + 1), *a))
-            .collect();
-        let slots: Vec<(SlotId, String, u16)> = layout
-            .slots
-            .iter()
-            .enumerate()
-            .map(|(i, (a, _))| (SlotId(next()), format!("{name}-slot-{}", i + 1), *a))
-            .collect();
+        let address = |list: &[(u16, Option<String>)]| list.iter().map(|(a, _)| *a).collect::<Vec<_>>();
+        let Elements { drives, ports, slots } =
+            self.elements(name, [address(&layout.drives), address(&layout.ports), address(&layout.slots)], &mut next)?;
         let mut media: Vec<(MediaId, String, Option<SlotId>)> = Vec::new();
         for (i, (_, b)) in layout.slots.iter().enumerate() {
             if let Some(b) = b {
@@ -319,15 +304,6 @@ impl<'a> Ctx<'a> {
                 let m = MediaId(next());
                 media.push((m, b.clone(), free.next()));
                 in_drives.push((m, drives[i].0));
-            }
-        }
-        let names = std::iter::once(name)
-            .chain(drives.iter().map(|d| d.1.as_str()))
-            .chain(ports.iter().map(|p| p.1.as_str()))
-            .chain(slots.iter().map(|p| p.1.as_str()));
-        for name in names {
-            if self.state.names.contains_key(name) {
-                return reject(E::AlreadyExists, format!("an object named {name} already exists"));
             }
         }
         Ok(vec![Event::LibraryAttached {
@@ -534,34 +510,27 @@ impl<'a> Ctx<'a> {
             derive_id(self.cmd.request, n)
         };
         let id = LibraryId(next());
-        let drives: Vec<(DriveId, String, u16)> = (0..spec.drives)
-            .map(|i| (DriveId(next()), format!("{}-drive-{}", spec.name, i + 1), limits::DRIVE_ADDRESS_FIRST + i))
-            .collect();
-        let ports: Vec<(PortId, String, u16)> = (0..spec.ie_ports)
-            .map(|i| (PortId(next()), format!("{}-port-{}", spec.name, i + 1), limits::PORT_ADDRESS_FIRST + i))
-            .collect();
-        let slots: Vec<(SlotId, String, u16)> = (0..spec.slots)
+        let slot_addresses = (0..spec.slots)
             .map(|i| {
-                let address = u16::try_from(u32::from(limits::SLOT_ADDRESS_FIRST) + i)
-                    .expect("slot count is bounded by SLOTS_PER_LIBRARY_MAX so addresses fit in 16 bits");
-                (SlotId(next()), format!("{}-slot-{}", spec.name, i + 1), address)
+                u16::try_from(u32::from(limits::SLOT_ADDRESS_FIRST) + i)
+                    .expect("slot count is bounded by SLOTS_PER_LIBRARY_MAX so addresses fit in 16 bits")
             })
             .collect();
+        let Elements { drives, ports, slots } = self.elements(
+            &spec.name,
+            [
+                (0..spec.drives).map(|i| limits::DRIVE_ADDRESS_FIRST + i).collect(),
+                (0..spec.ie_ports).map(|i| limits::PORT_ADDRESS_FIRST + i).collect(),
+                slot_addresses,
+            ],
+            &mut next,
+        )?;
         let media = spec
             .barcodes
             .iter()
             .enumerate()
             .map(|(i, b)| (MediaId(next()), b.clone(), slots.get(i).map(|s| s.0)))
             .collect();
-        let names = std::iter::once(spec.name.as_str())
-            .chain(drives.iter().map(|d| d.1.as_str()))
-            .chain(ports.iter().map(|p| p.1.as_str()))
-            .chain(slots.iter().map(|p| p.1.as_str()));
-        for name in names {
-            if self.state.names.contains_key(name) {
-                return reject(E::AlreadyExists, format!("an object named {name} already exists"));
-            }
-        }
         Ok(vec![Event::LibraryCreated {
             topology: LibraryTopology {
                 id,
@@ -575,6 +544,32 @@ impl<'a> Ctx<'a> {
             },
             creator: s.principal.clone(),
         }])
+    }
+
+    /// Ids and names (`NAME-drive-N`, `NAME-port-N`, `NAME-slot-N`) for the
+    /// element addresses of a new library; ERROR_ALREADY_EXISTS when a name is taken.
+    fn elements(
+        &self,
+        name: &str,
+        [drives, ports, slots]: [Vec<u16>; 3],
+        next: &mut impl FnMut() -> uuid::Uuid,
+    ) -> Result<Elements, NtmsError> {
+        let mut named = |kind: &str, addresses: Vec<u16>| -> Vec<(uuid::Uuid, String, u16)> {
+            addresses.into_iter().enumerate().map(|(i, a)| (next(), format!("{name}-{kind}-{}", i + 1), a)).collect()
+        };
+        let elements = Elements {
+            drives: named("drive", drives).into_iter().map(|(id, n, a)| (DriveId(id), n, a)).collect(),
+            ports: named("port", ports).into_iter().map(|(id, n, a)| (PortId(id), n, a)).collect(),
+            slots: named("slot", slots).into_iter().map(|(id, n, a)| (SlotId(id), n, a)).collect(),
+        };
+        let names = std::iter::once(name)
+            .chain(elements.drives.iter().map(|d| d.1.as_str()))
+            .chain(elements.ports.iter().map(|p| p.1.as_str()))
+            .chain(elements.slots.iter().map(|p| p.1.as_str()));
+        match names.into_iter().find(|n| self.state.names.contains_key(*n)) {
+            Some(taken) => reject(E::AlreadyExists, format!("an object named {taken} already exists")),
+            None => Ok(elements),
+        }
     }
 
     fn change_access(
@@ -1221,6 +1216,14 @@ impl<'a> Ctx<'a> {
         }
         events
     }
+}
+
+/// A library's elements with their ids and names, drawn in one order
+/// (drives, ports, slots) so a command always mints the same ids.
+struct Elements {
+    drives: Vec<(DriveId, String, u16)>,
+    ports: Vec<(PortId, String, u16)>,
+    slots: Vec<(SlotId, String, u16)>,
 }
 
 fn check_name(name: &str) -> Result<(), NtmsError> {
