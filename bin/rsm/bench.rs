@@ -448,7 +448,7 @@ fn envelope(seq: u64) -> Envelope {
         phase: None,
         priority: 0,
         order: seq,
-        drive: DriveId(id(3)),
+        drive: Some(DriveId(id(3))),
         media: MediaId(id(4)),
         slot: None,
         session: Some(SessionId(id(5))),
@@ -459,6 +459,7 @@ fn envelope(seq: u64) -> Envelope {
         time_completed_ms: Some(1_700_000_000_000 + seq),
         error: None,
         sense: None,
+        port: None,
     };
     Envelope {
         seq,

@@ -99,7 +99,7 @@ pub async fn run(json: bool) -> Outcome {
     let drive_name = match &outcome {
         Ok(req) => {
             let d = req.drive;
-            engine.query(move |s| s.drives.get(&d).map(|d| d.name.clone())).await?.unwrap_or_default()
+            engine.query(move |s| d.and_then(|d| s.drives.get(&d)).map(|d| d.name.clone())).await?.unwrap_or_default()
         }
         Err(_) => String::new(),
     };
@@ -116,7 +116,7 @@ pub async fn run(json: bool) -> Outcome {
             let media: Vec<_> = media.into_iter().map(|m| json!({"barcode": m.barcode, "state": format!("{:?}", m.state), "location": format!("{}", match m.location { Location::Slot(x) => s.slots[&x].name.clone(), Location::Drive(d) => s.drives[&d].name.clone(), Location::Port(p) => s.ports[&p].name.clone(), Location::Offline => "offline".into() })})).collect();
             let mut rs: Vec<_> = s.requests.values().collect();
             rs.sort_by_key(|r| r.order);
-            let queue: Vec<_> = rs.iter().map(|r| json!({"kind": format!("{:?}", r.kind), "state": format!("{:?}", r.state), "barcode": s.media[&r.media].barcode, "drive": s.drives[&r.drive].name, "error": r.error.and_then(ErrorCode::from_code).map(|c| c.name()), "sense": r.sense.map(|x| format!("{:02X}/{:02X}/{:02X}", x.key, x.asc, x.ascq))})).collect();
+            let queue: Vec<_> = rs.iter().map(|r| json!({"kind": format!("{:?}", r.kind), "state": format!("{:?}", r.state), "barcode": s.media[&r.media].barcode, "drive": r.drive.and_then(|d| s.drives.get(&d)).map(|d| d.name.clone()), "error": r.error.and_then(ErrorCode::from_code).map(|c| c.name()), "sense": r.sense.map(|x| format!("{:02X}/{:02X}/{:02X}", x.key, x.asc, x.ascq))})).collect();
             (drives, media, queue)
         })
         .await?;

@@ -95,8 +95,14 @@ pub async fn request(engine: &Engine, id: RequestId, wait: bool, json: bool) -> 
     Ok(())
 }
 
-fn name_of_drive(s: &State, d: DriveId) -> String {
-    s.drives.get(&d).map(|d| d.name.clone()).unwrap_or_else(|| d.to_string())
+fn name_of_drive(s: &State, d: Option<DriveId>) -> Value {
+    d.map(|d| Value::from(s.drives.get(&d).map(|x| x.name.clone()).unwrap_or_else(|| d.to_string())))
+        .unwrap_or(Value::Null)
+}
+
+fn name_of_port(s: &State, p: Option<PortId>) -> Value {
+    p.map(|p| Value::from(s.ports.get(&p).map(|x| x.name.clone()).unwrap_or_else(|| p.to_string())))
+        .unwrap_or(Value::Null)
 }
 
 fn name_of_slot(s: &State, d: Option<SlotId>) -> Value {
@@ -112,7 +118,7 @@ fn request_json(s: &State, r: &LibraryRequest) -> Value {
     json!({
         "id": r.id.to_string(),
         "library": s.libraries.get(&r.library).map(|l| l.name.clone()).unwrap_or_else(|| r.library.to_string()),
-        "kind": if r.kind == RequestKind::Mount { "mount" } else { "dismount" },
+        "kind": kind_name(r.kind),
         "operation": r.kind.ntms_value(),
         "state": state_name(r.state),
         "ntms_state": r.state.ntms_value(),
@@ -120,6 +126,7 @@ fn request_json(s: &State, r: &LibraryRequest) -> Value {
         "drive": name_of_drive(s, r.drive),
         "barcode": s.media.get(&r.media).map(|m| m.barcode.clone()),
         "slot": name_of_slot(s, r.slot),
+        "port": name_of_port(s, r.port),
         "submitter": r.submitter,
         "queued_ms": r.time_queued_ms,
         "completed_ms": r.time_completed_ms,
@@ -127,6 +134,15 @@ fn request_json(s: &State, r: &LibraryRequest) -> Value {
         "error_code": r.error,
         "sense": r.sense.map(|x| format!("{:02X}/{:02X}/{:02X}", x.key, x.asc, x.ascq)),
     })
+}
+
+fn kind_name(kind: RequestKind) -> &'static str {
+    match kind {
+        RequestKind::Mount => "mount",
+        RequestKind::Dismount => "dismount",
+        RequestKind::Eject => "eject",
+        RequestKind::Inject => "inject",
+    }
 }
 
 fn snake(s: &str) -> String {
@@ -206,8 +222,8 @@ pub async fn inventory(engine: &Engine, library: &str, events: Vec<Event>, json:
 fn location_json(s: &State, l: Location) -> (&'static str, Value) {
     match l {
         Location::Slot(x) => ("slot", name_of_slot(s, Some(x))),
-        Location::Drive(d) => ("drive", Value::from(name_of_drive(s, d))),
-        Location::Port(p) => ("port", s.ports.get(&p).map(|p| Value::from(p.name.clone())).unwrap_or(Value::Null)),
+        Location::Drive(d) => ("drive", name_of_drive(s, Some(d))),
+        Location::Port(p) => ("port", name_of_port(s, Some(p))),
         Location::Offline => ("offline", Value::Null),
     }
 }
@@ -294,7 +310,7 @@ const COLUMNS: &[(View, &[&str])] = &[
     (View::Drives, &["name", "library", "address", "state", "enabled", "barcode", "holder"]),
     (View::Slots, &["name", "library", "address", "state", "barcode"]),
     (View::Media, &["barcode", "library", "state", "location", "at", "home_slot", "enabled"]),
-    (View::Queue, &["id", "library", "kind", "state", "drive", "barcode", "slot", "submitter", "error"]),
+    (View::Queue, &["id", "library", "kind", "state", "drive", "barcode", "slot", "port", "submitter", "error"]),
 ];
 
 /// Prints a view.

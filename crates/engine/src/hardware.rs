@@ -206,7 +206,10 @@ pub fn observe(state: &State, library: &Library, status: &[ElementStatus], barco
     if let Some(s) = library.slots.iter().find(|s| state.slots[*s].element_address == address) {
         return Observed::Slot(*s);
     }
-    // In a port or the gripper: not a place a request leaves a medium.
+    if let Some(p) = library.ports.iter().find(|p| state.ports[*p].element_address == address) {
+        return Observed::Port(*p);
+    }
+    // In the gripper: not a place a request leaves a medium.
     Observed::Unknown
 }
 

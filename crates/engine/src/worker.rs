@@ -15,14 +15,17 @@ use std::time::Instant;
 /// What a request in process asks of the hardware, in element addresses.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WorkOrder {
-    /// Mount or dismount.
+    /// Mount, dismount, eject or inject.
     pub kind: RequestKind,
     /// Where the request is in its work (none once finished).
     pub phase: Option<RequestPhase>,
-    /// The drive's element address.
-    pub drive: u16,
-    /// The slot's element address (source of a mount, destination of a dismount).
+    /// The drive's element address (mounts and dismounts).
+    pub drive: Option<u16>,
+    /// The slot's element address (source of a mount or an eject,
+    /// destination of a dismount or an inject).
     pub slot: u16,
+    /// The import/export port's element address (ejects and injects).
+    pub port: Option<u16>,
     /// The cartridge's bar code.
     pub barcode: String,
 }
@@ -33,8 +36,15 @@ pub fn work_order(state: &State, request: RequestId) -> Option<WorkOrder> {
     Some(WorkOrder {
         kind: r.kind,
         phase: r.phase,
-        drive: state.drives.get(&r.drive)?.element_address,
+        drive: match r.drive {
+            Some(d) => Some(state.drives.get(&d)?.element_address),
+            None => None,
+        },
         slot: state.slots.get(&r.slot?)?.element_address,
+        port: match r.port {
+            Some(p) => Some(state.ports.get(&p)?.element_address),
+            None => None,
+        },
         barcode: state.media.get(&r.media)?.barcode.clone(),
     })
 }
@@ -51,31 +61,41 @@ pub fn started(events: &[Event]) -> Vec<RequestId> {
 }
 
 /// The physical step of a phase: a mount moves then loads; a dismount
-/// unloads, waits for the robot, then moves home. Only the moves use the
-/// robot.
+/// unloads, waits for the robot, then moves home; an eject moves the
+/// cartridge from its slot to the port, an inject from the port to its
+/// slot. Only the moves use the robot.
 pub async fn perform(
     adapter: &dyn HardwareAdapter,
     order: &WorkOrder,
     phase: RequestPhase,
 ) -> Result<(), AdapterError> {
-    match phase {
-        RequestPhase::Moving => adapter.move_medium(order.slot, order.drive).await,
-        RequestPhase::Loading => adapter.load(order.drive).await,
-        RequestPhase::Unloading => adapter.unload(order.drive).await,
-        RequestPhase::Stowing => adapter.move_medium(order.drive, order.slot).await,
-        RequestPhase::AwaitingRobot => Ok(()),
+    let (drive, port) = (order.drive, order.port);
+    let missing = |what: &str| AdapterError::Io(format!("a {:?} request names no {what}", order.kind));
+    match (order.kind, phase) {
+        (_, RequestPhase::AwaitingRobot) => Ok(()),
+        (RequestKind::Eject, RequestPhase::Moving) => {
+            adapter.move_medium(order.slot, port.ok_or_else(|| missing("port"))?).await
+        }
+        (RequestKind::Inject, RequestPhase::Moving) => {
+            adapter.move_medium(port.ok_or_else(|| missing("port"))?, order.slot).await
+        }
+        (_, RequestPhase::Moving) => adapter.move_medium(order.slot, drive.ok_or_else(|| missing("drive"))?).await,
+        (_, RequestPhase::Loading) => adapter.load(drive.ok_or_else(|| missing("drive"))?).await,
+        (_, RequestPhase::Unloading) => adapter.unload(drive.ok_or_else(|| missing("drive"))?).await,
+        (_, RequestPhase::Stowing) => adapter.move_medium(drive.ok_or_else(|| missing("drive"))?, order.slot).await,
     }
 }
 
 /// The command that reports a phase's step (`observed` matters only on failure).
 pub fn outcome_command(
     request: RequestId,
+    kind: RequestKind,
     phase: RequestPhase,
     outcome: Result<(), AdapterError>,
     observed: Observed,
 ) -> Command {
     match outcome {
-        Ok(()) if matches!(phase, RequestPhase::Moving | RequestPhase::Unloading) => {
+        Ok(()) if phase == RequestPhase::Unloading || (phase == RequestPhase::Moving && kind == RequestKind::Mount) => {
             Command::AdvanceRequest { request }
         }
         Ok(()) => Command::CompleteRequest { request },
@@ -100,7 +120,12 @@ pub(crate) async fn drive_request(
         let Some(order) = engine.query(move |s| work_order(s, request)).await? else { return Ok(()) };
         let Some(phase) = order.phase.filter(|p| *p != RequestPhase::AwaitingRobot) else {
             if order.phase.is_none() {
-                let kind = if order.kind == RequestKind::Mount { "mount" } else { "dismount" };
+                let kind = match order.kind {
+                    RequestKind::Mount => "mount",
+                    RequestKind::Dismount => "dismount",
+                    RequestKind::Eject => "eject",
+                    RequestKind::Inject => "inject",
+                };
                 metrics::histogram!("rsm_request_seconds", "kind" => kind).record(started.elapsed().as_secs_f64());
             }
             return Ok(());
@@ -118,7 +143,7 @@ pub(crate) async fn drive_request(
             }
         };
         rsm_log::failpoint::hit("worker.before-report");
-        engine.submit(outcome_command(request, phase, outcome, observed)).await?;
+        engine.submit(outcome_command(request, order.kind, phase, outcome, observed)).await?;
         if phase == RequestPhase::Unloading {
             // The move home needs the robot: the scheduler grants it, and the
             // task started by that grant carries the request on.

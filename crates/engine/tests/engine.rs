@@ -35,7 +35,7 @@ async fn workers_carry_out_mounts_and_dismounts() {
     let m = media(&engine, "LIB0001L8").await;
     let r = s.mount_media(m, MountOptions::default()).await.unwrap().wait().await.unwrap();
     assert_eq!(r.state, RequestState::Passed);
-    let d = r.drive;
+    let d = r.drive.expect("a mount names its drive");
     assert_eq!(s.dismount_drive(d).await.err().map(|e| e.code()), Some(5023), "opened media are not pulled");
     s.dismount_media(m, false).await.unwrap().wait().await.unwrap();
     let home = engine.query(move |st| st.media[&m].location).await.unwrap();

@@ -34,7 +34,11 @@ use serde::de::DeserializeOwned;
 /// Version tag of the record layout (the first byte of every record).
 pub const CODEC_V1: u8 = 1;
 /// Version of the event payload's schema (the shape of `rsm_model::Event`).
-pub const SCHEMA_VERSION: u16 = 1;
+///
+/// 2: library requests name an optional drive and an optional port (ejects
+/// and injects). Schema 1 was never released; its records are refused with
+/// a message naming the version.
+pub const SCHEMA_VERSION: u16 = 2;
 /// Version tag of a batch value.
 pub const BATCH_V1: u8 = 1;
 /// Version tag of a snapshot value.

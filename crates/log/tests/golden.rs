@@ -36,20 +36,21 @@ fn request(kind: RequestKind, state: RequestState) -> LibraryRequest {
         phase: None,
         priority: -3,
         order: 17,
-        drive: DriveId(id(0x20)),
+        drive: (!kind.uses_port()).then_some(DriveId(id(0x20))),
         media: MediaId(id(0x40)),
         slot: Some(SlotId(id(0x30))),
         session: Some(SessionId(id(0x1))),
         submitter: "alice".into(),
         write: true,
         origin: match kind {
-            RequestKind::Mount => None,
             RequestKind::Dismount => Some(DismountOrigin::DeferredExpiry),
+            RequestKind::Mount | RequestKind::Eject | RequestKind::Inject => None,
         },
         time_queued_ms: AT_MS,
         time_completed_ms: Some(AT_MS + 4_500),
         error: None,
         sense: Some(Sense { key: 2, asc: 0x3A, ascq: 0 }),
+        port: kind.uses_port().then_some(PortId(id(0x50))),
     }
 }
 
@@ -149,6 +150,15 @@ fn canonical_events() -> Vec<Event> {
         Event::CartridgeMoved { media: MediaId(id(0x44)), to: Location::Slot(SlotId(id(0x32))) },
         Event::UnlabeledCartridgeFound { library: LibraryId(id(0x11)), address: 1026 },
         Event::ForeignCartridgeFound { library: LibraryId(id(0x11)), address: 1027, barcode: "A00001L8".into() },
+        Event::EjectRequested { request: request(RequestKind::Eject, RequestState::Queued) },
+        Event::InjectRequested {
+            request: request(RequestKind::Inject, RequestState::Queued),
+            barcode: "C00001L8".into(),
+            new: true,
+        },
+        Event::EjectCompleted { request: r, at_ms: AT_MS + 6 },
+        Event::InjectCompleted { request: r, at_ms: AT_MS + 7 },
+        Event::CartridgeTakenFromPort { media: MediaId(id(0x40)) },
     ]
 }
 
@@ -186,6 +196,11 @@ fn fixture_name(event: &Event) -> &'static str {
         Event::CartridgeMoved { .. } => "CartridgeMoved",
         Event::UnlabeledCartridgeFound { .. } => "UnlabeledCartridgeFound",
         Event::ForeignCartridgeFound { .. } => "ForeignCartridgeFound",
+        Event::EjectRequested { .. } => "EjectRequested",
+        Event::InjectRequested { .. } => "InjectRequested",
+        Event::EjectCompleted { .. } => "EjectCompleted",
+        Event::InjectCompleted { .. } => "InjectCompleted",
+        Event::CartridgeTakenFromPort { .. } => "CartridgeTakenFromPort",
     }
 }
 

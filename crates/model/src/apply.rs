@@ -55,10 +55,56 @@ pub fn apply(state: &mut State, event: &Event) {
             ObjectRef::Media(id) => state.media.get_mut(id).into_iter().for_each(|m| m.enabled = *enabled),
             ObjectRef::Slot(_) | ObjectRef::Port(_) => {}
         },
-        Event::MountRequested { request } | Event::DismountRequested { request } => queue_request(state, request),
+        Event::MountRequested { request }
+        | Event::DismountRequested { request }
+        | Event::EjectRequested { request } => queue_request(state, request),
+        Event::InjectRequested { request, barcode, new } => {
+            if *new {
+                state.barcodes.insert(barcode.clone(), request.media);
+                state.media.insert(
+                    request.media,
+                    Medium {
+                        id: request.media,
+                        barcode: barcode.clone(),
+                        library: request.library,
+                        home_slot: None,
+                        location: Location::Offline,
+                        state: MediaState::Idle,
+                        enabled: true,
+                        pending_request: None,
+                    },
+                );
+            }
+            // A cartridge back from the shelf may come from another library.
+            media_mut(state, request.media).library = request.library;
+            if let Some(port) = request.port {
+                relocate(state, request.media, Location::Port(port));
+            }
+            queue_request(state, request);
+        }
+        Event::EjectCompleted { request, at_ms } => {
+            let r = finish(state, *request, RequestState::Passed, *at_ms);
+            let port = r.port.expect("an eject request always names its port");
+            relocate(state, r.media, Location::Port(port));
+            media_mut(state, r.media).state = MediaState::Idle;
+        }
+        Event::InjectCompleted { request, at_ms } => {
+            let r = finish(state, *request, RequestState::Passed, *at_ms);
+            let slot = r.slot.expect("an inject request always names its destination slot");
+            relocate(state, r.media, Location::Slot(slot));
+            media_mut(state, r.media).state = MediaState::Idle;
+        }
+        Event::CartridgeTakenFromPort { media } => {
+            relocate(state, *media, Location::Offline);
+            release_home(state, *media);
+            media_mut(state, *media).state = MediaState::Idle;
+        }
         Event::MountSatisfiedInPlace { request } => {
             record_finished(state, request);
-            let drive = state.drives.get_mut(&request.drive).expect("a mount in place names a drive of the projection");
+            let drive = request
+                .drive
+                .and_then(|d| state.drives.get_mut(&d))
+                .expect("a mount in place names a drive of the projection");
             drive.holder = request.session;
             drive.state = DriveState::Loaded;
             drive.dismount_deadline_ms = None;
@@ -94,6 +140,12 @@ pub fn apply(state: &mut State, event: &Event) {
                     }
                 }
                 RequestKind::Dismount => r.phase = Some(RequestPhase::Unloading),
+                RequestKind::Eject | RequestKind::Inject => {
+                    r.phase = Some(RequestPhase::Moving);
+                    if let Some(lib) = state.libraries.get_mut(&library) {
+                        lib.robot = Some(id);
+                    }
+                }
             }
         }
         Event::MediumMoved { request, .. } => {
@@ -101,14 +153,16 @@ pub fn apply(state: &mut State, event: &Event) {
             r.phase = Some(RequestPhase::Loading);
             let r = r.clone();
             release_robot(state, &r);
-            relocate(state, r.media, Location::Drive(r.drive));
+            let drive = r.drive.expect("a mount names its drive");
+            relocate(state, r.media, Location::Drive(drive));
             media_mut(state, r.media).state = MediaState::Mounted;
         }
         Event::DriveUnloaded { request, .. } => {
             let r = state.requests.get_mut(request).expect("an unloaded request is in the projection");
             r.phase = Some(RequestPhase::AwaitingRobot);
             let (drive, media) = (r.drive, r.media);
-            state.drives.get_mut(&drive).expect("a request's drive is in the projection").state = DriveState::Unloaded;
+            drive.and_then(|d| state.drives.get_mut(&d)).expect("a dismount's drive is in the projection").state =
+                DriveState::Unloaded;
             media_mut(state, media).state = MediaState::Unloaded;
         }
         Event::RobotAssigned { request, .. } => {
@@ -121,8 +175,9 @@ pub fn apply(state: &mut State, event: &Event) {
         }
         Event::MountCompleted { request, at_ms } => {
             let r = finish(state, *request, RequestState::Passed, *at_ms);
-            relocate(state, r.media, Location::Drive(r.drive));
-            let drive = state.drives.get_mut(&r.drive).expect("a request's drive is in the projection");
+            let drive = r.drive.expect("a mount names its drive");
+            relocate(state, r.media, Location::Drive(drive));
+            let drive = state.drives.get_mut(&drive).expect("a request's drive is in the projection");
             drive.state = DriveState::Loaded;
             drive.holder = r.session;
             drive.mount_count += 1;
@@ -156,10 +211,15 @@ pub fn apply(state: &mut State, event: &Event) {
             let place = match observed {
                 Observed::Slot(s) => Location::Slot(*s),
                 Observed::Drive(d) => Location::Drive(*d),
+                Observed::Port(p) => Location::Port(*p),
                 Observed::Missing => Location::Offline,
                 Observed::Unknown => current,
             };
             relocate(state, r.media, place);
+            if r.kind == RequestKind::Inject && matches!(place, Location::Port(_)) {
+                // Never taken in: the slot promised as its home is free again.
+                release_home(state, r.media);
+            }
             settle_medium(state, r.media);
         }
         Event::RequestCancelled { request, at_ms } => {
@@ -328,9 +388,17 @@ fn create_library(state: &mut State, t: &LibraryTopology, creator: &str) {
     }
     for (id, name, address) in &t.ports {
         state.names.insert(name.clone(), ObjectRef::Port(*id));
-        state
-            .ports
-            .insert(*id, Port { id: *id, name: name.clone(), library: t.id, element_address: *address, content: None });
+        state.ports.insert(
+            *id,
+            Port {
+                id: *id,
+                name: name.clone(),
+                library: t.id,
+                element_address: *address,
+                content: None,
+                reserved_by: None,
+            },
+        );
     }
     for (id, barcode, home) in &t.media {
         state.barcodes.insert(barcode.clone(), *id);
@@ -413,13 +481,18 @@ fn queue_request(state: &mut State, request: &LibraryRequest) {
     if let Some(lib) = state.libraries.get_mut(&r.library) {
         lib.active_requests.push(r.id);
     }
-    let drive = state.drives.get_mut(&r.drive).expect("a request's drive is in the projection");
-    if drive.reserved_by.is_some() {
-        drive.next_reserved_by = Some(r.id);
-    } else {
-        drive.reserved_by = Some(r.id);
+    if let Some(d) = r.drive {
+        let drive = state.drives.get_mut(&d).expect("a request's drive is in the projection");
+        if drive.reserved_by.is_some() {
+            drive.next_reserved_by = Some(r.id);
+        } else {
+            drive.reserved_by = Some(r.id);
+        }
+        drive.dismount_deadline_ms = None;
     }
-    drive.dismount_deadline_ms = None;
+    if let Some(p) = r.port {
+        state.ports.get_mut(&p).expect("a request's port is in the projection").reserved_by = Some(r.id);
+    }
     let medium = media_mut(state, r.media);
     medium.pending_request = Some(r.id);
     medium.state = MediaState::InUse;
@@ -472,7 +545,12 @@ fn finish(state: &mut State, request: RequestId, to: RequestState, at_ms: u64) -
     if let Some(lib) = state.libraries.get_mut(&r.library) {
         lib.active_requests.retain(|q| *q != request);
     }
-    if let Some(d) = state.drives.get_mut(&r.drive) {
+    if let Some(p) = r.port.and_then(|p| state.ports.get_mut(&p)) {
+        if p.reserved_by == Some(request) {
+            p.reserved_by = None;
+        }
+    }
+    if let Some(d) = r.drive.and_then(|d| state.drives.get_mut(&d)) {
         if d.reserved_by == Some(request) {
             d.reserved_by = d.next_reserved_by.take();
         } else if d.next_reserved_by == Some(request) {
@@ -500,6 +578,17 @@ fn settle_medium(state: &mut State, media: MediaId) {
             }
         }
         _ => m.state = MediaState::Idle,
+    }
+}
+
+/// The medium gives up its home slot (it left the library, or never got in).
+fn release_home(state: &mut State, media: MediaId) {
+    if let Some(slot) = state.media.get_mut(&media).and_then(|m| m.home_slot.take()) {
+        if let Some(s) = state.slots.get_mut(&slot) {
+            if s.home_of == Some(media) {
+                s.home_of = None;
+            }
+        }
     }
 }
 

@@ -72,6 +72,9 @@ pub enum Observed {
     Drive(DriveId),
     /// The medium was not found anywhere in the library.
     Missing,
+    // New variants go last (bincode numbers variants by position).
+    /// The medium is in this import/export port.
+    Port(PortId),
 }
 
 /// What READ ELEMENT STATUS showed at one element, for an inventory.
@@ -244,6 +247,26 @@ pub enum Command {
         /// Each element's address and what was seen there.
         observed: Vec<(u16, Seen)>,
     },
+    /// EjectNtmsMedia (NTMS_EJECT_START): the robot puts the cartridge in a
+    /// free import/export port of its library, for the operator to take.
+    EjectMedia {
+        /// Session.
+        session: SessionId,
+        /// The cartridge.
+        media: MediaId,
+    },
+    /// InjectNtmsMedia (NTMS_INJECT_START), after the operator filled the
+    /// ports: what READ ELEMENT STATUS showed in the library's import/export
+    /// elements. Each cartridge found gets a request that carries it to a
+    /// free slot, its new home.
+    InjectMedia {
+        /// Session.
+        session: SessionId,
+        /// Library.
+        library: LibraryId,
+        /// Each port's element address and what was seen there.
+        found: Vec<(u16, Seen)>,
+    },
 }
 
 use crate::error::ErrorCode;
@@ -264,7 +287,9 @@ impl Command {
             | Command::OperatorInsert { session, .. }
             | Command::OperatorRemove { session, .. }
             | Command::AttachLibrary { session, .. }
-            | Command::RecordInventory { session, .. } => Some(*session),
+            | Command::RecordInventory { session, .. }
+            | Command::EjectMedia { session, .. }
+            | Command::InjectMedia { session, .. } => Some(*session),
             Command::OpenSession { .. }
             | Command::StartNext { .. }
             | Command::AdvanceRequest { .. }
@@ -298,6 +323,8 @@ impl Command {
             Command::Tick => "tick",
             Command::AttachLibrary { .. } => "attach_library",
             Command::RecordInventory { .. } => "record_inventory",
+            Command::EjectMedia { .. } => "eject_media",
+            Command::InjectMedia { .. } => "inject_media",
         }
     }
 }

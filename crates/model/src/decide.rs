@@ -16,6 +16,8 @@ use crate::objects::*;
 use crate::policy::Policy;
 use crate::state::State;
 
+mod ports;
+
 /// Decides what a stamped command does to the state.
 pub fn decide(state: &State, policy: &Policy, cmd: &Stamped<Command>) -> Result<Vec<Event>, NtmsError> {
     let ctx = Ctx { state, policy, cmd };
@@ -44,6 +46,8 @@ pub fn decide(state: &State, policy: &Policy, cmd: &Stamped<Command>) -> Result<
         Command::Tick => Ok(ctx.tick()),
         Command::AttachLibrary { session, name, layout, device } => ctx.attach_library(*session, name, layout, device),
         Command::RecordInventory { session, library, observed } => ctx.inventory(*session, *library, observed),
+        Command::EjectMedia { session, media } => ctx.eject_media(*session, *media),
+        Command::InjectMedia { session, library, found } => ctx.inject_media(*session, *library, found),
     }
 }
 
@@ -121,15 +125,30 @@ impl<'a> Ctx<'a> {
         media: MediaId,
         submitter: &str,
     ) -> LibraryRequest {
+        let mut r = self.port_request(id, kind, drive.library, media, submitter);
+        r.drive = Some(drive.id);
+        r
+    }
+
+    /// A request that involves no drive (an eject or an inject), with no
+    /// slot or port chosen yet.
+    fn port_request(
+        &self,
+        id: RequestId,
+        kind: RequestKind,
+        library: LibraryId,
+        media: MediaId,
+        submitter: &str,
+    ) -> LibraryRequest {
         LibraryRequest {
             id,
-            library: drive.library,
+            library,
             kind,
             state: RequestState::Queued,
             phase: None,
             priority: 0,
             order: 0,
-            drive: drive.id,
+            drive: None,
             media,
             slot: None,
             session: None,
@@ -140,6 +159,7 @@ impl<'a> Ctx<'a> {
             time_completed_ms: None,
             error: None,
             sense: None,
+            port: None,
         }
     }
 
@@ -373,12 +393,27 @@ impl<'a> Ctx<'a> {
                 places.insert(sl.element_address, (Location::Slot(sl.id), sl.content));
             }
         }
+        for p in lib.ports.iter().map(|p| &st.ports[p]) {
+            if p.reserved_by.is_none() && !pending(p.content) {
+                places.insert(p.element_address, (Location::Port(p.id), p.content));
+            }
+        }
         let mut found: BTreeMap<MediaId, Location> = BTreeMap::new();
         let mut new: Vec<(Location, String)> = Vec::new();
         let mut notes: Vec<Event> = Vec::new();
         let mut new_barcodes = BTreeSet::new();
         for (address, seen) in observed {
-            let Some((place, _)) = places.get(address) else { continue };
+            let Some((place, content)) = places.get(address) else { continue };
+            if let Location::Port(_) = place {
+                // Cartridges the operator put in a port wait for an inject:
+                // only the views' own cartridge (an ejected one) is looked for.
+                if let (Seen::Cartridge(b), Some(m)) = (seen, content) {
+                    if st.media[m].barcode == *b {
+                        found.insert(*m, *place);
+                    }
+                }
+                continue;
+            }
             match seen {
                 Seen::Empty => {}
                 Seen::Cartridge(b) if check_barcode(b).is_ok() => match st.medium_by_barcode(b) {
@@ -415,7 +450,10 @@ impl<'a> Ctx<'a> {
         for (address, (place, content)) in &places {
             let Some(m) = content else { continue };
             if observed_at.contains(address) && !found.contains_key(m) {
-                events.push(Event::CartridgeVanished { media: *m });
+                events.push(match place {
+                    Location::Port(_) => Event::CartridgeTakenFromPort { media: *m },
+                    _ => Event::CartridgeVanished { media: *m },
+                });
                 occupant.remove(place);
             }
         }
@@ -989,8 +1027,9 @@ impl<'a> Ctx<'a> {
         let mut events: Vec<Event> = requests()
             .filter(|r| r.state == RequestState::Queued && r.kind == RequestKind::Dismount)
             .filter(|r| {
-                let d = &self.state.drives[&r.drive];
-                Self::drive_available(d) && d.medium == Some(r.media) && self.state.media[&r.media].enabled
+                r.drive.and_then(|d| self.state.drives.get(&d)).is_some_and(|d| {
+                    Self::drive_available(d) && d.medium == Some(r.media) && self.state.media[&r.media].enabled
+                })
             })
             .map(|r| Event::RequestStarted { request: r.id, at_ms })
             .collect();
@@ -1001,17 +1040,19 @@ impl<'a> Ctx<'a> {
             .filter(|r| match (r.kind, r.state, r.phase) {
                 (RequestKind::Dismount, RequestState::InProcess, Some(RequestPhase::AwaitingRobot)) => true,
                 (RequestKind::Mount, RequestState::Queued, _) => {
-                    let d = &self.state.drives[&r.drive];
-                    Self::drive_available(d)
-                        && self.state.media[&r.media].enabled
-                        && d.medium.is_none()
-                        && d.reserved_by == Some(r.id)
+                    r.drive.and_then(|d| self.state.drives.get(&d)).is_some_and(|d| {
+                        Self::drive_available(d)
+                            && self.state.media[&r.media].enabled
+                            && d.medium.is_none()
+                            && d.reserved_by == Some(r.id)
+                    })
                 }
+                (RequestKind::Eject | RequestKind::Inject, RequestState::Queued, _) => true,
                 _ => false,
             })
             .min_by_key(|r| (r.kind.dispatch_class(), -r.priority, r.order));
         match next {
-            Some(r) if r.kind == RequestKind::Mount => events.push(Event::RequestStarted { request: r.id, at_ms }),
+            Some(r) if r.state == RequestState::Queued => events.push(Event::RequestStarted { request: r.id, at_ms }),
             Some(r) => events.push(Event::RobotAssigned { request: r.id, at_ms }),
             None => {}
         }
@@ -1024,7 +1065,9 @@ impl<'a> Ctx<'a> {
         let r = self.in_process(request)?;
         let at_ms = self.now();
         match r.phase {
-            Some(RequestPhase::Moving) => Ok(vec![Event::MediumMoved { request, at_ms }]),
+            Some(RequestPhase::Moving) if r.kind == RequestKind::Mount => {
+                Ok(vec![Event::MediumMoved { request, at_ms }])
+            }
             Some(RequestPhase::Unloading) => Ok(vec![Event::DriveUnloaded { request, at_ms }]),
             phase => reject(E::InvalidState, format!("request {request} in phase {phase:?} has no step to advance")),
         }
@@ -1044,17 +1087,19 @@ impl<'a> Ctx<'a> {
             RequestKind::Mount => {
                 events.push(Event::MountCompleted { request: r.id, at_ms: self.now() });
                 let session_open = r.session.and_then(|s| self.state.sessions.get(&s)).is_some_and(|s| s.open);
-                if !session_open {
+                if let (false, Some(drive)) = (session_open, r.drive) {
                     // The caller went away while the robot worked: nobody holds it.
                     let lib = &self.state.libraries[&r.library];
                     events.push(Event::DriveMadeDismountable {
-                        drive: r.drive,
+                        drive,
                         deadline_ms: self.deferral_deadline(lib),
                         audit: None,
                     });
                 }
             }
             RequestKind::Dismount => events.push(Event::DismountCompleted { request: r.id, at_ms: self.now() }),
+            RequestKind::Eject => events.push(Event::EjectCompleted { request: r.id, at_ms: self.now() }),
+            RequestKind::Inject => events.push(Event::InjectCompleted { request: r.id, at_ms: self.now() }),
         }
         self.finish_deletion(r, &mut events);
         events
@@ -1074,6 +1119,7 @@ impl<'a> Ctx<'a> {
         let r = self.in_process(request)?;
         match r.phase {
             Some(RequestPhase::Loading | RequestPhase::Stowing) => Ok(self.completed(r)),
+            Some(RequestPhase::Moving) if r.kind.uses_port() => Ok(self.completed(r)),
             phase => reject(E::InvalidState, format!("request {request} in phase {phase:?} is not at its last step")),
         }
     }
@@ -1099,6 +1145,16 @@ impl<'a> Ctx<'a> {
                         && (drive.medium.is_none() || drive.medium == Some(r.media))
                         && (drive.reserved_by.is_none() || drive.reserved_by == Some(r.id))
                         && drive.holder.is_none() =>
+                {
+                    observed
+                }
+                _ => Observed::Unknown,
+            },
+            Observed::Port(p) => match self.state.ports.get(&p) {
+                Some(port)
+                    if port.library == r.library
+                        && (port.content.is_none() || port.content == Some(r.media))
+                        && (port.reserved_by.is_none() || port.reserved_by == Some(r.id)) =>
                 {
                     observed
                 }
@@ -1133,7 +1189,7 @@ impl<'a> Ctx<'a> {
 
     /// A mount waiting for a dismount to make room cannot run once that dismount failed.
     fn fail_successor(&self, r: &LibraryRequest, error: u32, events: &mut Vec<Event>) {
-        if let Some(next) = self.state.drives[&r.drive].next_reserved_by {
+        if let Some(next) = r.drive.and_then(|d| self.state.drives.get(&d)).and_then(|d| d.next_reserved_by) {
             events.push(Event::RequestFailed {
                 request: next,
                 error,
@@ -1148,13 +1204,14 @@ impl<'a> Ctx<'a> {
     fn reconcile(&self, request: RequestId, observed: Observed) -> Result<Vec<Event>, NtmsError> {
         let r = self.in_process(request)?;
         let observed = self.sanitize(r, observed);
+        let at_slot = r.slot.is_some_and(|s| observed == Observed::Slot(s));
+        let at_drive = r.drive.is_some_and(|d| observed == Observed::Drive(d));
+        let at_port = r.port.is_some_and(|p| observed == Observed::Port(p));
         let (done, untouched) = match r.kind {
-            RequestKind::Mount => {
-                (observed == Observed::Drive(r.drive), r.slot.is_some_and(|s| observed == Observed::Slot(s)))
-            }
-            RequestKind::Dismount => {
-                (r.slot.is_some_and(|s| observed == Observed::Slot(s)), observed == Observed::Drive(r.drive))
-            }
+            RequestKind::Mount => (at_drive, at_slot),
+            RequestKind::Dismount => (at_slot, at_drive),
+            RequestKind::Eject => (at_port, at_slot),
+            RequestKind::Inject => (at_slot, at_port),
         };
         if done {
             return Ok(self.completed(r));
@@ -1183,6 +1240,11 @@ impl<'a> Ctx<'a> {
                 RequestKind::Dismount => {
                     again.origin = Some(DismountOrigin::Requeued);
                     events.push(Event::DismountRequested { request: again })
+                }
+                RequestKind::Eject => events.push(Event::EjectRequested { request: again }),
+                RequestKind::Inject => {
+                    let barcode = self.state.media[&r.media].barcode.clone();
+                    events.push(Event::InjectRequested { request: again, barcode, new: false })
                 }
                 RequestKind::Mount => {}
             }

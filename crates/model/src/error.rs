@@ -102,6 +102,8 @@ error_codes! {
     TransportFull = 4328 => "ERROR_TRANSPORT_FULL", "the transport already holds a medium";
     /// A drive object is inconsistent with the hardware (request failures only).
     InvalidDriveObject = 4321 => "ERROR_INVALID_DRIVE_OBJECT", "the drive object does not match the hardware";
+    /// A required resource (door, port, slot) does not exist.
+    ResourceNotPresent = 4316 => "ERROR_RESOURCE_NOT_PRESENT", "a required resource (door, port, slot) does not exist";
     /// The slot or drive is not available.
     ResourceNotAvailable = 5006 => "ERROR_RESOURCE_NOT_AVAILABLE", "the resource is not available";
     /// The object is not in a state that allows the operation.

@@ -263,6 +263,43 @@ pub enum Event {
         /// Bar code.
         barcode: String,
     },
+    /// An eject was queued: the medium is in use and the port is promised to it.
+    EjectRequested {
+        /// The request (its slot is the source, its port the destination).
+        request: LibraryRequest,
+    },
+    /// An inject was queued for a cartridge the operator put in a port: the
+    /// medium is in the port (a new medium when `new`), in use, and the
+    /// request's slot is promised to it as its home.
+    InjectRequested {
+        /// The request (its port is the source, its slot the destination).
+        request: LibraryRequest,
+        /// Bar code of the cartridge.
+        barcode: String,
+        /// True when the medium was not known before.
+        new: bool,
+    },
+    /// The robot put an ejected cartridge in its port; its home slot stays
+    /// reserved until the operator takes it.
+    EjectCompleted {
+        /// Request.
+        request: RequestId,
+        /// When.
+        at_ms: u64,
+    },
+    /// The robot carried an injected cartridge to its new home slot.
+    InjectCompleted {
+        /// Request.
+        request: RequestId,
+        /// When.
+        at_ms: u64,
+    },
+    /// Inventory found a port empty that held a cartridge: the operator took
+    /// it; it leaves the library for the shelf and gives up its home slot.
+    CartridgeTakenFromPort {
+        /// Medium.
+        media: MediaId,
+    },
 }
 
 impl Event {
@@ -298,6 +335,11 @@ impl Event {
             Event::CartridgeMoved { .. } => "CartridgeMoved",
             Event::UnlabeledCartridgeFound { .. } => "UnlabeledCartridgeFound",
             Event::ForeignCartridgeFound { .. } => "ForeignCartridgeFound",
+            Event::EjectRequested { .. } => "EjectRequested",
+            Event::InjectRequested { .. } => "InjectRequested",
+            Event::EjectCompleted { .. } => "EjectCompleted",
+            Event::InjectCompleted { .. } => "InjectCompleted",
+            Event::CartridgeTakenFromPort { .. } => "CartridgeTakenFromPort",
         }
     }
 }

@@ -184,7 +184,8 @@ impl RequestState {
 /// the robot serves another request meanwhile (spec §5.3: keep it busy).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RequestPhase {
-    /// Mount: the robot carries the cartridge from its slot to the drive.
+    /// Mount: the robot carries the cartridge from its slot to the drive;
+    /// eject and inject: between its slot and the port (their one phase).
     Moving,
     /// Mount: the cartridge is in the drive, which loads it.
     Loading,
@@ -210,6 +211,10 @@ pub enum RequestKind {
     Mount,
     /// NTMS_LM_DISMOUNT (16).
     Dismount,
+    /// NTMS_LM_EJECT (10): a cartridge leaves through an import/export port.
+    Eject,
+    /// NTMS_LM_INJECT (12): a cartridge comes in through an import/export port.
+    Inject,
 }
 
 impl RequestKind {
@@ -218,15 +223,34 @@ impl RequestKind {
         match self {
             RequestKind::Mount => 17,
             RequestKind::Dismount => 16,
+            RequestKind::Eject => 10,
+            RequestKind::Inject => 12,
         }
     }
 
-    /// Dispatch class (spec §5.3): dismounts go before mounts.
+    /// The NTMS name.
+    pub fn ntms_name(self) -> &'static str {
+        match self {
+            RequestKind::Mount => "NTMS_LM_MOUNT",
+            RequestKind::Dismount => "NTMS_LM_DISMOUNT",
+            RequestKind::Eject => "NTMS_LM_EJECT",
+            RequestKind::Inject => "NTMS_LM_INJECT",
+        }
+    }
+
+    /// Dispatch class (spec §5.3 rule 1): dismounts, then ejects and
+    /// injects, then mounts.
     pub fn dispatch_class(self) -> u8 {
         match self {
             RequestKind::Dismount => 2,
+            RequestKind::Eject | RequestKind::Inject => 3,
             RequestKind::Mount => 5,
         }
+    }
+
+    /// True for the kinds that pass through an import/export port.
+    pub fn uses_port(self) -> bool {
+        matches!(self, RequestKind::Eject | RequestKind::Inject)
     }
 }
 
@@ -428,6 +452,8 @@ pub struct Port {
     pub element_address: u16,
     /// The medium inside, if any.
     pub content: Option<MediaId>,
+    /// The eject or inject promised this port.
+    pub reserved_by: Option<RequestId>,
 }
 
 /// A physical medium.
@@ -468,11 +494,12 @@ pub struct LibraryRequest {
     pub priority: i8,
     /// Acceptance order within the whole engine.
     pub order: u64,
-    /// The drive served.
-    pub drive: DriveId,
+    /// The drive served (mounts and dismounts; none for ejects and injects).
+    pub drive: Option<DriveId>,
     /// The medium served.
     pub media: MediaId,
-    /// The slot served (the source of a mount, the destination of a dismount).
+    /// The slot served (the source of a mount or an eject, the destination
+    /// of a dismount or an inject).
     pub slot: Option<SlotId>,
     /// The session that will hold the medium (mounts).
     pub session: Option<SessionId>,
@@ -490,6 +517,9 @@ pub struct LibraryRequest {
     pub error: Option<ErrorCodeValue>,
     /// Device sense data of a hardware failure.
     pub sense: Option<Sense>,
+    /// The import/export port served (the destination of an eject, the
+    /// source of an inject).
+    pub port: Option<PortId>,
 }
 
 /// A Win32 code as stored in a request (`dwErrorCode`).

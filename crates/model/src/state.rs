@@ -150,14 +150,34 @@ impl State {
         let mut drives_promised = BTreeSet::new();
         let mut slots_promised = BTreeSet::new();
         let mut media_promised = BTreeSet::new();
+        let mut ports_promised = BTreeSet::new();
         for r in self.requests.values().filter(|r| !r.state.is_terminal()) {
-            let drive = self.drives.get(&r.drive).ok_or("request names unknown drive")?;
-            let successor = drive.next_reserved_by == Some(r.id);
-            if successor && (r.kind != RequestKind::Mount || drive.reserved_by.is_none()) {
-                return Err(format!("drive {} has a successor that is not a mount waiting for a dismount", drive.name));
+            if r.kind.uses_port() != (r.drive.is_none() && r.port.is_some()) {
+                return Err(format!("request {} ({:?}) names drive {:?} and port {:?}", r.id, r.kind, r.drive, r.port));
             }
-            if !successor && !drives_promised.insert(r.drive) {
-                return Err(format!("drive {} promised to two requests", drive.name));
+            if let Some(p) = r.port {
+                let port = self.ports.get(&p).ok_or("request names unknown port")?;
+                if port.reserved_by != Some(r.id) || !ports_promised.insert(p) {
+                    return Err(format!("request {} lost its port {}", r.id, port.name));
+                }
+            }
+            let drive = match r.drive {
+                Some(d) => Some(self.drives.get(&d).ok_or("request names unknown drive")?),
+                None => None,
+            };
+            let successor = drive.is_some_and(|d| d.next_reserved_by == Some(r.id));
+            if let (true, Some(drive)) = (successor, drive) {
+                if r.kind != RequestKind::Mount || drive.reserved_by.is_none() {
+                    return Err(format!(
+                        "drive {} has a successor that is not a mount waiting for a dismount",
+                        drive.name
+                    ));
+                }
+            }
+            if let (false, Some(drive)) = (successor, drive) {
+                if !drives_promised.insert(drive.id) {
+                    return Err(format!("drive {} promised to two requests", drive.name));
+                }
             }
             if !media_promised.insert(r.media) {
                 return Err(format!("medium {} promised to two requests", r.media));
@@ -171,7 +191,7 @@ impl State {
                     return Err(format!("request {} uses slot {} which is not its medium's home", r.id, slot.name));
                 }
             }
-            if drive.reserved_by != Some(r.id) && !successor {
+            if let Some(drive) = drive.filter(|d| d.reserved_by != Some(r.id) && !successor) {
                 return Err(format!("request {} lost its drive {}", r.id, drive.name));
             }
             let medium = self.media.get(&r.media).ok_or("request names unknown medium")?;
@@ -184,8 +204,16 @@ impl State {
                 return Err(format!("drive {} has a successor but no current promise", drive.name));
             }
             if let Some(r) = drive.reserved_by {
-                if !drives_promised.contains(&drive.id) || self.requests.get(&r).map(|q| q.drive) != Some(drive.id) {
+                if !drives_promised.contains(&drive.id) || self.requests.get(&r).and_then(|q| q.drive) != Some(drive.id)
+                {
                     return Err(format!("drive {} reserved by a request that does not hold it", drive.name));
+                }
+            }
+        }
+        for port in self.ports.values() {
+            if let Some(r) = port.reserved_by {
+                if !ports_promised.contains(&port.id) {
+                    return Err(format!("port {} reserved by request {r} that does not hold it", port.name));
                 }
             }
         }

@@ -25,11 +25,11 @@ fn success_reserves_the_drive_and_completes_into_a_held_drive() {
     let req = w.mount(s, "LIB0001L8", None);
     let r = w.request(req).clone();
     assert_eq!((r.kind, r.state), (RequestKind::Mount, RequestState::Queued));
-    assert_eq!(w.state.drives[&r.drive].name, "lib-drive-1", "the first empty drive");
-    assert_eq!(w.state.drives[&r.drive].reserved_by, Some(req));
+    assert_eq!(w.state.drives[&r.drive.unwrap()].name, "lib-drive-1", "the first empty drive");
+    assert_eq!(w.state.drives[&r.drive.unwrap()].reserved_by, Some(req));
     assert_eq!(w.state.media[&r.media].state, MediaState::InUse);
     w.work(lib);
-    let d = &w.state.drives[&r.drive];
+    let d = &w.state.drives[&r.drive.unwrap()];
     assert_eq!((d.state, d.holder, d.medium, d.mount_count), (DriveState::Loaded, Some(s), Some(r.media), 1));
     assert_eq!(w.state.media[&r.media].state, MediaState::Loaded);
     assert_eq!(w.request(req).state, RequestState::Passed);
@@ -273,7 +273,7 @@ fn a_failed_mount_leaves_the_medium_where_the_robot_says() {
     let r = w.request(req);
     assert_eq!((r.state, r.error), (RequestState::Failed, Some(4323)));
     assert_eq!(w.state.media[&r.media].location, Location::Slot(home));
-    assert_eq!(w.state.drives[&r.drive].reserved_by, None);
+    assert_eq!(w.state.drives[&r.drive.unwrap()].reserved_by, None);
 }
 
 #[test]
@@ -281,7 +281,7 @@ fn reconcile_completes_what_happened_and_requeues_what_did_not() {
     let (mut w, s, lib) = world();
     let a = w.mount(s, "LIB0001L8", None);
     w.ok(Command::StartNext { library: lib });
-    let drive = w.request(a).drive;
+    let drive = w.request(a).drive.unwrap();
     w.ok(Command::Reconcile { request: a, observed: Observed::Drive(drive) });
     assert_eq!(w.request(a).state, RequestState::Passed);
     let b = w.mount(s, "LIB0002L8", None);

@@ -25,6 +25,9 @@ enum Action {
     Remove,
     Delete { library: usize },
     Garbage { raw: u128 },
+    Eject { who: usize, media: usize },
+    Inject { who: usize, what: usize },
+    TakeFromPort,
 }
 
 fn action() -> impl Strategy<Value = Action> {
@@ -39,13 +42,16 @@ fn action() -> impl Strategy<Value = Action> {
         1 => (0..3usize).prop_map(|who| Action::Close { who }),
         6 => Just(Action::Start),
         5 => Just(Action::Complete),
-        1 => (0..4u8).prop_map(|observed| Action::Fail { observed }),
-        1 => (0..4u8).prop_map(|observed| Action::Reconcile { observed }),
+        1 => (0..5u8).prop_map(|observed| Action::Fail { observed }),
+        1 => (0..5u8).prop_map(|observed| Action::Reconcile { observed }),
         2 => (0..400u32).prop_map(|advance_s| Action::Tick { advance_s }),
         1 => (0..9usize).prop_map(|media| Action::Insert { media }),
         1 => Just(Action::Remove),
         1 => (0..2usize).prop_map(|library| Action::Delete { library }),
         1 => any::<u128>().prop_map(|raw| Action::Garbage { raw }),
+        2 => (0..3usize, 0..9usize).prop_map(|(who, media)| Action::Eject { who, media }),
+        2 => (0..3usize, 0..11usize).prop_map(|(who, what)| Action::Inject { who, what }),
+        1 => Just(Action::TakeFromPort),
     ]
 }
 
@@ -94,6 +100,12 @@ impl Harness {
             .unwrap_or(DriveId(uuid::Uuid::from_u128(i as u128 + 100)))
     }
 
+    /// The changer's one port seen holding `seen` (nothing when the changer is gone).
+    fn port_seen(&self, seen: Seen) -> Vec<(u16, Seen)> {
+        let port = self.w.state.libraries.get(&self.changer).and_then(|l| l.ports.first());
+        port.map(|p| vec![(self.w.state.ports[p].element_address, seen)]).unwrap_or_default()
+    }
+
     fn in_process(&self) -> Option<&LibraryRequest> {
         self.w.state.requests.values().find(|r| r.state == RequestState::InProcess)
     }
@@ -102,7 +114,8 @@ impl Harness {
         match choice {
             0 => Observed::Unknown,
             1 => r.slot.map(Observed::Slot).unwrap_or(Observed::Missing),
-            2 => Observed::Drive(r.drive),
+            2 => r.drive.map_or(Observed::Unknown, Observed::Drive),
+            3 => r.port.map_or(Observed::Unknown, Observed::Port),
             _ => Observed::Missing,
         }
     }
@@ -153,7 +166,10 @@ impl Harness {
             Action::Close { who } => Command::CloseSession { session: self.sessions[who] },
             Action::Start => Command::StartNext { library: self.changer },
             Action::Complete => match self.in_process() {
-                Some(r) if matches!(r.phase, Some(RequestPhase::Moving | RequestPhase::Unloading)) => {
+                Some(r)
+                    if !r.kind.uses_port()
+                        && matches!(r.phase, Some(RequestPhase::Moving | RequestPhase::Unloading)) =>
+                {
                     Command::AdvanceRequest { request: r.id }
                 }
                 Some(r) => Command::CompleteRequest { request: r.id },
@@ -186,6 +202,22 @@ impl Harness {
             Action::Garbage { raw } => Command::DismountDrive {
                 session: SessionId(uuid::Uuid::from_u128(raw)),
                 drive: DriveId(uuid::Uuid::from_u128(!raw)),
+            },
+            Action::Eject { who, media } => {
+                Command::EjectMedia { session: self.sessions[who], media: self.media(media) }
+            }
+            Action::Inject { who, what } => {
+                let seen = match what {
+                    0 => Seen::Empty,
+                    1 => Seen::Unlabeled,
+                    i => Seen::Cartridge(self.barcodes[i - 2].clone()),
+                };
+                Command::InjectMedia { session: self.sessions[who], library: self.changer, found: self.port_seen(seen) }
+            }
+            Action::TakeFromPort => Command::RecordInventory {
+                session: self.sessions[0],
+                library: self.changer,
+                observed: self.port_seen(Seen::Empty),
             },
         };
         // World::run checks invariants after every accepted command and that

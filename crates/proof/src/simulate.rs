@@ -112,7 +112,7 @@ enum Job {
     /// The physical step of its current phase is still to do.
     Pending(RequestId),
     /// The step was done (or failed); its report is still to send.
-    Done(RequestId, RequestPhase, Result<(), AdapterError>, Observed),
+    Done(RequestId, RequestKind, RequestPhase, Result<(), AdapterError>, Observed),
 }
 
 /// What the test knows of a command it sent.
@@ -498,10 +498,10 @@ impl World {
                 let sim = self.hardware.get(&library).cloned().ok_or("no hardware")?;
                 if self.faults && self.rng.chance(60) {
                     self.report.faults_injected += 1;
-                    let fault = match self.rng.below(3) {
-                        0 => Fault::RobotFailure,
-                        1 => Fault::DriveWillNotUnload { drive: order.drive },
-                        _ => Fault::DriveWillNotLoad { drive: order.drive },
+                    let fault = match (self.rng.below(3), order.drive) {
+                        (1, Some(drive)) => Fault::DriveWillNotUnload { drive },
+                        (2, Some(drive)) => Fault::DriveWillNotLoad { drive },
+                        _ => Fault::RobotFailure,
                     };
                     sim.inject(fault, 1).map_err(|e| e.to_string())?;
                 }
@@ -511,14 +511,14 @@ impl World {
                     Err(_) => self.locate(library, &order.barcode)?,
                 };
                 if let Some(jobs) = self.jobs.get_mut(&library) {
-                    jobs[i] = Job::Done(request, phase, outcome, observed);
+                    jobs[i] = Job::Done(request, order.kind, phase, outcome, observed);
                 }
             }
-            Job::Done(request, phase, outcome, observed) => {
+            Job::Done(request, kind, phase, outcome, observed) => {
                 if let Some(jobs) = self.jobs.get_mut(&library) {
                     jobs[i] = Job::Pending(request);
                 }
-                self.send(vec![outcome_command(request, phase, outcome, observed)], true)?;
+                self.send(vec![outcome_command(request, kind, phase, outcome, observed)], true)?;
             }
         }
         Ok(())

@@ -124,7 +124,11 @@ impl World {
                 .map(|l| l.active_requests.iter().map(|r| (*r, self.state.requests[r].phase)).collect())
                 .unwrap_or_default();
             for (request, phase) in in_process {
+                let one_move = self.state.requests[&request].kind.uses_port();
                 match phase {
+                    Some(RequestPhase::Moving) if one_move => {
+                        self.ok(Command::CompleteRequest { request });
+                    }
                     Some(RequestPhase::Moving | RequestPhase::Unloading) => {
                         self.ok(Command::AdvanceRequest { request });
                     }
@@ -144,7 +148,11 @@ impl World {
     /// Takes a started request through its remaining steps.
     pub fn finish(&mut self, request: RequestId) {
         loop {
+            let one_move = self.state.requests[&request].kind.uses_port();
             match self.state.requests[&request].phase {
+                Some(RequestPhase::Moving) if one_move => {
+                    self.ok(Command::CompleteRequest { request });
+                }
                 Some(RequestPhase::Moving | RequestPhase::Unloading) => {
                     self.ok(Command::AdvanceRequest { request });
                 }

@@ -1,0 +1,175 @@
+//! EjectNtmsMedia and InjectNtmsMedia: cartridges leaving and entering a
+//! changer through its import/export ports.
+//!
+//! rsm's reading of the spec for SCSI changers, whose import/export station
+//! is a set of one-cartridge elements: each element is a port. An eject
+//! takes one free port; an inject is accepted after the engine read the
+//! ports (the operator loads the station first, as with any SCSI library),
+//! and each cartridge found gets a request of its own, so that one failed
+//! move fails one cartridge, not the batch.
+
+use super::Ctx;
+use crate::command::Seen;
+use crate::error::{reject, ErrorCode as E, NtmsError};
+use crate::event::Event;
+use crate::ids::*;
+use crate::objects::*;
+
+/// Media minted by an inject take ids from this offset on, so that they never
+/// share a value with the inject's own request ids (`secondary_id(1..)`).
+const MINTED_MEDIA_FIRST: u64 = 1 << 32;
+
+impl<'a> Ctx<'a> {
+    pub(super) fn eject_media(&self, session: SessionId, media: MediaId) -> Result<Vec<Event>, NtmsError> {
+        let s = self.session(session)?;
+        if media.is_nil() {
+            return reject(E::InvalidParameter, "a medium id is required");
+        }
+        let medium = self
+            .state
+            .media
+            .get(&media)
+            .ok_or_else(|| NtmsError::new(E::InvalidMedia, format!("no medium {media}")))?;
+        let lib = self.valid_library(medium.library)?;
+        self.require(lib, s, AccessMask::CONTROL, "eject media")?;
+        if medium.location == Location::Offline {
+            return reject(E::LibraryOffline, format!("medium {} is in the offline library", medium.barcode));
+        }
+        if !Self::library_available(lib) {
+            return reject(E::DeviceNotAvailable, format!("library {} is disabled or not ready", lib.name));
+        }
+        if !medium.enabled {
+            return reject(E::MediaNotAvailable, format!("medium {} is disabled", medium.barcode));
+        }
+        if lib.ports.is_empty() {
+            return reject(
+                E::ResourceNotPresent,
+                format!("library {} has no import/export port (open its door instead)", lib.name),
+            );
+        }
+        if let Some(r) = medium.pending_request {
+            return reject(E::Busy, format!("medium {} is being moved by request {r}", medium.barcode));
+        }
+        let slot = match medium.location {
+            Location::Slot(slot) => slot,
+            Location::Drive(_) => {
+                return reject(E::Busy, format!("medium {} is in a drive: dismount it first", medium.barcode))
+            }
+            Location::Port(_) => {
+                return reject(E::Busy, format!("medium {} is already in an import/export port", medium.barcode))
+            }
+            Location::Offline => unreachable!("offline media were refused above"),
+        };
+        let port = lib
+            .ports
+            .iter()
+            .map(|p| &self.state.ports[p])
+            .find(|p| p.content.is_none() && p.reserved_by.is_none())
+            .ok_or_else(|| {
+                NtmsError::new(E::Busy, format!("every import/export port of library {} is full or promised", lib.name))
+            })?;
+        self.queue_room(lib, 1)?;
+        let mut r = self.port_request(self.cmd.request, RequestKind::Eject, lib.id, media, &s.principal);
+        r.slot = Some(slot);
+        r.port = Some(port.id);
+        Ok(vec![Event::EjectRequested { request: r }])
+    }
+
+    pub(super) fn inject_media(
+        &self,
+        session: SessionId,
+        library: LibraryId,
+        found: &[(u16, Seen)],
+    ) -> Result<Vec<Event>, NtmsError> {
+        let s = self.session(session)?;
+        let mut addresses = std::collections::BTreeSet::new();
+        if let Some((a, _)) = found.iter().find(|(a, _)| !addresses.insert(*a)) {
+            return reject(E::InvalidParameter, format!("element address {a} is listed twice"));
+        }
+        let lib = self.valid_library(library)?;
+        self.require(lib, s, AccessMask::CONTROL, "inject media")?;
+        if !Self::library_available(lib) {
+            return reject(E::DeviceNotAvailable, format!("library {} is disabled or not ready", lib.name));
+        }
+        if lib.ports.is_empty() {
+            return reject(E::ResourceNotPresent, format!("library {} has no import/export port", lib.name));
+        }
+        let st = self.state;
+        let mut free_slots = lib
+            .slots
+            .iter()
+            .map(|id| &st.slots[id])
+            .filter(|sl| sl.state == SlotState::Empty && sl.content.is_none() && sl.home_of.is_none());
+        let mut events: Vec<Event> = Vec::new();
+        let mut notes: Vec<Event> = Vec::new();
+        let mut barcodes = std::collections::BTreeSet::new();
+        let (mut wanted, mut made, mut minted) = (0u64, 0u64, 0u64);
+        for (address, seen) in found {
+            let Some(port) = lib.ports.iter().map(|p| &st.ports[p]).find(|p| p.element_address == *address) else {
+                continue; // not one of this library's ports
+            };
+            if port.reserved_by.is_some() {
+                continue; // an eject or inject is using it
+            }
+            // The port is read now: an ejected cartridge the views still
+            // have there, and that is not seen, was taken by the operator.
+            if let Some(old) = port.content.filter(|m| st.media[m].pending_request.is_none()) {
+                if !matches!(seen, Seen::Cartridge(b) if st.media[&old].barcode == *b) {
+                    events.push(Event::CartridgeTakenFromPort { media: old });
+                }
+            }
+            let barcode = match seen {
+                Seen::Empty => continue,
+                Seen::Cartridge(b) if super::check_barcode(b).is_ok() => b,
+                Seen::Cartridge(_) | Seen::Unlabeled => {
+                    notes.push(Event::UnlabeledCartridgeFound { library, address: *address });
+                    continue;
+                }
+            };
+            if !barcodes.insert(barcode.clone()) {
+                return reject(E::InvalidParameter, format!("bar code {barcode} was seen twice"));
+            }
+            let (media, new, home) = match st.medium_by_barcode(barcode) {
+                None => {
+                    minted += 1;
+                    (MediaId(derive_id(self.cmd.request, MINTED_MEDIA_FIRST + minted)), true, None)
+                }
+                // Back from the shelf (ejected, vanished, or from another library).
+                Some(m) if m.location == Location::Offline && m.pending_request.is_none() => {
+                    (m.id, false, m.home_slot.filter(|_| m.library == library))
+                }
+                // Ejected earlier and never taken: it goes back home.
+                Some(m) if m.location == Location::Port(port.id) && m.pending_request.is_none() => {
+                    (m.id, false, m.home_slot)
+                }
+                Some(m) if m.library != library => {
+                    notes.push(Event::ForeignCartridgeFound { library, address: *address, barcode: barcode.clone() });
+                    continue;
+                }
+                // The views have it elsewhere in this library: inventory settles that.
+                Some(_) => continue,
+            };
+            wanted += 1;
+            let usable_home =
+                home.filter(|h| st.slots.get(h).is_some_and(|sl| sl.content.is_none() && sl.state == SlotState::Empty));
+            let Some(slot) = usable_home.or_else(|| free_slots.next().map(|sl| sl.id)) else {
+                continue; // stays in the port: no room
+            };
+            let id = if made == 0 { self.cmd.request } else { self.secondary_id(made) };
+            made += 1;
+            let mut r = self.port_request(id, RequestKind::Inject, library, media, &s.principal);
+            r.slot = Some(slot);
+            r.port = Some(port.id);
+            events.push(Event::InjectRequested { request: r, barcode: barcode.clone(), new });
+        }
+        if wanted > 0 && made == 0 {
+            return reject(
+                E::LibraryFull,
+                format!("no free slot in library {} for the cartridges in its ports", lib.name),
+            );
+        }
+        self.queue_room(lib, made as usize)?;
+        events.extend(notes);
+        Ok(events)
+    }
+}
