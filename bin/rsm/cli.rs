@@ -72,6 +72,26 @@ pub enum Cmd {
         #[arg(long)]
         wait: bool,
     },
+    /// Put a cartridge in an import/export port for the operator (EjectNtmsMedia).
+    ///
+    /// Once the operator takes it out, `rsm inventory` moves it to the
+    /// offline library; `rsm inject` takes it back in if it is still there.
+    Eject {
+        /// Bar code.
+        barcode: String,
+        /// Run the workers until the request ends.
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Take in the cartridges the operator put in a library's import/export
+    /// ports (InjectNtmsMedia): one request per cartridge, each to a free slot.
+    Inject {
+        /// Library name or id.
+        library: String,
+        /// Run the workers until every request ends.
+        #[arg(long)]
+        wait: bool,
+    },
     /// Compare READ ELEMENT STATUS with the views; record every difference.
     ///
     /// Differences: a cartridge appeared, vanished (now offline), moved, is
@@ -223,6 +243,8 @@ pub enum View {
     Drives,
     /// Storage slots.
     Slots,
+    /// Import/export ports.
+    Ports,
     /// Cartridges.
     Media,
     /// Library requests.
@@ -270,6 +292,18 @@ pub enum SimCmd {
     Remove {
         /// Drive name or id.
         drive: String,
+    },
+    /// The operator puts a cartridge in an import/export port of a simulated library.
+    FillPort {
+        /// Port name (see `rsm show ports`).
+        port: String,
+        /// Bar code.
+        barcode: String,
+    },
+    /// The operator takes the cartridge out of an import/export port of a simulated library.
+    EmptyPort {
+        /// Port name.
+        port: String,
     },
     /// Inject a fault into a simulated library.
     Fail {

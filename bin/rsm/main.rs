@@ -172,6 +172,18 @@ async fn dispatch(engine: &Engine, cli: &Cli, user: &str) -> Outcome {
             let handle = session.dismount_drive(drive).await?;
             views::request(engine, handle.id(), *wait, json).await
         }
+        Cmd::Eject { barcode, wait } => {
+            let media = views::media(engine, barcode).await?;
+            let session = engine.session_for(user).await?;
+            let handle = session.eject_media(media).await?;
+            views::request(engine, handle.id(), *wait, json).await
+        }
+        Cmd::Inject { library, wait } => {
+            let id = views::library(engine, library).await?;
+            let session = engine.session_for(user).await?;
+            let accepted = engine.inject(&session, id).await?;
+            views::inject(engine, library, accepted.events, *wait, json).await
+        }
         Cmd::Inventory { library, wait: _ } => {
             let id = views::library(engine, library).await?;
             let session = engine.session_for(user).await?;

@@ -37,6 +37,18 @@ pub async fn drive(engine: &Engine, name: &str) -> Result<DriveId, Failure> {
         .await
 }
 
+/// An import/export port by name: its library and element address.
+pub async fn port(engine: &Engine, name: &str) -> Result<(LibraryId, u16), Failure> {
+    let n = name.to_string();
+    engine
+        .query(move |s| match s.names.get(&n) {
+            Some(ObjectRef::Port(p)) => s.ports.get(p).map(|p| (p.library, p.element_address)),
+            _ => None,
+        })
+        .await?
+        .ok_or_else(|| Failure::Usage(format!("no import/export port named {name}")))
+}
+
 /// A library by name or id.
 pub async fn library(engine: &Engine, name: &str) -> Result<LibraryId, Failure> {
     let lookup = |s: &State, n: &str| s.library_named(n).map(|l| l.id);
@@ -82,17 +94,31 @@ pub async fn request(engine: &Engine, id: RequestId, wait: bool, json: bool) -> 
     if json {
         println!("{}", json!({"request": id.to_string(), "state": state, "detail": r}));
     } else {
-        let text = |k: &str| r[k].as_str().unwrap_or("-").to_string();
-        println!("request {id} {state}: {} {} in {}", text("kind"), text("barcode"), text("drive"));
+        println!("{}", request_line(&r));
     }
     if wait && state != "completed" {
-        // The request ended but not well: report its own code.
-        let code =
-            r["error_code"].as_u64().and_then(|c| ErrorCode::from_code(c as u32)).unwrap_or(ErrorCode::Cancelled);
-        let sense = r["sense"].as_str().map(|s| format!(", sense {s}")).unwrap_or_default();
-        return Err(Failure::Rejected(NtmsError::new(code, format!("request {id} {state}{sense}"))));
+        return Err(Failure::Rejected(request_failure(&r)));
     }
     Ok(())
+}
+
+/// One line about a request: `request ID STATE: KIND BARCODE in DRIVE`
+/// (or `via PORT` for an eject or inject).
+fn request_line(r: &Value) -> String {
+    let text = |k: &str| r[k].as_str().unwrap_or("-").to_string();
+    let place = match r["port"].as_str() {
+        Some(port) => format!("via {port}"),
+        None => format!("in {}", text("drive")),
+    };
+    format!("request {} {}: {} {} {place}", text("id"), text("state"), text("kind"), text("barcode"))
+}
+
+/// A request that ended but not well, as the error its own code names.
+fn request_failure(r: &Value) -> NtmsError {
+    let code = r["error_code"].as_u64().and_then(|c| ErrorCode::from_code(c as u32)).unwrap_or(ErrorCode::Cancelled);
+    let sense = r["sense"].as_str().map(|s| format!(", sense {s}")).unwrap_or_default();
+    let text = |k: &str| r[k].as_str().unwrap_or("-").to_string();
+    NtmsError::new(code, format!("request {} {}{sense}", text("id"), text("state")))
 }
 
 fn name_of_drive(s: &State, d: Option<DriveId>) -> Value {
@@ -152,7 +178,62 @@ fn snake(s: &str) -> String {
 /// Prints the differences an inventory recorded: one line each, or
 /// `{"library", "differences": [{"kind", "barcode", "at", ...}]}`.
 pub async fn inventory(engine: &Engine, library: &str, events: Vec<Event>, json: bool) -> Outcome {
-    let differences = engine
+    let differences = differences(engine, events).await?;
+    if json {
+        println!("{}", json!({"library": library, "differences": differences}));
+    } else if differences.is_empty() {
+        println!("no differences");
+    } else {
+        print_differences(&differences);
+    }
+    Ok(())
+}
+
+/// Prints what an inject found and queued: a line per note (a cartridge
+/// taken from a port, unlabeled or foreign) and per request, or
+/// `{"library", "differences": [...], "requests": [...]}`. With `wait`, the
+/// workers run until every request ended; the first that did not complete
+/// gives the exit code.
+pub async fn inject(engine: &Engine, library: &str, events: Vec<Event>, wait: bool, json: bool) -> Outcome {
+    let ids: Vec<RequestId> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::InjectRequested { request, .. } => Some(request.id),
+            _ => None,
+        })
+        .collect();
+    let notes = differences(engine, events).await?;
+    if wait {
+        let all = ids.clone();
+        engine
+            .run_until(move |s| all.iter().all(|id| s.requests.get(id).is_none_or(|r| r.state.is_terminal())))
+            .await?;
+    }
+    let rows = engine
+        .query(move |s| {
+            ids.iter().filter_map(|id| s.requests.get(id)).map(|r| request_json(s, r)).collect::<Vec<Value>>()
+        })
+        .await?;
+    if json {
+        println!("{}", json!({"library": library, "differences": notes, "requests": rows}));
+    } else {
+        print_differences(&notes);
+        if rows.is_empty() {
+            println!("no cartridge to take in from the ports of {library}");
+        }
+        for r in &rows {
+            println!("{}", request_line(r));
+        }
+    }
+    match rows.iter().find(|r| wait && r["state"] != "completed") {
+        Some(r) => Err(Failure::Rejected(request_failure(r))),
+        None => Ok(()),
+    }
+}
+
+/// The differences an inventory (or an inject) recorded, as JSON rows.
+async fn differences(engine: &Engine, events: Vec<Event>) -> Result<Vec<Value>, Failure> {
+    Ok(engine
         .query(move |s| {
             let barcode = |m: &MediaId| s.media.get(m).map(|m| Value::from(m.barcode.clone())).unwrap_or(Value::Null);
             let element = |lib: &LibraryId, address: u16| {
@@ -163,7 +244,10 @@ pub async fn inventory(engine: &Engine, library: &str, events: Vec<Event>, json:
                 let slot = lib.and_then(|l| {
                     l.slots.iter().map(|x| &s.slots[x]).find(|x| x.element_address == address).map(|x| x.name.clone())
                 });
-                drive.or(slot).map(Value::from).unwrap_or(Value::Null)
+                let port = lib.and_then(|l| {
+                    l.ports.iter().map(|x| &s.ports[x]).find(|x| x.element_address == address).map(|x| x.name.clone())
+                });
+                drive.or(slot).or(port).map(Value::from).unwrap_or(Value::Null)
             };
             events
                 .iter()
@@ -174,6 +258,9 @@ pub async fn inventory(engine: &Engine, library: &str, events: Vec<Event>, json:
                     }
                     Event::CartridgeVanished { media } => {
                         Some(json!({"kind": "vanished", "barcode": barcode(media), "at": Value::Null}))
+                    }
+                    Event::CartridgeTakenFromPort { media } => {
+                        Some(json!({"kind": "taken", "barcode": barcode(media), "at": Value::Null}))
                     }
                     Event::CartridgeMoved { media, to } => {
                         // A move offline only breaks a cycle; the cartridge's final move follows.
@@ -193,17 +280,17 @@ pub async fn inventory(engine: &Engine, library: &str, events: Vec<Event>, json:
                 })
                 .collect::<Vec<Value>>()
         })
-        .await?;
-    if json {
-        println!("{}", json!({"library": library, "differences": differences}));
-    } else if differences.is_empty() {
-        println!("no differences");
-    } else {
-        for d in &differences {
+        .await?)
+}
+
+fn print_differences(differences: &[Value]) {
+    for d in differences {
+        {
             let text = |v: &Value| v.as_str().map(str::to_owned).unwrap_or_else(|| "-".into());
             let line = match d["kind"].as_str() {
                 Some("appeared") => format!("appeared: {} in {}", text(&d["barcode"]), text(&d["at"])),
                 Some("vanished") => format!("vanished: {} (now offline)", text(&d["barcode"])),
+                Some("taken") => format!("taken from its port: {} (now offline)", text(&d["barcode"])),
                 Some("moved") => format!("moved: {} to {}", text(&d["barcode"]), text(&d["at"])),
                 Some("unlabeled") => format!("unlabeled cartridge in {} (address {})", text(&d["at"]), d["address"]),
                 _ => format!(
@@ -216,7 +303,6 @@ pub async fn inventory(engine: &Engine, library: &str, events: Vec<Event>, json:
             println!("{line}");
         }
     }
-    Ok(())
 }
 
 fn location_json(s: &State, l: Location) -> (&'static str, Value) {
@@ -281,6 +367,21 @@ fn rows(s: &State, view: View, library: Option<LibraryId>) -> Vec<Value> {
                 })
             })
             .collect(),
+        View::Ports => s
+            .libraries
+            .values()
+            .filter(|l| in_lib(l.id))
+            .flat_map(|l| l.ports.iter().map(|x| &s.ports[x]))
+            .map(|x| {
+                json!({
+                    "id": x.id.to_string(), "name": x.name, "library": s.libraries[&x.library].name,
+                    "address": x.element_address,
+                    "state": if x.content.is_some() { "full" } else { "empty" },
+                    "barcode": barcode_of(s, x.content),
+                    "reserved_by": x.reserved_by.map(|r| r.to_string()),
+                })
+            })
+            .collect(),
         View::Media => {
             let mut media: Vec<&Medium> = s.media.values().filter(|m| in_lib(m.library)).collect();
             media.sort_by(|a, b| a.barcode.cmp(&b.barcode));
@@ -309,6 +410,7 @@ const COLUMNS: &[(View, &[&str])] = &[
     (View::Libraries, &["name", "kind", "enabled", "state", "drives", "slots", "ports", "media", "queued"]),
     (View::Drives, &["name", "library", "address", "state", "enabled", "barcode", "holder"]),
     (View::Slots, &["name", "library", "address", "state", "barcode"]),
+    (View::Ports, &["name", "library", "address", "state", "barcode"]),
     (View::Media, &["barcode", "library", "state", "location", "at", "home_slot", "enabled"]),
     (View::Queue, &["id", "library", "kind", "state", "drive", "barcode", "slot", "port", "submitter", "error"]),
 ];
@@ -371,6 +473,16 @@ pub async fn sim(engine: &Engine, cmd: &SimCmd, user: &str, json: bool) -> Outco
                 return Err(e.into());
             }
             done(json, &format!("{barcode} is in {name}"))
+        }
+        SimCmd::FillPort { port: name, barcode } => {
+            let (library, address) = port(engine, name).await?;
+            engine.simulator(library).await?.operator_fill_port(address, barcode).map_err(device_error)?;
+            done(json, &format!("{barcode} is in {name}; rsm inject takes it in"))
+        }
+        SimCmd::EmptyPort { port: name } => {
+            let (library, address) = port(engine, name).await?;
+            let barcode = engine.simulator(library).await?.operator_empty_port(address).map_err(device_error)?;
+            done(json, &format!("{barcode} taken out of {name}; rsm inventory records it offline"))
         }
         SimCmd::Remove { drive: name } => {
             let drive_id = drive(engine, name).await?;

@@ -362,14 +362,36 @@ impl Engine {
         Ok((accepted, warnings))
     }
 
-    /// Inventory: reads READ ELEMENT STATUS of the library's device (the
-    /// adapter its workers use, simulated or attached) and submits
-    /// `RecordInventory`, which records one event per difference with the
-    /// projection. ERROR_BUSY while a request of the library is in process,
-    /// or when one started or finished while the elements were read (the
-    /// reading could then not tell a move from a difference).
+    /// Inventory of a library: READ ELEMENT STATUS of its drives, slots and
+    /// ports compared with the views, every difference recorded as an event.
+    /// ERROR_BUSY while one of its requests is in process (the robot would
+    /// change what is being read).
     pub async fn inventory(&self, session: &Session, library: LibraryId) -> Result<Accepted, NtmsError> {
         use rsm_hardware::ElementKind;
+        let observed = self
+            .read_elements(library, &[ElementKind::Storage, ElementKind::DataTransfer, ElementKind::ImportExport])
+            .await?;
+        session.submit(Command::RecordInventory { session: session.id(), library, observed }).await
+    }
+
+    /// InjectNtmsMedia: reads the library's import/export ports and queues an
+    /// inject request for each cartridge the operator put there (the
+    /// accepted events hold one `InjectRequested` each). ERROR_BUSY while one
+    /// of the library's requests is in process.
+    pub async fn inject(&self, session: &Session, library: LibraryId) -> Result<Accepted, NtmsError> {
+        use rsm_hardware::ElementKind;
+        let found = self.read_elements(library, &[ElementKind::ImportExport]).await?;
+        session.submit(Command::InjectMedia { session: session.id(), library, found }).await
+    }
+
+    /// What READ ELEMENT STATUS shows in the elements of `kinds`, read while
+    /// no request of the library is in process or finishes: a reading taken
+    /// across a movement would record the movement as a difference.
+    async fn read_elements(
+        &self,
+        library: LibraryId,
+        kinds: &[rsm_hardware::ElementKind],
+    ) -> Result<Vec<(u16, rsm_model::Seen)>, NtmsError> {
         use rsm_model::Seen;
         let activity = move |s: &State| {
             s.libraries.get(&library).map(|lib| {
@@ -392,9 +414,9 @@ impl Engine {
         if self.query(activity).await? != before {
             return Err(NtmsError::new(ErrorCode::Busy, "a request of the library ran while its elements were read"));
         }
-        let observed = status
+        Ok(status
             .into_iter()
-            .filter(|e| matches!(e.kind, ElementKind::Storage | ElementKind::DataTransfer))
+            .filter(|e| kinds.contains(&e.kind))
             .map(|e| {
                 let seen = match (e.full, e.barcode) {
                     (false, _) => Seen::Empty,
@@ -403,8 +425,7 @@ impl Engine {
                 };
                 (e.address, seen)
             })
-            .collect();
-        session.submit(Command::RecordInventory { session: session.id(), library, observed }).await
+            .collect())
     }
 
     /// After a restart: every request left in process is settled from what

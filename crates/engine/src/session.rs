@@ -109,6 +109,13 @@ impl Session {
         Ok(self.handle(a))
     }
 
+    /// EjectNtmsMedia (NTMS_EJECT_START): the robot puts the cartridge in a
+    /// free import/export port for the operator to take.
+    pub async fn eject_media(&self, media: MediaId) -> Result<RequestHandle, NtmsError> {
+        let a = self.submit(Command::EjectMedia { session: self.id, media }).await?;
+        Ok(self.handle(a))
+    }
+
     /// EnableNtmsObject / DisableNtmsObject.
     pub async fn set_enabled(&self, object: ObjectRef, enabled: bool) -> Result<(), NtmsError> {
         self.submit(Command::SetEnabled { session: self.id, object, enabled }).await.map(|_| ())

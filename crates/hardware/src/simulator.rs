@@ -17,8 +17,10 @@
 //!
 //! *Invariant:* a bar code is in at most one element, the transport is
 //! always empty, and only a full drive can be loaded. The number of
-//! cartridges changes only through [`SimulatedLibrary::operator_insert`] and
-//! [`SimulatedLibrary::operator_remove`].
+//! cartridges changes only through the operator's hands:
+//! [`SimulatedLibrary::operator_insert`], [`SimulatedLibrary::operator_remove`]
+//! (a stand-alone drive), [`SimulatedLibrary::operator_fill_port`] and
+//! [`SimulatedLibrary::operator_empty_port`] (an import/export element).
 //!
 //! *Invariant:* a timed operation sleeps first and then checks and changes
 //! the state in one step without an `.await`, so a process killed (or a
@@ -244,6 +246,26 @@ impl SimulatedLibrary {
     /// apply to operator actions.
     pub fn operator_remove(&self, drive: ElementAddress) -> Result<String, AdapterError> {
         self.mutate(|state| state.operator_remove(drive))
+    }
+
+    /// The operator puts a cartridge in an import/export element (the mail
+    /// slot), for an inject to take in.
+    ///
+    /// Checks, in order: `port` is not an import/export element →
+    /// [`SenseData::INVALID_ELEMENT`]; it is full → [`SenseData::DESTINATION_FULL`];
+    /// the bar code is malformed or already in the library → ILLEGAL
+    /// REQUEST, INVALID FIELD IN PARAMETER LIST (05/26/00).
+    pub fn operator_fill_port(&self, port: ElementAddress, barcode: &str) -> Result<(), AdapterError> {
+        self.mutate(|state| state.operator_fill_port(port, barcode))
+    }
+
+    /// The operator takes the cartridge out of an import/export element (an
+    /// ejected one); its bar code is returned.
+    ///
+    /// Checks, in order: `port` is not an import/export element →
+    /// [`SenseData::INVALID_ELEMENT`]; it is empty → [`SenseData::SOURCE_EMPTY`].
+    pub fn operator_empty_port(&self, port: ElementAddress) -> Result<String, AdapterError> {
+        self.mutate(|state| state.operator_empty_port(port))
     }
 
     /// Where a bar code is (element address), for tests and reconciliation.
@@ -628,6 +650,34 @@ impl SimState {
         element.barcode = Some(barcode.to_string());
         element.loaded = true;
         Ok(())
+    }
+
+    fn port_mut(&mut self, address: ElementAddress) -> Option<&mut Element> {
+        self.elements.get_mut(&address).filter(|e| e.kind == ElementKind::ImportExport)
+    }
+
+    fn operator_fill_port(&mut self, port: ElementAddress, barcode: &str) -> Result<(), AdapterError> {
+        let operation = || format!("OPERATOR FILL {barcode:?} -> {port}");
+        let duplicate = self.elements.values().any(|e| e.barcode.as_deref() == Some(barcode));
+        let Some(element) = self.port_mut(port) else {
+            return Err(check(operation, SenseData::INVALID_ELEMENT));
+        };
+        if element.barcode.is_some() {
+            return Err(check(operation, SenseData::DESTINATION_FULL));
+        }
+        if barcode_problem(barcode).is_some() || duplicate {
+            return Err(check(operation, INVALID_PARAMETER));
+        }
+        element.barcode = Some(barcode.to_string());
+        Ok(())
+    }
+
+    fn operator_empty_port(&mut self, port: ElementAddress) -> Result<String, AdapterError> {
+        let operation = || format!("OPERATOR EMPTY {port}");
+        let Some(element) = self.port_mut(port) else {
+            return Err(check(operation, SenseData::INVALID_ELEMENT));
+        };
+        element.barcode.take().ok_or_else(|| check(operation, SenseData::SOURCE_EMPTY))
     }
 
     fn operator_remove(&mut self, drive: ElementAddress) -> Result<String, AdapterError> {

@@ -545,6 +545,37 @@ async fn operator_remove_table() {
 }
 
 #[tokio::test]
+async fn operator_fill_and_empty_port_table() {
+    #[rustfmt::skip]
+    let table: &[(ElementAddress, &str, Option<SenseData>, &str)] = &[
+        (SLOT_EMPTY, "B00001L6", INVALID, "a slot is no port"),
+        (DRIVE_EMPTY, "B00001L6", INVALID, "a drive is no port"),
+        (NOWHERE, "B00001L6", INVALID, "unknown address"),
+        (PORT, A3, Some(INVALID_PARAMETER), "bar code already in the library"),
+        (PORT, "B 1", Some(INVALID_PARAMETER), "space in bar code"),
+        (PORT, "B00001L6", OK, "empty port"),
+    ];
+    for &(port, barcode, expected, what) in table {
+        let fixture = Fixture::given().await;
+        let (state, file) = (fixture.state(), fixture.file());
+        assert_eq!(sense(fixture.library.operator_fill_port(port, barcode)), expected, "{what}");
+        if expected.is_some() {
+            assert_no_trace(&fixture, &state, &file, what);
+            continue;
+        }
+        let fixture = fixture.reopen();
+        assert_eq!(fixture.library.locate(barcode), Some(port), "{what}: durable");
+        assert_eq!(sense(fixture.library.operator_fill_port(port, "B00002L6")), FULL, "a full port");
+        // The robot takes it in, puts it back, and the operator empties the port.
+        fixture.library.move_medium(port, SLOT_EMPTY).await.expect("inject move");
+        assert_eq!(sense(fixture.library.operator_empty_port(port)), EMPTY, "an empty port");
+        fixture.library.move_medium(SLOT_EMPTY, port).await.expect("eject move");
+        assert_eq!(fixture.library.operator_empty_port(port).as_deref(), Ok(barcode));
+        assert_eq!(fixture.reopen().library.locate(barcode), None, "{what}: gone from the library");
+    }
+}
+
+#[tokio::test]
 async fn operator_actions_ignore_armed_faults() {
     let fixture = Fixture::given().await;
     let library = &fixture.library;
