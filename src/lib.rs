@@ -8,7 +8,7 @@
 
 pub use rsm_engine::{
     failure_code, Accepted, Clock, CommitStats, Core, CoreConfig, Engine, EngineConfig, EngineParts, HardwareProvider,
-    IdSource, RandomIds, ReplayReport, RequestHandle, SeededIds, Session, SimProvider, SystemClock,
+    IdSource, RandomIds, ReplayReport, RequestHandle, SeededIds, Session, SimProvider, SystemClock, ISCSI_INITIATOR,
 };
 pub use rsm_hardware as hardware;
 pub use rsm_log as log;

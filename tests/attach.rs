@@ -51,8 +51,11 @@ fn attach_a_real_changer_then_mount_and_dismount_through_it() {
     // The device agrees: another data directory attaching now (READ ELEMENT
     // STATUS) finds the cartridge in the drive and adopts it there, with its
     // home the lowest empty slot.
+    // (It logs in under an initiator name of its own.)
     let witness = Rsm::new();
-    witness.run(&["library", "attach", "seen", "--iscsi", &vtl.url]).ok();
+    witness
+        .run(&["--initiator", "iqn.2026-11.org.example:witness", "library", "attach", "seen", "--iscsi", &vtl.url])
+        .ok();
     let seen = witness.view("drives").into_iter().find(|d| d["address"] == drive_first).expect("drive listed");
     assert_eq!((seen["state"].as_str(), seen["barcode"].as_str()), (Some("loaded"), Some("A00001L8")));
     let m = witness.view("media").into_iter().find(|m| m["barcode"] == "A00001L8").expect("adopted");
@@ -80,8 +83,7 @@ fn attach_a_real_changer_then_mount_and_dismount_through_it() {
     rsm.run_as("bob", &["mount", "A00002L8"]).rejected("ERROR_ACCESS_DENIED", 5);
     rsm.run_as("bob", &["dismount-drive", "vtl1-drive-1"]).rejected("ERROR_ACCESS_DENIED", 5);
 
-    // --sg is not supported yet; attaching the same cartridges twice is refused.
-    rsm.run(&["library", "attach", "sg1", "--sg", "/dev/sg9"]).rejected("ERROR_NOT_SUPPORTED", 50);
+    // Attaching the same cartridges twice is refused.
     rsm.run(&["library", "attach", "vtl3", "--iscsi", &vtl.url]).rejected("ERROR_INVALID_MEDIA", 4300);
 
     let replay = rsm.run(&["--json", "replay", "--verify"]).ok().json();
@@ -152,4 +154,22 @@ fn inventory_of_a_simulated_library_finds_no_differences() {
     rsm.run(&["inventory", "nosuch"]).rejected("ERROR_INVALID_LIBRARY", 4301);
     let replay = rsm.run(&["--json", "replay", "--verify"]).ok().json();
     assert_eq!(replay["ok"], true, "{replay}");
+}
+
+#[test]
+fn attach_says_what_it_cannot_reach() {
+    let rsm = Rsm::new();
+    // A directly attached changer that is not there (these machines have no
+    // SCSI devices: the SG_IO path is exercised only on real hardware).
+    let missing = rsm.run(&["library", "attach", "direct", "--sg", "/dev/sg-none"]);
+    let missing = missing.rejected("ERROR_DEVICE_NOT_CONNECTED", 1167);
+    assert!(missing.stderr.contains("/dev/sg-none") && missing.stderr.contains("no such device"), "{}", missing.stderr);
+    let bad = rsm.run(&["library", "attach", "x", "--iscsi", "iscsi://127.0.0.1:1/iqn.2026-11.none:x"]);
+    bad.rejected("ERROR_DEVICE_NOT_CONNECTED", 1167);
+    let neither = rsm.run(&["library", "attach", "x", "--iscsi", "tape0"]).rejected("ERROR_DEVICE_NOT_CONNECTED", 1167);
+    assert!(neither.stderr.contains("tape0"), "{}", neither.stderr);
+    let name = rsm.run(&["--initiator", "rsm-host", "show", "libraries"]);
+    assert_eq!(name.code, 1, "a usage error");
+    assert!(name.stderr.contains("not an iSCSI name"), "{}", name.stderr);
+    assert_eq!(rsm.view("libraries"), Vec::<serde_json::Value>::new(), "nothing was created");
 }

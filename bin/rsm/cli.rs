@@ -25,6 +25,9 @@ pub struct Cli {
     /// DismountDrive needs CONTROL access, as on Windows XP (default: MODIFY, Server 2003).
     #[arg(long, global = true)]
     pub xp_access_rule: bool,
+    /// The iSCSI initiator name (IQN) rsm logs in to attached libraries with.
+    #[arg(long, global = true, value_name = "IQN", default_value = rsm::ISCSI_INITIATOR)]
+    pub initiator: String,
     #[command(subcommand)]
     pub command: Cmd,
 }
@@ -215,7 +218,8 @@ pub enum LibraryCmd {
         /// The changer's iSCSI LUN: iscsi://HOST[:PORT]/IQN/LUN.
         #[arg(long, value_name = "URL", required_unless_present = "sg", conflicts_with = "sg")]
         iscsi: Option<String>,
-        /// A local SCSI generic device (/dev/sgN): not supported yet.
+        /// The changer's SCSI generic device (/dev/sgN) on this host; its drives
+        /// are found among the other sg devices.
         #[arg(long, value_name = "DEVICE")]
         sg: Option<String>,
     },

@@ -73,6 +73,25 @@ fn default_user() -> String {
         .unwrap_or_else(|| "root".to_string())
 }
 
+/// A device path made absolute, as the library will remember it.
+fn absolute(path: &str) -> Result<String, Failure> {
+    std::path::absolute(path)
+        .map(|p| p.to_string_lossy().into_owned())
+        .map_err(|e| Failure::Usage(format!("{path}: {e}")))
+}
+
+/// Checks an iSCSI name's form (RFC 3720 §3.2.6): `iqn.`, `eui.` or `naa.`,
+/// at most 223 bytes, no spaces or control characters.
+fn check_initiator(name: &str) -> Result<(), Failure> {
+    let prefixed = ["iqn.", "eui.", "naa."].iter().any(|p| name.starts_with(p));
+    if !prefixed || name.len() > 223 || name.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(Failure::Usage(format!(
+            "--initiator {name:?} is not an iSCSI name (iqn.YYYY-MM.reversed.domain[:id], eui.… or naa.…; at most 223 bytes)"
+        )));
+    }
+    Ok(())
+}
+
 /// The engine configuration the global flags ask for.
 fn config(cli: &Cli) -> EngineConfig {
     let mut policy = Policy::default();
@@ -87,6 +106,7 @@ fn config(cli: &Cli) -> EngineConfig {
         log_capacity_records: cli.log_capacity,
         // Each invocation is short: workers run only in `run` and `--wait`.
         run_workers: false,
+        iscsi_initiator: cli.initiator.clone(),
         ..EngineConfig::default()
     }
 }
@@ -99,6 +119,7 @@ async fn run(cli: Cli, recorder: Option<metrics_exporter_prometheus::PrometheusH
         _ => {}
     }
     let user = cli.user.clone().unwrap_or_else(default_user);
+    check_initiator(&cli.initiator)?;
     let mut config = config(&cli);
     if matches!(cli.command, Cmd::Run { until_idle: false } | Cmd::Stress { .. }) {
         config.run_workers = true;
@@ -124,17 +145,13 @@ async fn dispatch(engine: &Engine, cli: &Cli, user: &str) -> Outcome {
             views::show(engine, View::Libraries, Some(name), json).await
         }
         Cmd::Library(LibraryCmd::Attach { name, iscsi, sg }) => {
-            let Some(url) = iscsi else {
-                return Err(Failure::Rejected(NtmsError::new(
-                    ErrorCode::NotSupported,
-                    format!(
-                        "{}: SCSI generic devices cannot be attached yet; use --iscsi",
-                        sg.as_deref().unwrap_or("")
-                    ),
-                )));
+            let device = match (iscsi, sg) {
+                (Some(url), _) => url.clone(),
+                (None, Some(path)) => absolute(path)?,
+                (None, None) => return Err(Failure::Usage("name the changer with --iscsi URL or --sg DEVICE".into())),
             };
             let session = engine.session_for(user).await?;
-            let (_, warnings) = engine.attach_library(&session, name, url).await?;
+            let (_, warnings) = engine.attach_library(&session, name, &device).await?;
             for w in warnings {
                 eprintln!("rsm: warning: {w}");
             }

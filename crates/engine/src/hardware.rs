@@ -72,26 +72,44 @@ impl HardwareProvider for SimProvider {
     }
 }
 
-/// The iSCSI initiator name rsm logs in with.
+/// The iSCSI initiator name rsm logs in with unless configured otherwise
+/// ([`crate::EngineConfig::iscsi_initiator`]).
 pub const ISCSI_INITIATOR: &str = "iqn.2026-11.org.rsm:engine";
 
 /// Real changers, by library: the libraries whose `device` is an
 /// `iscsi://` URL. A changer is attached (login, discovery) on first use
 /// from an async context and kept for the engine's life, since discovery
 /// costs a round of INQUIRY, MODE SENSE and READ ELEMENT STATUS.
-#[derive(Default)]
 pub struct DeviceProvider {
     /// Attached changers. A std mutex: never held across an `.await`.
     open: Mutex<BTreeMap<LibraryId, Arc<ScsiChanger>>>,
+    /// The iSCSI initiator name logins use.
+    initiator: String,
+}
+
+impl Default for DeviceProvider {
+    fn default() -> Self {
+        Self::new(ISCSI_INITIATOR)
+    }
 }
 
 impl DeviceProvider {
+    /// No changer attached yet; iSCSI logins as `initiator`.
+    pub fn new(initiator: &str) -> Self {
+        Self { open: Mutex::default(), initiator: initiator.to_owned() }
+    }
+
+    /// The iSCSI initiator name logins use.
+    pub fn initiator(&self) -> &str {
+        &self.initiator
+    }
+
     /// The changer of `library`, attached to `device` on first use.
     pub async fn changer(&self, library: LibraryId, device: &str) -> Result<Arc<ScsiChanger>, AdapterError> {
         if let Some(c) = self.open.lock().expect("the device map lock is never held across a panic").get(&library) {
             return Ok(c.clone());
         }
-        let (changer, _) = discover(device).await?;
+        let (changer, _) = discover(device, &self.initiator).await?;
         Ok(self.keep(library, changer))
     }
 
@@ -103,19 +121,35 @@ impl DeviceProvider {
     }
 }
 
-/// Attaches to the changer at `device` (an `iscsi://HOST:PORT/IQN/LUN` URL)
-/// and reads its topology.
+/// Attaches to the changer at `device` and reads its topology: an
+/// `iscsi://HOST:PORT/IQN/LUN` URL (logging in as `initiator`), or the path
+/// of a SCSI generic device (`/dev/sgN`, Linux), whose drives are found
+/// among the other sg devices.
 ///
 /// # Errors
-/// [`AdapterError::NotConnected`] for a device that is not an `iscsi://`
-/// URL, or as [`ScsiChanger::attach_iscsi`].
-pub async fn discover(device: &str) -> Result<(Arc<ScsiChanger>, Topology), AdapterError> {
-    if !device.starts_with("iscsi://") {
-        return Err(AdapterError::NotConnected(format!("{device}: only iscsi:// devices are supported")));
-    }
-    let (changer, topology) =
-        ScsiChanger::attach_iscsi(&parse_url(device)?, ISCSI_INITIATOR, ChangerOptions::default()).await?;
+/// [`AdapterError::NotConnected`] for a device that is neither, or as
+/// [`ScsiChanger::attach_iscsi`] and [`ScsiChanger::attach_sg`].
+pub async fn discover(device: &str, initiator: &str) -> Result<(Arc<ScsiChanger>, Topology), AdapterError> {
+    let (changer, topology) = if device.starts_with("iscsi://") {
+        ScsiChanger::attach_iscsi(&parse_url(device)?, initiator, ChangerOptions::default()).await?
+    } else if device.starts_with('/') {
+        attach_sg(device).await?
+    } else {
+        return Err(AdapterError::NotConnected(format!(
+            "{device}: a device is an iscsi://HOST:PORT/IQN/LUN URL or the path of a SCSI generic device (/dev/sgN)"
+        )));
+    };
     Ok((Arc::new(changer), topology))
+}
+
+#[cfg(target_os = "linux")]
+async fn attach_sg(device: &str) -> Result<(ScsiChanger, Topology), AdapterError> {
+    ScsiChanger::attach_sg(std::path::Path::new(device), ChangerOptions::default()).await
+}
+
+#[cfg(not(target_os = "linux"))]
+async fn attach_sg(device: &str) -> Result<(ScsiChanger, Topology), AdapterError> {
+    Err(AdapterError::NotConnected(format!("{device}: SCSI generic devices exist only on Linux")))
 }
 
 /// Parses the URL type `ScsiChanger::attach_iscsi` takes (named by inference:

@@ -76,6 +76,9 @@ pub struct EngineConfig {
     pub sim_timings: SimTimings,
     /// Check every invariant after every command (tests, simulation).
     pub check_invariants: bool,
+    /// The iSCSI initiator name (IQN) logins to attached libraries use; a
+    /// target's access list may name it.
+    pub iscsi_initiator: String,
 }
 
 impl Default for EngineConfig {
@@ -93,6 +96,7 @@ impl Default for EngineConfig {
             run_workers: true,
             sim_timings: SimTimings::default(),
             check_invariants: cfg!(debug_assertions),
+            iscsi_initiator: ISCSI_INITIATOR.to_owned(),
         }
     }
 }
@@ -213,7 +217,7 @@ impl Engine {
                 committed,
                 wakeups,
                 hardware: parts.hardware,
-                devices: DeviceProvider::default(),
+                devices: DeviceProvider::new(&config.iscsi_initiator),
                 sim,
                 shutdown: watch::channel(false).0,
                 thread: Mutex::new(Some(thread)),
@@ -342,7 +346,7 @@ impl Engine {
         name: &str,
         device: &str,
     ) -> Result<(Accepted, Vec<String>), NtmsError> {
-        let (changer, topology) = discover(device)
+        let (changer, topology) = discover(device, self.inner.devices.initiator())
             .await
             .map_err(|e| NtmsError::new(ErrorCode::DeviceNotConnected, format!("cannot attach {device}: {e}")))?;
         let (layout, mut warnings) = element_layout(&topology);

@@ -234,7 +234,7 @@ pub enum Command {
         name: String,
         /// What the device reported.
         layout: ElementLayout,
-        /// How to reach the device (an `iscsi://` URL).
+        /// How to reach the device: an `iscsi://` URL or a `/dev/sgN` path.
         device: String,
     },
     /// Inventory: what READ ELEMENT STATUS saw in a library, compared with

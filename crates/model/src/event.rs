@@ -208,7 +208,7 @@ pub enum Event {
         /// Cartridges found in drives (listed in `topology.media` too): they
         /// start in the drive, loaded and held by nobody.
         in_drives: Vec<(MediaId, DriveId)>,
-        /// How to reach the device (an `iscsi://` URL).
+        /// How to reach the device: an `iscsi://` URL or a `/dev/sgN` path.
         device: String,
         /// Creator.
         creator: String,

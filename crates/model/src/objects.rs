@@ -384,7 +384,7 @@ pub struct Library {
     pub defer_dismount_delay_s: u32,
     /// Deletion began: the library is no longer valid for any command.
     pub deleting: bool,
-    /// The real device behind it (an `iscsi://` URL); none for a simulated library.
+    /// The real device behind it (an `iscsi://` URL or a `/dev/sgN` path); none for a simulated library.
     pub device: Option<String>,
 }
 

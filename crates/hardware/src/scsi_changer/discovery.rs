@@ -18,6 +18,7 @@
 //! LUNs no whole identifier claimed, only if exactly one LUN fits.
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rsm_scsi::{CodeSet, DeviceId, DeviceType, ElementDescriptor, ElementRange, ElementType, SenseKey};
@@ -49,14 +50,69 @@ pub(crate) fn attach_iscsi(
     let session = Arc::clone(&changer);
     let open_lun =
         move |lun: u16| -> Result<Arc<dyn ScsiTransport>, TransportError> { Ok(Arc::new(session.connect_lun(lun)?)) };
-    attach(changer, url.lun, &open_lun, options, Arc::new(SystemClock::new()))
+    let source = DriveSource::TargetLuns { changer_lun: url.lun };
+    attach(changer, source, &open_lun, options, Arc::new(SystemClock::new()))
 }
 
-/// Discovery over any transports: the changer's, its LUN, and a way to open
-/// the target's other LUNs.
+/// Where discovery looks for the changer's tape drives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum DriveSource {
+    /// The other LUNs of the changer's target: those REPORT LUNS lists, or
+    /// INQUIRY of LUNs 0..[`changer_limits::LUN_PROBE_COUNT`] if it is refused.
+    TargetLuns {
+        /// The changer's own LUN, left out.
+        changer_lun: u16,
+    },
+    /// Devices of the host (SCSI generic), opened by their index 0..count:
+    /// a directly attached library's drives are devices of their own.
+    Devices {
+        /// How many.
+        count: u16,
+    },
+}
+
+/// [`ScsiChanger::attach_sg`], on a blocking thread: the changer at `path`,
+/// its drives among the other `sgN` devices of the same directory.
+#[cfg(target_os = "linux")]
+pub(crate) fn attach_sg(path: &Path, options: ChangerOptions) -> Result<(ScsiChanger, Topology), AdapterError> {
+    use rsm_transport::SgTransport;
+    let changer = SgTransport::open(path)
+        .map_err(|error| AdapterError::NotConnected(format!("changer {}: {error}", path.display())))?;
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let candidates = sg_devices(dir, path);
+    let count = u16::try_from(candidates.len()).unwrap_or(u16::MAX);
+    let open = move |index: u16| -> Result<Arc<dyn ScsiTransport>, TransportError> {
+        let device = candidates
+            .get(usize::from(index))
+            .ok_or_else(|| TransportError::Connect(format!("no device number {index}")))?;
+        Ok(Arc::new(SgTransport::open(device)?))
+    };
+    attach(Arc::new(changer), DriveSource::Devices { count }, &open, options, Arc::new(SystemClock::new()))
+}
+
+/// The SCSI generic devices (`sgN`) in `dir` but `changer`, in number order
+/// (`sg2` before `sg10`): where a directly attached library's drives are.
+pub(crate) fn sg_devices(dir: &Path, changer: &Path) -> Vec<PathBuf> {
+    let same = |a: &Path, b: &Path| a == b || a.canonicalize().ok().is_some_and(|a| b.canonicalize().ok() == Some(a));
+    let mut found: Vec<(u32, PathBuf)> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let number = entry.file_name().to_str()?.strip_prefix("sg")?.parse::<u32>().ok()?;
+            Some((number, entry.path()))
+        })
+        .filter(|(_, path)| !same(path, changer))
+        .collect();
+    found.sort();
+    found.into_iter().map(|(_, path)| path).collect()
+}
+
+/// Discovery over any transports: the changer's, where its drives are, and
+/// a way to open each drive candidate (a LUN, or a device by index).
 pub(crate) fn attach(
     changer: Arc<dyn ScsiTransport>,
-    changer_lun: u16,
+    source: DriveSource,
     open_lun: &OpenLun<'_>,
     options: ChangerOptions,
     clock: Arc<dyn Clock>,
@@ -72,17 +128,27 @@ pub(crate) fn attach(
         )));
     }
     let mut warnings = Vec::new();
-    let (luns, listed) = match runner.report_luns(&*changer)? {
-        Some(luns) => (luns, true),
-        None => ((0..changer_limits::LUN_PROBE_COUNT).collect(), false),
+    let (luns, listed): (std::collections::BTreeSet<u16>, bool) = match source {
+        DriveSource::TargetLuns { changer_lun } => {
+            let (luns, listed) = match runner.report_luns(&*changer)? {
+                Some(luns) => (luns, true),
+                None => ((0..changer_limits::LUN_PROBE_COUNT).collect(), false),
+            };
+            (luns.into_iter().filter(|&lun| lun != changer_lun).collect(), listed)
+        }
+        DriveSource::Devices { count } => ((0..count).collect(), true),
     };
     let mut tapes = Vec::new();
-    let luns: std::collections::BTreeSet<u16> = luns.into_iter().filter(|&lun| lun != changer_lun).collect();
     for lun in luns {
         let transport = match open_lun(lun) {
             Ok(transport) => transport,
             Err(error) if listed => {
-                warnings.push(format!("LUN {lun} (listed by REPORT LUNS) cannot be opened: {error}"));
+                warnings.push(match source {
+                    DriveSource::TargetLuns { .. } => {
+                        format!("LUN {lun} (listed by REPORT LUNS) cannot be opened: {error}")
+                    }
+                    DriveSource::Devices { .. } => format!("a drive candidate cannot be opened: {error}"),
+                });
                 continue;
             }
             Err(error) => {
@@ -107,7 +173,8 @@ pub(crate) fn attach(
     } else {
         Vec::new()
     };
-    let links = pair(&reported, tapes, &options.drive_luns, &mut warnings);
+    let are_luns = matches!(source, DriveSource::TargetLuns { .. });
+    let links = pair(&reported, tapes, &options.drive_luns, are_luns, &mut warnings);
     let changer = ScsiChanger::from_parts(changer, links, options, clock, Some(map));
     let topology = changer.inner.topology(warnings)?;
     Ok((changer, topology))
@@ -348,6 +415,7 @@ fn pair(
     drives: &[ReportedDrive],
     tapes: Vec<TapeLun>,
     configured: &[(ElementAddress, u16)],
+    are_luns: bool,
     warnings: &mut Vec<String>,
 ) -> BTreeMap<ElementAddress, DriveLink> {
     // The LUNs not paired yet, with the forms of their identity.
@@ -424,14 +492,20 @@ fn pair(
             }
         }
     }
-    for lun in free.keys() {
-        warnings.push(format!("tape LUN {lun} serves no drive element of the changer"));
+    for (lun, (tape, _)) in &free {
+        match are_luns {
+            true => warnings.push(format!("tape LUN {lun} serves no drive element of the changer")),
+            false => {
+                warnings.push(format!("tape {} serves no drive element of the changer", tape.transport.describe()))
+            }
+        }
     }
 
     paired
         .into_iter()
         .map(|(address, (tape, matched_by))| {
-            (address, DriveLink { transport: tape.transport, lun: Some(tape.lun), matched_by })
+            let lun = are_luns.then_some(tape.lun);
+            (address, DriveLink { transport: tape.transport, lun, matched_by })
         })
         .collect()
 }

@@ -376,6 +376,28 @@ impl ScsiChanger {
             .map_err(|e| AdapterError::Io(format!("attach: the blocking task failed: {e}")))?
     }
 
+    /// Opens the changer at `path`, a SCSI generic device (`/dev/sgN`, Linux
+    /// only), finds its tape drives among the other `sgN` devices of the
+    /// same directory (each drive of a directly attached library is a device
+    /// of its own) and reads the library's [`Topology`]. Drives are paired
+    /// with devices as [`ScsiChanger::attach_iscsi`] pairs them with LUNs,
+    /// by identifier first, then in device order (with a warning);
+    /// [`DriveInfo::lun`] stays `None`.
+    ///
+    /// # Errors
+    /// [`AdapterError::NotConnected`] if `path` cannot be opened as an sg
+    /// device; otherwise as [`ScsiChanger::attach_iscsi`].
+    #[cfg(target_os = "linux")]
+    pub async fn attach_sg(
+        path: &std::path::Path,
+        options: ChangerOptions,
+    ) -> Result<(ScsiChanger, Topology), AdapterError> {
+        let path = path.to_owned();
+        tokio::task::spawn_blocking(move || discovery::attach_sg(&path, options))
+            .await
+            .map_err(|e| AdapterError::Io(format!("attach: the blocking task failed: {e}")))?
+    }
+
     /// Reads the library's [`Topology`] again: identity, element layout
     /// (MODE SENSE page 1Dh, which the adapter then uses), every element's
     /// status, and each drive's identity as its LUN reports it, checked

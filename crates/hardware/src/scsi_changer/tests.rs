@@ -18,7 +18,7 @@ use rsm_scsi::{mode_sense, ElementMap, ModeHeader};
 use rsm_transport::{status, DataDirection, Response, ScsiTransport, TransportError};
 
 use super::command::{parse_report_luns, report_luns_cdb, Clock};
-use super::discovery::{attach, cut_identifiers, reported_drives};
+use super::discovery::{attach, cut_identifiers, reported_drives, sg_devices, DriveSource};
 use super::*;
 
 // ---------------------------------------------------------------- helpers
@@ -271,7 +271,7 @@ fn discover(
     };
     let clock: Arc<dyn Clock> = Arc::new(ManualClock::default());
     let transport: Arc<dyn ScsiTransport> = Arc::clone(changer) as Arc<dyn ScsiTransport>;
-    let result = attach(transport, 3, &open_lun, options, clock);
+    let result = attach(transport, DriveSource::TargetLuns { changer_lun: 3 }, &open_lun, options, clock);
     (result, opened.into_inner().unwrap())
 }
 
@@ -338,6 +338,61 @@ fn discovery_from_tgt_captures_pairs_drives_by_their_identifiers() {
     assert_eq!(tape1.cdbs()[1], [0x12, 0x01, 0x80, 0x00, 0xff, 0x00], "VPD 0x80");
     assert_eq!(tape1.cdbs()[2], [0x12, 0x01, 0x83, 0x00, 0xff, 0x00], "VPD 0x83");
     assert_eq!(adapter.drive_transport(501).map(|t| t.describe()), Some("scripted LUN 2".to_owned()));
+}
+
+#[test]
+fn discovery_over_host_devices_sends_no_report_luns_and_pairs_by_identifier() {
+    // A directly attached library: the changer is one sg device, each drive
+    // another; REPORT LUNS means nothing here and is not sent.
+    let mut script = tgt_changer_script("tgt_res_dt_voltag_dvcid");
+    let _report_luns = script.remove(1);
+    let changer = Scripted::new("changer", script);
+    // Devices in number order: the second drive comes first.
+    let tape2 = Scripted::new("sg4", drive_identity(2).into_iter().chain(drive_identity(2)));
+    let tape1 = Scripted::new("sg5", drive_identity(1).into_iter().chain(drive_identity(1)));
+    let devices = [Arc::clone(&tape2), Arc::clone(&tape1)];
+    let opened = Mutex::new(Vec::new());
+    let open = |index: u16| -> Result<Arc<dyn ScsiTransport>, TransportError> {
+        opened.lock().unwrap().push(index);
+        Ok(Arc::clone(&devices[usize::from(index)]) as Arc<dyn ScsiTransport>)
+    };
+    let clock: Arc<dyn Clock> = Arc::new(ManualClock::default());
+    let transport: Arc<dyn ScsiTransport> = Arc::clone(&changer) as Arc<dyn ScsiTransport>;
+    let source = DriveSource::Devices { count: 2 };
+    let (adapter, topology) =
+        attach(transport, source, &open, ChangerOptions::default(), clock).expect("discovery over devices");
+    assert_eq!(opened.into_inner().unwrap(), [0, 1]);
+    let pairs: Vec<(ElementAddress, Option<u16>, DriveMatch)> =
+        topology.drives.iter().map(|d| (d.address, d.lun, d.matched_by)).collect();
+    assert_eq!(pairs, [(500, None, DriveMatch::Identifier), (501, None, DriveMatch::IdentifierPrefix)]);
+    assert_eq!(topology.warnings, Vec::<String>::new());
+    assert_eq!(adapter.drive_transport(500).map(|t| t.describe()), Some("scripted sg5".to_owned()));
+    assert!(changer.cdbs().iter().all(|cdb| cdb[0] != 0xa0), "no REPORT LUNS");
+    for transport in [&changer, &tape1, &tape2] {
+        transport.assert_done();
+    }
+}
+
+#[test]
+fn sg_devices_are_the_other_sg_nodes_in_number_order() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    for name in ["sg10", "sg2", "sg0", "sg1", "sga", "nst0", "sg3x"] {
+        std::fs::write(dir.path().join(name), b"").expect("a node");
+    }
+    let changer = dir.path().join("sg1");
+    let found = sg_devices(dir.path(), &changer);
+    let names: Vec<String> = found.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    assert_eq!(names, ["sg0", "sg2", "sg10"]);
+    assert_eq!(sg_devices(&dir.path().join("missing"), &changer), Vec::<PathBuf>::new());
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn attaching_a_missing_sg_device_says_which_and_why() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let error = ScsiChanger::attach_sg(&dir.path().join("sg7"), ChangerOptions::default()).await.unwrap_err();
+    let AdapterError::NotConnected(message) = &error else { panic!("{error:?}") };
+    assert!(message.contains("sg7") && message.contains("no such device"), "{message}");
 }
 
 #[test]
