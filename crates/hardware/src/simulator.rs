@@ -268,6 +268,11 @@ impl SimulatedLibrary {
         self.mutate(|state| state.operator_empty_port(port))
     }
 
+    /// The bar code of the cartridge at `address`, if the element is full.
+    pub fn locate_at(&self, address: ElementAddress) -> Option<String> {
+        self.lock().elements.get(&address).and_then(|e| e.barcode.clone())
+    }
+
     /// Where a bar code is (element address), for tests and reconciliation.
     pub fn locate(&self, barcode: &str) -> Option<ElementAddress> {
         self.lock()

@@ -61,8 +61,13 @@ fn main() -> ExitCode {
                 println!("{}", serde_json::to_string(&summary).unwrap_or_default());
             } else {
                 println!(
-                    "{} seeds x {} steps: {} faults injected, {} crashes, {} commands acknowledged",
-                    summary.seeds, summary.steps, summary.faults_injected, summary.crashes, summary.acknowledged
+                    "{} seeds x {} steps: {} faults injected, {} crashes, {} commands acknowledged, {} ejects and injects",
+                    summary.seeds,
+                    summary.steps,
+                    summary.faults_injected,
+                    summary.crashes,
+                    summary.acknowledged,
+                    summary.port_moves
                 );
                 for f in &summary.failures {
                     println!(

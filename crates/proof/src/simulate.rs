@@ -66,6 +66,8 @@ pub struct SeedReport {
     pub unknown: u64,
     /// Crashes and restarts of the engine.
     pub crashes: u64,
+    /// Ejects and injects acknowledged as done (the import/export path's coverage).
+    pub port_moves: u64,
     /// The first failed check, if any.
     pub failure: Option<Failure>,
 }
@@ -132,6 +134,9 @@ struct World {
     core: Core<MemoryLog>,
     rt: tokio::runtime::Runtime,
     hardware: BTreeMap<LibraryId, Arc<SimulatedLibrary>>,
+    /// Ports the operator changed that no recorded reading has settled yet:
+    /// until one does, the views may disagree with the hardware there.
+    unrecorded: std::collections::BTreeSet<(LibraryId, u16)>,
     jobs: BTreeMap<LibraryId, Vec<Job>>,
     principals: Vec<String>,
     /// Every command sent that was not rejected: its fate and the number of events it made.
@@ -169,6 +174,7 @@ impl World {
             core,
             rt,
             hardware: BTreeMap::new(),
+            unrecorded: Default::default(),
             jobs: BTreeMap::new(),
             principals: [ADMIN, "backup-1", "backup-2", "backup-3", "auditor"].map(String::from).to_vec(),
             ledger: BTreeMap::new(),
@@ -254,6 +260,11 @@ impl World {
         }
         match committed {
             Ok(_) => {
+                self.report.port_moves += self
+                    .last_events
+                    .iter()
+                    .filter(|e| matches!(e, Event::EjectCompleted { .. } | Event::InjectCompleted { .. }))
+                    .count() as u64;
                 for (request, events) in sent {
                     self.report.acknowledged += 1;
                     self.ledger.insert(request, (Fate::Acknowledged, events));
@@ -413,7 +424,11 @@ impl World {
                 let address = match m.location {
                     Location::Slot(s) => state.slots[&s].element_address,
                     Location::Drive(d) => state.drives[&d].element_address,
-                    _ => continue,
+                    Location::Port(p) if self.unrecorded.contains(&(*library, state.ports[&p].element_address)) => {
+                        continue;
+                    }
+                    Location::Port(p) => state.ports[&p].element_address,
+                    Location::Offline => continue,
                 };
                 let there = status.iter().find(|e| e.address == address).and_then(|e| e.barcode.as_deref());
                 if there != Some(m.barcode.as_str()) {
@@ -464,8 +479,64 @@ impl World {
             }
             81..=84 => Command::CloseSession { session },
             85..=87 => Command::DismountDrive { session: SessionId(uuid_of(self.rng.next())), drive },
+            88..=91 => Command::EjectMedia { session, media: medium },
             _ => Command::MountMedia { session, media: medium, options: MountOptions::default() },
         })
+    }
+
+    /// The operator at a library's import/export port: takes out what is
+    /// there, or puts in a new cartridge; then an inject or an inventory of
+    /// the ports reads what the port holds, as the engine would.
+    fn operator_at_port(&mut self) -> Check {
+        let libraries: Vec<LibraryId> = self.hardware.keys().copied().collect();
+        let Some(library) = self.rng.pick(&libraries) else { return Ok(()) };
+        let Some(lib) = self.core.state().libraries.get(&library).cloned() else { return Ok(()) };
+        let sim = self.hardware.get(&library).cloned().ok_or("no hardware")?;
+        let ports: Vec<u16> = lib.ports.iter().map(|p| self.core.state().ports[p].element_address).collect();
+        let Some(port) = self.rng.pick(&ports) else { return Ok(()) };
+        // Hands off a port a request is using: a real port is locked then.
+        let reserved = lib.ports.iter().any(|p| {
+            let p = &self.core.state().ports[p];
+            p.element_address == port && p.reserved_by.is_some()
+        });
+        if !reserved {
+            if sim.locate_at(port).is_some() {
+                sim.operator_empty_port(port).map_err(|e| e.to_string())?;
+                self.unrecorded.insert((library, port));
+            } else if self.rng.chance(700) {
+                let barcode = format!("N{:07}", self.step);
+                sim.operator_fill_port(port, &barcode).map_err(|e| e.to_string())?;
+                self.unrecorded.insert((library, port));
+            }
+        }
+        let status = self.rt.block_on(sim.element_status()).map_err(|e| e.to_string())?;
+        let found: Vec<(u16, Seen)> = status
+            .iter()
+            .filter(|e| ports.contains(&e.address))
+            .map(|e| (e.address, e.barcode.clone().map_or(Seen::Empty, Seen::Cartridge)))
+            .collect();
+        let session = self.session_of(0)?;
+        let command = if self.rng.chance(700) {
+            Command::InjectMedia { session, library, found }
+        } else {
+            Command::RecordInventory { session, library, observed: found }
+        };
+        self.send(vec![command], true)?;
+        self.settle_ports(library, &sim);
+        Ok(())
+    }
+
+    /// Forgets the operator's changes to the ports of `library` that the
+    /// views now agree with.
+    fn settle_ports(&mut self, library: LibraryId, sim: &SimulatedLibrary) {
+        let state = self.core.state();
+        let Some(lib) = state.libraries.get(&library) else { return };
+        for port in lib.ports.iter().map(|p| &state.ports[p]) {
+            let viewed = port.content.and_then(|m| state.media.get(&m)).map(|m| m.barcode.clone());
+            if viewed == sim.locate_at(port.element_address) {
+                self.unrecorded.remove(&(library, port.element_address));
+            }
+        }
     }
 
     /// One step of a library's worker: a scheduling round, or one job's
@@ -551,7 +622,8 @@ impl World {
                 self.clock.advance(1 + self.rng.next() % 400_000);
                 self.send(vec![Command::Tick], true)?;
             }
-            92..=94 => {
+            92..=93 => self.operator_at_port()?,
+            94 => {
                 if self.core.staged() == 0 {
                     self.rt.block_on(self.core.snapshot()).map_err(|e| format!("snapshot: {e}"))?;
                 }
@@ -665,6 +737,8 @@ pub struct Summary {
     pub acknowledged: u64,
     /// Crashes over all seeds.
     pub crashes: u64,
+    /// Ejects and injects acknowledged as done over all seeds.
+    pub port_moves: u64,
     /// Every failing seed.
     pub failures: Vec<Failure>,
 }
@@ -677,6 +751,7 @@ pub fn run(first: u64, count: u64, options: SimOptions) -> Summary {
         summary.faults_injected += r.faults_injected;
         summary.acknowledged += r.acknowledged;
         summary.crashes += r.crashes;
+        summary.port_moves += r.port_moves;
         if let Some(f) = r.failure {
             summary.failures.push(f);
         }
