@@ -82,6 +82,15 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// A medium named by a caller: ERROR_INVALID_PARAMETER for the zero id,
+    /// ERROR_INVALID_MEDIA when it names no medium.
+    fn medium(&self, media: MediaId) -> Result<&'a Medium, NtmsError> {
+        if media.is_nil() {
+            return reject(E::InvalidParameter, "a medium id is required");
+        }
+        self.state.media.get(&media).ok_or_else(|| NtmsError::new(E::InvalidMedia, format!("no medium {media}")))
+    }
+
     fn require(&self, lib: &Library, session: &Session, right: AccessMask, what: &str) -> Result<(), NtmsError> {
         if self.state.rights(lib, &session.principal).allows(right) {
             Ok(())
@@ -725,11 +734,7 @@ impl<'a> Ctx<'a> {
         if !(limits::PRIORITY_MIN..=limits::PRIORITY_MAX).contains(&options.priority) {
             return reject(E::InvalidParameter, format!("priority {} is outside -15..15", options.priority));
         }
-        let medium = self
-            .state
-            .media
-            .get(&media)
-            .ok_or_else(|| NtmsError::new(E::InvalidMedia, format!("no medium {media}")))?;
+        let medium = self.medium(media)?;
         let named_drive = match options.drive {
             Some(d) => Some(
                 self.state.drives.get(&d).ok_or_else(|| NtmsError::new(E::InvalidDrive, format!("no drive {d}")))?,
@@ -858,14 +863,7 @@ impl<'a> Ctx<'a> {
 
     fn dismount_media(&self, session: SessionId, media: MediaId, deferred: bool) -> Result<Vec<Event>, NtmsError> {
         let s = self.session(session)?;
-        if media.is_nil() {
-            return reject(E::InvalidParameter, "a medium id is required");
-        }
-        let medium = self
-            .state
-            .media
-            .get(&media)
-            .ok_or_else(|| NtmsError::new(E::InvalidMedia, format!("no medium {media}")))?;
+        let medium = self.medium(media)?;
         let lib = self.valid_library(medium.library)?;
         self.require(lib, s, AccessMask::USE, "dismount media")?;
         let drive = match medium.location {

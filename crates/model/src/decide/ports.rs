@@ -22,14 +22,7 @@ const MINTED_MEDIA_FIRST: u64 = 1 << 32;
 impl<'a> Ctx<'a> {
     pub(super) fn eject_media(&self, session: SessionId, media: MediaId) -> Result<Vec<Event>, NtmsError> {
         let s = self.session(session)?;
-        if media.is_nil() {
-            return reject(E::InvalidParameter, "a medium id is required");
-        }
-        let medium = self
-            .state
-            .media
-            .get(&media)
-            .ok_or_else(|| NtmsError::new(E::InvalidMedia, format!("no medium {media}")))?;
+        let medium = self.medium(media)?;
         let lib = self.valid_library(medium.library)?;
         self.require(lib, s, AccessMask::CONTROL, "eject media")?;
         if medium.location == Location::Offline {
