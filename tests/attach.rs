@@ -18,14 +18,14 @@ fn attach_a_real_changer_then_mount_and_dismount_through_it() {
     let (drive_first, slot_first) = (vtl.env_u64("DRIVE_FIRST"), vtl.env_u64("SLOT_FIRST"));
     let rsm = Rsm::new();
 
-    let attached = rsm.run(&["--json", "library", "attach", "vtl1", "--iscsi", &vtl.url]).ok();
+    let attached = rsm.run(&["--json", "library", "attach", "vtl1", "--iscsi", vtl.url()]).ok();
     if attached.stderr.contains("libiscsi") {
         return skip(&attached.stderr);
     }
     let lib = &attached.json()[0];
     assert_eq!((lib["name"].as_str(), lib["kind"].as_str()), (Some("vtl1"), Some("changer")));
     assert_eq!((lib["drives"].as_u64(), lib["slots"].as_u64(), lib["media"].as_u64()), (Some(2), Some(6), Some(3)));
-    assert_eq!(lib["device"].as_str(), Some(vtl.url.as_str()));
+    assert_eq!(lib["device"].as_str(), Some(vtl.url()));
 
     // The device's own addresses and bar codes.
     let drives = rsm.view("drives");
@@ -54,7 +54,7 @@ fn attach_a_real_changer_then_mount_and_dismount_through_it() {
     // (It logs in under an initiator name of its own.)
     let witness = Rsm::new();
     witness
-        .run(&["--initiator", "iqn.2026-11.org.example:witness", "library", "attach", "seen", "--iscsi", &vtl.url])
+        .run(&["--initiator", "iqn.2026-11.org.example:witness", "library", "attach", "seen", "--iscsi", vtl.url()])
         .ok();
     let seen = witness.view("drives").into_iter().find(|d| d["address"] == drive_first).expect("drive listed");
     assert_eq!((seen["state"].as_str(), seen["barcode"].as_str()), (Some("loaded"), Some("A00001L8")));
@@ -73,7 +73,7 @@ fn attach_a_real_changer_then_mount_and_dismount_through_it() {
     // The device agrees: a fresh attach (its own READ ELEMENT STATUS) finds
     // the cartridge home and both drives empty.
     let second = Rsm::new();
-    second.run(&["library", "attach", "vtl2", "--iscsi", &vtl.url]).ok();
+    second.run(&["library", "attach", "vtl2", "--iscsi", vtl.url()]).ok();
     assert_eq!(second.slots(), expected);
     assert!(second.view("drives").iter().all(|d| d["state"] == "dismounted" && d["barcode"].is_null()));
 
@@ -84,7 +84,7 @@ fn attach_a_real_changer_then_mount_and_dismount_through_it() {
     rsm.run_as("bob", &["dismount-drive", "vtl1-drive-1"]).rejected("ERROR_ACCESS_DENIED", 5);
 
     // Attaching the same cartridges twice is refused.
-    rsm.run(&["library", "attach", "vtl3", "--iscsi", &vtl.url]).rejected("ERROR_INVALID_MEDIA", 4300);
+    rsm.run(&["library", "attach", "vtl3", "--iscsi", vtl.url()]).rejected("ERROR_INVALID_MEDIA", 4300);
 
     let replay = rsm.run(&["--json", "replay", "--verify"]).ok().json();
     assert_eq!(replay["ok"], true, "{replay}");
@@ -100,7 +100,7 @@ fn inventory_after_the_library_was_changed_behind_rsms_back() {
     };
     let slot_first = vtl.env_u64("SLOT_FIRST");
     let rsm = Rsm::new();
-    let attached = rsm.run(&["--json", "library", "attach", "vtl1", "--iscsi", &vtl.url]).ok();
+    let attached = rsm.run(&["--json", "library", "attach", "vtl1", "--iscsi", vtl.url()]).ok();
     if attached.stderr.contains("libiscsi") {
         return skip(&attached.stderr);
     }

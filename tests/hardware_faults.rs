@@ -92,7 +92,7 @@ fn a_crash_in_the_middle_of_a_move_is_reconciled_from_the_device() {
     // The device says where the cartridge is: another data directory
     // attaching now (its own READ ELEMENT STATUS) finds it in the first drive.
     let witness = Rsm::new();
-    witness.run(&["library", "attach", "seen", "--iscsi", &vtl.url]).ok();
+    witness.run(&["library", "attach", "seen", "--iscsi", vtl.url()]).ok();
     let seen = witness.view("drives").into_iter().find(|d| d["address"] == drive_first).expect("drive listed");
     assert_eq!((seen["state"].as_str(), seen["barcode"].as_str()), (Some("loaded"), Some("A00001L8")), "{seen}");
 

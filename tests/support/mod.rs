@@ -4,120 +4,28 @@
 #![allow(dead_code)]
 
 use serde_json::Value;
-use std::collections::HashMap;
-use std::net::TcpListener;
 use std::os::unix::process::ExitStatusExt;
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// The cartridges the library starts with, in its first slots.
 pub const BARCODES: [&str; 3] = ["A00001L8", "A00002L8", "A00003L8"];
-/// `vtl up` tries this many ports: another process may take a free port
-/// between the check and tgtd's bind.
-pub const UP_ATTEMPTS: usize = 3;
 /// SIGABRT: how a failpoint kills the process.
 pub const SIGABRT: i32 = 6;
 
-/// A running virtual library; dropping it runs `vtl down`, also when the test fails.
-pub struct Vtl {
-    pub script: PathBuf,
-    pub dir: tempfile::TempDir,
-    /// The changer's URL, `vtl up`'s last line.
-    pub url: String,
-    /// `DIR/vtl.env`.
-    pub env: HashMap<String, String>,
-}
+pub use rsm_vtl::{skip, Vtl};
 
-impl Drop for Vtl {
-    fn drop(&mut self) {
-        match Command::new(&self.script).arg("down").arg("--dir").arg(self.dir.path()).output() {
-            Ok(output) if output.status.success() => {}
-            Ok(output) => eprintln!("vtl down failed: {}", String::from_utf8_lossy(&output.stderr)),
-            Err(error) => eprintln!("vtl down could not run: {error}"),
-        }
-    }
-}
-
-impl Vtl {
-    pub fn env_u64(&self, key: &str) -> u64 {
-        self.env.get(key).and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("vtl.env has no number {key}"))
-    }
-}
-
-/// The virtual library (2 drives, 6 slots, [`BARCODES`]), or why it cannot run here.
+/// The virtual library the root tests use: 2 drives, 6 slots, one
+/// import/export port, [`BARCODES`] in the first slots.
 pub fn start_vtl() -> Result<Vtl, String> {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("ops/vtl/vtl");
-    if !script.exists() {
-        return Err(format!("{} is missing", script.display()));
-    }
-    let mut last_failure = String::new();
-    for _ in 0..UP_ATTEMPTS {
-        let dir = tempfile::Builder::new().prefix("vtl").tempdir().expect("a temporary directory");
-        let port = free_port();
-        // From here on the guard exists, so a failure below still runs `down`.
-        let mut vtl = Vtl { script: script.clone(), dir, url: String::new(), env: HashMap::new() };
-        let dir = vtl.dir.path().to_string_lossy().into_owned();
-        let barcodes = BARCODES.join(",");
-        let output = Command::new(&script)
-            .args(["up", "--dir", &dir, "--port", &port.to_string(), "--drives", "2", "--slots", "6"])
-            .args(["--barcodes", &barcodes])
-            .output()
-            .unwrap_or_else(|e| panic!("{} could not run: {e}", script.display()));
-        let stderr = String::from_utf8_lossy(&output.stderr).trim().to_owned();
-        match output.status.code() {
-            Some(0) => {}
-            Some(3) => return Err(format!("tgt is not installed ({stderr})")),
-            _ => {
-                last_failure = format!("vtl up --port {port}: {stderr}");
-                continue;
-            }
-        }
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        vtl.url = stdout.lines().last().unwrap_or_default().trim().to_owned();
-        let env_text = std::fs::read_to_string(vtl.dir.path().join("vtl.env")).expect("vtl.env after vtl up");
-        vtl.env = env_text
-            .lines()
-            .filter(|line| !line.starts_with('#'))
-            .filter_map(|line| line.split_once('='))
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect();
-        return Ok(vtl);
-    }
-    panic!("the virtual library did not start in {UP_ATTEMPTS} attempts; last: {last_failure}");
+    let barcodes = BARCODES.iter().map(|b| b.to_string()).collect();
+    Vtl::start(&rsm_vtl::VtlConfig { drives: 2, slots: 6, ie_ports: 1, barcodes })
 }
 
-/// A loopback port nobody listens on now. tgtd's control port is the port
-/// modulo 32768, so 32768 itself (control port 0, tgtd's default) is avoided.
-pub fn free_port() -> u16 {
-    loop {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
-        let port = listener.local_addr().expect("its address").port();
-        if !port.is_multiple_of(32768) {
-            return port;
-        }
-    }
-}
-
-/// Prints why the test cannot run and passes; fails instead under CI.
-pub fn skip(reason: &str) {
-    if std::env::var("CI").is_ok_and(|ci| ci == "true") {
-        panic!("CI installs tgt and libiscsi, yet: {reason}");
-    }
-    println!("skipped: {reason}");
-}
-
-/// Runs `vtl set-slot`: changes a slot behind rsm's back.
+/// `vtl set-slot`: the operator's hand in the library.
 pub fn set_slot(vtl: &Vtl, address: u64, barcode: &str) {
-    let out = Command::new(&vtl.script)
-        .args(["set-slot", "--dir"])
-        .arg(vtl.dir.path())
-        .args([&address.to_string(), barcode])
-        .output()
-        .expect("vtl set-slot runs");
-    assert!(out.status.success(), "vtl set-slot: {}", String::from_utf8_lossy(&out.stderr));
+    vtl.set_slot(address, barcode);
 }
 
-/// An `rsm` data directory.
 pub struct Rsm {
     pub dir: tempfile::TempDir,
 }
@@ -209,7 +117,7 @@ impl Rsm {
 
     /// Attaches the virtual library as `name`; None (after skipping) without libiscsi.
     pub fn attach(&self, name: &str, vtl: &Vtl) -> Option<()> {
-        let attached = self.run(&["--json", "library", "attach", name, "--iscsi", &vtl.url]);
+        let attached = self.run(&["--json", "library", "attach", name, "--iscsi", vtl.url()]);
         if attached.code != 0 && attached.stderr.contains("libiscsi") {
             skip(&attached.stderr);
             return None;

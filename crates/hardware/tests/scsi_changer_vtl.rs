@@ -7,10 +7,9 @@
 //! dependency fails the test rather than hiding it.
 
 use std::collections::HashMap;
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use std::time::Instant;
+
+use rsm_vtl::{skip, Vtl, VtlConfig};
 
 use rsm_hardware::{
     AdapterError, ChangerOptions, DriveMatch, ElementAddress, ElementKind, ElementStatus, HardwareAdapter, ScsiChanger,
@@ -22,115 +21,15 @@ use rsm_transport::{DataDirection, IscsiTransport, IscsiUrl, LIBISCSI_PACKAGE};
 const INITIATOR: &str = "iqn.2026-11.org.rsm:hardware-test";
 /// The cartridges the library starts with, in its first slots.
 const BARCODES: [&str; 3] = ["A00001L8", "A00002L8", "A00003L8"];
-/// `vtl up` tries this many ports: another process may take a free port
-/// between the check and tgtd's bind.
-const UP_ATTEMPTS: usize = 3;
-
-/// A running virtual library; dropping it runs `vtl down`, also when the
-/// test fails.
-struct Vtl {
-    script: PathBuf,
-    dir: tempfile::TempDir,
-    /// The changer's URL, `vtl up`'s last line.
-    url: IscsiUrl,
-    /// `DIR/vtl.env`.
-    env: HashMap<String, String>,
-}
-
-impl Drop for Vtl {
-    fn drop(&mut self) {
-        match Command::new(&self.script).arg("down").arg("--dir").arg(self.dir.path()).output() {
-            Ok(output) if output.status.success() => {}
-            Ok(output) => eprintln!("vtl down failed: {}", String::from_utf8_lossy(&output.stderr)),
-            Err(error) => eprintln!("vtl down could not run: {error}"),
-        }
-    }
-}
-
-impl Vtl {
-    fn env_u16(&self, key: &str) -> u16 {
-        self.env.get(key).and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("vtl.env has no number {key}"))
-    }
-
-    fn env_list(&self, key: &str) -> Vec<u16> {
-        let value = self.env.get(key).unwrap_or_else(|| panic!("vtl.env has no {key}"));
-        value.split(',').filter(|v| !v.is_empty()).map(|v| v.parse().expect("a number")).collect()
-    }
-
-    /// `vtl set-slot`: an operator changes a slot behind the adapter's back.
-    fn set_slot(&self, address: ElementAddress, content: &str) {
-        let dir = self.dir.path().to_string_lossy();
-        let output = run_vtl(&self.script, &["set-slot", "--dir", &dir, &address.to_string(), content]);
-        assert!(output.status.success(), "vtl set-slot: {}", String::from_utf8_lossy(&output.stderr));
-    }
-}
-
-/// The virtual library, or why it cannot run here.
+/// The virtual library these tests use: 2 drives, 6 slots, one port.
 fn start_vtl() -> Result<Vtl, String> {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ops/vtl/vtl");
-    if !script.exists() {
-        return Err(format!("{} is missing", script.display()));
-    }
-    let mut last_failure = String::new();
-    for _ in 0..UP_ATTEMPTS {
-        let dir = tempfile::Builder::new().prefix("vtl").tempdir().expect("a temporary directory");
-        let port = free_port();
-        // From here on the guard exists, so a failure below still runs `down`.
-        let mut vtl = Vtl { script: script.clone(), dir, url: placeholder_url(), env: HashMap::new() };
-        let dir = vtl.dir.path().to_string_lossy().into_owned();
-        let barcodes = BARCODES.join(",");
-        let args = ["up", "--dir", &dir, "--port", &port.to_string(), "--drives", "2", "--slots", "6"];
-        let output = run_vtl(&script, &[&args[..], &["--barcodes", &barcodes]].concat());
-        let stderr = String::from_utf8_lossy(&output.stderr).trim().to_owned();
-        match output.status.code() {
-            Some(0) => {}
-            Some(3) => return Err(format!("tgt is not installed ({stderr})")),
-            _ => {
-                last_failure = format!("vtl up --port {port}: {stderr}");
-                continue;
-            }
-        }
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        let last_line = stdout.lines().last().unwrap_or_default();
-        vtl.url = last_line.parse().unwrap_or_else(|e| panic!("vtl up printed {last_line:?}: {e}"));
-        let env_text = std::fs::read_to_string(vtl.dir.path().join("vtl.env")).expect("vtl.env after vtl up");
-        vtl.env = env_text
-            .lines()
-            .filter(|line| !line.starts_with('#'))
-            .filter_map(|line| line.split_once('='))
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect();
-        return Ok(vtl);
-    }
-    panic!("the virtual library did not start in {UP_ATTEMPTS} attempts; last: {last_failure}");
+    let barcodes = BARCODES.iter().map(|b| b.to_string()).collect();
+    Vtl::start(&VtlConfig { drives: 2, slots: 6, ie_ports: 1, barcodes })
 }
 
-fn run_vtl(script: &Path, args: &[&str]) -> Output {
-    Command::new(script).args(args).output().unwrap_or_else(|e| panic!("{} could not run: {e}", script.display()))
-}
-
-/// A loopback port nobody listens on now. tgtd's control port is the port
-/// modulo 32768, so 32768 itself (control port 0, tgtd's default) is avoided.
-fn free_port() -> u16 {
-    loop {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
-        let port = listener.local_addr().expect("its address").port();
-        if !port.is_multiple_of(32768) {
-            return port;
-        }
-    }
-}
-
-fn placeholder_url() -> IscsiUrl {
-    IscsiUrl { host: "127.0.0.1".to_owned(), port: 1, target: "none".to_owned(), lun: 0 }
-}
-
-/// Prints why the test cannot run and passes; fails instead under CI.
-fn skip(reason: &str) {
-    if std::env::var("CI").is_ok_and(|ci| ci == "true") {
-        panic!("CI installs tgt and libiscsi, yet: {reason}");
-    }
-    println!("skipped: {reason}");
+/// The changer's URL, as the adapter takes it.
+fn url_of(vtl: &Vtl) -> IscsiUrl {
+    vtl.url().parse().unwrap_or_else(|e| panic!("vtl up printed {:?}: {e}", vtl.url()))
 }
 
 /// The sense of a failed call, which must be a CHECK CONDITION.
@@ -165,13 +64,13 @@ async fn scsi_changer_drives_the_virtual_library() {
         Ok(vtl) => vtl,
         Err(reason) => return skip(&reason),
     };
-    println!("library up at {} in {:?}", vtl.url, started.elapsed());
+    println!("library up at {} in {:?}", vtl.url(), started.elapsed());
 
     // Attach: the topology that vtl.env describes.
     let attaching = Instant::now();
-    let (changer, topology) = ScsiChanger::attach_iscsi(&vtl.url, INITIATOR, ChangerOptions::default())
+    let (changer, topology) = ScsiChanger::attach_iscsi(&url_of(&vtl), INITIATOR, ChangerOptions::default())
         .await
-        .unwrap_or_else(|e| panic!("attach to {}: {e}", vtl.url));
+        .unwrap_or_else(|e| panic!("attach to {}: {e}", vtl.url()));
     println!("attached in {:?}: {topology:#?}", attaching.elapsed());
     assert_eq!((topology.vendor.as_str(), topology.product.as_str()), ("IET", "VIRTUAL-CHANGER"));
     assert_eq!(topology.serial.as_deref(), Some("beaf13"), "tgt's serial is beaf + tid + LUN");
@@ -179,7 +78,7 @@ async fn scsi_changer_drives_the_virtual_library() {
     assert!(topology.warnings.is_empty(), "warnings: {:?}", topology.warnings);
 
     let drive_first = vtl.env_u16("DRIVE_FIRST");
-    let drive_luns = vtl.env_list("DRIVE_LUNS");
+    let drive_luns: Vec<u16> = vtl.env_list("DRIVE_LUNS").iter().map(|l| l.parse().expect("a LUN")).collect();
     assert_eq!(drive_luns, [1, 2]);
     assert_eq!(topology.drives.len(), 2);
     for (i, drive) in topology.drives.iter().enumerate() {

@@ -6,10 +6,6 @@
 //! except under CI (`CI=true`), whose script installs both: there a missing
 //! dependency fails the test rather than hiding it.
 
-use std::collections::HashMap;
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use std::sync::Arc;
 use std::thread;
 use std::time::Instant;
@@ -21,6 +17,7 @@ use rsm_scsi::{
 use rsm_transport::{
     DataDirection, IscsiTransport, IscsiUrl, Response, ScsiTransport, TransportError, LIBISCSI_PACKAGE,
 };
+use rsm_vtl::{free_port, skip, Vtl, VtlConfig};
 
 /// The initiator name the test logs in with.
 const INITIATOR: &str = "iqn.2026-11.org.rsm:transport-test";
@@ -30,148 +27,20 @@ const TIMEOUT_MS: u32 = 10_000;
 const BARCODES: [&str; 4] = ["TR0001L8", "TR0002L8", "TR0003L8", "TR0004L8"];
 /// Size of a storage element descriptor with a primary volume tag (tgt).
 const VOLTAG_DESCRIPTOR_LEN: u32 = 52;
-/// `vtl up` tries this many ports: another process may take a free port
-/// between the check and tgtd's bind.
-const UP_ATTEMPTS: usize = 3;
-
-/// A running virtual library; dropping it runs `vtl down`, also when the
-/// test fails.
-struct Vtl {
-    script: PathBuf,
-    dir: tempfile::TempDir,
-    port: u16,
-    /// The changer's URL, `vtl up`'s last line.
-    url: IscsiUrl,
-    /// `DIR/vtl.env`.
-    env: HashMap<String, String>,
-}
-
-impl Drop for Vtl {
-    fn drop(&mut self) {
-        // A test that failed while tgtd was stopped must not leave it stopped.
-        self.resume();
-        match Command::new(&self.script).arg("down").arg("--dir").arg(self.dir.path()).output() {
-            Ok(output) if output.status.success() => {}
-            Ok(output) => eprintln!("vtl down failed: {}", String::from_utf8_lossy(&output.stderr)),
-            Err(error) => eprintln!("vtl down could not run: {error}"),
-        }
-    }
-}
-
-impl Vtl {
-    fn env_u16(&self, key: &str) -> u16 {
-        self.env.get(key).and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("vtl.env has no number {key}"))
-    }
-
-    fn env_list(&self, key: &str) -> Vec<String> {
-        let value = self.env.get(key).unwrap_or_else(|| panic!("vtl.env has no {key}"));
-        value.split(',').filter(|v| !v.is_empty()).map(str::to_owned).collect()
-    }
-
-    fn range(&self, first: &str, count: &str) -> ElementRange {
-        ElementRange { first: self.env_u16(first), count: self.env_u16(count) }
-    }
-
-    /// Stops tgtd (SIGSTOP): it keeps its connections but answers nothing.
-    fn pause(&self) {
-        self.signal("-STOP");
-    }
-
-    /// Lets a paused tgtd run again (SIGCONT).
-    fn resume(&self) {
-        self.signal("-CONT");
-    }
-
-    fn signal(&self, signal: &str) {
-        let Some(pid) = self.env.get("PID") else { return };
-        match Command::new("kill").args([signal, pid]).status() {
-            Ok(status) if status.success() => {}
-            other => eprintln!("kill {signal} {pid}: {other:?}"),
-        }
-    }
-
-    /// `vtl down` then `vtl up` again in the same directory, on the same port:
-    /// a target that restarts under a connected initiator.
-    fn restart(&mut self) {
-        let down = run_vtl(&self.script, &["down", "--dir", &self.dir.path().to_string_lossy()]);
-        assert!(down.status.success(), "vtl down: {}", String::from_utf8_lossy(&down.stderr));
-        let up = vtl_up(&self.script, self.dir.path(), self.port);
-        assert!(up.status.success(), "vtl up again: {}", String::from_utf8_lossy(&up.stderr));
-    }
-}
-
-/// The virtual library, or why it cannot run here.
+/// The virtual library these tests use: 2 drives, 6 slots, one port.
 fn start_vtl() -> Result<Vtl, String> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let script = root.join("ops/vtl/vtl");
-    if !script.exists() {
-        return Err(format!("{} is missing", script.display()));
-    }
-    let mut last_failure = String::new();
-    for _ in 0..UP_ATTEMPTS {
-        let dir = tempfile::Builder::new().prefix("vtl").tempdir().expect("a temporary directory");
-        let port = free_port();
-        // From here on the guard exists, so a failure below still runs `down`.
-        let mut vtl = Vtl { script: script.clone(), dir, port, url: placeholder_url(), env: HashMap::new() };
-        let output = vtl_up(&script, vtl.dir.path(), port);
-        let stderr = String::from_utf8_lossy(&output.stderr).trim().to_owned();
-        match output.status.code() {
-            Some(0) => {}
-            Some(3) => return Err(format!("tgt is not installed ({stderr})")),
-            _ => {
-                last_failure = format!("vtl up --port {port}: {stderr}");
-                continue;
-            }
-        }
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        let last_line = stdout.lines().last().unwrap_or_default();
-        vtl.url = last_line.parse().unwrap_or_else(|e| panic!("vtl up printed {last_line:?}: {e}"));
-        let env_text = std::fs::read_to_string(vtl.dir.path().join("vtl.env")).expect("vtl.env after vtl up");
-        vtl.env = env_text
-            .lines()
-            .filter(|line| !line.starts_with('#'))
-            .filter_map(|line| line.split_once('='))
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect();
-        return Ok(vtl);
-    }
-    panic!("the virtual library did not start in {UP_ATTEMPTS} attempts; last: {last_failure}");
+    let barcodes = BARCODES.iter().map(|b| b.to_string()).collect();
+    Vtl::start(&VtlConfig { drives: 2, slots: 6, ie_ports: 1, barcodes })
 }
 
-fn vtl_up(script: &Path, dir: &Path, port: u16) -> Output {
-    let barcodes = BARCODES.join(",");
-    let args = ["up", "--dir", &dir.to_string_lossy(), "--port", &port.to_string()];
-    let mut all: Vec<&str> = args.to_vec();
-    all.extend(["--drives", "2", "--slots", "6", "--ie-ports", "1", "--barcodes", &barcodes]);
-    run_vtl(script, &all)
+/// The changer's URL, as the transport takes it.
+fn url_of(vtl: &Vtl) -> IscsiUrl {
+    vtl.url().parse().unwrap_or_else(|e| panic!("vtl up printed {:?}: {e}", vtl.url()))
 }
 
-fn run_vtl(script: &Path, args: &[&str]) -> Output {
-    Command::new(script).args(args).output().unwrap_or_else(|e| panic!("{} could not run: {e}", script.display()))
-}
-
-/// A loopback port nobody listens on now. tgtd's control port is the port
-/// modulo 32768, so 32768 itself (control port 0, tgtd's default) is avoided.
-fn free_port() -> u16 {
-    loop {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
-        let port = listener.local_addr().expect("its address").port();
-        if !port.is_multiple_of(32768) {
-            return port;
-        }
-    }
-}
-
-fn placeholder_url() -> IscsiUrl {
-    IscsiUrl { host: "127.0.0.1".to_owned(), port: 1, target: "none".to_owned(), lun: 0 }
-}
-
-/// Prints why the test cannot run and passes; fails instead under CI.
-fn skip(reason: &str) {
-    if std::env::var("CI").is_ok_and(|ci| ci == "true") {
-        panic!("CI installs tgt and libiscsi, yet: {reason}");
-    }
-    println!("skipped: {reason}");
+/// An element range from `vtl.env`.
+fn range(vtl: &Vtl, first: &str, count: &str) -> ElementRange {
+    ElementRange { first: vtl.env_u16(first), count: vtl.env_u16(count) }
 }
 
 /// Sends a command that must get an answer.
@@ -244,10 +113,10 @@ fn changer_and_drive_over_iscsi() {
         Ok(vtl) => vtl,
         Err(reason) => return skip(&reason),
     };
-    println!("library up at {} in {:?}", vtl.url, started.elapsed());
+    println!("library up at {} in {:?}", vtl.url(), started.elapsed());
 
-    let changer = IscsiTransport::connect(&vtl.url, INITIATOR).expect("login to the changer");
-    assert_eq!(changer.describe(), format!("iSCSI {}", vtl.url));
+    let changer = IscsiTransport::connect(&url_of(&vtl), INITIATOR).expect("login to the changer");
+    assert_eq!(changer.describe(), format!("iSCSI {}", vtl.url()));
     assert_eq!(changer.url().lun, vtl.env_u16("CHANGER_LUN"));
 
     // INQUIRY: a medium changer.
@@ -261,9 +130,9 @@ fn changer_and_drive_over_iscsi() {
     let data = good(&changer, "MODE SENSE 1Dh", &cdb::mode_sense6_element_address(255), DataDirection::FromDevice(255));
     let map = mode_sense::parse_element_address_assignment(&data, ModeHeader::Six).expect("page 1Dh");
     assert_eq!(map.transport, ElementRange { first: vtl.env_u16("TRANSPORT_ADDRESS"), count: 1 });
-    assert_eq!(map.storage, vtl.range("SLOT_FIRST", "SLOT_COUNT"));
-    assert_eq!(map.import_export, vtl.range("IE_FIRST", "IE_COUNT"));
-    assert_eq!(map.data_transfer, vtl.range("DRIVE_FIRST", "DRIVE_COUNT"));
+    assert_eq!(map.storage, range(&vtl, "SLOT_FIRST", "SLOT_COUNT"));
+    assert_eq!(map.import_export, range(&vtl, "IE_FIRST", "IE_COUNT"));
+    assert_eq!(map.data_transfer, range(&vtl, "DRIVE_FIRST", "DRIVE_COUNT"));
     assert_eq!((map.storage.count, map.data_transfer.count), (6, 2));
 
     // READ ELEMENT STATUS: every slot holds the cartridge it was given.
@@ -337,12 +206,12 @@ fn changer_and_drive_over_iscsi() {
     }
 
     // Login failures: a target the portal does not have, a port nobody serves.
-    let unknown = IscsiUrl { target: "iqn.2026-11.org.rsm:no-such-target".to_owned(), ..vtl.url.clone() };
+    let unknown = IscsiUrl { target: "iqn.2026-11.org.rsm:no-such-target".to_owned(), ..url_of(&vtl) };
     match IscsiTransport::connect(&unknown, INITIATOR) {
         Err(TransportError::Connect(why)) => println!("unknown target: {why}"),
         other => panic!("login to an unknown target: {other:?}"),
     }
-    let closed = IscsiUrl { port: free_port(), ..vtl.url.clone() };
+    let closed = IscsiUrl { port: free_port(), ..url_of(&vtl) };
     match IscsiTransport::connect(&closed, INITIATOR) {
         Err(TransportError::Connect(why)) => println!("closed port: {why}"),
         other => panic!("login to a closed port: {other:?}"),
