@@ -29,15 +29,8 @@ fn requests_of(queue: &[Value], barcode: &str) -> Vec<Value> {
 
 #[test]
 fn a_failed_move_is_reported_with_its_sense_data() {
-    let vtl = match start_vtl() {
-        Ok(vtl) => vtl,
-        Err(reason) => return skip(&reason),
-    };
+    let Some((vtl, rsm)) = attached_vtl() else { return };
     let slot_first = vtl.env_u64("SLOT_FIRST");
-    let rsm = Rsm::new();
-    if rsm.attach("vtl1", &vtl).is_none() {
-        return;
-    }
 
     // The operator takes A00002L8 out of its slot behind rsm's back: the
     // robot's MOVE MEDIUM from that slot gets CHECK CONDITION, ILLEGAL
@@ -75,15 +68,8 @@ fn a_failed_move_is_reported_with_its_sense_data() {
 
 #[test]
 fn a_crash_in_the_middle_of_a_move_is_reconciled_from_the_device() {
-    let vtl = match start_vtl() {
-        Ok(vtl) => vtl,
-        Err(reason) => return skip(&reason),
-    };
+    let Some((vtl, rsm)) = attached_vtl() else { return };
     let (drive_first, slot_first) = (vtl.env_u64("DRIVE_FIRST"), vtl.env_u64("SLOT_FIRST"));
-    let rsm = Rsm::new();
-    if rsm.attach("vtl1", &vtl).is_none() {
-        return;
-    }
 
     // 1. The robot moved A00001L8 into the drive, the move was reported, and
     //    the process died before the load was.

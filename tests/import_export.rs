@@ -17,15 +17,8 @@ fn find<'a>(rows: &'a [Value], key: &str, value: &str) -> &'a Value {
 
 #[test]
 fn eject_and_inject_through_the_virtual_librarys_port() {
-    let vtl = match start_vtl() {
-        Ok(vtl) => vtl,
-        Err(reason) => return skip(&reason),
-    };
+    let Some((vtl, rsm)) = attached_vtl() else { return };
     let (ie_first, slot_first) = (vtl.env_u64("IE_FIRST"), vtl.env_u64("SLOT_FIRST"));
-    let rsm = Rsm::new();
-    if rsm.attach("vtl1", &vtl).is_none() {
-        return;
-    }
     let ports = rsm.view("ports");
     assert_eq!(ports.len(), 1, "{ports:?}");
     assert_eq!((ports[0]["name"].as_str(), ports[0]["address"].as_u64()), (Some("vtl1-port-1"), Some(ie_first)));
@@ -81,15 +74,8 @@ fn eject_and_inject_through_the_virtual_librarys_port() {
 
 #[test]
 fn a_crash_in_the_middle_of_an_eject_or_inject_is_reconciled_from_the_device() {
-    let vtl = match start_vtl() {
-        Ok(vtl) => vtl,
-        Err(reason) => return skip(&reason),
-    };
+    let Some((vtl, rsm)) = attached_vtl() else { return };
     let (ie_first, slot_first) = (vtl.env_u64("IE_FIRST"), vtl.env_u64("SLOT_FIRST"));
-    let rsm = Rsm::new();
-    if rsm.attach("vtl1", &vtl).is_none() {
-        return;
-    }
 
     // The robot put the cartridge in the port; the process died before
     // reporting it. Reopening settles the eject as done, from the device.

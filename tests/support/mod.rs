@@ -21,6 +21,21 @@ pub fn start_vtl() -> Result<Vtl, String> {
     Vtl::start(&rsm_vtl::VtlConfig { drives: 2, slots: 6, ie_ports: 1, barcodes })
 }
 
+/// A virtual library attached as `vtl1` in a fresh data directory; `None`
+/// (after saying why) when it cannot run here.
+pub fn attached_vtl() -> Option<(Vtl, Rsm)> {
+    let vtl = match start_vtl() {
+        Ok(vtl) => vtl,
+        Err(reason) => {
+            skip(&reason);
+            return None;
+        }
+    };
+    let rsm = Rsm::new();
+    rsm.attach("vtl1", &vtl)?;
+    Some((vtl, rsm))
+}
+
 /// `vtl set-slot`: the operator's hand in the library.
 pub fn set_slot(vtl: &Vtl, address: u64, barcode: &str) {
     vtl.set_slot(address, barcode);

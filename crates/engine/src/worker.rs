@@ -95,10 +95,8 @@ pub fn outcome_command(
     observed: Observed,
 ) -> Command {
     match outcome {
-        Ok(()) if phase == RequestPhase::Unloading || (phase == RequestPhase::Moving && kind == RequestKind::Mount) => {
-            Command::AdvanceRequest { request }
-        }
-        Ok(()) => Command::CompleteRequest { request },
+        Ok(()) if kind.last_step(phase) => Command::CompleteRequest { request },
+        Ok(()) => Command::AdvanceRequest { request },
         Err(error) => {
             Command::FailRequest { request, error: failure_code(&error), sense: model_sense(&error), observed }
         }

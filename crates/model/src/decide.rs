@@ -1116,8 +1116,7 @@ impl<'a> Ctx<'a> {
     fn complete(&self, request: RequestId) -> Result<Vec<Event>, NtmsError> {
         let r = self.in_process(request)?;
         match r.phase {
-            Some(RequestPhase::Loading | RequestPhase::Stowing) => Ok(self.completed(r)),
-            Some(RequestPhase::Moving) if r.kind.uses_port() => Ok(self.completed(r)),
+            Some(phase) if r.kind.last_step(phase) => Ok(self.completed(r)),
             phase => reject(E::InvalidState, format!("request {request} in phase {phase:?} is not at its last step")),
         }
     }

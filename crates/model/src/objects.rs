@@ -248,6 +248,17 @@ impl RequestKind {
         }
     }
 
+    /// True when `phase` is the kind's last physical step, whose success
+    /// completes the request (a mount's load, a dismount's move home, the
+    /// one move of an eject or inject); any other step's success advances it.
+    pub fn last_step(self, phase: RequestPhase) -> bool {
+        match self {
+            RequestKind::Mount => phase == RequestPhase::Loading,
+            RequestKind::Dismount => phase == RequestPhase::Stowing,
+            RequestKind::Eject | RequestKind::Inject => phase == RequestPhase::Moving,
+        }
+    }
+
     /// True for the kinds that pass through an import/export port.
     pub fn uses_port(self) -> bool {
         matches!(self, RequestKind::Eject | RequestKind::Inject)

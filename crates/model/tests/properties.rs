@@ -166,13 +166,8 @@ impl Harness {
             Action::Close { who } => Command::CloseSession { session: self.sessions[who] },
             Action::Start => Command::StartNext { library: self.changer },
             Action::Complete => match self.in_process() {
-                Some(r)
-                    if !r.kind.uses_port()
-                        && matches!(r.phase, Some(RequestPhase::Moving | RequestPhase::Unloading)) =>
-                {
-                    Command::AdvanceRequest { request: r.id }
-                }
-                Some(r) => Command::CompleteRequest { request: r.id },
+                Some(r) if r.phase.is_some_and(|p| r.kind.last_step(p)) => Command::CompleteRequest { request: r.id },
+                Some(r) => Command::AdvanceRequest { request: r.id },
                 None => return,
             },
             Action::Fail { observed } => match self.in_process() {

@@ -123,21 +123,8 @@ impl World {
                 .get(&library)
                 .map(|l| l.active_requests.iter().map(|r| (*r, self.state.requests[r].phase)).collect())
                 .unwrap_or_default();
-            for (request, phase) in in_process {
-                let one_move = self.state.requests[&request].kind.uses_port();
-                match phase {
-                    Some(RequestPhase::Moving) if one_move => {
-                        self.ok(Command::CompleteRequest { request });
-                    }
-                    Some(RequestPhase::Moving | RequestPhase::Unloading) => {
-                        self.ok(Command::AdvanceRequest { request });
-                    }
-                    Some(RequestPhase::Loading | RequestPhase::Stowing) => {
-                        self.ok(Command::CompleteRequest { request });
-                    }
-                    _ => continue,
-                }
-                progressed = true;
+            for (request, _) in in_process {
+                progressed |= self.report_step(request);
             }
             if !progressed {
                 return;
@@ -148,17 +135,7 @@ impl World {
     /// Takes a started request through its remaining steps.
     pub fn finish(&mut self, request: RequestId) {
         loop {
-            let one_move = self.state.requests[&request].kind.uses_port();
             match self.state.requests[&request].phase {
-                Some(RequestPhase::Moving) if one_move => {
-                    self.ok(Command::CompleteRequest { request });
-                }
-                Some(RequestPhase::Moving | RequestPhase::Unloading) => {
-                    self.ok(Command::AdvanceRequest { request });
-                }
-                Some(RequestPhase::Loading | RequestPhase::Stowing) => {
-                    self.ok(Command::CompleteRequest { request });
-                }
                 Some(RequestPhase::AwaitingRobot) => {
                     let library = self.state.requests[&request].library;
                     if self.state.libraries[&library].robot.is_some() {
@@ -166,8 +143,30 @@ impl World {
                     }
                     self.ok(Command::StartNext { library });
                 }
+                Some(_) => {
+                    self.report_step(request);
+                }
                 None => return,
             }
+        }
+    }
+
+    /// Reports the current physical step of a request in process as done
+    /// by a perfect robot; false when it has no step to report (waiting for
+    /// the robot, or finished).
+    fn report_step(&mut self, request: RequestId) -> bool {
+        let r = &self.state.requests[&request];
+        match r.phase {
+            Some(phase) if phase != RequestPhase::AwaitingRobot => {
+                let report = if r.kind.last_step(phase) {
+                    Command::CompleteRequest { request }
+                } else {
+                    Command::AdvanceRequest { request }
+                };
+                self.ok(report);
+                true
+            }
+            _ => false,
         }
     }
 
