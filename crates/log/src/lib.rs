@@ -231,6 +231,34 @@ impl EventLog for Box<dyn EventLog> {
 /// back on should the newest be damaged.
 pub const SNAPSHOTS_KEPT: usize = 3;
 
+/// A batch as stored (one value) and its records.
+type EncodedBatch = (Vec<u8>, Vec<Record>);
+
+/// What every `append` does before it writes: refuses while `broken` (an
+/// earlier append failed, so its outcome is unknown until the log is
+/// reopened), answers `None` for an empty batch, checks the sequence and
+/// encodes the batch chained to `last_hash`: its stored value and records.
+fn prepare_append(
+    broken: Option<&str>,
+    next_seq: u64,
+    last_hash: Hash,
+    batch: &[Envelope],
+) -> Result<Option<EncodedBatch>, LogError> {
+    if let Some(why) = broken {
+        return Err(LogError::Io(format!("the log refuses appends until reopened: an append failed ({why})")));
+    }
+    if batch.is_empty() {
+        return Ok(None);
+    }
+    check_starts_at(next_seq, batch)?;
+    codec::encode_batch(batch, last_hash).map(Some)
+}
+
+/// The sequence number and hash that follow `records` once they are stored.
+fn tail_after(records: &[Record]) -> Option<(u64, Hash)> {
+    records.last().map(|last| (last.envelope.seq.saturating_add(1), last.hash))
+}
+
 /// Checks that `batch` starts at `next_seq`: the first half of the gapless
 /// pair check (the codec checks that the batch is consecutive).
 fn check_starts_at(next_seq: u64, batch: &[Envelope]) -> Result<(), LogError> {

@@ -3,7 +3,8 @@
 
 use crate::scan;
 use crate::{
-    check_starts_at, codec, Envelope, EventLog, Hash, LogError, Record, Snapshot, GENESIS_HASH, SNAPSHOTS_KEPT,
+    codec, prepare_append, tail_after, Envelope, EventLog, Hash, LogError, Record, Snapshot, GENESIS_HASH,
+    SNAPSHOTS_KEPT,
 };
 use std::collections::BTreeMap;
 
@@ -148,23 +149,18 @@ impl EventLog for MemoryLog {
     }
 
     async fn append(&mut self, batch: &[Envelope]) -> Result<Vec<Record>, LogError> {
-        if let Some(why) = &self.broken {
-            return Err(LogError::Io(format!("the log refuses appends until reopened: an append failed ({why})")));
-        }
-        if batch.is_empty() {
+        let Some((value, records)) = prepare_append(self.broken.as_deref(), self.next_seq, self.last_hash, batch)?
+        else {
             return Ok(Vec::new());
-        }
-        check_starts_at(self.next_seq, batch)?;
-        let (value, records) = codec::encode_batch(batch, self.last_hash)?;
+        };
         if std::mem::take(&mut self.fail_next_append) {
             let why = "injected append failure, nothing written".to_string();
             self.broken = Some(why.clone());
             return Err(LogError::Io(why));
         }
         self.batches.push((self.next_seq, value));
-        if let Some(last) = records.last() {
-            self.next_seq = last.envelope.seq.saturating_add(1);
-            self.last_hash = last.hash;
+        if let Some((next_seq, last_hash)) = tail_after(&records) {
+            (self.next_seq, self.last_hash) = (next_seq, last_hash);
         }
         if std::mem::take(&mut self.fail_next_append_after_write) {
             let why = "injected append failure after the batch was written".to_string();

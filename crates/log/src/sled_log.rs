@@ -4,7 +4,8 @@
 use crate::failpoint;
 use crate::scan::{self, key_seq, seq_key};
 use crate::{
-    check_starts_at, codec, Envelope, EventLog, Hash, LogError, Record, Snapshot, GENESIS_HASH, SNAPSHOTS_KEPT,
+    codec, prepare_append, tail_after, Envelope, EventLog, Hash, LogError, Record, Snapshot, GENESIS_HASH,
+    SNAPSHOTS_KEPT,
 };
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::Path;
@@ -158,14 +159,10 @@ impl EventLog for SledLog {
     }
 
     async fn append(&mut self, batch: &[Envelope]) -> Result<Vec<Record>, LogError> {
-        if let Some(why) = &self.broken {
-            return Err(LogError::Io(format!("the log refuses appends until reopened: an append failed ({why})")));
-        }
-        if batch.is_empty() {
+        let Some((value, records)) = prepare_append(self.broken.as_deref(), self.next_seq, self.last_hash, batch)?
+        else {
             return Ok(Vec::new());
-        }
-        check_starts_at(self.next_seq, batch)?;
-        let (value, records) = codec::encode_batch(batch, self.last_hash)?;
+        };
         failpoint::hit("append.before-write");
         let written = self.log.insert(seq_key(self.next_seq), value).and_then(|_| {
             failpoint::hit("append.before-flush");
@@ -177,9 +174,8 @@ impl EventLog for SledLog {
             return Err(LogError::Io(why));
         }
         failpoint::hit("append.after-flush");
-        if let Some(last) = records.last() {
-            self.next_seq = last.envelope.seq.saturating_add(1);
-            self.last_hash = last.hash;
+        if let Some((next_seq, last_hash)) = tail_after(&records) {
+            (self.next_seq, self.last_hash) = (next_seq, last_hash);
         }
         Ok(records)
     }
