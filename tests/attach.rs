@@ -69,6 +69,8 @@ fn attach_a_real_changer_then_mount_and_dismount_through_it() {
     assert_eq!(rsm.slots(), expected, "the cartridge is back in its slot");
     let d1 = rsm.view("drives").into_iter().find(|d| d["name"] == "vtl1-drive-1").expect("drive listed");
     assert_eq!(d1["state"], "dismounted");
+    // An empty drive has nothing to dismount.
+    rsm.run(&["dismount-drive", "vtl1-drive-1"]).rejected("ERROR_INVALID_STATE", 5023);
 
     // The device agrees: a fresh attach (its own READ ELEMENT STATUS) finds
     // the cartridge home and both drives empty.
