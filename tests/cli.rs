@@ -302,6 +302,7 @@ fn the_demo_runs_and_proves_its_replay() {
     let demo = rsm.run(&["demo"]).ok();
     assert!(demo.stdout.contains("ERROR_INVALID_STATE (5023)"), "{}", demo.stdout);
     assert!(demo.stdout.contains("views identical"), "{}", demo.stdout);
+    assert!(demo.stdout.contains("NEWDEMO1 now in demo-slot-"), "the inject: {}", demo.stdout);
     let json = rsm.run(&["--json", "demo"]).ok().json();
     assert_eq!(json["replay_identical"], true);
 }

@@ -105,6 +105,35 @@ pub async fn run(json: bool) -> Outcome {
     };
     tour.say("mount DEMO0003L8 again", outcome.map(|r| format!("{:?} in {drive_name}", r.state)));
 
+    tour.heading("out and in through the import/export port");
+    let m4 = id_of(&engine, |s| s.medium_by_barcode("DEMO0004L8").map(|m| m.id)).await?;
+    let m5 = id_of(&engine, |s| s.medium_by_barcode("DEMO0005L8").map(|m| m.id)).await?;
+    let r = admin.eject_media(m5).await?;
+    engine.run_until_idle().await?;
+    tour.say("eject DEMO0005L8", r.wait().await.map(|_| "in demo-port-1 for the operator".into()));
+    let full = admin.eject_media(m4).await.map(|r| r.id().to_string());
+    tour.say("eject DEMO0004L8 while the one port is full", full);
+    let sim = engine.simulator(library).await?;
+    let port =
+        id_of(&engine, |s| s.library_named("demo").and_then(|l| l.ports.first().map(|p| s.ports[p].element_address)))
+            .await?;
+    let taken = sim.operator_empty_port(port).map_err(|e| Failure::Usage(e.to_string()))?;
+    let seen = engine
+        .inventory(&admin, library)
+        .await
+        .map(|a| format!("{} taken: {} event(s), now offline", taken, a.events.len()));
+    tour.say("the operator empties the port; inventory", seen);
+    sim.operator_fill_port(port, "NEWDEMO1").map_err(|e| Failure::Usage(e.to_string()))?;
+    let accepted = engine.inject(&admin, library).await?;
+    engine.run_until_idle().await?;
+    let home =
+        id_of(&engine, |s| s.medium_by_barcode("NEWDEMO1").and_then(|m| m.home_slot).map(|h| s.slots[&h].name.clone()))
+            .await?;
+    tour.say(
+        "the operator puts NEWDEMO1 in the port; inject",
+        Ok(format!("{} request(s), NEWDEMO1 now in {home}", accepted.events.len())),
+    );
+
     tour.heading("the views");
     let (drives, media, queue) = engine
         .query(|s| {
@@ -116,7 +145,7 @@ pub async fn run(json: bool) -> Outcome {
             let media: Vec<_> = media.into_iter().map(|m| json!({"barcode": m.barcode, "state": format!("{:?}", m.state), "location": format!("{}", match m.location { Location::Slot(x) => s.slots[&x].name.clone(), Location::Drive(d) => s.drives[&d].name.clone(), Location::Port(p) => s.ports[&p].name.clone(), Location::Offline => "offline".into() })})).collect();
             let mut rs: Vec<_> = s.requests.values().collect();
             rs.sort_by_key(|r| r.order);
-            let queue: Vec<_> = rs.iter().map(|r| json!({"kind": format!("{:?}", r.kind), "state": format!("{:?}", r.state), "barcode": s.media[&r.media].barcode, "drive": r.drive.and_then(|d| s.drives.get(&d)).map(|d| d.name.clone()), "error": r.error.and_then(ErrorCode::from_code).map(|c| c.name()), "sense": r.sense.map(|x| format!("{:02X}/{:02X}/{:02X}", x.key, x.asc, x.ascq))})).collect();
+            let queue: Vec<_> = rs.iter().map(|r| json!({"kind": format!("{:?}", r.kind), "state": format!("{:?}", r.state), "barcode": s.media[&r.media].barcode, "at": r.drive.and_then(|d| s.drives.get(&d)).map(|d| d.name.clone()).or_else(|| r.port.and_then(|p| s.ports.get(&p)).map(|p| p.name.clone())), "error": r.error.and_then(ErrorCode::from_code).map(|c| c.name()), "sense": r.sense.map(|x| format!("{:02X}/{:02X}/{:02X}", x.key, x.asc, x.ascq))})).collect();
             (drives, media, queue)
         })
         .await?;
@@ -125,7 +154,7 @@ pub async fn run(json: bool) -> Outcome {
         println!();
         print!("{}", table(&["barcode", "state", "location"], &media));
         println!();
-        print!("{}", table(&["kind", "state", "barcode", "drive", "error", "sense"], &queue));
+        print!("{}", table(&["kind", "state", "barcode", "at", "error", "sense"], &queue));
     }
 
     tour.heading("replay");
