@@ -366,6 +366,40 @@ pub(crate) fn batch_tail(bytes: &[u8], first_seq: u64) -> Result<(u64, Hash), Lo
     Ok((end, hash))
 }
 
+/// The number of records a batch value's header declares (None when the
+/// header is unreadable). Not verified: for sizing work before decoding.
+pub(crate) fn batch_count(bytes: &[u8]) -> Option<u32> {
+    let mut c = Cursor::new(bytes);
+    let _version = c.u8("batch version").ok()?;
+    c.u32("batch count").ok()
+}
+
+/// The records of a batch value as byte slices, in order, each with its
+/// seq, without decoding or verifying them ([`decode_record`] does): the
+/// header, the length prefixes and the end of the value are checked, so a
+/// reader can decode the records in any order and report damage by seq.
+pub(crate) fn batch_records(bytes: &[u8], first_seq: u64) -> Result<Vec<(u64, &[u8])>, LogError> {
+    let mut c = Cursor::new(bytes);
+    let corrupt = |seq: u64, reason: String| LogError::Corrupt { seq, reason };
+    let version = c.u8("batch version").map_err(|r| corrupt(first_seq, r))?;
+    let count = c.u32("batch count").map_err(|r| corrupt(first_seq, r))?;
+    if version != BATCH_V1 {
+        return Err(corrupt(first_seq, format!("unknown batch version {version}")));
+    }
+    if count == 0 {
+        return Err(corrupt(first_seq, "empty batch".into()));
+    }
+    // Never trust `count` for an allocation: bound it by what the input can hold.
+    let fits = c.remaining() / (4 + RECORD_FIXED_LEN);
+    let mut records = Vec::with_capacity((count as usize).min(fits));
+    for i in 0..u64::from(count) {
+        let seq = first_seq.checked_add(i).ok_or_else(|| corrupt(first_seq, "seq overflows".into()))?;
+        records.push((seq, c.len_prefixed_u32("record").map_err(|r| corrupt(seq, r))?));
+    }
+    c.finish("batch").map_err(|r| corrupt(first_seq.saturating_add(u64::from(count)), r))?;
+    Ok(records)
+}
+
 /// The byte range, within a batch value whose first record is `first_seq`,
 /// of record `seq` (None when the batch does not hold it or is damaged).
 pub(crate) fn record_span(bytes: &[u8], first_seq: u64, seq: u64) -> Option<std::ops::Range<usize>> {

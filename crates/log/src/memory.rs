@@ -279,6 +279,32 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_large_read_decodes_in_parallel_and_reports_the_first_damage() {
+        // 3,000 records in batches of 7 to 400: reads this large decode on two threads.
+        let mut bounds = vec![(1, 8)];
+        let mut next = 8;
+        for size in [400, 393, 400, 400, 1, 400, 400, 400, 198].iter().cycle().take(9) {
+            bounds.push((next, next + size));
+            next += size;
+        }
+        let mut log = log_with(&bounds).await;
+        let all = log.read(1, 4_096).await.expect("an intact log reads whole");
+        assert_eq!(all.len() as u64, next - 1);
+        assert!(all.windows(2).all(|w| w[1].envelope.seq == w[0].envelope.seq + 1 && w[1].prev_hash == w[0].hash));
+        assert_eq!(log.read(1_500, 1_000).await.expect("a middle range").first().map(|r| r.envelope.seq), Some(1_500));
+
+        // Damage in both halves: the first one in seq order is reported.
+        log.corrupt_byte_for_test(2_900, 30);
+        let err = log.read(1, 4_096).await.expect_err("damaged");
+        assert!(matches!(err, LogError::Corrupt { seq: 2_900, .. }), "{err}");
+        log.corrupt_byte_for_test(700, 30);
+        let err = log.read(1, 4_096).await.expect_err("damaged");
+        assert!(matches!(err, LogError::Corrupt { seq: 700, .. }), "{err}");
+        assert!(log.read(1, 699).await.is_err(), "the damaged batch is checked whole");
+        assert_eq!(log.read(1, 407).await.expect("the batches before the damaged one").len(), 407);
+    }
+
+    #[tokio::test]
     async fn injected_read_failures_are_io_errors() {
         let mut log = log_with(&[(1, 3)]).await;
         log.fail_reads(true);
