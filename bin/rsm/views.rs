@@ -144,7 +144,7 @@ fn request_json(s: &State, r: &LibraryRequest) -> Value {
     json!({
         "id": r.id.to_string(),
         "library": s.libraries.get(&r.library).map(|l| l.name.clone()).unwrap_or_else(|| r.library.to_string()),
-        "kind": kind_name(r.kind),
+        "kind": r.kind.name(),
         "operation": r.kind.ntms_value(),
         "state": state_name(r.state),
         "ntms_state": r.state.ntms_value(),
@@ -160,15 +160,6 @@ fn request_json(s: &State, r: &LibraryRequest) -> Value {
         "error_code": r.error,
         "sense": r.sense.map(|x| format!("{:02X}/{:02X}/{:02X}", x.key, x.asc, x.ascq)),
     })
-}
-
-fn kind_name(kind: RequestKind) -> &'static str {
-    match kind {
-        RequestKind::Mount => "mount",
-        RequestKind::Dismount => "dismount",
-        RequestKind::Eject => "eject",
-        RequestKind::Inject => "inject",
-    }
 }
 
 fn snake(s: &str) -> String {

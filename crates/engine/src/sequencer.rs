@@ -143,14 +143,17 @@ impl Sequencer {
         let library_of = |r: &rsm_model::RequestId| self.core.state().requests.get(r).map(|q| q.library);
         for e in envelopes {
             match &e.event {
-                Event::MountRequested { request } | Event::DismountRequested { request } => {
-                    self.wakeups.wake(request.library)
-                }
+                Event::MountRequested { request }
+                | Event::DismountRequested { request }
+                | Event::EjectRequested { request }
+                | Event::InjectRequested { request, .. } => self.wakeups.wake(request.library),
                 // The robot or a drive became free: another request may start.
                 Event::MediumMoved { request, .. }
                 | Event::DriveUnloaded { request, .. }
                 | Event::MountCompleted { request, .. }
                 | Event::DismountCompleted { request, .. }
+                | Event::EjectCompleted { request, .. }
+                | Event::InjectCompleted { request, .. }
                 | Event::RequestFailed { request, .. } => {
                     if let Some(library) = library_of(request) {
                         self.wakeups.wake(library)

@@ -118,13 +118,7 @@ pub(crate) async fn drive_request(
         let Some(order) = engine.query(move |s| work_order(s, request)).await? else { return Ok(()) };
         let Some(phase) = order.phase.filter(|p| *p != RequestPhase::AwaitingRobot) else {
             if order.phase.is_none() {
-                let kind = match order.kind {
-                    RequestKind::Mount => "mount",
-                    RequestKind::Dismount => "dismount",
-                    RequestKind::Eject => "eject",
-                    RequestKind::Inject => "inject",
-                };
-                metrics::histogram!("rsm_request_seconds", "kind" => kind).record(started.elapsed().as_secs_f64());
+                metrics::histogram!("rsm_request_seconds", "kind" => order.kind.name()).record(started.elapsed().as_secs_f64());
             }
             return Ok(());
         };

@@ -254,3 +254,37 @@ async fn requests_left_in_process_are_reconciled_from_the_hardware() {
     assert!(engine.verify_replay().await.unwrap().ok());
     engine.shutdown().await;
 }
+
+#[tokio::test]
+async fn workers_carry_out_ejects_and_injects_on_their_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path(), EngineConfig::default()).await.unwrap();
+    let s = engine.open_session("app").await.unwrap();
+    let library = s.create_library(spec("lib", 1, 4, 2)).await.unwrap();
+    let m = media(&engine, "LIB0001L8").await;
+    // No `run_until`: the workers must be woken by the requests themselves.
+    let r = tokio::time::timeout(std::time::Duration::from_secs(20), s.eject_media(m).await.unwrap().wait())
+        .await
+        .expect("the eject is carried out without being driven")
+        .unwrap();
+    assert_eq!((r.kind, r.state), (RequestKind::Eject, RequestState::Passed));
+    let sim = engine.simulator(library).await.unwrap();
+    let port = engine.query(move |st| st.ports.values().next().map(|p| p.element_address)).await.unwrap().unwrap();
+    assert_eq!(sim.locate("LIB0001L8"), Some(port), "the simulated robot put it in the port");
+    sim.operator_empty_port(port).unwrap();
+    sim.operator_fill_port(port, "NEW0001L8").unwrap();
+    let accepted = engine.inject(&s, library).await.unwrap();
+    let Some(Event::InjectRequested { request, .. }) =
+        accepted.events.iter().find(|e| matches!(e, Event::InjectRequested { .. }))
+    else {
+        panic!("an inject request: {:?}", accepted.events)
+    };
+    let id = request.id;
+    let r = tokio::time::timeout(std::time::Duration::from_secs(20), engine.wait_for(id))
+        .await
+        .expect("the inject is carried out without being driven")
+        .unwrap();
+    assert_eq!(r.state, RequestState::Passed);
+    assert!(matches!(sim.locate("NEW0001L8"), Some(a) if a != port));
+    engine.shutdown().await;
+}

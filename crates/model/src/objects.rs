@@ -228,6 +228,16 @@ impl RequestKind {
         }
     }
 
+    /// A short lowercase name, for views and metrics.
+    pub fn name(self) -> &'static str {
+        match self {
+            RequestKind::Mount => "mount",
+            RequestKind::Dismount => "dismount",
+            RequestKind::Eject => "eject",
+            RequestKind::Inject => "inject",
+        }
+    }
+
     /// The NTMS name.
     pub fn ntms_name(self) -> &'static str {
         match self {
