@@ -33,6 +33,7 @@ mod hardware;
 pub mod replay;
 mod sequencer;
 mod session;
+mod steps;
 mod wakeups;
 pub mod worker;
 
@@ -144,6 +145,8 @@ struct Inner {
     inbox: mpsc::Sender<Input>,
     committed: watch::Receiver<u64>,
     wakeups: Arc<Wakeups>,
+    /// Keeps readings of a library's elements apart from its workers' steps.
+    steps: steps::StepGuards,
     hardware: Arc<dyn HardwareProvider>,
     /// Real changers of libraries with a `device`, whatever `hardware` is.
     devices: DeviceProvider,
@@ -216,6 +219,7 @@ impl Engine {
                 inbox,
                 committed,
                 wakeups,
+                steps: Default::default(),
                 hardware: parts.hardware,
                 devices: DeviceProvider::new(&config.iscsi_initiator),
                 sim,
@@ -368,57 +372,64 @@ impl Engine {
 
     /// Inventory of a library: READ ELEMENT STATUS of its drives, slots and
     /// ports compared with the views, every difference recorded as an event.
-    /// ERROR_BUSY while one of its requests is in process (the robot would
-    /// change what is being read).
+    /// ERROR_BUSY while one of its requests is in process (the rule of
+    /// `RecordInventory`: the elements such a request uses are not its to judge).
     pub async fn inventory(&self, session: &Session, library: LibraryId) -> Result<Accepted, NtmsError> {
         use rsm_hardware::ElementKind;
-        let observed = self
-            .read_elements(library, &[ElementKind::Storage, ElementKind::DataTransfer, ElementKind::ImportExport])
-            .await?;
-        session.submit(Command::RecordInventory { session: session.id(), library, observed }).await
+        let in_process = move |s: &State| {
+            s.libraries.get(&library).and_then(|lib| {
+                lib.active_requests.iter().copied().find(|r| s.requests[r].state == RequestState::InProcess)
+            })
+        };
+        if let Some(r) = self.query(in_process).await? {
+            return Err(NtmsError::new(ErrorCode::Busy, format!("request {r} of the library is in process")));
+        }
+        let kinds = [ElementKind::Storage, ElementKind::DataTransfer, ElementKind::ImportExport];
+        let session_id = session.id();
+        self.read_and_submit(session, library, &kinds, move |observed| Command::RecordInventory {
+            session: session_id,
+            library,
+            observed,
+        })
+        .await
     }
 
     /// InjectNtmsMedia: reads the library's import/export ports and queues an
     /// inject request for each cartridge the operator put there (the
-    /// accepted events hold one `InjectRequested` each). ERROR_BUSY while one
-    /// of the library's requests is in process.
+    /// accepted events hold one `InjectRequested` each). Requests in process
+    /// elsewhere in the library go on; the reading waits for a step in
+    /// flight to be reported.
     pub async fn inject(&self, session: &Session, library: LibraryId) -> Result<Accepted, NtmsError> {
         use rsm_hardware::ElementKind;
-        let found = self.read_elements(library, &[ElementKind::ImportExport]).await?;
-        session.submit(Command::InjectMedia { session: session.id(), library, found }).await
+        let session_id = session.id();
+        self.read_and_submit(session, library, &[ElementKind::ImportExport], move |found| Command::InjectMedia {
+            session: session_id,
+            library,
+            found,
+        })
+        .await
     }
 
-    /// What READ ELEMENT STATUS shows in the elements of `kinds`, read while
-    /// no request of the library is in process or finishes: a reading taken
-    /// across a movement would record the movement as a difference.
-    async fn read_elements(
+    /// Reads the elements of `kinds` (READ ELEMENT STATUS) and submits the
+    /// command `make` builds from what was seen, holding the library's step
+    /// guard exclusively from the reading until the command is decided: no
+    /// worker step runs or reports in between, so the reading and the views
+    /// it is compared with describe the same moment.
+    async fn read_and_submit(
         &self,
+        session: &Session,
         library: LibraryId,
         kinds: &[rsm_hardware::ElementKind],
-    ) -> Result<Vec<(u16, rsm_model::Seen)>, NtmsError> {
+        make: impl FnOnce(Vec<(u16, rsm_model::Seen)>) -> Command,
+    ) -> Result<Accepted, NtmsError> {
         use rsm_model::Seen;
-        let activity = move |s: &State| {
-            s.libraries.get(&library).map(|lib| {
-                let active: Vec<(RequestId, RequestState)> =
-                    lib.active_requests.iter().map(|r| (*r, s.requests[r].state)).collect();
-                (active, s.finished.back().copied())
-            })
-        };
-        let before = self.query(activity).await?;
-        if let Some((active, _)) = &before {
-            if let Some((r, _)) = active.iter().find(|(_, st)| *st == RequestState::InProcess) {
-                return Err(NtmsError::new(ErrorCode::Busy, format!("request {r} of the library is in process")));
-            }
-        }
         let adapter = self.adapter(library).await?;
+        let _reading = self.inner.steps.reading(library).await;
         let status = adapter
             .element_status()
             .await
             .map_err(|e| NtmsError::new(hardware::failure_code(&e), format!("READ ELEMENT STATUS failed: {e}")))?;
-        if self.query(activity).await? != before {
-            return Err(NtmsError::new(ErrorCode::Busy, "a request of the library ran while its elements were read"));
-        }
-        Ok(status
+        let observed = status
             .into_iter()
             .filter(|e| kinds.contains(&e.kind))
             .map(|e| {
@@ -429,7 +440,8 @@ impl Engine {
                 };
                 (e.address, seen)
             })
-            .collect())
+            .collect();
+        session.submit(make(observed)).await
     }
 
     /// After a restart: every request left in process is settled from what

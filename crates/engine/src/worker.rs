@@ -118,7 +118,8 @@ pub(crate) async fn drive_request(
         let Some(order) = engine.query(move |s| work_order(s, request)).await? else { return Ok(()) };
         let Some(phase) = order.phase.filter(|p| *p != RequestPhase::AwaitingRobot) else {
             if order.phase.is_none() {
-                metrics::histogram!("rsm_request_seconds", "kind" => order.kind.name()).record(started.elapsed().as_secs_f64());
+                metrics::histogram!("rsm_request_seconds", "kind" => order.kind.name())
+                    .record(started.elapsed().as_secs_f64());
             }
             return Ok(());
         };
@@ -126,6 +127,8 @@ pub(crate) async fn drive_request(
             rsm_log::failpoint::hit("worker.between-moves");
         }
         first = false;
+        // Held until the step's report is decided (see `steps`).
+        let _step = engine.inner.steps.step(library).await;
         let outcome = perform(adapter.as_ref(), &order, phase).await;
         let observed = match &outcome {
             Ok(()) => Observed::Unknown,

@@ -288,3 +288,42 @@ async fn workers_carry_out_ejects_and_injects_on_their_own() {
     assert!(matches!(sim.locate("NEW0001L8"), Some(a) if a != port));
     engine.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_inject_reads_the_ports_while_a_mount_is_under_way() {
+    use rsm_hardware::SimTimings;
+    let dir = tempfile::tempdir().unwrap();
+    let timings = SimTimings { move_ms: 300, load_ms: 300, unload_ms: 300 };
+    let engine =
+        Engine::open(dir.path(), EngineConfig { sim_timings: timings, ..EngineConfig::default() }).await.unwrap();
+    let s = engine.open_session("app").await.unwrap();
+    let library = s.create_library(spec("lib", 1, 4, 1)).await.unwrap();
+    let m = media(&engine, "LIB0001L8").await;
+    let mount = s.mount_media(m, MountOptions::default()).await.unwrap();
+    let id = mount.id();
+    // Wait until the worker has the mount in process (the robot is moving).
+    loop {
+        let state = engine.query(move |st| st.requests.get(&id).map(|r| r.state)).await.unwrap();
+        if state == Some(RequestState::InProcess) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let sim = engine.simulator(library).await.unwrap();
+    let port = engine.query(move |st| st.ports.values().next().map(|p| p.element_address)).await.unwrap().unwrap();
+    sim.operator_fill_port(port, "NEW0001L8").unwrap();
+    // Not refused: the reading waits for the step in flight, then goes on.
+    let accepted = engine.inject(&s, library).await.expect("an inject while a mount is under way");
+    let inject = accepted
+        .events
+        .iter()
+        .find_map(|e| match e {
+            Event::InjectRequested { request, .. } => Some(request.id),
+            _ => None,
+        })
+        .expect("an inject request");
+    assert_eq!(mount.wait().await.unwrap().state, RequestState::Passed);
+    assert_eq!(engine.wait_for(inject).await.unwrap().state, RequestState::Passed);
+    assert!(matches!(sim.locate("NEW0001L8"), Some(a) if a != port));
+    engine.shutdown().await;
+}
