@@ -1,6 +1,9 @@
 //! `rsm stress`: a concurrent workload for crash tests. Each line `ack
 //! <request> <seq>` is printed only after the command is durable, so a parent
 //! that kills this process knows exactly which commands were acknowledged.
+//! Beside the sessions that mount and dismount, an operator ejects a
+//! cartridge now and then and injects what is in the port, so kills land in
+//! the middle of moves through the import/export port too.
 
 use crate::views::sim_spec;
 use crate::{Failure, Outcome};
@@ -93,6 +96,7 @@ pub async fn run(engine: &Engine, sessions: u32, commands: u64, seed: u64) -> Ou
             Ok::<_, NtmsError>(())
         }));
     }
+    tasks.push(tokio::spawn(operator(engine.clone(), admin, library, barcodes, commands, seed)));
     for t in tasks {
         match t.await {
             Ok(r) => r?,
@@ -100,5 +104,48 @@ pub async fn run(engine: &Engine, sessions: u32, commands: u64, seed: u64) -> Ou
         }
     }
     engine.run_until_idle().await?;
+    Ok(())
+}
+
+/// Ejects a random cartridge, then injects what the port holds (it goes
+/// back home), `commands` times (0: until killed).
+async fn operator(
+    engine: Engine,
+    admin: Session,
+    library: LibraryId,
+    barcodes: Vec<MediaId>,
+    commands: u64,
+    seed: u64,
+) -> Result<(), NtmsError> {
+    let mut rng = splitmix64(seed ^ 0x0E1E_C7ED);
+    let mut done = 0u64;
+    while commands == 0 || done < commands {
+        done += 1;
+        rng = splitmix64(rng);
+        let media = barcodes[(rng % barcodes.len() as u64) as usize];
+        match admin.submit(Command::EjectMedia { session: admin.id(), media }).await {
+            Ok(a) => {
+                ack(a.request, a.last_seq);
+                let _ = engine.wait_for(a.request).await;
+            }
+            Err(e) if e.kind() == ErrorCode::DatabaseFailure => return Err(e),
+            Err(_) => {}
+        }
+        match engine.inject(&admin, library).await {
+            // An empty port records nothing: there is nothing to acknowledge.
+            Ok(a) if a.events.is_empty() => {}
+            Ok(a) => {
+                ack(a.request, a.last_seq);
+                for e in &a.events {
+                    if let Event::InjectRequested { request, .. } = e {
+                        let _ = engine.wait_for(request.id).await;
+                    }
+                }
+            }
+            Err(e) if e.kind() == ErrorCode::DatabaseFailure => return Err(e),
+            Err(_) => {}
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
     Ok(())
 }
