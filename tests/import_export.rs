@@ -49,6 +49,9 @@ fn eject_and_inject_through_the_virtual_librarys_port() {
     assert_eq!((gone["location"].as_str(), gone["home_slot"].as_str()), (Some("offline"), None), "{gone}");
     rsm.run(&["eject", "A00003L8"]).rejected("ERROR_LIBRARY_OFFLINE", 4305);
 
+    // The simulator's hands are not a real library's.
+    rsm.run(&["sim", "fill-port", "vtl1-port-1", "X1"]).rejected("ERROR_NOT_SUPPORTED", 50);
+
     // The operator puts a new cartridge in the port; inject takes it to the
     // lowest free slot, which becomes its home.
     set_slot(&vtl, ie_first, "NEW002L8");

@@ -303,11 +303,21 @@ impl Engine {
             self.inner.sim.clone().ok_or_else(|| {
                 NtmsError::new(ErrorCode::NotSupported, "this engine does not run simulated libraries")
             })?;
-        let result = self.query(move |s| s.libraries.get(&library).map(|lib| sim.simulator(s, lib))).await?;
-        match result {
-            Some(r) => r.map_err(|e| NtmsError::new(ErrorCode::DeviceNotConnected, e.to_string())),
-            None => Err(NtmsError::new(ErrorCode::InvalidLibrary, format!("no library {library}"))),
-        }
+        let result = self
+            .query(move |s| {
+                s.libraries.get(&library).map(|lib| match &lib.device {
+                    // The operator's hands and injected faults exist only in a simulator.
+                    Some(device) => Err(NtmsError::new(
+                        ErrorCode::NotSupported,
+                        format!("library {} is the device {device}, not a simulator", lib.name),
+                    )),
+                    None => {
+                        sim.simulator(s, lib).map_err(|e| NtmsError::new(ErrorCode::DeviceNotConnected, e.to_string()))
+                    }
+                })
+            })
+            .await?;
+        result.unwrap_or_else(|| Err(NtmsError::new(ErrorCode::InvalidLibrary, format!("no library {library}"))))
     }
 
     /// The adapter of a library: its real changer when it has a `device`
