@@ -470,6 +470,21 @@ mod tests {
     use proptest::prelude::*;
     use rsm_model::{Sense, SessionId};
 
+    #[test]
+    fn a_record_of_another_schema_is_refused_naming_its_version() {
+        let (value, _) = encode_batch(&[envelope(1, "alice")], GENESIS_HASH).expect("encode");
+        let records = batch_records(&value, 1).expect("one record");
+        let mut bytes = records[0].1.to_vec();
+        // version u8 | seq u64 | at_ms u64 | request [16] | node u32 | schema u16
+        let schema_at = 1 + 8 + 8 + 16 + 4;
+        bytes[schema_at..schema_at + 2].copy_from_slice(&1u16.to_le_bytes());
+        let hashed = bytes.len() - 32;
+        let hash = *blake3::hash(&bytes[..hashed]).as_bytes();
+        bytes[hashed..].copy_from_slice(&hash);
+        let err = decode_record(&bytes, 1).expect_err("schema 1 is not read");
+        assert!(err.to_string().contains("unknown schema version 1"), "{err}");
+    }
+
     fn envelope(seq: u64, principal: &str) -> Envelope {
         Envelope {
             seq,
