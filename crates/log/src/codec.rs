@@ -306,31 +306,16 @@ pub fn encode_batch(batch: &[Envelope], prev_hash: Hash) -> Result<(Vec<u8>, Vec
 /// chained to the one before it. The chain of the first record to the
 /// previous batch is the caller's to check.
 pub fn decode_batch(bytes: &[u8], first_seq: u64) -> Result<Vec<Record>, LogError> {
-    let mut c = Cursor::new(bytes);
-    let corrupt = |seq: u64, reason: String| LogError::Corrupt { seq, reason };
-    let version = c.u8("batch version").map_err(|r| corrupt(first_seq, r))?;
-    let count = c.u32("batch count").map_err(|r| corrupt(first_seq, r))?;
-    if version != BATCH_V1 {
-        return Err(corrupt(first_seq, format!("unknown batch version {version}")));
-    }
-    if count == 0 {
-        return Err(corrupt(first_seq, "empty batch".into()));
-    }
-    // Never trust `count` for an allocation: bound it by what the input can hold.
-    let fits = c.remaining() / (4 + RECORD_FIXED_LEN);
-    let mut records: Vec<Record> = Vec::with_capacity((count as usize).min(fits));
-    for i in 0..u64::from(count) {
-        let seq = first_seq.checked_add(i).ok_or_else(|| corrupt(first_seq, "seq overflows".into()))?;
-        let bytes = c.len_prefixed_u32("record").map_err(|r| corrupt(seq, r))?;
+    let mut records: Vec<Record> = Vec::new();
+    for (seq, bytes) in batch_records(bytes, first_seq)? {
         let record = decode_record(bytes, seq)?;
         if let Some(prev) = records.last() {
             if record.prev_hash != prev.hash {
-                return Err(corrupt(seq, format!("it does not chain to record {}", seq - 1)));
+                return Err(LogError::Corrupt { seq, reason: format!("it does not chain to record {}", seq - 1) });
             }
         }
         records.push(record);
     }
-    c.finish("batch").map_err(|r| corrupt(first_seq.saturating_add(u64::from(count)), r))?;
     Ok(records)
 }
 
