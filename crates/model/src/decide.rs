@@ -652,29 +652,19 @@ impl<'a> Ctx<'a> {
 
     fn set_enabled(&self, session: SessionId, object: ObjectRef, enabled: bool) -> Result<Vec<Event>, NtmsError> {
         let s = self.session(session)?;
+        let not_found =
+            |what: &str, id: &dyn std::fmt::Display| NtmsError::new(E::ObjectNotFound, format!("no {what} {id}"));
         let (library, current) = match object {
             ObjectRef::Library(id) if !id.is_nil() => {
-                let lib = self
-                    .state
-                    .libraries
-                    .get(&id)
-                    .ok_or_else(|| NtmsError::new(E::ObjectNotFound, format!("no library {id}")))?;
+                let lib = self.state.libraries.get(&id).ok_or_else(|| not_found("library", &id))?;
                 (lib.id, lib.enabled)
             }
             ObjectRef::Drive(id) if !id.is_nil() => {
-                let d = self
-                    .state
-                    .drives
-                    .get(&id)
-                    .ok_or_else(|| NtmsError::new(E::ObjectNotFound, format!("no drive {id}")))?;
+                let d = self.state.drives.get(&id).ok_or_else(|| not_found("drive", &id))?;
                 (d.library, d.enabled)
             }
             ObjectRef::Media(id) if !id.is_nil() => {
-                let m = self
-                    .state
-                    .media
-                    .get(&id)
-                    .ok_or_else(|| NtmsError::new(E::ObjectNotFound, format!("no medium {id}")))?;
+                let m = self.state.media.get(&id).ok_or_else(|| not_found("medium", &id))?;
                 (m.library, m.enabled)
             }
             _ => return reject(E::InvalidParameter, "only a library, a drive or a medium can be enabled or disabled"),
