@@ -44,6 +44,21 @@ pub(crate) struct Sequencer {
 
 type Reply = (oneshot::Sender<Result<Accepted, NtmsError>>, Result<Accepted, NtmsError>);
 
+/// A batch at least this large means many callers are waiting on flushes.
+const LINGER_FROM: usize = 8;
+/// The longest wait for a batch to fill, well under one flush.
+const LINGER: std::time::Duration = std::time::Duration::from_micros(50);
+
+/// Moves what waits in the inbox into `batch`, up to `max` inputs.
+fn drain(inbox: &mut mpsc::Receiver<Input>, batch: &mut Vec<Input>, max: usize) {
+    while batch.len() < max {
+        match inbox.try_recv() {
+            Ok(input) => batch.push(input),
+            Err(_) => break,
+        }
+    }
+}
+
 impl Sequencer {
     /// The thread body: runs until stopped or every sender is dropped, then snapshots.
     pub fn run(mut self, mut inbox: mpsc::Receiver<Input>) {
@@ -53,14 +68,22 @@ impl Sequencer {
             .expect("a current-thread runtime can always be built on a fresh thread");
         let mut batch = Vec::with_capacity(self.batch_max);
         let mut stopping = false;
+        let mut last_len = 0;
         while let Some(first) = inbox.blocking_recv() {
             batch.push(first);
-            while batch.len() < self.batch_max.max(1) {
-                match inbox.try_recv() {
-                    Ok(input) => batch.push(input),
-                    Err(_) => break,
+            let max = self.batch_max.max(1);
+            drain(&mut inbox, &mut batch, max);
+            // Under load, the callers just answered are about to send their
+            // next commands: wait a moment for them rather than flush a
+            // batch much smaller than the last (one flush serves them all).
+            if last_len >= LINGER_FROM && batch.len() < last_len.min(max) {
+                let until = Instant::now() + LINGER;
+                while batch.len() < last_len.min(max) && Instant::now() < until {
+                    std::thread::yield_now();
+                    drain(&mut inbox, &mut batch, max);
                 }
             }
+            last_len = batch.len();
             stopping |= self.process(&rt, &mut batch);
             if stopping {
                 break;
