@@ -27,6 +27,10 @@ pub fn log_failure(e: &LogError) -> NtmsError {
 /// applying, and replay time is what a restart waits for.
 pub async fn apply_tail(log: &dyn EventLog, state: &mut State, from: u64) -> Result<u64, NtmsError> {
     let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<Record>, LogError>>(4);
+    // Applied chunks go back to the reader to be freed: memory freed on the
+    // thread that allocated it is reused at once, where freeing it on the
+    // applying thread left the reader faulting in fresh pages.
+    let (spent_tx, spent_rx) = std::sync::mpsc::channel::<Vec<Record>>();
     let mut applied = 0;
     let mut next = from;
     std::thread::scope(|scope| {
@@ -40,6 +44,9 @@ pub async fn apply_tail(log: &dyn EventLog, state: &mut State, from: u64) -> Res
             };
             let mut next = from;
             loop {
+                while let Ok(spent) = spent_rx.try_recv() {
+                    drop(spent);
+                }
                 let chunk = rt.block_on(log.read(next, READ_CHUNK));
                 let last = chunk.as_ref().ok().and_then(|c| c.last().map(|r| r.envelope.seq));
                 let stop = chunk.is_err() || last.is_none();
@@ -57,6 +64,8 @@ pub async fn apply_tail(log: &dyn EventLog, state: &mut State, from: u64) -> Res
                 apply(state, &r.envelope.event);
             }
             applied += records.len() as u64;
+            // The reader may have ended; then the chunk is freed here.
+            let _ = spent_tx.send(records);
         }
         Ok::<(), NtmsError>(())
     })?;
