@@ -34,7 +34,7 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Cmd {
-    /// Create or delete libraries.
+    /// Create, attach or delete libraries.
     #[command(subcommand)]
     Library(LibraryCmd),
     /// Show a view.
@@ -86,8 +86,10 @@ pub enum Cmd {
         #[arg(long)]
         wait: bool,
     },
-    /// Take in the cartridges the operator put in a library's import/export
-    /// ports (InjectNtmsMedia): one request per cartridge, each to a free slot.
+    /// Take in what the operator put in a library's import/export ports (InjectNtmsMedia).
+    ///
+    /// One request per cartridge, each to its reserved home (an ejected
+    /// cartridge never taken) or to the lowest free slot.
     Inject {
         /// Library name or id.
         library: String,
