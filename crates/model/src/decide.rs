@@ -213,6 +213,19 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// The bar codes of a new library's cartridges: each well formed, and
+    /// used neither twice among them nor by any known medium.
+    fn check_new_barcodes<'b>(&self, barcodes: impl Iterator<Item = &'b String>) -> Result<(), NtmsError> {
+        let mut seen = std::collections::BTreeSet::new();
+        for b in barcodes {
+            check_barcode(b)?;
+            if !seen.insert(b.as_str()) || self.state.barcodes.contains_key(b) {
+                return reject(E::InvalidMedia, format!("bar code {b} is already used"));
+            }
+        }
+        Ok(())
+    }
+
     fn secondary_id(&self, n: u64) -> RequestId {
         RequestId(derive_id(self.cmd.request, n))
     }
@@ -304,13 +317,7 @@ impl<'a> Ctx<'a> {
                 return reject(E::InvalidParameter, format!("element address {address} is listed twice"));
             }
         }
-        let mut seen = std::collections::BTreeSet::new();
-        for b in layout.drives.iter().chain(&layout.slots).filter_map(|(_, b)| b.as_ref()) {
-            check_barcode(b)?;
-            if !seen.insert(b.as_str()) || self.state.barcodes.contains_key(b) {
-                return reject(E::InvalidMedia, format!("bar code {b} is already used"));
-            }
-        }
+        self.check_new_barcodes(layout.drives.iter().chain(&layout.slots).filter_map(|(_, b)| b.as_ref()))?;
         let mut n = 0u64;
         let mut next = || {
             n += 1;
@@ -544,13 +551,7 @@ impl<'a> Ctx<'a> {
                 format!("{} cartridges do not fit in {} slots", spec.barcodes.len(), spec.slots),
             );
         }
-        let mut seen = std::collections::BTreeSet::new();
-        for b in &spec.barcodes {
-            check_barcode(b)?;
-            if !seen.insert(b.as_str()) || self.state.barcodes.contains_key(b) {
-                return reject(E::InvalidMedia, format!("bar code {b} is already used"));
-            }
-        }
+        self.check_new_barcodes(spec.barcodes.iter())?;
         let mut n = 0u64;
         let mut next = || {
             n += 1;
