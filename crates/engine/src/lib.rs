@@ -382,18 +382,10 @@ impl Engine {
 
     /// Inventory of a library: READ ELEMENT STATUS of its drives, slots and
     /// ports compared with the views, every difference recorded as an event.
-    /// ERROR_BUSY while one of its requests is in process (the rule of
-    /// `RecordInventory`: the elements such a request uses are not its to judge).
+    /// Requests under way go on: the elements and cartridges they rely on
+    /// are left out, and the reading waits for a step in flight to be reported.
     pub async fn inventory(&self, session: &Session, library: LibraryId) -> Result<Accepted, NtmsError> {
         use rsm_hardware::ElementKind;
-        let in_process = move |s: &State| {
-            s.libraries.get(&library).and_then(|lib| {
-                lib.active_requests.iter().copied().find(|r| s.requests[r].state == RequestState::InProcess)
-            })
-        };
-        if let Some(r) = self.query(in_process).await? {
-            return Err(NtmsError::new(ErrorCode::Busy, format!("request {r} of the library is in process")));
-        }
         let kinds = [ElementKind::Storage, ElementKind::DataTransfer, ElementKind::ImportExport];
         let session_id = session.id();
         self.read_and_submit(session, library, &kinds, move |observed| Command::RecordInventory {

@@ -391,9 +391,8 @@ impl<'a> Ctx<'a> {
         if !Self::library_available(lib) {
             return reject(E::DeviceNotAvailable, format!("library {} is disabled or not ready", lib.name));
         }
-        if let Some(r) = lib.active_requests.iter().find(|r| self.state.requests[*r].state == RequestState::InProcess) {
-            return reject(E::Busy, format!("request {r} of library {} is in process", lib.name));
-        }
+        // Elements and cartridges a queued or running request relies on are
+        // left out below: a move under way is not a difference.
         let st = self.state;
         let pending =
             |m: Option<MediaId>| m.and_then(|m| st.media.get(&m)).is_some_and(|m| m.pending_request.is_some());

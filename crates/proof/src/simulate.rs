@@ -510,16 +510,20 @@ impl World {
             }
         }
         let status = self.rt.block_on(sim.element_status()).map_err(|e| e.to_string())?;
-        let found: Vec<(u16, Seen)> = status
-            .iter()
-            .filter(|e| ports.contains(&e.address))
-            .map(|e| (e.address, e.barcode.clone().map_or(Seen::Empty, Seen::Cartridge)))
-            .collect();
+        let seen =
+            |e: &rsm_hardware::ElementStatus| (e.address, e.barcode.clone().map_or(Seen::Empty, Seen::Cartridge));
+        let found: Vec<(u16, Seen)> = status.iter().filter(|e| ports.contains(&e.address)).map(seen).collect();
         let session = self.session_of(0)?;
-        let command = if self.rng.chance(700) {
-            Command::InjectMedia { session, library, found }
-        } else {
-            Command::RecordInventory { session, library, observed: found }
+        let command = match self.rng.below(10) {
+            0..=6 => Command::InjectMedia { session, library, found },
+            7 => Command::RecordInventory { session, library, observed: found },
+            // A whole inventory, while requests may be half done: what they
+            // rely on must be left alone, the rest must agree.
+            _ => {
+                let observed =
+                    status.iter().filter(|e| e.kind != rsm_hardware::ElementKind::Transport).map(seen).collect();
+                Command::RecordInventory { session, library, observed }
+            }
         };
         self.send(vec![command], true)?;
         self.settle_ports(library, &sim);
