@@ -3,9 +3,10 @@
 //!
 //! * a MOVE MEDIUM that the device refuses with CHECK CONDITION fails the
 //!   request with the mapped NTMS code and keeps the sense data;
-//! * a process that dies in the middle of a mount (failpoints) leaves a
-//!   request in process, which the next open settles from the device's READ
-//!   ELEMENT STATUS, never by guessing.
+//! * a process that dies in the middle of a mount (failpoints, and a real
+//!   SIGKILL while the process is stopped between the robot's move and its
+//!   report) leaves a request in process, which the next open settles from
+//!   the device's READ ELEMENT STATUS, never by guessing.
 //!
 //! Without tgt the tests print `skipped: <reason>` and pass, except under CI
 //! (`CI=true`), whose script installs it: there they fail instead.
@@ -121,5 +122,35 @@ fn a_crash_in_the_middle_of_a_move_is_reconciled_from_the_device() {
     let d2 = find(&drives, "name", "vtl1-drive-2");
     assert_eq!((d2["state"].as_str(), d2["barcode"].as_str()), (Some("loaded"), Some("A00002L8")), "{d2}");
 
+    rsm.replay_ok();
+}
+
+#[test]
+fn a_sigkill_between_the_robots_move_and_its_report_is_reconciled_from_the_device() {
+    let Some((vtl, rsm)) = attached_vtl() else { return };
+    let (drive_first, slot_first) = (vtl.env_u64("DRIVE_FIRST"), vtl.env_u64("SLOT_FIRST"));
+    // The robot has put A00003L8 in the drive; the log does not know yet.
+    let killed = rsm.run_killed_at("worker.before-report", &["mount", "A00003L8", "--drive", "vtl1-drive-2", "--wait"]);
+    assert_eq!(killed.signal, Some(9), "killed by SIGKILL: {}", killed.stderr);
+
+    let witness = Rsm::new();
+    witness.run(&["library", "attach", "seen", "--iscsi", vtl.url()]).ok();
+    let seen = witness.view("drives").into_iter().find(|d| d["address"] == drive_first + 1).expect("drive listed");
+    assert_eq!(seen["barcode"], "A00003L8", "the device has it in the drive: {seen}");
+
+    // The next open settles the mount from the device: it is done.
+    let queue = rsm.view("queue");
+    let mounts = requests_of(&queue, "A00003L8");
+    assert_eq!(mounts.len(), 1, "{queue:?}");
+    assert_eq!(mounts[0]["state"], "completed", "{}", mounts[0]);
+    let drives = rsm.view("drives");
+    let d2 = find(&drives, "name", "vtl1-drive-2");
+    assert_eq!(d2["barcode"], "A00003L8", "{d2}");
+    let slots = rsm.view("slots");
+    let third = slots.iter().find(|s| s["address"] == slot_first + 2).expect("slot listed");
+    assert!(third["barcode"].is_null(), "the cartridge left its slot: {third}");
+    // And the library goes on: the cartridge comes home.
+    rsm.run(&["dismount-media", "A00003L8", "--wait"]).ok();
+    assert_eq!(rsm.slots()[2], (slot_first + 2, "A00003L8".to_owned()));
     rsm.replay_ok();
 }

@@ -126,6 +126,33 @@ impl Rsm {
         Self::finish(self.command(args).env("RSM_FAILPOINT", spec).output().expect("the rsm binary runs"))
     }
 
+    /// Runs `args` with the failpoint `name` armed to pause at its first hit,
+    /// waits until the process says it paused there, and kills it with
+    /// SIGKILL: a real kill at that exact moment.
+    pub fn run_killed_at(&self, name: &str, args: &[&str]) -> Run {
+        use std::io::BufRead;
+        let mut child = self
+            .command(args)
+            .env("RSM_FAILPOINT", format!("{name}:1:pause"))
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("the rsm binary runs");
+        let stderr = child.stderr.take().expect("piped stderr");
+        let mut seen = String::new();
+        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            seen.push_str(&line);
+            seen.push('\n');
+            if line.contains(&format!("failpoint {name} reached: paused")) {
+                break;
+            }
+        }
+        child.kill().expect("SIGKILL");
+        let mut run = Self::finish(child.wait_with_output().expect("the killed process's output"));
+        run.stderr = seen + &run.stderr;
+        run
+    }
+
     pub fn view(&self, view: &str) -> Vec<Value> {
         self.run(&["--json", "show", view]).ok().json().as_array().expect("a view is an array").clone()
     }

@@ -6,7 +6,10 @@
 //! once per process:
 //!
 //! * `NAME` — the process dies at the first [`hit`] of `NAME`;
-//! * `NAME:N` — the process dies at the `N`-th hit of `NAME` (`N >= 1`).
+//! * `NAME:N` — the process dies at the `N`-th hit of `NAME` (`N >= 1`);
+//! * `NAME:N:pause` — at that hit the process says so on stderr
+//!   (`failpoint NAME reached: paused`) and stops there until it is killed,
+//!   so that a test can send a real SIGKILL at that exact moment.
 //!
 //! Dying is [`std::process::abort`]: no destructors run, no buffer is
 //! flushed, no lock is released in an orderly way — a power cut for the
@@ -65,11 +68,21 @@ pub const NAMES: &[&str] = &[
     "worker.before-report",
 ];
 
+/// What an armed failpoint does at its hit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Dies at once ([`std::process::abort`]).
+    Abort,
+    /// Says so on stderr and waits to be killed.
+    Pause,
+}
+
 /// An armed failpoint: its name, the hit that kills, the hits so far.
 #[derive(Debug)]
 struct Armed {
     name: String,
     at: u64,
+    action: Action,
     hits: AtomicU64,
 }
 
@@ -94,25 +107,43 @@ pub fn parse(spec: &str) -> Option<(&str, u64)> {
     (!name.is_empty()).then_some((name, at))
 }
 
+/// Parses a whole [`ENV_VAR`] value: [`parse`], with an optional `:pause`.
+pub fn parse_spec(spec: &str) -> Option<(&str, u64, Action)> {
+    let (spec, action) = match spec.strip_suffix(":pause") {
+        Some(rest) => (rest, Action::Pause),
+        None => (spec, Action::Abort),
+    };
+    parse(spec).map(|(name, at)| (name, at, action))
+}
+
 fn from_env() -> Option<Armed> {
     let spec = std::env::var(ENV_VAR).ok()?;
-    let Some((name, at)) = parse(&spec) else {
-        eprintln!("rsm: {ENV_VAR}={spec:?} is not NAME or NAME:N (N >= 1); no failpoint armed");
+    let Some((name, at, action)) = parse_spec(&spec) else {
+        eprintln!("rsm: {ENV_VAR}={spec:?} is not NAME, NAME:N or NAME:N:pause (N >= 1); no failpoint armed");
         return None;
     };
     if !NAMES.contains(&name) {
         eprintln!("rsm: {ENV_VAR} names {name:?}, which is not a failpoint of this build ({})", NAMES.join(", "));
     }
-    Some(Armed { name: name.to_string(), at, hits: AtomicU64::new(0) })
+    Some(Armed { name: name.to_string(), at, action, hits: AtomicU64::new(0) })
 }
 
-/// Marks the failpoint `name`: aborts the process if [`ENV_VAR`] armed it
-/// and this is the hit it counts to. Otherwise does nothing.
+/// Marks the failpoint `name`: aborts (or pauses) the process if
+/// [`ENV_VAR`] armed it and this is the hit it counts to. Otherwise does
+/// nothing.
 #[inline]
 pub fn hit(name: &'static str) {
     if let Some(armed) = ARMED.get_or_init(from_env) {
         if armed.hit(name) {
-            std::process::abort();
+            match armed.action {
+                Action::Abort => std::process::abort(),
+                Action::Pause => {
+                    eprintln!("failpoint {name} reached: paused");
+                    loop {
+                        std::thread::sleep(std::time::Duration::from_secs(3_600));
+                    }
+                }
+            }
         }
     }
 }
@@ -130,11 +161,15 @@ mod tests {
         assert_eq!(parse("worker.started:"), None);
         assert_eq!(parse(":3"), None);
         assert_eq!(parse(""), None);
+        assert_eq!(parse_spec("worker.started:2:pause"), Some(("worker.started", 2, Action::Pause)));
+        assert_eq!(parse_spec("worker.started:pause"), Some(("worker.started", 1, Action::Pause)));
+        assert_eq!(parse_spec("worker.started:2"), Some(("worker.started", 2, Action::Abort)));
+        assert_eq!(parse_spec("worker.started:0:pause"), None);
     }
 
     #[test]
     fn armed_kills_at_the_nth_hit_of_its_name_only() {
-        let armed = Armed { name: "commit.before-reply".into(), at: 3, hits: AtomicU64::new(0) };
+        let armed = Armed { name: "commit.before-reply".into(), at: 3, action: Action::Abort, hits: AtomicU64::new(0) };
         assert!(!armed.hit("commit.before-reply"));
         assert!(!armed.hit("append.after-flush"));
         assert!(!armed.hit("commit.before-reply"));
@@ -176,5 +211,31 @@ mod tests {
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert_eq!(out.status.signal(), Some(6), "SIGABRT expected: {:?}\n{stdout}", out.status);
         assert!(stdout.contains("survived 3") && !stdout.contains("survived 4"), "{stdout}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn pause_stops_the_process_at_the_nth_hit_until_it_is_killed() {
+        use std::io::BufRead;
+        use std::os::unix::process::ExitStatusExt;
+        let exe = std::env::current_exe().expect("the test binary's path");
+        let mut child = std::process::Command::new(exe)
+            .args(["--exact", "failpoint::tests::failpoint_child", "--nocapture", "--test-threads=1"])
+            .env(ENV_VAR, "append.after-flush:2:pause")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("the test binary runs");
+        let stderr = child.stderr.take().expect("piped stderr");
+        let paused = std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+            .any(|line| line.contains("failpoint append.after-flush reached: paused"));
+        assert!(paused, "the child said it paused");
+        child.kill().expect("SIGKILL the paused child");
+        let out = child.wait_with_output().expect("the child's output");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.signal(), Some(9), "killed, not ended: {:?}", out.status);
+        assert!(stdout.contains("survived 2") && !stdout.contains("survived 3"), "{stdout}");
     }
 }
