@@ -1114,43 +1114,30 @@ impl<'a> Ctx<'a> {
     /// Keeps only an observation that fits the projection; anything else is
     /// treated as unknown rather than breaking the one-place invariant.
     fn sanitize(&self, r: &LibraryRequest, observed: Observed) -> Observed {
-        let medium = &self.state.media[&r.media];
-        match observed {
-            Observed::Slot(s) => match self.state.slots.get(&s) {
-                Some(slot)
-                    if slot.library == r.library
-                        && (slot.content.is_none() || slot.content == Some(r.media))
-                        && (slot.home_of.is_none() || slot.home_of == Some(r.media)) =>
-                {
-                    observed
-                }
-                _ => Observed::Unknown,
-            },
-            Observed::Drive(d) => match self.state.drives.get(&d) {
-                Some(drive)
-                    if drive.library == r.library
-                        && (drive.medium.is_none() || drive.medium == Some(r.media))
-                        && (drive.reserved_by.is_none() || drive.reserved_by == Some(r.id))
-                        && drive.holder.is_none() =>
-                {
-                    observed
-                }
-                _ => Observed::Unknown,
-            },
-            Observed::Port(p) => match self.state.ports.get(&p) {
-                Some(port)
-                    if port.library == r.library
-                        && (port.content.is_none() || port.content == Some(r.media))
-                        && (port.reserved_by.is_none() || port.reserved_by == Some(r.id)) =>
-                {
-                    observed
-                }
-                _ => Observed::Unknown,
-            },
-            Observed::Missing | Observed::Unknown => {
-                let _ = medium;
-                observed
-            }
+        // An element fits when it is free or already the request's.
+        fn free_or<T: PartialEq>(held: Option<T>, mine: T) -> bool {
+            held.is_none_or(|x| x == mine)
+        }
+        let (media, st) = (r.media, self.state);
+        let fits = match observed {
+            Observed::Slot(s) => st.slots.get(&s).is_some_and(|slot| {
+                slot.library == r.library && free_or(slot.content, media) && free_or(slot.home_of, media)
+            }),
+            Observed::Drive(d) => st.drives.get(&d).is_some_and(|drive| {
+                drive.library == r.library
+                    && free_or(drive.medium, media)
+                    && free_or(drive.reserved_by, r.id)
+                    && drive.holder.is_none()
+            }),
+            Observed::Port(p) => st.ports.get(&p).is_some_and(|port| {
+                port.library == r.library && free_or(port.content, media) && free_or(port.reserved_by, r.id)
+            }),
+            Observed::Missing | Observed::Unknown => true,
+        };
+        if fits {
+            observed
+        } else {
+            Observed::Unknown
         }
     }
 
