@@ -145,9 +145,9 @@ fn access_denied_without_modify_access() {
     let e = w.rejects(Command::DismountDrive { session: bob, drive }, ErrorCode::AccessDenied);
     assert_eq!(e.code(), 5);
     // USE alone is not enough; MODIFY is (Server 2003 rule).
-    w.ok(Command::GrantAccess { session: s, library: lib, principal: "bob".into(), rights: AccessMask::USE });
+    w.grant(s, lib, "bob", AccessMask::USE);
     w.rejects(Command::DismountDrive { session: bob, drive }, ErrorCode::AccessDenied);
-    w.ok(Command::GrantAccess { session: s, library: lib, principal: "bob".into(), rights: AccessMask::MODIFY });
+    w.grant(s, lib, "bob", AccessMask::MODIFY);
     w.ok(Command::DismountDrive { session: bob, drive });
 }
 
@@ -157,9 +157,9 @@ fn windows_xp_rule_needs_control_access() {
     w.policy = Policy::default().windows_xp_rules();
     let lib = w.state.drives[&drive].library;
     let bob = w.session("bob");
-    w.ok(Command::GrantAccess { session: s, library: lib, principal: "bob".into(), rights: AccessMask::MODIFY });
+    w.grant(s, lib, "bob", AccessMask::MODIFY);
     w.rejects(Command::DismountDrive { session: bob, drive }, ErrorCode::AccessDenied);
-    w.ok(Command::GrantAccess { session: s, library: lib, principal: "bob".into(), rights: AccessMask::CONTROL });
+    w.grant(s, lib, "bob", AccessMask::CONTROL);
     w.ok(Command::DismountDrive { session: bob, drive });
 }
 

@@ -210,12 +210,7 @@ fn inventory_checks_in_order() {
     w.rejects(run(s, lib, twice), ErrorCode::InvalidParameter);
     w.rejects(run(s, LibraryId(uuid::Uuid::from_u128(7)), obs.clone()), ErrorCode::InvalidLibrary);
     let bob = w.session("bob");
-    w.ok(Command::GrantAccess {
-        session: s,
-        library: lib,
-        principal: "bob".into(),
-        rights: AccessMask::USE.with(AccessMask::MODIFY),
-    });
+    w.grant(s, lib, "bob", AccessMask::USE.with(AccessMask::MODIFY));
     w.rejects(run(bob, lib, obs.clone()), ErrorCode::AccessDenied);
     w.ok(Command::SetEnabled { session: s, object: ObjectRef::Library(lib), enabled: false });
     w.rejects(run(s, lib, obs.clone()), ErrorCode::DeviceNotAvailable);

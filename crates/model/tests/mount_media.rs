@@ -100,7 +100,7 @@ fn access_denied_without_use_access() {
     let eve = w.session("eve");
     let cmd = mount_cmd(&w, eve, "LIB0001L8", None);
     w.rejects(cmd.clone(), ErrorCode::AccessDenied);
-    w.ok(Command::GrantAccess { session: s, library: lib, principal: "eve".into(), rights: AccessMask::USE });
+    w.grant(s, lib, "eve", AccessMask::USE);
     w.ok(cmd);
 }
 

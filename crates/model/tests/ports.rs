@@ -83,12 +83,7 @@ fn eject_error_table() {
     w.rejects(Command::EjectMedia { session: s, media: MediaId(uuid::Uuid::from_u128(77)) }, ErrorCode::InvalidMedia);
     // CONTROL is needed: USE and MODIFY are not enough.
     let bob = w.session("bob");
-    w.ok(Command::GrantAccess {
-        session: s,
-        library: lib,
-        principal: "bob".into(),
-        rights: AccessMask::USE.with(AccessMask::MODIFY),
-    });
+    w.grant(s, lib, "bob", AccessMask::USE.with(AccessMask::MODIFY));
     w.rejects(Command::EjectMedia { session: bob, media: m1 }, ErrorCode::AccessDenied);
     // A disabled medium, then a disabled library.
     w.ok(Command::SetEnabled { session: s, object: ObjectRef::Media(m1), enabled: false });
@@ -217,7 +212,7 @@ fn inject_error_table_and_notes() {
         ErrorCode::InvalidLibrary,
     );
     let bob = w.session("bob");
-    w.ok(Command::GrantAccess { session: s, library: lib, principal: "bob".into(), rights: AccessMask::USE });
+    w.grant(s, lib, "bob", AccessMask::USE);
     w.rejects(
         Command::InjectMedia { session: bob, library: lib, found: in_port(&w, lib, "N1L8") },
         ErrorCode::AccessDenied,

@@ -72,12 +72,7 @@ impl Harness {
         let sessions: Vec<SessionId> = principals.iter().map(|p| w.session(p)).collect();
         let changer = w.changer(sessions[0], "lib", 3, 8, 6);
         let standalone = w.standalone(sessions[0], "sa", 2);
-        w.ok(Command::GrantAccess {
-            session: sessions[0],
-            library: changer,
-            principal: "user".into(),
-            rights: AccessMask::USE,
-        });
+        w.grant(sessions[0], changer, "user", AccessMask::USE);
         let mut barcodes: Vec<String> = (1..=6).map(|i| format!("LIB{i:04}L8")).collect();
         barcodes.extend(["SA0001L8".to_string(), "SA0002L8".to_string(), "NEW0001L8".to_string()]);
         let drives = ["lib-drive-1", "lib-drive-2", "lib-drive-3", "sa-drive-1", "nowhere"].map(String::from).to_vec();

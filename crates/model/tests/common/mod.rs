@@ -99,6 +99,11 @@ impl World {
         self.state.library_named(name).expect("created").id
     }
 
+    /// `session` grants `rights` on `library` to `principal`.
+    pub fn grant(&mut self, session: SessionId, library: LibraryId, principal: &str, rights: AccessMask) {
+        self.ok(Command::GrantAccess { session, library, principal: principal.into(), rights });
+    }
+
     pub fn drive(&self, name: &str) -> DriveId {
         self.state.drive_named(name).expect("drive exists").id
     }
