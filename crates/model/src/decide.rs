@@ -311,12 +311,7 @@ impl<'a> Ctx<'a> {
                 ),
             );
         }
-        let mut addresses = std::collections::BTreeSet::new();
-        for (address, _) in layout.drives.iter().chain(&layout.slots).chain(&layout.ports) {
-            if !addresses.insert(*address) {
-                return reject(E::InvalidParameter, format!("element address {address} is listed twice"));
-            }
-        }
+        distinct_addresses(layout.drives.iter().chain(&layout.slots).chain(&layout.ports).map(|(a, _)| *a))?;
         self.check_new_barcodes(layout.drives.iter().chain(&layout.slots).filter_map(|(_, b)| b.as_ref()))?;
         let mut n = 0u64;
         let mut next = || {
@@ -380,12 +375,7 @@ impl<'a> Ctx<'a> {
     ) -> Result<Vec<Event>, NtmsError> {
         use std::collections::{BTreeMap, BTreeSet};
         let s = self.session(session)?;
-        let mut addresses = BTreeSet::new();
-        for (a, _) in observed {
-            if !addresses.insert(*a) {
-                return reject(E::InvalidParameter, format!("element address {a} is listed twice"));
-            }
-        }
+        let addresses = distinct_addresses(observed.iter().map(|(a, _)| *a))?;
         let lib = self.valid_library(library)?;
         self.require(lib, s, AccessMask::CONTROL, "take its inventory")?;
         if !Self::library_available(lib) {
@@ -1260,6 +1250,18 @@ struct Elements {
     drives: Vec<(DriveId, String, u16)>,
     ports: Vec<(PortId, String, u16)>,
     slots: Vec<(SlotId, String, u16)>,
+}
+
+/// The element addresses of a reading or a layout, each listed once
+/// (ERROR_INVALID_PARAMETER naming the first listed twice).
+fn distinct_addresses(addresses: impl Iterator<Item = u16>) -> Result<std::collections::BTreeSet<u16>, NtmsError> {
+    let mut seen = std::collections::BTreeSet::new();
+    for a in addresses {
+        if !seen.insert(a) {
+            return reject(E::InvalidParameter, format!("element address {a} is listed twice"));
+        }
+    }
+    Ok(seen)
 }
 
 fn check_name(name: &str) -> Result<(), NtmsError> {

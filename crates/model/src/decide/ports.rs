@@ -75,10 +75,7 @@ impl<'a> Ctx<'a> {
         found: &[(u16, Seen)],
     ) -> Result<Vec<Event>, NtmsError> {
         let s = self.session(session)?;
-        let mut addresses = std::collections::BTreeSet::new();
-        if let Some((a, _)) = found.iter().find(|(a, _)| !addresses.insert(*a)) {
-            return reject(E::InvalidParameter, format!("element address {a} is listed twice"));
-        }
+        super::distinct_addresses(found.iter().map(|(a, _)| *a))?;
         let lib = self.valid_library(library)?;
         self.require(lib, s, AccessMask::CONTROL, "inject media")?;
         if !Self::library_available(lib) {
