@@ -78,8 +78,7 @@ fn a_crash_in_the_middle_of_a_move_is_reconciled_from_the_device() {
 
     // The device says where the cartridge is: another data directory
     // attaching now (its own READ ELEMENT STATUS) finds it in the first drive.
-    let witness = Rsm::new();
-    witness.run(&["library", "attach", "seen", "--iscsi", vtl.url()]).ok();
+    let witness = witness(&vtl);
     let seen = witness.view("drives").into_iter().find(|d| d["address"] == drive_first).expect("drive listed");
     assert_eq!((seen["state"].as_str(), seen["barcode"].as_str()), (Some("loaded"), Some("A00001L8")), "{seen}");
 
@@ -133,8 +132,7 @@ fn a_sigkill_between_the_robots_move_and_its_report_is_reconciled_from_the_devic
     let killed = rsm.run_killed_at("worker.before-report", &["mount", "A00003L8", "--drive", "vtl1-drive-2", "--wait"]);
     assert_eq!(killed.signal, Some(9), "killed by SIGKILL: {}", killed.stderr);
 
-    let witness = Rsm::new();
-    witness.run(&["library", "attach", "seen", "--iscsi", vtl.url()]).ok();
+    let witness = witness(&vtl);
     let seen = witness.view("drives").into_iter().find(|d| d["address"] == drive_first + 1).expect("drive listed");
     assert_eq!(seen["barcode"], "A00003L8", "the device has it in the drive: {seen}");
 

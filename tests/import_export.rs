@@ -105,8 +105,7 @@ fn a_crash_in_the_middle_of_an_eject_or_inject_is_reconciled_from_the_device() {
     // Back home: the slot it was ejected from was still reserved for it.
     assert_eq!(rsm.slots()[0], (slot_first, "A00001L8".to_owned()));
     assert_eq!(rsm.view("ports")[0]["state"], "empty");
-    let witness = Rsm::new();
-    witness.run(&["library", "attach", "seen", "--iscsi", vtl.url()]).ok();
+    let witness = witness(&vtl);
     assert_eq!(witness.slots()[0], (slot_first, "A00001L8".to_owned()), "the device agrees");
     assert_eq!(witness.view("ports")[0]["address"].as_u64(), Some(ie_first));
     assert_eq!(witness.view("ports")[0]["state"], "empty");

@@ -36,6 +36,14 @@ pub fn attached_vtl() -> Option<(Vtl, Rsm)> {
     Some((vtl, rsm))
 }
 
+/// What the device itself says: a fresh data directory that attaches the
+/// library now (its own READ ELEMENT STATUS), as `seen`.
+pub fn witness(vtl: &Vtl) -> Rsm {
+    let witness = Rsm::new();
+    witness.run(&["library", "attach", "seen", "--iscsi", vtl.url()]).ok();
+    witness
+}
+
 /// `vtl set-slot`: the operator's hand in the library.
 pub fn set_slot(vtl: &Vtl, address: u64, barcode: &str) {
     vtl.set_slot(address, barcode);
