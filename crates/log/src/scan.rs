@@ -96,14 +96,20 @@ pub(crate) fn collect<B: AsRef<[u8]>>(
 /// costs tens of microseconds, a record about one.
 const PARALLEL_RECORDS_MIN: usize = 1_024;
 
+/// Whether a second core is there, asked once per process: the answer
+/// reads cgroup files on Linux, too slow to ask on every read.
+fn two_cores() -> bool {
+    static TWO: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *TWO.get_or_init(|| std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2))
+}
+
 /// Decodes and verifies each record, in order; on two threads when there is
 /// enough work and a second core.
 fn decode_all(slices: &[(u64, &[u8])]) -> Vec<Result<Record, LogError>> {
     let decode = |part: &[(u64, &[u8])]| -> Vec<Result<Record, LogError>> {
         part.iter().map(|(seq, bytes)| codec::decode_record(bytes, *seq)).collect()
     };
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if cores < 2 || slices.len() < PARALLEL_RECORDS_MIN {
+    if slices.len() < PARALLEL_RECORDS_MIN || !two_cores() {
         return decode(slices);
     }
     let (head, tail) = slices.split_at(slices.len() / 2);
