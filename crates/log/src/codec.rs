@@ -23,6 +23,11 @@
 //! hash [32] | u64 length + bincode state | checksum [32]`, the checksum being
 //! blake3 of every byte before it.
 //!
+//! **Head** ([`HEAD_V1`], one slot of the log's head file, see
+//! `head.rs`): `magic "RSMHEAD" | u8 version | store id [16] | u64
+//! generation | u64 seq | hash [32] | checksum [32]`, the checksum being
+//! blake3 of every byte before it: [`HEAD_SLOT_LEN`] bytes.
+//!
 //! Decoders check every length against the input that remains before
 //! slicing or allocating, verify the hash before decoding the payload, and
 //! answer an error, never a panic, on any byte string.
@@ -43,6 +48,13 @@ pub const SCHEMA_VERSION: u16 = 2;
 pub const BATCH_V1: u8 = 1;
 /// Version tag of a snapshot value.
 pub const SNAPSHOT_V1: u8 = 1;
+
+/// Version tag of a head slot.
+pub const HEAD_V1: u8 = 1;
+/// The bytes every head slot starts with: the file is rsm's, not sled's.
+const HEAD_MAGIC: &[u8; 7] = b"RSMHEAD";
+/// Bytes of one encoded head slot.
+pub const HEAD_SLOT_LEN: usize = 7 + 1 + 16 + 8 + 8 + 32 + 32;
 
 /// Longest principal, in bytes: its length is stored as a u16. The model
 /// limits principals to 63 characters, far below.
@@ -401,6 +413,16 @@ pub(crate) fn record_span(bytes: &[u8], first_seq: u64, seq: u64) -> Option<std:
     Some(start..start + len)
 }
 
+/// The hash stored in record `seq` of a batch value whose first record is
+/// `first_seq` (its last 32 bytes), not verified: None when the batch does
+/// not hold it or is damaged.
+pub(crate) fn stored_record_hash(bytes: &[u8], first_seq: u64, seq: u64) -> Option<Hash> {
+    let span = record_span(bytes, first_seq, seq)?;
+    let record = &bytes[span];
+    let at = record.len().checked_sub(32)?;
+    record[at..].try_into().ok()
+}
+
 /// The stored form of a snapshot, checksummed.
 pub fn encode_snapshot(snapshot: &Snapshot) -> Vec<u8> {
     let state = bincode::serde::encode_to_vec(&snapshot.state, bincode_config())
@@ -446,6 +468,60 @@ pub fn decode_snapshot(bytes: &[u8]) -> Result<Snapshot, LogError> {
     };
     let result = inner();
     result.map_err(|reason| LogError::BadSnapshot { seq, reason })
+}
+
+/// What one slot of the head file says: the store it belongs to and how
+/// far that store's log reached when the slot was written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HeadSlot {
+    /// The store's identity, chosen when it was created.
+    pub store: [u8; 16],
+    /// Counts the slot's writes: the valid slot with the higher generation is the newer.
+    pub generation: u64,
+    /// The last record the log held (0: none yet).
+    pub seq: u64,
+    /// That record's hash ([`crate::GENESIS_HASH`] when `seq` is 0).
+    pub hash: Hash,
+}
+
+/// The stored form of a head slot, checksummed: [`HEAD_SLOT_LEN`] bytes.
+pub fn encode_head(slot: &HeadSlot) -> [u8; HEAD_SLOT_LEN] {
+    let mut buf = [0u8; HEAD_SLOT_LEN];
+    let mut at = 0;
+    for part in
+        [&HEAD_MAGIC[..], &[HEAD_V1], &slot.store, &slot.generation.to_le_bytes(), &slot.seq.to_le_bytes(), &slot.hash]
+    {
+        buf[at..at + part.len()].copy_from_slice(part);
+        at += part.len();
+    }
+    let checksum: Hash = blake3::hash(&buf[..at]).into();
+    buf[at..].copy_from_slice(&checksum);
+    buf
+}
+
+/// Decodes and verifies a head slot made by [`encode_head`]; the error says
+/// what is wrong (a slot never written, torn or damaged).
+pub fn decode_head(bytes: &[u8]) -> Result<HeadSlot, String> {
+    let mut c = Cursor::new(bytes);
+    let magic: [u8; 7] = c.array("magic")?;
+    if &magic != HEAD_MAGIC {
+        return Err("not an rsm head slot".into());
+    }
+    let version = c.u8("version")?;
+    if version != HEAD_V1 {
+        return Err(format!("unknown head version {version}"));
+    }
+    let store = c.array("store id")?;
+    let generation = c.u64("generation")?;
+    let seq = c.u64("seq")?;
+    let hash = c.array("hash")?;
+    let checksummed = c.pos;
+    let checksum: Hash = c.array("checksum")?;
+    c.finish("head slot")?;
+    if <Hash>::from(blake3::hash(&bytes[..checksummed])) != checksum {
+        return Err("checksum mismatch".into());
+    }
+    Ok(HeadSlot { store, generation, seq, hash })
 }
 
 #[cfg(test)]

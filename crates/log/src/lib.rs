@@ -45,6 +45,7 @@
 pub mod codec;
 pub mod conformance;
 pub mod failpoint;
+mod head;
 mod memory;
 pub mod raw;
 mod scan;
@@ -118,6 +119,21 @@ pub enum LogError {
     Locked {
         /// The directory.
         path: String,
+    },
+    /// No store exists at `path` (and the caller asked not to create one).
+    #[error("there is no rsm store at {path}")]
+    NoStore {
+        /// The directory.
+        path: String,
+    },
+    /// `path` exists but is not a usable rsm store: it has no head file, its
+    /// head file is damaged, or its database belongs to another store.
+    #[error("{path} is not a usable rsm store: {reason}")]
+    NotAStore {
+        /// The directory or file.
+        path: String,
+        /// What was wrong.
+        reason: String,
     },
     /// A snapshot failed to decode or verify.
     #[error("snapshot at {seq} is damaged: {reason}")]

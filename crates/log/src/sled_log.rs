@@ -1,12 +1,15 @@
 //! The durable log: one sled value per commit group, flushed before an
 //! append returns.
 
+use crate::codec::HeadSlot;
 use crate::failpoint;
+use crate::head::{HeadFile, HEAD_FILE, HEAD_TEMP_FILE};
 use crate::scan::{self, key_seq, seq_key};
 use crate::{
     codec, prepare_append, tail_after, Envelope, EventLog, Hash, LogError, Record, Snapshot, GENESIS_HASH,
     SNAPSHOTS_KEPT,
 };
+use rsm_model::uuid::Uuid;
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::Path;
 
@@ -21,6 +24,10 @@ const SLED_LOCK_WAITS: u32 = 200;
 
 /// The name of the lock file in the log's directory.
 const LOCK_FILE: &str = "LOCK";
+/// sled's own database file in the log's directory.
+const SLED_DB_FILE: &str = "db";
+/// The key (in sled's default tree) of the id of the store the database belongs to.
+const STORE_ID_KEY: &[u8] = b"rsm-store-id";
 
 /// An [`EventLog`] stored in a sled database in a directory of its own.
 ///
@@ -40,6 +47,8 @@ pub struct SledLog {
     log: sled::Tree,
     /// Snapshots by seq.
     snapshots: sled::Tree,
+    /// How far the log reached, kept apart from sled (see `head.rs`).
+    head: HeadFile,
     /// The seq the next record must carry.
     next_seq: u64,
     /// Hash of the last record.
@@ -52,65 +61,221 @@ pub struct SledLog {
     _lock: File,
 }
 
-fn io(e: impl std::fmt::Display) -> LogError {
-    LogError::Io(e.to_string())
+fn io(why: impl Into<String>) -> LogError {
+    LogError::Io(why.into())
+}
+
+/// A sled error in words: its own Display shows internals (`Some(Inline(194))
+/// backtrace ()`) that mean nothing to an operator.
+fn sled_words(e: &sled::Error) -> String {
+    match e {
+        sled::Error::Io(e) => e.to_string(),
+        sled::Error::Corruption { .. } => "sled found damaged data in the database".into(),
+        sled::Error::CollectionNotFound(_) => "a tree of the database is missing".into(),
+        sled::Error::Unsupported(why) | sled::Error::ReportableBug(why) => format!("sled refused: {why}"),
+        #[allow(unreachable_patterns)]
+        _ => "sled failed".into(),
+    }
+}
+
+fn store(e: sled::Error) -> LogError {
+    LogError::Io(sled_words(&e))
+}
+
+fn not_a_store(path: &str, reason: &str) -> LogError {
+    LogError::NotAStore { path: path.to_owned(), reason: reason.to_owned() }
+}
+
+/// Takes the exclusive lock on `dir`'s lock file, held while the log is open.
+fn lock_dir(dir: &Path, path: &str) -> Result<File, LogError> {
+    let lock = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .read(true)
+        .write(true)
+        .open(dir.join(LOCK_FILE))
+        .map_err(|e| io(format!("cannot open the lock file in {path}: {e}")))?;
+    match lock.try_lock() {
+        Ok(()) => Ok(lock),
+        Err(TryLockError::WouldBlock) => Err(LogError::Locked { path: path.to_owned() }),
+        Err(TryLockError::Error(e)) => Err(io(format!("cannot lock {path}: {e}"))),
+    }
+}
+
+/// A store is created only in a directory that holds nothing of anyone
+/// else's: at most our lock file and a head file that a creation stopped
+/// before renaming. Anything more (a database whose head was removed,
+/// another program's files) is refused rather than overwritten.
+fn refuse_foreign(dir: &Path, path: &str) -> Result<(), LogError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| io(format!("cannot list {path}: {e}")))?;
+    for entry in entries {
+        let name = entry.map_err(|e| io(format!("cannot list {path}: {e}")))?.file_name();
+        if name != LOCK_FILE && name != HEAD_TEMP_FILE {
+            return Err(not_a_store(
+                path,
+                &format!("it holds {} but no head file (removed, or not rsm's)", name.to_string_lossy()),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Opens sled in `dir`. We hold our own lock file, so no other rsm process
+/// has this log; sled's lock can still linger for a moment after this
+/// process closed an earlier handle (its threads let go of the file
+/// asynchronously): wait for it, boundedly, rather than report a false "in
+/// use". sled is read by third-party code from files that may be damaged:
+/// a panic in it is a damaged store, never a crash of rsm.
+fn open_sled(dir: &Path, path: &str) -> Result<sled::Db, LogError> {
+    let mut attempts = 0;
+    loop {
+        let opened = std::panic::catch_unwind(|| {
+            sled::Config::new().path(dir).cache_capacity(CACHE_CAPACITY_BYTES).flush_every_ms(None).open()
+        })
+        .map_err(|_| io(format!("sled failed reading the database in {path}")))?;
+        match opened {
+            Ok(db) => return Ok(db),
+            Err(e) if e.to_string().contains("could not acquire lock") && attempts < SLED_LOCK_WAITS => {
+                attempts += 1;
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            // A process that does not take our lock file still meets sled's own lock.
+            Err(e) if e.to_string().contains("could not acquire lock") => {
+                return Err(LogError::Locked { path: path.to_owned() })
+            }
+            Err(e) => return Err(io(format!("cannot open the log in {path}: {}", sled_words(&e)))),
+        }
+    }
+}
+
+/// The database carries the id of the store it was made for, so that a
+/// database from elsewhere (or one sled reset to empty) is not taken for
+/// this store's. Written on the first open of a new store.
+fn check_store_id(db: &sled::Db, path: &str, reach: &HeadSlot) -> Result<(), LogError> {
+    match db.get(STORE_ID_KEY).map_err(store)? {
+        Some(id) if id.as_ref() == reach.store => Ok(()),
+        Some(_) => Err(not_a_store(path, "its database belongs to another store")),
+        None if reach.seq > 0 => Err(LogError::Corrupt {
+            seq: 1,
+            reason: format!("the database is empty or was reset; the log reached record {}", reach.seq),
+        }),
+        None => {
+            db.insert(STORE_ID_KEY, &reach.store[..]).map_err(store)?;
+            db.flush().map_err(store)?;
+            Ok(())
+        }
+    }
+}
+
+/// Walks every stored batch's header: the batches must follow each other
+/// with no gap from record 1, reach the head, and hold the head's record
+/// at its seq; the last batch is verified whole. Answers where the log
+/// ends (the next seq and the last hash). Each record's hash and the chain
+/// are verified when records are read (replay, `replay --verify`); this
+/// walk costs a scan of the stored bytes, no hashing.
+fn check_reach(log: &sled::Tree, reach: &HeadSlot) -> Result<(u64, Hash), LogError> {
+    let mut expected = 1u64;
+    let mut last: Option<(u64, sled::IVec)> = None;
+    let scanned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> Result<(), LogError> {
+        for item in log.iter() {
+            let (key, value) = item.map_err(store)?;
+            let first = key_seq(&key)?;
+            if first != expected {
+                return Err(LogError::Corrupt {
+                    seq: expected,
+                    reason: format!("missing: the next stored batch starts at record {first}"),
+                });
+            }
+            let (end, _) = codec::batch_tail(&value, first)?;
+            if (first..end).contains(&reach.seq)
+                && codec::stored_record_hash(&value, first, reach.seq) != Some(reach.hash)
+            {
+                return Err(LogError::Corrupt {
+                    seq: reach.seq,
+                    reason: "the record differs from the one the head recorded".into(),
+                });
+            }
+            expected = end;
+            last = Some((first, value));
+        }
+        Ok(())
+    }));
+    scanned.map_err(|_| io("sled failed reading the log's batches"))??;
+    if expected <= reach.seq {
+        return Err(LogError::Corrupt {
+            seq: expected,
+            reason: format!("missing: the log ends at record {} but reached record {}", expected - 1, reach.seq),
+        });
+    }
+    match last {
+        None => Ok((1, GENESIS_HASH)),
+        Some((first, value)) => {
+            let records = codec::decode_batch(&value, first)?;
+            let last = records.last().ok_or_else(|| LogError::Corrupt { seq: first, reason: "empty batch".into() })?;
+            Ok((last.envelope.seq.saturating_add(1), last.hash))
+        }
+    }
 }
 
 impl SledLog {
-    /// Opens (creating if needed) the log in `dir`, learning where it ends
-    /// from its last batch.
+    /// Opens the store in `dir`, creating it when `dir` is absent or empty.
     ///
     /// Fails with [`LogError::Locked`] when another process (or another
-    /// `SledLog` of this one) has `dir` open, [`LogError::Corrupt`] when the
-    /// last batch does not verify, [`LogError::Io`] when the store fails.
+    /// `SledLog` of this one) has `dir` open; [`LogError::NotAStore`] when
+    /// `dir` holds something that is not an rsm store (files but no head) or
+    /// another store's database; [`LogError::Corrupt`] naming the first
+    /// missing or damaged record when the log is shorter than its head, has
+    /// a hole, or its last batch does not verify; [`LogError::Io`] when the
+    /// store fails.
     pub fn open(dir: &Path) -> Result<SledLog, LogError> {
+        Self::open_store(dir, true)
+    }
+
+    /// Opens the store in `dir`, which must exist: as [`open`](Self::open),
+    /// but a missing directory is [`LogError::NoStore`] and one without a
+    /// head file [`LogError::NotAStore`], and nothing is created or written
+    /// in either case. For commands that only read.
+    pub fn open_existing(dir: &Path) -> Result<SledLog, LogError> {
+        Self::open_store(dir, false)
+    }
+
+    fn open_store(dir: &Path, create: bool) -> Result<SledLog, LogError> {
         let path = dir.display().to_string();
-        std::fs::create_dir_all(dir).map_err(|e| io(format!("cannot create {path}: {e}")))?;
-        let lock = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .read(true)
-            .write(true)
-            .open(dir.join(LOCK_FILE))
-            .map_err(|e| io(format!("cannot open the lock file in {path}: {e}")))?;
-        match lock.try_lock() {
-            Ok(()) => {}
-            Err(TryLockError::WouldBlock) => return Err(LogError::Locked { path }),
-            Err(TryLockError::Error(e)) => return Err(io(format!("cannot lock {path}: {e}"))),
+        if create {
+            std::fs::create_dir_all(dir).map_err(|e| io(format!("cannot create {path}: {e}")))?;
+        } else if !dir.is_dir() {
+            return Err(LogError::NoStore { path });
+        } else if !dir.join(HEAD_FILE).exists() {
+            return Err(not_a_store(&path, "it has no head file"));
         }
-        // We hold our own lock file, so no other rsm process has this log.
-        // sled's lock can still linger for a moment after this process closed
-        // an earlier handle (its threads let go of the file asynchronously):
-        // wait for it, boundedly, rather than report a false "in use".
-        let mut attempts = 0;
-        let db = loop {
-            let opened = sled::Config::new().path(dir).cache_capacity(CACHE_CAPACITY_BYTES).flush_every_ms(None).open();
-            match opened {
-                Ok(db) => break db,
-                Err(e) if e.to_string().contains("could not acquire lock") && attempts < SLED_LOCK_WAITS => {
-                    attempts += 1;
-                    std::thread::sleep(std::time::Duration::from_millis(10));
-                }
-                // A process that does not take our lock file still meets sled's own lock.
-                Err(e) if e.to_string().contains("could not acquire lock") => {
-                    return Err(LogError::Locked { path: path.clone() })
-                }
-                Err(e) => return Err(io(format!("cannot open the log in {path}: {e}"))),
+        let lock = lock_dir(dir, &path)?;
+        let head = match HeadFile::open(dir)? {
+            Some(head) => head,
+            None if create => {
+                refuse_foreign(dir, &path)?;
+                HeadFile::create(dir, Uuid::new_v4().into_bytes())?
             }
+            None => return Err(not_a_store(&path, "it has no head file")),
         };
-        let log = db.open_tree("log").map_err(io)?;
-        let snapshots = db.open_tree("snapshots").map_err(io)?;
-        let (next_seq, last_hash) = match log.last().map_err(io)? {
-            None => (1, GENESIS_HASH),
-            Some((key, value)) => {
-                let first = key_seq(&key)?;
-                let records = codec::decode_batch(&value, first)?;
-                let last =
-                    records.last().ok_or_else(|| LogError::Corrupt { seq: first, reason: "empty batch".into() })?;
-                (last.envelope.seq.saturating_add(1), last.hash)
-            }
-        };
-        Ok(SledLog { path, db, log, snapshots, next_seq, last_hash, broken: None, _lock: lock })
+        let reach = head.slot();
+        if reach.seq > 0 && !dir.join(SLED_DB_FILE).exists() {
+            return Err(LogError::Corrupt {
+                seq: 1,
+                reason: format!("the database file {SLED_DB_FILE} is missing; the log reached record {}", reach.seq),
+            });
+        }
+        let db = open_sled(dir, &path).map_err(|e| match e {
+            LogError::Io(why) if reach.seq > 0 => LogError::Corrupt {
+                seq: 1,
+                reason: format!("the database does not open ({why}); the log reached record {}", reach.seq),
+            },
+            other => other,
+        })?;
+        let log = db.open_tree("log").map_err(store)?;
+        let snapshots = db.open_tree("snapshots").map_err(store)?;
+        check_store_id(&db, &path, &reach)?;
+        let (next_seq, last_hash) = check_reach(&log, &reach)?;
+        Ok(SledLog { path, db, log, snapshots, head, next_seq, last_hash, broken: None, _lock: lock })
     }
 
     /// Test helper: flips one byte (at `offset_in_record` within the record's
@@ -169,12 +334,18 @@ impl EventLog for SledLog {
             self.db.flush()
         });
         if let Err(e) = written {
-            let why = e.to_string();
+            let why = sled_words(&e);
             self.broken = Some(why.clone());
             return Err(LogError::Io(why));
         }
         failpoint::hit("append.after-flush");
         if let Some((next_seq, last_hash)) = tail_after(&records) {
+            // Before the group is acknowledged: an acknowledged record is
+            // always within the head's reach.
+            if let Err(e) = self.head.advance(next_seq - 1, last_hash) {
+                self.broken = Some(e.to_string());
+                return Err(e);
+            }
             (self.next_seq, self.last_hash) = (next_seq, last_hash);
         }
         Ok(records)
@@ -186,10 +357,10 @@ impl EventLog for SledLog {
             return Ok(Vec::new());
         }
         let entry = |item: sled::Result<(sled::IVec, sled::IVec)>| -> Result<(u64, sled::IVec), LogError> {
-            let (key, value) = item.map_err(io)?;
+            let (key, value) = item.map_err(store)?;
             Ok((key_seq(&key)?, value))
         };
-        let start = self.log.range(..=seq_key(from)).next_back().transpose().map_err(io)?;
+        let start = self.log.range(..=seq_key(from)).next_back().transpose().map_err(store)?;
         let (before, batches) = match start {
             Some((key, _)) => {
                 let before = self.log.range(..key.clone()).next_back().map(entry).transpose()?;
@@ -202,19 +373,19 @@ impl EventLog for SledLog {
 
     async fn save_snapshot(&mut self, snapshot: &Snapshot) -> Result<(), LogError> {
         let bytes = codec::encode_snapshot(snapshot);
-        self.snapshots.insert(seq_key(snapshot.seq), bytes).map_err(io)?;
+        self.snapshots.insert(seq_key(snapshot.seq), bytes).map_err(store)?;
         let stale: Vec<sled::IVec> =
-            self.snapshots.iter().keys().rev().skip(SNAPSHOTS_KEPT).collect::<Result<_, _>>().map_err(io)?;
+            self.snapshots.iter().keys().rev().skip(SNAPSHOTS_KEPT).collect::<Result<_, _>>().map_err(store)?;
         for key in stale {
-            self.snapshots.remove(key).map_err(io)?;
+            self.snapshots.remove(key).map_err(store)?;
         }
-        self.db.flush().map_err(io)?;
+        self.db.flush().map_err(store)?;
         Ok(())
     }
 
     async fn latest_snapshot(&self) -> Result<Option<Snapshot>, LogError> {
         let stored: Vec<(sled::IVec, sled::IVec)> =
-            self.snapshots.iter().rev().collect::<Result<_, _>>().map_err(io)?;
+            self.snapshots.iter().rev().collect::<Result<_, _>>().map_err(store)?;
         for (key, bytes) in stored {
             let (Ok(key), Ok(snapshot)) = (key_seq(&key), codec::decode_snapshot(&bytes)) else {
                 continue;

@@ -291,6 +291,21 @@ fn snapshot_matches_its_golden_bytes() {
     fail_on(problems);
 }
 
+#[test]
+fn head_slot_matches_its_golden_bytes() {
+    let slot = codec::HeadSlot { store: [0x5E; 16], generation: 7, seq: 19, hash: [0xA5; 32] };
+    let path = schemas_dir().join("head.bin");
+    let mut problems: Vec<String> = check_fixture(&path, &codec::encode_head(&slot)).into_iter().collect();
+    if let Ok(stored) = std::fs::read(&path) {
+        match codec::decode_head(&stored) {
+            Ok(decoded) if decoded == slot => {}
+            Ok(_) => problems.push(format!("{}: decodes to another head slot", path.display())),
+            Err(e) => problems.push(format!("{}: {e}", path.display())),
+        }
+    }
+    fail_on(problems);
+}
+
 /// Catches the variant names serde knows for an enum.
 struct VariantProbe<'a>(&'a mut &'static [&'static str]);
 
