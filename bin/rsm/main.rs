@@ -124,6 +124,11 @@ async fn run(cli: Cli, recorder: Option<metrics_exporter_prometheus::PrometheusH
     if matches!(cli.command, Cmd::Run { until_idle: false } | Cmd::Stress { .. }) {
         config.run_workers = true;
     }
+    // Only commands that create objects may create a store.
+    config.create_store = matches!(
+        cli.command,
+        Cmd::Library(LibraryCmd::CreateSim { .. } | LibraryCmd::Attach { .. }) | Cmd::Stress { .. }
+    );
     let engine = Engine::open(&cli.data, config).await?;
     let result = dispatch(&engine, &cli, &user).await;
     engine.shutdown().await;

@@ -80,6 +80,10 @@ pub struct EngineConfig {
     /// The iSCSI initiator name (IQN) logins to attached libraries use; a
     /// target's access list may name it.
     pub iscsi_initiator: String,
+    /// [`Engine::open`] may create a store where there is none. Off for
+    /// commands that only read: a mistyped directory is then an error, not
+    /// a new empty store.
+    pub create_store: bool,
 }
 
 impl Default for EngineConfig {
@@ -98,6 +102,7 @@ impl Default for EngineConfig {
             sim_timings: SimTimings::default(),
             check_invariants: cfg!(debug_assertions),
             iscsi_initiator: ISCSI_INITIATOR.to_owned(),
+            create_store: true,
         }
     }
 }
@@ -159,17 +164,32 @@ struct Inner {
 }
 
 impl Engine {
-    /// Opens (or creates) the engine whose log and simulators live in `dir`.
+    /// Opens the engine whose log and simulators live in `dir`, creating
+    /// the store there when [`EngineConfig::create_store`] allows it.
     pub async fn open(dir: impl AsRef<Path>, config: EngineConfig) -> Result<Engine, NtmsError> {
         let dir = dir.as_ref().to_path_buf();
-        std::fs::create_dir_all(&dir).map_err(|e| {
-            NtmsError::new(ErrorCode::DatabaseFailure, format!("cannot create data directory {}: {e}", dir.display()))
-        })?;
         let log_dir = dir.join("log");
-        let log = tokio::task::spawn_blocking(move || SledLog::open(&log_dir))
-            .await
-            .map_err(|e| NtmsError::new(ErrorCode::DatabaseFailure, format!("opening the log panicked: {e}")))?
-            .map_err(|e| replay::log_failure(&e))?;
+        let create = config.create_store;
+        if create {
+            std::fs::create_dir_all(&dir).map_err(|e| {
+                NtmsError::new(
+                    ErrorCode::DatabaseFailure,
+                    format!("cannot create data directory {}: {e}", dir.display()),
+                )
+            })?;
+        } else if !dir.is_dir() {
+            return Err(replay::log_failure(&rsm_log::LogError::NoStore { path: dir.display().to_string() }));
+        }
+        let log = tokio::task::spawn_blocking(move || {
+            if create {
+                SledLog::open(&log_dir)
+            } else {
+                SledLog::open_existing(&log_dir)
+            }
+        })
+        .await
+        .map_err(|e| NtmsError::new(ErrorCode::DatabaseFailure, format!("opening the log panicked: {e}")))?
+        .map_err(|e| replay::log_failure(&e))?;
         let sim = Arc::new(SimProvider::new(&dir, config.sim_timings));
         let parts = EngineParts {
             log: Box::new(log),

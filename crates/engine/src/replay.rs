@@ -15,6 +15,10 @@ pub fn log_failure(e: &LogError) -> NtmsError {
             ErrorCode::DatabaseFailure,
             format!("the data directory {path} is in use by another rsm process"),
         ),
+        LogError::NoStore { path } => NtmsError::new(
+            ErrorCode::DatabaseFailure,
+            format!("there is no rsm store at {path} (`rsm library create-sim` or `library attach` creates one)"),
+        ),
         other => NtmsError::new(ErrorCode::DatabaseFailure, other.to_string()),
     }
 }
