@@ -13,6 +13,9 @@
 //! from the request id ([`derive_id`]). That is what makes replay exact and
 //! the whole engine simulable.
 //!
+//! [`ntms_constants`] lists every value rsm shares with the Windows SDK
+//! headers (`ntmsapi.h`, `winerror.h`); a test checks each against them.
+//!
 //! ```
 //! use rsm_model::*;
 //! let policy = Policy::default();
@@ -42,6 +45,7 @@ mod error;
 mod event;
 mod ids;
 pub mod limits;
+mod ntms;
 mod objects;
 mod policy;
 mod state;
@@ -52,6 +56,7 @@ pub use decide::decide;
 pub use error::{ErrorCode, NtmsError};
 pub use event::*;
 pub use ids::*;
+pub use ntms::{ntms_constants, ConstantTable, NtmsConstants};
 pub use objects::*;
 pub use policy::Policy;
 pub use state::State;

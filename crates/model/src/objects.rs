@@ -1,6 +1,7 @@
 //! The objects of a library and their NTMS states.
 
 use crate::ids::*;
+use crate::ntms::ntms_values;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -13,13 +14,10 @@ pub enum LibraryKind {
     Standalone,
 }
 
-impl LibraryKind {
-    /// The NTMS value.
-    pub fn ntms_value(self) -> u32 {
-        match self {
-            LibraryKind::Changer => 2,
-            LibraryKind::Standalone => 3,
-        }
+ntms_values! {
+    LibraryKind in "NtmsLibraryType" {
+        Changer = 2 => "NTMS_LIBRARYTYPE_ONLINE",
+        Standalone = 3 => "NTMS_LIBRARYTYPE_STANDALONE",
     }
 }
 
@@ -34,14 +32,11 @@ pub enum OperationalState {
     NotPresent,
 }
 
-impl OperationalState {
-    /// The NTMS value.
-    pub fn ntms_value(self) -> u32 {
-        match self {
-            OperationalState::Ready => 0,
-            OperationalState::NeedsService => 20,
-            OperationalState::NotPresent => 21,
-        }
+ntms_values! {
+    OperationalState in "NtmsOperationalState" {
+        Ready = 0 => "NTMS_READY",
+        NeedsService = 20 => "NTMS_NEEDS_SERVICE",
+        NotPresent = 21 => "NTMS_NOT_PRESENT",
     }
 }
 
@@ -62,31 +57,18 @@ pub enum DriveState {
     Dismountable,
 }
 
+ntms_values! {
+    DriveState in "NtmsDriveState" {
+        Dismounted = 0 => "NTMS_DRIVESTATE_DISMOUNTED",
+        Mounted = 1 => "NTMS_DRIVESTATE_MOUNTED",
+        Loaded = 2 => "NTMS_DRIVESTATE_LOADED",
+        Unloaded = 5 => "NTMS_DRIVESTATE_UNLOADED",
+        BeingCleaned = 6 => "NTMS_DRIVESTATE_BEING_CLEANED",
+        Dismountable = 7 => "NTMS_DRIVESTATE_DISMOUNTABLE",
+    }
+}
+
 impl DriveState {
-    /// The NTMS value.
-    pub fn ntms_value(self) -> u32 {
-        match self {
-            DriveState::Dismounted => 0,
-            DriveState::Mounted => 1,
-            DriveState::Loaded => 2,
-            DriveState::Unloaded => 5,
-            DriveState::BeingCleaned => 6,
-            DriveState::Dismountable => 7,
-        }
-    }
-
-    /// The NTMS name.
-    pub fn ntms_name(self) -> &'static str {
-        match self {
-            DriveState::Dismounted => "NTMS_DRIVESTATE_DISMOUNTED",
-            DriveState::Mounted => "NTMS_DRIVESTATE_MOUNTED",
-            DriveState::Loaded => "NTMS_DRIVESTATE_LOADED",
-            DriveState::Unloaded => "NTMS_DRIVESTATE_UNLOADED",
-            DriveState::BeingCleaned => "NTMS_DRIVESTATE_BEING_CLEANED",
-            DriveState::Dismountable => "NTMS_DRIVESTATE_DISMOUNTABLE",
-        }
-    }
-
     /// True when the drive holds a data medium (DismountDrive rule 7).
     pub fn holds_data_medium(self) -> bool {
         matches!(self, DriveState::Mounted | DriveState::Loaded | DriveState::Unloaded | DriveState::Dismountable)
@@ -104,14 +86,11 @@ pub enum SlotState {
     NotPresent,
 }
 
-impl SlotState {
-    /// The NTMS value.
-    pub fn ntms_value(self) -> u32 {
-        match self {
-            SlotState::Full => 1,
-            SlotState::Empty => 2,
-            SlotState::NotPresent => 3,
-        }
+ntms_values! {
+    SlotState in "NtmsSlotState" {
+        Full = 1 => "NTMS_SLOTSTATE_FULL",
+        Empty = 2 => "NTMS_SLOTSTATE_EMPTY",
+        NotPresent = 3 => "NTMS_SLOTSTATE_NOTPRESENT",
     }
 }
 
@@ -132,17 +111,14 @@ pub enum MediaState {
     OpError,
 }
 
-impl MediaState {
-    /// The NTMS value.
-    pub fn ntms_value(self) -> u32 {
-        match self {
-            MediaState::Idle => 0,
-            MediaState::InUse => 1,
-            MediaState::Mounted => 2,
-            MediaState::Loaded => 3,
-            MediaState::Unloaded => 4,
-            MediaState::OpError => 5,
-        }
+ntms_values! {
+    MediaState in "NtmsMediaState" {
+        Idle = 0 => "NTMS_MEDIASTATE_IDLE",
+        InUse = 1 => "NTMS_MEDIASTATE_INUSE",
+        Mounted = 2 => "NTMS_MEDIASTATE_MOUNTED",
+        Loaded = 3 => "NTMS_MEDIASTATE_LOADED",
+        Unloaded = 4 => "NTMS_MEDIASTATE_UNLOADED",
+        OpError = 5 => "NTMS_MEDIASTATE_OPERROR",
     }
 }
 
@@ -161,18 +137,17 @@ pub enum RequestState {
     Cancelled,
 }
 
-impl RequestState {
-    /// The NTMS value.
-    pub fn ntms_value(self) -> u32 {
-        match self {
-            RequestState::Queued => 0,
-            RequestState::InProcess => 1,
-            RequestState::Passed => 2,
-            RequestState::Failed => 3,
-            RequestState::Cancelled => 7,
-        }
+ntms_values! {
+    RequestState in "NtmsLmState" {
+        Queued = 0 => "NTMS_LM_QUEUED",
+        InProcess = 1 => "NTMS_LM_INPROCESS",
+        Passed = 2 => "NTMS_LM_PASSED",
+        Failed = 3 => "NTMS_LM_FAILED",
+        Cancelled = 7 => "NTMS_LM_CANCELLED",
     }
+}
 
+impl RequestState {
     /// True once the request can change no more.
     pub fn is_terminal(self) -> bool {
         matches!(self, RequestState::Passed | RequestState::Failed | RequestState::Cancelled)
@@ -217,17 +192,16 @@ pub enum RequestKind {
     Inject,
 }
 
-impl RequestKind {
-    /// The NTMS value.
-    pub fn ntms_value(self) -> u32 {
-        match self {
-            RequestKind::Mount => 17,
-            RequestKind::Dismount => 16,
-            RequestKind::Eject => 10,
-            RequestKind::Inject => 12,
-        }
+ntms_values! {
+    RequestKind in "NtmsLmOperation" {
+        Mount = 17 => "NTMS_LM_MOUNT",
+        Dismount = 16 => "NTMS_LM_DISMOUNT",
+        Eject = 10 => "NTMS_LM_EJECT",
+        Inject = 12 => "NTMS_LM_INJECT",
     }
+}
 
+impl RequestKind {
     /// A short lowercase name, for views and metrics.
     pub fn name(self) -> &'static str {
         match self {
@@ -235,16 +209,6 @@ impl RequestKind {
             RequestKind::Dismount => "dismount",
             RequestKind::Eject => "eject",
             RequestKind::Inject => "inject",
-        }
-    }
-
-    /// The NTMS name.
-    pub fn ntms_name(self) -> &'static str {
-        match self {
-            RequestKind::Mount => "NTMS_LM_MOUNT",
-            RequestKind::Dismount => "NTMS_LM_DISMOUNT",
-            RequestKind::Eject => "NTMS_LM_EJECT",
-            RequestKind::Inject => "NTMS_LM_INJECT",
         }
     }
 
