@@ -28,6 +28,10 @@ pub struct Cli {
     /// The iSCSI initiator name (IQN) rsm logs in to attached libraries with.
     #[arg(long, global = true, value_name = "IQN", default_value = rsm::ISCSI_INITIATOR)]
     pub initiator: String,
+    /// How long each move, load and unload of a simulated library takes
+    /// (default 0: instant), so that its robot can be watched at work.
+    #[arg(long, global = true, value_name = "MS", default_value_t = 0)]
+    pub sim_step_ms: u64,
     #[command(subcommand)]
     pub command: Cmd,
 }

@@ -107,6 +107,11 @@ fn config(cli: &Cli) -> EngineConfig {
         // Each invocation is short: workers run only in `run` and `--wait`.
         run_workers: false,
         iscsi_initiator: cli.initiator.clone(),
+        sim_timings: rsm::hardware::SimTimings {
+            move_ms: cli.sim_step_ms,
+            load_ms: cli.sim_step_ms,
+            unload_ms: cli.sim_step_ms,
+        },
         ..EngineConfig::default()
     }
 }
@@ -243,8 +248,12 @@ async fn dispatch(engine: &Engine, cli: &Cli, user: &str) -> Outcome {
             views::done(json, &format!("{settled} requests settled; nothing left to start"))
         }
         Cmd::Run { until_idle: false } => {
-            eprintln!("rsm: workers running; Ctrl-C to stop");
-            let _ = tokio::signal::ctrl_c().await;
+            eprintln!("rsm: workers running; Ctrl-C or SIGTERM to stop");
+            let signal =
+                stop_signal().await.map_err(|e| Failure::Rejected(NtmsError::new(ErrorCode::NotSupported, e)))?;
+            // The caller shuts the engine down: no new step starts, the
+            // steps under way finish and are reported.
+            eprintln!("rsm: {signal}: stopping after the steps under way");
             Ok(())
         }
         Cmd::Replay { verify } => {
@@ -285,6 +294,17 @@ async fn dispatch(engine: &Engine, cli: &Cli, user: &str) -> Outcome {
             unreachable!("the demo and the benchmarks run before the engine opens")
         }
     }
+}
+
+/// Waits for SIGTERM or SIGINT and names the one that came.
+async fn stop_signal() -> Result<&'static str, String> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let listen = |kind: SignalKind| signal(kind).map_err(|e| format!("cannot listen for signals: {e}"));
+    let (mut term, mut int) = (listen(SignalKind::terminate())?, listen(SignalKind::interrupt())?);
+    Ok(tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
+    })
 }
 
 fn same(b: bool) -> &'static str {

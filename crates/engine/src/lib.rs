@@ -44,6 +44,7 @@ pub use hardware::{
     ISCSI_INITIATOR,
 };
 pub use replay::ReplayReport;
+pub use sequencer::CommitStats;
 pub use session::{RequestHandle, Session};
 
 use rsm_hardware::{HardwareAdapter, SimTimings, SimulatedLibrary};
@@ -119,27 +120,6 @@ pub struct EngineParts {
     pub hardware: Arc<dyn HardwareProvider>,
 }
 
-/// Group-commit counters: how many flushes, carrying how many records.
-#[derive(Debug, Default)]
-pub struct CommitStats {
-    commits: std::sync::atomic::AtomicU64,
-    records: std::sync::atomic::AtomicU64,
-}
-
-impl CommitStats {
-    fn record(&self, records: usize) {
-        use std::sync::atomic::Ordering::Relaxed;
-        self.commits.fetch_add(1, Relaxed);
-        self.records.fetch_add(records as u64, Relaxed);
-    }
-
-    /// (flushes, records) since the engine opened.
-    pub fn read(&self) -> (u64, u64) {
-        use std::sync::atomic::Ordering::Relaxed;
-        (self.commits.load(Relaxed), self.records.load(Relaxed))
-    }
-}
-
 /// A running engine. Cheap to clone; every clone talks to the same sequencer.
 #[derive(Clone)]
 pub struct Engine {
@@ -151,7 +131,7 @@ struct Inner {
     committed: watch::Receiver<u64>,
     wakeups: Arc<Wakeups>,
     /// Keeps readings of a library's elements apart from its workers' steps.
-    steps: steps::StepGuards,
+    steps: Arc<steps::StepGuards>,
     hardware: Arc<dyn HardwareProvider>,
     /// Real changers of libraries with a `device`, whatever `hardware` is.
     devices: DeviceProvider,
@@ -513,14 +493,26 @@ impl Engine {
             }
             let mut progress = false;
             for library in self.changer_libraries().await? {
-                let adapter = self.adapter(library).await?;
-                progress |= worker::execute_one(self, library, &adapter).await? > 0;
+                let ctx = self.worker_context(library, self.adapter(library).await?);
+                progress |= worker::execute_one(&ctx).await? > 0;
             }
             if !progress {
                 break;
             }
         }
         Ok(finished().await?.saturating_sub(before))
+    }
+
+    /// What a worker of `library` is handed.
+    fn worker_context(&self, library: LibraryId, adapter: Arc<dyn HardwareAdapter>) -> worker::WorkerContext {
+        worker::WorkerContext {
+            engine: self.clone(),
+            library,
+            adapter,
+            steps: self.inner.steps.clone(),
+            bell: self.inner.wakeups.library(library),
+            shutdown: self.inner.shutdown.subscribe(),
+        }
     }
 
     async fn changer_libraries(&self) -> Result<Vec<LibraryId>, NtmsError> {
@@ -555,7 +547,7 @@ impl Engine {
                         match engine.adapter(library).await {
                             Ok(adapter) => {
                                 running.insert(library);
-                                let task = tokio::spawn(worker::run(engine.clone(), library, adapter));
+                                let task = tokio::spawn(worker::run(engine.worker_context(library, adapter)));
                                 engine
                                     .inner
                                     .tasks
@@ -585,13 +577,20 @@ impl Engine {
         answer.await.map_err(|_| stopped())?
     }
 
-    /// Stops workers, lets the sequencer drain and snapshot, and waits for it.
+    /// Stops the workers (no new step starts; steps under way finish and
+    /// are reported), settles every request still in process from what the
+    /// hardware says, lets the sequencer drain and snapshot, and waits for it.
     pub async fn shutdown(self) {
         let _ = self.inner.shutdown.send(true);
         let tasks: Vec<_> =
             std::mem::take(&mut *self.inner.tasks.lock().expect("the task list lock is never held across a panic"));
         for t in tasks {
             let _ = t.await;
+        }
+        // A request this process was carrying must not wait, in process, for
+        // the next process to find it: settled now, under its own id.
+        if let Err(e) = self.reconcile().await {
+            tracing::warn!(error = %e, "requests in process could not be settled before stopping");
         }
         let thread = self.inner.thread.lock().expect("the thread lock is never held across a panic").take();
         let _ = self.inner.inbox.send(Input::Stop).await;

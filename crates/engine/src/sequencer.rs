@@ -39,7 +39,28 @@ pub(crate) struct Sequencer {
     pub snapshot_every: u64,
     pub committed: watch::Sender<u64>,
     pub wakeups: Arc<Wakeups>,
-    pub stats: Arc<crate::CommitStats>,
+    pub stats: Arc<CommitStats>,
+}
+
+/// Group-commit counters: how many flushes, carrying how many records.
+#[derive(Debug, Default)]
+pub struct CommitStats {
+    commits: std::sync::atomic::AtomicU64,
+    records: std::sync::atomic::AtomicU64,
+}
+
+impl CommitStats {
+    fn record(&self, records: usize) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.commits.fetch_add(1, Relaxed);
+        self.records.fetch_add(records as u64, Relaxed);
+    }
+
+    /// (flushes, records) since the engine opened.
+    pub fn read(&self) -> (u64, u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        (self.commits.load(Relaxed), self.records.load(Relaxed))
+    }
 }
 
 type Reply = (oneshot::Sender<Result<Accepted, NtmsError>>, Result<Accepted, NtmsError>);
@@ -182,9 +203,10 @@ impl Sequencer {
                         self.wakeups.wake(library)
                     }
                 }
-                Event::LibraryCreated { .. } | Event::EnabledChanged { .. } | Event::SessionClosed { .. } => {
-                    self.wakeups.wake_all()
-                }
+                Event::LibraryCreated { .. }
+                | Event::LibraryAttached { .. }
+                | Event::EnabledChanged { .. }
+                | Event::SessionClosed { .. } => self.wakeups.wake_all(),
                 _ => {}
             }
         }

@@ -4,6 +4,7 @@
 //! other road.
 
 use crate::hardware::{failure_code, model_sense, observe};
+use crate::steps::StepGuards;
 use crate::Engine;
 use rsm_hardware::{AdapterError, HardwareAdapter};
 use rsm_model::{
@@ -11,6 +12,31 @@ use rsm_model::{
 };
 use std::sync::Arc;
 use std::time::Instant;
+use tokio::sync::{watch, Notify};
+
+/// What a worker of one library is handed: the engine's public face for its
+/// commands and queries, and the few shared parts it coordinates through.
+#[derive(Clone)]
+pub(crate) struct WorkerContext {
+    /// Commands and queries, as any caller makes them.
+    pub engine: Engine,
+    /// The library served.
+    pub library: LibraryId,
+    /// The library's adapter.
+    pub adapter: Arc<dyn HardwareAdapter>,
+    /// Held shared for each step and its report (see `steps`).
+    pub steps: Arc<StepGuards>,
+    /// Rung when the library may have work.
+    pub bell: Arc<Notify>,
+    /// True once the engine stops: no new step starts.
+    pub shutdown: watch::Receiver<bool>,
+}
+
+impl WorkerContext {
+    fn stopping(&self) -> bool {
+        *self.shutdown.borrow()
+    }
+}
 
 /// What a request in process asks of the hardware, in element addresses.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -106,12 +132,11 @@ pub fn outcome_command(
 /// Takes one request through its phases until it finishes or waits for the
 /// robot. The failpoint `worker.between-moves` sits between two phases,
 /// `worker.before-report` between a step and its report.
-pub(crate) async fn drive_request(
-    engine: &Engine,
-    library: LibraryId,
-    adapter: &Arc<dyn HardwareAdapter>,
-    request: RequestId,
-) -> Result<(), NtmsError> {
+///
+/// Once the engine stops, no new step starts: the request stays in process
+/// and the engine settles it from the hardware before it closes.
+pub(crate) async fn drive_request(ctx: &WorkerContext, request: RequestId) -> Result<(), NtmsError> {
+    let (engine, library, adapter) = (&ctx.engine, ctx.library, &ctx.adapter);
     let started = Instant::now();
     let mut first = true;
     loop {
@@ -123,12 +148,15 @@ pub(crate) async fn drive_request(
             }
             return Ok(());
         };
+        if ctx.stopping() {
+            return Ok(());
+        }
         if !first {
             rsm_log::failpoint::hit("worker.between-moves");
         }
         first = false;
         // Held until the step's report is decided (see `steps`).
-        let _step = engine.inner.steps.step(library).await;
+        let _step = ctx.steps.step(library).await;
         let outcome = perform(adapter.as_ref(), &order, phase).await;
         let observed = match &outcome {
             Ok(()) => Observed::Unknown,
@@ -150,18 +178,17 @@ pub(crate) async fn drive_request(
 /// One scheduling round of `library`, carried out in this task: starts what
 /// can start and takes each started request as far as it goes. Returns how
 /// many requests it moved.
-pub(crate) async fn execute_one(
-    engine: &Engine,
-    library: LibraryId,
-    adapter: &Arc<dyn HardwareAdapter>,
-) -> Result<usize, NtmsError> {
-    let accepted = engine.submit(Command::StartNext { library }).await?;
+pub(crate) async fn execute_one(ctx: &WorkerContext) -> Result<usize, NtmsError> {
+    if ctx.stopping() {
+        return Ok(0);
+    }
+    let accepted = ctx.engine.submit(Command::StartNext { library: ctx.library }).await?;
     let requests = started(&accepted.events);
     if !requests.is_empty() {
         rsm_log::failpoint::hit("worker.started");
     }
     for request in &requests {
-        drive_request(engine, library, adapter, *request).await?;
+        drive_request(ctx, *request).await?;
     }
     Ok(requests.len())
 }
@@ -187,9 +214,9 @@ pub(crate) async fn locate(
 
 /// The worker task of one library: the robot serves one move at a time while
 /// drives load and unload in parallel, each request in a task of its own.
-pub(crate) async fn run(engine: Engine, library: LibraryId, adapter: Arc<dyn HardwareAdapter>) {
-    let bell = engine.inner.wakeups.library(library);
-    let mut shutdown = engine.inner.shutdown.subscribe();
+pub(crate) async fn run(ctx: WorkerContext) {
+    let (engine, library) = (&ctx.engine, ctx.library);
+    let mut shutdown = ctx.shutdown.clone();
     let mut jobs: tokio::task::JoinSet<Result<(), NtmsError>> = tokio::task::JoinSet::new();
     loop {
         if *shutdown.borrow() {
@@ -212,10 +239,10 @@ pub(crate) async fn run(engine: Engine, library: LibraryId, adapter: Arc<dyn Har
                     rsm_log::failpoint::hit("worker.started");
                 }
                 for request in requests {
-                    let (engine, adapter, bell) = (engine.clone(), adapter.clone(), bell.clone());
+                    let ctx = ctx.clone();
                     jobs.spawn(async move {
-                        let result = drive_request(&engine, library, &adapter, request).await;
-                        bell.notify_one();
+                        let result = drive_request(&ctx, request).await;
+                        ctx.bell.notify_one();
                         result
                     });
                 }
@@ -226,10 +253,10 @@ pub(crate) async fn run(engine: Engine, library: LibraryId, adapter: Arc<dyn Har
             }
         }
         tokio::select! {
-            _ = bell.notified() => {}
+            _ = ctx.bell.notified() => {}
             _ = shutdown.changed() => break,
         }
     }
-    // Requests already moving finish their current step before the engine stops.
+    // Steps under way finish and are reported before the engine stops.
     while jobs.join_next().await.is_some() {}
 }
