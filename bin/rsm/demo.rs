@@ -118,13 +118,11 @@ pub async fn run(json: bool) -> Outcome {
         id_of(&engine, |s| s.library_named("demo").and_then(|l| l.ports.first().map(|p| s.ports[p].element_address)))
             .await?;
     let taken = sim.operator_empty_port(port).map_err(|e| Failure::Usage(e.to_string()))?;
-    let seen = engine
-        .inventory(&admin, library)
-        .await
-        .map(|a| format!("{} taken: {} event(s), now offline", taken, a.events.len()));
+    let seen =
+        admin.inventory(library).await.map(|a| format!("{} taken: {} event(s), now offline", taken, a.events.len()));
     tour.say("the operator empties the port; inventory", seen);
     sim.operator_fill_port(port, "NEWDEMO1").map_err(|e| Failure::Usage(e.to_string()))?;
-    let accepted = engine.inject(&admin, library).await?;
+    let accepted = admin.inject_media(library).await?;
     engine.run_until_idle().await?;
     let home =
         id_of(&engine, |s| s.medium_by_barcode("NEWDEMO1").and_then(|m| m.home_slot).map(|h| s.slots[&h].name.clone()))

@@ -161,7 +161,7 @@ async fn dispatch(engine: &Engine, cli: &Cli, user: &str) -> Outcome {
                 (None, None) => return Err(Failure::Usage("name the changer with --iscsi URL or --sg DEVICE".into())),
             };
             let session = engine.session_for(user).await?;
-            let (_, warnings) = engine.attach_library(&session, name, &device).await?;
+            let (_, warnings) = session.attach_library(name, &device).await?;
             for w in warnings {
                 eprintln!("rsm: warning: {w}");
             }
@@ -208,13 +208,13 @@ async fn dispatch(engine: &Engine, cli: &Cli, user: &str) -> Outcome {
         Cmd::Inject { library, wait } => {
             let id = views::library(engine, library).await?;
             let session = engine.session_for(user).await?;
-            let accepted = engine.inject(&session, id).await?;
+            let accepted = session.inject_media(id).await?;
             views::inject(engine, library, accepted.events, *wait, json).await
         }
         Cmd::Inventory { library, wait: _ } => {
             let id = views::library(engine, library).await?;
             let session = engine.session_for(user).await?;
-            let accepted = engine.inventory(&session, id).await?;
+            let accepted = session.inventory(id).await?;
             views::inventory(engine, library, accepted.events, json).await
         }
         Cmd::Disable { kind, name } | Cmd::Enable { kind, name } => {

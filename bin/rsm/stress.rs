@@ -131,7 +131,7 @@ async fn operator(
             Err(e) if e.kind() == ErrorCode::DatabaseFailure => return Err(e),
             Err(_) => {}
         }
-        match engine.inject(&admin, library).await {
+        match admin.inject_media(library).await {
             // An empty port records nothing: there is nothing to acknowledge.
             Ok(a) if a.events.is_empty() => {}
             Ok(a) => {

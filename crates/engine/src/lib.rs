@@ -354,7 +354,7 @@ impl Engine {
     /// acceptance and the warnings of discovery (elements left out, drives
     /// paired by guesswork). The attached changer serves the library for
     /// the rest of the engine's life.
-    pub async fn attach_library(
+    pub(crate) async fn attach_library(
         &self,
         session: &Session,
         name: &str,
@@ -384,7 +384,7 @@ impl Engine {
     /// ports compared with the views, every difference recorded as an event.
     /// Requests under way go on: the elements and cartridges they rely on
     /// are left out, and the reading waits for a step in flight to be reported.
-    pub async fn inventory(&self, session: &Session, library: LibraryId) -> Result<Accepted, NtmsError> {
+    pub(crate) async fn inventory(&self, session: &Session, library: LibraryId) -> Result<Accepted, NtmsError> {
         use rsm_hardware::ElementKind;
         let kinds = [ElementKind::Storage, ElementKind::DataTransfer, ElementKind::ImportExport];
         let session_id = session.id();
@@ -401,7 +401,7 @@ impl Engine {
     /// accepted events hold one `InjectRequested` each). Requests in process
     /// elsewhere in the library go on; the reading waits for a step in
     /// flight to be reported.
-    pub async fn inject(&self, session: &Session, library: LibraryId) -> Result<Accepted, NtmsError> {
+    pub(crate) async fn inject(&self, session: &Session, library: LibraryId) -> Result<Accepted, NtmsError> {
         use rsm_hardware::ElementKind;
         let session_id = session.id();
         self.read_and_submit(session, library, &[ElementKind::ImportExport], move |found| Command::InjectMedia {

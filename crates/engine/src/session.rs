@@ -116,6 +116,30 @@ impl Session {
         Ok(self.handle(a))
     }
 
+    /// InventoryNtmsLibrary: reads the library's drives, slots and ports
+    /// (READ ELEMENT STATUS) and records every difference from the views as
+    /// an event. Requests under way go on: what they rely on is left out.
+    pub async fn inventory(&self, library: LibraryId) -> Result<crate::Accepted, NtmsError> {
+        self.engine.inventory(self, library).await
+    }
+
+    /// InjectNtmsMedia: reads the library's import/export ports and queues
+    /// an inject request for each cartridge the operator put there (one
+    /// `InjectRequested` event each in the answer).
+    pub async fn inject_media(&self, library: LibraryId) -> Result<crate::Accepted, NtmsError> {
+        self.engine.inject(self, library).await
+    }
+
+    /// Creates a changer library from the real device at `device` (an
+    /// `iscsi://HOST:PORT/IQN/LUN` URL or `/dev/sgN`): attaches, reads its
+    /// elements and what is in them, and records the library. Returns the
+    /// acceptance and discovery's warnings (elements left out, drives
+    /// paired by guesswork). The changer serves the library for the rest of
+    /// the engine's life.
+    pub async fn attach_library(&self, name: &str, device: &str) -> Result<(crate::Accepted, Vec<String>), NtmsError> {
+        self.engine.attach_library(self, name, device).await
+    }
+
     /// EnableNtmsObject / DisableNtmsObject.
     pub async fn set_enabled(&self, object: ObjectRef, enabled: bool) -> Result<(), NtmsError> {
         self.submit(Command::SetEnabled { session: self.id, object, enabled }).await.map(|_| ())

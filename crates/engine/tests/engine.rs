@@ -273,7 +273,7 @@ async fn workers_carry_out_ejects_and_injects_on_their_own() {
     assert_eq!(sim.locate("LIB0001L8"), Some(port), "the simulated robot put it in the port");
     sim.operator_empty_port(port).unwrap();
     sim.operator_fill_port(port, "NEW0001L8").unwrap();
-    let accepted = engine.inject(&s, library).await.unwrap();
+    let accepted = s.inject_media(library).await.unwrap();
     let Some(Event::InjectRequested { request, .. }) =
         accepted.events.iter().find(|e| matches!(e, Event::InjectRequested { .. }))
     else {
@@ -313,7 +313,7 @@ async fn an_inject_reads_the_ports_while_a_mount_is_under_way() {
     let port = engine.query(move |st| st.ports.values().next().map(|p| p.element_address)).await.unwrap().unwrap();
     sim.operator_fill_port(port, "NEW0001L8").unwrap();
     // Not refused: the reading waits for the step in flight, then goes on.
-    let accepted = engine.inject(&s, library).await.expect("an inject while a mount is under way");
+    let accepted = s.inject_media(library).await.expect("an inject while a mount is under way");
     let inject = accepted
         .events
         .iter()
