@@ -552,13 +552,13 @@ fn sqlite(dir: &Path, n: u64, per_txn: u64) -> rusqlite::Result<Value> {
 /// A log of `n` events from a realistic workload, written through the same
 /// core as the engine in batches of 4,096, without snapshots.
 async fn build_log(dir: &Path, n: u64) -> Result<(), Failure> {
-    let log = SledLog::open(&dir.join("log")).map_err(|e| bench_failure("log", e))?;
+    let mut log = SledLog::open(&dir.join("log")).map_err(|e| bench_failure("log", e))?;
     let config = CoreConfig { policy: Policy::default(), node: 1, capacity_records: None, check_invariants: false };
-    let mut core = Core::open(log, Arc::new(SystemClock), Box::new(SeededIds::new(7)), config).await?;
+    let mut core = Core::recover(&log, Arc::new(SystemClock), Box::new(SeededIds::new(7)), config).await?;
     let admin = core.accept(Command::OpenSession { principal: "admin".into(), application: String::new() })?;
     let admin = SessionId(admin.request.0);
     core.accept(Command::CreateLibrary { session: admin, spec: crate::views::sim_spec("lib", 64, 128, 1, 64, false) })?;
-    core.commit().await?;
+    rsm_engine::core::commit(&mut core, &mut log).await?;
     let (library, drives, media): (LibraryId, Vec<DriveId>, Vec<MediaId>) = {
         let s = core.state();
         let lib = s.library_named("lib").ok_or_else(|| Failure::Usage("no library".into()))?;
@@ -571,7 +571,7 @@ async fn build_log(dir: &Path, n: u64) -> Result<(), Failure> {
             options: MountOptions { drive: Some(*d), ..Default::default() },
         })?;
     }
-    core.commit().await?;
+    rsm_engine::core::commit(&mut core, &mut log).await?;
     // The robot: start, move, load each mount.
     loop {
         let started = core.accept(Command::StartNext { library })?;
@@ -579,9 +579,9 @@ async fn build_log(dir: &Path, n: u64) -> Result<(), Failure> {
         core.accept(Command::AdvanceRequest { request: r })?;
         core.accept(Command::CompleteRequest { request: r })?;
     }
-    core.commit().await?;
+    rsm_engine::core::commit(&mut core, &mut log).await?;
     let mut i = 0usize;
-    while core.log().next_seq() <= n {
+    while log.next_seq() <= n {
         for _ in 0..4_096 {
             let m = media[i % media.len()];
             let command = if (i / media.len()).is_multiple_of(2) {
@@ -592,7 +592,7 @@ async fn build_log(dir: &Path, n: u64) -> Result<(), Failure> {
             core.accept(command)?;
             i += 1;
         }
-        core.commit().await?;
+        rsm_engine::core::commit(&mut core, &mut log).await?;
     }
     Ok(())
 }

@@ -1,14 +1,18 @@
-//! The sans-I/O heart of the sequencer: stamp, decide, stage, commit.
+//! The sans-I/O heart of the sequencer: stamp, decide, stage, and hand the
+//! staged records out as a batch.
 //!
-//! `Core` owns the projection and the log. It does no threading and no
-//! waiting of its own: the production sequencer drives it from its thread,
-//! and the deterministic simulation drives it step by step, choosing batches,
-//! faults and crashes from a seed. Both run exactly this code.
+//! `Core` owns the projection, never the log: it reads the log once, to
+//! recover, and from then on asks for its effects as values (a batch to
+//! append, a snapshot to save) that its driver carries out and reports
+//! back. The functions [`commit`], [`snapshot`] and [`verify`] are that
+//! driver's one effect path: the production sequencer runs them from its
+//! thread, and the deterministic simulation runs them step by step on a
+//! memory log whose faults it chooses from a seed.
 
 use crate::clock::{Clock, IdSource};
 use crate::replay;
 use crate::ReplayReport;
-use rsm_log::{Envelope, EventLog, Snapshot};
+use rsm_log::{Envelope, EventLog, LogError, Snapshot};
 use rsm_model::{apply, decide, Command, ErrorCode, Event, NtmsError, Policy, RequestId, Stamped, State};
 use std::sync::Arc;
 
@@ -36,11 +40,12 @@ pub struct CoreConfig {
     pub check_invariants: bool,
 }
 
-/// The projection, the log and the stamping of commands.
-pub struct Core<L: EventLog> {
+/// The projection and the stamping of commands.
+pub struct Core {
     state: State,
     config: CoreConfig,
-    log: L,
+    /// The seq the next committed record will carry: the durable log's end.
+    next_seq: u64,
     clock: Arc<dyn Clock>,
     ids: Box<dyn IdSource>,
     staged: Vec<Envelope>,
@@ -51,19 +56,20 @@ pub struct Core<L: EventLog> {
     last_snapshot_seq: u64,
 }
 
-impl<L: EventLog> Core<L> {
-    /// Rebuilds the projection from `log` (newest snapshot + tail).
-    pub async fn open(
-        log: L,
+impl Core {
+    /// Rebuilds the projection from `log` (newest snapshot + tail): the one
+    /// read of the log a core makes.
+    pub async fn recover(
+        log: &dyn EventLog,
         clock: Arc<dyn Clock>,
         ids: Box<dyn IdSource>,
         config: CoreConfig,
     ) -> Result<Self, NtmsError> {
-        let (state, last_snapshot_seq) = replay::load(&log).await?;
+        let (state, last_snapshot_seq) = replay::load(log).await?;
         Ok(Self {
             state,
             config,
-            log,
+            next_seq: log.next_seq(),
             clock,
             ids,
             staged: Vec::new(),
@@ -78,19 +84,9 @@ impl<L: EventLog> Core<L> {
         &self.state
     }
 
-    /// The log.
-    pub fn log(&self) -> &L {
-        &self.log
-    }
-
-    /// The log, for fault injection in simulations.
-    pub fn log_mut(&mut self) -> &mut L {
-        &mut self.log
-    }
-
-    /// Gives the log back (a crash keeps only what it made durable).
-    pub fn into_log(self) -> L {
-        self.log
+    /// The sequence number of the last durable record (0: none).
+    pub fn last_seq(&self) -> u64 {
+        self.next_seq - 1
     }
 
     /// Why the core stopped accepting commands, if it did.
@@ -137,7 +133,7 @@ impl<L: EventLog> Core<L> {
         let is_caller = command.session().is_some() || matches!(command, Command::OpenSession { .. });
         let stamped = Stamped { at_ms, request, command };
         let events = decide(&self.state, &self.config.policy, &stamped)?;
-        let next = self.log.next_seq() + self.staged.len() as u64;
+        let next = self.next_seq + self.staged.len() as u64;
         if let (Some(cap), true) = (self.config.capacity_records, is_caller) {
             // Workers' completions may go past the capacity: they are bounded
             // by the requests already accepted, which must be able to finish.
@@ -168,15 +164,24 @@ impl<L: EventLog> Core<L> {
         Ok(Accepted { request, events, last_seq })
     }
 
-    /// Appends every staged record as one durable batch. On failure the
-    /// core is poisoned: what was staged is neither acknowledged nor undone.
-    pub async fn commit(&mut self) -> Result<Vec<Envelope>, NtmsError> {
-        if self.staged.is_empty() {
-            return Ok(Vec::new());
-        }
-        let batch = std::mem::take(&mut self.staged);
-        match self.log.append(&batch).await {
-            Ok(_) => Ok(batch),
+    /// The staged records, as one batch for the driver to append (`None`
+    /// when nothing is staged). Report the append with [`Core::appended`].
+    pub fn take_batch(&mut self) -> Option<Vec<Envelope>> {
+        (!self.staged.is_empty()).then(|| std::mem::take(&mut self.staged))
+    }
+
+    /// The driver's report of `batch`'s append. On failure the core is
+    /// poisoned: the batch is neither acknowledged nor undone.
+    pub fn appended(
+        &mut self,
+        batch: Vec<Envelope>,
+        outcome: Result<(), LogError>,
+    ) -> Result<Vec<Envelope>, NtmsError> {
+        match outcome {
+            Ok(()) => {
+                self.next_seq += batch.len() as u64;
+                Ok(batch)
+            }
             Err(e) => {
                 tracing::error!(error = %e, "append failed; accepting nothing more until reopened");
                 self.poisoned = Some(e.to_string());
@@ -188,28 +193,53 @@ impl<L: EventLog> Core<L> {
         }
     }
 
-    /// Saves a snapshot of the committed projection.
-    pub async fn snapshot(&mut self) -> Result<u64, NtmsError> {
+    /// The committed projection to save as a snapshot at [`Core::last_seq`];
+    /// refused while the core is poisoned or records are staged.
+    pub fn snapshot_state(&self) -> Result<&State, NtmsError> {
         if self.poisoned.is_some() || !self.staged.is_empty() {
             return Err(self.failure());
         }
-        let seq = self.log.next_seq() - 1;
-        let snapshot = Snapshot { seq, hash: self.log.last_hash(), state: self.state.clone() };
-        self.log
-            .save_snapshot(&snapshot)
-            .await
-            .map_err(|e| NtmsError::new(ErrorCode::DatabaseFailure, format!("snapshot failed: {e}")))?;
+        Ok(&self.state)
+    }
+
+    /// The driver saved a snapshot at `seq`.
+    pub fn snapshot_saved(&mut self, seq: u64) {
         self.last_snapshot_seq = seq;
-        Ok(seq)
     }
 
     /// Records committed since the newest snapshot.
     pub fn records_since_snapshot(&self) -> u64 {
-        (self.log.next_seq() - 1).saturating_sub(self.last_snapshot_seq)
+        self.last_seq().saturating_sub(self.last_snapshot_seq)
     }
+}
 
-    /// Audit: replay from the first record, compared with the projection and the newest snapshot.
-    pub async fn verify(&self) -> Result<ReplayReport, NtmsError> {
-        replay::verify(&self.log, &self.state).await
+/// Appends what `core` staged to `log` as one durable batch and reports the
+/// outcome back to it; answers the committed records.
+pub async fn commit(core: &mut Core, log: &mut dyn EventLog) -> Result<Vec<Envelope>, NtmsError> {
+    let Some(batch) = core.take_batch() else { return Ok(Vec::new()) };
+    let outcome = log.append(&batch).await.map(|_| ());
+    core.appended(batch, outcome)
+}
+
+/// Saves a snapshot of `core`'s committed projection in `log`; answers its seq.
+pub async fn snapshot(core: &mut Core, log: &mut dyn EventLog) -> Result<u64, NtmsError> {
+    let seq = core.last_seq();
+    if log.next_seq() != seq + 1 {
+        return Err(NtmsError::new(
+            ErrorCode::DatabaseFailure,
+            format!("the log ends at record {} but the projection at {seq}", log.next_seq() - 1),
+        ));
     }
+    let snapshot = Snapshot { seq, hash: log.last_hash(), state: core.snapshot_state()?.clone() };
+    log.save_snapshot(&snapshot)
+        .await
+        .map_err(|e| NtmsError::new(ErrorCode::DatabaseFailure, format!("snapshot failed: {e}")))?;
+    core.snapshot_saved(seq);
+    Ok(seq)
+}
+
+/// Audit: replays `log` from the first record, compared with `core`'s
+/// projection and the newest snapshot.
+pub async fn verify(core: &Core, log: &dyn EventLog) -> Result<ReplayReport, NtmsError> {
+    replay::verify(log, core.state()).await
 }

@@ -197,12 +197,11 @@ impl Engine {
             capacity_records: config.log_capacity_records,
             check_invariants: config.check_invariants,
         };
-        let core = Core::open(parts.log, parts.clock, parts.ids, core_config).await?;
-        let (committed_tx, committed) = watch::channel(core.log().next_seq() - 1);
+        let (committed_tx, committed) = watch::channel(0);
         let wakeups = Arc::new(Wakeups::default());
         let stats = Arc::new(CommitStats::default());
-        let sequencer = Sequencer {
-            core,
+        let recovery = sequencer::Recovery { log: parts.log, clock: parts.clock, ids: parts.ids, config: core_config };
+        let settings = sequencer::Settings {
             batch_max: config.batch_max,
             snapshot_every: config.snapshot_every,
             committed: committed_tx,
@@ -210,10 +209,17 @@ impl Engine {
             stats: stats.clone(),
         };
         let (inbox, rx) = mpsc::channel(config.inbox_max.max(1));
+        let (ready_tx, ready) = oneshot::channel();
         let thread = std::thread::Builder::new()
             .name("rsm-sequencer".into())
-            .spawn(move || sequencer.run(rx))
+            .spawn(move || Sequencer::run(recovery, settings, rx, ready_tx))
             .map_err(|e| NtmsError::new(ErrorCode::NotEnoughMemory, format!("cannot start the sequencer: {e}")))?;
+        // The replay runs on the sequencer's thread; a failed one ends it.
+        let recovered = ready.await.unwrap_or_else(|_| Err(stopped()));
+        if let Err(e) = recovered {
+            let _ = tokio::task::spawn_blocking(move || thread.join()).await;
+            return Err(e);
+        }
         let engine = Engine {
             inner: Arc::new(Inner {
                 inbox,

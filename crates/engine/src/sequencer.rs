@@ -3,9 +3,11 @@
 //! batch with one flush (group commit), and only then answers the callers.
 //!
 //! It runs on its own OS thread: sled's flush blocks, and a dedicated thread
-//! spares every command a hop through the async runtime's scheduler.
+//! spares every command a hop through the async runtime's scheduler. The
+//! start-up replay runs there too, off the async runtime's threads.
 
-use crate::core::{Accepted, Core};
+use crate::clock::{Clock, IdSource};
+use crate::core::{self, Accepted, Core, CoreConfig};
 use crate::wakeups::Wakeups;
 use rsm_log::{Envelope, EventLog};
 use rsm_model::{Command, Event, NtmsError, State};
@@ -32,14 +34,32 @@ pub(crate) enum Input {
     Stop,
 }
 
-pub(crate) struct Sequencer {
-    pub core: Core<Box<dyn EventLog>>,
+/// What the sequencer recovers its core from.
+pub(crate) struct Recovery {
+    pub log: Box<dyn EventLog>,
+    pub clock: Arc<dyn Clock>,
+    pub ids: Box<dyn IdSource>,
+    pub config: CoreConfig,
+}
+
+/// How the sequencer batches and whom it tells.
+pub(crate) struct Settings {
     pub batch_max: usize,
     /// A snapshot every this many records (0: only at shutdown).
     pub snapshot_every: u64,
     pub committed: watch::Sender<u64>,
     pub wakeups: Arc<Wakeups>,
     pub stats: Arc<CommitStats>,
+}
+
+pub(crate) struct Sequencer {
+    core: Core,
+    log: Box<dyn EventLog>,
+    batch_max: usize,
+    snapshot_every: u64,
+    committed: watch::Sender<u64>,
+    wakeups: Arc<Wakeups>,
+    stats: Arc<CommitStats>,
 }
 
 /// Group-commit counters: how many flushes, carrying how many records.
@@ -81,12 +101,34 @@ fn drain(inbox: &mut mpsc::Receiver<Input>, batch: &mut Vec<Input>, max: usize) 
 }
 
 impl Sequencer {
-    /// The thread body: runs until stopped or every sender is dropped, then snapshots.
-    pub fn run(mut self, mut inbox: mpsc::Receiver<Input>) {
+    /// The thread body: recovers the core from the log (answering `ready`
+    /// with the outcome), then runs until stopped or every sender is
+    /// dropped, and snapshots.
+    pub fn run(
+        recovery: Recovery,
+        settings: Settings,
+        inbox: mpsc::Receiver<Input>,
+        ready: oneshot::Sender<Result<(), NtmsError>>,
+    ) {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .expect("a current-thread runtime can always be built on a fresh thread");
+        let Recovery { log, clock, ids, config } = recovery;
+        let core = match rt.block_on(Core::recover(log.as_ref(), clock, ids, config)) {
+            Ok(core) => core,
+            Err(e) => {
+                let _ = ready.send(Err(e));
+                return;
+            }
+        };
+        settings.committed.send_replace(core.last_seq());
+        let _ = ready.send(Ok(()));
+        let Settings { batch_max, snapshot_every, committed, wakeups, stats } = settings;
+        Sequencer { core, log, batch_max, snapshot_every, committed, wakeups, stats }.serve(&rt, inbox);
+    }
+
+    fn serve(mut self, rt: &tokio::runtime::Runtime, mut inbox: mpsc::Receiver<Input>) {
         let mut batch = Vec::with_capacity(self.batch_max);
         let mut stopping = false;
         let mut last_len = 0;
@@ -105,13 +147,13 @@ impl Sequencer {
                 }
             }
             last_len = batch.len();
-            stopping |= self.process(&rt, &mut batch);
+            stopping |= self.process(rt, &mut batch);
             if stopping {
                 break;
             }
         }
         if self.core.poisoned().is_none() && self.core.records_since_snapshot() > 0 {
-            let _ = rt.block_on(self.core.snapshot());
+            let _ = rt.block_on(core::snapshot(&mut self.core, self.log.as_mut()));
         }
     }
 
@@ -145,7 +187,7 @@ impl Sequencer {
         let staged = self.core.staged();
         if staged > 0 {
             let started = Instant::now();
-            let committed = rt.block_on(self.core.commit());
+            let committed = rt.block_on(core::commit(&mut self.core, self.log.as_mut()));
             metrics::histogram!("rsm_append_batch_records").record(staged as f64);
             metrics::histogram!("rsm_flush_seconds").record(started.elapsed().as_secs_f64());
             match committed {
@@ -171,11 +213,11 @@ impl Sequencer {
             q(self.core.state());
         }
         for reply in verifies {
-            let _ = reply.send(rt.block_on(self.core.verify()));
+            let _ = reply.send(rt.block_on(core::verify(&self.core, self.log.as_ref())));
         }
         let due = self.snapshot_every > 0 && self.core.records_since_snapshot() >= self.snapshot_every;
         if due || !snapshots.is_empty() {
-            let result = rt.block_on(self.core.snapshot());
+            let result = rt.block_on(core::snapshot(&mut self.core, self.log.as_mut()));
             for reply in snapshots {
                 let _ = reply.send(result.clone());
             }

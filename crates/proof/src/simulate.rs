@@ -13,7 +13,7 @@
 //! snapshot. A final fault-free phase must drain every queue.
 
 use rsm_engine::worker::{outcome_command, perform, started, work_order};
-use rsm_engine::{observe, Clock, Core, CoreConfig, SeededIds};
+use rsm_engine::{core, observe, Clock, Core, CoreConfig, SeededIds};
 use rsm_hardware::{AdapterError, Fault, HardwareAdapter, SimLayout, SimTimings, SimulatedLibrary};
 use rsm_log::{EventLog, MemoryLog};
 use rsm_model::*;
@@ -131,7 +131,9 @@ struct World {
     faults: bool,
     clock: Arc<SimClock>,
     config: CoreConfig,
-    core: Core<MemoryLog>,
+    core: Core,
+    /// The durable log the core's batches are appended to (it survives crashes).
+    log: MemoryLog,
     rt: tokio::runtime::Runtime,
     hardware: BTreeMap<LibraryId, Arc<SimulatedLibrary>>,
     /// Ports the operator changed that no recorded reading has settled yet:
@@ -161,8 +163,9 @@ impl World {
             capacity_records: None,
             check_invariants: false,
         };
+        let log = MemoryLog::new();
         let core = rt
-            .block_on(Core::open(MemoryLog::new(), clock.clone(), Box::new(SeededIds::new(seed)), config.clone()))
+            .block_on(Core::recover(&log, clock.clone(), Box::new(SeededIds::new(seed)), config.clone()))
             .map_err(|e| e.to_string())?;
         let mut world = World {
             seed,
@@ -172,6 +175,7 @@ impl World {
             clock,
             config,
             core,
+            log,
             rt,
             hardware: BTreeMap::new(),
             unrecorded: Default::default(),
@@ -250,11 +254,11 @@ impl World {
             None
         };
         match fault {
-            Some(0) => self.core.log_mut().fail_next_append(),
-            Some(_) => self.core.log_mut().fail_next_append_after_write(),
+            Some(0) => self.log.fail_next_append(),
+            Some(_) => self.log.fail_next_append_after_write(),
             None => {}
         }
-        let committed = self.rt.block_on(self.core.commit());
+        let committed = self.rt.block_on(core::commit(&mut self.core, &mut self.log));
         if fault.is_some() {
             self.report.faults_injected += 1;
         }
@@ -279,7 +283,7 @@ impl World {
                 }
                 if fault == Some(2) {
                     // The flush tore the batch it was writing.
-                    self.core.log_mut().tear_last_record();
+                    self.log.tear_last_record();
                 }
                 self.crash_and_restart()
             }
@@ -290,23 +294,13 @@ impl World {
     /// replays, checks the durability claims and reconciles.
     fn crash_and_restart(&mut self) -> Check {
         self.report.crashes += 1;
-        let placeholder = self
-            .rt
-            .block_on(Core::open(
-                MemoryLog::new(),
-                self.clock.clone(),
-                Box::new(SeededIds::new(0)),
-                self.config.clone(),
-            ))
-            .map_err(|e| e.to_string())?;
-        let old = std::mem::replace(&mut self.core, placeholder);
-        let mut log = old.into_log().reopen().map_err(|e| format!("the log does not reopen after a crash: {e}"))?;
+        let mut log = self.log.reopen().map_err(|e| format!("the log does not reopen after a crash: {e}"))?;
         if self.faults && self.rng.chance(200) {
             // A read error during start-up: the engine must refuse to start, not start wrong.
             self.report.faults_injected += 1;
             log.fail_reads(true);
-            let attempt = self.rt.block_on(Core::open(
-                log.clone(),
+            let attempt = self.rt.block_on(Core::recover(
+                &log,
                 self.clock.clone(),
                 Box::new(SeededIds::new(0)),
                 self.config.clone(),
@@ -326,8 +320,9 @@ impl World {
         let ids = Box::new(SeededIds::new(self.seed.wrapping_add(self.report.crashes.wrapping_mul(0x9E37))));
         self.core = self
             .rt
-            .block_on(Core::open(log, self.clock.clone(), ids, self.config.clone()))
+            .block_on(Core::recover(&log, self.clock.clone(), ids, self.config.clone()))
             .map_err(|e| format!("restart failed: {e}"))?;
+        self.log = log;
         self.check_durability()?;
         for jobs in self.jobs.values_mut() {
             jobs.clear();
@@ -341,8 +336,7 @@ impl World {
         let mut found: BTreeMap<RequestId, usize> = BTreeMap::new();
         let mut next = 1;
         loop {
-            let records =
-                self.rt.block_on(self.core.log().read(next, 4096)).map_err(|e| format!("reading the log: {e}"))?;
+            let records = self.rt.block_on(self.log.read(next, 4096)).map_err(|e| format!("reading the log: {e}"))?;
             let Some(last) = records.last() else { break };
             next = last.envelope.seq + 1;
             for r in &records {
@@ -405,7 +399,8 @@ impl World {
     }
 
     fn check_replay(&mut self) -> Check {
-        let report = self.rt.block_on(self.core.verify()).map_err(|e| format!("audit replay failed: {e}"))?;
+        let report =
+            self.rt.block_on(core::verify(&self.core, &self.log)).map_err(|e| format!("audit replay failed: {e}"))?;
         if !report.ok() {
             return Err(format!("replay differs: {report:?}"));
         }
@@ -629,7 +624,9 @@ impl World {
             92..=93 => self.operator_at_port()?,
             94 => {
                 if self.core.staged() == 0 {
-                    self.rt.block_on(self.core.snapshot()).map_err(|e| format!("snapshot: {e}"))?;
+                    self.rt
+                        .block_on(core::snapshot(&mut self.core, &mut self.log))
+                        .map_err(|e| format!("snapshot: {e}"))?;
                 }
             }
             _ => {
