@@ -58,10 +58,12 @@ mod iscsi;
 mod sg;
 mod url;
 
+#[cfg(target_os = "linux")]
+pub use ffi::sg::SgIoHdr;
 #[cfg(unix)]
 pub use iscsi::{IscsiTransport, LIBISCSI_NAMES, LIBISCSI_PACKAGE};
 #[cfg(target_os = "linux")]
-pub use sg::{SgBuffers, SgIoHdr, SgTransport};
+pub use sg::{SgBuffers, SgTransport};
 pub use url::{IscsiUrl, ISCSI_DEFAULT_PORT};
 
 /// Every bound this crate puts on a request, with its reason.

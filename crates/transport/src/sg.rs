@@ -2,7 +2,8 @@
 //!
 //! The request the kernel gets is built by [`SgTransport::build_request`]
 //! and read back by [`interpret`], both plain functions tested without a
-//! device; the ioctl itself is in `ffi::sg`. The machines rsm is developed
+//! device; the kernel's ABI (the request's layout, its constants) and the ioctl
+//! itself are in `ffi::sg`. The machines rsm is developed
 //! and tested on have no SCSI devices (their kernels have no SCSI
 //! subsystem), so the ioctl runs only on real hardware.
 
@@ -14,111 +15,12 @@ use std::path::{Path, PathBuf};
 use std::ptr;
 use std::sync::Mutex;
 
+use crate::ffi::sg::{
+    SgIoHdr, DID_OK, DID_TIME_OUT, DRIVER_MASK, DRIVER_OK, DRIVER_SENSE, DRIVER_TIMEOUT, SG_DXFER_FROM_DEV,
+    SG_DXFER_NONE, SG_DXFER_TO_DEV, SG_INTERFACE_ID, SG_VERSION_MIN,
+};
 use crate::limits::SENSE_LEN_MAX;
 use crate::{status, DataDirection, Response, ScsiTransport, TransportError};
-
-/// `SG_IO` (`<scsi/sg.h>`): send a command and wait for its status.
-pub(crate) const SG_IO: u32 = 0x2285;
-/// `SG_GET_VERSION_NUM`: the sg driver's version, as an `int`.
-pub(crate) const SG_GET_VERSION_NUM: u32 = 0x2282;
-/// The first sg driver version with `SG_IO` (3.0.0).
-pub(crate) const SG_VERSION_MIN: i32 = 30_000;
-/// `interface_id` of `struct sg_io_hdr`: `'S'`.
-pub(crate) const SG_INTERFACE_ID: i32 = b'S' as i32;
-/// `dxfer_direction`: no data (`SG_DXFER_NONE`).
-pub(crate) const SG_DXFER_NONE: i32 = -1;
-/// `dxfer_direction`: data to the device (`SG_DXFER_TO_DEV`).
-pub(crate) const SG_DXFER_TO_DEV: i32 = -2;
-/// `dxfer_direction`: data from the device (`SG_DXFER_FROM_DEV`).
-pub(crate) const SG_DXFER_FROM_DEV: i32 = -3;
-
-/// `host_status` values (`DID_*`, `<scsi/scsi.h>` of the kernel).
-const DID_OK: u16 = 0x00;
-const DID_TIME_OUT: u16 = 0x03;
-/// `driver_status` values (`DRIVER_*`); the low nibble is the status.
-const DRIVER_MASK: u16 = 0x0f;
-const DRIVER_OK: u16 = 0x00;
-const DRIVER_TIMEOUT: u16 = 0x06;
-const DRIVER_SENSE: u16 = 0x08;
-
-/// `struct sg_io_hdr` of `<scsi/sg.h>` (sg driver version 3), field for
-/// field: the request [`SgTransport::build_request`] builds and the kernel
-/// fills in. "In" fields are read by the kernel, "Out" fields written by it.
-#[repr(C)]
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SgIoHdr {
-    /// In: `'S'`.
-    pub interface_id: i32,
-    /// In: `SG_DXFER_NONE` (-1), `SG_DXFER_TO_DEV` (-2) or `SG_DXFER_FROM_DEV` (-3).
-    pub dxfer_direction: i32,
-    /// In: length of the CDB at `cmdp`.
-    pub cmd_len: u8,
-    /// In: size of the sense buffer at `sbp`.
-    pub mx_sb_len: u8,
-    /// In: 0: `dxferp` is one buffer, not a scatter-gather list.
-    pub iovec_count: u16,
-    /// In: bytes to transfer.
-    pub dxfer_len: u32,
-    /// In: the data buffer (null without data).
-    pub dxferp: *mut libc::c_void,
-    /// In: the CDB.
-    pub cmdp: *mut u8,
-    /// In: the sense buffer.
-    pub sbp: *mut u8,
-    /// In: milliseconds before the kernel aborts the command.
-    pub timeout: u32,
-    /// In: 0: indirect I/O, the driver's defaults.
-    pub flags: u32,
-    /// In and out: unused by `SG_IO`.
-    pub pack_id: i32,
-    /// In and out: unused by `SG_IO`.
-    pub usr_ptr: *mut libc::c_void,
-    /// Out: the SCSI status byte.
-    pub status: u8,
-    /// Out: `status` shifted right by one and masked (obsolete).
-    pub masked_status: u8,
-    /// Out: messaging-level status (SPI only).
-    pub msg_status: u8,
-    /// Out: sense bytes written to `sbp`.
-    pub sb_len_wr: u8,
-    /// Out: the host adapter's status (`DID_*`).
-    pub host_status: u16,
-    /// Out: the driver's status (`DRIVER_*`, suggestions in the high nibble).
-    pub driver_status: u16,
-    /// Out: `dxfer_len` minus the bytes actually transferred.
-    pub resid: i32,
-    /// Out: milliseconds the command took.
-    pub duration: u32,
-    /// Out: `SG_INFO_*` bits.
-    pub info: u32,
-}
-
-// The layout `offsetof` reports for <scsi/sg.h> on x86_64 (and every LP64
-// target): a mismatch stops the build rather than the kernel misreading it.
-#[cfg(target_pointer_width = "64")]
-const _: () = {
-    use std::mem::{offset_of, size_of};
-    assert!(size_of::<SgIoHdr>() == 88);
-    assert!(offset_of!(SgIoHdr, dxfer_direction) == 4);
-    assert!(offset_of!(SgIoHdr, cmd_len) == 8);
-    assert!(offset_of!(SgIoHdr, mx_sb_len) == 9);
-    assert!(offset_of!(SgIoHdr, iovec_count) == 10);
-    assert!(offset_of!(SgIoHdr, dxfer_len) == 12);
-    assert!(offset_of!(SgIoHdr, dxferp) == 16);
-    assert!(offset_of!(SgIoHdr, cmdp) == 24);
-    assert!(offset_of!(SgIoHdr, sbp) == 32);
-    assert!(offset_of!(SgIoHdr, timeout) == 40);
-    assert!(offset_of!(SgIoHdr, flags) == 44);
-    assert!(offset_of!(SgIoHdr, pack_id) == 48);
-    assert!(offset_of!(SgIoHdr, usr_ptr) == 56);
-    assert!(offset_of!(SgIoHdr, status) == 64);
-    assert!(offset_of!(SgIoHdr, sb_len_wr) == 67);
-    assert!(offset_of!(SgIoHdr, host_status) == 68);
-    assert!(offset_of!(SgIoHdr, driver_status) == 70);
-    assert!(offset_of!(SgIoHdr, resid) == 72);
-    assert!(offset_of!(SgIoHdr, duration) == 76);
-    assert!(offset_of!(SgIoHdr, info) == 80);
-};
 
 /// The memory an [`SgIoHdr`] points into. Its buffers must stay untouched
 /// (not pushed to, not dropped) from [`SgTransport::build_request`] until
@@ -298,8 +200,9 @@ impl ScsiTransport for SgTransport {
     fn execute(&self, cdb: &[u8], dir: DataDirection, timeout_ms: u32) -> Result<Response, TransportError> {
         // A poisoned lock only means another command panicked: the file is fine.
         let file = self.file.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let (hdr, buffers) =
-            crate::ffi::sg::sg_io(&file, cdb, dir, timeout_ms).map_err(|error| prefix_path(error, &self.path))?;
+        let mut buffers = SgBuffers::default();
+        let mut hdr = SgTransport::build_request(cdb, dir, timeout_ms, &mut buffers)?;
+        crate::ffi::sg::sg_io(&file, &mut hdr).map_err(|error| prefix_path(error, &self.path))?;
         interpret(&hdr, buffers).map_err(|error| prefix_path(error, &self.path))
     }
 
@@ -326,6 +229,7 @@ impl fmt::Debug for SgTransport {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ffi::sg::{SG_GET_VERSION_NUM, SG_IO};
     use crate::limits::{CDB_LEN_MAX, DATA_LEN_MAX};
 
     const TEST_UNIT_READY: [u8; 6] = [0; 6];
