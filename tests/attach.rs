@@ -85,8 +85,8 @@ fn attach_a_real_changer_then_mount_and_dismount_through_it() {
     rsm.run_as("bob", &["mount", "A00002L8"]).rejected("ERROR_ACCESS_DENIED", 5);
     rsm.run_as("bob", &["dismount-drive", "vtl1-drive-1"]).rejected("ERROR_ACCESS_DENIED", 5);
 
-    // Attaching the same cartridges twice is refused.
-    rsm.run(&["library", "attach", "vtl3", "--iscsi", vtl.url()]).rejected("ERROR_INVALID_MEDIA", 4300);
+    // Attaching the same device twice is refused, naming the library it is.
+    rsm.run(&["library", "attach", "vtl3", "--iscsi", vtl.url()]).rejected("ERROR_ALREADY_EXISTS", 183);
 
     let replay = rsm.run(&["--json", "replay", "--verify"]).ok().json();
     assert_eq!(replay["ok"], true, "{replay}");
@@ -174,4 +174,32 @@ fn attach_says_what_it_cannot_reach() {
     assert_eq!(name.code, 1, "a usage error");
     assert!(name.stderr.contains("not an iSCSI name"), "{}", name.stderr);
     assert_eq!(rsm.view("libraries"), Vec::<serde_json::Value>::new(), "nothing was created");
+}
+
+/// Regression: with the library gone, a mount of a cartridge the views
+/// place in a drive was answered "completed" from the views. The drive is
+/// asked first, and the mount fails with the device's code.
+#[test]
+fn mount_in_place_of_a_library_that_is_gone_fails_with_the_devices_code() {
+    let Some((vtl, rsm)) = attached_vtl() else { return };
+    rsm.run(&["mount", "A00001L8", "--wait"]).ok();
+    rsm.run(&["dismount-media", "A00001L8", "--deferred"]).ok();
+    // Mounted in place while the library answers.
+    let again = rsm.run(&["--json", "mount", "A00001L8", "--wait"]).ok().json();
+    assert_eq!(again["state"], "completed", "{again}");
+    rsm.run(&["dismount-media", "A00001L8", "--deferred"]).ok();
+    vtl.stop();
+    let before = rsm.run(&["--json", "replay"]).ok().json()["records"].clone();
+    rsm.run(&["mount", "A00001L8", "--wait"]).rejected("ERROR_DEVICE_NOT_CONNECTED", 1167);
+    let after = rsm.run(&["--json", "replay"]).ok().json()["records"].clone();
+    assert_eq!(before, after, "a mount the drive did not confirm records nothing");
+}
+
+/// Regression: a second attach of an attached device answered "bar code
+/// already used" (4300). It says the device is attached, and as which library.
+#[test]
+fn a_second_attach_of_the_same_device_names_the_library_it_is_attached_as() {
+    let Some((vtl, rsm)) = attached_vtl() else { return };
+    let run = rsm.run(&["library", "attach", "again", "--iscsi", vtl.url()]).rejected("ERROR_ALREADY_EXISTS", 183);
+    assert!(run.stderr.contains("already attached, as library vtl1"), "{}", run.stderr);
 }

@@ -135,6 +135,9 @@ struct Inner {
     hardware: Arc<dyn HardwareProvider>,
     /// Real changers of libraries with a `device`, whatever `hardware` is.
     devices: DeviceProvider,
+    /// The acceptance rules, for asking `decide` what a command would do
+    /// before the hardware is consulted (see [`Engine::probe_in_place`]).
+    policy: Policy,
     sim: Option<Arc<SimProvider>>,
     shutdown: watch::Sender<bool>,
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
@@ -228,6 +231,7 @@ impl Engine {
                 steps: Default::default(),
                 hardware: parts.hardware,
                 devices: DeviceProvider::new(&config.iscsi_initiator),
+                policy: config.policy.clone(),
                 sim,
                 shutdown: watch::channel(false).0,
                 thread: Mutex::new(Some(thread)),
@@ -366,6 +370,16 @@ impl Engine {
         name: &str,
         device: &str,
     ) -> Result<(Accepted, Vec<String>), NtmsError> {
+        let d = device.to_string();
+        if let Some(existing) = self
+            .query(move |s| s.libraries.values().find(|l| l.device.as_deref() == Some(&d)).map(|l| l.name.clone()))
+            .await?
+        {
+            return Err(NtmsError::new(
+                ErrorCode::AlreadyExists,
+                format!("the device {device} is already attached, as library {existing}"),
+            ));
+        }
         let (changer, topology) = discover(device, self.inner.devices.initiator())
             .await
             .map_err(|e| NtmsError::new(ErrorCode::DeviceNotConnected, format!("cannot attach {device}: {e}")))?;
@@ -384,6 +398,43 @@ impl Engine {
             self.inner.devices.keep(library, changer);
         }
         Ok((accepted, warnings))
+    }
+
+    /// A mount that the rules would satisfy in place (the cartridge already
+    /// sits in a drive) is answered from the views alone: before it is
+    /// accepted, the drive is asked whether it is there and ready (the
+    /// adapter's load: TEST UNIT READY, and a LOAD of a tape the drive
+    /// holds unloaded). A drive that cannot answer, or holds nothing, fails
+    /// the mount with the device's code and nothing is recorded. The rules
+    /// are asked first (a speculative `decide` on the current views), so a
+    /// mount they refuse is refused for its own reason, never probed.
+    pub(crate) async fn probe_in_place(&self, command: &Command) -> Result<(), NtmsError> {
+        let (policy, probe) = (self.inner.policy.clone(), command.clone());
+        let in_place = self
+            .query(move |s| {
+                let stamped = rsm_model::Stamped { at_ms: 0, request: RequestId(Default::default()), command: probe };
+                let events = rsm_model::decide(s, &policy, &stamped).ok()?;
+                events.iter().find_map(|e| match e {
+                    rsm_model::Event::MountSatisfiedInPlace { request } => {
+                        let drive = s.drives.get(&request.drive?)?;
+                        let lib = s.libraries.get(&drive.library)?;
+                        let barcode = s.media.get(&request.media).map(|m| m.barcode.clone()).unwrap_or_default();
+                        (lib.kind == LibraryKind::Changer)
+                            .then(|| (drive.library, drive.element_address, drive.name.clone(), barcode))
+                    }
+                    _ => None,
+                })
+            })
+            .await?;
+        let Some((library, address, drive, barcode)) = in_place else { return Ok(()) };
+        let adapter = self.adapter(library).await?;
+        let _step = self.inner.steps.step(library).await;
+        adapter.load(address).await.map_err(|e| {
+            NtmsError::new(
+                hardware::failure_code(&e),
+                format!("drive {drive}, where the views have {barcode}, did not answer ready: {e}"),
+            )
+        })
     }
 
     /// Inventory of a library: READ ELEMENT STATUS of its drives, slots and

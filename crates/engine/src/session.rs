@@ -92,8 +92,12 @@ impl Session {
     }
 
     /// MountNtmsMedia for one cartridge (queued; wait on the handle).
+    /// A cartridge already in a drive is mounted in place, once the drive
+    /// has answered that it holds it and is ready.
     pub async fn mount_media(&self, media: MediaId, options: MountOptions) -> Result<RequestHandle, NtmsError> {
-        let a = self.submit(Command::MountMedia { session: self.id, media, options }).await?;
+        let command = Command::MountMedia { session: self.id, media, options };
+        self.engine.probe_in_place(&command).await?;
+        let a = self.submit(command).await?;
         Ok(self.handle(a))
     }
 

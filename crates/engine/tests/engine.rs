@@ -327,3 +327,36 @@ async fn an_inject_reads_the_ports_while_a_mount_is_under_way() {
     assert!(matches!(sim.locate("NEW0001L8"), Some(a) if a != port));
     engine.shutdown().await;
 }
+
+/// Regression: a mount of a cartridge the views place in a drive was
+/// answered "completed" from the views alone, even when the drive could not
+/// say it held it. The drive is asked first; its failure is the mount's,
+/// and nothing is recorded.
+#[tokio::test]
+async fn mount_in_place_asks_the_drive_before_it_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path(), quiet()).await.unwrap();
+    let s = engine.open_session("app").await.unwrap();
+    let lib = s.create_library(spec("lib", 1, 4, 2)).await.unwrap();
+    let m = media(&engine, "LIB0001L8").await;
+    s.mount_media(m, MountOptions::default()).await.unwrap();
+    engine.run_until_idle().await.unwrap();
+    s.dismount_media(m, true).await.unwrap();
+    let d = drive(&engine, "lib-drive-1").await;
+    let address = engine.query(move |st| st.drives[&d].element_address).await.unwrap();
+    engine.simulator(lib).await.unwrap().inject(Fault::DriveWillNotLoad { drive: address }, 1).unwrap();
+    let before = engine.last_seq();
+    let e = s.mount_media(m, MountOptions::default()).await.err().expect("the drive failed to answer");
+    assert_eq!(e.kind(), ErrorCode::UnableToLoadMedium, "{e}");
+    assert_eq!(engine.last_seq(), before, "a mount the drive did not confirm records nothing");
+    // Once the drive answers, the mount is satisfied in place.
+    let h = s.mount_media(m, MountOptions::default()).await.unwrap();
+    assert!(h.finished_at_acceptance());
+    assert_eq!(h.wait().await.unwrap().state, RequestState::Passed);
+    // A mount the rules refuse is refused for its own reason, the drive unasked.
+    engine.simulator(lib).await.unwrap().inject(Fault::DriveWillNotLoad { drive: address }, 1).unwrap();
+    let other = engine.open_session("other").await.unwrap();
+    let e = other.mount_media(m, MountOptions::default()).await.err().expect("held by app");
+    assert_ne!(e.kind(), ErrorCode::UnableToLoadMedium, "{e}");
+    engine.shutdown().await;
+}

@@ -139,6 +139,13 @@ impl Vtl {
         assert!(output.status.success(), "vtl set-slot: {}", String::from_utf8_lossy(&output.stderr));
     }
 
+    /// `vtl down`: the library is gone (its connections closed), as a
+    /// library powered off or unplugged would be.
+    pub fn stop(&self) {
+        let down = run_vtl(&self.script, &["down", "--dir", &self.dir.path().to_string_lossy()]);
+        assert!(down.status.success(), "vtl down: {}", String::from_utf8_lossy(&down.stderr));
+    }
+
     /// Stops tgtd (SIGSTOP): it keeps its connections but answers nothing.
     pub fn pause(&self) {
         self.signal("-STOP");
