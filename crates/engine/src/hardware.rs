@@ -36,8 +36,26 @@ impl SimProvider {
         Self { dir: None, timings, open: Mutex::new(BTreeMap::new()) }
     }
 
-    /// The simulator of a library, created from the projection's topology the first time.
+    /// The simulator of a library. Its state file is the hardware's truth
+    /// (which cartridge is in which drive and port): a missing one is an
+    /// error, never silently made anew from the views. In memory, it is
+    /// made from the projection's topology on first use.
     pub fn simulator(&self, state: &State, library: &Library) -> Result<Arc<SimulatedLibrary>, AdapterError> {
+        self.open_or_create(state, library, false)
+    }
+
+    /// Makes the state file of a library just created (its topology, each
+    /// cartridge in its slot) and opens it; an existing file is opened.
+    pub fn create_simulator(&self, state: &State, library: &Library) -> Result<Arc<SimulatedLibrary>, AdapterError> {
+        self.open_or_create(state, library, true)
+    }
+
+    fn open_or_create(
+        &self,
+        state: &State,
+        library: &Library,
+        create: bool,
+    ) -> Result<Arc<SimulatedLibrary>, AdapterError> {
         if let Some(device) = &library.device {
             return Err(AdapterError::NotConnected(format!(
                 "library {} is the device {device}, not a simulator",
@@ -53,12 +71,19 @@ impl SimProvider {
             open.insert(library.id, sim.clone());
             return Ok(sim);
         };
-        std::fs::create_dir_all(dir).map_err(|e| AdapterError::Io(format!("{}: {e}", dir.display())))?;
         let path = dir.join(format!("{}.json", library.id));
         let sim = if path.exists() {
             SimulatedLibrary::open(&path, self.timings)?
-        } else {
+        } else if create {
+            std::fs::create_dir_all(dir).map_err(|e| AdapterError::Io(format!("{}: {e}", dir.display())))?;
             SimulatedLibrary::create(&path, &layout_of(state, library), self.timings)?
+        } else {
+            return Err(AdapterError::Io(format!(
+                "the state file {} of simulated library {} is missing: it holds where the library's cartridges \
+                 are (drives and ports too), so it is not made anew; restore it, or delete and recreate the library",
+                path.display(),
+                library.name
+            )));
         };
         let sim = Arc::new(sim);
         open.insert(library.id, sim.clone());

@@ -261,7 +261,26 @@ impl Engine {
     pub async fn submit(&self, command: Command) -> Result<Accepted, NtmsError> {
         let (reply, answer) = oneshot::channel();
         self.inner.inbox.send(Input::Command { command, reply }).await.map_err(|_| stopped())?;
-        answer.await.map_err(|_| stopped())?
+        let accepted = answer.await.map_err(|_| stopped())??;
+        for event in &accepted.events {
+            if let rsm_model::Event::LibraryCreated { topology, .. } = event {
+                self.create_simulator(topology.id).await?;
+            }
+        }
+        Ok(accepted)
+    }
+
+    /// A simulated library's hardware comes to be with the library: its
+    /// state file is made right after the creation is durable. (A crash in
+    /// between leaves a library whose simulator is missing, which says so.)
+    async fn create_simulator(&self, library: LibraryId) -> Result<(), NtmsError> {
+        let Some(sim) = self.inner.sim.clone() else { return Ok(()) };
+        self.query(move |s| match s.libraries.get(&library) {
+            Some(lib) if lib.device.is_none() => sim.create_simulator(s, lib).map(|_| ()),
+            _ => Ok(()),
+        })
+        .await?
+        .map_err(|e| NtmsError::new(ErrorCode::DeviceNotConnected, format!("the library's simulator: {e}")))
     }
 
     /// Reads the views (only durable state is visible).

@@ -144,6 +144,31 @@ impl Session {
         self.engine.attach_library(self, name, device).await
     }
 
+    /// The simulator of a simulated library: the operator's hands (insert,
+    /// remove, fill and empty a port) and the hardware's faults. They change
+    /// what is physically in the library, so they need CONTROL on it.
+    pub async fn simulator(
+        &self,
+        library: LibraryId,
+    ) -> Result<std::sync::Arc<rsm_hardware::SimulatedLibrary>, NtmsError> {
+        let principal = self.principal.clone();
+        let allowed = self
+            .engine
+            .query(move |s| s.libraries.get(&library).map(|l| (l.name.clone(), s.rights(l, &principal))))
+            .await?;
+        match allowed {
+            None => Err(NtmsError::new(ErrorCode::InvalidLibrary, format!("no library {library}"))),
+            Some((name, rights)) if !rights.allows(AccessMask::CONTROL) => Err(NtmsError::new(
+                ErrorCode::AccessDenied,
+                format!(
+                    "{} lacks CONTROL on library {name}, which its simulator's operator and fault commands need",
+                    self.principal
+                ),
+            )),
+            Some(_) => self.engine.simulator(library).await,
+        }
+    }
+
     /// EnableNtmsObject / DisableNtmsObject.
     pub async fn set_enabled(&self, object: ObjectRef, enabled: bool) -> Result<(), NtmsError> {
         self.submit(Command::SetEnabled { session: self.id, object, enabled }).await.map(|_| ())

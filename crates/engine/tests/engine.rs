@@ -136,7 +136,7 @@ async fn a_damaged_record_is_a_database_failure_naming_it() {
         let log = SledLog::open(&dir.path().join("log")).unwrap();
         log.corrupt_byte_for_test(last, 60);
     }
-    let e = Engine::open(dir.path(), quiet()).await.err().expect("damaged tail");
+    let Err(e) = Engine::open(dir.path(), quiet()).await else { panic!("damaged tail") };
     assert_eq!(e.name(), "ERROR_DATABASE_FAILURE");
     assert!(e.message().contains(&last.to_string()), "{}", e.message());
 }
@@ -145,7 +145,7 @@ async fn a_damaged_record_is_a_database_failure_naming_it() {
 async fn a_second_process_on_the_same_directory_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let engine = Engine::open(dir.path(), quiet()).await.unwrap();
-    let e = Engine::open(dir.path(), quiet()).await.err().expect("locked");
+    let Err(e) = Engine::open(dir.path(), quiet()).await else { panic!("locked") };
     assert_eq!(e.code(), 4313);
     assert!(e.message().contains("in use"), "{}", e.message());
     engine.shutdown().await;
@@ -346,7 +346,7 @@ async fn mount_in_place_asks_the_drive_before_it_answers() {
     let address = engine.query(move |st| st.drives[&d].element_address).await.unwrap();
     engine.simulator(lib).await.unwrap().inject(Fault::DriveWillNotLoad { drive: address }, 1).unwrap();
     let before = engine.last_seq();
-    let e = s.mount_media(m, MountOptions::default()).await.err().expect("the drive failed to answer");
+    let Err(e) = s.mount_media(m, MountOptions::default()).await else { panic!("the drive failed to answer") };
     assert_eq!(e.kind(), ErrorCode::UnableToLoadMedium, "{e}");
     assert_eq!(engine.last_seq(), before, "a mount the drive did not confirm records nothing");
     // Once the drive answers, the mount is satisfied in place.
@@ -356,7 +356,53 @@ async fn mount_in_place_asks_the_drive_before_it_answers() {
     // A mount the rules refuse is refused for its own reason, the drive unasked.
     engine.simulator(lib).await.unwrap().inject(Fault::DriveWillNotLoad { drive: address }, 1).unwrap();
     let other = engine.open_session("other").await.unwrap();
-    let e = other.mount_media(m, MountOptions::default()).await.err().expect("held by app");
+    let Err(e) = other.mount_media(m, MountOptions::default()).await else { panic!("held by app") };
     assert_ne!(e.kind(), ErrorCode::UnableToLoadMedium, "{e}");
+    engine.shutdown().await;
+}
+
+/// Regression: anyone could arm faults or play the operator in another
+/// user's simulated library. Those commands need CONTROL.
+#[tokio::test]
+async fn simulator_commands_need_control_on_the_library() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path(), quiet()).await.unwrap();
+    let owner = engine.open_session("owner").await.unwrap();
+    let lib = owner.create_library(spec("lib", 1, 4, 2)).await.unwrap();
+    owner.grant(lib, "bob", AccessMask::USE.with(AccessMask::MODIFY)).await.unwrap();
+    let bob = engine.open_session("bob").await.unwrap();
+    let Err(e) = bob.simulator(lib).await else { panic!("bob has no CONTROL") };
+    assert_eq!(e.kind(), ErrorCode::AccessDenied, "{e}");
+    owner.simulator(lib).await.expect("the creator has CONTROL").inject(Fault::RobotFailure, 1).unwrap();
+    owner.grant(lib, "bob", AccessMask::CONTROL).await.unwrap();
+    bob.simulator(lib).await.expect("granted CONTROL");
+    engine.shutdown().await;
+}
+
+/// Regression: a deleted simulator state file was made anew from the views,
+/// losing the cartridges in drives and ports. It is the hardware's truth:
+/// the library refuses to work without it.
+#[tokio::test]
+async fn a_deleted_simulator_file_is_refused_not_recreated() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path(), quiet()).await.unwrap();
+    let s = engine.open_session("app").await.unwrap();
+    let lib = s.create_library(spec("lib", 1, 4, 2)).await.unwrap();
+    let file = dir.path().join("sim").join(format!("{lib}.json"));
+    assert!(file.exists(), "made with the library");
+    let m = media(&engine, "LIB0001L8").await;
+    s.mount_media(m, MountOptions::default()).await.unwrap();
+    engine.run_until_idle().await.unwrap();
+    engine.shutdown().await;
+    std::fs::remove_file(&file).unwrap();
+    let engine = Engine::open(dir.path(), quiet()).await.unwrap();
+    let s = engine.session_for("app").await.unwrap();
+    let h = s.dismount_media(m, false).await.unwrap();
+    let Err(e) = engine.run_until_idle().await else { panic!("the library cannot work without its simulator") };
+    assert_eq!(e.kind(), ErrorCode::DeviceNotConnected, "{e}");
+    let Err(e) = engine.simulator(lib).await else { panic!("no simulator without its file") };
+    assert!(e.message().contains("is missing"), "{e}");
+    assert!(!file.exists(), "not made anew");
+    assert_ne!(engine.query(move |st| st.requests[&h.id()].state).await.unwrap(), RequestState::Passed);
     engine.shutdown().await;
 }

@@ -210,8 +210,8 @@ impl SimulatedLibrary {
     }
 
     /// Arms `fault` for its next `count` occurrences (added to any count
-    /// already pending for the same fault; zero arms nothing). Persisted:
-    /// pending faults survive a restart.
+    /// already pending for the same fault); a `count` of zero disarms it.
+    /// Persisted: pending faults survive a restart.
     ///
     /// A drive fault naming an address that is not a drive is refused with
     /// [`SenseData::INVALID_ELEMENT`].
@@ -573,6 +573,7 @@ impl SimState {
             }
         }
         if count == 0 {
+            self.faults.retain(|(armed, _)| *armed != fault);
             return Ok(());
         }
         match self.faults.iter_mut().find(|(armed, _)| *armed == fault) {

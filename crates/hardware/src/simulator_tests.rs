@@ -284,7 +284,7 @@ async fn inject_table() {
         }
     }
     let file = fixture.file();
-    library.inject(Fault::RobotFailure, 0).expect("a zero count arms nothing");
+    library.inject(Fault::RobotFailure, 0).expect("a zero count of an unarmed fault changes nothing");
     assert_eq!(library.pending_faults(), vec![]);
     assert_eq!(fixture.file(), file);
 
@@ -296,6 +296,9 @@ async fn inject_table() {
         library.pending_faults(),
         vec![(Fault::RobotFailure, u32::MAX), (Fault::DriveWillNotLoad { drive: DRIVE_EMPTY }, 1)]
     );
+    // Regression: `sim fail ... --count 0` must disarm (it was a no-op).
+    library.inject(Fault::RobotFailure, 0).expect("disarm");
+    assert_eq!(library.pending_faults(), vec![(Fault::DriveWillNotLoad { drive: DRIVE_EMPTY }, 1)]);
 }
 
 #[tokio::test]
