@@ -1,0 +1,309 @@
+//! Libraries: CreateLibrary and AttachLibrary (rsm's), DeleteNtmsLibrary
+//! (spec §3.3), and the Object Management calls on them (spec §3.6):
+//! EnableNtmsObject / DisableNtmsObject and the library's access rights.
+
+use super::Ctx;
+use super::{check_name, distinct_addresses};
+use crate::command::*;
+use crate::error::{reject, ErrorCode as E, NtmsError};
+use crate::event::*;
+use crate::ids::*;
+use crate::limits;
+use crate::objects::*;
+
+impl<'a> Ctx<'a> {
+    /// AttachLibrary. Checks, in order: session; name; device (non-empty);
+    /// counts (at least one drive, the per-library limits); element
+    /// addresses (unique across drives, slots and ports, none the transport's);
+    /// bar codes (valid, unique in the layout and unused); names unused.
+    ///
+    /// Cartridges in slots get that slot as home. A cartridge in a drive
+    /// starts there, loaded and held by nobody (DismountDrive takes it out);
+    /// its home is the lowest empty slot no other cartridge calls home, or
+    /// none when every slot is taken (its dismount then answers
+    /// ERROR_LIBRARY_FULL, rule 9). Cartridges in ports are not adopted: a
+    /// port is for the operator, and no request takes media from one.
+    pub(super) fn attach_library(
+        &self,
+        session: SessionId,
+        name: &str,
+        layout: &ElementLayout,
+        device: &str,
+    ) -> Result<Vec<Event>, NtmsError> {
+        let s = self.session(session)?;
+        check_name(name)?;
+        if device.is_empty() {
+            return reject(E::InvalidParameter, "a device is required");
+        }
+        if layout.drives.is_empty() {
+            return reject(E::InvalidParameter, "a changer library needs at least one drive");
+        }
+        if layout.drives.len() > usize::from(limits::DRIVES_PER_LIBRARY_MAX)
+            || layout.ports.len() > usize::from(limits::PORTS_PER_LIBRARY_MAX)
+            || layout.slots.len() > limits::SLOTS_PER_LIBRARY_MAX as usize
+        {
+            return reject(
+                E::InvalidParameter,
+                format!(
+                    "at most {} drives, {} ports and {} slots per library",
+                    limits::DRIVES_PER_LIBRARY_MAX,
+                    limits::PORTS_PER_LIBRARY_MAX,
+                    limits::SLOTS_PER_LIBRARY_MAX
+                ),
+            );
+        }
+        distinct_addresses(layout.drives.iter().chain(&layout.slots).chain(&layout.ports).map(|(a, _)| *a))?;
+        self.check_new_barcodes(layout.drives.iter().chain(&layout.slots).filter_map(|(_, b)| b.as_ref()))?;
+        let mut n = 0u64;
+        let mut next = || {
+            n += 1;
+            derive_id(self.cmd.request, n)
+        };
+        let id = LibraryId(next());
+        let address = |list: &[(u16, Option<String>)]| list.iter().map(|(a, _)| *a).collect::<Vec<_>>();
+        let Elements { drives, ports, slots } =
+            self.elements(name, [address(&layout.drives), address(&layout.ports), address(&layout.slots)], &mut next)?;
+        let mut media: Vec<(MediaId, String, Option<SlotId>)> = Vec::new();
+        for (i, (_, b)) in layout.slots.iter().enumerate() {
+            if let Some(b) = b {
+                media.push((MediaId(next()), b.clone(), Some(slots[i].0)));
+            }
+        }
+        let mut free = layout.slots.iter().zip(&slots).filter(|((_, b), _)| b.is_none()).map(|(_, s)| s.0);
+        let mut in_drives = Vec::new();
+        for (i, (_, b)) in layout.drives.iter().enumerate() {
+            if let Some(b) = b {
+                let m = MediaId(next());
+                media.push((m, b.clone(), free.next()));
+                in_drives.push((m, drives[i].0));
+            }
+        }
+        Ok(vec![Event::LibraryAttached {
+            topology: LibraryTopology {
+                id,
+                name: name.to_string(),
+                kind: LibraryKind::Changer,
+                drives,
+                slots,
+                ports,
+                media,
+                defer_dismount_delay_s: limits::DEFER_DISMOUNT_DELAY_S_DEFAULT,
+            },
+            in_drives,
+            device: device.to_string(),
+            creator: s.principal.clone(),
+        }])
+    }
+
+    pub(super) fn create_library(&self, session: SessionId, spec: &LibrarySpec) -> Result<Vec<Event>, NtmsError> {
+        let s = self.session(session)?;
+        check_name(&spec.name)?;
+        match spec.kind {
+            LibraryKind::Standalone if spec.drives != 1 || spec.slots != 0 || spec.ie_ports != 0 => {
+                return reject(
+                    E::InvalidParameter,
+                    "a stand-alone library has exactly one drive, no slots and no ports",
+                );
+            }
+            LibraryKind::Changer if spec.drives == 0 => {
+                return reject(E::InvalidParameter, "a changer library needs at least one drive")
+            }
+            _ => {}
+        }
+        if spec.drives > limits::DRIVES_PER_LIBRARY_MAX
+            || spec.ie_ports > limits::PORTS_PER_LIBRARY_MAX
+            || spec.slots > limits::SLOTS_PER_LIBRARY_MAX
+        {
+            return reject(
+                E::InvalidParameter,
+                format!(
+                    "at most {} drives, {} ports and {} slots per library",
+                    limits::DRIVES_PER_LIBRARY_MAX,
+                    limits::PORTS_PER_LIBRARY_MAX,
+                    limits::SLOTS_PER_LIBRARY_MAX
+                ),
+            );
+        }
+        if spec.kind == LibraryKind::Changer && spec.barcodes.len() > spec.slots as usize {
+            return reject(
+                E::InvalidParameter,
+                format!("{} cartridges do not fit in {} slots", spec.barcodes.len(), spec.slots),
+            );
+        }
+        self.check_new_barcodes(spec.barcodes.iter())?;
+        let mut n = 0u64;
+        let mut next = || {
+            n += 1;
+            derive_id(self.cmd.request, n)
+        };
+        let id = LibraryId(next());
+        let slot_addresses = (0..spec.slots)
+            .map(|i| {
+                u16::try_from(u32::from(limits::SLOT_ADDRESS_FIRST) + i)
+                    .expect("slot count is bounded by SLOTS_PER_LIBRARY_MAX so addresses fit in 16 bits")
+            })
+            .collect();
+        let Elements { drives, ports, slots } = self.elements(
+            &spec.name,
+            [
+                (0..spec.drives).map(|i| limits::DRIVE_ADDRESS_FIRST + i).collect(),
+                (0..spec.ie_ports).map(|i| limits::PORT_ADDRESS_FIRST + i).collect(),
+                slot_addresses,
+            ],
+            &mut next,
+        )?;
+        let media = spec
+            .barcodes
+            .iter()
+            .enumerate()
+            .map(|(i, b)| (MediaId(next()), b.clone(), slots.get(i).map(|s| s.0)))
+            .collect();
+        Ok(vec![Event::LibraryCreated {
+            topology: LibraryTopology {
+                id,
+                name: spec.name.clone(),
+                kind: spec.kind,
+                drives,
+                slots,
+                ports,
+                media,
+                defer_dismount_delay_s: limits::DEFER_DISMOUNT_DELAY_S_DEFAULT,
+            },
+            creator: s.principal.clone(),
+        }])
+    }
+
+    /// Ids and names (`NAME-drive-N`, `NAME-port-N`, `NAME-slot-N`) for the
+    /// element addresses of a new library; ERROR_ALREADY_EXISTS when a name is taken.
+    fn elements(
+        &self,
+        name: &str,
+        [drives, ports, slots]: [Vec<u16>; 3],
+        next: &mut impl FnMut() -> uuid::Uuid,
+    ) -> Result<Elements, NtmsError> {
+        let mut named = |kind: &str, addresses: Vec<u16>| -> Vec<(uuid::Uuid, String, u16)> {
+            addresses.into_iter().enumerate().map(|(i, a)| (next(), format!("{name}-{kind}-{}", i + 1), a)).collect()
+        };
+        let elements = Elements {
+            drives: named("drive", drives).into_iter().map(|(id, n, a)| (DriveId(id), n, a)).collect(),
+            ports: named("port", ports).into_iter().map(|(id, n, a)| (PortId(id), n, a)).collect(),
+            slots: named("slot", slots).into_iter().map(|(id, n, a)| (SlotId(id), n, a)).collect(),
+        };
+        let names = std::iter::once(name)
+            .chain(elements.drives.iter().map(|d| d.1.as_str()))
+            .chain(elements.ports.iter().map(|p| p.1.as_str()))
+            .chain(elements.slots.iter().map(|p| p.1.as_str()));
+        match names.into_iter().find(|n| self.state.names.contains_key(*n)) {
+            Some(taken) => reject(E::AlreadyExists, format!("an object named {taken} already exists")),
+            None => Ok(elements),
+        }
+    }
+
+    pub(super) fn change_access(
+        &self,
+        session: SessionId,
+        library: LibraryId,
+        principal: &str,
+        rights: AccessMask,
+        grant: bool,
+    ) -> Result<Vec<Event>, NtmsError> {
+        let s = self.session(session)?;
+        if library.is_nil()
+            || principal.is_empty()
+            || principal.chars().count() > limits::NAME_LEN_MAX
+            || rights.0 == 0
+            || rights.0 & !AccessMask::ALL.0 != 0
+        {
+            return reject(
+                E::InvalidParameter,
+                "name a library, a principal of 1 to 63 characters and rights among use, modify, control",
+            );
+        }
+        let lib = self.valid_library(library)?;
+        // rsm rule: changing a library's security needs CONTROL on it.
+        self.require(lib, s, AccessMask::CONTROL, "change its access rights")?;
+        let principal = principal.to_string();
+        Ok(vec![if grant {
+            Event::AccessGranted { library, principal, rights }
+        } else {
+            Event::AccessRevoked { library, principal, rights }
+        }])
+    }
+
+    pub(super) fn set_enabled(
+        &self,
+        session: SessionId,
+        object: ObjectRef,
+        enabled: bool,
+    ) -> Result<Vec<Event>, NtmsError> {
+        let s = self.session(session)?;
+        let not_found =
+            |what: &str, id: &dyn std::fmt::Display| NtmsError::new(E::ObjectNotFound, format!("no {what} {id}"));
+        let (library, current) = match object {
+            ObjectRef::Library(id) if !id.is_nil() => {
+                let lib = self.state.libraries.get(&id).ok_or_else(|| not_found("library", &id))?;
+                (lib.id, lib.enabled)
+            }
+            ObjectRef::Drive(id) if !id.is_nil() => {
+                let d = self.state.drives.get(&id).ok_or_else(|| not_found("drive", &id))?;
+                (d.library, d.enabled)
+            }
+            ObjectRef::Media(id) if !id.is_nil() => {
+                let m = self.state.media.get(&id).ok_or_else(|| not_found("medium", &id))?;
+                (m.library, m.enabled)
+            }
+            _ => return reject(E::InvalidParameter, "only a library, a drive or a medium can be enabled or disabled"),
+        };
+        let lib = self.valid_library(library)?;
+        self.require(
+            lib,
+            s,
+            AccessMask::MODIFY,
+            if enabled { "enable objects in it" } else { "disable objects in it" },
+        )?;
+        if current == enabled {
+            return reject(
+                E::InvalidState,
+                if enabled { "the object is already enabled" } else { "the object is already disabled" },
+            );
+        }
+        Ok(vec![Event::EnabledChanged { object, enabled }])
+    }
+
+    pub(super) fn delete_library(&self, session: SessionId, library: LibraryId) -> Result<Vec<Event>, NtmsError> {
+        let s = self.session(session)?;
+        if library.is_nil() {
+            return reject(E::InvalidParameter, "a library id is required");
+        }
+        let lib = self.valid_library(library)?;
+        self.require(lib, s, AccessMask::MODIFY, "delete it")?;
+        // rsm rule: a changer is taken out of service by disabling it first
+        // (the simulator's stand-in for NTMS_NOT_PRESENT).
+        if lib.kind == LibraryKind::Changer && lib.enabled && lib.operational == OperationalState::Ready {
+            return reject(E::InvalidState, format!("library {} is enabled; disable it before deleting it", lib.name));
+        }
+        if lib.drives.iter().any(|d| self.state.drives[d].holder.is_some()) {
+            return reject(E::InvalidState, format!("a medium in library {} is opened by a session", lib.name));
+        }
+        let mut events = vec![Event::LibraryDeletionStarted { library }];
+        let mut in_process = false;
+        for r in &lib.active_requests {
+            match self.state.requests[r].state {
+                RequestState::InProcess => in_process = true,
+                _ => events.push(Event::RequestCancelled { request: *r, at_ms: self.now() }),
+            }
+        }
+        if !in_process {
+            events.push(Event::LibraryDeleted { library });
+        }
+        Ok(events)
+    }
+}
+
+/// A library's elements with their ids and names, drawn in one order
+/// (drives, ports, slots) so a command always mints the same ids.
+struct Elements {
+    drives: Vec<(DriveId, String, u16)>,
+    ports: Vec<(PortId, String, u16)>,
+    slots: Vec<(SlotId, String, u16)>,
+}

@@ -1,0 +1,250 @@
+//! `decide`: the rules. A pure function of the projection, the policy and a
+//! stamped command; it returns the events to append or the NTMS error, and
+//! never changes anything itself.
+//!
+//! Every command checks in the order of spec §2.3: handle, arguments, look-ups
+//! (in argument order), access, enabled/present, state, capacity. Durable
+//! recording (ERROR_DATABASE_FULL / ERROR_DATABASE_FAILURE) is the
+//! sequencer's, after `decide`.
+
+use crate::command::*;
+use crate::error::{reject, ErrorCode as E, NtmsError};
+use crate::event::*;
+use crate::ids::*;
+use crate::limits;
+use crate::objects::*;
+use crate::policy::Policy;
+use crate::state::State;
+
+mod inventory;
+mod libraries;
+mod mounts;
+mod ports;
+mod requests;
+mod sessions;
+
+/// Decides what a stamped command does to the state.
+pub fn decide(state: &State, policy: &Policy, cmd: &Stamped<Command>) -> Result<Vec<Event>, NtmsError> {
+    let ctx = Ctx { state, policy, cmd };
+    match &cmd.command {
+        Command::OpenSession { principal, application } => ctx.open_session(principal, application),
+        Command::CloseSession { session } => ctx.close_session(*session),
+        Command::CreateLibrary { session, spec } => ctx.create_library(*session, spec),
+        Command::MountMedia { session, media, options } => ctx.mount_media(*session, *media, options),
+        Command::DismountMedia { session, media, deferred } => ctx.dismount_media(*session, *media, *deferred),
+        Command::DismountDrive { session, drive } => ctx.dismount_drive(*session, *drive),
+        Command::SetEnabled { session, object, enabled } => ctx.set_enabled(*session, *object, *enabled),
+        Command::GrantAccess { session, library, principal, rights } => {
+            ctx.change_access(*session, *library, principal, *rights, true)
+        }
+        Command::RevokeAccess { session, library, principal, rights } => {
+            ctx.change_access(*session, *library, principal, *rights, false)
+        }
+        Command::DeleteLibrary { session, library } => ctx.delete_library(*session, *library),
+        Command::OperatorInsert { session, drive, barcode } => ctx.operator_insert(*session, *drive, barcode),
+        Command::OperatorRemove { session, drive } => ctx.operator_remove(*session, *drive),
+        Command::StartNext { library } => Ok(ctx.start_next(*library)),
+        Command::AdvanceRequest { request } => ctx.advance(*request),
+        Command::CompleteRequest { request } => ctx.complete(*request),
+        Command::FailRequest { request, error, sense, observed } => ctx.fail(*request, *error, *sense, *observed),
+        Command::Reconcile { request, observed } => ctx.reconcile(*request, *observed),
+        Command::Tick => Ok(ctx.tick()),
+        Command::AttachLibrary { session, name, layout, device } => ctx.attach_library(*session, name, layout, device),
+        Command::RecordInventory { session, library, observed } => ctx.inventory(*session, *library, observed),
+        Command::EjectMedia { session, media } => ctx.eject_media(*session, *media),
+        Command::InjectMedia { session, library, found } => ctx.inject_media(*session, *library, found),
+    }
+}
+
+struct Ctx<'a> {
+    state: &'a State,
+    policy: &'a Policy,
+    cmd: &'a Stamped<Command>,
+}
+
+impl<'a> Ctx<'a> {
+    fn now(&self) -> u64 {
+        self.cmd.at_ms
+    }
+
+    // ---- look-ups shared by the commands -------------------------------
+
+    /// Check 1: the handle names an open session.
+    fn session(&self, id: SessionId) -> Result<&'a Session, NtmsError> {
+        match self.state.sessions.get(&id) {
+            Some(s) if s.open => Ok(s),
+            Some(_) => reject(E::InvalidHandle, format!("session {id} is closed")),
+            None => reject(E::InvalidHandle, format!("no session {id}")),
+        }
+    }
+
+    /// A library that exists and is not being deleted (ERROR_INVALID_LIBRARY otherwise).
+    fn valid_library(&self, id: LibraryId) -> Result<&'a Library, NtmsError> {
+        match self.state.libraries.get(&id) {
+            Some(lib) if lib.deleting => reject(E::InvalidLibrary, format!("library {} is being deleted", lib.name)),
+            Some(lib) => Ok(lib),
+            None => reject(E::InvalidLibrary, format!("no library {id}")),
+        }
+    }
+
+    /// A medium named by a caller: ERROR_INVALID_PARAMETER for the zero id,
+    /// ERROR_INVALID_MEDIA when it names no medium.
+    fn medium(&self, media: MediaId) -> Result<&'a Medium, NtmsError> {
+        if media.is_nil() {
+            return reject(E::InvalidParameter, "a medium id is required");
+        }
+        self.state.media.get(&media).ok_or_else(|| NtmsError::new(E::InvalidMedia, format!("no medium {media}")))
+    }
+
+    /// A drive named by a caller: ERROR_INVALID_PARAMETER for the zero id,
+    /// ERROR_INVALID_DRIVE when it names no drive.
+    fn drive(&self, drive: DriveId) -> Result<&'a Drive, NtmsError> {
+        if drive.is_nil() {
+            return reject(E::InvalidParameter, "a drive id is required");
+        }
+        self.state.drives.get(&drive).ok_or_else(|| NtmsError::new(E::InvalidDrive, format!("no drive {drive}")))
+    }
+
+    fn require(&self, lib: &Library, session: &Session, right: AccessMask, what: &str) -> Result<(), NtmsError> {
+        if self.state.rights(lib, &session.principal).allows(right) {
+            Ok(())
+        } else {
+            reject(
+                E::AccessDenied,
+                format!(
+                    "{} lacks {} access to library {} needed to {what}",
+                    session.principal,
+                    right.names().join("+"),
+                    lib.name
+                ),
+            )
+        }
+    }
+
+    fn library_available(lib: &Library) -> bool {
+        lib.enabled && lib.operational == OperationalState::Ready
+    }
+
+    fn drive_available(drive: &Drive) -> bool {
+        drive.enabled && drive.operational == OperationalState::Ready
+    }
+
+    fn queue_room(&self, lib: &Library, needed: usize) -> Result<(), NtmsError> {
+        if lib.active_requests.len() + needed > self.policy.queue_per_library_max {
+            reject(
+                E::NotEnoughMemory,
+                format!("the request queue of library {} is full ({} requests)", lib.name, lib.active_requests.len()),
+            )
+        } else {
+            Ok(())
+        }
+    }
+
+    fn new_request(
+        &self,
+        id: RequestId,
+        kind: RequestKind,
+        drive: &Drive,
+        media: MediaId,
+        submitter: &str,
+    ) -> LibraryRequest {
+        let mut r = self.port_request(id, kind, drive.library, media, submitter);
+        r.drive = Some(drive.id);
+        r
+    }
+
+    /// A request that involves no drive (an eject or an inject), with no
+    /// slot or port chosen yet.
+    fn port_request(
+        &self,
+        id: RequestId,
+        kind: RequestKind,
+        library: LibraryId,
+        media: MediaId,
+        submitter: &str,
+    ) -> LibraryRequest {
+        LibraryRequest {
+            id,
+            library,
+            kind,
+            state: RequestState::Queued,
+            phase: None,
+            priority: 0,
+            order: 0,
+            drive: None,
+            media,
+            slot: None,
+            session: None,
+            submitter: submitter.to_string(),
+            write: false,
+            origin: None,
+            time_queued_ms: self.now(),
+            time_completed_ms: None,
+            error: None,
+            sense: None,
+            port: None,
+        }
+    }
+
+    fn deferral_deadline(&self, lib: &Library) -> Option<u64> {
+        match lib.kind {
+            LibraryKind::Changer => Some(self.now().saturating_add(u64::from(lib.defer_dismount_delay_s) * 1000)),
+            LibraryKind::Standalone => None,
+        }
+    }
+
+    /// The bar codes of a new library's cartridges: each well formed, and
+    /// used neither twice among them nor by any known medium.
+    fn check_new_barcodes<'b>(&self, barcodes: impl Iterator<Item = &'b String>) -> Result<(), NtmsError> {
+        let mut seen = std::collections::BTreeSet::new();
+        for b in barcodes {
+            check_barcode(b)?;
+            if !seen.insert(b.as_str()) || self.state.barcodes.contains_key(b) {
+                return reject(E::InvalidMedia, format!("bar code {b} is already used"));
+            }
+        }
+        Ok(())
+    }
+
+    fn secondary_id(&self, n: u64) -> RequestId {
+        RequestId(derive_id(self.cmd.request, n))
+    }
+}
+
+/// The element addresses of a reading or a layout, each listed once
+/// (ERROR_INVALID_PARAMETER naming the first listed twice).
+fn distinct_addresses(addresses: impl Iterator<Item = u16>) -> Result<std::collections::BTreeSet<u16>, NtmsError> {
+    let mut seen = std::collections::BTreeSet::new();
+    for a in addresses {
+        if !seen.insert(a) {
+            return reject(E::InvalidParameter, format!("element address {a} is listed twice"));
+        }
+    }
+    Ok(seen)
+}
+
+fn check_name(name: &str) -> Result<(), NtmsError> {
+    if name.is_empty()
+        || name.chars().count() > limits::NAME_LEN_MAX
+        || name.chars().any(|c| c.is_control() || c.is_whitespace())
+    {
+        return reject(
+            E::InvalidParameter,
+            format!("name {name:?} must be 1 to 63 printable characters without spaces"),
+        );
+    }
+    Ok(())
+}
+
+fn check_barcode(barcode: &str) -> Result<(), NtmsError> {
+    if barcode.is_empty()
+        || barcode.chars().count() > limits::BARCODE_LEN_MAX
+        || barcode.chars().any(|c| c.is_control() || c.is_whitespace())
+    {
+        return reject(
+            E::InvalidParameter,
+            format!("bar code {barcode:?} must be 1 to 63 printable characters without spaces"),
+        );
+    }
+    Ok(())
+}

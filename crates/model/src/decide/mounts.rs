@@ -1,0 +1,358 @@
+//! Mounts and dismounts (spec §3.2 MountNtmsMedia, DismountNtmsMedia;
+//! §3.3 DismountNtmsDrive, §4), the operator at a stand-alone drive, and the
+//! deferred dismounts whose delay ran out.
+
+use super::check_barcode;
+use super::Ctx;
+use crate::command::*;
+use crate::error::{reject, ErrorCode as E, NtmsError};
+use crate::event::*;
+use crate::ids::*;
+use crate::limits;
+use crate::objects::*;
+
+impl<'a> Ctx<'a> {
+    pub(super) fn mount_media(
+        &self,
+        session: SessionId,
+        media: MediaId,
+        options: &MountOptions,
+    ) -> Result<Vec<Event>, NtmsError> {
+        let s = self.session(session)?;
+        if media.is_nil() || options.drive.is_some_and(|d| d.is_nil()) {
+            return reject(E::InvalidParameter, "a medium id is required, and a named drive may not be the zero id");
+        }
+        if !(limits::PRIORITY_MIN..=limits::PRIORITY_MAX).contains(&options.priority) {
+            return reject(E::InvalidParameter, format!("priority {} is outside -15..15", options.priority));
+        }
+        let medium = self.medium(media)?;
+        let named_drive = match options.drive {
+            Some(d) => Some(self.drive(d)?),
+            None => None,
+        };
+        let lib = self.valid_library(medium.library)?;
+        if let Some(d) = named_drive {
+            self.valid_library(d.library)?;
+            if d.library != medium.library {
+                return reject(
+                    E::DriveMediaMismatch,
+                    format!("drive {} and medium {} are in different libraries", d.name, medium.barcode),
+                );
+            }
+        }
+        self.require(lib, s, AccessMask::USE, "mount media")?;
+        if !medium.enabled || !lib.enabled || named_drive.is_some_and(|d| !d.enabled) {
+            return reject(
+                E::ResourceDisabled,
+                format!("medium {}, its library or the drive is disabled", medium.barcode),
+            );
+        }
+        if lib.operational != OperationalState::Ready
+            || named_drive.is_some_and(|d| d.operational != OperationalState::Ready)
+        {
+            return reject(E::DeviceNotAvailable, format!("library {} or the drive is not ready", lib.name));
+        }
+        if medium.location == Location::Offline {
+            // rsm: no operator request is raised yet; the caller is told at once.
+            return reject(E::MediaOffline, format!("medium {} is offline", medium.barcode));
+        }
+        if let Some(r) = medium.pending_request {
+            return reject(E::Busy, format!("medium {} is being moved by request {r}", medium.barcode));
+        }
+        match medium.location {
+            Location::Drive(at) => self.mount_in_place(s, lib, medium, &self.state.drives[&at], named_drive, options),
+            Location::Slot(_) => self.mount_from_slot(s, lib, medium, named_drive, options),
+            Location::Port(_) => {
+                reject(E::InvalidState, format!("medium {} is in an import/export port", medium.barcode))
+            }
+            Location::Offline => unreachable!("offline media were refused above"),
+        }
+    }
+
+    pub(super) fn mount_in_place(
+        &self,
+        s: &Session,
+        lib: &Library,
+        medium: &Medium,
+        at: &Drive,
+        named: Option<&Drive>,
+        options: &MountOptions,
+    ) -> Result<Vec<Event>, NtmsError> {
+        if at.holder.is_some() {
+            return reject(
+                E::Busy,
+                format!("medium {} is mounted in drive {} by another holder", medium.barcode, at.name),
+            );
+        }
+        if named.is_some_and(|d| d.id != at.id) {
+            return reject(E::Busy, format!("medium {} sits in drive {}; dismount it first", medium.barcode, at.name));
+        }
+        if !Self::drive_available(at) {
+            return reject(E::ResourceDisabled, format!("drive {} holding {} is disabled", at.name, medium.barcode));
+        }
+        let mut r = self.new_request(self.cmd.request, RequestKind::Mount, at, medium.id, &s.principal);
+        r.session = Some(s.id);
+        r.write = options.write;
+        r.priority = options.priority;
+        r.state = RequestState::Passed;
+        r.time_completed_ms = Some(self.now());
+        let _ = lib;
+        Ok(vec![Event::MountSatisfiedInPlace { request: r }])
+    }
+
+    pub(super) fn mount_from_slot(
+        &self,
+        s: &Session,
+        lib: &Library,
+        medium: &Medium,
+        named: Option<&Drive>,
+        options: &MountOptions,
+    ) -> Result<Vec<Event>, NtmsError> {
+        // Which drive, in the scheduler's order of preference (spec §5.3.5):
+        // an empty one, then one holding another released medium.
+        let usable_empty = |d: &Drive| {
+            Self::drive_available(d)
+                && d.medium.is_none()
+                && d.reserved_by.is_none()
+                && d.state == DriveState::Dismounted
+        };
+        let usable_released = |d: &Drive| {
+            Self::drive_available(d)
+                && d.reserved_by.is_none()
+                && d.holder.is_none()
+                && d.state == DriveState::Dismountable
+                && d.medium.is_some_and(|m| self.state.media[&m].pending_request.is_none())
+        };
+        let drive = match named {
+            Some(d) if usable_empty(d) || usable_released(d) => d,
+            Some(d) => return reject(E::Busy, format!("drive {} is in use", d.name)),
+            None => {
+                let drives = || lib.drives.iter().map(|d| &self.state.drives[d]);
+                match drives().find(|d| usable_empty(d)).or_else(|| drives().find(|d| usable_released(d))) {
+                    Some(d) => d,
+                    None => return reject(E::Busy, format!("every drive of library {} is in use", lib.name)),
+                }
+            }
+        };
+        let mut events = Vec::new();
+        if drive.medium.is_some() {
+            let room =
+                self.dismount_request(self.secondary_id(1), lib, drive, &s.principal, DismountOrigin::MakeRoom)?;
+            events.push(Event::DismountRequested { request: room });
+        }
+        self.queue_room(lib, events.len() + 1)?;
+        let mut r = self.new_request(self.cmd.request, RequestKind::Mount, drive, medium.id, &s.principal);
+        r.session = Some(s.id);
+        r.write = options.write;
+        r.priority = options.priority;
+        r.slot = medium.home_slot;
+        events.push(Event::MountRequested { request: r });
+        Ok(events)
+    }
+
+    pub(super) fn dismount_media(
+        &self,
+        session: SessionId,
+        media: MediaId,
+        deferred: bool,
+    ) -> Result<Vec<Event>, NtmsError> {
+        let s = self.session(session)?;
+        let medium = self.medium(media)?;
+        let lib = self.valid_library(medium.library)?;
+        self.require(lib, s, AccessMask::USE, "dismount media")?;
+        let drive = match medium.location {
+            Location::Offline => return reject(E::MediaOffline, format!("medium {} is offline", medium.barcode)),
+            Location::Drive(d) => &self.state.drives[&d],
+            _ => return reject(E::InvalidState, format!("medium {} is not in a drive", medium.barcode)),
+        };
+        if !medium.enabled {
+            return reject(E::MediaNotAvailable, format!("medium {} is disabled", medium.barcode));
+        }
+        if !Self::library_available(lib) || !Self::drive_available(drive) {
+            return reject(
+                E::DeviceNotAvailable,
+                format!("drive {} or library {} is not available", drive.name, lib.name),
+            );
+        }
+        if let Some(r) = medium.pending_request.or(drive.reserved_by) {
+            return reject(E::InvalidState, format!("medium {} is already the subject of request {r}", medium.barcode));
+        }
+        let held = drive.holder.is_some();
+        if deferred || lib.kind == LibraryKind::Standalone {
+            if !held && deferred {
+                return reject(E::InvalidState, format!("medium {} is not mounted by any session", medium.barcode));
+            }
+            let audit = (lib.kind == LibraryKind::Standalone && !deferred)
+                .then(|| self.standalone_audit(drive, &s.principal, DismountOrigin::Media));
+            let deadline = if deferred { self.deferral_deadline(lib) } else { None };
+            return Ok(vec![Event::DriveMadeDismountable { drive: drive.id, deadline_ms: deadline, audit }]);
+        }
+        let request = self.dismount_request(self.cmd.request, lib, drive, &s.principal, DismountOrigin::Media)?;
+        self.queue_room(lib, 1)?;
+        let mut events = Vec::new();
+        if held {
+            events.push(Event::HoldReleased { drive: drive.id });
+        }
+        events.push(Event::DismountRequested { request });
+        Ok(events)
+    }
+
+    pub(super) fn standalone_audit(&self, drive: &Drive, submitter: &str, origin: DismountOrigin) -> LibraryRequest {
+        let media = drive.medium.expect("a stand-alone dismount is decided only for a drive that holds a medium");
+        let mut r = self.new_request(self.cmd.request, RequestKind::Dismount, drive, media, submitter);
+        r.state = RequestState::Passed;
+        r.origin = Some(origin);
+        r.time_completed_ms = Some(self.now());
+        r
+    }
+
+    /// DismountNtmsDrive, rules of spec §4.3 in order.
+    pub(super) fn dismount_drive(&self, session: SessionId, drive: DriveId) -> Result<Vec<Event>, NtmsError> {
+        let s = self.session(session)?; // 1
+        let d = self.drive(drive)?; // 2, 3
+        let lib = self.valid_library(d.library)?; // 4
+        self.require(lib, s, self.policy.dismount_drive_right, "dismount its drives")?; // 5
+        if !Self::library_available(lib) || !Self::drive_available(d) {
+            return reject(
+                E::DeviceNotAvailable,
+                format!("drive {} or its library {} is not enabled", d.name, lib.name),
+            ); // 6
+        }
+        if !d.state.holds_data_medium() || d.medium.is_none() {
+            return reject(E::InvalidState, format!("drive {} holds no medium", d.name));
+            // 7
+        }
+        if let Some(r) = d.reserved_by {
+            return reject(
+                E::InvalidState,
+                format!("the medium in drive {} is already being moved by request {r}", d.name),
+            ); // 7
+        }
+        if d.holder.is_some() {
+            return reject(
+                E::InvalidState,
+                format!("the medium in drive {} is opened by a session; it must dismount it", d.name),
+            ); // 8
+        }
+        if lib.kind == LibraryKind::Standalone {
+            let audit = self.standalone_audit(d, &s.principal, DismountOrigin::Drive);
+            return Ok(vec![Event::DriveMadeDismountable { drive: d.id, deadline_ms: None, audit: Some(audit) }]);
+        }
+        let request = self.dismount_request(self.cmd.request, lib, d, &s.principal, DismountOrigin::Drive)?; // 9
+        self.queue_room(lib, 1)?; // 10
+        Ok(vec![Event::DismountRequested { request }])
+    }
+
+    // ---- the operator at a stand-alone drive ----------------------------
+
+    pub(super) fn standalone_drive(
+        &self,
+        session: SessionId,
+        drive: DriveId,
+        what: &str,
+    ) -> Result<(&'a Session, &'a Drive), NtmsError> {
+        let s = self.session(session)?;
+        let d = self.drive(drive)?;
+        let lib = self.valid_library(d.library)?;
+        self.require(lib, s, AccessMask::CONTROL, what)?;
+        if lib.kind != LibraryKind::Standalone {
+            return reject(
+                E::NotSupported,
+                format!("drive {} is in a changer library: the robot moves its media", d.name),
+            );
+        }
+        Ok((s, d))
+    }
+
+    pub(super) fn operator_insert(
+        &self,
+        session: SessionId,
+        drive: DriveId,
+        barcode: &str,
+    ) -> Result<Vec<Event>, NtmsError> {
+        check_barcode(barcode)?;
+        let (_, d) = self.standalone_drive(session, drive, "load its drive")?;
+        if d.medium.is_some() || d.reserved_by.is_some() {
+            return reject(E::InvalidState, format!("drive {} is not empty", d.name));
+        }
+        let (media, new) = match self.state.medium_by_barcode(barcode) {
+            Some(m) if m.library == d.library && m.location == Location::Offline => (m.id, false),
+            Some(m) => {
+                return reject(E::InvalidMedia, format!("medium {barcode} is at {:?} in another place", m.location))
+            }
+            None => (MediaId(derive_id(self.cmd.request, 1)), true),
+        };
+        Ok(vec![Event::MediaInserted { drive: d.id, media, barcode: barcode.to_string(), new }])
+    }
+
+    pub(super) fn operator_remove(&self, session: SessionId, drive: DriveId) -> Result<Vec<Event>, NtmsError> {
+        let (_, d) = self.standalone_drive(session, drive, "unload its drive")?;
+        let media = d.medium.ok_or_else(|| NtmsError::new(E::InvalidState, format!("drive {} is empty", d.name)))?;
+        if d.holder.is_some() {
+            // The drive keeps medium removal prevented while a session holds it.
+            return reject(E::InvalidState, format!("the medium in drive {} is opened; dismount it first", d.name));
+        }
+        Ok(vec![Event::MediaRemoved { drive: d.id, media }])
+    }
+
+    /// A dismount of whatever sits in `drive` back to its home slot (rule 9
+    /// of DismountDrive: a NOTPRESENT home is replaced by the lowest free slot).
+    pub(super) fn dismount_request(
+        &self,
+        id: RequestId,
+        lib: &Library,
+        drive: &Drive,
+        submitter: &str,
+        origin: DismountOrigin,
+    ) -> Result<LibraryRequest, NtmsError> {
+        let media = drive.medium.expect("dismount_request is called only for a drive that holds a medium");
+        let medium = &self.state.media[&media];
+        let home = medium.home_slot.and_then(|s| self.state.slots.get(&s)).filter(|s| s.state != SlotState::NotPresent);
+        let slot = match home {
+            Some(s) => s.id,
+            None => lib
+                .slots
+                .iter()
+                .map(|s| &self.state.slots[s])
+                .find(|s| s.state == SlotState::Empty && s.home_of.is_none())
+                .map(|s| s.id)
+                .ok_or_else(|| {
+                    NtmsError::new(
+                        E::LibraryFull,
+                        format!("no free slot in library {} to take {}", lib.name, medium.barcode),
+                    )
+                })?,
+        };
+        let mut r = self.new_request(id, RequestKind::Dismount, drive, media, submitter);
+        r.slot = Some(slot);
+        r.origin = Some(origin);
+        Ok(r)
+    }
+
+    /// Deferred dismounts whose delay ran out become dismount requests.
+    pub(super) fn tick(&self) -> Vec<Event> {
+        let mut events = Vec::new();
+        let mut queued: std::collections::BTreeMap<LibraryId, usize> = Default::default();
+        for (n, d) in self.state.drives.values().enumerate() {
+            let due = d.dismount_deadline_ms.is_some_and(|t| t <= self.now());
+            if !due || d.holder.is_some() || d.reserved_by.is_some() || !Self::drive_available(d) {
+                continue;
+            }
+            let lib = &self.state.libraries[&d.library];
+            let extra = queued.entry(lib.id).or_default();
+            if lib.deleting
+                || !Self::library_available(lib)
+                || lib.active_requests.len() + *extra >= self.policy.queue_per_library_max
+            {
+                continue;
+            }
+            if let Ok(request) =
+                self.dismount_request(self.secondary_id(n as u64 + 1), lib, d, "rsm", DismountOrigin::DeferredExpiry)
+            {
+                *extra += 1;
+                events.push(Event::DismountRequested { request });
+            }
+        }
+        events
+    }
+}

@@ -1,0 +1,236 @@
+//! The library request life cycle (spec §5): the workers' commands that
+//! start, advance, complete and fail requests, and reconciliation after a
+//! restart. CancelNtmsLibraryRequest and Get/SetNtmsRequestOrder belong here.
+
+use super::Ctx;
+use crate::command::*;
+use crate::error::{reject, ErrorCode as E, NtmsError};
+use crate::event::*;
+use crate::ids::*;
+use crate::objects::*;
+
+impl<'a> Ctx<'a> {
+    /// The scheduler. Unloads need only their drive, so every dismount whose
+    /// drive holds its cartridge starts at once; the robot then goes to the
+    /// most urgent move (dismounts before mounts, then priority, then age).
+    pub(super) fn start_next(&self, library: LibraryId) -> Vec<Event> {
+        let Some(lib) = self.state.libraries.get(&library) else { return vec![] };
+        if lib.deleting || !Self::library_available(lib) {
+            return vec![];
+        }
+        let requests = || lib.active_requests.iter().map(|r| &self.state.requests[r]);
+        let at_ms = self.now();
+        let mut events: Vec<Event> = requests()
+            .filter(|r| r.state == RequestState::Queued && r.kind == RequestKind::Dismount)
+            .filter(|r| {
+                r.drive.and_then(|d| self.state.drives.get(&d)).is_some_and(|d| {
+                    Self::drive_available(d) && d.medium == Some(r.media) && self.state.media[&r.media].enabled
+                })
+            })
+            .map(|r| Event::RequestStarted { request: r.id, at_ms })
+            .collect();
+        if lib.robot.is_some() {
+            return events; // one robot: one move at a time
+        }
+        let next = requests()
+            .filter(|r| match (r.kind, r.state, r.phase) {
+                (RequestKind::Dismount, RequestState::InProcess, Some(RequestPhase::AwaitingRobot)) => true,
+                (RequestKind::Mount, RequestState::Queued, _) => {
+                    r.drive.and_then(|d| self.state.drives.get(&d)).is_some_and(|d| {
+                        Self::drive_available(d)
+                            && self.state.media[&r.media].enabled
+                            && d.medium.is_none()
+                            && d.reserved_by == Some(r.id)
+                    })
+                }
+                (RequestKind::Eject | RequestKind::Inject, RequestState::Queued, _) => true,
+                _ => false,
+            })
+            .min_by_key(|r| (r.kind.dispatch_class(), -r.priority, r.order));
+        match next {
+            Some(r) if r.state == RequestState::Queued => events.push(Event::RequestStarted { request: r.id, at_ms }),
+            Some(r) => events.push(Event::RobotAssigned { request: r.id, at_ms }),
+            None => {}
+        }
+        events
+    }
+
+    /// A physical step finished: a mount's move (the robot is free, the drive
+    /// loads) or a dismount's unload (the cartridge waits for the robot).
+    pub(super) fn advance(&self, request: RequestId) -> Result<Vec<Event>, NtmsError> {
+        let r = self.in_process(request)?;
+        let at_ms = self.now();
+        match r.phase {
+            Some(RequestPhase::Moving) if r.kind == RequestKind::Mount => {
+                Ok(vec![Event::MediumMoved { request, at_ms }])
+            }
+            Some(RequestPhase::Unloading) => Ok(vec![Event::DriveUnloaded { request, at_ms }]),
+            phase => reject(E::InvalidState, format!("request {request} in phase {phase:?} has no step to advance")),
+        }
+    }
+
+    pub(super) fn in_process(&self, request: RequestId) -> Result<&'a LibraryRequest, NtmsError> {
+        match self.state.requests.get(&request) {
+            Some(r) if r.state == RequestState::InProcess => Ok(r),
+            Some(r) => reject(E::InvalidState, format!("request {request} is {:?}, not in process", r.state)),
+            None => reject(E::InvalidParameter, format!("no request {request}")),
+        }
+    }
+
+    pub(super) fn completed(&self, r: &LibraryRequest) -> Vec<Event> {
+        let mut events = Vec::new();
+        match r.kind {
+            RequestKind::Mount => {
+                events.push(Event::MountCompleted { request: r.id, at_ms: self.now() });
+                let session_open = r.session.and_then(|s| self.state.sessions.get(&s)).is_some_and(|s| s.open);
+                if let (false, Some(drive)) = (session_open, r.drive) {
+                    // The caller went away while the robot worked: nobody holds it.
+                    let lib = &self.state.libraries[&r.library];
+                    events.push(Event::DriveMadeDismountable {
+                        drive,
+                        deadline_ms: self.deferral_deadline(lib),
+                        audit: None,
+                    });
+                }
+            }
+            RequestKind::Dismount => events.push(Event::DismountCompleted { request: r.id, at_ms: self.now() }),
+            RequestKind::Eject => events.push(Event::EjectCompleted { request: r.id, at_ms: self.now() }),
+            RequestKind::Inject => events.push(Event::InjectCompleted { request: r.id, at_ms: self.now() }),
+        }
+        self.finish_deletion(r, &mut events);
+        events
+    }
+
+    /// A library being deleted goes once its last request in process ends.
+    pub(super) fn finish_deletion(&self, r: &LibraryRequest, events: &mut Vec<Event>) {
+        let lib = &self.state.libraries[&r.library];
+        let others =
+            lib.active_requests.iter().any(|q| *q != r.id && self.state.requests[q].state == RequestState::InProcess);
+        if lib.deleting && !others {
+            events.push(Event::LibraryDeleted { library: lib.id });
+        }
+    }
+
+    pub(super) fn complete(&self, request: RequestId) -> Result<Vec<Event>, NtmsError> {
+        let r = self.in_process(request)?;
+        match r.phase {
+            Some(phase) if r.kind.last_step(phase) => Ok(self.completed(r)),
+            phase => reject(E::InvalidState, format!("request {request} in phase {phase:?} is not at its last step")),
+        }
+    }
+
+    /// Keeps only an observation that fits the projection; anything else is
+    /// treated as unknown rather than breaking the one-place invariant.
+    pub(super) fn sanitize(&self, r: &LibraryRequest, observed: Observed) -> Observed {
+        // An element fits when it is free or already the request's.
+        fn free_or<T: PartialEq>(held: Option<T>, mine: T) -> bool {
+            held.is_none_or(|x| x == mine)
+        }
+        let (media, st) = (r.media, self.state);
+        let fits = match observed {
+            Observed::Slot(s) => st.slots.get(&s).is_some_and(|slot| {
+                slot.library == r.library && free_or(slot.content, media) && free_or(slot.home_of, media)
+            }),
+            Observed::Drive(d) => st.drives.get(&d).is_some_and(|drive| {
+                drive.library == r.library
+                    && free_or(drive.medium, media)
+                    && free_or(drive.reserved_by, r.id)
+                    && drive.holder.is_none()
+            }),
+            Observed::Port(p) => st.ports.get(&p).is_some_and(|port| {
+                port.library == r.library && free_or(port.content, media) && free_or(port.reserved_by, r.id)
+            }),
+            Observed::Missing | Observed::Unknown => true,
+        };
+        if fits {
+            observed
+        } else {
+            Observed::Unknown
+        }
+    }
+
+    pub(super) fn fail(
+        &self,
+        request: RequestId,
+        error: E,
+        sense: Option<Sense>,
+        observed: Observed,
+    ) -> Result<Vec<Event>, NtmsError> {
+        let r = self.in_process(request)?;
+        let mut events = vec![Event::RequestFailed {
+            request,
+            error: error.code(),
+            sense,
+            observed: self.sanitize(r, observed),
+            at_ms: self.now(),
+        }];
+        self.fail_successor(r, error.code(), &mut events);
+        self.finish_deletion(r, &mut events);
+        Ok(events)
+    }
+
+    /// A mount waiting for a dismount to make room cannot run once that dismount failed.
+    pub(super) fn fail_successor(&self, r: &LibraryRequest, error: u32, events: &mut Vec<Event>) {
+        if let Some(next) = r.drive.and_then(|d| self.state.drives.get(&d)).and_then(|d| d.next_reserved_by) {
+            events.push(Event::RequestFailed {
+                request: next,
+                error,
+                sense: None,
+                observed: Observed::Unknown,
+                at_ms: self.now(),
+            });
+        }
+    }
+
+    /// After a restart: the hardware's truth settles a request left in process.
+    pub(super) fn reconcile(&self, request: RequestId, observed: Observed) -> Result<Vec<Event>, NtmsError> {
+        let r = self.in_process(request)?;
+        let observed = self.sanitize(r, observed);
+        let at_slot = r.slot.is_some_and(|s| observed == Observed::Slot(s));
+        let at_drive = r.drive.is_some_and(|d| observed == Observed::Drive(d));
+        let at_port = r.port.is_some_and(|p| observed == Observed::Port(p));
+        let (done, untouched) = match r.kind {
+            RequestKind::Mount => (at_drive, at_slot),
+            RequestKind::Dismount => (at_slot, at_drive),
+            RequestKind::Eject => (at_port, at_slot),
+            RequestKind::Inject => (at_slot, at_port),
+        };
+        if done {
+            return Ok(self.completed(r));
+        }
+        let lib = &self.state.libraries[&r.library];
+        let error = if untouched { E::NotReady } else { E::MediumNotAccessible };
+        let mut events =
+            vec![Event::RequestFailed { request, error: error.code(), sense: None, observed, at_ms: self.now() }];
+        self.fail_successor(r, error.code(), &mut events);
+        if lib.deleting {
+            self.finish_deletion(r, &mut events);
+            return Ok(events);
+        }
+        // Nothing moved: the work is queued again as a new request (spec §5.4).
+        if untouched {
+            let mut again = r.clone();
+            again.id = self.secondary_id(1);
+            again.state = RequestState::Queued;
+            again.phase = None;
+            again.time_queued_ms = self.now();
+            again.time_completed_ms = None;
+            match r.kind {
+                RequestKind::Mount if r.session.and_then(|s| self.state.sessions.get(&s)).is_some_and(|s| s.open) => {
+                    events.push(Event::MountRequested { request: again })
+                }
+                RequestKind::Dismount => {
+                    again.origin = Some(DismountOrigin::Requeued);
+                    events.push(Event::DismountRequested { request: again })
+                }
+                RequestKind::Eject => events.push(Event::EjectRequested { request: again }),
+                RequestKind::Inject => {
+                    let barcode = self.state.media[&r.media].barcode.clone();
+                    events.push(Event::InjectRequested { request: again, barcode, new: false })
+                }
+                RequestKind::Mount => {}
+            }
+        }
+        Ok(events)
+    }
+}

@@ -1,0 +1,47 @@
+//! Session Management (spec §3.1): OpenNtmsSession, CloseNtmsSession.
+
+use super::Ctx;
+use crate::error::{reject, ErrorCode as E, NtmsError};
+use crate::event::*;
+use crate::ids::*;
+use crate::limits;
+use crate::objects::*;
+
+impl<'a> Ctx<'a> {
+    pub(super) fn open_session(&self, principal: &str, application: &str) -> Result<Vec<Event>, NtmsError> {
+        if principal.is_empty() || principal.chars().count() > limits::NAME_LEN_MAX {
+            return reject(E::InvalidParameter, "a principal name is 1 to 63 characters");
+        }
+        if application.chars().count() > limits::NAME_LEN_MAX {
+            return reject(E::InvalidParameter, "an application name is at most 63 characters");
+        }
+        let application = if application.is_empty() { "RSM" } else { application };
+        Ok(vec![Event::SessionOpened {
+            session: SessionId(self.cmd.request.0),
+            principal: principal.to_string(),
+            application: application.to_string(),
+        }])
+    }
+
+    pub(super) fn close_session(&self, id: SessionId) -> Result<Vec<Event>, NtmsError> {
+        self.session(id)?;
+        let mut events = Vec::new();
+        // Holds are released as a deferred dismount (spec §8.12): a crashed
+        // client cannot pin a drive forever.
+        for drive in self.state.drives.values().filter(|d| d.holder == Some(id)) {
+            let lib = &self.state.libraries[&drive.library];
+            events.push(Event::DriveMadeDismountable {
+                drive: drive.id,
+                deadline_ms: self.deferral_deadline(lib),
+                audit: None,
+            });
+        }
+        for r in self.state.requests.values() {
+            if r.session == Some(id) && r.state == RequestState::Queued {
+                events.push(Event::RequestCancelled { request: r.id, at_ms: self.now() });
+            }
+        }
+        events.push(Event::SessionClosed { session: id });
+        Ok(events)
+    }
+}
