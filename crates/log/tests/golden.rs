@@ -159,6 +159,7 @@ fn canonical_events() -> Vec<Event> {
         Event::EjectCompleted { request: r, at_ms: AT_MS + 6 },
         Event::InjectCompleted { request: r, at_ms: AT_MS + 7 },
         Event::CartridgeTakenFromPort { media: MediaId(id(0x40)) },
+        Event::MediaMovedOffline { media: MediaId(id(0x40)) },
     ]
 }
 
@@ -201,6 +202,7 @@ fn fixture_name(event: &Event) -> &'static str {
         Event::EjectCompleted { .. } => "EjectCompleted",
         Event::InjectCompleted { .. } => "InjectCompleted",
         Event::CartridgeTakenFromPort { .. } => "CartridgeTakenFromPort",
+        Event::MediaMovedOffline { .. } => "MediaMovedOffline",
     }
 }
 

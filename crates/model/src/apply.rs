@@ -99,6 +99,14 @@ pub fn apply(state: &mut State, event: &Event) {
             release_home(state, *media);
             media_mut(state, *media).state = MediaState::Idle;
         }
+        Event::MediaMovedOffline { media } => {
+            relocate(state, *media, Location::Offline);
+            release_home(state, *media);
+            let m = media_mut(state, *media);
+            m.state = MediaState::Idle;
+            m.library = LibraryId::OFFLINE;
+            m.pending_request = None;
+        }
         Event::MountSatisfiedInPlace { request } => {
             record_finished(state, request);
             let drive = request
@@ -465,6 +473,10 @@ fn delete_library(state: &mut State, library: LibraryId) {
             state.names.remove(&p.name);
         }
     }
+    // Its finished requests name elements that no longer exist: they leave
+    // the views (the log keeps their history), as a purge would take them.
+    state.finished.retain(|r| state.requests.get(r).is_none_or(|q| q.library != library));
+    state.requests.retain(|_, q| q.library != library);
     let gone: Vec<MediaId> = state.media.values().filter(|m| m.library == library).map(|m| m.id).collect();
     for m in gone {
         if let Some(m) = state.media.remove(&m) {

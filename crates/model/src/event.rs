@@ -300,6 +300,12 @@ pub enum Event {
         /// Medium.
         media: MediaId,
     },
+    /// Its library was deleted: the medium moves to the offline library
+    /// ([`LibraryId::OFFLINE`]), idle, with no home slot.
+    MediaMovedOffline {
+        /// Medium.
+        media: MediaId,
+    },
 }
 
 impl Event {
@@ -340,6 +346,7 @@ impl Event {
             Event::EjectCompleted { .. } => "EjectCompleted",
             Event::InjectCompleted { .. } => "InjectCompleted",
             Event::CartridgeTakenFromPort { .. } => "CartridgeTakenFromPort",
+            Event::MediaMovedOffline { .. } => "MediaMovedOffline",
         }
     }
 }

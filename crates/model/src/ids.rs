@@ -56,6 +56,14 @@ id_type!(
     /// A library: a robotic changer library or a stand-alone drive.
     LibraryId
 );
+impl LibraryId {
+    /// The offline library: the shelf outside every device. Media of a
+    /// deleted library go there (spec §3.3, DeleteNtmsLibrary); it is no
+    /// object of the projection, so it cannot be deleted or addressed.
+    /// (Its id spells "offline" in ASCII.)
+    pub const OFFLINE: LibraryId = LibraryId(Uuid::from_u128(0x006f_6666_6c69_6e65));
+}
+
 id_type!(
     /// A drive (data transfer element).
     DriveId

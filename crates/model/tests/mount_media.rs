@@ -170,7 +170,8 @@ fn invalid_library_while_the_library_is_being_deleted() {
     let r = w.state.libraries[&lib].active_requests[0];
     w.finish(r);
     assert!(!w.state.libraries.contains_key(&lib));
-    assert!(w.state.medium_by_barcode("LIB0001L8").is_none());
+    let offline = w.state.medium_by_barcode("LIB0001L8").expect("its media move to the offline library");
+    assert_eq!(offline.library, LibraryId::OFFLINE);
 }
 
 #[test]

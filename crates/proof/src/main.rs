@@ -61,13 +61,14 @@ fn main() -> ExitCode {
                 println!("{}", serde_json::to_string(&summary).unwrap_or_default());
             } else {
                 println!(
-                    "{} seeds x {} steps: {} faults injected, {} crashes, {} commands acknowledged, {} ejects and injects",
+                    "{} seeds x {} steps: {} faults injected, {} crashes, {} commands acknowledged, {} ejects and injects, {} libraries deleted with a request in process",
                     summary.seeds,
                     summary.steps,
                     summary.faults_injected,
                     summary.crashes,
                     summary.acknowledged,
-                    summary.port_moves
+                    summary.port_moves,
+                    summary.deletions_in_process
                 );
                 for f in &summary.failures {
                     println!(

@@ -68,6 +68,8 @@ pub struct SeedReport {
     pub crashes: u64,
     /// Ejects and injects acknowledged as done (the import/export path's coverage).
     pub port_moves: u64,
+    /// Libraries deleted while a request of theirs was in process.
+    pub deletions_in_process: u64,
     /// The first failed check, if any.
     pub failure: Option<Failure>,
 }
@@ -479,6 +481,33 @@ impl World {
         })
     }
 
+    /// DeleteNtmsLibrary of a library with a request in process (it must be
+    /// disabled first): the deletion waits for that request, which must
+    /// still finish, and the library's media move to the offline library.
+    /// Only while another library remains, so the seed goes on working.
+    fn delete_a_busy_library(&mut self) -> Check {
+        let state = self.core.state();
+        if state.libraries.len() < 2 {
+            return Ok(());
+        }
+        let busy: Vec<LibraryId> = state
+            .libraries
+            .values()
+            .filter(|l| l.active_requests.iter().any(|r| state.requests[r].state == RequestState::InProcess))
+            // An opened medium refuses the deletion (rightly): pick one without.
+            .filter(|l| l.drives.iter().all(|d| state.drives[d].holder.is_none()))
+            .map(|l| l.id)
+            .collect();
+        let Some(library) = self.rng.pick(&busy) else { return Ok(()) };
+        let admin = self.session_of(0)?;
+        let disable = Command::SetEnabled { session: admin, object: ObjectRef::Library(library), enabled: false };
+        self.send(vec![disable, Command::DeleteLibrary { session: admin, library }], true)?;
+        if self.last_events.iter().any(|e| matches!(e, Event::LibraryDeletionStarted { .. })) {
+            self.report.deletions_in_process += 1;
+        }
+        Ok(())
+    }
+
     /// The operator at a library's import/export port: takes out what is
     /// there, or puts in a new cartridge; then an inject or an inventory of
     /// the ports reads what the port holds, as the engine would.
@@ -622,6 +651,7 @@ impl World {
                 self.send(vec![Command::Tick], true)?;
             }
             92..=93 => self.operator_at_port()?,
+            95 => self.delete_a_busy_library()?,
             94 => {
                 if self.core.staged() == 0 {
                     self.rt
@@ -740,6 +770,8 @@ pub struct Summary {
     pub crashes: u64,
     /// Ejects and injects acknowledged as done over all seeds.
     pub port_moves: u64,
+    /// Libraries deleted with a request in process, over all seeds.
+    pub deletions_in_process: u64,
     /// Every failing seed.
     pub failures: Vec<Failure>,
 }
@@ -753,6 +785,7 @@ pub fn run(first: u64, count: u64, options: SimOptions) -> Summary {
         summary.acknowledged += r.acknowledged;
         summary.crashes += r.crashes;
         summary.port_moves += r.port_moves;
+        summary.deletions_in_process += r.deletions_in_process;
         if let Some(f) = r.failure {
             summary.failures.push(f);
         }

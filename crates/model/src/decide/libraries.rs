@@ -66,14 +66,14 @@ impl<'a> Ctx<'a> {
         let mut media: Vec<(MediaId, String, Option<SlotId>)> = Vec::new();
         for (i, (_, b)) in layout.slots.iter().enumerate() {
             if let Some(b) = b {
-                media.push((MediaId(next()), b.clone(), Some(slots[i].0)));
+                media.push((self.adopted_or(b, MediaId(next())), b.clone(), Some(slots[i].0)));
             }
         }
         let mut free = layout.slots.iter().zip(&slots).filter(|((_, b), _)| b.is_none()).map(|(_, s)| s.0);
         let mut in_drives = Vec::new();
         for (i, (_, b)) in layout.drives.iter().enumerate() {
             if let Some(b) = b {
-                let m = MediaId(next());
+                let m = self.adopted_or(b, MediaId(next()));
                 media.push((m, b.clone(), free.next()));
                 in_drives.push((m, drives[i].0));
             }
@@ -156,7 +156,7 @@ impl<'a> Ctx<'a> {
             .barcodes
             .iter()
             .enumerate()
-            .map(|(i, b)| (MediaId(next()), b.clone(), slots.get(i).map(|s| s.0)))
+            .map(|(i, b)| (self.adopted_or(b, MediaId(next())), b.clone(), slots.get(i).map(|s| s.0)))
             .collect();
         Ok(vec![Event::LibraryCreated {
             topology: LibraryTopology {
@@ -294,9 +294,18 @@ impl<'a> Ctx<'a> {
             }
         }
         if !in_process {
-            events.push(Event::LibraryDeleted { library });
+            self.retire_library(lib, &mut events);
         }
         Ok(events)
+    }
+
+    /// The last events of a deletion: each of the library's media moves to
+    /// the offline library (from its slot, drive or port), then the library
+    /// and its elements go.
+    pub(super) fn retire_library(&self, lib: &Library, events: &mut Vec<Event>) {
+        let media = self.state.media.values().filter(|m| m.library == lib.id);
+        events.extend(media.map(|m| Event::MediaMovedOffline { media: m.id }));
+        events.push(Event::LibraryDeleted { library: lib.id });
     }
 }
 

@@ -199,11 +199,24 @@ impl<'a> Ctx<'a> {
         let mut seen = std::collections::BTreeSet::new();
         for b in barcodes {
             check_barcode(b)?;
-            if !seen.insert(b.as_str()) || self.state.barcodes.contains_key(b) {
+            if !seen.insert(b.as_str()) || (self.state.barcodes.contains_key(b) && self.offline_medium(b).is_none()) {
                 return reject(E::InvalidMedia, format!("bar code {b} is already used"));
             }
         }
         Ok(())
+    }
+
+    /// The medium of the offline library with bar code `b`, if any: a new
+    /// library that holds it adopts it under its id (its history goes on).
+    fn offline_medium(&self, b: &str) -> Option<MediaId> {
+        let id = *self.state.barcodes.get(b)?;
+        (self.state.media.get(&id)?.library == LibraryId::OFFLINE).then_some(id)
+    }
+
+    /// The id a new library gives the cartridge `b`: the offline medium's,
+    /// or `fresh`.
+    fn adopted_or(&self, b: &str, fresh: MediaId) -> MediaId {
+        self.offline_medium(b).unwrap_or(fresh)
     }
 
     fn secondary_id(&self, n: u64) -> RequestId {

@@ -15,11 +15,20 @@ impl<'a> Ctx<'a> {
     /// most urgent move (dismounts before mounts, then priority, then age).
     pub(super) fn start_next(&self, library: LibraryId) -> Vec<Event> {
         let Some(lib) = self.state.libraries.get(&library) else { return vec![] };
-        if lib.deleting || !Self::library_available(lib) {
-            return vec![];
-        }
         let requests = || lib.active_requests.iter().map(|r| &self.state.requests[r]);
         let at_ms = self.now();
+        if lib.deleting || !Self::library_available(lib) {
+            // Nothing new starts, but work already begun is finished: a
+            // cartridge half-way (unloaded, waiting for the robot) reaches
+            // its slot, and a deletion waiting for it can complete.
+            let waiting = requests()
+                .filter(|r| r.state == RequestState::InProcess && r.phase == Some(RequestPhase::AwaitingRobot))
+                .min_by_key(|r| (r.kind.dispatch_class(), -r.priority, r.order));
+            return match waiting {
+                Some(r) if lib.robot.is_none() => vec![Event::RobotAssigned { request: r.id, at_ms }],
+                _ => vec![],
+            };
+        }
         let mut events: Vec<Event> = requests()
             .filter(|r| r.state == RequestState::Queued && r.kind == RequestKind::Dismount)
             .filter(|r| {
@@ -107,7 +116,7 @@ impl<'a> Ctx<'a> {
         let others =
             lib.active_requests.iter().any(|q| *q != r.id && self.state.requests[q].state == RequestState::InProcess);
         if lib.deleting && !others {
-            events.push(Event::LibraryDeleted { library: lib.id });
+            self.retire_library(lib, events);
         }
     }
 

@@ -3,6 +3,10 @@
 
 use rsm_model::*;
 
+/// Rounds a harness loop may take before it calls the state stuck: far more
+/// than any request needs (each has at most four steps).
+pub const ROUNDS_MAX: usize = 10_000;
+
 pub struct World {
     pub state: State,
     pub policy: Policy,
@@ -118,9 +122,11 @@ impl World {
         self.ok(Command::MountMedia { session, media, options: MountOptions { drive, ..Default::default() } }).0
     }
 
-    /// Runs the library's worker loop against a perfect robot until idle.
+    /// Runs the library's worker loop against a perfect robot until idle;
+    /// a loop that does not settle within [`ROUNDS_MAX`] rounds is a stuck
+    /// state and fails with it, rather than hanging.
     pub fn work(&mut self, library: LibraryId) {
-        loop {
+        for _ in 0..ROUNDS_MAX {
             let mut progressed = !self.ok(Command::StartNext { library }).1.is_empty();
             let in_process: Vec<(RequestId, Option<RequestPhase>)> = self
                 .state
@@ -135,12 +141,15 @@ impl World {
                 return;
             }
         }
+        panic!("library {library} does not settle: {:?}", self.state.libraries.get(&library));
     }
 
-    /// Takes a started request through its remaining steps.
+    /// Takes a started request through its remaining steps (a request of
+    /// a library deleted meanwhile leaves the views when it ends).
     pub fn finish(&mut self, request: RequestId) {
-        loop {
-            match self.state.requests[&request].phase {
+        for _ in 0..ROUNDS_MAX {
+            let Some(r) = self.state.requests.get(&request) else { return };
+            match r.phase {
                 Some(RequestPhase::AwaitingRobot) => {
                     let library = self.state.requests[&request].library;
                     if self.state.libraries[&library].robot.is_some() {
@@ -154,6 +163,7 @@ impl World {
                 None => return,
             }
         }
+        panic!("request {request} is stuck: {:?}", self.state.requests.get(&request));
     }
 
     /// Reports the current physical step of a request in process as done
