@@ -142,3 +142,23 @@ fn eject_and_inject_on_a_simulated_library() {
     rsm.run(&["inject", "s2"]).rejected("ERROR_RESOURCE_NOT_PRESENT", 4316);
     rsm.replay_ok();
 }
+
+/// Regression: inventory ignored the import/export ports. After the
+/// operator filled a port, inventory reported no difference, `show ports`
+/// said empty, and a later eject to it failed at the robot (05/3B/0D).
+#[test]
+fn inventory_reads_the_ports_and_an_eject_to_a_full_port_is_refused_before_the_robot_moves() {
+    let rsm = Rsm::new();
+    rsm.run(&["library", "create-sim", "p", "--drives", "1", "--slots", "4", "--media", "2", "--ie-ports", "1"]).ok();
+    rsm.run(&["sim", "fill-port", "p-port-1", "NEWP01L8"]).ok();
+    let seen = rsm.run(&["--json", "inventory", "p"]).ok().json();
+    assert_eq!(seen["differences"][0]["kind"], "appeared", "{seen}");
+    assert_eq!(seen["differences"][0]["barcode"], "NEWP01L8", "{seen}");
+    let ports = rsm.view("ports");
+    assert_eq!(ports[0]["barcode"], "NEWP01L8", "{ports:?}");
+    rsm.run(&["eject", "P0001L8"]).rejected("ERROR_BUSY", 170);
+    let injected = rsm.run(&["--json", "inject", "p", "--wait"]).ok().json();
+    assert_eq!(injected["requests"][0]["state"], "completed", "{injected}");
+    rsm.run(&["eject", "P0001L8", "--wait"]).ok();
+    rsm.replay_ok();
+}

@@ -160,6 +160,7 @@ fn canonical_events() -> Vec<Event> {
         Event::InjectCompleted { request: r, at_ms: AT_MS + 7 },
         Event::CartridgeTakenFromPort { media: MediaId(id(0x40)) },
         Event::MediaMovedOffline { media: MediaId(id(0x40)) },
+        Event::PortFoundEmpty { port: PortId(id(0x41)) },
     ]
 }
 
@@ -203,6 +204,7 @@ fn fixture_name(event: &Event) -> &'static str {
         Event::InjectCompleted { .. } => "InjectCompleted",
         Event::CartridgeTakenFromPort { .. } => "CartridgeTakenFromPort",
         Event::MediaMovedOffline { .. } => "MediaMovedOffline",
+        Event::PortFoundEmpty { .. } => "PortFoundEmpty",
     }
 }
 

@@ -294,7 +294,16 @@ pub fn apply(state: &mut State, event: &Event) {
             media_mut(state, *media).state = MediaState::Idle;
         }
         Event::CartridgeMoved { media, to } => found_at(state, *media, *to),
-        Event::UnlabeledCartridgeFound { .. } | Event::ForeignCartridgeFound { .. } => {}
+        Event::UnlabeledCartridgeFound { library, address } | Event::ForeignCartridgeFound { library, address, .. } => {
+            if let Some(port) = port_at(state, *library, *address) {
+                port.stranger = true;
+            }
+        }
+        Event::PortFoundEmpty { port } => {
+            if let Some(p) = state.ports.get_mut(port) {
+                p.stranger = false;
+            }
+        }
     }
 }
 
@@ -405,6 +414,7 @@ fn create_library(state: &mut State, t: &LibraryTopology, creator: &str) {
                 element_address: *address,
                 content: None,
                 reserved_by: None,
+                stranger: false,
             },
         );
     }
@@ -666,9 +676,16 @@ fn relocate(state: &mut State, media: MediaId, to: Location) {
             }
         }
         Location::Port(p) => {
-            state.ports.get_mut(&p).expect("a medium moves only to a port of the projection").content = Some(media);
+            let port = state.ports.get_mut(&p).expect("a medium moves only to a port of the projection");
+            port.content = Some(media);
+            port.stranger = false;
         }
         Location::Offline => {}
     }
     media_mut(state, media).location = to;
+}
+
+/// The port of `library` at element `address`, if that is one.
+fn port_at(state: &mut State, library: LibraryId, address: u16) -> Option<&mut Port> {
+    state.ports.values_mut().find(|p| p.library == library && p.element_address == address)
 }

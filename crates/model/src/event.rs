@@ -306,6 +306,12 @@ pub enum Event {
         /// Medium.
         media: MediaId,
     },
+    /// A reading found empty a port that held something the catalog does
+    /// not (see [`crate::Port::stranger`]): the operator took it.
+    PortFoundEmpty {
+        /// Port.
+        port: PortId,
+    },
 }
 
 impl Event {
@@ -347,6 +353,7 @@ impl Event {
             Event::InjectCompleted { .. } => "InjectCompleted",
             Event::CartridgeTakenFromPort { .. } => "CartridgeTakenFromPort",
             Event::MediaMovedOffline { .. } => "MediaMovedOffline",
+            Event::PortFoundEmpty { .. } => "PortFoundEmpty",
         }
     }
 }

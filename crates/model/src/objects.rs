@@ -439,6 +439,11 @@ pub struct Port {
     pub content: Option<MediaId>,
     /// The eject or inject promised this port.
     pub reserved_by: Option<RequestId>,
+    /// A reading found something in the port that the catalog does not
+    /// hold (an unlabeled cartridge, another library's): the port is full
+    /// though no medium of this library is in it. Cleared by a reading
+    /// that finds it empty, or a cartridge placed there.
+    pub stranger: bool,
 }
 
 /// A physical medium.

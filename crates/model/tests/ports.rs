@@ -70,9 +70,15 @@ fn the_operator_taking_an_ejected_cartridge_sends_it_offline_without_a_home() {
     assert_eq!(w.state.media[&m].home_slot, None);
     assert_eq!(w.state.slots[&home].home_of, None, "the slot is free for another cartridge");
     assert_eq!(port(&w, lib).content, None);
-    // Seen again in the port, an ejected cartridge is not reported as anything.
+    // Seen again in the port, it is back in the port (which is full again):
+    // ports are read like slots.
     let again = in_port(&w, lib, "LIB0001L8");
-    assert_eq!(w.ok(Command::RecordInventory { session: s, library: lib, observed: again }).1, vec![]);
+    let port_id = port(&w, lib).id;
+    assert_eq!(
+        w.ok(Command::RecordInventory { session: s, library: lib, observed: again }).1,
+        vec![Event::CartridgeMoved { media: m, to: Location::Port(port_id) }]
+    );
+    assert_eq!(port(&w, lib).content, Some(m));
 }
 
 #[test]
@@ -302,4 +308,40 @@ fn an_inject_that_finds_another_cartridge_in_place_of_an_ejected_one_records_the
     assert_eq!(w.state.media[&m].location, Location::Offline);
     w.work(lib);
     assert!(matches!(w.state.media[&w.media("NEW001L8")].location, Location::Slot(_)));
+}
+
+/// Regression: inventory ignored the import/export ports. A cartridge the
+/// operator put in a port was reported as no difference, `show ports` said
+/// empty, and a later eject to that port failed at the robot.
+#[test]
+fn inventory_reads_the_ports_like_slots_and_an_eject_to_a_full_port_is_refused() {
+    let (mut w, s, lib) = given();
+    let observed = in_port(&w, lib, "NEWP01L8");
+    let events = w.ok(Command::RecordInventory { session: s, library: lib, observed }).1;
+    assert!(
+        matches!(events.as_slice(), [Event::CartridgeAppeared { at: Location::Port(_), home: Some(_), .. }]),
+        "{events:?}"
+    );
+    let new = w.media("NEWP01L8");
+    assert_eq!(port(&w, lib).content, Some(new), "the views have it in the port");
+    let busy = w.rejects(Command::EjectMedia { session: s, media: w.media("LIB0001L8") }, ErrorCode::Busy);
+    assert!(busy.message().contains("full"), "{busy}");
+    // The inject takes it to the home the inventory gave it.
+    let home = w.state.media[&new].home_slot;
+    inject_one(&mut w, s, lib, "NEWP01L8");
+    w.work(lib);
+    assert_eq!(w.state.media[&new].location, Location::Slot(home.expect("a home")));
+
+    // Something the catalog cannot hold (unlabeled) fills the port too.
+    let address = port(&w, lib).element_address;
+    let events =
+        w.ok(Command::RecordInventory { session: s, library: lib, observed: vec![(address, Seen::Unlabeled)] }).1;
+    assert!(matches!(events.as_slice(), [Event::UnlabeledCartridgeFound { .. }]), "{events:?}");
+    assert!(port(&w, lib).stranger);
+    w.rejects(Command::EjectMedia { session: s, media: w.media("LIB0001L8") }, ErrorCode::Busy);
+    // Found empty again: the port is free.
+    let events = w.ok(Command::RecordInventory { session: s, library: lib, observed: vec![(address, Seen::Empty)] }).1;
+    assert!(matches!(events.as_slice(), [Event::PortFoundEmpty { .. }]), "{events:?}");
+    assert!(!port(&w, lib).stranger);
+    eject(&mut w, s, "LIB0001L8");
 }

@@ -15,10 +15,13 @@ impl<'a> Ctx<'a> {
     /// (ERROR_DEVICE_NOT_AVAILABLE); no request of the library in process
     /// (ERROR_BUSY: during movement a move cannot be told from a difference).
     ///
-    /// Only slots and drives of the projection are compared; other addresses
-    /// are ignored, and so are elements a queued request relies on (its drive,
-    /// its medium's place and home slot) and media with a pending request:
-    /// the request settles them. Events come in an order that keeps every
+    /// Slots, drives and import/export ports of the projection are compared
+    /// alike (a new cartridge in a port is catalogued there, with a free
+    /// slot as its home for the inject to take it to; an unlabeled or
+    /// foreign one marks the port full); other addresses are ignored, and so
+    /// are elements a queued request relies on (its drive, its medium's
+    /// place and home slot) and media with a pending request: the request
+    /// settles them. Events come in an order that keeps every
     /// invariant after each one: vanished cartridges first, then moves (each
     /// to a place already free; a cycle is broken by moving one cartridge
     /// offline first), then new cartridges; unlabeled and foreign cartridges
@@ -64,19 +67,15 @@ impl<'a> Ctx<'a> {
         let mut notes: Vec<Event> = Vec::new();
         let mut new_barcodes = BTreeSet::new();
         for (address, seen) in observed {
-            let Some((place, content)) = places.get(address) else { continue };
-            if let Location::Port(_) = place {
-                // Cartridges the operator put in a port wait for an inject:
-                // only the views' own cartridge (an ejected one) is looked for.
-                if let (Seen::Cartridge(b), Some(m)) = (seen, content) {
-                    if st.media[m].barcode == *b {
-                        found.insert(*m, *place);
+            let Some((place, _)) = places.get(address) else { continue };
+            match seen {
+                Seen::Empty => {
+                    if let Location::Port(p) = place {
+                        if st.ports[p].stranger {
+                            notes.push(Event::PortFoundEmpty { port: *p });
+                        }
                     }
                 }
-                continue;
-            }
-            match seen {
-                Seen::Empty => {}
                 Seen::Cartridge(b) if check_barcode(b).is_ok() => match st.medium_by_barcode(b) {
                     Some(m) if m.library != library => {
                         notes.push(Event::ForeignCartridgeFound { library, address: *address, barcode: b.clone() })

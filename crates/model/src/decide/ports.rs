@@ -57,7 +57,7 @@ impl<'a> Ctx<'a> {
             .ports
             .iter()
             .map(|p| &self.state.ports[p])
-            .find(|p| p.content.is_none() && p.reserved_by.is_none())
+            .find(|p| p.content.is_none() && p.reserved_by.is_none() && !p.stranger)
             .ok_or_else(|| {
                 NtmsError::new(E::Busy, format!("every import/export port of library {} is full or promised", lib.name))
             })?;
@@ -109,6 +109,10 @@ impl<'a> Ctx<'a> {
                 }
             }
             let barcode = match seen {
+                Seen::Empty if port.stranger => {
+                    events.push(Event::PortFoundEmpty { port: port.id });
+                    continue;
+                }
                 Seen::Empty => continue,
                 Seen::Cartridge(b) if super::check_barcode(b).is_ok() => b,
                 Seen::Cartridge(_) | Seen::Unlabeled => {
