@@ -163,27 +163,7 @@ impl<'a> Ctx<'a> {
         media: MediaId,
         submitter: &str,
     ) -> LibraryRequest {
-        LibraryRequest {
-            id,
-            library,
-            kind,
-            state: RequestState::Queued,
-            phase: None,
-            priority: 0,
-            order: 0,
-            drive: None,
-            media,
-            slot: None,
-            session: None,
-            submitter: submitter.to_string(),
-            write: false,
-            origin: None,
-            time_queued_ms: self.now(),
-            time_completed_ms: None,
-            error: None,
-            sense: None,
-            port: None,
-        }
+        LibraryRequest::new(id, kind, library, media, submitter, self.now())
     }
 
     fn deferral_deadline(&self, lib: &Library) -> Option<u64> {
