@@ -10,12 +10,16 @@ use crate::ids::*;
 use crate::objects::*;
 
 impl<'a> Ctx<'a> {
-    /// RecordInventory. Checks, in order: session; observed (each address
-    /// once); library; CONTROL access; library enabled and ready
-    /// (ERROR_DEVICE_NOT_AVAILABLE); no request of the library in process
-    /// (ERROR_BUSY: during movement a move cannot be told from a difference).
+    /// InventoryNtmsLibrary (RecordInventory). Checks, in order:
+    /// 1. session (ERROR_INVALID_HANDLE);
+    /// 2. every observed element address listed once (ERROR_INVALID_PARAMETER);
+    /// 3. the library exists and is not being deleted (ERROR_INVALID_LIBRARY);
+    /// 4. CONTROL access to it (ERROR_ACCESS_DENIED);
+    /// 5. the library is enabled and ready (ERROR_DEVICE_NOT_AVAILABLE);
+    /// 6. no known or new bar code seen twice (ERROR_INVALID_PARAMETER).
     ///
-    /// Only slots and drives of the projection are compared; other addresses
+    /// Only the projection's slots, drives and ports are compared (at a port,
+    /// only for the ejected cartridge the views have there); other addresses
     /// are ignored, and so are elements a queued request relies on (its drive,
     /// its medium's place and home slot) and media with a pending request:
     /// the request settles them. Events come in an order that keeps every
