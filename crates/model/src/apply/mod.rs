@@ -4,7 +4,7 @@
 //! a damaged or foreign log; `apply` then answers [`ApplyError`] naming the
 //! event and the object, never a panic. The projection may be partly changed
 //! by then and must be dropped: replay stops there, a live engine stops
-//! accepting commands (see `rsm_engine::Core::accept`).
+//! accepting commands (ARCHITECTURE.md, *Invariant (apply never panics)*).
 //!
 //! One file per NTMS function family, as in `decide/`; the look-ups and the
 //! moves every family shares (placing a cartridge, its home slot) are here.
