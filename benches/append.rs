@@ -61,7 +61,7 @@ fn envelopes(n: usize) -> Vec<Envelope> {
         let cmd = f.stamp(Command::MountMedia { session, media: m, options: Default::default() });
         let accepted = decide(&f.state, &f.policy, &cmd).expect("the mount is accepted");
         for e in &accepted {
-            apply(&mut f.state, e);
+            apply(&mut f.state, e).expect("a decided event applies");
         }
         let [event @ Event::MountRequested { .. }] = accepted.as_slice() else { panic!("{accepted:?}") };
         events.push((cmd.request, cmd.at_ms, event.clone()));

@@ -45,7 +45,7 @@ fn timed(f: &mut Fixture, command: Command) -> Vec<Event> {
         Err(e) => panic!("{} rejected: {} {}", cmd.command.name(), e.name(), e.message()),
     };
     for event in &events {
-        apply(&mut f.state, event);
+        apply(&mut f.state, event).expect("a decided event applies");
     }
     black_box(events)
 }

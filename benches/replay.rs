@@ -241,7 +241,7 @@ fn replay(dir: &Path, rt: &tokio::runtime::Runtime, state: &mut State, mode: Mod
                 read += records.len() as u64;
                 if let Mode::Sequential = mode {
                     for r in &records {
-                        apply(state, &r.envelope.event);
+                        apply(state, &r.envelope.event).expect("the log applies");
                     }
                 }
                 black_box(records);

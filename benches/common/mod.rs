@@ -131,7 +131,7 @@ impl Fixture {
             }
         }
         for event in &events {
-            apply(&mut self.state, event);
+            apply(&mut self.state, event).expect("a decided event applies");
         }
         Ok(events)
     }

@@ -13,7 +13,7 @@ use crate::clock::{Clock, IdSource};
 use crate::replay;
 use crate::ReplayReport;
 use rsm_log::{Envelope, EventLog, LogError, Snapshot};
-use rsm_model::{apply, decide, Command, ErrorCode, Event, NtmsError, Policy, RequestId, Stamped, State};
+use rsm_model::{apply, decide, ApplyError, Command, ErrorCode, Event, NtmsError, Policy, RequestId, Stamped, State};
 use std::sync::Arc;
 
 /// A command that was accepted (durable once its batch is committed).
@@ -144,10 +144,14 @@ impl Core {
                 ));
             }
         }
+        let staged_before = self.staged.len();
         for (i, event) in events.iter().enumerate() {
-            apply(&mut self.state, event);
+            let seq = next + i as u64;
+            if let Err(e) = apply(&mut self.state, event) {
+                return Err(self.unappliable(stamped.command.name(), seq, &e, staged_before));
+            }
             self.staged.push(Envelope {
-                seq: next + i as u64,
+                seq,
                 at_ms,
                 request,
                 principal: principal.clone(),
@@ -162,6 +166,27 @@ impl Core {
         }
         let last_seq = next - 1 + events.len() as u64;
         Ok(Accepted { request, events, last_seq })
+    }
+
+    /// `decide` accepted a command whose events `apply` cannot follow: the
+    /// rules disagree with each other, and the projection may be partly
+    /// changed. Like a failed append this stops the core: none of the
+    /// command's records is staged, the command gets ERROR_DATABASE_FAILURE,
+    /// and nothing more is accepted until the engine is reopened (replay
+    /// rebuilds the projection from the log, which never sees this command).
+    /// The batch's earlier commands were decided and applied whole on the
+    /// state the log reproduces, so they are still committed and answered.
+    fn unappliable(&mut self, command: &str, seq: u64, e: &ApplyError, staged_before: usize) -> NtmsError {
+        self.staged.truncate(staged_before);
+        tracing::error!(command, seq, error = %e, "an accepted command does not apply; accepting nothing more until reopened");
+        self.poisoned = Some(format!("{command} was accepted but record {seq} does not apply: {e}"));
+        NtmsError::new(
+            ErrorCode::DatabaseFailure,
+            format!(
+                "{command} was accepted but its record {seq} cannot be applied ({e}); nothing of it was recorded, \
+                 and nothing more is accepted until the engine is reopened"
+            ),
+        )
     }
 
     /// The staged records, as one batch for the driver to append (`None`

@@ -2,7 +2,7 @@
 //! and for audits (from the first record, compared with both).
 
 use rsm_log::{EventLog, LogError, Record};
-use rsm_model::{apply, ErrorCode, NtmsError, State};
+use rsm_model::{apply, ApplyError, ErrorCode, NtmsError, State};
 use std::time::Instant;
 
 /// Records read per call while replaying.
@@ -21,6 +21,15 @@ pub fn log_failure(e: &LogError) -> NtmsError {
         ),
         other => NtmsError::new(ErrorCode::DatabaseFailure, other.to_string()),
     }
+}
+
+/// A record whose event names an object the projection does not have: the
+/// log is damaged or not rsm's. Replay stops there.
+pub fn unappliable(seq: u64, e: &ApplyError) -> NtmsError {
+    NtmsError::new(
+        ErrorCode::DatabaseFailure,
+        format!("record {seq} cannot be applied: {e} (the log is damaged or not rsm's)"),
+    )
 }
 
 /// The projection after applying records `from..` to `state`; returns the
@@ -65,7 +74,7 @@ pub async fn apply_tail(log: &dyn EventLog, state: &mut State, from: u64) -> Res
             let Some(last) = records.last() else { break };
             next = last.envelope.seq + 1;
             for r in &records {
-                apply(state, &r.envelope.event);
+                apply(state, &r.envelope.event).map_err(|e| unappliable(r.envelope.seq, &e))?;
             }
             applied += records.len() as u64;
             // The reader may have ended; then the chunk is freed here.
@@ -152,7 +161,7 @@ async fn apply_until(log: &dyn EventLog, state: &mut State, from: u64, to: u64) 
         };
         next = last.envelope.seq + 1;
         for r in &records {
-            apply(state, &r.envelope.event);
+            apply(state, &r.envelope.event).map_err(|e| unappliable(r.envelope.seq, &e))?;
         }
     }
     Ok(to + 1 - from)

@@ -141,6 +141,39 @@ async fn a_damaged_record_is_a_database_failure_naming_it() {
     assert!(e.message().contains(&last.to_string()), "{}", e.message());
 }
 
+/// Regression: an event naming an object the projection does not have (a
+/// damaged or foreign log) once panicked in `apply` or was skipped silently.
+#[tokio::test]
+async fn a_record_naming_an_unknown_drive_is_a_database_failure_naming_it() {
+    use rsm_log::{Envelope, EventLog};
+    let mut log = MemoryLog::new();
+    let drive = DriveId(uuid::Uuid::from_u128(0xD21E));
+    let envelope = |seq: u64, event: Event| Envelope {
+        seq,
+        at_ms: 1_000,
+        request: RequestId(uuid::Uuid::from_u128(u128::from(seq))),
+        principal: "app".into(),
+        node: 0,
+        event,
+    };
+    let opened = Event::SessionOpened {
+        session: SessionId(uuid::Uuid::from_u128(1)),
+        principal: "app".into(),
+        application: "RSM".into(),
+    };
+    log.append(&[envelope(1, opened), envelope(2, Event::HoldReleased { drive })]).await.unwrap();
+    let parts = EngineParts {
+        log: Box::new(log),
+        clock: Arc::new(SystemClock),
+        ids: Box::new(SeededIds::new(7)),
+        hardware: Arc::new(NoHardware),
+    };
+    let e = Engine::open_with(parts, quiet()).await.err().expect("the log does not apply");
+    assert_eq!((e.name(), e.code()), ("ERROR_DATABASE_FAILURE", 4313));
+    assert!(e.message().contains("record 2"), "{}", e.message());
+    assert!(e.message().contains(&format!("HoldReleased names unknown drive {drive}")), "{}", e.message());
+}
+
 #[tokio::test]
 async fn a_second_process_on_the_same_directory_is_refused() {
     let dir = tempfile::tempdir().unwrap();

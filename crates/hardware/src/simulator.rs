@@ -432,13 +432,13 @@ fn check(operation: impl FnOnce() -> String, sense: SenseData) -> AdapterError {
 }
 
 /// Why a bar code cannot be a volume tag, if it cannot.
-fn barcode_problem(barcode: &str) -> Option<&'static str> {
+fn barcode_problem(barcode: &str) -> Option<String> {
     if barcode.is_empty() {
-        Some("is empty")
+        Some("is empty".into())
     } else if barcode.chars().count() > BARCODE_LEN_MAX {
-        Some("is longer than 63 characters")
+        Some(format!("is longer than {BARCODE_LEN_MAX} characters"))
     } else if barcode.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        Some("holds a control character or a space")
+        Some("holds a control character or a space".into())
     } else {
         None
     }

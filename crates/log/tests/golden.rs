@@ -222,7 +222,7 @@ fn canonical_state() -> State {
     let events = canonical_events();
     for name in ["SessionOpened", "LibraryCreated", "AccessGranted"] {
         let event = events.iter().find(|e| fixture_name(e) == name).expect("a canonical instance of each variant");
-        apply(&mut state, event);
+        apply(&mut state, event).expect("the canonical events apply");
     }
     state
 }

@@ -1,6 +1,7 @@
 //! NTMS error codes (Win32 values from `winerror.h`) and the error type every
 //! rejected command returns.
 
+use crate::ids::*;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -149,6 +150,63 @@ impl NtmsError {
     /// The sentence about this case.
     pub fn message(&self) -> &str {
         &self.message
+    }
+}
+
+/// An event that cannot be applied: it names an object the projection does
+/// not have. Every event in a log of rsm's was decided against the state it
+/// follows, so this means a damaged or foreign log (or, in a live engine, a
+/// rule that `decide` and `apply` disagree on). The engine turns it into
+/// ERROR_DATABASE_FAILURE naming the record's sequence number.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{event} names {missing}")]
+pub struct ApplyError {
+    /// The event's name ([`crate::Event::name`]).
+    pub event: &'static str,
+    /// What it names that is not there.
+    pub missing: MissingObject,
+}
+
+/// An object an event names (directly, or through the request it names)
+/// that the projection does not have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MissingObject {
+    /// No such session.
+    Session(SessionId),
+    /// No such library.
+    Library(LibraryId),
+    /// No such drive.
+    Drive(DriveId),
+    /// No such slot.
+    Slot(SlotId),
+    /// No such import/export port.
+    Port(PortId),
+    /// No such medium.
+    Medium(MediaId),
+    /// No such library request.
+    Request(RequestId),
+    /// The request lacks the element its kind always names (a mount's
+    /// drive, a dismount's or an inject's slot, an eject's port).
+    RequestElement {
+        /// The request.
+        request: RequestId,
+        /// `"drive"`, `"slot"` or `"port"`.
+        element: &'static str,
+    },
+}
+
+impl fmt::Display for MissingObject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MissingObject::Session(id) => write!(f, "unknown session {id}"),
+            MissingObject::Library(id) => write!(f, "unknown library {id}"),
+            MissingObject::Drive(id) => write!(f, "unknown drive {id}"),
+            MissingObject::Slot(id) => write!(f, "unknown slot {id}"),
+            MissingObject::Port(id) => write!(f, "unknown port {id}"),
+            MissingObject::Medium(id) => write!(f, "unknown medium {id}"),
+            MissingObject::Request(id) => write!(f, "unknown request {id}"),
+            MissingObject::RequestElement { request, element } => write!(f, "request {request} without its {element}"),
+        }
     }
 }
 

@@ -6,7 +6,7 @@
 //! built on:
 //!
 //! * [`decide`]`(&State, &Policy, &Stamped<Command>) -> Result<Vec<Event>, NtmsError>`
-//! * [`apply`]`(&mut State, &Event)`
+//! * [`apply`]`(&mut State, &Event) -> Result<(), ApplyError>`
 //!
 //! **Must not touch:** I/O, clocks, randomness, threads, async. Time and the
 //! request id arrive stamped on the command; ids of new objects are derived
@@ -23,7 +23,9 @@
 //! let mut step = |state: &mut State, n: u128, command: Command| {
 //!     let cmd = Stamped { at_ms: 1_000, request: RequestId(uuid::Uuid::from_u128(n)), command };
 //!     let events = decide(state, &policy, &cmd)?;
-//!     events.iter().for_each(|e| apply(state, e));
+//!     for e in &events {
+//!         apply(state, e).expect("decided events apply");
+//!     }
 //!     Ok::<_, NtmsError>(events)
 //! };
 //! step(&mut state, 1, Command::OpenSession { principal: "alice".into(), application: String::new() }).unwrap();
@@ -47,17 +49,22 @@ mod ids;
 pub mod limits;
 mod ntms;
 mod objects;
+#[cfg(feature = "planted-bug")]
+mod planted;
 mod policy;
 mod state;
 
+#[cfg(not(feature = "planted-bug"))]
 pub use apply::apply;
 pub use command::*;
 pub use decide::decide;
-pub use error::{ErrorCode, NtmsError};
+pub use error::{ApplyError, ErrorCode, MissingObject, NtmsError};
 pub use event::*;
 pub use ids::*;
 pub use ntms::{ntms_constants, ConstantTable, NtmsConstants};
 pub use objects::*;
+#[cfg(feature = "planted-bug")]
+pub use planted::apply;
 pub use policy::Policy;
 pub use state::State;
 pub use uuid;

@@ -340,6 +340,13 @@ pub struct Session {
     pub open: bool,
 }
 
+impl Session {
+    /// A session just opened.
+    pub fn new(id: SessionId, principal: &str, application: &str) -> Self {
+        Self { id, principal: principal.to_string(), application: application.to_string(), open: true }
+    }
+}
+
 /// A library.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Library {
@@ -371,6 +378,29 @@ pub struct Library {
     pub deleting: bool,
     /// The real device behind it (an `iscsi://` URL or a `/dev/sgN` path); none for a simulated library.
     pub device: Option<String>,
+}
+
+impl Library {
+    /// A new library, enabled and ready, with no elements yet; its creator
+    /// holds every right on it.
+    pub fn new(id: LibraryId, name: &str, kind: LibraryKind, defer_dismount_delay_s: u32, creator: &str) -> Self {
+        Self {
+            id,
+            name: name.to_string(),
+            kind,
+            enabled: true,
+            operational: OperationalState::Ready,
+            drives: Vec::new(),
+            slots: Vec::new(),
+            ports: Vec::new(),
+            access: [(creator.to_string(), AccessMask::ALL)].into_iter().collect(),
+            active_requests: Vec::new(),
+            robot: None,
+            defer_dismount_delay_s,
+            deleting: false,
+            device: None,
+        }
+    }
 }
 
 /// A drive.
@@ -405,6 +435,27 @@ pub struct Drive {
     pub mount_count: u64,
 }
 
+impl Drive {
+    /// A new drive, enabled, ready and empty.
+    pub fn new(id: DriveId, name: &str, library: LibraryId, element_address: u16) -> Self {
+        Self {
+            id,
+            name: name.to_string(),
+            library,
+            element_address,
+            enabled: true,
+            operational: OperationalState::Ready,
+            state: DriveState::Dismounted,
+            medium: None,
+            holder: None,
+            reserved_by: None,
+            next_reserved_by: None,
+            dismount_deadline_ms: None,
+            mount_count: 0,
+        }
+    }
+}
+
 /// A storage slot.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Slot {
@@ -422,6 +473,21 @@ pub struct Slot {
     pub content: Option<MediaId>,
     /// The medium whose home this slot is: reserved for it while it is out.
     pub home_of: Option<MediaId>,
+}
+
+impl Slot {
+    /// A new slot, empty and nobody's home.
+    pub fn new(id: SlotId, name: &str, library: LibraryId, element_address: u16) -> Self {
+        Self {
+            id,
+            name: name.to_string(),
+            library,
+            element_address,
+            state: SlotState::Empty,
+            content: None,
+            home_of: None,
+        }
+    }
 }
 
 /// An import/export port.
@@ -446,6 +512,13 @@ pub struct Port {
     pub stranger: bool,
 }
 
+impl Port {
+    /// A new port, empty and promised to nobody.
+    pub fn new(id: PortId, name: &str, library: LibraryId, element_address: u16) -> Self {
+        Self { id, name: name.to_string(), library, element_address, content: None, reserved_by: None, stranger: false }
+    }
+}
+
 /// A physical medium.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Medium {
@@ -465,6 +538,23 @@ pub struct Medium {
     pub enabled: bool,
     /// The request that will move it, if any (at most one at a time).
     pub pending_request: Option<RequestId>,
+}
+
+impl Medium {
+    /// A medium just known: offline (placed by the event that made it),
+    /// idle, enabled, without a home slot or a pending request.
+    pub fn new(id: MediaId, barcode: &str, library: LibraryId) -> Self {
+        Self {
+            id,
+            barcode: barcode.to_string(),
+            library,
+            home_slot: None,
+            location: Location::Offline,
+            state: MediaState::Idle,
+            enabled: true,
+            pending_request: None,
+        }
+    }
 }
 
 /// A library request (`NTMS_LIBREQUEST`).
@@ -510,6 +600,41 @@ pub struct LibraryRequest {
     /// The import/export port served (the destination of an eject, the
     /// source of an inject).
     pub port: Option<PortId>,
+}
+
+impl LibraryRequest {
+    /// A request just queued: priority 0, no drive, slot, port or session
+    /// yet (the command that makes it fills in what its kind needs).
+    pub fn new(
+        id: RequestId,
+        kind: RequestKind,
+        library: LibraryId,
+        media: MediaId,
+        submitter: &str,
+        time_queued_ms: u64,
+    ) -> Self {
+        Self {
+            id,
+            library,
+            kind,
+            state: RequestState::Queued,
+            phase: None,
+            priority: 0,
+            order: 0,
+            drive: None,
+            media,
+            slot: None,
+            session: None,
+            submitter: submitter.to_string(),
+            write: false,
+            origin: None,
+            time_queued_ms,
+            time_completed_ms: None,
+            error: None,
+            sense: None,
+            port: None,
+        }
+    }
 }
 
 /// A Win32 code as stored in a request (`dwErrorCode`).

@@ -315,7 +315,7 @@ fn finished_requests_are_purged_from_the_views_oldest_first() {
             let request = RequestId(uuid::Uuid::from_u128((i << 8) | 0xEE));
             let stamped = Stamped { at_ms: 2_000_000 + i as u64, request, command };
             for e in decide(&w.state, &w.policy, &stamped).expect("accepted") {
-                apply(&mut w.state, &e);
+                apply(&mut w.state, &e).expect("a decided event applies");
             }
         }
     }

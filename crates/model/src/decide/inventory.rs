@@ -10,10 +10,13 @@ use crate::ids::*;
 use crate::objects::*;
 
 impl<'a> Ctx<'a> {
-    /// RecordInventory. Checks, in order: session; observed (each address
-    /// once); library; CONTROL access; library enabled and ready
-    /// (ERROR_DEVICE_NOT_AVAILABLE); no request of the library in process
-    /// (ERROR_BUSY: during movement a move cannot be told from a difference).
+    /// InventoryNtmsLibrary (RecordInventory). Checks, in order:
+    /// 1. session (ERROR_INVALID_HANDLE);
+    /// 2. every observed element address listed once (ERROR_INVALID_PARAMETER);
+    /// 3. the library exists and is not being deleted (ERROR_INVALID_LIBRARY);
+    /// 4. CONTROL access to it (ERROR_ACCESS_DENIED);
+    /// 5. the library is enabled and ready (ERROR_DEVICE_NOT_AVAILABLE);
+    /// 6. no known or new bar code seen twice (ERROR_INVALID_PARAMETER).
     ///
     /// Slots, drives and import/export ports of the projection are compared
     /// alike (a new cartridge in a port is catalogued there, with a free

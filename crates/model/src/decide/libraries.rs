@@ -12,10 +12,17 @@ use crate::limits;
 use crate::objects::*;
 
 impl<'a> Ctx<'a> {
-    /// AttachLibrary. Checks, in order: session; name; device (non-empty);
-    /// counts (at least one drive, the per-library limits); element
-    /// addresses (unique across drives, slots and ports, none the transport's);
-    /// bar codes (valid, unique in the layout and unused); names unused.
+    /// AttachLibrary. Checks, in order:
+    /// 1. session (ERROR_INVALID_HANDLE);
+    /// 2. name: 1 to `NAME_LEN_MAX` printable characters without spaces
+    ///    (ERROR_INVALID_PARAMETER);
+    /// 3. a device is named (ERROR_INVALID_PARAMETER);
+    /// 4. at least one drive, and no more drives, ports and slots than the
+    ///    per-library limits (ERROR_INVALID_PARAMETER);
+    /// 5. every element address listed once (ERROR_INVALID_PARAMETER);
+    /// 6. each bar code in element order: well formed (ERROR_INVALID_PARAMETER),
+    ///    neither seen twice nor already known (ERROR_INVALID_MEDIA);
+    /// 7. the library's and its elements' names unused (ERROR_ALREADY_EXISTS).
     ///
     /// Cartridges in slots get that slot as home. A cartridge in a drive
     /// starts there, loaded and held by nobody (DismountDrive takes it out);
@@ -95,6 +102,17 @@ impl<'a> Ctx<'a> {
         }])
     }
 
+    /// CreateLibrary (a simulated library). Checks, in order:
+    /// 1. session (ERROR_INVALID_HANDLE);
+    /// 2. name: 1 to `NAME_LEN_MAX` printable characters without spaces
+    ///    (ERROR_INVALID_PARAMETER);
+    /// 3. shape: a stand-alone library has one drive, no slots and no ports, a
+    ///    changer at least one drive (ERROR_INVALID_PARAMETER);
+    /// 4. counts within the per-library limits (ERROR_INVALID_PARAMETER);
+    /// 5. a changer's cartridges fit in its slots (ERROR_INVALID_PARAMETER);
+    /// 6. each bar code in order: well formed (ERROR_INVALID_PARAMETER), neither
+    ///    listed twice nor already known (ERROR_INVALID_MEDIA);
+    /// 7. the library's and its elements' names unused (ERROR_ALREADY_EXISTS).
     pub(super) fn create_library(&self, session: SessionId, spec: &LibrarySpec) -> Result<Vec<Event>, NtmsError> {
         let s = self.session(session)?;
         check_name(&spec.name)?;
@@ -199,6 +217,14 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// GrantAccess / RevokeAccess (SetNtmsObjectSecurity on a library, spec
+    /// §3.6). Checks, in order:
+    /// 1. session (ERROR_INVALID_HANDLE);
+    /// 2. a library id, a principal of 1 to `NAME_LEN_MAX` characters, and
+    ///    rights that are a non-empty set of use, modify, control
+    ///    (ERROR_INVALID_PARAMETER);
+    /// 3. the library exists and is not being deleted (ERROR_INVALID_LIBRARY);
+    /// 4. CONTROL access to it (ERROR_ACCESS_DENIED; rsm rule).
     pub(super) fn change_access(
         &self,
         session: SessionId,
@@ -216,7 +242,10 @@ impl<'a> Ctx<'a> {
         {
             return reject(
                 E::InvalidParameter,
-                "name a library, a principal of 1 to 63 characters and rights among use, modify, control",
+                format!(
+                    "name a library, a principal of 1 to {} characters and rights among use, modify, control",
+                    limits::NAME_LEN_MAX
+                ),
             );
         }
         let lib = self.valid_library(library)?;
@@ -230,6 +259,14 @@ impl<'a> Ctx<'a> {
         }])
     }
 
+    /// EnableNtmsObject / DisableNtmsObject (spec §3.6). Checks, in order:
+    /// 1. session (ERROR_INVALID_HANDLE);
+    /// 2. the object is a library, a drive or a medium, not the zero id
+    ///    (ERROR_INVALID_PARAMETER);
+    /// 3. it exists (ERROR_OBJECT_NOT_FOUND);
+    /// 4. its library is not being deleted (ERROR_INVALID_LIBRARY);
+    /// 5. MODIFY access to its library (ERROR_ACCESS_DENIED);
+    /// 6. it is not already enabled (or disabled) (ERROR_INVALID_STATE).
     pub(super) fn set_enabled(
         &self,
         session: SessionId,
@@ -270,6 +307,17 @@ impl<'a> Ctx<'a> {
         Ok(vec![Event::EnabledChanged { object, enabled }])
     }
 
+    /// DeleteNtmsLibrary (spec §3.3). Checks, in order:
+    /// 1. session (ERROR_INVALID_HANDLE);
+    /// 2. a library id (ERROR_INVALID_PARAMETER);
+    /// 3. the library exists and is not already being deleted
+    ///    (ERROR_INVALID_LIBRARY);
+    /// 4. MODIFY access to it (ERROR_ACCESS_DENIED);
+    /// 5. a changer is disabled or not ready (ERROR_INVALID_STATE; rsm rule);
+    /// 6. no medium in it is held by a session (ERROR_INVALID_STATE).
+    ///
+    /// Queued requests are cancelled; while one is in process the library stays
+    /// in the views, *deleting*, until it ends.
     pub(super) fn delete_library(&self, session: SessionId, library: LibraryId) -> Result<Vec<Event>, NtmsError> {
         let s = self.session(session)?;
         if library.is_nil() {

@@ -2,10 +2,18 @@
 //! stamped command; it returns the events to append or the NTMS error, and
 //! never changes anything itself.
 //!
+//! One file per NTMS function family: `sessions` (Session Management),
+//! `libraries` (create, attach, delete; enable/disable and access rights),
+//! `mounts` (mounts, dismounts, the operator at a stand-alone drive, expired
+//! deferrals), `ports` (eject, inject), `inventory`, and `requests` (the
+//! library request life cycle the workers drive). The look-ups and checks
+//! the families share are here.
+//!
 //! Every command checks in the order of spec §2.3: handle, arguments, look-ups
 //! (in argument order), access, enabled/present, state, capacity. Durable
 //! recording (ERROR_DATABASE_FULL / ERROR_DATABASE_FAILURE) is the
-//! sequencer's, after `decide`.
+//! sequencer's, after `decide`. Each command's function documents its own
+//! checks, in order, with the code each yields.
 
 use crate::command::*;
 use crate::error::{reject, ErrorCode as E, NtmsError};
@@ -163,27 +171,7 @@ impl<'a> Ctx<'a> {
         media: MediaId,
         submitter: &str,
     ) -> LibraryRequest {
-        LibraryRequest {
-            id,
-            library,
-            kind,
-            state: RequestState::Queued,
-            phase: None,
-            priority: 0,
-            order: 0,
-            drive: None,
-            media,
-            slot: None,
-            session: None,
-            submitter: submitter.to_string(),
-            write: false,
-            origin: None,
-            time_queued_ms: self.now(),
-            time_completed_ms: None,
-            error: None,
-            sense: None,
-            port: None,
-        }
+        LibraryRequest::new(id, kind, library, media, submitter, self.now())
     }
 
     fn deferral_deadline(&self, lib: &Library) -> Option<u64> {
@@ -243,7 +231,7 @@ fn check_name(name: &str) -> Result<(), NtmsError> {
     {
         return reject(
             E::InvalidParameter,
-            format!("name {name:?} must be 1 to 63 printable characters without spaces"),
+            format!("name {name:?} must be 1 to {} printable characters without spaces", limits::NAME_LEN_MAX),
         );
     }
     Ok(())
@@ -256,7 +244,10 @@ fn check_barcode(barcode: &str) -> Result<(), NtmsError> {
     {
         return reject(
             E::InvalidParameter,
-            format!("bar code {barcode:?} must be 1 to 63 printable characters without spaces"),
+            format!(
+                "bar code {barcode:?} must be 1 to {} printable characters without spaces",
+                limits::BARCODE_LEN_MAX
+            ),
         );
     }
     Ok(())

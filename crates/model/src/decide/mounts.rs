@@ -12,6 +12,27 @@ use crate::limits;
 use crate::objects::*;
 
 impl<'a> Ctx<'a> {
+    /// MountNtmsMedia for one cartridge (spec §3.2). Checks, in order:
+    /// 1. session (ERROR_INVALID_HANDLE);
+    /// 2. a medium id, a named drive not the zero id, and a priority within
+    ///    `PRIORITY_MIN..=PRIORITY_MAX` (ERROR_INVALID_PARAMETER);
+    /// 3. the medium exists (ERROR_INVALID_MEDIA), the named drive exists
+    ///    (ERROR_INVALID_DRIVE);
+    /// 4. the medium's library, then the drive's, exists and is not being deleted
+    ///    (ERROR_INVALID_LIBRARY); drive and medium share a library
+    ///    (ERROR_DRIVE_MEDIA_MISMATCH);
+    /// 5. USE access to the library (ERROR_ACCESS_DENIED);
+    /// 6. medium, library and named drive enabled (ERROR_RESOURCE_DISABLED),
+    ///    library and named drive ready (ERROR_DEVICE_NOT_AVAILABLE);
+    /// 7. the medium is not offline (ERROR_MEDIA_OFFLINE; no operator request
+    ///    yet) and no request is moving it (ERROR_BUSY);
+    /// 8. where it is: in a drive, that drive is held by nobody, is the named one
+    ///    if any (ERROR_BUSY) and is enabled and ready (ERROR_RESOURCE_DISABLED),
+    ///    and the mount passes at once; in a slot, a usable drive (the named one,
+    ///    else an empty one, else one holding a released cartridge) exists
+    ///    (ERROR_BUSY), a make-room dismount finds a slot (ERROR_LIBRARY_FULL) and
+    ///    the queue has room (ERROR_NOT_ENOUGH_MEMORY); in a port
+    ///    (ERROR_INVALID_STATE).
     pub(super) fn mount_media(
         &self,
         session: SessionId,
@@ -23,7 +44,10 @@ impl<'a> Ctx<'a> {
             return reject(E::InvalidParameter, "a medium id is required, and a named drive may not be the zero id");
         }
         if !(limits::PRIORITY_MIN..=limits::PRIORITY_MAX).contains(&options.priority) {
-            return reject(E::InvalidParameter, format!("priority {} is outside -15..15", options.priority));
+            return reject(
+                E::InvalidParameter,
+                format!("priority {} is outside {}..{}", options.priority, limits::PRIORITY_MIN, limits::PRIORITY_MAX),
+            );
         }
         let medium = self.medium(media)?;
         let named_drive = match options.drive {
@@ -69,7 +93,7 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    pub(super) fn mount_in_place(
+    fn mount_in_place(
         &self,
         s: &Session,
         lib: &Library,
@@ -100,7 +124,7 @@ impl<'a> Ctx<'a> {
         Ok(vec![Event::MountSatisfiedInPlace { request: r }])
     }
 
-    pub(super) fn mount_from_slot(
+    fn mount_from_slot(
         &self,
         s: &Session,
         lib: &Library,
@@ -150,6 +174,20 @@ impl<'a> Ctx<'a> {
         Ok(events)
     }
 
+    /// DismountNtmsMedia (spec §3.2). Checks, in order:
+    /// 1. session (ERROR_INVALID_HANDLE);
+    /// 2. a medium id (ERROR_INVALID_PARAMETER);
+    /// 3. the medium exists (ERROR_INVALID_MEDIA), its library exists and is not
+    ///    being deleted (ERROR_INVALID_LIBRARY);
+    /// 4. USE access to the library (ERROR_ACCESS_DENIED);
+    /// 5. the medium is not offline (ERROR_MEDIA_OFFLINE) and is in a drive
+    ///    (ERROR_INVALID_STATE);
+    /// 6. the medium is enabled (ERROR_MEDIA_NOT_AVAILABLE), its library and
+    ///    drive enabled and ready (ERROR_DEVICE_NOT_AVAILABLE);
+    /// 7. no request already moves it or holds its drive (ERROR_INVALID_STATE);
+    ///    a deferred dismount needs a session holding it (ERROR_INVALID_STATE);
+    /// 8. an immediate dismount in a changer: a slot to go to
+    ///    (ERROR_LIBRARY_FULL), room in the queue (ERROR_NOT_ENOUGH_MEMORY).
     pub(super) fn dismount_media(
         &self,
         session: SessionId,
@@ -197,7 +235,7 @@ impl<'a> Ctx<'a> {
         Ok(events)
     }
 
-    pub(super) fn standalone_audit(&self, drive: &Drive, submitter: &str, origin: DismountOrigin) -> LibraryRequest {
+    fn standalone_audit(&self, drive: &Drive, submitter: &str, origin: DismountOrigin) -> LibraryRequest {
         let media = drive.medium.expect("a stand-alone dismount is decided only for a drive that holds a medium");
         let mut r = self.new_request(self.cmd.request, RequestKind::Dismount, drive, media, submitter);
         r.state = RequestState::Passed;
@@ -206,7 +244,20 @@ impl<'a> Ctx<'a> {
         r
     }
 
-    /// DismountNtmsDrive, rules of spec §4.3 in order.
+    /// DismountNtmsDrive: the rules of spec §4.3, checked in their order
+    /// (the numbers in the code):
+    /// 1. session (ERROR_INVALID_HANDLE);
+    /// 2. a drive id (ERROR_INVALID_PARAMETER);
+    /// 3. the drive exists (ERROR_INVALID_DRIVE);
+    /// 4. its library exists and is not being deleted (ERROR_INVALID_LIBRARY);
+    /// 5. the policy's right on the library, MODIFY or CONTROL
+    ///    (ERROR_ACCESS_DENIED);
+    /// 6. library and drive enabled and ready (ERROR_DEVICE_NOT_AVAILABLE);
+    /// 7. the drive holds a medium that no request is already moving
+    ///    (ERROR_INVALID_STATE);
+    /// 8. no session holds the medium (ERROR_INVALID_STATE);
+    /// 9. a changer has a slot to take it to (ERROR_LIBRARY_FULL);
+    /// 10. the queue has room (ERROR_NOT_ENOUGH_MEMORY).
     pub(super) fn dismount_drive(&self, session: SessionId, drive: DriveId) -> Result<Vec<Event>, NtmsError> {
         let s = self.session(session)?; // 1
         let d = self.drive(drive)?; // 2, 3
@@ -245,7 +296,12 @@ impl<'a> Ctx<'a> {
 
     // ---- the operator at a stand-alone drive ----------------------------
 
-    pub(super) fn standalone_drive(
+    /// The checks shared by the operator's commands at a stand-alone drive, in
+    /// order: session (ERROR_INVALID_HANDLE); a drive id (ERROR_INVALID_PARAMETER);
+    /// the drive (ERROR_INVALID_DRIVE); its library (ERROR_INVALID_LIBRARY);
+    /// CONTROL access (ERROR_ACCESS_DENIED); a stand-alone library
+    /// (ERROR_NOT_SUPPORTED: a changer's robot moves its media).
+    fn standalone_drive(
         &self,
         session: SessionId,
         drive: DriveId,
@@ -264,6 +320,16 @@ impl<'a> Ctx<'a> {
         Ok((s, d))
     }
 
+    /// The operator put a cartridge into a stand-alone drive. Checks, in order:
+    /// 1. the bar code is well formed (ERROR_INVALID_PARAMETER; checked before
+    ///    the session);
+    /// 2. session (ERROR_INVALID_HANDLE), a drive id (ERROR_INVALID_PARAMETER),
+    ///    the drive (ERROR_INVALID_DRIVE), its library (ERROR_INVALID_LIBRARY),
+    ///    CONTROL access (ERROR_ACCESS_DENIED), a stand-alone library
+    ///    (ERROR_NOT_SUPPORTED): see `standalone_drive`;
+    /// 3. the drive is empty and promised to no request (ERROR_INVALID_STATE);
+    /// 4. a known bar code belongs to a cartridge of this library on the shelf
+    ///    (ERROR_INVALID_MEDIA).
     pub(super) fn operator_insert(
         &self,
         session: SessionId,
@@ -285,6 +351,10 @@ impl<'a> Ctx<'a> {
         Ok(vec![Event::MediaInserted { drive: d.id, media, barcode: barcode.to_string(), new }])
     }
 
+    /// The operator took the cartridge out of a stand-alone drive. Checks, in
+    /// order: those of `standalone_drive` (session, drive id, drive, library,
+    /// CONTROL access, stand-alone); the drive holds a cartridge
+    /// (ERROR_INVALID_STATE) that no session holds (ERROR_INVALID_STATE).
     pub(super) fn operator_remove(&self, session: SessionId, drive: DriveId) -> Result<Vec<Event>, NtmsError> {
         let (_, d) = self.standalone_drive(session, drive, "unload its drive")?;
         let media = d.medium.ok_or_else(|| NtmsError::new(E::InvalidState, format!("drive {} is empty", d.name)))?;
@@ -297,7 +367,7 @@ impl<'a> Ctx<'a> {
 
     /// A dismount of whatever sits in `drive` back to its home slot (rule 9
     /// of DismountDrive: a NOTPRESENT home is replaced by the lowest free slot).
-    pub(super) fn dismount_request(
+    fn dismount_request(
         &self,
         id: RequestId,
         lib: &Library,
@@ -330,6 +400,10 @@ impl<'a> Ctx<'a> {
     }
 
     /// Deferred dismounts whose delay ran out become dismount requests.
+    ///
+    /// Never rejected: a drive whose deferral is due is skipped while it is
+    /// held, promised, disabled, in a library being deleted or unavailable, or
+    /// when its queue is full.
     pub(super) fn tick(&self) -> Vec<Event> {
         let mut events = Vec::new();
         let mut queued: std::collections::BTreeMap<LibraryId, usize> = Default::default();

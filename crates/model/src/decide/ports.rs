@@ -20,6 +20,19 @@ use crate::objects::*;
 const MINTED_MEDIA_FIRST: u64 = 1 << 32;
 
 impl<'a> Ctx<'a> {
+    /// EjectNtmsMedia (spec §3.3). Checks, in order:
+    /// 1. session (ERROR_INVALID_HANDLE);
+    /// 2. a medium id (ERROR_INVALID_PARAMETER), the medium (ERROR_INVALID_MEDIA);
+    /// 3. its library exists and is not being deleted (ERROR_INVALID_LIBRARY);
+    /// 4. CONTROL access (ERROR_ACCESS_DENIED);
+    /// 5. the medium is not offline (ERROR_LIBRARY_OFFLINE), its library is
+    ///    enabled and ready (ERROR_DEVICE_NOT_AVAILABLE), the medium is enabled
+    ///    (ERROR_MEDIA_NOT_AVAILABLE), the library has ports
+    ///    (ERROR_RESOURCE_NOT_PRESENT);
+    /// 6. no request moves it, and it is in a slot, not a drive or a port
+    ///    (ERROR_BUSY);
+    /// 7. a port is free and promised to nobody (ERROR_BUSY); the queue has room
+    ///    (ERROR_NOT_ENOUGH_MEMORY).
     pub(super) fn eject_media(&self, session: SessionId, media: MediaId) -> Result<Vec<Event>, NtmsError> {
         let s = self.session(session)?;
         let medium = self.medium(media)?;
@@ -68,6 +81,17 @@ impl<'a> Ctx<'a> {
         Ok(vec![Event::EjectRequested { request: r }])
     }
 
+    /// InjectNtmsMedia (spec §3.3), after the engine read the ports. Checks, in
+    /// order:
+    /// 1. session (ERROR_INVALID_HANDLE);
+    /// 2. every element address listed once (ERROR_INVALID_PARAMETER);
+    /// 3. the library exists and is not being deleted (ERROR_INVALID_LIBRARY);
+    /// 4. CONTROL access (ERROR_ACCESS_DENIED);
+    /// 5. the library is enabled and ready (ERROR_DEVICE_NOT_AVAILABLE) and has
+    ///    ports (ERROR_RESOURCE_NOT_PRESENT);
+    /// 6. no bar code seen twice (ERROR_INVALID_PARAMETER);
+    /// 7. some cartridge to take in finds a slot (ERROR_LIBRARY_FULL), and the
+    ///    queue has room for them all (ERROR_NOT_ENOUGH_MEMORY).
     pub(super) fn inject_media(
         &self,
         session: SessionId,

@@ -13,6 +13,8 @@ impl<'a> Ctx<'a> {
     /// The scheduler. Unloads need only their drive, so every dismount whose
     /// drive holds its cartridge starts at once; the robot then goes to the
     /// most urgent move (dismounts before mounts, then priority, then age).
+    ///
+    /// Never rejected: an unknown, deleting or unavailable library starts nothing.
     pub(super) fn start_next(&self, library: LibraryId) -> Vec<Event> {
         let Some(lib) = self.state.libraries.get(&library) else { return vec![] };
         let requests = || lib.active_requests.iter().map(|r| &self.state.requests[r]);
@@ -66,6 +68,10 @@ impl<'a> Ctx<'a> {
 
     /// A physical step finished: a mount's move (the robot is free, the drive
     /// loads) or a dismount's unload (the cartridge waits for the robot).
+    ///
+    /// Checks, in order: the request exists (ERROR_INVALID_PARAMETER) and is in
+    /// process (ERROR_INVALID_STATE); its phase has a step to advance
+    /// (ERROR_INVALID_STATE).
     pub(super) fn advance(&self, request: RequestId) -> Result<Vec<Event>, NtmsError> {
         let r = self.in_process(request)?;
         let at_ms = self.now();
@@ -78,7 +84,7 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    pub(super) fn in_process(&self, request: RequestId) -> Result<&'a LibraryRequest, NtmsError> {
+    fn in_process(&self, request: RequestId) -> Result<&'a LibraryRequest, NtmsError> {
         match self.state.requests.get(&request) {
             Some(r) if r.state == RequestState::InProcess => Ok(r),
             Some(r) => reject(E::InvalidState, format!("request {request} is {:?}, not in process", r.state)),
@@ -86,7 +92,7 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    pub(super) fn completed(&self, r: &LibraryRequest) -> Vec<Event> {
+    fn completed(&self, r: &LibraryRequest) -> Vec<Event> {
         let mut events = Vec::new();
         match r.kind {
             RequestKind::Mount => {
@@ -111,7 +117,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// A library being deleted goes once its last request in process ends.
-    pub(super) fn finish_deletion(&self, r: &LibraryRequest, events: &mut Vec<Event>) {
+    fn finish_deletion(&self, r: &LibraryRequest, events: &mut Vec<Event>) {
         let lib = &self.state.libraries[&r.library];
         let others =
             lib.active_requests.iter().any(|q| *q != r.id && self.state.requests[q].state == RequestState::InProcess);
@@ -120,6 +126,9 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// The request's last physical step is done. Checks, in order: the request
+    /// exists (ERROR_INVALID_PARAMETER) and is in process (ERROR_INVALID_STATE);
+    /// it is at its last step (ERROR_INVALID_STATE).
     pub(super) fn complete(&self, request: RequestId) -> Result<Vec<Event>, NtmsError> {
         let r = self.in_process(request)?;
         match r.phase {
@@ -130,7 +139,7 @@ impl<'a> Ctx<'a> {
 
     /// Keeps only an observation that fits the projection; anything else is
     /// treated as unknown rather than breaking the one-place invariant.
-    pub(super) fn sanitize(&self, r: &LibraryRequest, observed: Observed) -> Observed {
+    fn sanitize(&self, r: &LibraryRequest, observed: Observed) -> Observed {
         // An element fits when it is free or already the request's.
         fn free_or<T: PartialEq>(held: Option<T>, mine: T) -> bool {
             held.is_none_or(|x| x == mine)
@@ -158,6 +167,9 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// A physical step failed; the medium goes where the hardware saw it (if that
+    /// fits the views). Checks, in order: the request exists
+    /// (ERROR_INVALID_PARAMETER) and is in process (ERROR_INVALID_STATE).
     pub(super) fn fail(
         &self,
         request: RequestId,
@@ -179,7 +191,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// A mount waiting for a dismount to make room cannot run once that dismount failed.
-    pub(super) fn fail_successor(&self, r: &LibraryRequest, error: u32, events: &mut Vec<Event>) {
+    fn fail_successor(&self, r: &LibraryRequest, error: u32, events: &mut Vec<Event>) {
         if let Some(next) = r.drive.and_then(|d| self.state.drives.get(&d)).and_then(|d| d.next_reserved_by) {
             events.push(Event::RequestFailed {
                 request: next,
@@ -192,6 +204,9 @@ impl<'a> Ctx<'a> {
     }
 
     /// After a restart: the hardware's truth settles a request left in process.
+    ///
+    /// Checks, in order: the request exists (ERROR_INVALID_PARAMETER) and is in
+    /// process (ERROR_INVALID_STATE).
     pub(super) fn reconcile(&self, request: RequestId, observed: Observed) -> Result<Vec<Event>, NtmsError> {
         let r = self.in_process(request)?;
         let observed = self.sanitize(r, observed);

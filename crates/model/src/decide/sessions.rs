@@ -8,12 +8,22 @@ use crate::limits;
 use crate::objects::*;
 
 impl<'a> Ctx<'a> {
+    /// OpenNtmsSession. Checks, in order:
+    /// 1. the principal is 1 to `NAME_LEN_MAX` characters (ERROR_INVALID_PARAMETER);
+    /// 2. the application name is at most `NAME_LEN_MAX` characters
+    ///    (ERROR_INVALID_PARAMETER); empty means "RSM".
     pub(super) fn open_session(&self, principal: &str, application: &str) -> Result<Vec<Event>, NtmsError> {
         if principal.is_empty() || principal.chars().count() > limits::NAME_LEN_MAX {
-            return reject(E::InvalidParameter, "a principal name is 1 to 63 characters");
+            return reject(
+                E::InvalidParameter,
+                format!("a principal name is 1 to {} characters", limits::NAME_LEN_MAX),
+            );
         }
         if application.chars().count() > limits::NAME_LEN_MAX {
-            return reject(E::InvalidParameter, "an application name is at most 63 characters");
+            return reject(
+                E::InvalidParameter,
+                format!("an application name is at most {} characters", limits::NAME_LEN_MAX),
+            );
         }
         let application = if application.is_empty() { "RSM" } else { application };
         Ok(vec![Event::SessionOpened {
@@ -23,6 +33,8 @@ impl<'a> Ctx<'a> {
         }])
     }
 
+    /// CloseNtmsSession. Checks: the session is open (ERROR_INVALID_HANDLE).
+    /// Its holds become deferred dismounts and its queued requests are cancelled.
     pub(super) fn close_session(&self, id: SessionId) -> Result<Vec<Event>, NtmsError> {
         self.session(id)?;
         let mut events = Vec::new();

@@ -40,7 +40,8 @@ impl World {
         match decide(&self.state, &self.policy, &cmd) {
             Ok(events) => {
                 for e in &events {
-                    apply(&mut self.state, e);
+                    apply(&mut self.state, e)
+                        .unwrap_or_else(|err| panic!("{:?} was accepted but does not apply: {err}", cmd.command));
                 }
                 self.log.extend(events.iter().cloned());
                 self.state

@@ -1,0 +1,218 @@
+//! `apply`: how each event changes the projection. Deterministic, and it
+//! neither validates nor skips: every event was decided against the state it
+//! follows. An event naming an object the projection does not have comes from
+//! a damaged or foreign log; `apply` then answers [`ApplyError`] naming the
+//! event and the object, never a panic. The projection may be partly changed
+//! by then and must be dropped: replay stops there, a live engine stops
+//! accepting commands (ARCHITECTURE.md, *Invariant (apply never panics)*).
+//!
+//! One file per NTMS function family, as in `decide/`; the look-ups and the
+//! moves every family shares (placing a cartridge, its home slot) are here.
+
+use crate::error::{ApplyError, MissingObject};
+use crate::event::*;
+use crate::ids::*;
+use crate::objects::*;
+use crate::state::State;
+
+mod inventory;
+mod libraries;
+mod mounts;
+mod ports;
+mod requests;
+mod sessions;
+
+/// What a family's handler returns: done, or the object it did not find.
+type Applied = Result<(), MissingObject>;
+
+/// Applies one event to the projection; on error the projection must be
+/// dropped (see the module documentation).
+pub fn apply(state: &mut State, event: &Event) -> Result<(), ApplyError> {
+    apply_event(state, event).map_err(|missing| ApplyError { event: event.name(), missing })
+}
+
+fn apply_event(state: &mut State, event: &Event) -> Applied {
+    match event {
+        Event::SessionOpened { session, principal, application } => {
+            sessions::opened(state, *session, principal, application)
+        }
+        Event::SessionClosed { session } => sessions::closed(state, *session),
+        Event::LibraryCreated { topology, creator } => libraries::created(state, topology, creator),
+        Event::LibraryAttached { topology, in_drives, device, creator } => {
+            libraries::attached(state, topology, in_drives, device, creator)
+        }
+        Event::AccessGranted { library, principal, rights } => {
+            libraries::access_granted(state, *library, principal, *rights)
+        }
+        Event::AccessRevoked { library, principal, rights } => {
+            libraries::access_revoked(state, *library, principal, *rights)
+        }
+        Event::EnabledChanged { object, enabled } => libraries::enabled_changed(state, *object, *enabled),
+        Event::LibraryDeletionStarted { library } => libraries::deletion_started(state, *library),
+        Event::LibraryDeleted { library } => libraries::deleted(state, *library),
+        Event::MountRequested { request }
+        | Event::DismountRequested { request }
+        | Event::EjectRequested { request } => requests::queued(state, request),
+        Event::MountSatisfiedInPlace { request } => mounts::satisfied_in_place(state, request),
+        Event::DriveMadeDismountable { drive, deadline_ms, audit } => {
+            mounts::made_dismountable(state, *drive, *deadline_ms, audit.as_ref())
+        }
+        Event::HoldReleased { drive } => mounts::hold_released(state, *drive),
+        Event::MediumMoved { request, .. } => mounts::medium_moved(state, *request),
+        Event::DriveUnloaded { request, .. } => mounts::drive_unloaded(state, *request),
+        Event::MountCompleted { request, at_ms } => mounts::mount_completed(state, *request, *at_ms),
+        Event::DismountCompleted { request, at_ms } => mounts::dismount_completed(state, *request, *at_ms),
+        Event::MediaInserted { drive, media, barcode, new } => {
+            mounts::media_inserted(state, *drive, *media, barcode, *new)
+        }
+        Event::MediaRemoved { media, .. } => mounts::media_removed(state, *media),
+        Event::InjectRequested { request, barcode, new } => ports::inject_requested(state, request, barcode, *new),
+        Event::EjectCompleted { request, at_ms } => ports::eject_completed(state, *request, *at_ms),
+        Event::InjectCompleted { request, at_ms } => ports::inject_completed(state, *request, *at_ms),
+        Event::CartridgeTakenFromPort { media } => ports::taken_from_port(state, *media),
+        Event::MediaMovedOffline { media } => libraries::media_moved_offline(state, *media),
+        Event::RequestStarted { request, .. } => requests::started(state, *request),
+        Event::RobotAssigned { request, .. } => requests::robot_assigned(state, *request),
+        Event::RequestFailed { request, error, sense, observed, at_ms } => {
+            requests::failed(state, *request, *error, *sense, *observed, *at_ms)
+        }
+        Event::RequestCancelled { request, at_ms } => requests::cancelled(state, *request, *at_ms),
+        Event::CartridgeAppeared { media, barcode, library, at, home } => {
+            inventory::appeared(state, *media, barcode, *library, *at, *home)
+        }
+        Event::CartridgeVanished { media } => inventory::vanished(state, *media),
+        Event::CartridgeMoved { media, to } => inventory::found_at(state, *media, *to),
+        // Notes for the operator; at a port, the port is full of it.
+        Event::UnlabeledCartridgeFound { library, address } | Event::ForeignCartridgeFound { library, address, .. } => {
+            inventory::stranger_found(state, *library, *address)
+        }
+        Event::PortFoundEmpty { port } => inventory::port_found_empty(state, *port),
+    }
+}
+
+// ---- look-ups: the object, or the MissingObject naming it -------------------
+
+macro_rules! lookups {
+    ($($get:ident, $get_mut:ident, $map:ident, $id:ty, $object:ty, $missing:ident;)*) => {$(
+        #[allow(dead_code)]
+        fn $get(state: &State, id: $id) -> Result<&$object, MissingObject> {
+            state.$map.get(&id).ok_or(MissingObject::$missing(id))
+        }
+
+        #[allow(dead_code)]
+        fn $get_mut(state: &mut State, id: $id) -> Result<&mut $object, MissingObject> {
+            state.$map.get_mut(&id).ok_or(MissingObject::$missing(id))
+        }
+    )*};
+}
+
+lookups! {
+    session, session_mut, sessions, SessionId, Session, Session;
+    library, library_mut, libraries, LibraryId, Library, Library;
+    drive, drive_mut, drives, DriveId, Drive, Drive;
+    slot, slot_mut, slots, SlotId, Slot, Slot;
+    port, port_mut, ports, PortId, Port, Port;
+    medium, medium_mut, media, MediaId, Medium, Medium;
+    request, request_mut, requests, RequestId, LibraryRequest, Request;
+}
+
+/// The element a request's kind always names (`"drive"`, `"slot"`, `"port"`).
+fn element<T>(value: Option<T>, request: RequestId, element: &'static str) -> Result<T, MissingObject> {
+    value.ok_or(MissingObject::RequestElement { request, element })
+}
+
+// ---- moves shared by the families -------------------------------------------
+
+/// Moves a medium: out of where it was, into `to`. A slot that is nobody's
+/// home becomes the medium's.
+fn relocate(state: &mut State, media: MediaId, to: Location) -> Applied {
+    let from = medium(state, media)?.location;
+    if from == to {
+        return Ok(());
+    }
+    match from {
+        Location::Slot(s) => {
+            let slot = slot_mut(state, s)?;
+            slot.content = None;
+            if slot.state == SlotState::Full {
+                slot.state = SlotState::Empty;
+            }
+        }
+        Location::Drive(d) => {
+            let drive = drive_mut(state, d)?;
+            drive.medium = None;
+            drive.state = DriveState::Dismounted;
+            drive.holder = None;
+            drive.dismount_deadline_ms = None;
+        }
+        Location::Port(p) => port_mut(state, p)?.content = None,
+        Location::Offline => {}
+    }
+    match to {
+        Location::Slot(s) => {
+            if slot(state, s)?.home_of.is_none() {
+                rehome(state, media, s)?;
+            }
+            let slot = slot_mut(state, s)?;
+            slot.content = Some(media);
+            slot.state = SlotState::Full;
+        }
+        Location::Drive(d) => {
+            let drive = drive_mut(state, d)?;
+            drive.medium = Some(media);
+            if drive.state == DriveState::Dismounted {
+                drive.state = DriveState::Mounted;
+            }
+        }
+        Location::Port(p) => {
+            let port = port_mut(state, p)?;
+            port.content = Some(media);
+            port.stranger = false;
+        }
+        Location::Offline => {}
+    }
+    medium_mut(state, media)?.location = to;
+    Ok(())
+}
+
+/// Makes `slot` the medium's home slot (its old home is nobody's).
+fn rehome(state: &mut State, media: MediaId, slot: SlotId) -> Applied {
+    let old = medium(state, media)?.home_slot;
+    if old == Some(slot) {
+        return Ok(());
+    }
+    if let Some(old) = old {
+        slot_mut(state, old)?.home_of = None;
+    }
+    slot_mut(state, slot)?.home_of = Some(media);
+    medium_mut(state, media)?.home_slot = Some(slot);
+    Ok(())
+}
+
+/// The medium gives up its home slot (it left the library, or never got in).
+fn release_home(state: &mut State, media: MediaId) -> Applied {
+    if let Some(home) = medium_mut(state, media)?.home_slot.take() {
+        let s = slot_mut(state, home)?;
+        if s.home_of == Some(media) {
+            s.home_of = None;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_naming_an_unknown_object_is_an_error_naming_both() {
+        let mut state = State::new();
+        let request = RequestId(uuid::Uuid::from_u128(7));
+        let e = apply(&mut state, &Event::RequestStarted { request, at_ms: 1 }).unwrap_err();
+        assert_eq!(e, ApplyError { event: "RequestStarted", missing: MissingObject::Request(request) });
+        assert_eq!(e.to_string(), format!("RequestStarted names unknown request {request}"));
+        let media = MediaId(uuid::Uuid::from_u128(8));
+        let e = apply(&mut state, &Event::CartridgeVanished { media }).unwrap_err();
+        assert_eq!(e.missing, MissingObject::Medium(media));
+    }
+}

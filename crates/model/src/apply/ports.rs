@@ -1,0 +1,45 @@
+//! Ejects and injects through the import/export ports, and the operator
+//! taking an ejected cartridge.
+
+use super::requests::{finish, queued};
+use super::{element, medium_mut, release_home, relocate, Applied};
+use crate::ids::*;
+use crate::objects::*;
+use crate::state::State;
+
+/// A cartridge in a port queued for an inject: known from now on (a new
+/// medium when `new`), of the inject's library, in the port.
+pub(super) fn inject_requested(state: &mut State, request: &LibraryRequest, barcode: &str, new: bool) -> Applied {
+    if new {
+        state.barcodes.insert(barcode.to_string(), request.media);
+        state.media.insert(request.media, Medium::new(request.media, barcode, request.library));
+    }
+    // A cartridge back from the shelf may come from another library.
+    medium_mut(state, request.media)?.library = request.library;
+    if let Some(port) = request.port {
+        relocate(state, request.media, Location::Port(port))?;
+    }
+    queued(state, request)
+}
+
+pub(super) fn eject_completed(state: &mut State, request: RequestId, at_ms: u64) -> Applied {
+    let r = finish(state, request, RequestState::Passed, at_ms)?;
+    relocate(state, r.media, Location::Port(element(r.port, request, "port")?))?;
+    medium_mut(state, r.media)?.state = MediaState::Idle;
+    Ok(())
+}
+
+pub(super) fn inject_completed(state: &mut State, request: RequestId, at_ms: u64) -> Applied {
+    let r = finish(state, request, RequestState::Passed, at_ms)?;
+    relocate(state, r.media, Location::Slot(element(r.slot, request, "slot")?))?;
+    medium_mut(state, r.media)?.state = MediaState::Idle;
+    Ok(())
+}
+
+/// The operator took the cartridge: it goes to the shelf and gives up its home.
+pub(super) fn taken_from_port(state: &mut State, media: MediaId) -> Applied {
+    relocate(state, media, Location::Offline)?;
+    release_home(state, media)?;
+    medium_mut(state, media)?.state = MediaState::Idle;
+    Ok(())
+}

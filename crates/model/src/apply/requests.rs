@@ -1,0 +1,180 @@
+//! The library request life cycle: queued (with what it promises), started,
+//! given the robot, finished (passed, failed, cancelled) and purged from the
+//! views by count.
+
+use super::{
+    drive_mut, library_mut, medium, medium_mut, port_mut, rehome, release_home, relocate, request_mut, Applied,
+};
+use crate::command::Observed;
+use crate::error::{ErrorCode, MissingObject};
+use crate::ids::*;
+use crate::limits;
+use crate::objects::*;
+use crate::state::State;
+
+/// Puts a new unfinished request in its library's queue and takes what it promises.
+pub(super) fn queued(state: &mut State, request: &LibraryRequest) -> Applied {
+    let mut r = request.clone();
+    r.order = state.next_order;
+    state.next_order += 1;
+    library_mut(state, r.library)?.active_requests.push(r.id);
+    if let Some(d) = r.drive {
+        let drive = drive_mut(state, d)?;
+        if drive.reserved_by.is_some() {
+            drive.next_reserved_by = Some(r.id);
+        } else {
+            drive.reserved_by = Some(r.id);
+        }
+        drive.dismount_deadline_ms = None;
+    }
+    if let Some(p) = r.port {
+        port_mut(state, p)?.reserved_by = Some(r.id);
+    }
+    let m = medium_mut(state, r.media)?;
+    m.pending_request = Some(r.id);
+    m.state = MediaState::InUse;
+    if let Some(slot) = r.slot {
+        rehome(state, r.media, slot)?;
+    }
+    state.requests.insert(r.id, r);
+    Ok(())
+}
+
+pub(super) fn started(state: &mut State, request: RequestId) -> Applied {
+    let r = request_mut(state, request)?;
+    r.state = RequestState::InProcess;
+    let (library, id) = (r.library, r.id);
+    match r.kind {
+        RequestKind::Mount | RequestKind::Eject | RequestKind::Inject => {
+            r.phase = Some(RequestPhase::Moving);
+            library_mut(state, library)?.robot = Some(id);
+        }
+        RequestKind::Dismount => r.phase = Some(RequestPhase::Unloading),
+    }
+    Ok(())
+}
+
+pub(super) fn robot_assigned(state: &mut State, request: RequestId) -> Applied {
+    let r = request_mut(state, request)?;
+    r.phase = Some(RequestPhase::Stowing);
+    let (library, id) = (r.library, r.id);
+    library_mut(state, library)?.robot = Some(id);
+    Ok(())
+}
+
+pub(super) fn failed(
+    state: &mut State,
+    request: RequestId,
+    error: ErrorCodeValue,
+    sense: Option<Sense>,
+    observed: Observed,
+    at_ms: u64,
+) -> Applied {
+    let r = finish(state, request, RequestState::Failed, at_ms)?;
+    let q = request_mut(state, request)?;
+    q.error = Some(error);
+    q.sense = sense;
+    let place = match observed {
+        Observed::Slot(s) => Location::Slot(s),
+        Observed::Drive(d) => Location::Drive(d),
+        Observed::Port(p) => Location::Port(p),
+        Observed::Missing => Location::Offline,
+        Observed::Unknown => medium(state, r.media)?.location,
+    };
+    relocate(state, r.media, place)?;
+    if r.kind == RequestKind::Inject && matches!(place, Location::Port(_)) {
+        // Never taken in: the slot promised as its home is free again.
+        release_home(state, r.media)?;
+    }
+    settle_medium(state, r.media)
+}
+
+pub(super) fn cancelled(state: &mut State, request: RequestId, at_ms: u64) -> Applied {
+    let r = finish(state, request, RequestState::Cancelled, at_ms)?;
+    request_mut(state, request)?.error = Some(ErrorCode::Cancelled.code());
+    settle_medium(state, r.media)
+}
+
+/// Records a request that was finished when accepted (audit only).
+pub(super) fn record_finished(state: &mut State, request: &LibraryRequest) {
+    let mut r = request.clone();
+    r.order = state.next_order;
+    state.next_order += 1;
+    let id = r.id;
+    state.requests.insert(id, r);
+    retire(state, id);
+}
+
+/// A finished request stays in the views until [`limits::FINISHED_REQUESTS_KEPT`]
+/// newer ones have finished (spec §5.4's purge, by count: the log keeps the
+/// whole history; the projection, its snapshots and start-up stay bounded).
+fn retire(state: &mut State, id: RequestId) {
+    state.finished.push_back(id);
+    while state.finished.len() > limits::FINISHED_REQUESTS_KEPT {
+        if let Some(old) = state.finished.pop_front() {
+            state.requests.remove(&old);
+        }
+    }
+}
+
+/// The robot is free again once the request holding it moves on.
+pub(super) fn release_robot(state: &mut State, r: &LibraryRequest) -> Applied {
+    let lib = library_mut(state, r.library)?;
+    if lib.robot == Some(r.id) {
+        lib.robot = None;
+    }
+    Ok(())
+}
+
+/// Ends a request: terminal state, out of the queue, promises released.
+pub(super) fn finish(
+    state: &mut State,
+    request: RequestId,
+    to: RequestState,
+    at_ms: u64,
+) -> Result<LibraryRequest, MissingObject> {
+    let r = request_mut(state, request)?;
+    r.state = to;
+    r.phase = None;
+    r.time_completed_ms = Some(at_ms);
+    let r = r.clone();
+    retire(state, request);
+    release_robot(state, &r)?;
+    library_mut(state, r.library)?.active_requests.retain(|q| *q != request);
+    if let Some(p) = r.port {
+        let port = port_mut(state, p)?;
+        if port.reserved_by == Some(request) {
+            port.reserved_by = None;
+        }
+    }
+    if let Some(d) = r.drive {
+        let drive = drive_mut(state, d)?;
+        if drive.reserved_by == Some(request) {
+            drive.reserved_by = drive.next_reserved_by.take();
+        } else if drive.next_reserved_by == Some(request) {
+            drive.next_reserved_by = None;
+        }
+    }
+    let m = medium_mut(state, r.media)?;
+    if m.pending_request == Some(request) {
+        m.pending_request = None;
+    }
+    Ok(r)
+}
+
+/// After a failure or a cancellation: the medium's state follows where it is.
+fn settle_medium(state: &mut State, media: MediaId) -> Applied {
+    let m = medium_mut(state, media)?;
+    match m.location {
+        Location::Drive(d) => {
+            m.state = MediaState::Loaded;
+            let drive = drive_mut(state, d)?;
+            if drive.holder.is_none() {
+                // Released and left in the drive: an operator or DismountDrive takes it out.
+                drive.state = DriveState::Dismountable;
+            }
+        }
+        _ => m.state = MediaState::Idle,
+    }
+    Ok(())
+}
