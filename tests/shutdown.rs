@@ -62,3 +62,26 @@ fn run_stops_cleanly_on_sigterm() {
 fn run_stops_cleanly_on_sigint() {
     signal_run(SIGINT);
 }
+
+/// Regression: one process's `--wait` ended requests it was carrying for
+/// others: a queued dismount it had started was recorded FAILED
+/// ERROR_NOT_READY (no sense) when the process left, and queued again under
+/// a new id. A request whose cartridge has not moved goes back to the queue
+/// under its own id; one that has is finished or settled, never failed.
+#[test]
+fn a_wait_never_fails_requests_it_carried_for_others() {
+    let rsm = Rsm::new();
+    rsm.run(&["library", "create-sim", "p", "--drives", "2", "--slots", "8", "--media", "4"]).ok();
+    rsm.run(&["mount", "P0001L8", "--wait"]).ok();
+    let dismount = rsm.run(&["--json", "dismount-media", "P0001L8"]).ok().json();
+    let id = dismount["request"].as_str().expect("the dismount's id").to_owned();
+    rsm.run(&["mount", "P0002L8", "--wait"]).ok();
+    rsm.run(&["run", "--until-idle"]).ok();
+    let queue = rsm.view("queue");
+    let ours: Vec<_> = queue.iter().filter(|r| r["kind"] == "dismount").collect();
+    assert_eq!(ours.len(), 1, "one dismount, never a second one under a new id: {queue:?}");
+    assert_eq!(ours[0]["id"], id.as_str(), "{queue:?}");
+    assert_eq!(ours[0]["state"], "completed", "{queue:?}");
+    assert!(queue.iter().all(|r| r["state"] != "failed"), "{queue:?}");
+    rsm.replay_ok();
+}

@@ -240,7 +240,8 @@ impl Sequencer {
                 | Event::DismountCompleted { request, .. }
                 | Event::EjectCompleted { request, .. }
                 | Event::InjectCompleted { request, .. }
-                | Event::RequestFailed { request, .. } => {
+                | Event::RequestFailed { request, .. }
+                | Event::RequestRequeued { request, .. } => {
                     if let Some(library) = library_of(request) {
                         self.wakeups.wake(library)
                     }

@@ -161,6 +161,7 @@ fn canonical_events() -> Vec<Event> {
         Event::CartridgeTakenFromPort { media: MediaId(id(0x40)) },
         Event::MediaMovedOffline { media: MediaId(id(0x40)) },
         Event::PortFoundEmpty { port: PortId(id(0x41)) },
+        Event::RequestRequeued { request: RequestId(id(0x42)), at_ms: 1_700_000_000_500 },
     ]
 }
 
@@ -205,6 +206,7 @@ fn fixture_name(event: &Event) -> &'static str {
         Event::CartridgeTakenFromPort { .. } => "CartridgeTakenFromPort",
         Event::MediaMovedOffline { .. } => "MediaMovedOffline",
         Event::PortFoundEmpty { .. } => "PortFoundEmpty",
+        Event::RequestRequeued { .. } => "RequestRequeued",
     }
 }
 

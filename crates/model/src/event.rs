@@ -312,6 +312,15 @@ pub enum Event {
         /// Port.
         port: PortId,
     },
+    /// A request in process whose cartridge had not moved (the hardware
+    /// said so) is queued again under its own id, keeping what it was
+    /// promised; the robot, if it held it, is free.
+    RequestRequeued {
+        /// Request.
+        request: RequestId,
+        /// When.
+        at_ms: u64,
+    },
 }
 
 impl Event {
@@ -354,6 +363,7 @@ impl Event {
             Event::CartridgeTakenFromPort { .. } => "CartridgeTakenFromPort",
             Event::MediaMovedOffline { .. } => "MediaMovedOffline",
             Event::PortFoundEmpty { .. } => "PortFoundEmpty",
+            Event::RequestRequeued { .. } => "RequestRequeued",
         }
     }
 }

@@ -288,10 +288,14 @@ fn reconcile_completes_what_happened_and_requeues_what_did_not() {
     let b = w.mount(s, "LIB0002L8", None);
     w.ok(Command::StartNext { library: lib });
     let home = w.request(b).slot.unwrap();
+    // Nothing moved: back to the queue under its own id (a regression:
+    // it was failed and queued again as a new request, so a caller
+    // watching it saw a failure that never happened).
     let (_, events) = w.ok(Command::Reconcile { request: b, observed: Observed::Slot(home) });
-    assert!(matches!(events.as_slice(), [Event::RequestFailed { .. }, Event::MountRequested { .. }]));
-    assert_eq!(w.request(b).error, Some(ErrorCode::NotReady.code()));
+    assert!(matches!(events.as_slice(), [Event::RequestRequeued { .. }]), "{events:?}");
+    assert_eq!((w.request(b).state, w.request(b).error), (RequestState::Queued, None));
     w.work(lib);
+    assert_eq!(w.request(b).state, RequestState::Passed);
     assert_eq!(w.state.media[&w.media("LIB0002L8")].state, MediaState::Loaded);
 }
 
@@ -323,4 +327,21 @@ fn finished_requests_are_purged_from_the_views_oldest_first() {
     assert_eq!(w.state.finished.len(), limits::FINISHED_REQUESTS_KEPT);
     assert!(!w.state.requests.contains_key(&first), "the oldest finished request left the views");
     assert_eq!(w.state.requests.len(), limits::FINISHED_REQUESTS_KEPT);
+}
+
+/// Found by the liveness property: a mount whose move the views had
+/// recorded, but whose cartridge the hardware reports still in its slot, is
+/// queued again with the cartridge back in the slot, and then completes.
+#[test]
+fn a_requeued_mount_puts_the_cartridge_back_where_the_hardware_has_it() {
+    let (mut w, s, lib) = world();
+    let r = w.mount(s, "LIB0001L8", None);
+    w.ok(Command::StartNext { library: lib });
+    w.ok(Command::AdvanceRequest { request: r });
+    let home = w.request(r).slot.expect("a mount names its slot");
+    let events = w.ok(Command::Reconcile { request: r, observed: Observed::Slot(home) }).1;
+    assert!(matches!(events.as_slice(), [Event::RequestRequeued { .. }]), "{events:?}");
+    assert_eq!(w.state.media[&w.media("LIB0001L8")].location, Location::Slot(home));
+    w.work(lib);
+    assert_eq!(w.request(r).state, RequestState::Passed);
 }

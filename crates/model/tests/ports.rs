@@ -249,23 +249,25 @@ fn a_crash_during_an_eject_or_inject_is_settled_from_where_the_cartridge_is() {
     w.ok(Command::Reconcile { request: r, observed: Observed::Port(p) });
     assert_eq!(w.request(r).state, RequestState::Passed);
     assert_eq!(w.state.media[&m].location, Location::Port(p));
-    // An inject whose cartridge never left the port fails and is queued again.
+    // An inject whose cartridge never left the port is queued again, same id.
     let found = in_port(&w, lib, "LIB0001L8");
     let r = inject(&mut w, s, lib, found);
     let Event::InjectRequested { request, .. } = &r[0] else { panic!("{r:?}") };
     let r = request.id;
     w.ok(Command::StartNext { library: lib });
     let events = w.ok(Command::Reconcile { request: r, observed: Observed::Port(p) }).1;
-    assert!(matches!(events.as_slice(), [Event::RequestFailed { .. }, Event::InjectRequested { new: false, .. }]));
-    assert_eq!(w.request(r).error, Some(ErrorCode::NotReady.code()));
+    assert!(matches!(events.as_slice(), [Event::RequestRequeued { .. }]), "{events:?}");
+    assert_eq!((w.request(r).state, w.request(r).error), (RequestState::Queued, None));
     w.work(lib);
+    assert_eq!(w.request(r).state, RequestState::Passed);
     assert_eq!(w.state.media[&m].location, Location::Slot(home));
     // An eject that never moved is queued again; then it completes.
     let r = eject(&mut w, s, "LIB0001L8");
     w.ok(Command::StartNext { library: lib });
     let events = w.ok(Command::Reconcile { request: r, observed: Observed::Slot(home) }).1;
-    assert!(matches!(events.as_slice(), [Event::RequestFailed { .. }, Event::EjectRequested { .. }]));
+    assert!(matches!(events.as_slice(), [Event::RequestRequeued { .. }]), "{events:?}");
     w.work(lib);
+    assert_eq!(w.request(r).state, RequestState::Passed);
     assert_eq!(w.state.media[&m].location, Location::Port(p));
 }
 

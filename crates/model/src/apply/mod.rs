@@ -77,6 +77,7 @@ fn apply_event(state: &mut State, event: &Event) -> Applied {
             requests::failed(state, *request, *error, *sense, *observed, *at_ms)
         }
         Event::RequestCancelled { request, at_ms } => requests::cancelled(state, *request, *at_ms),
+        Event::RequestRequeued { request, .. } => requests::requeued(state, *request),
         Event::CartridgeAppeared { media, barcode, library, at, home } => {
             inventory::appeared(state, *media, barcode, *library, *at, *home)
         }

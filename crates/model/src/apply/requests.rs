@@ -3,7 +3,7 @@
 //! views by count.
 
 use super::{
-    drive_mut, library_mut, medium, medium_mut, port_mut, rehome, release_home, relocate, request_mut, Applied,
+    drive_mut, element, library_mut, medium, medium_mut, port_mut, rehome, release_home, relocate, request_mut, Applied,
 };
 use crate::command::Observed;
 use crate::error::{ErrorCode, MissingObject};
@@ -51,6 +51,26 @@ pub(super) fn started(state: &mut State, request: RequestId) -> Applied {
         }
         RequestKind::Dismount => r.phase = Some(RequestPhase::Unloading),
     }
+    Ok(())
+}
+
+/// Back to the queue, in its place: its promises (drive, slot, port, the
+/// medium's pending request) stay, the robot is freed if it held it, and
+/// the cartridge is where the request found it (the hardware said nothing
+/// moved), as when it was queued.
+pub(super) fn requeued(state: &mut State, request: RequestId) -> Applied {
+    let r = request_mut(state, request)?;
+    r.state = RequestState::Queued;
+    r.phase = None;
+    let r = r.clone();
+    release_robot(state, &r)?;
+    let start = match r.kind {
+        RequestKind::Mount | RequestKind::Eject => Location::Slot(element(r.slot, request, "slot")?),
+        RequestKind::Dismount => Location::Drive(element(r.drive, request, "drive")?),
+        RequestKind::Inject => Location::Port(element(r.port, request, "port")?),
+    };
+    relocate(state, r.media, start)?;
+    medium_mut(state, r.media)?.state = MediaState::InUse;
     Ok(())
 }
 

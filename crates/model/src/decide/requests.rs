@@ -203,7 +203,12 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// After a restart: the hardware's truth settles a request left in process.
+    /// The hardware's truth settles a request left in process: after a
+    /// restart, or when the process carrying it stops. At its destination
+    /// it completed; where it started (nothing moved), it goes back to the
+    /// queue under its own id, its promises kept, so a caller watching that
+    /// id never sees a failure that did not happen (rsm rule; the spec's
+    /// §5.4 re-queued it as a new request); anywhere else it failed.
     ///
     /// Checks, in order: the request exists (ERROR_INVALID_PARAMETER) and is in
     /// process (ERROR_INVALID_STATE).
@@ -223,37 +228,16 @@ impl<'a> Ctx<'a> {
             return Ok(self.completed(r));
         }
         let lib = &self.state.libraries[&r.library];
+        let session_open = r.session.and_then(|s| self.state.sessions.get(&s)).is_some_and(|s| s.open);
+        if untouched && !lib.deleting && (r.kind != RequestKind::Mount || session_open) {
+            return Ok(vec![Event::RequestRequeued { request, at_ms: self.now() }]);
+        }
         let error = if untouched { E::NotReady } else { E::MediumNotAccessible };
         let mut events =
             vec![Event::RequestFailed { request, error: error.code(), sense: None, observed, at_ms: self.now() }];
         self.fail_successor(r, error.code(), &mut events);
         if lib.deleting {
             self.finish_deletion(r, &mut events);
-            return Ok(events);
-        }
-        // Nothing moved: the work is queued again as a new request (spec §5.4).
-        if untouched {
-            let mut again = r.clone();
-            again.id = self.secondary_id(1);
-            again.state = RequestState::Queued;
-            again.phase = None;
-            again.time_queued_ms = self.now();
-            again.time_completed_ms = None;
-            match r.kind {
-                RequestKind::Mount if r.session.and_then(|s| self.state.sessions.get(&s)).is_some_and(|s| s.open) => {
-                    events.push(Event::MountRequested { request: again })
-                }
-                RequestKind::Dismount => {
-                    again.origin = Some(DismountOrigin::Requeued);
-                    events.push(Event::DismountRequested { request: again })
-                }
-                RequestKind::Eject => events.push(Event::EjectRequested { request: again }),
-                RequestKind::Inject => {
-                    let barcode = self.state.media[&r.media].barcode.clone();
-                    events.push(Event::InjectRequested { request: again, barcode, new: false })
-                }
-                RequestKind::Mount => {}
-            }
         }
         Ok(events)
     }
