@@ -162,6 +162,7 @@ fn canonical_events() -> Vec<Event> {
         Event::MediaMovedOffline { media: MediaId(id(0x40)) },
         Event::PortFoundEmpty { port: PortId(id(0x41)) },
         Event::RequestRequeued { request: RequestId(id(0x42)), at_ms: 1_700_000_000_500 },
+        Event::HoldOverridden { drive: DriveId(id(0x43)), holder: SessionId(id(0x44)), by: "operator".into() },
     ]
 }
 
@@ -207,6 +208,7 @@ fn fixture_name(event: &Event) -> &'static str {
         Event::MediaMovedOffline { .. } => "MediaMovedOffline",
         Event::PortFoundEmpty { .. } => "PortFoundEmpty",
         Event::RequestRequeued { .. } => "RequestRequeued",
+        Event::HoldOverridden { .. } => "HoldOverridden",
     }
 }
 

@@ -321,6 +321,16 @@ pub enum Event {
         /// When.
         at_ms: u64,
     },
+    /// A principal with CONTROL released a cartridge another session held
+    /// (opened): the operator's override, recorded as such. The hold ends.
+    HoldOverridden {
+        /// The drive holding the cartridge.
+        drive: DriveId,
+        /// The session whose hold ended.
+        holder: SessionId,
+        /// The principal who overrode it.
+        by: String,
+    },
 }
 
 impl Event {
@@ -364,6 +374,7 @@ impl Event {
             Event::MediaMovedOffline { .. } => "MediaMovedOffline",
             Event::PortFoundEmpty { .. } => "PortFoundEmpty",
             Event::RequestRequeued { .. } => "RequestRequeued",
+            Event::HoldOverridden { .. } => "HoldOverridden",
         }
     }
 }

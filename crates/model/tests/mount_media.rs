@@ -345,3 +345,31 @@ fn a_requeued_mount_puts_the_cartridge_back_where_the_hardware_has_it() {
     w.work(lib);
     assert_eq!(w.request(r).state, RequestState::Passed);
 }
+
+/// Regression: a USE-only principal could release another session's hold
+/// (`dismount-media --deferred`), after which the holder's own dismount
+/// failed. Only the holder's session, or CONTROL as the operator's
+/// override (recorded), may release it.
+#[test]
+fn only_the_holder_or_control_releases_a_hold() {
+    let (mut w, alice, lib) = world();
+    w.grant(alice, lib, "bob", AccessMask::USE);
+    w.grant(alice, lib, "carol", AccessMask::USE.with(AccessMask::CONTROL));
+    let bob = w.session("bob");
+    let carol = w.session("carol");
+    w.mount(alice, "LIB0001L8", None);
+    w.work(lib);
+    let media = w.media("LIB0001L8");
+    for deferred in [true, false] {
+        w.rejects(Command::DismountMedia { session: bob, media, deferred }, ErrorCode::AccessDenied);
+    }
+    let (_, events) = w.ok(Command::DismountMedia { session: carol, media, deferred: true });
+    assert!(
+        matches!(events.as_slice(), [Event::HoldOverridden { by, .. }, Event::DriveMadeDismountable { .. }] if by == "carol"),
+        "{events:?}"
+    );
+    // Mounted again by alice, released by alice herself: no override.
+    w.ok(mount_cmd(&w, alice, "LIB0001L8", None));
+    let (_, events) = w.ok(Command::DismountMedia { session: alice, media, deferred: false });
+    assert!(matches!(events.as_slice(), [Event::HoldReleased { .. }, Event::DismountRequested { .. }]), "{events:?}");
+}

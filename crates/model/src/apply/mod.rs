@@ -57,7 +57,7 @@ fn apply_event(state: &mut State, event: &Event) -> Applied {
         Event::DriveMadeDismountable { drive, deadline_ms, audit } => {
             mounts::made_dismountable(state, *drive, *deadline_ms, audit.as_ref())
         }
-        Event::HoldReleased { drive } => mounts::hold_released(state, *drive),
+        Event::HoldReleased { drive } | Event::HoldOverridden { drive, .. } => mounts::hold_released(state, *drive),
         Event::MediumMoved { request, .. } => mounts::medium_moved(state, *request),
         Event::DriveUnloaded { request, .. } => mounts::drive_unloaded(state, *request),
         Event::MountCompleted { request, at_ms } => mounts::mount_completed(state, *request, *at_ms),

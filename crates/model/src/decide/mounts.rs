@@ -186,7 +186,10 @@ impl<'a> Ctx<'a> {
     ///    drive enabled and ready (ERROR_DEVICE_NOT_AVAILABLE);
     /// 7. no request already moves it or holds its drive (ERROR_INVALID_STATE);
     ///    a deferred dismount needs a session holding it (ERROR_INVALID_STATE);
-    /// 8. an immediate dismount in a changer: a slot to go to
+    /// 8. a cartridge another session holds (opened) is released only by a
+    ///    principal with CONTROL, the operator's override, recorded as a
+    ///    `HoldOverridden` (ERROR_ACCESS_DENIED otherwise; rsm rule);
+    /// 9. an immediate dismount in a changer: a slot to go to
     ///    (ERROR_LIBRARY_FULL), room in the queue (ERROR_NOT_ENOUGH_MEMORY).
     pub(super) fn dismount_media(
         &self,
@@ -216,19 +219,24 @@ impl<'a> Ctx<'a> {
             return reject(E::InvalidState, format!("medium {} is already the subject of request {r}", medium.barcode));
         }
         let held = drive.holder.is_some();
+        if deferred && !held {
+            return reject(E::InvalidState, format!("medium {} is not mounted by any session", medium.barcode));
+        }
+        let mut events = Vec::new();
+        if let Some(holder) = drive.holder.filter(|h| *h != s.id) {
+            self.require(lib, s, AccessMask::CONTROL, "release a cartridge another session opened")?;
+            events.push(Event::HoldOverridden { drive: drive.id, holder, by: s.principal.clone() });
+        }
         if deferred || lib.kind == LibraryKind::Standalone {
-            if !held && deferred {
-                return reject(E::InvalidState, format!("medium {} is not mounted by any session", medium.barcode));
-            }
             let audit = (lib.kind == LibraryKind::Standalone && !deferred)
                 .then(|| self.standalone_audit(drive, &s.principal, DismountOrigin::Media));
             let deadline = if deferred { self.deferral_deadline(lib) } else { None };
-            return Ok(vec![Event::DriveMadeDismountable { drive: drive.id, deadline_ms: deadline, audit }]);
+            events.push(Event::DriveMadeDismountable { drive: drive.id, deadline_ms: deadline, audit });
+            return Ok(events);
         }
         let request = self.dismount_request(self.cmd.request, lib, drive, &s.principal, DismountOrigin::Media)?;
         self.queue_room(lib, 1)?;
-        let mut events = Vec::new();
-        if held {
+        if held && events.is_empty() {
             events.push(Event::HoldReleased { drive: drive.id });
         }
         events.push(Event::DismountRequested { request });
