@@ -300,7 +300,7 @@ async fn library_with_held_media(
     sessions: u32,
 ) -> Result<Vec<(Session, MediaId)>, Failure> {
     let admin = engine.open_session("bench-admin").await?;
-    let spec = crate::views::sim_spec(name, drives, u32::from(drives) * 2, 1, u32::from(drives), false);
+    let spec = crate::sim::sim_spec(name, drives, u32::from(drives) * 2, 1, u32::from(drives), false);
     let library = admin.create_library(spec).await?;
     let mut out = Vec::new();
     for i in 0..sessions {
@@ -557,7 +557,7 @@ async fn build_log(dir: &Path, n: u64) -> Result<(), Failure> {
     let mut core = Core::open(log, Arc::new(SystemClock), Box::new(SeededIds::new(7)), config).await?;
     let admin = core.accept(Command::OpenSession { principal: "admin".into(), application: String::new() })?;
     let admin = SessionId(admin.request.0);
-    core.accept(Command::CreateLibrary { session: admin, spec: crate::views::sim_spec("lib", 64, 128, 1, 64, false) })?;
+    core.accept(Command::CreateLibrary { session: admin, spec: crate::sim::sim_spec("lib", 64, 128, 1, 64, false) })?;
     core.commit().await?;
     let (library, drives, media): (LibraryId, Vec<DriveId>, Vec<MediaId>) = {
         let s = core.state();
@@ -617,7 +617,7 @@ async fn robot(dir: &Path, drives: u16, ms: u64) -> Result<Value, Failure> {
     let admin = engine.open_session("admin").await?;
     let cartridges = u32::from(drives) * 3;
     let library =
-        admin.create_library(crate::views::sim_spec("robot", drives, cartridges + 4, 1, cartridges, false)).await?;
+        admin.create_library(crate::sim::sim_spec("robot", drives, cartridges + 4, 1, cartridges, false)).await?;
     let media: Vec<MediaId> =
         engine.query(move |s| s.media.values().filter(|m| m.library == library).map(|m| m.id).collect()).await?;
     let sim = {
@@ -698,8 +698,7 @@ async fn scale(dir: &Path, slots: u32, drives: u32) -> Result<Value, Failure> {
     let admin = engine.open_session("admin").await?;
     let started = Instant::now();
     for l in 0..libraries {
-        let spec =
-            crate::views::sim_spec(&format!("big{l}"), per_lib_drives, per_lib_slots, 1, per_lib_slots / 2, false);
+        let spec = crate::sim::sim_spec(&format!("big{l}"), per_lib_drives, per_lib_slots, 1, per_lib_slots / 2, false);
         admin.create_library(spec).await?;
     }
     let create_s = started.elapsed().as_secs_f64();

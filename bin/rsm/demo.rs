@@ -2,7 +2,8 @@
 //! temporary directory, a workload with accepted and rejected commands, the
 //! views, and a replay that proves they come back identical.
 
-use crate::views::{sim_spec, table};
+use crate::render::table;
+use crate::sim::sim_spec;
 use crate::{Failure, Outcome};
 use rsm::hardware::Fault;
 use rsm::*;

@@ -4,8 +4,10 @@ mod bench;
 mod cli;
 mod demo;
 mod metrics;
+mod render;
+mod resolve;
+mod sim;
 mod stress;
-mod views;
 
 use clap::Parser;
 use cli::*;
@@ -144,10 +146,10 @@ async fn dispatch(engine: &Engine, cli: &Cli, user: &str) -> Outcome {
     let json = cli.json;
     match &cli.command {
         Cmd::Library(LibraryCmd::CreateSim { name, drives, slots, ie_ports, media, standalone }) => {
-            let spec = views::sim_spec(name, *drives, *slots, *ie_ports, *media, *standalone);
+            let spec = sim::sim_spec(name, *drives, *slots, *ie_ports, *media, *standalone);
             let session = engine.session_for(user).await?;
             session.create_library(spec).await?;
-            views::show(engine, View::Libraries, Some(name), json).await
+            render::show(engine, View::Libraries, Some(name), json).await
         }
         Cmd::Library(LibraryCmd::Attach { name, iscsi, sg }) => {
             let device = match (iscsi, sg) {
@@ -160,71 +162,71 @@ async fn dispatch(engine: &Engine, cli: &Cli, user: &str) -> Outcome {
             for w in warnings {
                 eprintln!("rsm: warning: {w}");
             }
-            views::show(engine, View::Libraries, Some(name), json).await
+            render::show(engine, View::Libraries, Some(name), json).await
         }
         Cmd::Library(LibraryCmd::Delete { name }) => {
-            let library = views::library(engine, name).await?;
+            let library = resolve::library(engine, name).await?;
             let session = engine.session_for(user).await?;
             session.submit(Command::DeleteLibrary { session: session.id(), library }).await?;
-            views::done(json, &format!("library {name} deleted"))
+            render::done(json, &format!("library {name} deleted"))
         }
-        Cmd::Show(args) => views::show(engine, args.view, args.library.as_deref(), json).await,
+        Cmd::Show(args) => render::show(engine, args.view, args.library.as_deref(), json).await,
         Cmd::Mount { barcode, drive, write, priority, wait } => {
-            let media = views::media(engine, barcode).await?;
+            let media = resolve::media(engine, barcode).await?;
             let drive = match drive {
-                Some(d) => Some(views::drive(engine, d).await?),
+                Some(d) => Some(resolve::drive(engine, d).await?),
                 None => None,
             };
             let session = engine.session_for(user).await?;
             let handle = session.mount_media(media, MountOptions { drive, write: *write, priority: *priority }).await?;
-            views::request(engine, handle.id(), *wait, json).await
+            render::request(engine, handle.id(), *wait, json).await
         }
         Cmd::DismountMedia { barcode, deferred, wait } => {
-            let media = views::media(engine, barcode).await?;
+            let media = resolve::media(engine, barcode).await?;
             let session = engine.session_for(user).await?;
             let handle = session.dismount_media(media, *deferred).await?;
             if *deferred {
-                return views::done(json, &format!("{barcode} released; it stays in its drive, dismountable"));
+                return render::done(json, &format!("{barcode} released; it stays in its drive, dismountable"));
             }
-            views::request(engine, handle.id(), *wait, json).await
+            render::request(engine, handle.id(), *wait, json).await
         }
         Cmd::DismountDrive { drive, wait } => {
-            let drive = views::drive(engine, drive).await?;
+            let drive = resolve::drive(engine, drive).await?;
             let session = engine.session_for(user).await?;
             let handle = session.dismount_drive(drive).await?;
-            views::request(engine, handle.id(), *wait, json).await
+            render::request(engine, handle.id(), *wait, json).await
         }
         Cmd::Eject { barcode, wait } => {
-            let media = views::media(engine, barcode).await?;
+            let media = resolve::media(engine, barcode).await?;
             let session = engine.session_for(user).await?;
             let handle = session.eject_media(media).await?;
-            views::request(engine, handle.id(), *wait, json).await
+            render::request(engine, handle.id(), *wait, json).await
         }
         Cmd::Inject { library, wait } => {
-            let id = views::library(engine, library).await?;
+            let id = resolve::library(engine, library).await?;
             let session = engine.session_for(user).await?;
             let accepted = engine.inject(&session, id).await?;
-            views::inject(engine, library, accepted.events, *wait, json).await
+            render::inject(engine, library, accepted.events, *wait, json).await
         }
         Cmd::Inventory { library, wait: _ } => {
-            let id = views::library(engine, library).await?;
+            let id = resolve::library(engine, library).await?;
             let session = engine.session_for(user).await?;
             let accepted = engine.inventory(&session, id).await?;
-            views::inventory(engine, library, accepted.events, json).await
+            render::inventory(engine, library, accepted.events, json).await
         }
         Cmd::Disable { kind, name } | Cmd::Enable { kind, name } => {
             let enabled = matches!(cli.command, Cmd::Enable { .. });
             let object = match kind {
-                ObjectKind::Drive => ObjectRef::Drive(views::drive(engine, name).await?),
-                ObjectKind::Library => ObjectRef::Library(views::library(engine, name).await?),
-                ObjectKind::Media => ObjectRef::Media(views::media(engine, name).await?),
+                ObjectKind::Drive => ObjectRef::Drive(resolve::drive(engine, name).await?),
+                ObjectKind::Library => ObjectRef::Library(resolve::library(engine, name).await?),
+                ObjectKind::Media => ObjectRef::Media(resolve::media(engine, name).await?),
             };
             let session = engine.session_for(user).await?;
             session.set_enabled(object, enabled).await?;
-            views::done(json, &format!("{name} {}", if enabled { "enabled" } else { "disabled" }))
+            render::done(json, &format!("{name} {}", if enabled { "enabled" } else { "disabled" }))
         }
         Cmd::Access { action, principal: grantee, right, library } => {
-            let lib = views::library(engine, library).await?;
+            let lib = resolve::library(engine, library).await?;
             let rights = match right {
                 Right::Use => AccessMask::USE,
                 Right::Modify => AccessMask::MODIFY,
@@ -235,12 +237,12 @@ async fn dispatch(engine: &Engine, cli: &Cli, user: &str) -> Outcome {
                 AccessAction::Grant => session.grant(lib, grantee, rights).await?,
                 AccessAction::Revoke => session.revoke(lib, grantee, rights).await?,
             }
-            views::show(engine, View::Libraries, Some(library), json).await
+            render::show(engine, View::Libraries, Some(library), json).await
         }
-        Cmd::Sim(sim) => views::sim(engine, sim, user, json).await,
+        Cmd::Sim(sim) => sim::sim(engine, sim, user, json).await,
         Cmd::Run { until_idle: true } => {
             let settled = engine.run_until_idle().await?;
-            views::done(json, &format!("{settled} requests settled; nothing left to start"))
+            render::done(json, &format!("{settled} requests settled; nothing left to start"))
         }
         Cmd::Run { until_idle: false } => {
             eprintln!("rsm: workers running; Ctrl-C to stop");
@@ -273,12 +275,12 @@ async fn dispatch(engine: &Engine, cli: &Cli, user: &str) -> Outcome {
             if let Some(id) = engine.query(move |s| s.open_session_of(&p)).await? {
                 engine.submit(Command::CloseSession { session: id }).await?;
             }
-            views::done(json, &format!("session of {user} closed"))
+            render::done(json, &format!("session of {user} closed"))
         }
         Cmd::Metrics => metrics::print(engine, &cli.data).await,
         Cmd::Snapshot => {
             let seq = engine.snapshot().await?;
-            views::done(json, &format!("snapshot at record {seq}"))
+            render::done(json, &format!("snapshot at record {seq}"))
         }
         Cmd::Stress { sessions, commands, seed } => stress::run(engine, *sessions, *commands, *seed).await,
         Cmd::Demo | Cmd::Bench { .. } | Cmd::BenchCase { .. } => {

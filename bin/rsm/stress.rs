@@ -5,7 +5,7 @@
 //! cartridge now and then and injects what is in the port, so kills land in
 //! the middle of moves through the import/export port too.
 
-use crate::views::sim_spec;
+use crate::sim::sim_spec;
 use crate::{Failure, Outcome};
 use rsm::*;
 use std::io::Write;

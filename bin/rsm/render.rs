@@ -1,65 +1,10 @@
-//! Name resolution and the printed views (tables, or JSON with stable field names).
+//! The printed views: tables, or JSON with stable field names.
 
-use crate::cli::{FaultKind, SimCmd, View};
+use crate::cli::View;
+use crate::resolve::library;
 use crate::{Failure, Outcome};
-use rsm::hardware::Fault;
 use rsm::*;
 use serde_json::{json, Value};
-
-/// The topology `library create-sim` asks for; bar codes are `NAME` upper-cased, a number and `L8`.
-pub fn sim_spec(name: &str, drives: u16, slots: u32, ie_ports: u16, media: u32, standalone: bool) -> LibrarySpec {
-    let prefix: String = name.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_uppercase();
-    let barcodes = (1..=media).map(|i| format!("{prefix}{i:04}L8")).collect();
-    if standalone {
-        LibrarySpec { name: name.into(), kind: LibraryKind::Standalone, drives: 1, slots: 0, ie_ports: 0, barcodes }
-    } else {
-        LibrarySpec { name: name.into(), kind: LibraryKind::Changer, drives, slots, ie_ports, barcodes }
-    }
-}
-
-/// An object by its name (or bar code), else by its id: an id that names
-/// nothing still goes to the engine, which answers with the right code.
-async fn resolve<T: std::str::FromStr + Send + 'static>(
-    engine: &Engine,
-    name: &str,
-    by_name: fn(&State, &str) -> Option<T>,
-    is_nil: fn(&T) -> bool,
-    (code, what): (ErrorCode, &str),
-) -> Result<T, Failure> {
-    let n = name.to_string();
-    let found = engine.query(move |s| by_name(s, &n).or_else(|| n.parse::<T>().ok().filter(|id| !is_nil(id)))).await?;
-    found.ok_or_else(|| Failure::Rejected(NtmsError::new(code, format!("no {what} named {name}"))))
-}
-
-/// A drive by name or id.
-pub async fn drive(engine: &Engine, name: &str) -> Result<DriveId, Failure> {
-    resolve(engine, name, |s, n| s.drive_named(n).map(|d| d.id), DriveId::is_nil, (ErrorCode::InvalidDrive, "drive"))
-        .await
-}
-
-/// An import/export port by name: its library and element address.
-pub async fn port(engine: &Engine, name: &str) -> Result<(LibraryId, u16), Failure> {
-    let n = name.to_string();
-    engine
-        .query(move |s| match s.names.get(&n) {
-            Some(ObjectRef::Port(p)) => s.ports.get(p).map(|p| (p.library, p.element_address)),
-            _ => None,
-        })
-        .await?
-        .ok_or_else(|| Failure::Usage(format!("no import/export port named {name}")))
-}
-
-/// A library by name or id.
-pub async fn library(engine: &Engine, name: &str) -> Result<LibraryId, Failure> {
-    let lookup = |s: &State, n: &str| s.library_named(n).map(|l| l.id);
-    resolve(engine, name, lookup, LibraryId::is_nil, (ErrorCode::InvalidLibrary, "library")).await
-}
-
-/// A cartridge by bar code or id.
-pub async fn media(engine: &Engine, barcode: &str) -> Result<MediaId, Failure> {
-    let lookup = |s: &State, n: &str| s.medium_by_barcode(n).map(|m| m.id);
-    resolve(engine, barcode, lookup, MediaId::is_nil, (ErrorCode::InvalidMedia, "cartridge with bar code")).await
-}
 
 /// Prints a one-line success.
 pub fn done(json: bool, message: &str) -> Outcome {
@@ -446,85 +391,4 @@ pub fn table(columns: &[&str], rows: &[Value]) -> String {
         line(&mut out, r);
     }
     out
-}
-
-/// `rsm sim ...`: the operator's hands and fault injection.
-pub async fn sim(engine: &Engine, cmd: &SimCmd, user: &str, json: bool) -> Outcome {
-    match cmd {
-        SimCmd::Insert { drive: name, barcode } => {
-            let drive_id = drive(engine, name).await?;
-            let (library, address) = drive_place(engine, drive_id).await?;
-            let sim = engine.simulator(library).await?;
-            sim.operator_insert(address, barcode).map_err(device_error)?;
-            let session = engine.session_for(user).await?;
-            let cmd = Command::OperatorInsert { session: session.id(), drive: drive_id, barcode: barcode.clone() };
-            if let Err(e) = session.submit(cmd).await {
-                // rsm refused it: the operator takes the cartridge back out.
-                let _ = sim.operator_remove(address);
-                return Err(e.into());
-            }
-            done(json, &format!("{barcode} is in {name}"))
-        }
-        SimCmd::FillPort { port: name, barcode } => {
-            let (library, address) = port(engine, name).await?;
-            engine.simulator(library).await?.operator_fill_port(address, barcode).map_err(device_error)?;
-            done(json, &format!("{barcode} is in {name}; rsm inject takes it in"))
-        }
-        SimCmd::EmptyPort { port: name } => {
-            let (library, address) = port(engine, name).await?;
-            let barcode = engine.simulator(library).await?.operator_empty_port(address).map_err(device_error)?;
-            done(json, &format!("{barcode} taken out of {name}; rsm inventory records it offline"))
-        }
-        SimCmd::Remove { drive: name } => {
-            let drive_id = drive(engine, name).await?;
-            let (library, address) = drive_place(engine, drive_id).await?;
-            let session = engine.session_for(user).await?;
-            session.submit(Command::OperatorRemove { session: session.id(), drive: drive_id }).await?;
-            let sim = engine.simulator(library).await?;
-            let barcode = sim.operator_remove(address).map_err(device_error)?;
-            done(json, &format!("{barcode} taken out of {name}"))
-        }
-        SimCmd::Fail { fault, library: lib_name, drive: drive_name, count } => {
-            let drive_id = match drive_name {
-                Some(d) => Some(drive(engine, d).await?),
-                None => None,
-            };
-            let library = match (lib_name, drive_id) {
-                (Some(l), _) => library(engine, l).await?,
-                (None, Some(d)) => drive_place(engine, d).await?.0,
-                (None, None) => {
-                    let only = engine.query(|s| s.libraries.keys().copied().collect::<Vec<_>>()).await?;
-                    match only.as_slice() {
-                        [one] => *one,
-                        _ => return Err(Failure::Usage("name the library with --library".into())),
-                    }
-                }
-            };
-            let address = match drive_id {
-                Some(d) => Some(drive_place(engine, d).await?.1),
-                None => None,
-            };
-            let fault = match (fault, address) {
-                (FaultKind::Robot, _) => Fault::RobotFailure,
-                (FaultKind::Unload, Some(drive)) => Fault::DriveWillNotUnload { drive },
-                (FaultKind::Load, Some(drive)) => Fault::DriveWillNotLoad { drive },
-                _ => return Err(Failure::Usage("unload and load faults need --drive".into())),
-            };
-            let sim = engine.simulator(library).await?;
-            sim.inject(fault.clone(), *count).map_err(device_error)?;
-            done(json, &format!("fault {fault:?} armed {count} time(s)"))
-        }
-    }
-}
-
-async fn drive_place(engine: &Engine, drive: DriveId) -> Result<(LibraryId, u16), Failure> {
-    engine
-        .query(move |s| s.drives.get(&drive).map(|d| (d.library, d.element_address)))
-        .await?
-        .ok_or_else(|| Failure::Rejected(NtmsError::new(ErrorCode::InvalidDrive, format!("no drive {drive}"))))
-}
-
-fn device_error(e: rsm::hardware::AdapterError) -> Failure {
-    let code = failure_code(&e);
-    Failure::Rejected(NtmsError::new(code, e.to_string()))
 }
