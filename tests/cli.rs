@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 struct Rsm {
     dir: tempfile::TempDir,
@@ -40,19 +40,40 @@ impl Rsm {
         self.dir.path()
     }
 
-    fn run_as(&self, user: &str, args: &[&str]) -> Run {
-        let out: Output = Command::new(env!("CARGO_BIN_EXE_rsm"))
-            .arg("--data")
-            .arg(self.data().join("data"))
-            .args(["--user", user])
-            .args(args)
-            .output()
-            .expect("the rsm binary runs");
+    fn command(&self, user: &str, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_rsm"));
+        command.arg("--data").arg(self.data().join("data")).args(["--user", user]).args(args);
+        command
+    }
+
+    fn finish(out: Output) -> Run {
         Run {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         }
+    }
+
+    fn run_as(&self, user: &str, args: &[&str]) -> Run {
+        Self::finish(self.command(user, args).output().expect("the rsm binary runs"))
+    }
+
+    /// Runs with stdout a pipe whose reader is gone before anything is written.
+    fn run_into_closed_pipe(&self, args: &[&str]) -> Run {
+        let mut child = self
+            .command("admin", args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the rsm binary runs");
+        drop(child.stdout.take());
+        Self::finish(child.wait_with_output().expect("rsm ends"))
+    }
+
+    /// Runs with stdout on /dev/full: every write fails with ENOSPC.
+    fn run_into_full_disk(&self, args: &[&str]) -> Run {
+        let full = std::fs::OpenOptions::new().write(true).open("/dev/full").expect("/dev/full");
+        Self::finish(self.command("admin", args).stdout(full).output().expect("the rsm binary runs"))
     }
 
     fn run(&self, args: &[&str]) -> Run {
@@ -324,5 +345,31 @@ fn metrics_in_prometheus_text_after_a_run() {
         "rsm_drives_loaded{library=\"lib1\"} 1",
     ] {
         assert!(text.contains(needle), "missing {needle} in:\n{text}");
+    }
+}
+
+#[test]
+fn a_closed_stdout_ends_the_output_quietly() {
+    let rsm = Rsm::new();
+    rsm.run(&["library", "create-sim", "big", "--slots", "64000", "--media", "64000"]).ok();
+    for args in [&["show", "media"][..], &["--json", "show", "media"], &["replay"], &["metrics"], &["demo"]] {
+        let run = rsm.run_into_closed_pipe(args);
+        assert_eq!((run.code, run.stderr.as_str()), (0, ""), "{args:?}");
+    }
+}
+
+#[test]
+fn a_full_stdout_is_an_error_not_a_panic() {
+    let rsm = Rsm::new().with_library();
+    let run = rsm.run_into_full_disk(&["mount", "LIB10001L8", "--wait"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    assert!(run.stderr.contains("cannot write to standard output: No space left on device"), "{}", run.stderr);
+    // The mount itself was carried out: only its report was lost.
+    assert_eq!(rsm.drive("lib1-drive-1")["barcode"], "LIB10001L8");
+    for args in [&["show", "media"][..], &["--json", "replay"], &["--help"], &["demo"]] {
+        let run = rsm.run_into_full_disk(args);
+        assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains("No space left on device") && !run.stderr.contains("panicked"), "{}", run.stderr);
     }
 }

@@ -3,7 +3,7 @@
 //! since heap state left by an earlier case skews sled; each is the median
 //! of several rounds, interleaved, with min and max.
 
-use crate::{Failure, Outcome};
+use crate::{out, Failure, Outcome};
 use rsm::log::{codec, Envelope, EventLog, SledLog};
 use rsm::*;
 use serde_json::{json, Map, Value};
@@ -98,12 +98,12 @@ pub async fn run(quick: bool, json_out: bool) -> Outcome {
             samples.entry(key.to_string()).or_default().push(x);
         }
     };
-    eprintln!("rsm bench: building the replay logs ...");
+    out::error("rsm bench: building the replay logs ...");
     for n in &plan.replay_sizes {
         child("build-log", &[dir(&format!("log-{n}")), n.to_string()])?;
     }
     for round in 0..plan.rounds {
-        eprintln!("rsm bench: round {} of {}", round + 1, plan.rounds);
+        out::error(&format!("rsm bench: round {} of {}", round + 1, plan.rounds));
         let e = child("engine", &[dir(&format!("engine-{round}")), plan.sessions.to_string(), plan.pairs.to_string()])?;
         put("engine_cmds_per_s", &e["cmds_per_s"]);
         put("engine_records_per_s", &e["records_per_s"]);
@@ -206,24 +206,23 @@ pub async fn run(quick: bool, json_out: bool) -> Outcome {
     top.insert("rounds".into(), json!(plan.rounds));
     top.insert("figures".into(), Value::Object(out.clone()));
     if json_out {
-        println!("{}", Value::Object(top));
+        out::json(&Value::Object(top))
     } else {
-        print_table(&top, &out);
+        out::text(&table(&top, &out))
     }
-    Ok(())
 }
 
-fn print_table(top: &Map<String, Value>, figures: &Map<String, Value>) {
-    println!("{:<34} {:>14} {:>14} {:>14}", "figure", "median", "min", "max");
+fn table(top: &Map<String, Value>, figures: &Map<String, Value>) -> String {
+    let mut text = format!("{:<34} {:>14} {:>14} {:>14}\n", "figure", "median", "min", "max");
     for (k, v) in figures {
-        println!(
-            "{k:<34} {:>14.1} {:>14.1} {:>14.1}",
+        text += &format!(
+            "{k:<34} {:>14.1} {:>14.1} {:>14.1}\n",
             median(v),
             v["min"].as_f64().unwrap_or(f64::NAN),
             v["max"].as_f64().unwrap_or(f64::NAN)
         );
     }
-    println!();
+    text.push('\n');
     for (k, target) in [
         ("append_ratio", 0.7),
         ("single_client_ratio", 0.7),
@@ -233,8 +232,9 @@ fn print_table(top: &Map<String, Value>, figures: &Map<String, Value>) {
         ("robot_utilisation", 0.95),
     ] {
         let v = top[k].as_f64().unwrap_or(f64::NAN);
-        println!("{k:<34} {v:>14.3}   target >= {target}  {}", if v >= target { "met" } else { "SHORT" });
+        text += &format!("{k:<34} {v:>14.3}   target >= {target}  {}\n", if v >= target { "met" } else { "SHORT" });
     }
+    text
 }
 
 // ---- the cases, each in its own process -------------------------------
@@ -399,7 +399,7 @@ pub async fn case(name: &str, args: &[String]) -> Outcome {
             let ms = started.elapsed().as_secs_f64() * 1e3;
             let events = engine.last_seq();
             let out = json!({"ms": ms, "events_per_s": events as f64 / (ms / 1e3), "rss_hwm_mib": rss_hwm_mib()});
-            println!("{out}");
+            out::json(&out)?;
             // Leave without the shutdown snapshot: the next measurement must find the log as it was.
             std::process::exit(0);
         }
@@ -434,8 +434,7 @@ pub async fn case(name: &str, args: &[String]) -> Outcome {
         }
         other => return Err(Failure::Usage(format!("no bench case {other}"))),
     };
-    println!("{result}");
-    Ok(())
+    out::json(&result)
 }
 
 fn envelope(seq: u64) -> Envelope {

@@ -4,7 +4,7 @@
 
 use crate::render::table;
 use crate::sim::sim_spec;
-use crate::{Failure, Outcome};
+use crate::{out, Failure, Outcome};
 use rsm::hardware::Fault;
 use rsm::*;
 use serde_json::json;
@@ -15,24 +15,26 @@ struct Tour {
 }
 
 impl Tour {
-    fn say(&mut self, what: &str, result: Result<String, NtmsError>) {
+    fn say(&mut self, what: &str, result: Result<String, NtmsError>) -> Outcome {
         let line = match &result {
             Ok(detail) => format!("  ok      {what}: {detail}"),
             Err(e) => format!("  refused {what}: {} ({}) {}", e.name(), e.code(), e.message()),
         };
-        if !self.json {
-            println!("{line}");
-        }
         self.steps.push(match result {
             Ok(detail) => json!({"step": what, "ok": true, "detail": detail}),
             Err(e) => json!({"step": what, "ok": false, "error": e.name(), "code": e.code()}),
         });
+        if self.json {
+            return Ok(());
+        }
+        out::line(&line)
     }
 
-    fn heading(&self, text: &str) {
-        if !self.json {
-            println!("\n== {text}");
+    fn heading(&self, text: &str) -> Outcome {
+        if self.json {
+            return Ok(());
         }
+        out::line(&format!("\n== {text}"))
     }
 }
 
@@ -44,56 +46,59 @@ async fn id_of<T: Send + 'static>(
 }
 
 pub async fn run(json: bool) -> Outcome {
-    let dir = tempfile_dir()?;
-    let data = dir.join("rsm-data");
+    // Removed when the tour ends, however it ends.
+    let dir = tempfile::Builder::new().prefix("rsm-demo-").tempdir().map_err(|e| {
+        Failure::Usage(format!("cannot create a temporary directory in {}: {e}", std::env::temp_dir().display()))
+    })?;
+    let data = dir.path().join("rsm-data");
     let mut tour = Tour { json, steps: Vec::new() };
     let config = EngineConfig { run_workers: false, ..EngineConfig::default() };
     let engine = Engine::open(&data, config.clone()).await?;
-    tour.heading(&format!("a simulated library in {}", data.display()));
+    tour.heading(&format!("a simulated library in {}", data.display()))?;
     let admin = engine.open_session("admin").await?;
     let library = admin.create_library(sim_spec("demo", 2, 8, 1, 5, false)).await?;
-    tour.say("create library demo (2 drives, 8 slots, 1 port, 5 cartridges)", Ok(library.to_string()));
+    tour.say("create library demo (2 drives, 8 slots, 1 port, 5 cartridges)", Ok(library.to_string()))?;
     let m1 = id_of(&engine, |s| s.medium_by_barcode("DEMO0001L8").map(|m| m.id)).await?;
     let m2 = id_of(&engine, |s| s.medium_by_barcode("DEMO0002L8").map(|m| m.id)).await?;
     let m3 = id_of(&engine, |s| s.medium_by_barcode("DEMO0003L8").map(|m| m.id)).await?;
     let d1 = id_of(&engine, |s| s.drive_named("demo-drive-1").map(|d| d.id)).await?;
     let d2 = id_of(&engine, |s| s.drive_named("demo-drive-2").map(|d| d.id)).await?;
 
-    tour.heading("mounts and dismounts");
+    tour.heading("mounts and dismounts")?;
     let r = admin.mount_media(m1, MountOptions { drive: Some(d1), ..Default::default() }).await?;
-    tour.say("mount DEMO0001L8 in demo-drive-1", Ok(format!("request {} queued", r.id())));
+    tour.say("mount DEMO0001L8 in demo-drive-1", Ok(format!("request {} queued", r.id())))?;
     let busy =
         admin.mount_media(m2, MountOptions { drive: Some(d1), ..Default::default() }).await.map(|r| r.id().to_string());
-    tour.say("mount DEMO0002L8 in demo-drive-1 as well", busy);
+    tour.say("mount DEMO0002L8 in demo-drive-1 as well", busy)?;
     let r2 = admin.mount_media(m2, MountOptions::default()).await?;
-    tour.say("mount DEMO0002L8 in any drive", Ok(format!("request {} queued", r2.id())));
+    tour.say("mount DEMO0002L8 in any drive", Ok(format!("request {} queued", r2.id())))?;
     let n = engine.run_until_idle().await?;
-    tour.say("the robot works the queue", Ok(format!("{n} requests completed")));
+    tour.say("the robot works the queue", Ok(format!("{n} requests completed")))?;
     let opened = admin.dismount_drive(d1).await.map(|r| r.id().to_string());
-    tour.say("dismount-drive demo-drive-1 while its cartridge is opened", opened);
+    tour.say("dismount-drive demo-drive-1 while its cartridge is opened", opened)?;
     let guest = engine.open_session("guest").await?;
     let denied = guest.dismount_drive(d2).await.map(|r| r.id().to_string());
-    tour.say("guest dismounts demo-drive-2 without modify access", denied);
+    tour.say("guest dismounts demo-drive-2 without modify access", denied)?;
     let unknown = admin.dismount_drive(DriveId(uuid::Uuid::from_u128(7))).await.map(|r| r.id().to_string());
-    tour.say("dismount-drive of a drive that does not exist", unknown);
+    tour.say("dismount-drive of a drive that does not exist", unknown)?;
     admin.dismount_media(m1, true).await?;
-    tour.say("dismount-media DEMO0001L8 --deferred", Ok("released, left in demo-drive-1".into()));
+    tour.say("dismount-media DEMO0001L8 --deferred", Ok("released, left in demo-drive-1".into()))?;
     let r = admin.dismount_drive(d1).await?;
-    tour.say("dismount-drive demo-drive-1", Ok(format!("request {} queued, home slot reserved", r.id())));
+    tour.say("dismount-drive demo-drive-1", Ok(format!("request {} queued, home slot reserved", r.id())))?;
     let again = admin.dismount_drive(d1).await.map(|r| r.id().to_string());
-    tour.say("dismount-drive demo-drive-1 again", again);
+    tour.say("dismount-drive demo-drive-1 again", again)?;
     admin.dismount_media(m2, false).await?;
-    tour.say("dismount-media DEMO0002L8", Ok("queued".into()));
+    tour.say("dismount-media DEMO0002L8", Ok("queued".into()))?;
     let n = engine.run_until_idle().await?;
-    tour.say("the robot works the queue", Ok(format!("{n} requests completed")));
+    tour.say("the robot works the queue", Ok(format!("{n} requests completed")))?;
     let empty = admin.dismount_drive(d1).await.map(|r| r.id().to_string());
-    tour.say("dismount-drive demo-drive-1, now empty", empty);
+    tour.say("dismount-drive demo-drive-1, now empty", empty)?;
 
-    tour.heading("a robot failure, reported with its sense data");
+    tour.heading("a robot failure, reported with its sense data")?;
     engine.simulator(library).await?.inject(Fault::RobotFailure, 1).map_err(|e| Failure::Usage(e.to_string()))?;
     let r = admin.mount_media(m3, MountOptions::default()).await?;
     engine.run_until_idle().await?;
-    tour.say("mount DEMO0003L8 with the robot failing", r.wait().await.map(|r| format!("{:?}", r.state)));
+    tour.say("mount DEMO0003L8 with the robot failing", r.wait().await.map(|r| format!("{:?}", r.state)))?;
     let r = admin.mount_media(m3, MountOptions::default()).await?;
     engine.run_until_idle().await?;
     let outcome = r.wait().await;
@@ -104,16 +109,16 @@ pub async fn run(json: bool) -> Outcome {
         }
         Err(_) => String::new(),
     };
-    tour.say("mount DEMO0003L8 again", outcome.map(|r| format!("{:?} in {drive_name}", r.state)));
+    tour.say("mount DEMO0003L8 again", outcome.map(|r| format!("{:?} in {drive_name}", r.state)))?;
 
-    tour.heading("out and in through the import/export port");
+    tour.heading("out and in through the import/export port")?;
     let m4 = id_of(&engine, |s| s.medium_by_barcode("DEMO0004L8").map(|m| m.id)).await?;
     let m5 = id_of(&engine, |s| s.medium_by_barcode("DEMO0005L8").map(|m| m.id)).await?;
     let r = admin.eject_media(m5).await?;
     engine.run_until_idle().await?;
-    tour.say("eject DEMO0005L8", r.wait().await.map(|_| "in demo-port-1 for the operator".into()));
+    tour.say("eject DEMO0005L8", r.wait().await.map(|_| "in demo-port-1 for the operator".into()))?;
     let full = admin.eject_media(m4).await.map(|r| r.id().to_string());
-    tour.say("eject DEMO0004L8 while the one port is full", full);
+    tour.say("eject DEMO0004L8 while the one port is full", full)?;
     let sim = engine.simulator(library).await?;
     let port =
         id_of(&engine, |s| s.library_named("demo").and_then(|l| l.ports.first().map(|p| s.ports[p].element_address)))
@@ -123,7 +128,7 @@ pub async fn run(json: bool) -> Outcome {
         .inventory(&admin, library)
         .await
         .map(|a| format!("{} taken: {} event(s), now offline", taken, a.events.len()));
-    tour.say("the operator empties the port; inventory", seen);
+    tour.say("the operator empties the port; inventory", seen)?;
     sim.operator_fill_port(port, "NEWDEMO1").map_err(|e| Failure::Usage(e.to_string()))?;
     let accepted = engine.inject(&admin, library).await?;
     engine.run_until_idle().await?;
@@ -133,9 +138,9 @@ pub async fn run(json: bool) -> Outcome {
     tour.say(
         "the operator puts NEWDEMO1 in the port; inject",
         Ok(format!("{} request(s), NEWDEMO1 now in {home}", accepted.events.len())),
-    );
+    )?;
 
-    tour.heading("the views");
+    tour.heading("the views")?;
     let (drives, media, queue) = engine
         .query(|s| {
             let mut drives: Vec<_> = s.drives.values().collect();
@@ -151,14 +156,14 @@ pub async fn run(json: bool) -> Outcome {
         })
         .await?;
     if !json {
-        print!("{}", table(&["name", "state", "barcode", "holder"], &drives));
-        println!();
-        print!("{}", table(&["barcode", "state", "location"], &media));
-        println!();
-        print!("{}", table(&["kind", "state", "barcode", "at", "error", "sense"], &queue));
+        out::text(&table(&["name", "state", "barcode", "holder"], &drives))?;
+        out::line("")?;
+        out::text(&table(&["barcode", "state", "location"], &media))?;
+        out::line("")?;
+        out::text(&table(&["kind", "state", "barcode", "at", "error", "sense"], &queue))?;
     }
 
-    tour.heading("replay");
+    tour.heading("replay")?;
     let live = engine.state().await?;
     let snap = engine.snapshot().await?;
     engine.shutdown().await;
@@ -174,23 +179,15 @@ pub async fn run(json: bool) -> Outcome {
         } else {
             Err(NtmsError::new(ErrorCode::DatabaseFailure, "the replayed views differ"))
         },
-    );
-    let _ = std::fs::remove_dir_all(&dir);
+    )?;
     if json {
-        println!(
-            "{}",
-            json!({"steps": tour.steps, "replay_identical": identical, "records": report.records, "drives": drives, "media": media, "queue": queue})
-        );
+        out::json(
+            &json!({"steps": tour.steps, "replay_identical": identical, "records": report.records, "drives": drives, "media": media, "queue": queue}),
+        )?;
     }
     if identical {
         Ok(())
     } else {
         Err(Failure::Rejected(NtmsError::new(ErrorCode::DatabaseFailure, "replay did not rebuild the same views")))
     }
-}
-
-fn tempfile_dir() -> Result<std::path::PathBuf, Failure> {
-    let base = std::env::temp_dir().join(format!("rsm-demo-{}-{}", std::process::id(), SystemClock.now_ms()));
-    std::fs::create_dir_all(&base).map_err(|e| Failure::Usage(format!("cannot create {}: {e}", base.display())))?;
-    Ok(base)
 }

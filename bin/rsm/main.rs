@@ -4,6 +4,7 @@ mod bench;
 mod cli;
 mod demo;
 mod metrics;
+mod out;
 mod render;
 mod resolve;
 mod sim;
@@ -19,10 +20,27 @@ use std::process::ExitCode;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// A command failed: an NTMS rejection (exit 2) or a usage error (exit 1).
+/// A command failed: an NTMS rejection (exit 2), a usage error (exit 1), or
+/// its output could not be written (a closed stdout ends quietly, exit 0;
+/// any other write error exits 1).
 pub enum Failure {
     Rejected(NtmsError),
     Usage(String),
+    /// The reader closed stdout: it has all it wanted.
+    Closed,
+    /// Stdout could not be written (a full disk, an I/O error).
+    Output(std::io::Error),
+}
+
+impl Failure {
+    /// A write to stdout failed.
+    pub fn output(e: std::io::Error) -> Self {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            Failure::Closed
+        } else {
+            Failure::Output(e)
+        }
+    }
 }
 
 impl From<NtmsError> for Failure {
@@ -38,15 +56,18 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { 1 } else { 0 };
-            let _ = e.print();
-            return ExitCode::from(code);
+            // --help and --version print on stdout, errors on stderr.
+            return match e.print() {
+                Ok(()) => ExitCode::from(code),
+                Err(e) => exit(Failure::output(e), false),
+            };
         }
     };
     let json = cli.json;
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("cannot start the runtime: {e}");
+            out::error(&format!("rsm: cannot start the runtime: {e}"));
             return ExitCode::from(1);
         }
     };
@@ -54,16 +75,29 @@ fn main() -> ExitCode {
     let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder().ok();
     match runtime.block_on(run(cli, recorder)) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(Failure::Usage(message)) => {
-            eprintln!("rsm: {message}");
+        Err(failure) => exit(failure, json),
+    }
+}
+
+/// Reports a failure and chooses the exit status.
+fn exit(failure: Failure, json: bool) -> ExitCode {
+    match failure {
+        Failure::Usage(message) => {
+            out::error(&format!("rsm: {message}"));
             ExitCode::from(1)
         }
-        Err(Failure::Rejected(e)) => {
+        Failure::Rejected(e) => {
             if json {
-                println!("{}", json!({"error": e.name(), "code": e.code(), "message": e.message()}));
+                // The rejection is the outcome: a closed stdout does not change the exit status.
+                let _ = out::json(&json!({"error": e.name(), "code": e.code(), "message": e.message()}));
             }
-            eprintln!("{} ({}): {}", e.name(), e.code(), e.message());
+            out::error(&format!("{} ({}): {}", e.name(), e.code(), e.message()));
             ExitCode::from(2)
+        }
+        Failure::Closed => ExitCode::SUCCESS,
+        Failure::Output(e) => {
+            out::error(&format!("rsm: cannot write to standard output: {e}"));
+            ExitCode::from(1)
         }
     }
 }
@@ -160,7 +194,7 @@ async fn dispatch(engine: &Engine, cli: &Cli, user: &str) -> Outcome {
             let session = engine.session_for(user).await?;
             let (_, warnings) = engine.attach_library(&session, name, &device).await?;
             for w in warnings {
-                eprintln!("rsm: warning: {w}");
+                out::warn(&w);
             }
             render::show(engine, View::Libraries, Some(name), json).await
         }
@@ -245,22 +279,23 @@ async fn dispatch(engine: &Engine, cli: &Cli, user: &str) -> Outcome {
             render::done(json, &format!("{settled} requests settled; nothing left to start"))
         }
         Cmd::Run { until_idle: false } => {
-            eprintln!("rsm: workers running; Ctrl-C to stop");
+            out::error("rsm: workers running; Ctrl-C to stop");
             let _ = tokio::signal::ctrl_c().await;
             Ok(())
         }
         Cmd::Replay { verify } => {
             let report = engine.verify_replay().await?;
             if json {
-                println!(
-                    "{}",
-                    json!({"records": report.records, "snapshot_seq": report.snapshot_seq,
-                           "matches_live": report.matches_live, "matches_snapshot": report.matches_snapshot, "ok": report.ok()})
-                );
+                out::json(&json!({"records": report.records, "snapshot_seq": report.snapshot_seq,
+                       "matches_live": report.matches_live, "matches_snapshot": report.matches_snapshot, "ok": report.ok()}))?;
             } else {
-                println!("replayed {} records from the first; the hash chain verifies", report.records);
-                println!("live views (snapshot {} + tail): {}", report.snapshot_seq, same(report.matches_live));
-                println!("newest snapshot: {}", same(report.matches_snapshot));
+                out::line(&format!("replayed {} records from the first; the hash chain verifies", report.records))?;
+                out::line(&format!(
+                    "live views (snapshot {} + tail): {}",
+                    report.snapshot_seq,
+                    same(report.matches_live)
+                ))?;
+                out::line(&format!("newest snapshot: {}", same(report.matches_snapshot)))?;
             }
             if *verify && !report.ok() {
                 return Err(Failure::Rejected(NtmsError::new(

@@ -2,7 +2,7 @@
 //! the engine recorded during the last invocation that ran commands (saved
 //! beside the log when it ended); gauges are read from the views now.
 
-use crate::Outcome;
+use crate::{out, Outcome};
 use rsm::*;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -14,12 +14,12 @@ pub fn save(data: &Path, text: &str) {
     let tmp = data.join(format!("{FILE}.tmp"));
     let result = std::fs::write(&tmp, text).and_then(|_| std::fs::rename(&tmp, data.join(FILE)));
     if let Err(e) = result {
-        eprintln!("rsm: could not save metrics: {e}");
+        out::warn(&format!("could not save metrics: {e}"));
     }
 }
 
 pub async fn print(engine: &Engine, data: &Path) -> Outcome {
-    let mut out = std::fs::read_to_string(data.join(FILE)).unwrap_or_default();
+    let mut text = std::fs::read_to_string(data.join(FILE)).unwrap_or_default();
     let last_seq = engine.last_seq();
     let gauges = engine
         .query(move |s| {
@@ -41,7 +41,6 @@ pub async fn print(engine: &Engine, data: &Path) -> Outcome {
             g
         })
         .await?;
-    out.push_str(&gauges);
-    print!("{out}");
-    Ok(())
+    text.push_str(&gauges);
+    out::text(&text)
 }

@@ -1,6 +1,7 @@
 //! The printed views: tables, or JSON with stable field names.
 
 use crate::cli::View;
+use crate::out;
 use crate::resolve::library;
 use crate::{Failure, Outcome};
 use rsm::*;
@@ -9,11 +10,10 @@ use serde_json::{json, Value};
 /// Prints a one-line success.
 pub fn done(json: bool, message: &str) -> Outcome {
     if json {
-        println!("{}", json!({"ok": true, "message": message}));
+        out::json(&json!({"ok": true, "message": message}))
     } else {
-        println!("{message}");
+        out::line(message)
     }
-    Ok(())
 }
 
 fn state_name(s: RequestState) -> &'static str {
@@ -37,9 +37,9 @@ pub async fn request(engine: &Engine, id: RequestId, wait: bool, json: bool) -> 
         .ok_or_else(|| Failure::Usage(format!("request {id} vanished")))?;
     let state = r["state"].as_str().unwrap_or("").to_string();
     if json {
-        println!("{}", json!({"request": id.to_string(), "state": state, "detail": r}));
+        out::json(&json!({"request": id.to_string(), "state": state, "detail": r}))?;
     } else {
-        println!("{}", request_line(&r));
+        out::line(&request_line(&r))?;
     }
     if wait && state != "completed" {
         return Err(Failure::Rejected(request_failure(&r)));
@@ -116,11 +116,11 @@ fn snake(s: &str) -> String {
 pub async fn inventory(engine: &Engine, library: &str, events: Vec<Event>, json: bool) -> Outcome {
     let differences = differences(engine, events).await?;
     if json {
-        println!("{}", json!({"library": library, "differences": differences}));
+        out::json(&json!({"library": library, "differences": differences}))?;
     } else if differences.is_empty() {
-        println!("no differences");
+        out::line("no differences")?;
     } else {
-        print_differences(&differences);
+        print_differences(&differences)?;
     }
     Ok(())
 }
@@ -151,14 +151,14 @@ pub async fn inject(engine: &Engine, library: &str, events: Vec<Event>, wait: bo
         })
         .await?;
     if json {
-        println!("{}", json!({"library": library, "differences": notes, "requests": rows}));
+        out::json(&json!({"library": library, "differences": notes, "requests": rows}))?;
     } else {
-        print_differences(&notes);
+        print_differences(&notes)?;
         if rows.is_empty() {
-            println!("no cartridge to take in from the ports of {library}");
+            out::line(&format!("no cartridge to take in from the ports of {library}"))?;
         }
         for r in &rows {
-            println!("{}", request_line(r));
+            out::line(&request_line(r))?;
         }
     }
     match rows.iter().find(|r| wait && r["state"] != "completed") {
@@ -219,7 +219,7 @@ async fn differences(engine: &Engine, events: Vec<Event>) -> Result<Vec<Value>, 
         .await?)
 }
 
-fn print_differences(differences: &[Value]) {
+fn print_differences(differences: &[Value]) -> Outcome {
     for d in differences {
         {
             let text = |v: &Value| v.as_str().map(str::to_owned).unwrap_or_else(|| "-".into());
@@ -236,9 +236,10 @@ fn print_differences(differences: &[Value]) {
                     d["address"]
                 ),
             };
-            println!("{line}");
+            out::line(&line)?;
         }
     }
+    Ok(())
 }
 
 fn location_json(s: &State, l: Location) -> (&'static str, Value) {
@@ -359,12 +360,10 @@ pub async fn show(engine: &Engine, view: View, library_name: Option<&str>, json:
     };
     let rows = engine.query(move |s| rows(s, view, lib)).await?;
     if json {
-        println!("{}", Value::from(rows));
-        return Ok(());
+        return out::json(&Value::from(rows));
     }
     let columns = COLUMNS.iter().find(|(v, _)| *v == view).map(|(_, c)| *c).unwrap_or(&[]);
-    print!("{}", table(columns, &rows));
-    Ok(())
+    out::text(&table(columns, &rows))
 }
 
 /// A plain-text table.

@@ -6,17 +6,14 @@
 //! the middle of moves through the import/export port too.
 
 use crate::sim::sim_spec;
-use crate::{Failure, Outcome};
+use crate::{out, Failure, Outcome};
 use rsm::*;
-use std::io::Write;
 
 const LIBRARY: &str = "stress";
 
 fn ack(request: RequestId, seq: u64) {
-    let mut out = std::io::stdout().lock();
     // A closed pipe means the parent is gone; nothing useful is left to do.
-    let _ = writeln!(out, "ack {request} {seq}");
-    let _ = out.flush();
+    let _ = out::line(&format!("ack {request} {seq}"));
 }
 
 pub async fn run(engine: &Engine, sessions: u32, commands: u64, seed: u64) -> Outcome {
