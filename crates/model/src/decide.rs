@@ -233,8 +233,8 @@ impl<'a> Ctx<'a> {
     // ---- sessions -------------------------------------------------------
 
     fn open_session(&self, principal: &str, application: &str) -> Result<Vec<Event>, NtmsError> {
-        if principal.is_empty() || principal.chars().count() > limits::NAME_LEN_MAX {
-            return reject(E::InvalidParameter, "a principal name is 1 to 63 characters");
+        if !limits::is_valid_name(principal) {
+            return reject(E::InvalidParameter, "a principal name is 1 to 63 printable characters without spaces");
         }
         if application.chars().count() > limits::NAME_LEN_MAX {
             return reject(E::InvalidParameter, "an application name is at most 63 characters");
@@ -618,15 +618,11 @@ impl<'a> Ctx<'a> {
         grant: bool,
     ) -> Result<Vec<Event>, NtmsError> {
         let s = self.session(session)?;
-        if library.is_nil()
-            || principal.is_empty()
-            || principal.chars().count() > limits::NAME_LEN_MAX
-            || rights.0 == 0
-            || rights.0 & !AccessMask::ALL.0 != 0
+        if library.is_nil() || !limits::is_valid_name(principal) || rights.0 == 0 || rights.0 & !AccessMask::ALL.0 != 0
         {
             return reject(
                 E::InvalidParameter,
-                "name a library, a principal of 1 to 63 characters and rights among use, modify, control",
+                "name a library, a principal of 1 to 63 printable characters without spaces and rights among use, modify, control",
             );
         }
         let lib = self.valid_library(library)?;
@@ -1265,10 +1261,7 @@ fn distinct_addresses(addresses: impl Iterator<Item = u16>) -> Result<std::colle
 }
 
 fn check_name(name: &str) -> Result<(), NtmsError> {
-    if name.is_empty()
-        || name.chars().count() > limits::NAME_LEN_MAX
-        || name.chars().any(|c| c.is_control() || c.is_whitespace())
-    {
+    if !limits::is_valid_name(name) {
         return reject(
             E::InvalidParameter,
             format!("name {name:?} must be 1 to 63 printable characters without spaces"),

@@ -3,6 +3,16 @@
 /// Longest object name, in characters (`NTMS_OBJECTNAME_LENGTH` 64 less the terminator).
 pub const NAME_LEN_MAX: usize = 63;
 
+/// The rule for object names and principals: 1 to [`NAME_LEN_MAX`]
+/// characters, none of them a control character or white space. Names are
+/// printed in views, messages and logs: none may steer a terminal or split
+/// a line.
+pub fn is_valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.chars().count() <= NAME_LEN_MAX
+        && !name.chars().any(|c| c.is_control() || c.is_whitespace())
+}
+
 /// Longest bar code, in characters (`NTMS_BARCODE_LENGTH` 64 less the terminator).
 pub const BARCODE_LEN_MAX: usize = 63;
 
