@@ -373,3 +373,47 @@ fn a_full_stdout_is_an_error_not_a_panic() {
         assert!(run.stderr.contains("No space left on device") && !run.stderr.contains("panicked"), "{}", run.stderr);
     }
 }
+
+#[test]
+fn principal_names_with_control_characters_are_refused() {
+    let rsm = Rsm::new().with_library();
+    for evil in ["ev\nil", "ev\u{1b}[31mil", "ev il", "", &"x".repeat(64)] {
+        rsm.run_as(evil, &["mount", "LIB10001L8"]).rejected("ERROR_INVALID_PARAMETER", 87);
+        rsm.run_as(evil, &["show", "drives"]).rejected("ERROR_INVALID_PARAMETER", 87);
+        rsm.run(&["access", "grant", evil, "use", "--library", "lib1"]).rejected("ERROR_INVALID_PARAMETER", 87);
+    }
+    rsm.run_as(&"x".repeat(63), &["show", "drives"]).ok();
+    let libs = rsm.run(&["--json", "show", "libraries"]).ok().json();
+    assert_eq!(libs[0]["access"].as_object().map(|a| a.len()), Some(1), "{libs}");
+    assert_eq!(rsm.run(&["--json", "show", "queue"]).ok().json(), serde_json::json!([]));
+}
+
+/// No byte that steers a terminal: only printable text and line ends.
+fn printable(text: &str) -> bool {
+    !text.chars().any(|c| c.is_control() && c != '\n' || ('\u{202a}'..='\u{202e}').contains(&c))
+}
+
+#[test]
+fn text_from_outside_is_escaped_in_human_output() {
+    let rsm = Rsm::new().with_library();
+    let evil = "A\u{1b}[2J\u{202e}\r\nB";
+    let refused = rsm.run(&["mount", evil]).rejected("ERROR_INVALID_MEDIA", 4300);
+    assert!(printable(&refused.stderr) && refused.stderr.contains("A\\u{1b}[2J\\u{202e}\\r\\nB"), "{}", refused.stderr);
+    let refused = rsm.run(&["show", "drives", "--library", evil]).rejected("ERROR_INVALID_LIBRARY", 4301);
+    assert!(printable(&refused.stderr), "{}", refused.stderr);
+    let refused = rsm.run(&["sim", "fill-port", "lib1-port-1", evil]);
+    assert!(refused.code != 0 && printable(&refused.stderr), "{}", refused.stderr);
+    let refused = rsm.run(&["disable", "drive", evil]).rejected("ERROR_INVALID_DRIVE", 15);
+    assert!(printable(&refused.stderr), "{}", refused.stderr);
+    // JSON keeps the text as it is, escaped by JSON's own rules.
+    let json = rsm.run(&["--json", "mount", evil]).rejected("ERROR_INVALID_MEDIA", 4300).json();
+    assert!(json["message"].as_str().unwrap().ends_with(evil), "{json}");
+}
+
+#[test]
+fn a_library_name_with_quotes_keeps_the_metrics_parseable() {
+    let rsm = Rsm::new();
+    rsm.run(&["library", "create-sim", r#"lib"1\"#, "--media", "1"]).ok();
+    let text = rsm.run(&["metrics"]).ok().stdout;
+    assert!(text.contains(r#"rsm_queue_depth{library="lib\"1\\"} 0"#), "{text}");
+}

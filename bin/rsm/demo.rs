@@ -34,7 +34,8 @@ impl Tour {
         if self.json {
             return Ok(());
         }
-        out::line(&format!("\n== {text}"))
+        out::line("")?;
+        out::line(&format!("== {text}"))
     }
 }
 

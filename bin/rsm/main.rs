@@ -109,6 +109,19 @@ fn default_user() -> String {
         .unwrap_or_else(|| "root".to_string())
 }
 
+/// A principal as the model names objects (`limits::is_valid_name`): 1 to 63
+/// printable characters without spaces; anything else is
+/// ERROR_INVALID_PARAMETER, before any command, reads included, runs.
+fn check_principal(user: &str, from: &str) -> Result<String, Failure> {
+    if limits::is_valid_name(user) {
+        return Ok(user.to_string());
+    }
+    Err(Failure::Rejected(NtmsError::new(
+        ErrorCode::InvalidParameter,
+        format!("{from}: a principal name is 1 to 63 printable characters without spaces, not \"{user}\""),
+    )))
+}
+
 /// A device path made absolute, as the library will remember it.
 fn absolute(path: &str) -> Result<String, Failure> {
     std::path::absolute(path)
@@ -154,7 +167,10 @@ async fn run(cli: Cli, recorder: Option<metrics_exporter_prometheus::PrometheusH
         Cmd::BenchCase { case, args } => return bench::case(case, args).await,
         _ => {}
     }
-    let user = cli.user.clone().unwrap_or_else(default_user);
+    let user = match &cli.user {
+        Some(user) => check_principal(user, "--user")?,
+        None => check_principal(&default_user(), "the OS user (name another with --user)")?,
+    };
     check_initiator(&cli.initiator)?;
     let mut config = config(&cli);
     if matches!(cli.command, Cmd::Run { until_idle: false } | Cmd::Stress { .. }) {

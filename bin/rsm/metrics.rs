@@ -27,13 +27,14 @@ pub async fn print(engine: &Engine, data: &Path) -> Outcome {
             let _ = writeln!(g, "# HELP rsm_queue_depth Library requests not yet finished, per library.");
             let _ = writeln!(g, "# TYPE rsm_queue_depth gauge");
             for lib in s.libraries.values() {
-                let _ = writeln!(g, "rsm_queue_depth{{library=\"{}\"}} {}", lib.name, lib.active_requests.len());
+                let _ =
+                    writeln!(g, "rsm_queue_depth{{library=\"{}\"}} {}", label(&lib.name), lib.active_requests.len());
             }
             let _ = writeln!(g, "# HELP rsm_drives_loaded Drives holding a cartridge, per library.");
             let _ = writeln!(g, "# TYPE rsm_drives_loaded gauge");
             for lib in s.libraries.values() {
                 let loaded = lib.drives.iter().filter(|d| s.drives[*d].medium.is_some()).count();
-                let _ = writeln!(g, "rsm_drives_loaded{{library=\"{}\"}} {loaded}", lib.name);
+                let _ = writeln!(g, "rsm_drives_loaded{{library=\"{}\"}} {loaded}", label(&lib.name));
             }
             let _ = writeln!(g, "# HELP rsm_log_records Records in the event log.");
             let _ = writeln!(g, "# TYPE rsm_log_records gauge");
@@ -43,4 +44,9 @@ pub async fn print(engine: &Engine, data: &Path) -> Outcome {
         .await?;
     text.push_str(&gauges);
     out::text(&text)
+}
+
+/// A label value in the text format: backslash, double quote and line feed escaped.
+fn label(value: &str) -> String {
+    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
 }

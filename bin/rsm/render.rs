@@ -366,12 +366,12 @@ pub async fn show(engine: &Engine, view: View, library_name: Option<&str>, json:
     out::text(&table(columns, &rows))
 }
 
-/// A plain-text table.
+/// A plain-text table, its cells escaped (see [`out::escape`]).
 pub fn table(columns: &[&str], rows: &[Value]) -> String {
     let cell = |v: &Value| match v {
         Value::Null => "-".to_string(),
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
+        Value::String(s) => out::escape(s).into_owned(),
+        other => out::escape(&other.to_string()).into_owned(),
     };
     let cells: Vec<Vec<String>> = rows.iter().map(|r| columns.iter().map(|c| cell(&r[*c])).collect()).collect();
     let widths: Vec<usize> = columns
