@@ -417,3 +417,39 @@ fn a_library_name_with_quotes_keeps_the_metrics_parseable() {
     let text = rsm.run(&["metrics"]).ok().stdout;
     assert!(text.contains(r#"rsm_queue_depth{library="lib\"1\\"} 0"#), "{text}");
 }
+
+#[test]
+fn json_output_is_one_document_per_invocation() {
+    let rsm = Rsm::new().with_library();
+    let one = |args: &[&str], code: i32| {
+        let run = rsm.run(&[&["--json"], args].concat());
+        assert_eq!(run.code, code, "{args:?}: {}{}", run.stdout, run.stderr);
+        run.json()
+    };
+    // Usage errors, from clap and from rsm itself.
+    for args in [&["show", "no-such-view"][..], &["frobnicate"], &["mount"], &["sim", "fail", "load"]] {
+        let usage = one(args, 1);
+        assert_eq!(usage["error"], "usage", "{args:?}: {usage}");
+        assert!(usage["message"].as_str().is_some_and(|m| !m.is_empty()), "{usage}");
+    }
+    let usage = one(&["sim", "fill-port", "no-such-port", "X00001L8"], 1);
+    assert_eq!(usage["error"], "usage", "{usage}");
+    // The simulator's commands.
+    assert_eq!(one(&["sim", "fail", "robot", "--library", "lib1"], 0)["ok"], true);
+    assert_eq!(one(&["sim", "fill-port", "lib1-port-1", "NEW0001L8"], 0)["ok"], true);
+    // A request that fails while waited for: one document, the error with its request.
+    let failed = one(&["mount", "LIB10001L8", "--wait"], 2);
+    assert_eq!((failed["error"].as_str(), failed["code"].as_u64()), (Some("ERROR_MEDIUM_NOT_ACCESSIBLE"), Some(4323)));
+    assert_eq!((failed["state"].as_str(), failed["detail"]["sense"].as_str()), (Some("failed"), Some("04/15/01")));
+    assert!(failed["request"].as_str().is_some(), "{failed}");
+    rsm.run(&["sim", "fail", "robot", "--library", "lib1"]).ok();
+    let failed = one(&["inject", "lib1", "--wait"], 2);
+    assert_eq!(failed["error"], "ERROR_MEDIUM_NOT_ACCESSIBLE", "{failed}");
+    assert_eq!(failed["requests"][0]["state"], "failed", "{failed}");
+    // Rejections, metrics and the rest.
+    assert_eq!(one(&["mount", "NOPE"], 2)["code"], 4300);
+    let metrics = one(&["metrics"], 0);
+    assert!(metrics["metrics"].as_array().is_some_and(|m| m.iter().any(|f| f["name"] == "rsm_queue_depth")));
+    assert_eq!(one(&["replay"], 0)["ok"], true);
+    assert_eq!(one(&["demo"], 0)["replay_identical"], true);
+}

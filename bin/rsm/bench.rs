@@ -59,7 +59,7 @@ impl Plan {
 }
 
 fn bench_failure(what: &str, e: impl std::fmt::Display) -> Failure {
-    Failure::Usage(format!("bench: {what}: {e}"))
+    Failure::Io(format!("bench: {what}: {e}"))
 }
 
 /// Runs one case in a fresh child process and parses its JSON line.

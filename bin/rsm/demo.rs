@@ -3,7 +3,7 @@
 //! views, and a replay that proves they come back identical.
 
 use crate::render::table;
-use crate::sim::sim_spec;
+use crate::sim::{device_error, sim_spec};
 use crate::{out, Failure, Outcome};
 use rsm::hardware::Fault;
 use rsm::*;
@@ -43,13 +43,15 @@ async fn id_of<T: Send + 'static>(
     engine: &Engine,
     f: impl FnOnce(&State) -> Option<T> + Send + 'static,
 ) -> Result<T, Failure> {
-    engine.query(f).await?.ok_or_else(|| Failure::Usage("the demo library lacks an object it created".into()))
+    engine.query(f).await?.ok_or_else(|| {
+        Failure::Rejected(NtmsError::new(ErrorCode::ObjectNotFound, "the demo library lacks an object it created"))
+    })
 }
 
 pub async fn run(json: bool) -> Outcome {
     // Removed when the tour ends, however it ends.
     let dir = tempfile::Builder::new().prefix("rsm-demo-").tempdir().map_err(|e| {
-        Failure::Usage(format!("cannot create a temporary directory in {}: {e}", std::env::temp_dir().display()))
+        Failure::Io(format!("cannot create a temporary directory in {}: {e}", std::env::temp_dir().display()))
     })?;
     let data = dir.path().join("rsm-data");
     let mut tour = Tour { json, steps: Vec::new() };
@@ -96,7 +98,7 @@ pub async fn run(json: bool) -> Outcome {
     tour.say("dismount-drive demo-drive-1, now empty", empty)?;
 
     tour.heading("a robot failure, reported with its sense data")?;
-    engine.simulator(library).await?.inject(Fault::RobotFailure, 1).map_err(|e| Failure::Usage(e.to_string()))?;
+    engine.simulator(library).await?.inject(Fault::RobotFailure, 1).map_err(device_error)?;
     let r = admin.mount_media(m3, MountOptions::default()).await?;
     engine.run_until_idle().await?;
     tour.say("mount DEMO0003L8 with the robot failing", r.wait().await.map(|r| format!("{:?}", r.state)))?;
@@ -124,13 +126,13 @@ pub async fn run(json: bool) -> Outcome {
     let port =
         id_of(&engine, |s| s.library_named("demo").and_then(|l| l.ports.first().map(|p| s.ports[p].element_address)))
             .await?;
-    let taken = sim.operator_empty_port(port).map_err(|e| Failure::Usage(e.to_string()))?;
+    let taken = sim.operator_empty_port(port).map_err(device_error)?;
     let seen = engine
         .inventory(&admin, library)
         .await
         .map(|a| format!("{} taken: {} event(s), now offline", taken, a.events.len()));
     tour.say("the operator empties the port; inventory", seen)?;
-    sim.operator_fill_port(port, "NEWDEMO1").map_err(|e| Failure::Usage(e.to_string()))?;
+    sim.operator_fill_port(port, "NEWDEMO1").map_err(device_error)?;
     let accepted = engine.inject(&admin, library).await?;
     engine.run_until_idle().await?;
     let home =

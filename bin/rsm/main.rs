@@ -13,19 +13,25 @@ mod stress;
 use clap::Parser;
 use cli::*;
 use rsm::*;
-use serde_json::json;
+use serde_json::{json, Value};
 use std::process::ExitCode;
 
 /// sled's write path is dominated by allocation; mimalloc is markedly faster there.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// A command failed: an NTMS rejection (exit 2), a usage error (exit 1), or
-/// its output could not be written (a closed stdout ends quietly, exit 0;
-/// any other write error exits 1).
+/// A command failed: an NTMS rejection (exit 2), a usage error or an I/O
+/// error of rsm's own (exit 1), or its output could not be written (a closed
+/// stdout ends quietly, exit 0; any other write error exits 1). With
+/// `--json`, each is one document on stdout.
 pub enum Failure {
     Rejected(NtmsError),
+    /// A request ended but not well: its error, and the document that
+    /// reports the request (the only one printed with `--json`).
+    Ended(NtmsError, serde_json::Value),
     Usage(String),
+    /// A file, a directory or the runtime failed; the message names it.
+    Io(String),
     /// The reader closed stdout: it has all it wanted.
     Closed,
     /// Stdout could not be written (a full disk, an I/O error).
@@ -54,11 +60,20 @@ pub type Outcome = Result<(), Failure>;
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
+        Err(e) if e.use_stderr() => {
+            let text = e.render().to_string();
+            if json_asked() {
+                let message = text.trim().trim_start_matches("error: ");
+                let _ = out::json(&json!({"error": "usage", "message": message}));
+            }
+            // clap's text quotes the arguments: each line escaped.
+            text.trim_end().lines().for_each(out::error);
+            return ExitCode::from(1);
+        }
+        // --help and --version: text on stdout.
         Err(e) => {
-            let code = if e.use_stderr() { 1 } else { 0 };
-            // --help and --version print on stdout, errors on stderr.
             return match e.print() {
-                Ok(()) => ExitCode::from(code),
+                Ok(()) => ExitCode::SUCCESS,
                 Err(e) => exit(Failure::output(e), false),
             };
         }
@@ -66,10 +81,7 @@ fn main() -> ExitCode {
     let json = cli.json;
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(rt) => rt,
-        Err(e) => {
-            out::error(&format!("rsm: cannot start the runtime: {e}"));
-            return ExitCode::from(1);
-        }
+        Err(e) => return exit(Failure::Io(format!("cannot start the runtime: {e}")), json),
     };
     // The recorder lives for the process; `run` saves what it gathered.
     let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder().ok();
@@ -82,14 +94,16 @@ fn main() -> ExitCode {
 /// Reports a failure and chooses the exit status.
 fn exit(failure: Failure, json: bool) -> ExitCode {
     match failure {
-        Failure::Usage(message) => {
-            out::error(&format!("rsm: {message}"));
-            ExitCode::from(1)
-        }
-        Failure::Rejected(e) => {
+        Failure::Usage(message) => local("usage", &message, json),
+        Failure::Io(message) => local("io", &message, json),
+        Failure::Rejected(e) => exit(Failure::Ended(e, json!({})), json),
+        Failure::Ended(e, document) => {
             if json {
-                // The rejection is the outcome: a closed stdout does not change the exit status.
-                let _ = out::json(&json!({"error": e.name(), "code": e.code(), "message": e.message()}));
+                let mut report = json!({"error": e.name(), "code": e.code(), "message": e.message()});
+                if let (Some(report), Value::Object(document)) = (report.as_object_mut(), document) {
+                    report.extend(document);
+                }
+                let _ = out::json(&report);
             }
             out::error(&format!("{} ({}): {}", e.name(), e.code(), e.message()));
             ExitCode::from(2)
@@ -100,6 +114,22 @@ fn exit(failure: Failure, json: bool) -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// A failure of rsm's own (`kind` usage or io): exit 1.
+fn local(kind: &str, message: &str, json: bool) -> ExitCode {
+    if json {
+        // The failure is the outcome: a closed stdout does not change the exit status.
+        let _ = out::json(&json!({"error": kind, "message": message}));
+    }
+    out::error(&format!("rsm: {message}"));
+    ExitCode::from(1)
+}
+
+/// Whether the command line asks for JSON (read before clap, whose error
+/// it may have to report).
+fn json_asked() -> bool {
+    std::env::args_os().skip(1).take_while(|a| a != "--").any(|a| a == "--json")
 }
 
 fn default_user() -> String {
@@ -124,9 +154,7 @@ fn check_principal(user: &str, from: &str) -> Result<String, Failure> {
 
 /// A device path made absolute, as the library will remember it.
 fn absolute(path: &str) -> Result<String, Failure> {
-    std::path::absolute(path)
-        .map(|p| p.to_string_lossy().into_owned())
-        .map_err(|e| Failure::Usage(format!("{path}: {e}")))
+    std::path::absolute(path).map(|p| p.to_string_lossy().into_owned()).map_err(|e| Failure::Io(format!("{path}: {e}")))
 }
 
 /// Checks an iSCSI name's form (RFC 3720 §3.2.6): `iqn.`, `eui.` or `naa.`,
@@ -296,8 +324,10 @@ async fn dispatch(engine: &Engine, cli: &Cli, user: &str) -> Outcome {
         }
         Cmd::Run { until_idle: false } => {
             out::error("rsm: workers running; Ctrl-C to stop");
-            let _ = tokio::signal::ctrl_c().await;
-            Ok(())
+            if let Err(e) = tokio::signal::ctrl_c().await {
+                return Err(Failure::Io(format!("cannot wait for Ctrl-C: {e}")));
+            }
+            render::done(json, "workers stopped")
         }
         Cmd::Replay { verify } => {
             let report = engine.verify_replay().await?;
@@ -328,7 +358,7 @@ async fn dispatch(engine: &Engine, cli: &Cli, user: &str) -> Outcome {
             }
             render::done(json, &format!("session of {user} closed"))
         }
-        Cmd::Metrics => metrics::print(engine, &cli.data).await,
+        Cmd::Metrics => metrics::print(engine, &cli.data, json).await,
         Cmd::Snapshot => {
             let seq = engine.snapshot().await?;
             render::done(json, &format!("snapshot at record {seq}"))

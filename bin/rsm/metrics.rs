@@ -1,9 +1,11 @@
 //! `rsm metrics`: Prometheus text format. Counters and histograms are those
 //! the engine recorded during the last invocation that ran commands (saved
-//! beside the log when it ended); gauges are read from the views now.
+//! beside the log when it ended); gauges are read from the views now. With
+//! `--json`, the same families as one document.
 
 use crate::{out, Outcome};
 use rsm::*;
+use serde_json::{json, Map, Value};
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -18,7 +20,7 @@ pub fn save(data: &Path, text: &str) {
     }
 }
 
-pub async fn print(engine: &Engine, data: &Path) -> Outcome {
+pub async fn print(engine: &Engine, data: &Path, json: bool) -> Outcome {
     let mut text = std::fs::read_to_string(data.join(FILE)).unwrap_or_default();
     let last_seq = engine.last_seq();
     let gauges = engine
@@ -43,7 +45,92 @@ pub async fn print(engine: &Engine, data: &Path) -> Outcome {
         })
         .await?;
     text.push_str(&gauges);
+    if json {
+        return out::json(&families(&text));
+    }
     out::text(&text)
+}
+
+/// The text format as `{"metrics": [{"name", "type", "help", "samples":
+/// [{"name", "labels", "value"}]}]}`, families in the order they come.
+fn families(text: &str) -> Value {
+    let mut families: Vec<Map<String, Value>> = Vec::new();
+    let family = |families: &mut Vec<Map<String, Value>>, name: &str| -> usize {
+        if let Some(i) = families.iter().position(|f| f["name"] == name) {
+            return i;
+        }
+        let mut f = Map::new();
+        f.insert("name".into(), name.into());
+        f.insert("type".into(), "untyped".into());
+        f.insert("help".into(), Value::Null);
+        f.insert("samples".into(), Value::Array(Vec::new()));
+        families.push(f);
+        families.len() - 1
+    };
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("# HELP ") {
+            let (name, help) = rest.split_once(' ').unwrap_or((rest, ""));
+            let i = family(&mut families, name);
+            families[i].insert("help".into(), help.replace("\\n", "\n").replace("\\\\", "\\").into());
+        } else if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let (name, kind) = rest.split_once(' ').unwrap_or((rest, "untyped"));
+            let i = family(&mut families, name);
+            families[i].insert("type".into(), kind.into());
+        } else if !line.starts_with('#') && !line.trim().is_empty() {
+            let Some((name, labels, value)) = sample(line) else { continue };
+            // A summary's `_sum` and `_count` belong to its family.
+            let owner = ["", "_sum", "_count", "_bucket"]
+                .iter()
+                .find_map(|suffix| {
+                    let base = name.strip_suffix(suffix)?;
+                    families.iter().position(|f| f["name"] == base)
+                })
+                .unwrap_or_else(|| family(&mut families, &name));
+            if let Some(Value::Array(samples)) = families[owner].get_mut("samples") {
+                samples.push(json!({"name": name, "labels": labels, "value": value}));
+            }
+        }
+    }
+    json!({"metrics": families})
+}
+
+/// One sample line: `name{label="value",...} value`.
+fn sample(line: &str) -> Option<(String, Map<String, Value>, Value)> {
+    let end = line.find(['{', ' '])?;
+    let name = line[..end].to_string();
+    let mut labels = Map::new();
+    let mut rest = &line[end..];
+    if let Some(inner) = rest.strip_prefix('{') {
+        let mut chars = inner.char_indices();
+        let mut key = String::new();
+        let close = loop {
+            let (i, c) = chars.next()?;
+            match c {
+                '}' => break i,
+                ',' | ' ' => {}
+                '=' => {
+                    let (_, '"') = chars.next()? else { return None };
+                    let mut value = String::new();
+                    loop {
+                        match chars.next()?.1 {
+                            '"' => break,
+                            '\\' => match chars.next()?.1 {
+                                'n' => value.push('\n'),
+                                other => value.push(other),
+                            },
+                            other => value.push(other),
+                        }
+                    }
+                    labels.insert(std::mem::take(&mut key), value.into());
+                }
+                c => key.push(c),
+            }
+        };
+        rest = &inner[close + 1..];
+    }
+    let value = rest.split_whitespace().next()?;
+    let value = value.parse::<f64>().ok().map_or_else(|| Value::from(value), Value::from);
+    Some((name, labels, value))
 }
 
 /// A label value in the text format: backslash, double quote and line feed escaped.

@@ -31,17 +31,19 @@ pub async fn request(engine: &Engine, id: RequestId, wait: bool, json: bool) -> 
     if wait {
         engine.run_until(move |s| s.requests.get(&id).is_none_or(|r| r.state.is_terminal())).await?;
     }
-    let r = engine
-        .query(move |s| s.requests.get(&id).map(|r| request_json(s, r)))
-        .await?
-        .ok_or_else(|| Failure::Usage(format!("request {id} vanished")))?;
+    let r = engine.query(move |s| s.requests.get(&id).map(|r| request_json(s, r))).await?.ok_or_else(|| {
+        Failure::Rejected(NtmsError::new(ErrorCode::ObjectNotFound, format!("request {id} left the views")))
+    })?;
     let state = r["state"].as_str().unwrap_or("").to_string();
-    if json {
-        out::json(&json!({"request": id.to_string(), "state": state, "detail": r}))?;
-    } else {
-        out::line(&request_line(&r))?;
+    let ended_badly = wait && state != "completed";
+    let document = json!({"request": id.to_string(), "state": state, "detail": r});
+    match (json, ended_badly) {
+        // One document: the error, with the request it reports.
+        (true, true) => return Err(Failure::Ended(request_failure(&r), document)),
+        (true, false) => out::json(&document)?,
+        (false, _) => out::line(&request_line(&r))?,
     }
-    if wait && state != "completed" {
+    if ended_badly {
         return Err(Failure::Rejected(request_failure(&r)));
     }
     Ok(())
@@ -150,21 +152,23 @@ pub async fn inject(engine: &Engine, library: &str, events: Vec<Event>, wait: bo
             ids.iter().filter_map(|id| s.requests.get(id)).map(|r| request_json(s, r)).collect::<Vec<Value>>()
         })
         .await?;
+    // With `wait`, the first request that did not complete gives the outcome.
+    let failure = rows.iter().find(|r| wait && r["state"] != "completed").map(request_failure);
     if json {
-        out::json(&json!({"library": library, "differences": notes, "requests": rows}))?;
-    } else {
-        print_differences(&notes)?;
-        if rows.is_empty() {
-            out::line(&format!("no cartridge to take in from the ports of {library}"))?;
-        }
-        for r in &rows {
-            out::line(&request_line(r))?;
-        }
+        let document = json!({"library": library, "differences": notes, "requests": rows});
+        return match failure {
+            Some(e) => Err(Failure::Ended(e, document)),
+            None => out::json(&document),
+        };
     }
-    match rows.iter().find(|r| wait && r["state"] != "completed") {
-        Some(r) => Err(Failure::Rejected(request_failure(r))),
-        None => Ok(()),
+    print_differences(&notes)?;
+    if rows.is_empty() {
+        out::line(&format!("no cartridge to take in from the ports of {library}"))?;
     }
+    for r in &rows {
+        out::line(&request_line(r))?;
+    }
+    failure.map_or(Ok(()), |e| Err(Failure::Rejected(e)))
 }
 
 /// The differences an inventory (or an inject) recorded, as JSON rows.

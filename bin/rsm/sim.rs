@@ -88,7 +88,7 @@ pub async fn sim(engine: &Engine, cmd: &SimCmd, user: &str, json: bool) -> Outco
     }
 }
 
-fn device_error(e: rsm::hardware::AdapterError) -> Failure {
+pub fn device_error(e: rsm::hardware::AdapterError) -> Failure {
     let code = failure_code(&e);
     Failure::Rejected(NtmsError::new(code, e.to_string()))
 }
