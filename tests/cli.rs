@@ -205,7 +205,7 @@ fn mount_error_codes_from_the_command_line() {
     rsm.run(&["library", "create-sim", "lib2", "--drives", "1", "--slots", "2", "--media", "1"]).ok();
     rsm.run(&["mount", "NOPE"]).rejected("ERROR_INVALID_MEDIA", 4300);
     rsm.run(&["mount", "LIB10001L8", "--drive", "lib2-drive-1"]).rejected("ERROR_DRIVE_MEDIA_MISMATCH", 4303);
-    rsm.run(&["mount", "LIB10001L8", "--priority", "99"]).rejected("ERROR_INVALID_PARAMETER", 87);
+    assert_eq!(rsm.run(&["mount", "LIB10001L8", "--priority", "99"]).code, 1, "out of range: a usage error");
     rsm.run(&["mount", "LIB10001L8", "--drive", "lib1-drive-1"]).ok();
     rsm.run(&["mount", "LIB10002L8", "--drive", "lib1-drive-1"]).rejected("ERROR_BUSY", 170);
     rsm.run(&["disable", "media", "LIB10003L8"]).ok();
@@ -452,4 +452,39 @@ fn json_output_is_one_document_per_invocation() {
     assert!(metrics["metrics"].as_array().is_some_and(|m| m.iter().any(|f| f["name"] == "rsm_queue_depth")));
     assert_eq!(one(&["replay"], 0)["ok"], true);
     assert_eq!(one(&["demo"], 0)["replay_identical"], true);
+}
+
+#[test]
+fn command_line_ranges_come_from_the_model_limits() {
+    let rsm = Rsm::new();
+    for (args, range) in [
+        (&["library", "create-sim", "x", "--drives", "500"][..], "1..=499"),
+        (&["library", "create-sim", "x", "--drives", "0"], "1..=499"),
+        (&["library", "create-sim", "x", "--ie-ports", "490"], "0..=489"),
+        (&["library", "create-sim", "x", "--slots", "64001"], "0..=64000"),
+        (&["library", "create-sim", "x", "--media", "64001"], "0..=64000"),
+        (&["mount", "X", "--priority", "16"], "-15..=15"),
+        (&["mount", "X", "--priority", "-16"], "-15..=15"),
+        (&["mount", "X", "--priority", "127"], "-15..=15"),
+    ] {
+        let run = rsm.run(args);
+        assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains(range), "{args:?}: {}", run.stderr);
+    }
+    rsm.run(&[
+        "library",
+        "create-sim",
+        "big",
+        "--drives",
+        "499",
+        "--ie-ports",
+        "489",
+        "--slots",
+        "600",
+        "--media",
+        "2",
+    ])
+    .ok();
+    rsm.run(&["mount", "BIG0001L8", "--priority", "15"]).ok();
+    rsm.run(&["mount", "BIG0002L8", "--priority", "-15"]).ok();
 }

@@ -1,7 +1,24 @@
 //! The command line: the contract acceptance tests and operators use.
 
+use clap::builder::RangedU64ValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use rsm::limits;
 use std::path::PathBuf;
+
+// Ranges come from the model's limits, so the command line refuses what the
+// rules would (with the range in the message) and nothing they allow.
+
+fn u16_range(min: u16, max: u16) -> RangedU64ValueParser<u16> {
+    RangedU64ValueParser::new().range(u64::from(min)..=u64::from(max))
+}
+
+fn u32_range(min: u32, max: u32) -> RangedU64ValueParser<u32> {
+    RangedU64ValueParser::new().range(u64::from(min)..=u64::from(max))
+}
+
+fn priority() -> clap::builder::RangedI64ValueParser<i8> {
+    clap::value_parser!(i8).range(i64::from(limits::PRIORITY_MIN)..=i64::from(limits::PRIORITY_MAX))
+}
 
 /// rsm: an event-sourced Removable Storage Manager for tape libraries.
 #[derive(Parser, Debug)]
@@ -49,8 +66,8 @@ pub enum Cmd {
         /// Mount for writing.
         #[arg(long)]
         write: bool,
-        /// Priority, -15..15.
-        #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
+        /// Priority (NtmsMountPriority), -15 (lowest) to 15 (highest).
+        #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = priority())]
         priority: i8,
         /// Run the workers until the request ends.
         #[arg(long)]
@@ -197,16 +214,16 @@ pub enum LibraryCmd {
         /// Library name.
         name: String,
         /// Drives.
-        #[arg(long, default_value_t = 2)]
+        #[arg(long, default_value_t = 2, value_parser = u16_range(1, limits::DRIVES_PER_LIBRARY_MAX))]
         drives: u16,
         /// Storage slots.
-        #[arg(long, default_value_t = 10)]
+        #[arg(long, default_value_t = 10, value_parser = u32_range(0, limits::SLOTS_PER_LIBRARY_MAX))]
         slots: u32,
         /// Import/export ports.
-        #[arg(long, default_value_t = 1)]
+        #[arg(long, default_value_t = 1, value_parser = u16_range(0, limits::PORTS_PER_LIBRARY_MAX))]
         ie_ports: u16,
         /// Cartridges (they get bar codes and fill the first slots).
-        #[arg(long, default_value_t = 5)]
+        #[arg(long, default_value_t = 5, value_parser = u32_range(0, limits::SLOTS_PER_LIBRARY_MAX))]
         media: u32,
         /// A stand-alone drive (one drive, no robot; cartridges start on the shelf).
         #[arg(long)]
