@@ -488,3 +488,39 @@ fn command_line_ranges_come_from_the_model_limits() {
     rsm.run(&["mount", "BIG0001L8", "--priority", "15"]).ok();
     rsm.run(&["mount", "BIG0002L8", "--priority", "-15"]).ok();
 }
+
+#[test]
+fn create_sim_bar_codes_never_collide_with_the_store() {
+    let rsm = Rsm::new();
+    let long = "a".repeat(63);
+    for name in ["zp", "Zp", "lib_1", "lib-1", long.as_str(), "__"] {
+        rsm.run(&["library", "create-sim", name]).ok();
+    }
+    let media = rsm.run(&["--json", "show", "media"]).ok().json();
+    let of = |library: &str| -> Vec<String> {
+        let mut codes: Vec<String> = media
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["library"] == library)
+            .map(|m| m["barcode"].as_str().unwrap().to_owned())
+            .collect();
+        codes.sort();
+        codes
+    };
+    assert_eq!(of("zp")[0], "ZP0001L8");
+    assert_eq!(of("Zp")[0], "ZPB0001L8");
+    assert_eq!((of("lib_1")[0].as_str(), of("lib-1")[0].as_str()), ("LIB10001L8", "LIB1B0001L8"));
+    assert_eq!(of(&long)[0], format!("{}0001L8", "A".repeat(16)));
+    assert_eq!(of("__")[0], "TAPE0001L8");
+    // A prefix of one's own; a taken one is the model's refusal.
+    rsm.run(&["library", "create-sim", "lib2", "--barcodes", "Q", "--media", "2"]).ok();
+    assert_eq!(of_library(&rsm, "lib2"), ["Q0001L8", "Q0002L8"]);
+    rsm.run(&["library", "create-sim", "lib3", "--barcodes", "Q"]).rejected("ERROR_INVALID_MEDIA", 4300);
+    rsm.run(&["library", "create-sim", "lib3", "--barcodes", "Q\u{1b}"]).rejected("ERROR_INVALID_PARAMETER", 87);
+}
+
+fn of_library(rsm: &Rsm, library: &str) -> Vec<String> {
+    let media = rsm.run(&["--json", "show", "media", "--library", library]).ok().json();
+    media.as_array().unwrap().iter().map(|m| m["barcode"].as_str().unwrap().to_owned()).collect()
+}

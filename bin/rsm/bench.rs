@@ -300,7 +300,15 @@ async fn library_with_held_media(
     sessions: u32,
 ) -> Result<Vec<(Session, MediaId)>, Failure> {
     let admin = engine.open_session("bench-admin").await?;
-    let spec = crate::sim::sim_spec(name, drives, u32::from(drives) * 2, 1, u32::from(drives), false);
+    let spec = crate::sim::sim_spec(
+        name,
+        &crate::sim::prefix_of(name),
+        drives,
+        u32::from(drives) * 2,
+        1,
+        u32::from(drives),
+        false,
+    );
     let library = admin.create_library(spec).await?;
     let mut out = Vec::new();
     for i in 0..sessions {
@@ -556,7 +564,10 @@ async fn build_log(dir: &Path, n: u64) -> Result<(), Failure> {
     let mut core = Core::open(log, Arc::new(SystemClock), Box::new(SeededIds::new(7)), config).await?;
     let admin = core.accept(Command::OpenSession { principal: "admin".into(), application: String::new() })?;
     let admin = SessionId(admin.request.0);
-    core.accept(Command::CreateLibrary { session: admin, spec: crate::sim::sim_spec("lib", 64, 128, 1, 64, false) })?;
+    core.accept(Command::CreateLibrary {
+        session: admin,
+        spec: crate::sim::sim_spec("lib", "LIB", 64, 128, 1, 64, false),
+    })?;
     core.commit().await?;
     let (library, drives, media): (LibraryId, Vec<DriveId>, Vec<MediaId>) = {
         let s = core.state();
@@ -615,8 +626,9 @@ async fn robot(dir: &Path, drives: u16, ms: u64) -> Result<Value, Failure> {
     let engine = open_engine_with(dir, provider.clone(), true).await?;
     let admin = engine.open_session("admin").await?;
     let cartridges = u32::from(drives) * 3;
-    let library =
-        admin.create_library(crate::sim::sim_spec("robot", drives, cartridges + 4, 1, cartridges, false)).await?;
+    let library = admin
+        .create_library(crate::sim::sim_spec("robot", "ROBOT", drives, cartridges + 4, 1, cartridges, false))
+        .await?;
     let media: Vec<MediaId> =
         engine.query(move |s| s.media.values().filter(|m| m.library == library).map(|m| m.id).collect()).await?;
     let sim = {
@@ -697,7 +709,15 @@ async fn scale(dir: &Path, slots: u32, drives: u32) -> Result<Value, Failure> {
     let admin = engine.open_session("admin").await?;
     let started = Instant::now();
     for l in 0..libraries {
-        let spec = crate::sim::sim_spec(&format!("big{l}"), per_lib_drives, per_lib_slots, 1, per_lib_slots / 2, false);
+        let spec = crate::sim::sim_spec(
+            &format!("big{l}"),
+            &format!("BIG{l}"),
+            per_lib_drives,
+            per_lib_slots,
+            1,
+            per_lib_slots / 2,
+            false,
+        );
         admin.create_library(spec).await?;
     }
     let create_s = started.elapsed().as_secs_f64();

@@ -228,6 +228,11 @@ pub enum LibraryCmd {
         /// A stand-alone drive (one drive, no robot; cartridges start on the shelf).
         #[arg(long)]
         standalone: bool,
+        /// Bar codes of the cartridges: PREFIX, a number and L8 (PREFIX0001L8, ...).
+        /// Default: the name's letters and digits upper-cased (at most 16),
+        /// plus letters that make every bar code new to the store.
+        #[arg(long, value_name = "PREFIX")]
+        barcodes: Option<String>,
     },
     /// Attach a real changer: a library from the device's own discovery
     /// (its element addresses and the bar codes found in them).

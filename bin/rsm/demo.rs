@@ -59,7 +59,7 @@ pub async fn run(json: bool) -> Outcome {
     let engine = Engine::open(&data, config.clone()).await?;
     tour.heading(&format!("a simulated library in {}", data.display()))?;
     let admin = engine.open_session("admin").await?;
-    let library = admin.create_library(sim_spec("demo", 2, 8, 1, 5, false)).await?;
+    let library = admin.create_library(sim_spec("demo", "DEMO", 2, 8, 1, 5, false)).await?;
     tour.say("create library demo (2 drives, 8 slots, 1 port, 5 cartridges)", Ok(library.to_string()))?;
     let m1 = id_of(&engine, |s| s.medium_by_barcode("DEMO0001L8").map(|m| m.id)).await?;
     let m2 = id_of(&engine, |s| s.medium_by_barcode("DEMO0002L8").map(|m| m.id)).await?;

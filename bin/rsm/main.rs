@@ -223,8 +223,15 @@ async fn run(cli: Cli, recorder: Option<metrics_exporter_prometheus::PrometheusH
 async fn dispatch(engine: &Engine, cli: &Cli, user: &str) -> Outcome {
     let json = cli.json;
     match &cli.command {
-        Cmd::Library(LibraryCmd::CreateSim { name, drives, slots, ie_ports, media, standalone }) => {
-            let spec = sim::sim_spec(name, *drives, *slots, *ie_ports, *media, *standalone);
+        Cmd::Library(LibraryCmd::CreateSim { name, drives, slots, ie_ports, media, standalone, barcodes }) => {
+            let prefix = match barcodes {
+                Some(prefix) => prefix.clone(),
+                None => {
+                    let (n, m) = (name.clone(), *media);
+                    engine.query(move |s| sim::free_prefix(s, &n, m)).await?
+                }
+            };
+            let spec = sim::sim_spec(name, &prefix, *drives, *slots, *ie_ports, *media, *standalone);
             let session = engine.session_for(user).await?;
             session.create_library(spec).await?;
             render::show(engine, View::Libraries, Some(name), json).await

@@ -8,15 +8,67 @@ use crate::{Failure, Outcome};
 use rsm::hardware::Fault;
 use rsm::*;
 
-/// The topology `library create-sim` asks for; bar codes are `NAME` upper-cased, a number and `L8`.
-pub fn sim_spec(name: &str, drives: u16, slots: u32, ie_ports: u16, media: u32, standalone: bool) -> LibrarySpec {
-    let prefix: String = name.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_uppercase();
-    let barcodes = (1..=media).map(|i| format!("{prefix}{i:04}L8")).collect();
+/// The topology `library create-sim` asks for; bar codes are `PREFIX`, a
+/// number of at least four digits and `L8` (`LIB10001L8`).
+pub fn sim_spec(
+    name: &str,
+    prefix: &str,
+    drives: u16,
+    slots: u32,
+    ie_ports: u16,
+    media: u32,
+    standalone: bool,
+) -> LibrarySpec {
+    let barcodes = barcodes(prefix, media).collect();
     if standalone {
         LibrarySpec { name: name.into(), kind: LibraryKind::Standalone, drives: 1, slots: 0, ie_ports: 0, barcodes }
     } else {
         LibrarySpec { name: name.into(), kind: LibraryKind::Changer, drives, slots, ie_ports, barcodes }
     }
+}
+
+fn barcodes(prefix: &str, media: u32) -> impl Iterator<Item = String> + '_ {
+    (1..=media).map(move |i| format!("{prefix}{i:04}L8"))
+}
+
+/// Letters and digits of a library name, upper-cased (at most 16): `lib-1` -> `LIB1`.
+pub fn prefix_of(name: &str) -> String {
+    let prefix: String = name.chars().filter(char::is_ascii_alphanumeric).take(16).collect();
+    if prefix.is_empty() {
+        "TAPE".into()
+    } else {
+        prefix.to_uppercase()
+    }
+}
+
+/// The default bar code prefix of `library create-sim NAME`: [`prefix_of`]
+/// the name, followed by the first of B, C, ..., Z, BB, ... that makes all
+/// `media` bar codes new to the store (`zp` then `Zp`: `ZP0001L8`, then
+/// `ZPB0001L8`). At most 16 + 4 letters, 5 digits and `L8`: well within
+/// the 63 characters of a bar code, whatever the library's name.
+pub fn free_prefix(state: &State, name: &str, media: u32) -> String {
+    let base = prefix_of(name);
+    let taken = |prefix: &str| barcodes(prefix, media).any(|b| state.barcodes.contains_key(&b));
+    let mut n = 0;
+    let mut prefix = base.clone();
+    while taken(&prefix) {
+        n += 1;
+        prefix = format!("{base}{}", letters(n));
+    }
+    prefix
+}
+
+/// The `n`th of B, ..., Z, BB, ...: bijective base 25 in letters, never a
+/// digit (which would read as part of the number).
+fn letters(n: usize) -> String {
+    let mut letters = Vec::new();
+    let mut k = n;
+    while k > 0 {
+        k -= 1;
+        letters.push(char::from(b'B' + u8::try_from(k % 25).unwrap_or(0)));
+        k /= 25;
+    }
+    letters.iter().rev().collect()
 }
 
 /// `rsm sim ...`: the operator's hands and fault injection.
@@ -91,4 +143,16 @@ pub async fn sim(engine: &Engine, cmd: &SimCmd, user: &str, json: bool) -> Outco
 pub fn device_error(e: rsm::hardware::AdapterError) -> Failure {
     let code = failure_code(&e);
     Failure::Rejected(NtmsError::new(code, e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn prefixes_that_tell_libraries_apart() {
+        let letters: Vec<String> = [1, 2, 25, 26, 27, 650].into_iter().map(super::letters).collect();
+        assert_eq!(letters, ["B", "C", "Z", "BB", "BC", "ZZ"]);
+        assert_eq!(super::prefix_of("lib-1"), "LIB1");
+        assert_eq!(super::prefix_of("__"), "TAPE");
+        assert_eq!(super::prefix_of(&"x".repeat(63)).len(), 16);
+    }
 }

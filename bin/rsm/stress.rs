@@ -25,7 +25,7 @@ pub async fn run(engine: &Engine, sessions: u32, commands: u64, seed: u64) -> Ou
         let a = admin
             .submit(Command::CreateLibrary {
                 session: admin.id(),
-                spec: sim_spec(LIBRARY, drives, media + 8, 1, media, false),
+                spec: sim_spec(LIBRARY, "STRESS", drives, media + 8, 1, media, false),
             })
             .await?;
         ack(a.request, a.last_seq);
