@@ -524,3 +524,14 @@ fn of_library(rsm: &Rsm, library: &str) -> Vec<String> {
     let media = rsm.run(&["--json", "show", "media", "--library", library]).ok().json();
     media.as_array().unwrap().iter().map(|m| m["barcode"].as_str().unwrap().to_owned()).collect()
 }
+
+#[test]
+fn show_libraries_says_who_holds_which_right() {
+    let rsm = Rsm::new().with_library();
+    rsm.run(&["access", "grant", "bob", "use", "--library", "lib1"]).ok();
+    rsm.run(&["access", "grant", "carol", "modify", "--library", "lib1"]).ok();
+    let table = rsm.run(&["show", "libraries"]).ok().stdout;
+    let header = table.lines().next().unwrap();
+    assert!(header.ends_with("ACCESS"), "{table}");
+    assert!(table.contains("admin:use,modify,control bob:use carol:modify"), "{table}");
+}

@@ -348,7 +348,10 @@ fn rows(s: &State, view: View, library: Option<LibraryId>) -> Vec<Value> {
 }
 
 const COLUMNS: &[(View, &[&str])] = &[
-    (View::Libraries, &["name", "kind", "enabled", "state", "drives", "slots", "ports", "media", "queued"]),
+    (
+        View::Libraries,
+        &["name", "kind", "enabled", "state", "drives", "slots", "ports", "media", "queued", "device", "access"],
+    ),
     (View::Drives, &["name", "library", "address", "state", "enabled", "barcode", "holder"]),
     (View::Slots, &["name", "library", "address", "state", "barcode"]),
     (View::Ports, &["name", "library", "address", "state", "barcode"]),
@@ -370,13 +373,23 @@ pub async fn show(engine: &Engine, view: View, library_name: Option<&str>, json:
     out::text(&table(columns, &rows))
 }
 
-/// A plain-text table, its cells escaped (see [`out::escape`]).
-pub fn table(columns: &[&str], rows: &[Value]) -> String {
-    let cell = |v: &Value| match v {
+/// A table cell, escaped (see [`out::escape`]): a list as `a,b`, a map as
+/// `key:value key:value` (access rights: `admin:use,modify,control`).
+fn cell(v: &Value) -> String {
+    match v {
         Value::Null => "-".to_string(),
         Value::String(s) => out::escape(s).into_owned(),
-        other => out::escape(&other.to_string()).into_owned(),
-    };
+        Value::Array(items) => items.iter().map(cell).collect::<Vec<_>>().join(","),
+        Value::Object(map) if map.is_empty() => "-".to_string(),
+        Value::Object(map) => {
+            map.iter().map(|(k, v)| format!("{}:{}", out::escape(k), cell(v))).collect::<Vec<_>>().join(" ")
+        }
+        other => other.to_string(),
+    }
+}
+
+/// A plain-text table, its cells escaped (see [`out::escape`]).
+pub fn table(columns: &[&str], rows: &[Value]) -> String {
     let cells: Vec<Vec<String>> = rows.iter().map(|r| columns.iter().map(|c| cell(&r[*c])).collect()).collect();
     let widths: Vec<usize> = columns
         .iter()
