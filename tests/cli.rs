@@ -535,3 +535,23 @@ fn show_libraries_says_who_holds_which_right() {
     assert!(header.ends_with("ACCESS"), "{table}");
     assert!(table.contains("admin:use,modify,control bob:use carol:modify"), "{table}");
 }
+
+#[test]
+fn library_attach_usage_names_both_devices() {
+    let rsm = Rsm::new();
+    let run = rsm.run(&["library", "attach", "vtl1"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("--iscsi <URL>|--sg <DEVICE>"), "{}", run.stderr);
+    let both = rsm.run(&["library", "attach", "vtl1", "--iscsi", "iscsi://h/t/1", "--sg", "/dev/sg0"]);
+    assert_eq!(both.code, 1, "{}", both.stderr);
+}
+
+#[test]
+fn a_malformed_iscsi_url_is_an_invalid_parameter() {
+    let rsm = Rsm::new();
+    for url in ["foo", "iscsi://host/", "iscsi://host/iqn.x/lun", "iscsi://host:0/iqn.x/1", "iscsi://host/iqn.x/1?a"] {
+        let run = rsm.run(&["library", "attach", "vtl1", "--iscsi", url]).rejected("ERROR_INVALID_PARAMETER", 87);
+        assert!(run.stderr.contains("iscsi://HOST[:PORT]/TARGET/LUN"), "{}", run.stderr);
+    }
+    assert!(!rsm.data().join("data").exists(), "no store is created for a command refused on its face");
+}

@@ -236,11 +236,12 @@ pub enum LibraryCmd {
     },
     /// Attach a real changer: a library from the device's own discovery
     /// (its element addresses and the bar codes found in them).
+    #[command(group = clap::ArgGroup::new("device").required(true).args(["iscsi", "sg"]))]
     Attach {
         /// Library name.
         name: String,
         /// The changer's iSCSI LUN: iscsi://HOST[:PORT]/IQN/LUN.
-        #[arg(long, value_name = "URL", required_unless_present = "sg", conflicts_with = "sg")]
+        #[arg(long, value_name = "URL")]
         iscsi: Option<String>,
         /// The changer's SCSI generic device (/dev/sgN) on this host; its drives
         /// are found among the other sg devices.

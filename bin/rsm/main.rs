@@ -200,6 +200,11 @@ async fn run(cli: Cli, recorder: Option<metrics_exporter_prometheus::PrometheusH
         None => check_principal(&default_user(), "the OS user (name another with --user)")?,
     };
     check_initiator(&cli.initiator)?;
+    // A malformed URL is the caller's mistake, found before a store is created for it.
+    if let Cmd::Library(LibraryCmd::Attach { iscsi: Some(url), .. }) = &cli.command {
+        rsm_transport::IscsiUrl::parse(url)
+            .map_err(|e| Failure::Rejected(NtmsError::new(ErrorCode::InvalidParameter, format!("--iscsi: {e}"))))?;
+    }
     let mut config = config(&cli);
     if matches!(cli.command, Cmd::Run { until_idle: false } | Cmd::Stress { .. }) {
         config.run_workers = true;
