@@ -555,3 +555,41 @@ fn a_malformed_iscsi_url_is_an_invalid_parameter() {
     }
     assert!(!rsm.data().join("data").exists(), "no store is created for a command refused on its face");
 }
+
+/// Checks Prometheus text: every family has HELP, and each summary's
+/// quantiles (per series) never decrease as the quantile grows.
+fn check_metrics(text: &str) {
+    let typed: Vec<&str> = text.lines().filter_map(|l| l.strip_prefix("# TYPE ")?.split(' ').next()).collect();
+    assert!(!typed.is_empty(), "{text}");
+    for name in typed {
+        assert!(text.contains(&format!("# HELP {name} ")), "no HELP for {name}:\n{text}");
+    }
+    let mut series: std::collections::BTreeMap<String, Vec<(f64, f64)>> = Default::default();
+    for line in text.lines().filter(|l| l.contains("quantile=\"")) {
+        let (head, value) = line.rsplit_once(' ').unwrap();
+        let q_start = head.find("quantile=\"").unwrap();
+        let q_end = head[q_start + 10..].find('"').unwrap() + q_start + 10;
+        let quantile: f64 = head[q_start + 10..q_end].parse().unwrap();
+        let key = format!("{}{}", &head[..q_start], &head[q_end..]);
+        series.entry(key).or_default().push((quantile, value.parse().unwrap()));
+    }
+    assert!(!series.is_empty(), "{text}");
+    for (key, mut points) in series {
+        points.sort_by(|a, b| a.0.total_cmp(&b.0));
+        assert!(points.windows(2).all(|w| w[0].1 <= w[1].1), "{key}: quantiles not monotonic: {points:?}");
+    }
+}
+
+#[test]
+fn every_metric_has_help_and_monotonic_quantiles() {
+    let rsm = Rsm::new().with_library();
+    rsm.run(&["mount", "LIB10001L8", "--drive", "lib1-drive-1"]).ok();
+    rsm.run(&["mount", "LIB10002L8", "--drive", "lib1-drive-1"]).rejected("ERROR_BUSY", 170);
+    let text = rsm.run(&["metrics"]).ok().stdout;
+    assert!(text.contains("rsm_commands_rejected_total{"), "{text}");
+    check_metrics(&text);
+    rsm.run(&["run", "--until-idle"]).ok();
+    let text = rsm.run(&["metrics"]).ok().stdout;
+    assert!(text.contains("rsm_request_seconds_count{kind=\"mount\"} 1"), "{text}");
+    check_metrics(&text);
+}

@@ -84,7 +84,7 @@ fn main() -> ExitCode {
         Err(e) => return exit(Failure::Io(format!("cannot start the runtime: {e}")), json),
     };
     // The recorder lives for the process; `run` saves what it gathered.
-    let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder().ok();
+    let recorder = metrics::install();
     match runtime.block_on(run(cli, recorder)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) => exit(failure, json),
