@@ -593,3 +593,85 @@ fn every_metric_has_help_and_monotonic_quantiles() {
     assert!(text.contains("rsm_request_seconds_count{kind=\"mount\"} 1"), "{text}");
     check_metrics(&text);
 }
+
+/// Rust's Debug formatting: `Slot(SlotId(..))`, `RobotFailure`, `{ drive: 500 }`, `InUse`.
+fn has_rust_internals(text: &str) -> bool {
+    ["Id(", "Slot(", "Drive(", "Port(", "{ ", "RobotFailure", "DriveWill", "InUse", "Passed", "Failed", "NTMS_"]
+        .iter()
+        .any(|needle| text.contains(needle))
+}
+
+#[test]
+fn no_rust_internals_in_messages() {
+    let rsm = Rsm::new().with_library();
+    rsm.run(&["library", "create-sim", "desk", "--standalone", "--media", "1"]).ok();
+    let refused = rsm.run(&["sim", "insert", "desk-drive-1", "LIB10001L8"]).rejected("ERROR_INVALID_MEDIA", 4300);
+    assert!(refused.stderr.contains("lib1-slot-1") && !has_rust_internals(&refused.stderr), "{}", refused.stderr);
+    for args in
+        [&["sim", "fail", "unload", "--drive", "lib1-drive-1"][..], &["sim", "fail", "robot", "--library", "lib1"]]
+    {
+        let armed = rsm.run(args).ok();
+        assert!(armed.stdout.starts_with("armed: ") && !has_rust_internals(&armed.stdout), "{}", armed.stdout);
+    }
+    let failed = rsm.run(&["mount", "LIB10001L8", "--wait"]).rejected("ERROR_MEDIUM_NOT_ACCESSIBLE", 4323);
+    assert!(!has_rust_internals(&failed.stdout) && !has_rust_internals(&failed.stderr), "{}", failed.stderr);
+    let demo = rsm.run(&["demo"]).ok().stdout;
+    assert!(!has_rust_internals(&demo), "{demo}");
+}
+
+#[test]
+fn sense_is_explained_in_words_with_the_raw_codes_after() {
+    let rsm = Rsm::new().with_library();
+    rsm.run(&["sim", "fail", "robot", "--library", "lib1"]).ok();
+    let failed = rsm.run(&["mount", "LIB10001L8", "--wait"]).rejected("ERROR_MEDIUM_NOT_ACCESSIBLE", 4323);
+    assert!(
+        failed.stderr.contains("hardware error: mechanical positioning error (sense 04/15/01)"),
+        "{}",
+        failed.stderr
+    );
+    let queue = rsm.run(&["--json", "show", "queue"]).ok().json();
+    assert_eq!(queue[0]["sense"], "04/15/01");
+    assert_eq!(queue[0]["sense_text"], "hardware error: mechanical positioning error (sense 04/15/01)");
+    let demo = rsm.run(&["demo"]).ok().stdout;
+    assert!(demo.contains("mechanical positioning error (sense 04/15/01)"), "{demo}");
+}
+
+#[test]
+fn the_demo_and_show_use_the_same_words_for_states() {
+    let rsm = Rsm::new();
+    let demo = rsm.run(&["--json", "demo"]).ok().json();
+    let words = |rows: &Value, key: &str| -> Vec<String> {
+        rows.as_array().unwrap().iter().map(|r| r[key].as_str().unwrap().to_owned()).collect()
+    };
+    let drive_states = ["dismounted", "mounted", "loaded", "unloaded", "being_cleaned", "dismountable"];
+    let media_states = ["idle", "inuse", "mounted", "loaded", "unloaded", "operror"];
+    let request_states = ["queued", "in_progress", "completed", "failed", "cancelled"];
+    assert!(words(&demo["drives"], "state").iter().all(|s| drive_states.contains(&s.as_str())), "{demo}");
+    assert!(words(&demo["media"], "state").iter().all(|s| media_states.contains(&s.as_str())), "{demo}");
+    assert!(words(&demo["queue"], "state").iter().all(|s| request_states.contains(&s.as_str())), "{demo}");
+    assert!(words(&demo["queue"], "kind")
+        .iter()
+        .all(|s| ["mount", "dismount", "eject", "inject"].contains(&s.as_str())));
+    // The same words as `show`.
+    let rsm = Rsm::new().with_library();
+    rsm.run(&["mount", "LIB10001L8", "--wait"]).ok();
+    rsm.run(&["mount", "LIB10002L8"]).ok();
+    assert_eq!(rsm.drive("lib1-drive-1")["state"], "loaded");
+    let media = rsm.run(&["--json", "show", "media"]).ok().json();
+    assert_eq!(words(&media, "state")[..2], ["loaded", "inuse"]);
+    let queue = rsm.run(&["--json", "show", "queue"]).ok().json();
+    assert_eq!(words(&queue, "state"), ["completed", "queued"]);
+}
+
+#[test]
+fn io_errors_name_their_file() {
+    let rsm = Rsm::new().with_library();
+    std::fs::create_dir(rsm.data().join("data/metrics.prom.tmp")).unwrap();
+    let run = rsm.run(&["mount", "LIB10001L8"]).ok();
+    assert!(run.stderr.contains("metrics.prom.tmp: Is a directory"), "{}", run.stderr);
+    std::fs::remove_file(rsm.data().join("data/metrics.prom")).ok();
+    std::fs::create_dir(rsm.data().join("data/metrics.prom")).unwrap();
+    let run = rsm.run(&["metrics"]).ok();
+    assert!(run.stderr.contains("metrics.prom: Is a directory"), "{}", run.stderr);
+    assert!(run.stdout.contains("rsm_queue_depth"), "the gauges still come: {}", run.stdout);
+}

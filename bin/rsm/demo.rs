@@ -2,7 +2,7 @@
 //! temporary directory, a workload with accepted and rejected commands, the
 //! views, and a replay that proves they come back identical.
 
-use crate::render::table;
+use crate::render::{drive_state, location_json, media_state, request_failure, request_json, table};
 use crate::sim::{device_error, sim_spec};
 use crate::{out, Failure, Outcome};
 use rsm::hardware::Fault;
@@ -46,6 +46,21 @@ async fn id_of<T: Send + 'static>(
     engine.query(f).await?.ok_or_else(|| {
         Failure::Rejected(NtmsError::new(ErrorCode::ObjectNotFound, "the demo library lacks an object it created"))
     })
+}
+
+/// How a request ended, in the words of `rsm show queue`: `completed in
+/// demo-drive-2` (`via demo-port-1`), or its error with the sense in words.
+async fn ended(engine: &Engine, id: RequestId) -> Result<Result<String, NtmsError>, Failure> {
+    let row = id_of(engine, move |s| s.requests.get(&id).map(|r| request_json(s, r))).await?;
+    if row["state"] != "completed" {
+        return Ok(Err(request_failure(&row)));
+    }
+    let place = match (row["drive"].as_str(), row["port"].as_str()) {
+        (_, Some(port)) => format!(" via {port}"),
+        (Some(drive), None) => format!(" in {drive}"),
+        (None, None) => String::new(),
+    };
+    Ok(Ok(format!("completed{place}")))
 }
 
 pub async fn run(json: bool) -> Outcome {
@@ -101,25 +116,17 @@ pub async fn run(json: bool) -> Outcome {
     engine.simulator(library).await?.inject(Fault::RobotFailure, 1).map_err(device_error)?;
     let r = admin.mount_media(m3, MountOptions::default()).await?;
     engine.run_until_idle().await?;
-    tour.say("mount DEMO0003L8 with the robot failing", r.wait().await.map(|r| format!("{:?}", r.state)))?;
+    tour.say("mount DEMO0003L8 with the robot failing", ended(&engine, r.id()).await?)?;
     let r = admin.mount_media(m3, MountOptions::default()).await?;
     engine.run_until_idle().await?;
-    let outcome = r.wait().await;
-    let drive_name = match &outcome {
-        Ok(req) => {
-            let d = req.drive;
-            engine.query(move |s| d.and_then(|d| s.drives.get(&d)).map(|d| d.name.clone())).await?.unwrap_or_default()
-        }
-        Err(_) => String::new(),
-    };
-    tour.say("mount DEMO0003L8 again", outcome.map(|r| format!("{:?} in {drive_name}", r.state)))?;
+    tour.say("mount DEMO0003L8 again", ended(&engine, r.id()).await?)?;
 
     tour.heading("out and in through the import/export port")?;
     let m4 = id_of(&engine, |s| s.medium_by_barcode("DEMO0004L8").map(|m| m.id)).await?;
     let m5 = id_of(&engine, |s| s.medium_by_barcode("DEMO0005L8").map(|m| m.id)).await?;
     let r = admin.eject_media(m5).await?;
     engine.run_until_idle().await?;
-    tour.say("eject DEMO0005L8", r.wait().await.map(|_| "in demo-port-1 for the operator".into()))?;
+    tour.say("eject DEMO0005L8", ended(&engine, r.id()).await?.map(|e| format!("{e}, for the operator")))?;
     let full = admin.eject_media(m4).await.map(|r| r.id().to_string());
     tour.say("eject DEMO0004L8 while the one port is full", full)?;
     let sim = engine.simulator(library).await?;
@@ -148,13 +155,16 @@ pub async fn run(json: bool) -> Outcome {
         .query(|s| {
             let mut drives: Vec<_> = s.drives.values().collect();
             drives.sort_by_key(|d| d.element_address);
-            let drives: Vec<_> = drives.into_iter().map(|d| json!({"name": d.name, "state": d.state.ntms_name(), "barcode": d.medium.map(|m| s.media[&m].barcode.clone()), "holder": d.holder.map(|h| s.sessions[&h].principal.clone())})).collect();
+            let drives: Vec<_> = drives.into_iter().map(|d| json!({"name": d.name, "state": drive_state(d.state), "barcode": d.medium.map(|m| s.media[&m].barcode.clone()), "holder": d.holder.map(|h| s.sessions[&h].principal.clone())})).collect();
             let mut media: Vec<_> = s.media.values().collect();
             media.sort_by(|a, b| a.barcode.cmp(&b.barcode));
-            let media: Vec<_> = media.into_iter().map(|m| json!({"barcode": m.barcode, "state": format!("{:?}", m.state), "location": format!("{}", match m.location { Location::Slot(x) => s.slots[&x].name.clone(), Location::Drive(d) => s.drives[&d].name.clone(), Location::Port(p) => s.ports[&p].name.clone(), Location::Offline => "offline".into() })})).collect();
+            let media: Vec<_> = media.into_iter().map(|m| json!({"barcode": m.barcode, "state": media_state(m.state), "location": location_json(s, m.location).1.as_str().unwrap_or("offline")})).collect();
             let mut rs: Vec<_> = s.requests.values().collect();
             rs.sort_by_key(|r| r.order);
-            let queue: Vec<_> = rs.iter().map(|r| json!({"kind": format!("{:?}", r.kind), "state": format!("{:?}", r.state), "barcode": s.media[&r.media].barcode, "at": r.drive.and_then(|d| s.drives.get(&d)).map(|d| d.name.clone()).or_else(|| r.port.and_then(|p| s.ports.get(&p)).map(|p| p.name.clone())), "error": r.error.and_then(ErrorCode::from_code).map(|c| c.name()), "sense": r.sense.map(|x| format!("{:02X}/{:02X}/{:02X}", x.key, x.asc, x.ascq))})).collect();
+            let queue: Vec<_> = rs.iter().map(|r| {
+                let row = request_json(s, r);
+                json!({"kind": row["kind"], "state": row["state"], "barcode": row["barcode"], "at": if row["port"].is_null() { &row["drive"] } else { &row["port"] }, "error": row["error"], "sense": row["sense_text"]})
+            }).collect();
             (drives, media, queue)
         })
         .await?;

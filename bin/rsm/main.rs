@@ -163,7 +163,7 @@ fn check_initiator(name: &str) -> Result<(), Failure> {
     let prefixed = ["iqn.", "eui.", "naa."].iter().any(|p| name.starts_with(p));
     if !prefixed || name.len() > 223 || name.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err(Failure::Usage(format!(
-            "--initiator {name:?} is not an iSCSI name (iqn.YYYY-MM.reversed.domain[:id], eui.… or naa.…; at most 223 bytes)"
+            "--initiator \"{name}\" is not an iSCSI name (iqn.YYYY-MM.reversed.domain[:id], eui.… or naa.…; at most 223 bytes)"
         )));
     }
     Ok(())

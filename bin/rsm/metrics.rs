@@ -48,14 +48,25 @@ pub fn install() -> Option<metrics_exporter_prometheus::PrometheusHandle> {
 /// Saves a process's rendered metrics; a failure only loses metrics, so it is reported, not fatal.
 pub fn save(data: &Path, text: &str) {
     let tmp = data.join(format!("{FILE}.tmp"));
-    let result = std::fs::write(&tmp, text).and_then(|_| std::fs::rename(&tmp, data.join(FILE)));
-    if let Err(e) = result {
-        out::warn(&format!("could not save metrics: {e}"));
+    if let Err(e) = std::fs::write(&tmp, text) {
+        return out::warn(&format!("could not save metrics to {}: {e}", tmp.display()));
+    }
+    if let Err(e) = std::fs::rename(&tmp, data.join(FILE)) {
+        out::warn(&format!("could not rename {} to {FILE}: {e}", tmp.display()));
     }
 }
 
 pub async fn print(engine: &Engine, data: &Path, json: bool) -> Outcome {
-    let mut text = std::fs::read_to_string(data.join(FILE)).unwrap_or_default();
+    let path = data.join(FILE);
+    let mut text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        // No invocation has run commands yet.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => {
+            out::warn(&format!("cannot read {}: {e}; only the gauges follow", path.display()));
+            String::new()
+        }
+    };
     let last_seq = engine.last_seq();
     let gauges = engine
         .query(move |s| {

@@ -16,7 +16,36 @@ pub fn done(json: bool, message: &str) -> Outcome {
     }
 }
 
-fn state_name(s: RequestState) -> &'static str {
+// ---- the words for states: the views, the demo and messages use these ----
+
+/// A drive's state: its NTMS name without the prefix, lower-cased (`loaded`).
+pub fn drive_state(s: DriveState) -> String {
+    s.ntms_name().trim_start_matches("NTMS_DRIVESTATE_").to_lowercase()
+}
+
+/// A cartridge's state, after its NTMS name (`NTMS_MEDIASTATE_INUSE`: `inuse`).
+pub fn media_state(s: MediaState) -> &'static str {
+    match s {
+        MediaState::Idle => "idle",
+        MediaState::InUse => "inuse",
+        MediaState::Mounted => "mounted",
+        MediaState::Loaded => "loaded",
+        MediaState::Unloaded => "unloaded",
+        MediaState::OpError => "operror",
+    }
+}
+
+/// A slot's state.
+pub fn slot_state(s: SlotState) -> &'static str {
+    match s {
+        SlotState::Full => "full",
+        SlotState::Empty => "empty",
+        SlotState::NotPresent => "not_present",
+    }
+}
+
+/// A request's state.
+pub fn request_state(s: RequestState) -> &'static str {
     match s {
         RequestState::Queued => "queued",
         RequestState::InProcess => "in_progress",
@@ -60,10 +89,12 @@ fn request_line(r: &Value) -> String {
     format!("request {} {}: {} {} {place}", text("id"), text("state"), text("kind"), text("barcode"))
 }
 
-/// A request that ended but not well, as the error its own code names.
-fn request_failure(r: &Value) -> NtmsError {
+/// A request that ended but not well, as the error its own code names, with
+/// the device's sense in words (`hardware error: mechanical positioning error
+/// (sense 04/15/01)`).
+pub fn request_failure(r: &Value) -> NtmsError {
     let code = r["error_code"].as_u64().and_then(|c| ErrorCode::from_code(c as u32)).unwrap_or(ErrorCode::Cancelled);
-    let sense = r["sense"].as_str().map(|s| format!(", sense {s}")).unwrap_or_default();
+    let sense = r["sense_text"].as_str().map(|s| format!(": {s}")).unwrap_or_default();
     let text = |k: &str| r[k].as_str().unwrap_or("-").to_string();
     NtmsError::new(code, format!("request {} {}{sense}", text("id"), text("state")))
 }
@@ -87,13 +118,13 @@ fn barcode_of(s: &State, m: Option<MediaId>) -> Value {
     m.and_then(|m| s.media.get(&m)).map(|m| Value::from(m.barcode.clone())).unwrap_or(Value::Null)
 }
 
-fn request_json(s: &State, r: &LibraryRequest) -> Value {
+pub fn request_json(s: &State, r: &LibraryRequest) -> Value {
     json!({
         "id": r.id.to_string(),
         "library": s.libraries.get(&r.library).map(|l| l.name.clone()).unwrap_or_else(|| r.library.to_string()),
         "kind": r.kind.name(),
         "operation": r.kind.ntms_value(),
-        "state": state_name(r.state),
+        "state": request_state(r.state),
         "ntms_state": r.state.ntms_value(),
         "priority": r.priority,
         "drive": name_of_drive(s, r.drive),
@@ -106,11 +137,8 @@ fn request_json(s: &State, r: &LibraryRequest) -> Value {
         "error": r.error.and_then(ErrorCode::from_code).map(|c| c.name()),
         "error_code": r.error,
         "sense": r.sense.map(|x| format!("{:02X}/{:02X}/{:02X}", x.key, x.asc, x.ascq)),
+        "sense_text": r.sense.map(|x| rsm_scsi::explain(x.key, x.asc, x.ascq)),
     })
-}
-
-fn snake(s: &str) -> String {
-    s.trim_start_matches("NTMS_DRIVESTATE_").to_lowercase()
 }
 
 /// Prints the differences an inventory recorded: one line each, or
@@ -246,7 +274,7 @@ fn print_differences(differences: &[Value]) -> Outcome {
     Ok(())
 }
 
-fn location_json(s: &State, l: Location) -> (&'static str, Value) {
+pub fn location_json(s: &State, l: Location) -> (&'static str, Value) {
     match l {
         Location::Slot(x) => ("slot", name_of_slot(s, Some(x))),
         Location::Drive(d) => ("drive", name_of_drive(s, Some(d))),
@@ -285,7 +313,7 @@ fn rows(s: &State, view: View, library: Option<LibraryId>) -> Vec<Value> {
                 json!({
                     "id": d.id.to_string(), "name": d.name,
                     "library": s.libraries[&d.library].name, "address": d.element_address,
-                    "state": snake(d.state.ntms_name()), "ntms_state": d.state.ntms_value(), "enabled": d.enabled,
+                    "state": drive_state(d.state), "ntms_state": d.state.ntms_value(), "enabled": d.enabled,
                     "barcode": barcode_of(s, d.medium),
                     "holder": d.holder.and_then(|h| s.sessions.get(&h)).map(|h| h.principal.clone()),
                     "reserved_by": d.reserved_by.map(|r| r.to_string()),
@@ -302,7 +330,7 @@ fn rows(s: &State, view: View, library: Option<LibraryId>) -> Vec<Value> {
                 json!({
                     "id": x.id.to_string(), "name": x.name, "library": s.libraries[&x.library].name,
                     "address": x.element_address,
-                    "state": match x.state { SlotState::Full => "full", SlotState::Empty => "empty", SlotState::NotPresent => "not_present" },
+                    "state": slot_state(x.state),
                     "ntms_state": x.state.ntms_value(),
                     "barcode": barcode_of(s, x.content), "home_of": barcode_of(s, x.home_of),
                 })
@@ -333,7 +361,7 @@ fn rows(s: &State, view: View, library: Option<LibraryId>) -> Vec<Value> {
                 json!({
                     "id": m.id.to_string(), "barcode": m.barcode, "name": m.barcode,
                     "library": s.libraries.get(&m.library).map(|l| l.name.clone()),
-                    "state": format!("{:?}", m.state).to_lowercase(), "ntms_state": m.state.ntms_value(),
+                    "state": media_state(m.state), "ntms_state": m.state.ntms_value(),
                     "location": kind, "at": at, "home_slot": name_of_slot(s, m.home_slot), "enabled": m.enabled,
                 })
             })

@@ -124,7 +124,13 @@ pub async fn sim(engine: &Engine, cmd: &SimCmd, user: &str, json: bool) -> Outco
                 }
             };
             let address = match drive_id {
-                Some(d) => Some(drive_place(engine, d).await?.1),
+                Some(d) => {
+                    let (of, address) = drive_place(engine, d).await?;
+                    if of != library {
+                        return Err(Failure::Usage("--drive names a drive of another library than --library".into()));
+                    }
+                    Some(address)
+                }
                 None => None,
             };
             let fault = match (fault, address) {
@@ -135,7 +141,12 @@ pub async fn sim(engine: &Engine, cmd: &SimCmd, user: &str, json: bool) -> Outco
             };
             let sim = engine.simulator(library).await?;
             sim.inject(fault.clone(), *count).map_err(device_error)?;
-            done(json, &format!("fault {fault:?} armed {count} time(s)"))
+            let what = match (fault, drive_name) {
+                (Fault::RobotFailure, _) => "the robot fails its next move".to_string(),
+                (Fault::DriveWillNotUnload { .. }, Some(d)) => format!("{d} will not unload"),
+                (_, d) => format!("{} will not load", d.as_deref().unwrap_or("the drive")),
+            };
+            done(json, &format!("armed: {what} ({count} time(s))"))
         }
     }
 }
