@@ -177,20 +177,6 @@ pub enum Cmd {
     Metrics,
     /// A tour: a fresh simulated library, a workload, the views, and a replay that proves them.
     Demo,
-    /// Measure the engine side by side with its ceilings (raw sled, SQLite, the robot's physical bound).
-    Bench {
-        /// Smaller sizes and fewer rounds (for CI).
-        #[arg(long)]
-        quick: bool,
-    },
-    /// One measurement of `rsm bench`, in a fresh process.
-    #[command(hide = true)]
-    BenchCase {
-        /// The case.
-        case: String,
-        /// Its arguments.
-        args: Vec<String>,
-    },
     /// Load generator for crash tests: concurrent sessions mounting and
     /// dismounting; prints `ack <request> <seq>` once each command is durable.
     #[command(hide = true)]

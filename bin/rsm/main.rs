@@ -1,6 +1,5 @@
 //! The `rsm` command.
 
-mod bench;
 mod cli;
 mod demo;
 mod metrics;
@@ -189,11 +188,8 @@ fn config(cli: &Cli) -> EngineConfig {
 }
 
 async fn run(cli: Cli, recorder: Option<metrics_exporter_prometheus::PrometheusHandle>) -> Outcome {
-    match &cli.command {
-        Cmd::Demo => return demo::run(cli.json).await,
-        Cmd::Bench { quick } => return bench::run(*quick, cli.json).await,
-        Cmd::BenchCase { case, args } => return bench::case(case, args).await,
-        _ => {}
+    if let Cmd::Demo = cli.command {
+        return demo::run(cli.json).await;
     }
     let user = match &cli.user {
         Some(user) => check_principal(user, "--user")?,
@@ -376,8 +372,8 @@ async fn dispatch(engine: &Engine, cli: &Cli, user: &str) -> Outcome {
             render::done(json, &format!("snapshot at record {seq}"))
         }
         Cmd::Stress { sessions, commands, seed } => stress::run(engine, *sessions, *commands, *seed).await,
-        Cmd::Demo | Cmd::Bench { .. } | Cmd::BenchCase { .. } => {
-            unreachable!("the demo and the benchmarks run before the engine opens")
+        Cmd::Demo => {
+            unreachable!("the demo runs before the engine opens")
         }
     }
 }
