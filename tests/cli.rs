@@ -377,12 +377,14 @@ fn a_full_stdout_is_an_error_not_a_panic() {
 #[test]
 fn principal_names_with_control_characters_are_refused() {
     let rsm = Rsm::new().with_library();
-    for evil in ["ev\nil", "ev\u{1b}[31mil", "ev il", "", &"x".repeat(64)] {
+    for evil in ["ev\nil", "ev\u{1b}[31mil", "ev il", "ev\u{202e}li", "ev\u{200b}il", "", &"x".repeat(64)] {
         rsm.run_as(evil, &["mount", "LIB10001L8"]).rejected("ERROR_INVALID_PARAMETER", 87);
         rsm.run_as(evil, &["show", "drives"]).rejected("ERROR_INVALID_PARAMETER", 87);
         rsm.run(&["access", "grant", evil, "use", "--library", "lib1"]).rejected("ERROR_INVALID_PARAMETER", 87);
     }
     rsm.run_as(&"x".repeat(63), &["show", "drives"]).ok();
+    // The same rule as object names.
+    rsm.run(&["library", "create-sim", "ev\u{202e}il"]).rejected("ERROR_INVALID_PARAMETER", 87);
     let libs = rsm.run(&["--json", "show", "libraries"]).ok().json();
     assert_eq!(libs[0]["access"].as_object().map(|a| a.len()), Some(1), "{libs}");
     assert_eq!(rsm.run(&["--json", "show", "queue"]).ok().json(), serde_json::json!([]));

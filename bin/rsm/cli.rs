@@ -331,7 +331,7 @@ pub enum SimCmd {
         #[arg(long)]
         drive: Option<String>,
         /// How many times it strikes.
-        #[arg(long, default_value_t = 1)]
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
         count: u32,
     },
 }
