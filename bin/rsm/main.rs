@@ -98,11 +98,15 @@ fn exit(failure: Failure, json: bool) -> ExitCode {
         Failure::Rejected(e) => exit(Failure::Ended(e, json!({})), json),
         Failure::Ended(e, document) => {
             if json {
-                let mut report = json!({"error": e.name(), "code": e.code(), "message": e.message()});
-                if let (Some(report), Value::Object(document)) = (report.as_object_mut(), document) {
-                    report.extend(document);
-                }
-                let _ = out::json(&report);
+                // The request's fields, then the error's (which win).
+                let mut report = match document {
+                    Value::Object(fields) => fields,
+                    _ => serde_json::Map::new(),
+                };
+                report.insert("error".into(), e.name().into());
+                report.insert("code".into(), e.code().into());
+                report.insert("message".into(), e.message().into());
+                let _ = out::json(&Value::Object(report));
             }
             out::error(&format!("{} ({}): {}", e.name(), e.code(), e.message()));
             ExitCode::from(2)
