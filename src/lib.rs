@@ -7,8 +7,8 @@
 //! log), `rsm_hardware` (adapters and the simulator) and `rsm_engine`.
 
 pub use rsm_engine::{
-    failure_code, Accepted, Clock, CommitStats, Core, CoreConfig, Engine, EngineConfig, EngineParts, HardwareProvider,
-    IdSource, RandomIds, ReplayReport, RequestHandle, SeededIds, Session, SimProvider, SystemClock, ISCSI_INITIATOR,
+    failure_code, Accepted, Clock, CommitStats, Engine, EngineConfig, EngineParts, HardwareProvider, IdSource,
+    RandomIds, ReplayReport, RequestHandle, SeededIds, Session, SimProvider, SystemClock, ISCSI_INITIATOR,
 };
 pub use rsm_hardware as hardware;
 pub use rsm_log as log;

@@ -166,9 +166,10 @@ fn attach_says_what_it_cannot_reach() {
     let missing = rsm.run(&["library", "attach", "direct", "--sg", "/dev/sg-none"]);
     let missing = missing.rejected("ERROR_DEVICE_NOT_CONNECTED", 1167);
     assert!(missing.stderr.contains("/dev/sg-none") && missing.stderr.contains("no such device"), "{}", missing.stderr);
+    // A malformed URL is the caller's mistake, not an unreachable device.
     let bad = rsm.run(&["library", "attach", "x", "--iscsi", "iscsi://127.0.0.1:1/iqn.2026-11.none:x"]);
-    bad.rejected("ERROR_DEVICE_NOT_CONNECTED", 1167);
-    let neither = rsm.run(&["library", "attach", "x", "--iscsi", "tape0"]).rejected("ERROR_DEVICE_NOT_CONNECTED", 1167);
+    bad.rejected("ERROR_INVALID_PARAMETER", 87);
+    let neither = rsm.run(&["library", "attach", "x", "--iscsi", "tape0"]).rejected("ERROR_INVALID_PARAMETER", 87);
     assert!(neither.stderr.contains("tape0"), "{}", neither.stderr);
     let name = rsm.run(&["--initiator", "rsm-host", "show", "libraries"]);
     assert_eq!(name.code, 1, "a usage error");

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 struct Rsm {
     dir: tempfile::TempDir,
@@ -40,19 +40,40 @@ impl Rsm {
         self.dir.path()
     }
 
-    fn run_as(&self, user: &str, args: &[&str]) -> Run {
-        let out: Output = Command::new(env!("CARGO_BIN_EXE_rsm"))
-            .arg("--data")
-            .arg(self.data().join("data"))
-            .args(["--user", user])
-            .args(args)
-            .output()
-            .expect("the rsm binary runs");
+    fn command(&self, user: &str, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_rsm"));
+        command.arg("--data").arg(self.data().join("data")).args(["--user", user]).args(args);
+        command
+    }
+
+    fn finish(out: Output) -> Run {
         Run {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         }
+    }
+
+    fn run_as(&self, user: &str, args: &[&str]) -> Run {
+        Self::finish(self.command(user, args).output().expect("the rsm binary runs"))
+    }
+
+    /// Runs with stdout a pipe whose reader is gone before anything is written.
+    fn run_into_closed_pipe(&self, args: &[&str]) -> Run {
+        let mut child = self
+            .command("admin", args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the rsm binary runs");
+        drop(child.stdout.take());
+        Self::finish(child.wait_with_output().expect("rsm ends"))
+    }
+
+    /// Runs with stdout on /dev/full: every write fails with ENOSPC.
+    fn run_into_full_disk(&self, args: &[&str]) -> Run {
+        let full = std::fs::OpenOptions::new().write(true).open("/dev/full").expect("/dev/full");
+        Self::finish(self.command("admin", args).stdout(full).output().expect("the rsm binary runs"))
     }
 
     fn run(&self, args: &[&str]) -> Run {
@@ -184,7 +205,7 @@ fn mount_error_codes_from_the_command_line() {
     rsm.run(&["library", "create-sim", "lib2", "--drives", "1", "--slots", "2", "--media", "1"]).ok();
     rsm.run(&["mount", "NOPE"]).rejected("ERROR_INVALID_MEDIA", 4300);
     rsm.run(&["mount", "LIB10001L8", "--drive", "lib2-drive-1"]).rejected("ERROR_DRIVE_MEDIA_MISMATCH", 4303);
-    rsm.run(&["mount", "LIB10001L8", "--priority", "99"]).rejected("ERROR_INVALID_PARAMETER", 87);
+    assert_eq!(rsm.run(&["mount", "LIB10001L8", "--priority", "99"]).code, 1, "out of range: a usage error");
     rsm.run(&["mount", "LIB10001L8", "--drive", "lib1-drive-1"]).ok();
     rsm.run(&["mount", "LIB10002L8", "--drive", "lib1-drive-1"]).rejected("ERROR_BUSY", 170);
     rsm.run(&["disable", "media", "LIB10003L8"]).ok();
@@ -325,4 +346,334 @@ fn metrics_in_prometheus_text_after_a_run() {
     ] {
         assert!(text.contains(needle), "missing {needle} in:\n{text}");
     }
+}
+
+#[test]
+fn a_closed_stdout_ends_the_output_quietly() {
+    let rsm = Rsm::new();
+    rsm.run(&["library", "create-sim", "big", "--slots", "64000", "--media", "64000"]).ok();
+    for args in [&["show", "media"][..], &["--json", "show", "media"], &["replay"], &["metrics"], &["demo"]] {
+        let run = rsm.run_into_closed_pipe(args);
+        assert_eq!((run.code, run.stderr.as_str()), (0, ""), "{args:?}");
+    }
+}
+
+#[test]
+fn a_full_stdout_is_an_error_not_a_panic() {
+    let rsm = Rsm::new().with_library();
+    let run = rsm.run_into_full_disk(&["mount", "LIB10001L8", "--wait"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    assert!(run.stderr.contains("cannot write to standard output: No space left on device"), "{}", run.stderr);
+    // The mount itself was carried out: only its report was lost.
+    assert_eq!(rsm.drive("lib1-drive-1")["barcode"], "LIB10001L8");
+    for args in [&["show", "media"][..], &["--json", "replay"], &["--help"], &["demo"]] {
+        let run = rsm.run_into_full_disk(args);
+        assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains("No space left on device") && !run.stderr.contains("panicked"), "{}", run.stderr);
+    }
+}
+
+#[test]
+fn principal_names_with_control_characters_are_refused() {
+    let rsm = Rsm::new().with_library();
+    for evil in ["ev\nil", "ev\u{1b}[31mil", "ev il", "ev\u{202e}li", "ev\u{200b}il", "", &"x".repeat(64)] {
+        rsm.run_as(evil, &["mount", "LIB10001L8"]).rejected("ERROR_INVALID_PARAMETER", 87);
+        rsm.run_as(evil, &["show", "drives"]).rejected("ERROR_INVALID_PARAMETER", 87);
+        rsm.run(&["access", "grant", evil, "use", "--library", "lib1"]).rejected("ERROR_INVALID_PARAMETER", 87);
+    }
+    rsm.run_as(&"x".repeat(63), &["show", "drives"]).ok();
+    // The same rule as object names.
+    rsm.run(&["library", "create-sim", "ev\u{202e}il"]).rejected("ERROR_INVALID_PARAMETER", 87);
+    let libs = rsm.run(&["--json", "show", "libraries"]).ok().json();
+    assert_eq!(libs[0]["access"].as_object().map(|a| a.len()), Some(1), "{libs}");
+    assert_eq!(rsm.run(&["--json", "show", "queue"]).ok().json(), serde_json::json!([]));
+}
+
+/// No byte that steers a terminal: only printable text and line ends.
+fn printable(text: &str) -> bool {
+    !text.chars().any(|c| c.is_control() && c != '\n' || ('\u{202a}'..='\u{202e}').contains(&c))
+}
+
+#[test]
+fn text_from_outside_is_escaped_in_human_output() {
+    let rsm = Rsm::new().with_library();
+    let evil = "A\u{1b}[2J\u{202e}\r\nB";
+    let refused = rsm.run(&["mount", evil]).rejected("ERROR_INVALID_MEDIA", 4300);
+    assert!(printable(&refused.stderr) && refused.stderr.contains("A\\u{1b}[2J\\u{202e}\\r\\nB"), "{}", refused.stderr);
+    let refused = rsm.run(&["show", "drives", "--library", evil]).rejected("ERROR_INVALID_LIBRARY", 4301);
+    assert!(printable(&refused.stderr), "{}", refused.stderr);
+    let refused = rsm.run(&["sim", "fill-port", "lib1-port-1", evil]);
+    assert!(refused.code != 0 && printable(&refused.stderr), "{}", refused.stderr);
+    let refused = rsm.run(&["disable", "drive", evil]).rejected("ERROR_INVALID_DRIVE", 15);
+    assert!(printable(&refused.stderr), "{}", refused.stderr);
+    // JSON keeps the text as it is, escaped by JSON's own rules.
+    let json = rsm.run(&["--json", "mount", evil]).rejected("ERROR_INVALID_MEDIA", 4300).json();
+    assert!(json["message"].as_str().unwrap().ends_with(evil), "{json}");
+}
+
+#[test]
+fn a_library_name_with_quotes_keeps_the_metrics_parseable() {
+    let rsm = Rsm::new();
+    rsm.run(&["library", "create-sim", r#"lib"1\"#, "--media", "1"]).ok();
+    let text = rsm.run(&["metrics"]).ok().stdout;
+    assert!(text.contains(r#"rsm_queue_depth{library="lib\"1\\"} 0"#), "{text}");
+}
+
+#[test]
+fn json_output_is_one_document_per_invocation() {
+    let rsm = Rsm::new().with_library();
+    let one = |args: &[&str], code: i32| {
+        let run = rsm.run(&[&["--json"], args].concat());
+        assert_eq!(run.code, code, "{args:?}: {}{}", run.stdout, run.stderr);
+        run.json()
+    };
+    // Usage errors, from clap and from rsm itself.
+    for args in [&["show", "no-such-view"][..], &["frobnicate"], &["mount"], &["sim", "fail", "load"]] {
+        let usage = one(args, 1);
+        assert_eq!(usage["error"], "usage", "{args:?}: {usage}");
+        assert!(usage["message"].as_str().is_some_and(|m| !m.is_empty()), "{usage}");
+    }
+    let usage = one(&["sim", "fill-port", "no-such-port", "X00001L8"], 1);
+    assert_eq!(usage["error"], "usage", "{usage}");
+    // The simulator's commands.
+    assert_eq!(one(&["sim", "fail", "robot", "--library", "lib1"], 0)["ok"], true);
+    assert_eq!(one(&["sim", "fill-port", "lib1-port-1", "NEW0001L8"], 0)["ok"], true);
+    // A request that fails while waited for: one document, the error with its request.
+    let failed = one(&["mount", "LIB10001L8", "--wait"], 2);
+    assert_eq!((failed["error"].as_str(), failed["code"].as_u64()), (Some("ERROR_MEDIUM_NOT_ACCESSIBLE"), Some(4323)));
+    assert_eq!((failed["state"].as_str(), failed["detail"]["sense"].as_str()), (Some("failed"), Some("04/15/01")));
+    assert!(failed["request"].as_str().is_some(), "{failed}");
+    rsm.run(&["sim", "fail", "robot", "--library", "lib1"]).ok();
+    let failed = one(&["inject", "lib1", "--wait"], 2);
+    assert_eq!(failed["error"], "ERROR_MEDIUM_NOT_ACCESSIBLE", "{failed}");
+    assert_eq!(failed["requests"][0]["state"], "failed", "{failed}");
+    // Rejections, metrics and the rest.
+    assert_eq!(one(&["mount", "NOPE"], 2)["code"], 4300);
+    let metrics = one(&["metrics"], 0);
+    assert!(metrics["metrics"].as_array().is_some_and(|m| m.iter().any(|f| f["name"] == "rsm_queue_depth")));
+    assert_eq!(one(&["replay"], 0)["ok"], true);
+    assert_eq!(one(&["demo"], 0)["replay_identical"], true);
+}
+
+#[test]
+fn command_line_ranges_come_from_the_model_limits() {
+    let rsm = Rsm::new();
+    for (args, range) in [
+        (&["library", "create-sim", "x", "--drives", "500"][..], "1..=499"),
+        (&["library", "create-sim", "x", "--drives", "0"], "1..=499"),
+        (&["library", "create-sim", "x", "--ie-ports", "490"], "0..=489"),
+        (&["library", "create-sim", "x", "--slots", "64001"], "0..=64000"),
+        (&["library", "create-sim", "x", "--media", "64001"], "0..=64000"),
+        (&["mount", "X", "--priority", "16"], "-15..=15"),
+        (&["mount", "X", "--priority", "-16"], "-15..=15"),
+        (&["mount", "X", "--priority", "127"], "-15..=15"),
+    ] {
+        let run = rsm.run(args);
+        assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains(range), "{args:?}: {}", run.stderr);
+    }
+    rsm.run(&[
+        "library",
+        "create-sim",
+        "big",
+        "--drives",
+        "499",
+        "--ie-ports",
+        "489",
+        "--slots",
+        "600",
+        "--media",
+        "2",
+    ])
+    .ok();
+    rsm.run(&["mount", "BIG0001L8", "--priority", "15"]).ok();
+    rsm.run(&["mount", "BIG0002L8", "--priority", "-15"]).ok();
+}
+
+#[test]
+fn create_sim_bar_codes_never_collide_with_the_store() {
+    let rsm = Rsm::new();
+    let long = "a".repeat(63);
+    for name in ["zp", "Zp", "lib_1", "lib-1", long.as_str(), "__"] {
+        rsm.run(&["library", "create-sim", name]).ok();
+    }
+    let media = rsm.run(&["--json", "show", "media"]).ok().json();
+    let of = |library: &str| -> Vec<String> {
+        let mut codes: Vec<String> = media
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["library"] == library)
+            .map(|m| m["barcode"].as_str().unwrap().to_owned())
+            .collect();
+        codes.sort();
+        codes
+    };
+    assert_eq!(of("zp")[0], "ZP0001L8");
+    assert_eq!(of("Zp")[0], "ZPB0001L8");
+    assert_eq!((of("lib_1")[0].as_str(), of("lib-1")[0].as_str()), ("LIB10001L8", "LIB1B0001L8"));
+    assert_eq!(of(&long)[0], format!("{}0001L8", "A".repeat(16)));
+    assert_eq!(of("__")[0], "TAPE0001L8");
+    // A prefix of one's own; a taken one is the model's refusal.
+    rsm.run(&["library", "create-sim", "lib2", "--barcodes", "Q", "--media", "2"]).ok();
+    assert_eq!(of_library(&rsm, "lib2"), ["Q0001L8", "Q0002L8"]);
+    rsm.run(&["library", "create-sim", "lib3", "--barcodes", "Q"]).rejected("ERROR_INVALID_MEDIA", 4300);
+    rsm.run(&["library", "create-sim", "lib3", "--barcodes", "Q\u{1b}"]).rejected("ERROR_INVALID_PARAMETER", 87);
+}
+
+fn of_library(rsm: &Rsm, library: &str) -> Vec<String> {
+    let media = rsm.run(&["--json", "show", "media", "--library", library]).ok().json();
+    media.as_array().unwrap().iter().map(|m| m["barcode"].as_str().unwrap().to_owned()).collect()
+}
+
+#[test]
+fn show_libraries_says_who_holds_which_right() {
+    let rsm = Rsm::new().with_library();
+    rsm.run(&["access", "grant", "bob", "use", "--library", "lib1"]).ok();
+    rsm.run(&["access", "grant", "carol", "modify", "--library", "lib1"]).ok();
+    let table = rsm.run(&["show", "libraries"]).ok().stdout;
+    let header = table.lines().next().unwrap();
+    assert!(header.ends_with("ACCESS"), "{table}");
+    assert!(table.contains("admin:use,modify,control bob:use carol:modify"), "{table}");
+}
+
+#[test]
+fn library_attach_usage_names_both_devices() {
+    let rsm = Rsm::new();
+    let run = rsm.run(&["library", "attach", "vtl1"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.contains("--iscsi <URL>|--sg <DEVICE>"), "{}", run.stderr);
+    let both = rsm.run(&["library", "attach", "vtl1", "--iscsi", "iscsi://h/t/1", "--sg", "/dev/sg0"]);
+    assert_eq!(both.code, 1, "{}", both.stderr);
+}
+
+#[test]
+fn a_malformed_iscsi_url_is_an_invalid_parameter() {
+    let rsm = Rsm::new();
+    for url in ["foo", "iscsi://host/", "iscsi://host/iqn.x/lun", "iscsi://host:0/iqn.x/1", "iscsi://host/iqn.x/1?a"] {
+        let run = rsm.run(&["library", "attach", "vtl1", "--iscsi", url]).rejected("ERROR_INVALID_PARAMETER", 87);
+        assert!(run.stderr.contains("iscsi://HOST[:PORT]/TARGET/LUN"), "{}", run.stderr);
+    }
+    assert!(!rsm.data().join("data").exists(), "no store is created for a command refused on its face");
+}
+
+/// Checks Prometheus text: every family has HELP, and each summary's
+/// quantiles (per series) never decrease as the quantile grows.
+fn check_metrics(text: &str) {
+    let typed: Vec<&str> = text.lines().filter_map(|l| l.strip_prefix("# TYPE ")?.split(' ').next()).collect();
+    assert!(!typed.is_empty(), "{text}");
+    for name in typed {
+        assert!(text.contains(&format!("# HELP {name} ")), "no HELP for {name}:\n{text}");
+    }
+    let mut series: std::collections::BTreeMap<String, Vec<(f64, f64)>> = Default::default();
+    for line in text.lines().filter(|l| l.contains("quantile=\"")) {
+        let (head, value) = line.rsplit_once(' ').unwrap();
+        let q_start = head.find("quantile=\"").unwrap();
+        let q_end = head[q_start + 10..].find('"').unwrap() + q_start + 10;
+        let quantile: f64 = head[q_start + 10..q_end].parse().unwrap();
+        let key = format!("{}{}", &head[..q_start], &head[q_end..]);
+        series.entry(key).or_default().push((quantile, value.parse().unwrap()));
+    }
+    assert!(!series.is_empty(), "{text}");
+    for (key, mut points) in series {
+        points.sort_by(|a, b| a.0.total_cmp(&b.0));
+        assert!(points.windows(2).all(|w| w[0].1 <= w[1].1), "{key}: quantiles not monotonic: {points:?}");
+    }
+}
+
+#[test]
+fn every_metric_has_help_and_monotonic_quantiles() {
+    let rsm = Rsm::new().with_library();
+    rsm.run(&["mount", "LIB10001L8", "--drive", "lib1-drive-1"]).ok();
+    rsm.run(&["mount", "LIB10002L8", "--drive", "lib1-drive-1"]).rejected("ERROR_BUSY", 170);
+    let text = rsm.run(&["metrics"]).ok().stdout;
+    assert!(text.contains("rsm_commands_rejected_total{"), "{text}");
+    check_metrics(&text);
+    rsm.run(&["run", "--until-idle"]).ok();
+    let text = rsm.run(&["metrics"]).ok().stdout;
+    assert!(text.contains("rsm_request_seconds_count{kind=\"mount\"} 1"), "{text}");
+    check_metrics(&text);
+}
+
+/// Rust's Debug formatting: `Slot(SlotId(..))`, `RobotFailure`, `{ drive: 500 }`, `InUse`.
+fn has_rust_internals(text: &str) -> bool {
+    ["Id(", "Slot(", "Drive(", "Port(", "{ ", "RobotFailure", "DriveWill", "InUse", "Passed", "Failed", "NTMS_"]
+        .iter()
+        .any(|needle| text.contains(needle))
+}
+
+#[test]
+fn no_rust_internals_in_messages() {
+    let rsm = Rsm::new().with_library();
+    rsm.run(&["library", "create-sim", "desk", "--standalone", "--media", "1"]).ok();
+    let refused = rsm.run(&["sim", "insert", "desk-drive-1", "LIB10001L8"]).rejected("ERROR_INVALID_MEDIA", 4300);
+    assert!(refused.stderr.contains("lib1-slot-1") && !has_rust_internals(&refused.stderr), "{}", refused.stderr);
+    for args in
+        [&["sim", "fail", "unload", "--drive", "lib1-drive-1"][..], &["sim", "fail", "robot", "--library", "lib1"]]
+    {
+        let armed = rsm.run(args).ok();
+        assert!(armed.stdout.starts_with("armed: ") && !has_rust_internals(&armed.stdout), "{}", armed.stdout);
+    }
+    let failed = rsm.run(&["mount", "LIB10001L8", "--wait"]).rejected("ERROR_MEDIUM_NOT_ACCESSIBLE", 4323);
+    assert!(!has_rust_internals(&failed.stdout) && !has_rust_internals(&failed.stderr), "{}", failed.stderr);
+    let demo = rsm.run(&["demo"]).ok().stdout;
+    assert!(!has_rust_internals(&demo), "{demo}");
+}
+
+#[test]
+fn sense_is_explained_in_words_with_the_raw_codes_after() {
+    let rsm = Rsm::new().with_library();
+    rsm.run(&["sim", "fail", "robot", "--library", "lib1"]).ok();
+    let failed = rsm.run(&["mount", "LIB10001L8", "--wait"]).rejected("ERROR_MEDIUM_NOT_ACCESSIBLE", 4323);
+    assert!(
+        failed.stderr.contains("hardware error: mechanical positioning error (sense 04/15/01)"),
+        "{}",
+        failed.stderr
+    );
+    let queue = rsm.run(&["--json", "show", "queue"]).ok().json();
+    assert_eq!(queue[0]["sense"], "04/15/01");
+    assert_eq!(queue[0]["sense_text"], "hardware error: mechanical positioning error (sense 04/15/01)");
+    let demo = rsm.run(&["demo"]).ok().stdout;
+    assert!(demo.contains("mechanical positioning error (sense 04/15/01)"), "{demo}");
+}
+
+#[test]
+fn the_demo_and_show_use_the_same_words_for_states() {
+    let rsm = Rsm::new();
+    let demo = rsm.run(&["--json", "demo"]).ok().json();
+    let words = |rows: &Value, key: &str| -> Vec<String> {
+        rows.as_array().unwrap().iter().map(|r| r[key].as_str().unwrap().to_owned()).collect()
+    };
+    let drive_states = ["dismounted", "mounted", "loaded", "unloaded", "being_cleaned", "dismountable"];
+    let media_states = ["idle", "inuse", "mounted", "loaded", "unloaded", "operror"];
+    let request_states = ["queued", "in_progress", "completed", "failed", "cancelled"];
+    assert!(words(&demo["drives"], "state").iter().all(|s| drive_states.contains(&s.as_str())), "{demo}");
+    assert!(words(&demo["media"], "state").iter().all(|s| media_states.contains(&s.as_str())), "{demo}");
+    assert!(words(&demo["queue"], "state").iter().all(|s| request_states.contains(&s.as_str())), "{demo}");
+    assert!(words(&demo["queue"], "kind")
+        .iter()
+        .all(|s| ["mount", "dismount", "eject", "inject"].contains(&s.as_str())));
+    // The same words as `show`.
+    let rsm = Rsm::new().with_library();
+    rsm.run(&["mount", "LIB10001L8", "--wait"]).ok();
+    rsm.run(&["mount", "LIB10002L8"]).ok();
+    assert_eq!(rsm.drive("lib1-drive-1")["state"], "loaded");
+    let media = rsm.run(&["--json", "show", "media"]).ok().json();
+    assert_eq!(words(&media, "state")[..2], ["loaded", "inuse"]);
+    let queue = rsm.run(&["--json", "show", "queue"]).ok().json();
+    assert_eq!(words(&queue, "state"), ["completed", "queued"]);
+}
+
+#[test]
+fn io_errors_name_their_file() {
+    let rsm = Rsm::new().with_library();
+    std::fs::create_dir(rsm.data().join("data/metrics.prom.tmp")).unwrap();
+    let run = rsm.run(&["mount", "LIB10001L8"]).ok();
+    assert!(run.stderr.contains("metrics.prom.tmp: Is a directory"), "{}", run.stderr);
+    std::fs::remove_file(rsm.data().join("data/metrics.prom")).ok();
+    std::fs::create_dir(rsm.data().join("data/metrics.prom")).unwrap();
+    let run = rsm.run(&["metrics"]).ok();
+    assert!(run.stderr.contains("metrics.prom: Is a directory"), "{}", run.stderr);
+    assert!(run.stdout.contains("rsm_queue_depth"), "the gauges still come: {}", run.stdout);
 }

@@ -1,7 +1,24 @@
 //! The command line: the contract acceptance tests and operators use.
 
+use clap::builder::RangedU64ValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use rsm::limits;
 use std::path::PathBuf;
+
+// Ranges come from the model's limits, so the command line refuses what the
+// rules would (with the range in the message) and nothing they allow.
+
+fn u16_range(min: u16, max: u16) -> RangedU64ValueParser<u16> {
+    RangedU64ValueParser::new().range(u64::from(min)..=u64::from(max))
+}
+
+fn u32_range(min: u32, max: u32) -> RangedU64ValueParser<u32> {
+    RangedU64ValueParser::new().range(u64::from(min)..=u64::from(max))
+}
+
+fn priority() -> clap::builder::RangedI64ValueParser<i8> {
+    clap::value_parser!(i8).range(i64::from(limits::PRIORITY_MIN)..=i64::from(limits::PRIORITY_MAX))
+}
 
 /// rsm: an event-sourced Removable Storage Manager for tape libraries.
 #[derive(Parser, Debug)]
@@ -53,8 +70,8 @@ pub enum Cmd {
         /// Mount for writing.
         #[arg(long)]
         write: bool,
-        /// Priority, -15..15.
-        #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
+        /// Priority (NtmsMountPriority), -15 (lowest) to 15 (highest).
+        #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = priority())]
         priority: i8,
         /// Run the workers until the request ends.
         #[arg(long)]
@@ -164,20 +181,6 @@ pub enum Cmd {
     Metrics,
     /// A tour: a fresh simulated library, a workload, the views, and a replay that proves them.
     Demo,
-    /// Measure the engine side by side with its ceilings (raw sled, SQLite, the robot's physical bound).
-    Bench {
-        /// Smaller sizes and fewer rounds (for CI).
-        #[arg(long)]
-        quick: bool,
-    },
-    /// One measurement of `rsm bench`, in a fresh process.
-    #[command(hide = true)]
-    BenchCase {
-        /// The case.
-        case: String,
-        /// Its arguments.
-        args: Vec<String>,
-    },
     /// Load generator for crash tests: concurrent sessions mounting and
     /// dismounting; prints `ack <request> <seq>` once each command is durable.
     #[command(hide = true)]
@@ -201,28 +204,34 @@ pub enum LibraryCmd {
         /// Library name.
         name: String,
         /// Drives.
-        #[arg(long, default_value_t = 2)]
+        #[arg(long, default_value_t = 2, value_parser = u16_range(1, limits::DRIVES_PER_LIBRARY_MAX))]
         drives: u16,
         /// Storage slots.
-        #[arg(long, default_value_t = 10)]
+        #[arg(long, default_value_t = 10, value_parser = u32_range(0, limits::SLOTS_PER_LIBRARY_MAX))]
         slots: u32,
         /// Import/export ports.
-        #[arg(long, default_value_t = 1)]
+        #[arg(long, default_value_t = 1, value_parser = u16_range(0, limits::PORTS_PER_LIBRARY_MAX))]
         ie_ports: u16,
         /// Cartridges (they get bar codes and fill the first slots).
-        #[arg(long, default_value_t = 5)]
+        #[arg(long, default_value_t = 5, value_parser = u32_range(0, limits::SLOTS_PER_LIBRARY_MAX))]
         media: u32,
         /// A stand-alone drive (one drive, no robot; cartridges start on the shelf).
         #[arg(long)]
         standalone: bool,
+        /// Bar codes of the cartridges: PREFIX, a number and L8 (PREFIX0001L8, ...).
+        /// Default: the name's letters and digits upper-cased (at most 16),
+        /// plus letters that make every bar code new to the store.
+        #[arg(long, value_name = "PREFIX")]
+        barcodes: Option<String>,
     },
     /// Attach a real changer: a library from the device's own discovery
     /// (its element addresses and the bar codes found in them).
+    #[command(group = clap::ArgGroup::new("device").required(true).args(["iscsi", "sg"]))]
     Attach {
         /// Library name.
         name: String,
         /// The changer's iSCSI LUN: iscsi://HOST[:PORT]/IQN/LUN.
-        #[arg(long, value_name = "URL", required_unless_present = "sg", conflicts_with = "sg")]
+        #[arg(long, value_name = "URL")]
         iscsi: Option<String>,
         /// The changer's SCSI generic device (/dev/sgN) on this host; its drives
         /// are found among the other sg devices.
@@ -326,7 +335,7 @@ pub enum SimCmd {
         #[arg(long)]
         drive: Option<String>,
         /// How many times it strikes.
-        #[arg(long, default_value_t = 1)]
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
         count: u32,
     },
 }

@@ -2,8 +2,9 @@
 //! temporary directory, a workload with accepted and rejected commands, the
 //! views, and a replay that proves they come back identical.
 
-use crate::views::{sim_spec, table};
-use crate::{Failure, Outcome};
+use crate::render::{drive_state, location_json, media_state, request_failure, request_json, table};
+use crate::sim::{device_error, sim_spec};
+use crate::{out, Failure, Outcome};
 use rsm::hardware::Fault;
 use rsm::*;
 use serde_json::json;
@@ -14,24 +15,27 @@ struct Tour {
 }
 
 impl Tour {
-    fn say(&mut self, what: &str, result: Result<String, NtmsError>) {
+    fn say(&mut self, what: &str, result: Result<String, NtmsError>) -> Outcome {
         let line = match &result {
             Ok(detail) => format!("  ok      {what}: {detail}"),
             Err(e) => format!("  refused {what}: {} ({}) {}", e.name(), e.code(), e.message()),
         };
-        if !self.json {
-            println!("{line}");
-        }
         self.steps.push(match result {
             Ok(detail) => json!({"step": what, "ok": true, "detail": detail}),
             Err(e) => json!({"step": what, "ok": false, "error": e.name(), "code": e.code()}),
         });
+        if self.json {
+            return Ok(());
+        }
+        out::line(&line)
     }
 
-    fn heading(&self, text: &str) {
-        if !self.json {
-            println!("\n== {text}");
+    fn heading(&self, text: &str) -> Outcome {
+        if self.json {
+            return Ok(());
         }
+        out::line("")?;
+        out::line(&format!("== {text}"))
     }
 }
 
@@ -39,89 +43,101 @@ async fn id_of<T: Send + 'static>(
     engine: &Engine,
     f: impl FnOnce(&State) -> Option<T> + Send + 'static,
 ) -> Result<T, Failure> {
-    engine.query(f).await?.ok_or_else(|| Failure::Usage("the demo library lacks an object it created".into()))
+    engine.query(f).await?.ok_or_else(|| {
+        Failure::Rejected(NtmsError::new(ErrorCode::ObjectNotFound, "the demo library lacks an object it created"))
+    })
+}
+
+/// How a request ended, in the words of `rsm show queue`: `completed in
+/// demo-drive-2` (`via demo-port-1`), or its error with the sense in words.
+async fn ended(engine: &Engine, id: RequestId) -> Result<Result<String, NtmsError>, Failure> {
+    let row = id_of(engine, move |s| s.requests.get(&id).map(|r| request_json(s, r))).await?;
+    if row["state"] != "completed" {
+        return Ok(Err(request_failure(&row)));
+    }
+    let place = match (row["drive"].as_str(), row["port"].as_str()) {
+        (_, Some(port)) => format!(" via {port}"),
+        (Some(drive), None) => format!(" in {drive}"),
+        (None, None) => String::new(),
+    };
+    Ok(Ok(format!("completed{place}")))
 }
 
 pub async fn run(json: bool) -> Outcome {
-    let dir = tempfile_dir()?;
-    let data = dir.join("rsm-data");
+    // Removed when the tour ends, however it ends.
+    let dir = tempfile::Builder::new().prefix("rsm-demo-").tempdir().map_err(|e| {
+        Failure::Io(format!("cannot create a temporary directory in {}: {e}", std::env::temp_dir().display()))
+    })?;
+    let data = dir.path().join("rsm-data");
     let mut tour = Tour { json, steps: Vec::new() };
     let config = EngineConfig { run_workers: false, ..EngineConfig::default() };
     let engine = Engine::open(&data, config.clone()).await?;
-    tour.heading(&format!("a simulated library in {}", data.display()));
+    tour.heading(&format!("a simulated library in {}", data.display()))?;
     let admin = engine.open_session("admin").await?;
-    let library = admin.create_library(sim_spec("demo", 2, 8, 1, 5, false)).await?;
-    tour.say("create library demo (2 drives, 8 slots, 1 port, 5 cartridges)", Ok(library.to_string()));
+    let library = admin.create_library(sim_spec("demo", "DEMO", 2, 8, 1, 5, false)).await?;
+    tour.say("create library demo (2 drives, 8 slots, 1 port, 5 cartridges)", Ok(library.to_string()))?;
     let m1 = id_of(&engine, |s| s.medium_by_barcode("DEMO0001L8").map(|m| m.id)).await?;
     let m2 = id_of(&engine, |s| s.medium_by_barcode("DEMO0002L8").map(|m| m.id)).await?;
     let m3 = id_of(&engine, |s| s.medium_by_barcode("DEMO0003L8").map(|m| m.id)).await?;
     let d1 = id_of(&engine, |s| s.drive_named("demo-drive-1").map(|d| d.id)).await?;
     let d2 = id_of(&engine, |s| s.drive_named("demo-drive-2").map(|d| d.id)).await?;
 
-    tour.heading("mounts and dismounts");
+    tour.heading("mounts and dismounts")?;
     let r = admin.mount_media(m1, MountOptions { drive: Some(d1), ..Default::default() }).await?;
-    tour.say("mount DEMO0001L8 in demo-drive-1", Ok(format!("request {} queued", r.id())));
+    tour.say("mount DEMO0001L8 in demo-drive-1", Ok(format!("request {} queued", r.id())))?;
     let busy =
         admin.mount_media(m2, MountOptions { drive: Some(d1), ..Default::default() }).await.map(|r| r.id().to_string());
-    tour.say("mount DEMO0002L8 in demo-drive-1 as well", busy);
+    tour.say("mount DEMO0002L8 in demo-drive-1 as well", busy)?;
     let r2 = admin.mount_media(m2, MountOptions::default()).await?;
-    tour.say("mount DEMO0002L8 in any drive", Ok(format!("request {} queued", r2.id())));
+    tour.say("mount DEMO0002L8 in any drive", Ok(format!("request {} queued", r2.id())))?;
     let n = engine.run_until_idle().await?;
-    tour.say("the robot works the queue", Ok(format!("{n} requests completed")));
+    tour.say("the robot works the queue", Ok(format!("{n} requests completed")))?;
     let opened = admin.dismount_drive(d1).await.map(|r| r.id().to_string());
-    tour.say("dismount-drive demo-drive-1 while its cartridge is opened", opened);
+    tour.say("dismount-drive demo-drive-1 while its cartridge is opened", opened)?;
     let guest = engine.open_session("guest").await?;
     let denied = guest.dismount_drive(d2).await.map(|r| r.id().to_string());
-    tour.say("guest dismounts demo-drive-2 without modify access", denied);
+    tour.say("guest dismounts demo-drive-2 without modify access", denied)?;
     let unknown = admin.dismount_drive(DriveId(uuid::Uuid::from_u128(7))).await.map(|r| r.id().to_string());
-    tour.say("dismount-drive of a drive that does not exist", unknown);
+    tour.say("dismount-drive of a drive that does not exist", unknown)?;
     admin.dismount_media(m1, true).await?;
-    tour.say("dismount-media DEMO0001L8 --deferred", Ok("released, left in demo-drive-1".into()));
+    tour.say("dismount-media DEMO0001L8 --deferred", Ok("released, left in demo-drive-1".into()))?;
     let r = admin.dismount_drive(d1).await?;
-    tour.say("dismount-drive demo-drive-1", Ok(format!("request {} queued, home slot reserved", r.id())));
+    tour.say("dismount-drive demo-drive-1", Ok(format!("request {} queued, home slot reserved", r.id())))?;
     let again = admin.dismount_drive(d1).await.map(|r| r.id().to_string());
-    tour.say("dismount-drive demo-drive-1 again", again);
+    tour.say("dismount-drive demo-drive-1 again", again)?;
     admin.dismount_media(m2, false).await?;
-    tour.say("dismount-media DEMO0002L8", Ok("queued".into()));
+    tour.say("dismount-media DEMO0002L8", Ok("queued".into()))?;
     let n = engine.run_until_idle().await?;
-    tour.say("the robot works the queue", Ok(format!("{n} requests completed")));
+    tour.say("the robot works the queue", Ok(format!("{n} requests completed")))?;
     let empty = admin.dismount_drive(d1).await.map(|r| r.id().to_string());
-    tour.say("dismount-drive demo-drive-1, now empty", empty);
+    tour.say("dismount-drive demo-drive-1, now empty", empty)?;
 
-    tour.heading("a robot failure, reported with its sense data");
-    engine.simulator(library).await?.inject(Fault::RobotFailure, 1).map_err(|e| Failure::Usage(e.to_string()))?;
+    tour.heading("a robot failure, reported with its sense data")?;
+    engine.simulator(library).await?.inject(Fault::RobotFailure, 1).map_err(device_error)?;
     let r = admin.mount_media(m3, MountOptions::default()).await?;
     engine.run_until_idle().await?;
-    tour.say("mount DEMO0003L8 with the robot failing", r.wait().await.map(|r| format!("{:?}", r.state)));
+    tour.say("mount DEMO0003L8 with the robot failing", ended(&engine, r.id()).await?)?;
     let r = admin.mount_media(m3, MountOptions::default()).await?;
     engine.run_until_idle().await?;
-    let outcome = r.wait().await;
-    let drive_name = match &outcome {
-        Ok(req) => {
-            let d = req.drive;
-            engine.query(move |s| d.and_then(|d| s.drives.get(&d)).map(|d| d.name.clone())).await?.unwrap_or_default()
-        }
-        Err(_) => String::new(),
-    };
-    tour.say("mount DEMO0003L8 again", outcome.map(|r| format!("{:?} in {drive_name}", r.state)));
+    tour.say("mount DEMO0003L8 again", ended(&engine, r.id()).await?)?;
 
-    tour.heading("out and in through the import/export port");
+    tour.heading("out and in through the import/export port")?;
     let m4 = id_of(&engine, |s| s.medium_by_barcode("DEMO0004L8").map(|m| m.id)).await?;
     let m5 = id_of(&engine, |s| s.medium_by_barcode("DEMO0005L8").map(|m| m.id)).await?;
     let r = admin.eject_media(m5).await?;
     engine.run_until_idle().await?;
-    tour.say("eject DEMO0005L8", r.wait().await.map(|_| "in demo-port-1 for the operator".into()));
+    tour.say("eject DEMO0005L8", ended(&engine, r.id()).await?.map(|e| format!("{e}, for the operator")))?;
     let full = admin.eject_media(m4).await.map(|r| r.id().to_string());
-    tour.say("eject DEMO0004L8 while the one port is full", full);
+    tour.say("eject DEMO0004L8 while the one port is full", full)?;
     let sim = engine.simulator(library).await?;
     let port =
         id_of(&engine, |s| s.library_named("demo").and_then(|l| l.ports.first().map(|p| s.ports[p].element_address)))
             .await?;
-    let taken = sim.operator_empty_port(port).map_err(|e| Failure::Usage(e.to_string()))?;
+    let taken = sim.operator_empty_port(port).map_err(device_error)?;
     let seen =
         admin.inventory(library).await.map(|a| format!("{} taken: {} event(s), now offline", taken, a.events.len()));
-    tour.say("the operator empties the port; inventory", seen);
-    sim.operator_fill_port(port, "NEWDEMO1").map_err(|e| Failure::Usage(e.to_string()))?;
+    tour.say("the operator empties the port; inventory", seen)?;
+    sim.operator_fill_port(port, "NEWDEMO1").map_err(device_error)?;
     let accepted = admin.inject_media(library).await?;
     engine.run_until_idle().await?;
     let home =
@@ -130,32 +146,35 @@ pub async fn run(json: bool) -> Outcome {
     tour.say(
         "the operator puts NEWDEMO1 in the port; inject",
         Ok(format!("{} request(s), NEWDEMO1 now in {home}", accepted.events.len())),
-    );
+    )?;
 
-    tour.heading("the views");
+    tour.heading("the views")?;
     let (drives, media, queue) = engine
         .query(|s| {
             let mut drives: Vec<_> = s.drives.values().collect();
             drives.sort_by_key(|d| d.element_address);
-            let drives: Vec<_> = drives.into_iter().map(|d| json!({"name": d.name, "state": d.state.ntms_name(), "barcode": d.medium.map(|m| s.media[&m].barcode.clone()), "holder": d.holder.map(|h| s.sessions[&h].principal.clone())})).collect();
+            let drives: Vec<_> = drives.into_iter().map(|d| json!({"name": d.name, "state": drive_state(d.state), "barcode": d.medium.map(|m| s.media[&m].barcode.clone()), "holder": d.holder.map(|h| s.sessions[&h].principal.clone())})).collect();
             let mut media: Vec<_> = s.media.values().collect();
             media.sort_by(|a, b| a.barcode.cmp(&b.barcode));
-            let media: Vec<_> = media.into_iter().map(|m| json!({"barcode": m.barcode, "state": format!("{:?}", m.state), "location": format!("{}", match m.location { Location::Slot(x) => s.slots[&x].name.clone(), Location::Drive(d) => s.drives[&d].name.clone(), Location::Port(p) => s.ports[&p].name.clone(), Location::Offline => "offline".into() })})).collect();
+            let media: Vec<_> = media.into_iter().map(|m| json!({"barcode": m.barcode, "state": media_state(m.state), "location": location_json(s, m.location).1.as_str().unwrap_or("offline")})).collect();
             let mut rs: Vec<_> = s.requests.values().collect();
             rs.sort_by_key(|r| r.order);
-            let queue: Vec<_> = rs.iter().map(|r| json!({"kind": format!("{:?}", r.kind), "state": format!("{:?}", r.state), "barcode": s.media[&r.media].barcode, "at": r.drive.and_then(|d| s.drives.get(&d)).map(|d| d.name.clone()).or_else(|| r.port.and_then(|p| s.ports.get(&p)).map(|p| p.name.clone())), "error": r.error.and_then(ErrorCode::from_code).map(|c| c.name()), "sense": r.sense.map(|x| format!("{:02X}/{:02X}/{:02X}", x.key, x.asc, x.ascq))})).collect();
+            let queue: Vec<_> = rs.iter().map(|r| {
+                let row = request_json(s, r);
+                json!({"kind": row["kind"], "state": row["state"], "barcode": row["barcode"], "at": if row["port"].is_null() { &row["drive"] } else { &row["port"] }, "error": row["error"], "sense": row["sense_text"]})
+            }).collect();
             (drives, media, queue)
         })
         .await?;
     if !json {
-        print!("{}", table(&["name", "state", "barcode", "holder"], &drives));
-        println!();
-        print!("{}", table(&["barcode", "state", "location"], &media));
-        println!();
-        print!("{}", table(&["kind", "state", "barcode", "at", "error", "sense"], &queue));
+        out::text(&table(&["name", "state", "barcode", "holder"], &drives))?;
+        out::line("")?;
+        out::text(&table(&["barcode", "state", "location"], &media))?;
+        out::line("")?;
+        out::text(&table(&["kind", "state", "barcode", "at", "error", "sense"], &queue))?;
     }
 
-    tour.heading("replay");
+    tour.heading("replay")?;
     let live = engine.state().await?;
     let snap = engine.snapshot().await?;
     engine.shutdown().await;
@@ -171,23 +190,15 @@ pub async fn run(json: bool) -> Outcome {
         } else {
             Err(NtmsError::new(ErrorCode::DatabaseFailure, "the replayed views differ"))
         },
-    );
-    let _ = std::fs::remove_dir_all(&dir);
+    )?;
     if json {
-        println!(
-            "{}",
-            json!({"steps": tour.steps, "replay_identical": identical, "records": report.records, "drives": drives, "media": media, "queue": queue})
-        );
+        out::json(
+            &json!({"steps": tour.steps, "replay_identical": identical, "records": report.records, "drives": drives, "media": media, "queue": queue}),
+        )?;
     }
     if identical {
         Ok(())
     } else {
         Err(Failure::Rejected(NtmsError::new(ErrorCode::DatabaseFailure, "replay did not rebuild the same views")))
     }
-}
-
-fn tempfile_dir() -> Result<std::path::PathBuf, Failure> {
-    let base = std::env::temp_dir().join(format!("rsm-demo-{}-{}", std::process::id(), SystemClock.now_ms()));
-    std::fs::create_dir_all(&base).map_err(|e| Failure::Usage(format!("cannot create {}: {e}", base.display())))?;
-    Ok(base)
 }

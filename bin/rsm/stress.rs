@@ -5,18 +5,15 @@
 //! cartridge now and then and injects what is in the port, so kills land in
 //! the middle of moves through the import/export port too.
 
-use crate::views::sim_spec;
-use crate::{Failure, Outcome};
+use crate::sim::sim_spec;
+use crate::{out, Failure, Outcome};
 use rsm::*;
-use std::io::Write;
 
 const LIBRARY: &str = "stress";
 
 fn ack(request: RequestId, seq: u64) {
-    let mut out = std::io::stdout().lock();
     // A closed pipe means the parent is gone; nothing useful is left to do.
-    let _ = writeln!(out, "ack {request} {seq}");
-    let _ = out.flush();
+    let _ = out::line(&format!("ack {request} {seq}"));
 }
 
 pub async fn run(engine: &Engine, sessions: u32, commands: u64, seed: u64) -> Outcome {
@@ -28,7 +25,7 @@ pub async fn run(engine: &Engine, sessions: u32, commands: u64, seed: u64) -> Ou
         let a = admin
             .submit(Command::CreateLibrary {
                 session: admin.id(),
-                spec: sim_spec(LIBRARY, drives, media + 8, 1, media, false),
+                spec: sim_spec(LIBRARY, "STRESS", drives, media + 8, 1, media, false),
             })
             .await?;
         ack(a.request, a.last_seq);

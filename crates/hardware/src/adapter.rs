@@ -52,7 +52,7 @@ impl SenseData {
 #[non_exhaustive]
 pub enum AdapterError {
     /// The device answered CHECK CONDITION with this sense data.
-    #[error("{operation} failed: sense {:02X}/{:02X}/{:02X}", sense.key, sense.asc, sense.ascq)]
+    #[error("{operation} failed: {}", rsm_scsi::explain(sense.key, sense.asc, sense.ascq))]
     Check {
         /// What was attempted, e.g. "MOVE MEDIUM 1000 -> 500".
         operation: String,

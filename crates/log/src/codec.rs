@@ -234,7 +234,9 @@ pub fn decode_record(bytes: &[u8], expected_seq: u64) -> Result<Record, LogError
 }
 
 /// Decodes a batch without checking any hash: the raw read a benchmark
-/// compares verified replay with. Never use it to trust stored bytes.
+/// compares verified replay with. Never use it to trust stored bytes (only
+/// with the `raw` feature, which the benchmark alone turns on).
+#[cfg(feature = "raw")]
 pub fn decode_batch_unverified(bytes: &[u8], first_seq: u64) -> Result<Vec<Record>, LogError> {
     let mut c = Cursor::new(bytes);
     let corrupt = |seq: u64, reason: String| LogError::Corrupt { seq, reason };

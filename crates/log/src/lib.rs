@@ -47,6 +47,7 @@ pub mod conformance;
 pub mod failpoint;
 mod head;
 mod memory;
+#[cfg(feature = "raw")]
 pub mod raw;
 mod scan;
 mod sled_log;

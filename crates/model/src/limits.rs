@@ -3,6 +3,22 @@
 /// Longest object name, in characters (`NTMS_OBJECTNAME_LENGTH` 64 less the terminator).
 pub const NAME_LEN_MAX: usize = 63;
 
+/// The rule for object names and principals: 1 to [`NAME_LEN_MAX`]
+/// characters, none of them a control character, white space or an
+/// invisible character that reorders or hides text (bidirectional controls,
+/// zero-width characters). Names are printed in views, messages and logs:
+/// none may steer a terminal, split a line or read as another name.
+pub fn is_valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.chars().count() <= NAME_LEN_MAX
+        && !name.chars().any(|c| c.is_control() || c.is_whitespace() || is_invisible(c))
+}
+
+/// Bidirectional controls and zero-width characters.
+fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{061c}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}')
+}
+
 /// Longest bar code, in characters (`NTMS_BARCODE_LENGTH` 64 less the terminator).
 pub const BARCODE_LEN_MAX: usize = 63;
 

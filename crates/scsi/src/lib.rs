@@ -111,4 +111,4 @@ pub use element_status::{
 pub use error::{ParseError, ParseErrorKind};
 pub use inquiry::{Association, CodeSet, DeviceId, DeviceType, IdType, StandardInquiry};
 pub use mode_sense::{ElementMap, ElementRange, ModeHeader};
-pub use sense::{Condition, Sense, SenseFormat, SenseKey};
+pub use sense::{asc_ascq_text, explain, Condition, Sense, SenseFormat, SenseKey};

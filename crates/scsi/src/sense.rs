@@ -298,6 +298,77 @@ pub fn parse(data: &[u8]) -> Result<Sense, ParseError> {
     }
 }
 
+/// What an ASC/ASCQ pair means (SPC-4 annex D), in SPC's words lower-cased,
+/// for the pairs a changer or a tape drive commonly reports; `None` for the
+/// others.
+#[must_use]
+pub fn asc_ascq_text(asc: u8, ascq: u8) -> Option<&'static str> {
+    Some(match (asc, ascq) {
+        (0x00, 0x00) => "no additional sense information",
+        (0x00, 0x01) => "filemark detected",
+        (0x00, 0x02) => "end-of-partition/medium detected",
+        (0x00, 0x04) => "beginning-of-partition/medium detected",
+        (0x00, 0x05) => "end-of-data detected",
+        (0x04, 0x00) => "logical unit not ready, cause not reportable",
+        (0x04, 0x01) => "logical unit is in process of becoming ready",
+        (0x04, 0x02) => "logical unit not ready, initializing command required",
+        (0x04, 0x03) => "logical unit not ready, manual intervention required",
+        (0x04, 0x12) => "logical unit not ready, offline",
+        (0x0c, 0x00) => "write error",
+        (0x11, 0x00) => "unrecovered read error",
+        (0x14, 0x00) => "recorded entity not found",
+        (0x15, 0x00) => "random positioning error",
+        (0x15, 0x01) => "mechanical positioning error",
+        (0x1a, 0x00) => "parameter list length error",
+        (0x20, 0x00) => "invalid command operation code",
+        (0x21, 0x01) => "invalid element address",
+        (0x24, 0x00) => "invalid field in CDB",
+        (0x25, 0x00) => "logical unit not supported",
+        (0x26, 0x00) => "invalid field in parameter list",
+        (0x27, 0x00) => "write protected",
+        (0x28, 0x00) => "not ready to ready change, medium may have changed",
+        (0x28, 0x01) => "import or export element accessed",
+        (0x29, 0x00) => "power on, reset, or bus device reset occurred",
+        (0x2a, 0x01) => "mode parameters changed",
+        (0x30, 0x00) => "incompatible medium installed",
+        (0x30, 0x01) => "cannot read medium, unknown format",
+        (0x30, 0x02) => "cannot read medium, incompatible format",
+        (0x30, 0x03) => "cleaning cartridge installed",
+        (0x3a, 0x00) => "medium not present",
+        (0x3b, 0x00) => "sequential positioning error",
+        (0x3b, 0x0d) => "medium destination element full",
+        (0x3b, 0x0e) => "medium source element empty",
+        (0x3b, 0x11) => "medium magazine not accessible",
+        (0x3b, 0x12) => "medium magazine removed",
+        (0x3b, 0x13) => "medium magazine inserted",
+        (0x3b, 0x14) => "medium magazine locked",
+        (0x3b, 0x15) => "medium magazine unlocked",
+        (0x3b, 0x18) => "element disabled",
+        (0x3b, 0x1a) => "data transfer device removed",
+        (0x3f, 0x01) => "microcode has been changed",
+        (0x44, 0x00) => "internal target failure",
+        (0x53, 0x00) => "media load or eject failed",
+        (0x53, 0x01) => "unload tape failure",
+        (0x53, 0x02) => "medium removal prevented",
+        (0x5a, 0x01) => "operator medium removal request",
+        (0x5d, 0x00) => "failure prediction threshold exceeded",
+        _ => return None,
+    })
+}
+
+/// Sense data in words, the raw key/ASC/ASCQ after:
+/// `illegal request: medium source element empty (sense 05/3B/0E)`; a pair
+/// outside [`asc_ascq_text`]'s table gets only the key's name.
+#[must_use]
+pub fn explain(key: u8, asc: u8, ascq: u8) -> String {
+    let name = SenseKey::from_code(key).name().to_lowercase();
+    let raw = format!("sense {key:02X}/{asc:02X}/{ascq:02X}");
+    match asc_ascq_text(asc, ascq) {
+        Some(text) => format!("{name}: {text} ({raw})"),
+        None => format!("{name} ({raw})"),
+    }
+}
+
 /// The INFORMATION field of the first information descriptor with VALID set.
 fn descriptor_information(sense: &[u8]) -> Option<u64> {
     let mut pos = FIXED_PART_LEN;
@@ -321,6 +392,19 @@ fn descriptor_information(sense: &[u8]) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sense_in_words_with_the_raw_codes_after() {
+        assert_eq!(explain(0x05, 0x3b, 0x0e), "illegal request: medium source element empty (sense 05/3B/0E)");
+        assert_eq!(explain(0x04, 0x15, 0x01), "hardware error: mechanical positioning error (sense 04/15/01)");
+        assert_eq!(explain(0x0b, 0x99, 0x01), "aborted command (sense 0B/99/01)");
+        // Every condition the crate classifies has its words.
+        for (asc, ascq) in
+            [(0x3b, 0x0e), (0x3b, 0x0d), (0x53, 0x02), (0x3b, 0x18), (0x24, 0x00), (0x21, 0x01), (0x3a, 0x00)]
+        {
+            assert!(asc_ascq_text(asc, ascq).is_some(), "{asc:02X}/{ascq:02X}");
+        }
+    }
 
     fn fixed(key: u8, asc: u8, ascq: u8) -> Sense {
         let data = [0x70, 0, key, 0, 0, 0, 0, 0x0a, 0, 0, 0, 0, asc, ascq, 0, 0, 0, 0];

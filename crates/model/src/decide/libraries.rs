@@ -220,7 +220,7 @@ impl<'a> Ctx<'a> {
     /// GrantAccess / RevokeAccess (SetNtmsObjectSecurity on a library, spec
     /// §3.6). Checks, in order:
     /// 1. session (ERROR_INVALID_HANDLE);
-    /// 2. a library id, a principal of 1 to `NAME_LEN_MAX` characters, and
+    /// 2. a library id, a principal named as objects are (`limits::is_valid_name`), and
     ///    rights that are a non-empty set of use, modify, control
     ///    (ERROR_INVALID_PARAMETER);
     /// 3. the library exists and is not being deleted (ERROR_INVALID_LIBRARY);
@@ -234,16 +234,12 @@ impl<'a> Ctx<'a> {
         grant: bool,
     ) -> Result<Vec<Event>, NtmsError> {
         let s = self.session(session)?;
-        if library.is_nil()
-            || principal.is_empty()
-            || principal.chars().count() > limits::NAME_LEN_MAX
-            || rights.0 == 0
-            || rights.0 & !AccessMask::ALL.0 != 0
+        if library.is_nil() || !limits::is_valid_name(principal) || rights.0 == 0 || rights.0 & !AccessMask::ALL.0 != 0
         {
             return reject(
                 E::InvalidParameter,
                 format!(
-                    "name a library, a principal of 1 to {} characters and rights among use, modify, control",
+                    "name a library, a principal of 1 to {} printable characters without spaces and rights among use, modify, control",
                     limits::NAME_LEN_MAX
                 ),
             );

@@ -225,10 +225,7 @@ fn distinct_addresses(addresses: impl Iterator<Item = u16>) -> Result<std::colle
 }
 
 fn check_name(name: &str) -> Result<(), NtmsError> {
-    if name.is_empty()
-        || name.chars().count() > limits::NAME_LEN_MAX
-        || name.chars().any(|c| c.is_control() || c.is_whitespace())
-    {
+    if !limits::is_valid_name(name) {
         return reject(
             E::InvalidParameter,
             format!("name {name:?} must be 1 to {} printable characters without spaces", limits::NAME_LEN_MAX),

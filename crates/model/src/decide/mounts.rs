@@ -352,7 +352,17 @@ impl<'a> Ctx<'a> {
         let (media, new) = match self.state.medium_by_barcode(barcode) {
             Some(m) if m.library == d.library && m.location == Location::Offline => (m.id, false),
             Some(m) => {
-                return reject(E::InvalidMedia, format!("medium {barcode} is at {:?} in another place", m.location))
+                let st = self.state;
+                let place = match m.location {
+                    Location::Slot(x) => st.slots.get(&x).map(|x| x.name.clone()),
+                    Location::Drive(x) => st.drives.get(&x).map(|x| x.name.clone()),
+                    Location::Port(x) => st.ports.get(&x).map(|x| x.name.clone()),
+                    Location::Offline => {
+                        st.libraries.get(&m.library).map(|l| format!("the shelf of library {}", l.name))
+                    }
+                };
+                let place = place.unwrap_or_else(|| "another library".into());
+                return reject(E::InvalidMedia, format!("medium {barcode} is in {place}, not on this drive's shelf"));
             }
             None => (MediaId(derive_id(self.cmd.request, 1)), true),
         };

@@ -13,10 +13,10 @@ impl<'a> Ctx<'a> {
     /// 2. the application name is at most `NAME_LEN_MAX` characters
     ///    (ERROR_INVALID_PARAMETER); empty means "RSM".
     pub(super) fn open_session(&self, principal: &str, application: &str) -> Result<Vec<Event>, NtmsError> {
-        if principal.is_empty() || principal.chars().count() > limits::NAME_LEN_MAX {
+        if !limits::is_valid_name(principal) {
             return reject(
                 E::InvalidParameter,
-                format!("a principal name is 1 to {} characters", limits::NAME_LEN_MAX),
+                format!("a principal name is 1 to {} printable characters without spaces", limits::NAME_LEN_MAX),
             );
         }
         if application.chars().count() > limits::NAME_LEN_MAX {

@@ -1,77 +1,51 @@
-//! Name resolution and the printed views (tables, or JSON with stable field names).
+//! The printed views: tables, or JSON with stable field names.
 
-use crate::cli::{FaultKind, SimCmd, View};
+use crate::cli::View;
+use crate::out;
+use crate::resolve::library;
 use crate::{Failure, Outcome};
-use rsm::hardware::Fault;
 use rsm::*;
 use serde_json::{json, Value};
-
-/// The topology `library create-sim` asks for; bar codes are `NAME` upper-cased, a number and `L8`.
-pub fn sim_spec(name: &str, drives: u16, slots: u32, ie_ports: u16, media: u32, standalone: bool) -> LibrarySpec {
-    let prefix: String = name.chars().filter(|c| c.is_ascii_alphanumeric()).collect::<String>().to_uppercase();
-    let barcodes = (1..=media).map(|i| format!("{prefix}{i:04}L8")).collect();
-    if standalone {
-        LibrarySpec { name: name.into(), kind: LibraryKind::Standalone, drives: 1, slots: 0, ie_ports: 0, barcodes }
-    } else {
-        LibrarySpec { name: name.into(), kind: LibraryKind::Changer, drives, slots, ie_ports, barcodes }
-    }
-}
-
-/// An object by its name (or bar code), else by its id: an id that names
-/// nothing still goes to the engine, which answers with the right code.
-async fn resolve<T: std::str::FromStr + Send + 'static>(
-    engine: &Engine,
-    name: &str,
-    by_name: fn(&State, &str) -> Option<T>,
-    is_nil: fn(&T) -> bool,
-    (code, what): (ErrorCode, &str),
-) -> Result<T, Failure> {
-    let n = name.to_string();
-    let found = engine.query(move |s| by_name(s, &n).or_else(|| n.parse::<T>().ok().filter(|id| !is_nil(id)))).await?;
-    found.ok_or_else(|| Failure::Rejected(NtmsError::new(code, format!("no {what} named {name}"))))
-}
-
-/// A drive by name or id.
-pub async fn drive(engine: &Engine, name: &str) -> Result<DriveId, Failure> {
-    resolve(engine, name, |s, n| s.drive_named(n).map(|d| d.id), DriveId::is_nil, (ErrorCode::InvalidDrive, "drive"))
-        .await
-}
-
-/// An import/export port by name: its library and element address.
-pub async fn port(engine: &Engine, name: &str) -> Result<(LibraryId, u16), Failure> {
-    let n = name.to_string();
-    engine
-        .query(move |s| match s.names.get(&n) {
-            Some(ObjectRef::Port(p)) => s.ports.get(p).map(|p| (p.library, p.element_address)),
-            _ => None,
-        })
-        .await?
-        .ok_or_else(|| Failure::Usage(format!("no import/export port named {name}")))
-}
-
-/// A library by name or id.
-pub async fn library(engine: &Engine, name: &str) -> Result<LibraryId, Failure> {
-    let lookup = |s: &State, n: &str| s.library_named(n).map(|l| l.id);
-    resolve(engine, name, lookup, LibraryId::is_nil, (ErrorCode::InvalidLibrary, "library")).await
-}
-
-/// A cartridge by bar code or id.
-pub async fn media(engine: &Engine, barcode: &str) -> Result<MediaId, Failure> {
-    let lookup = |s: &State, n: &str| s.medium_by_barcode(n).map(|m| m.id);
-    resolve(engine, barcode, lookup, MediaId::is_nil, (ErrorCode::InvalidMedia, "cartridge with bar code")).await
-}
 
 /// Prints a one-line success.
 pub fn done(json: bool, message: &str) -> Outcome {
     if json {
-        println!("{}", json!({"ok": true, "message": message}));
+        out::json(&json!({"ok": true, "message": message}))
     } else {
-        println!("{message}");
+        out::line(message)
     }
-    Ok(())
 }
 
-fn state_name(s: RequestState) -> &'static str {
+// ---- the words for states: the views, the demo and messages use these ----
+
+/// A drive's state: its NTMS name without the prefix, lower-cased (`loaded`).
+pub fn drive_state(s: DriveState) -> String {
+    s.ntms_name().trim_start_matches("NTMS_DRIVESTATE_").to_lowercase()
+}
+
+/// A cartridge's state, after its NTMS name (`NTMS_MEDIASTATE_INUSE`: `inuse`).
+pub fn media_state(s: MediaState) -> &'static str {
+    match s {
+        MediaState::Idle => "idle",
+        MediaState::InUse => "inuse",
+        MediaState::Mounted => "mounted",
+        MediaState::Loaded => "loaded",
+        MediaState::Unloaded => "unloaded",
+        MediaState::OpError => "operror",
+    }
+}
+
+/// A slot's state.
+pub fn slot_state(s: SlotState) -> &'static str {
+    match s {
+        SlotState::Full => "full",
+        SlotState::Empty => "empty",
+        SlotState::NotPresent => "not_present",
+    }
+}
+
+/// A request's state.
+pub fn request_state(s: RequestState) -> &'static str {
     match s {
         RequestState::Queued => "queued",
         RequestState::InProcess => "in_progress",
@@ -86,17 +60,19 @@ pub async fn request(engine: &Engine, id: RequestId, wait: bool, json: bool) -> 
     if wait {
         engine.run_until(move |s| s.requests.get(&id).is_none_or(|r| r.state.is_terminal())).await?;
     }
-    let r = engine
-        .query(move |s| s.requests.get(&id).map(|r| request_json(s, r)))
-        .await?
-        .ok_or_else(|| Failure::Usage(format!("request {id} vanished")))?;
+    let r = engine.query(move |s| s.requests.get(&id).map(|r| request_json(s, r))).await?.ok_or_else(|| {
+        Failure::Rejected(NtmsError::new(ErrorCode::ObjectNotFound, format!("request {id} left the views")))
+    })?;
     let state = r["state"].as_str().unwrap_or("").to_string();
-    if json {
-        println!("{}", json!({"request": id.to_string(), "state": state, "detail": r}));
-    } else {
-        println!("{}", request_line(&r));
+    let ended_badly = wait && state != "completed";
+    let document = json!({"request": id.to_string(), "state": state, "detail": r});
+    match (json, ended_badly) {
+        // One document: the error, with the request it reports.
+        (true, true) => return Err(Failure::Ended(request_failure(&r), document)),
+        (true, false) => out::json(&document)?,
+        (false, _) => out::line(&request_line(&r))?,
     }
-    if wait && state != "completed" {
+    if ended_badly {
         return Err(Failure::Rejected(request_failure(&r)));
     }
     Ok(())
@@ -113,10 +89,12 @@ fn request_line(r: &Value) -> String {
     format!("request {} {}: {} {} {place}", text("id"), text("state"), text("kind"), text("barcode"))
 }
 
-/// A request that ended but not well, as the error its own code names.
-fn request_failure(r: &Value) -> NtmsError {
+/// A request that ended but not well, as the error its own code names, with
+/// the device's sense in words (`hardware error: mechanical positioning error
+/// (sense 04/15/01)`).
+pub fn request_failure(r: &Value) -> NtmsError {
     let code = r["error_code"].as_u64().and_then(|c| ErrorCode::from_code(c as u32)).unwrap_or(ErrorCode::Cancelled);
-    let sense = r["sense"].as_str().map(|s| format!(", sense {s}")).unwrap_or_default();
+    let sense = r["sense_text"].as_str().map(|s| format!(": {s}")).unwrap_or_default();
     let text = |k: &str| r[k].as_str().unwrap_or("-").to_string();
     NtmsError::new(code, format!("request {} {}{sense}", text("id"), text("state")))
 }
@@ -140,13 +118,13 @@ fn barcode_of(s: &State, m: Option<MediaId>) -> Value {
     m.and_then(|m| s.media.get(&m)).map(|m| Value::from(m.barcode.clone())).unwrap_or(Value::Null)
 }
 
-fn request_json(s: &State, r: &LibraryRequest) -> Value {
+pub fn request_json(s: &State, r: &LibraryRequest) -> Value {
     json!({
         "id": r.id.to_string(),
         "library": s.libraries.get(&r.library).map(|l| l.name.clone()).unwrap_or_else(|| r.library.to_string()),
         "kind": r.kind.name(),
         "operation": r.kind.ntms_value(),
-        "state": state_name(r.state),
+        "state": request_state(r.state),
         "ntms_state": r.state.ntms_value(),
         "priority": r.priority,
         "drive": name_of_drive(s, r.drive),
@@ -159,11 +137,8 @@ fn request_json(s: &State, r: &LibraryRequest) -> Value {
         "error": r.error.and_then(ErrorCode::from_code).map(|c| c.name()),
         "error_code": r.error,
         "sense": r.sense.map(|x| format!("{:02X}/{:02X}/{:02X}", x.key, x.asc, x.ascq)),
+        "sense_text": r.sense.map(|x| rsm_scsi::explain(x.key, x.asc, x.ascq)),
     })
-}
-
-fn snake(s: &str) -> String {
-    s.trim_start_matches("NTMS_DRIVESTATE_").to_lowercase()
 }
 
 /// Prints the differences an inventory recorded: one line each, or
@@ -171,11 +146,11 @@ fn snake(s: &str) -> String {
 pub async fn inventory(engine: &Engine, library: &str, events: Vec<Event>, json: bool) -> Outcome {
     let differences = differences(engine, events).await?;
     if json {
-        println!("{}", json!({"library": library, "differences": differences}));
+        out::json(&json!({"library": library, "differences": differences}))?;
     } else if differences.is_empty() {
-        println!("no differences");
+        out::line("no differences")?;
     } else {
-        print_differences(&differences);
+        print_differences(&differences)?;
     }
     Ok(())
 }
@@ -205,21 +180,23 @@ pub async fn inject(engine: &Engine, library: &str, events: Vec<Event>, wait: bo
             ids.iter().filter_map(|id| s.requests.get(id)).map(|r| request_json(s, r)).collect::<Vec<Value>>()
         })
         .await?;
+    // With `wait`, the first request that did not complete gives the outcome.
+    let failure = rows.iter().find(|r| wait && r["state"] != "completed").map(request_failure);
     if json {
-        println!("{}", json!({"library": library, "differences": notes, "requests": rows}));
-    } else {
-        print_differences(&notes);
-        if rows.is_empty() {
-            println!("no cartridge to take in from the ports of {library}");
-        }
-        for r in &rows {
-            println!("{}", request_line(r));
-        }
+        let document = json!({"library": library, "differences": notes, "requests": rows});
+        return match failure {
+            Some(e) => Err(Failure::Ended(e, document)),
+            None => out::json(&document),
+        };
     }
-    match rows.iter().find(|r| wait && r["state"] != "completed") {
-        Some(r) => Err(Failure::Rejected(request_failure(r))),
-        None => Ok(()),
+    print_differences(&notes)?;
+    if rows.is_empty() {
+        out::line(&format!("no cartridge to take in from the ports of {library}"))?;
     }
+    for r in &rows {
+        out::line(&request_line(r))?;
+    }
+    failure.map_or(Ok(()), |e| Err(Failure::Rejected(e)))
 }
 
 /// The differences an inventory (or an inject) recorded, as JSON rows.
@@ -274,7 +251,7 @@ async fn differences(engine: &Engine, events: Vec<Event>) -> Result<Vec<Value>, 
         .await?)
 }
 
-fn print_differences(differences: &[Value]) {
+fn print_differences(differences: &[Value]) -> Outcome {
     for d in differences {
         {
             let text = |v: &Value| v.as_str().map(str::to_owned).unwrap_or_else(|| "-".into());
@@ -291,12 +268,13 @@ fn print_differences(differences: &[Value]) {
                     d["address"]
                 ),
             };
-            println!("{line}");
+            out::line(&line)?;
         }
     }
+    Ok(())
 }
 
-fn location_json(s: &State, l: Location) -> (&'static str, Value) {
+pub fn location_json(s: &State, l: Location) -> (&'static str, Value) {
     match l {
         Location::Slot(x) => ("slot", name_of_slot(s, Some(x))),
         Location::Drive(d) => ("drive", name_of_drive(s, Some(d))),
@@ -335,7 +313,7 @@ fn rows(s: &State, view: View, library: Option<LibraryId>) -> Vec<Value> {
                 json!({
                     "id": d.id.to_string(), "name": d.name,
                     "library": s.libraries[&d.library].name, "address": d.element_address,
-                    "state": snake(d.state.ntms_name()), "ntms_state": d.state.ntms_value(), "enabled": d.enabled,
+                    "state": drive_state(d.state), "ntms_state": d.state.ntms_value(), "enabled": d.enabled,
                     "barcode": barcode_of(s, d.medium),
                     "holder": d.holder.and_then(|h| s.sessions.get(&h)).map(|h| h.principal.clone()),
                     "reserved_by": d.reserved_by.map(|r| r.to_string()),
@@ -352,7 +330,7 @@ fn rows(s: &State, view: View, library: Option<LibraryId>) -> Vec<Value> {
                 json!({
                     "id": x.id.to_string(), "name": x.name, "library": s.libraries[&x.library].name,
                     "address": x.element_address,
-                    "state": match x.state { SlotState::Full => "full", SlotState::Empty => "empty", SlotState::NotPresent => "not_present" },
+                    "state": slot_state(x.state),
                     "ntms_state": x.state.ntms_value(),
                     "barcode": barcode_of(s, x.content), "home_of": barcode_of(s, x.home_of),
                 })
@@ -383,7 +361,7 @@ fn rows(s: &State, view: View, library: Option<LibraryId>) -> Vec<Value> {
                 json!({
                     "id": m.id.to_string(), "barcode": m.barcode, "name": m.barcode,
                     "library": s.libraries.get(&m.library).map(|l| l.name.clone()),
-                    "state": format!("{:?}", m.state).to_lowercase(), "ntms_state": m.state.ntms_value(),
+                    "state": media_state(m.state), "ntms_state": m.state.ntms_value(),
                     "location": kind, "at": at, "home_slot": name_of_slot(s, m.home_slot), "enabled": m.enabled,
                 })
             })
@@ -398,7 +376,10 @@ fn rows(s: &State, view: View, library: Option<LibraryId>) -> Vec<Value> {
 }
 
 const COLUMNS: &[(View, &[&str])] = &[
-    (View::Libraries, &["name", "kind", "enabled", "state", "drives", "slots", "ports", "media", "queued"]),
+    (
+        View::Libraries,
+        &["name", "kind", "enabled", "state", "drives", "slots", "ports", "media", "queued", "device", "access"],
+    ),
     (View::Drives, &["name", "library", "address", "state", "enabled", "barcode", "holder"]),
     (View::Slots, &["name", "library", "address", "state", "barcode"]),
     (View::Ports, &["name", "library", "address", "state", "barcode"]),
@@ -414,21 +395,29 @@ pub async fn show(engine: &Engine, view: View, library_name: Option<&str>, json:
     };
     let rows = engine.query(move |s| rows(s, view, lib)).await?;
     if json {
-        println!("{}", Value::from(rows));
-        return Ok(());
+        return out::json(&Value::from(rows));
     }
     let columns = COLUMNS.iter().find(|(v, _)| *v == view).map(|(_, c)| *c).unwrap_or(&[]);
-    print!("{}", table(columns, &rows));
-    Ok(())
+    out::text(&table(columns, &rows))
 }
 
-/// A plain-text table.
-pub fn table(columns: &[&str], rows: &[Value]) -> String {
-    let cell = |v: &Value| match v {
+/// A table cell, escaped (see [`out::escape`]): a list as `a,b`, a map as
+/// `key:value key:value` (access rights: `admin:use,modify,control`).
+fn cell(v: &Value) -> String {
+    match v {
         Value::Null => "-".to_string(),
-        Value::String(s) => s.clone(),
+        Value::String(s) => out::escape(s).into_owned(),
+        Value::Array(items) => items.iter().map(cell).collect::<Vec<_>>().join(","),
+        Value::Object(map) if map.is_empty() => "-".to_string(),
+        Value::Object(map) => {
+            map.iter().map(|(k, v)| format!("{}:{}", out::escape(k), cell(v))).collect::<Vec<_>>().join(" ")
+        }
         other => other.to_string(),
-    };
+    }
+}
+
+/// A plain-text table, its cells escaped (see [`out::escape`]).
+pub fn table(columns: &[&str], rows: &[Value]) -> String {
     let cells: Vec<Vec<String>> = rows.iter().map(|r| columns.iter().map(|c| cell(&r[*c])).collect()).collect();
     let widths: Vec<usize> = columns
         .iter()
@@ -446,85 +435,4 @@ pub fn table(columns: &[&str], rows: &[Value]) -> String {
         line(&mut out, r);
     }
     out
-}
-
-/// `rsm sim ...`: the operator's hands and fault injection.
-pub async fn sim(engine: &Engine, cmd: &SimCmd, user: &str, json: bool) -> Outcome {
-    match cmd {
-        SimCmd::Insert { drive: name, barcode } => {
-            let drive_id = drive(engine, name).await?;
-            let (library, address) = drive_place(engine, drive_id).await?;
-            let sim = engine.simulator(library).await?;
-            sim.operator_insert(address, barcode).map_err(device_error)?;
-            let session = engine.session_for(user).await?;
-            let cmd = Command::OperatorInsert { session: session.id(), drive: drive_id, barcode: barcode.clone() };
-            if let Err(e) = session.submit(cmd).await {
-                // rsm refused it: the operator takes the cartridge back out.
-                let _ = sim.operator_remove(address);
-                return Err(e.into());
-            }
-            done(json, &format!("{barcode} is in {name}"))
-        }
-        SimCmd::FillPort { port: name, barcode } => {
-            let (library, address) = port(engine, name).await?;
-            engine.simulator(library).await?.operator_fill_port(address, barcode).map_err(device_error)?;
-            done(json, &format!("{barcode} is in {name}; rsm inject takes it in"))
-        }
-        SimCmd::EmptyPort { port: name } => {
-            let (library, address) = port(engine, name).await?;
-            let barcode = engine.simulator(library).await?.operator_empty_port(address).map_err(device_error)?;
-            done(json, &format!("{barcode} taken out of {name}; rsm inventory records it offline"))
-        }
-        SimCmd::Remove { drive: name } => {
-            let drive_id = drive(engine, name).await?;
-            let (library, address) = drive_place(engine, drive_id).await?;
-            let session = engine.session_for(user).await?;
-            session.submit(Command::OperatorRemove { session: session.id(), drive: drive_id }).await?;
-            let sim = engine.simulator(library).await?;
-            let barcode = sim.operator_remove(address).map_err(device_error)?;
-            done(json, &format!("{barcode} taken out of {name}"))
-        }
-        SimCmd::Fail { fault, library: lib_name, drive: drive_name, count } => {
-            let drive_id = match drive_name {
-                Some(d) => Some(drive(engine, d).await?),
-                None => None,
-            };
-            let library = match (lib_name, drive_id) {
-                (Some(l), _) => library(engine, l).await?,
-                (None, Some(d)) => drive_place(engine, d).await?.0,
-                (None, None) => {
-                    let only = engine.query(|s| s.libraries.keys().copied().collect::<Vec<_>>()).await?;
-                    match only.as_slice() {
-                        [one] => *one,
-                        _ => return Err(Failure::Usage("name the library with --library".into())),
-                    }
-                }
-            };
-            let address = match drive_id {
-                Some(d) => Some(drive_place(engine, d).await?.1),
-                None => None,
-            };
-            let fault = match (fault, address) {
-                (FaultKind::Robot, _) => Fault::RobotFailure,
-                (FaultKind::Unload, Some(drive)) => Fault::DriveWillNotUnload { drive },
-                (FaultKind::Load, Some(drive)) => Fault::DriveWillNotLoad { drive },
-                _ => return Err(Failure::Usage("unload and load faults need --drive".into())),
-            };
-            let sim = engine.simulator(library).await?;
-            sim.inject(fault.clone(), *count).map_err(device_error)?;
-            done(json, &format!("fault {fault:?} armed {count} time(s)"))
-        }
-    }
-}
-
-async fn drive_place(engine: &Engine, drive: DriveId) -> Result<(LibraryId, u16), Failure> {
-    engine
-        .query(move |s| s.drives.get(&drive).map(|d| (d.library, d.element_address)))
-        .await?
-        .ok_or_else(|| Failure::Rejected(NtmsError::new(ErrorCode::InvalidDrive, format!("no drive {drive}"))))
-}
-
-fn device_error(e: rsm::hardware::AdapterError) -> Failure {
-    let code = failure_code(&e);
-    Failure::Rejected(NtmsError::new(code, e.to_string()))
 }

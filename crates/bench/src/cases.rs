@@ -1,11 +1,14 @@
-//! `rsm bench`: the engine measured side by side with its ceilings, in one
-//! run. Every figure comes from a fresh child process (`rsm bench-case`),
-//! since heap state left by an earlier case skews sled; each is the median
-//! of several rounds, interleaved, with min and max.
+//! The run and its cases: the engine measured side by side with its
+//! ceilings. Every figure comes from a fresh child process
+//! (`rsm-bench case`), since heap state left by an earlier case skews sled;
+//! each is the median of several rounds, interleaved, with min and max.
 
-use crate::{Failure, Outcome};
-use rsm::log::{codec, Envelope, EventLog, SledLog};
-use rsm::*;
+use crate::{out, sim_spec, Failure, Outcome};
+use rsm_engine::*;
+use rsm_log::{codec, Envelope, EventLog, SledLog};
+use rsm_model::*;
+// The engine's session handle, not the model's session object.
+use rsm_engine::Session;
 use serde_json::{json, Map, Value};
 use std::path::{Path, PathBuf};
 use std::process::Command as Process;
@@ -59,13 +62,13 @@ impl Plan {
 }
 
 fn bench_failure(what: &str, e: impl std::fmt::Display) -> Failure {
-    Failure::Usage(format!("bench: {what}: {e}"))
+    Failure::Io(format!("bench: {what}: {e}"))
 }
 
 /// Runs one case in a fresh child process and parses its JSON line.
 fn child(case: &str, args: &[String]) -> Result<Value, Failure> {
     let exe = std::env::current_exe().map_err(|e| bench_failure("current exe", e))?;
-    let out = Process::new(exe).arg("bench-case").arg(case).args(args).output().map_err(|e| bench_failure(case, e))?;
+    let out = Process::new(exe).arg("case").arg(case).args(args).output().map_err(|e| bench_failure(case, e))?;
     if !out.status.success() {
         return Err(bench_failure(case, String::from_utf8_lossy(&out.stderr)));
     }
@@ -98,12 +101,12 @@ pub async fn run(quick: bool, json_out: bool) -> Outcome {
             samples.entry(key.to_string()).or_default().push(x);
         }
     };
-    eprintln!("rsm bench: building the replay logs ...");
+    out::error("rsm-bench: building the replay logs ...");
     for n in &plan.replay_sizes {
         child("build-log", &[dir(&format!("log-{n}")), n.to_string()])?;
     }
     for round in 0..plan.rounds {
-        eprintln!("rsm bench: round {} of {}", round + 1, plan.rounds);
+        out::error(&format!("rsm-bench: round {} of {}", round + 1, plan.rounds));
         let e = child("engine", &[dir(&format!("engine-{round}")), plan.sessions.to_string(), plan.pairs.to_string()])?;
         put("engine_cmds_per_s", &e["cmds_per_s"]);
         put("engine_records_per_s", &e["records_per_s"]);
@@ -206,24 +209,23 @@ pub async fn run(quick: bool, json_out: bool) -> Outcome {
     top.insert("rounds".into(), json!(plan.rounds));
     top.insert("figures".into(), Value::Object(out.clone()));
     if json_out {
-        println!("{}", Value::Object(top));
+        out::json(&Value::Object(top))
     } else {
-        print_table(&top, &out);
+        out::text(&table(&top, &out))
     }
-    Ok(())
 }
 
-fn print_table(top: &Map<String, Value>, figures: &Map<String, Value>) {
-    println!("{:<34} {:>14} {:>14} {:>14}", "figure", "median", "min", "max");
+fn table(top: &Map<String, Value>, figures: &Map<String, Value>) -> String {
+    let mut text = format!("{:<34} {:>14} {:>14} {:>14}\n", "figure", "median", "min", "max");
     for (k, v) in figures {
-        println!(
-            "{k:<34} {:>14.1} {:>14.1} {:>14.1}",
+        text += &format!(
+            "{k:<34} {:>14.1} {:>14.1} {:>14.1}\n",
             median(v),
             v["min"].as_f64().unwrap_or(f64::NAN),
             v["max"].as_f64().unwrap_or(f64::NAN)
         );
     }
-    println!();
+    text.push('\n');
     for (k, target) in [
         ("append_ratio", 0.7),
         ("single_client_ratio", 0.7),
@@ -233,8 +235,9 @@ fn print_table(top: &Map<String, Value>, figures: &Map<String, Value>) {
         ("robot_utilisation", 0.95),
     ] {
         let v = top[k].as_f64().unwrap_or(f64::NAN);
-        println!("{k:<34} {v:>14.3}   target >= {target}  {}", if v >= target { "met" } else { "SHORT" });
+        text += &format!("{k:<34} {v:>14.3}   target >= {target}  {}\n", if v >= target { "met" } else { "SHORT" });
     }
+    text
 }
 
 // ---- the cases, each in its own process -------------------------------
@@ -242,7 +245,7 @@ fn print_table(top: &Map<String, Value>, figures: &Map<String, Value>) {
 fn arg<T: std::str::FromStr>(args: &[String], i: usize, what: &str) -> Result<T, Failure> {
     args.get(i)
         .and_then(|a| a.parse().ok())
-        .ok_or_else(|| Failure::Usage(format!("bench-case: argument {i} ({what}) missing")))
+        .ok_or_else(|| Failure::Usage(format!("rsm-bench case: argument {i} ({what}) missing")))
 }
 
 fn rss_hwm_mib() -> f64 {
@@ -278,7 +281,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
-async fn open_engine(dir: &Path, timings: rsm::hardware::SimTimings, workers: bool) -> Result<Engine, Failure> {
+async fn open_engine(dir: &Path, timings: rsm_hardware::SimTimings, workers: bool) -> Result<Engine, Failure> {
     open_engine_with(dir, Arc::new(SimProvider::in_memory(timings)), workers).await
 }
 
@@ -300,7 +303,7 @@ async fn library_with_held_media(
     sessions: u32,
 ) -> Result<Vec<(Session, MediaId)>, Failure> {
     let admin = engine.open_session("bench-admin").await?;
-    let spec = crate::views::sim_spec(name, drives, u32::from(drives) * 2, 1, u32::from(drives), false);
+    let spec = sim_spec(name, &name.to_uppercase(), drives, u32::from(drives) * 2, 1, u32::from(drives));
     let library = admin.create_library(spec).await?;
     let mut out = Vec::new();
     for i in 0..sessions {
@@ -399,13 +402,13 @@ pub async fn case(name: &str, args: &[String]) -> Outcome {
             let ms = started.elapsed().as_secs_f64() * 1e3;
             let events = engine.last_seq();
             let out = json!({"ms": ms, "events_per_s": events as f64 / (ms / 1e3), "rss_hwm_mib": rss_hwm_mib()});
-            println!("{out}");
+            out::json(&out)?;
             // Leave without the shutdown snapshot: the next measurement must find the log as it was.
             std::process::exit(0);
         }
         "scan" => {
             let started = Instant::now();
-            let db = rsm::log::raw::open_log_tree(&dir.join("log")).map_err(|e| bench_failure("sled", e))?;
+            let db = rsm_log::raw::open_log_tree(&dir.join("log")).map_err(|e| bench_failure("sled", e))?;
             let mut events = 0u64;
             for item in db.iter() {
                 let (key, value) = item.map_err(|e| bench_failure("scan", e))?;
@@ -434,8 +437,7 @@ pub async fn case(name: &str, args: &[String]) -> Outcome {
         }
         other => return Err(Failure::Usage(format!("no bench case {other}"))),
     };
-    println!("{result}");
-    Ok(())
+    out::json(&result)
 }
 
 fn envelope(seq: u64) -> Envelope {
@@ -474,9 +476,9 @@ fn envelope(seq: u64) -> Envelope {
 /// The ceiling: the same records, the same layout (one sled value per batch,
 /// key = first sequence number), one flush per batch, no engine.
 fn raw_append(dir: &Path, records: u64, batch: u64) -> Result<Value, Failure> {
-    let db = rsm::log::raw::open_log_tree(dir).map_err(|e| bench_failure("sled", e))?;
+    let db = rsm_log::raw::open_log_tree(dir).map_err(|e| bench_failure("sled", e))?;
     let batches: Vec<(u64, Vec<u8>)> = {
-        let mut prev = rsm::log::GENESIS_HASH;
+        let mut prev = rsm_log::GENESIS_HASH;
         let mut out = Vec::new();
         let mut seq = 1;
         while seq <= records {
@@ -557,7 +559,7 @@ async fn build_log(dir: &Path, n: u64) -> Result<(), Failure> {
     let mut core = Core::recover(&log, Arc::new(SystemClock), Box::new(SeededIds::new(7)), config).await?;
     let admin = core.accept(Command::OpenSession { principal: "admin".into(), application: String::new() })?;
     let admin = SessionId(admin.request.0);
-    core.accept(Command::CreateLibrary { session: admin, spec: crate::views::sim_spec("lib", 64, 128, 1, 64, false) })?;
+    core.accept(Command::CreateLibrary { session: admin, spec: sim_spec("lib", "LIB", 64, 128, 1, 64) })?;
     rsm_engine::core::commit(&mut core, &mut log).await?;
     let (library, drives, media): (LibraryId, Vec<DriveId>, Vec<MediaId>) = {
         let s = core.state();
@@ -611,13 +613,12 @@ fn rsm_engine_started(events: &[Event]) -> Option<RequestId> {
 async fn robot(dir: &Path, drives: u16, ms: u64) -> Result<Value, Failure> {
     const SCALE: f64 = 100.0;
     const TRIP_MS: u64 = 120;
-    let timings = rsm::hardware::SimTimings { move_ms: TRIP_MS, load_ms: 150, unload_ms: 150 };
+    let timings = rsm_hardware::SimTimings { move_ms: TRIP_MS, load_ms: 150, unload_ms: 150 };
     let provider = Arc::new(SimProvider::in_memory(timings));
     let engine = open_engine_with(dir, provider.clone(), true).await?;
     let admin = engine.open_session("admin").await?;
     let cartridges = u32::from(drives) * 3;
-    let library =
-        admin.create_library(crate::views::sim_spec("robot", drives, cartridges + 4, 1, cartridges, false)).await?;
+    let library = admin.create_library(sim_spec("robot", "ROBOT", drives, cartridges + 4, 1, cartridges)).await?;
     let media: Vec<MediaId> =
         engine.query(move |s| s.media.values().filter(|m| m.library == library).map(|m| m.id).collect()).await?;
     let sim = {
@@ -699,7 +700,7 @@ async fn scale(dir: &Path, slots: u32, drives: u32) -> Result<Value, Failure> {
     let started = Instant::now();
     for l in 0..libraries {
         let spec =
-            crate::views::sim_spec(&format!("big{l}"), per_lib_drives, per_lib_slots, 1, per_lib_slots / 2, false);
+            sim_spec(&format!("big{l}"), &format!("BIG{l}"), per_lib_drives, per_lib_slots, 1, per_lib_slots / 2);
         admin.create_library(spec).await?;
     }
     let create_s = started.elapsed().as_secs_f64();

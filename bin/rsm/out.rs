@@ -1,0 +1,84 @@
+//! Everything `rsm` prints goes through here: results on stdout, errors and
+//! warnings on stderr. Nothing here panics. A reader that closed stdout
+//! (`rsm show media | head -1`) ends the output quietly
+//! ([`Failure::Closed`]); any other write error (a full disk) is
+//! [`Failure::Output`], which `main` reports on stderr with a non-zero exit.
+//!
+//! Human output is escaped: names, bar codes, device strings and principals
+//! come from outside (the command line, a device, an old log), and none of
+//! them may steer the terminal or forge a line. Each [`line`] and [`error`]
+//! is escaped whole; multi-line [`text`] is built from escaped parts (tables
+//! escape their cells). JSON is escaped by serde.
+
+use crate::Failure;
+use serde_json::Value;
+use std::borrow::Cow;
+use std::io::{self, Write};
+
+/// Writes `text` to stdout as it is, and flushes it: an error shows up here,
+/// not at exit.
+pub fn text(text: &str) -> Result<(), Failure> {
+    let mut out = io::stdout().lock();
+    out.write_all(text.as_bytes()).and_then(|()| out.flush()).map_err(Failure::output)
+}
+
+/// One line on stdout, escaped.
+pub fn line(line: &str) -> Result<(), Failure> {
+    text(&format!("{}\n", escape(line)))
+}
+
+/// One JSON document on stdout, on one line.
+pub fn json(document: &Value) -> Result<(), Failure> {
+    text(&format!("{document}\n"))
+}
+
+/// One line on stderr, escaped. Errors are dropped: stderr is where they
+/// would be reported.
+pub fn error(line: &str) {
+    let mut err = io::stderr().lock();
+    let _ = writeln!(err, "{}", escape(line)).and_then(|()| err.flush());
+}
+
+/// A warning on stderr.
+pub fn warn(message: &str) {
+    error(&format!("rsm: warning: {message}"));
+}
+
+/// `text` with every character that could steer a terminal or break a line
+/// written as an escape: control characters (`\n`, `\u{1b}`, C1 controls)
+/// and the invisible format characters that reorder or hide text (`\u{202e}`).
+pub fn escape(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(needs_escape) {
+        return Cow::Borrowed(text);
+    }
+    let mut escaped = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            c if c.is_control() => escaped.extend(c.escape_debug()),
+            c if needs_escape(c) => escaped.extend(c.escape_unicode()),
+            c => escaped.push(c),
+        }
+    }
+    Cow::Owned(escaped)
+}
+
+fn needs_escape(c: char) -> bool {
+    c.is_control()
+        || matches!(c,
+            '\u{061c}' | '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape;
+
+    #[test]
+    fn escapes_what_steers_a_terminal_and_nothing_else() {
+        assert_eq!(escape("lib1-drive-1"), "lib1-drive-1");
+        assert_eq!(escape("DOMAIN\\bob é"), "DOMAIN\\bob é");
+        assert_eq!(escape("ev\nil"), "ev\\nil");
+        assert_eq!(escape("\u{1b}[31mred"), "\\u{1b}[31mred");
+        assert_eq!(escape("a\u{9b}b\u{7f}"), "a\\u{9b}b\\u{7f}");
+        assert_eq!(escape("abc\u{202e}fed"), "abc\\u{202e}fed");
+    }
+}

@@ -1,0 +1,172 @@
+//! The simulator: the topology `library create-sim` asks for, and the
+//! operator's hands and injected faults (`rsm sim ...`).
+
+use crate::cli::{FaultKind, SimCmd};
+use crate::render::done;
+use crate::resolve::{drive, drive_place, library, port};
+use crate::{Failure, Outcome};
+use rsm::hardware::Fault;
+use rsm::*;
+
+/// The topology `library create-sim` asks for; bar codes are `PREFIX`, a
+/// number of at least four digits and `L8` (`LIB10001L8`).
+pub fn sim_spec(
+    name: &str,
+    prefix: &str,
+    drives: u16,
+    slots: u32,
+    ie_ports: u16,
+    media: u32,
+    standalone: bool,
+) -> LibrarySpec {
+    let barcodes = barcodes(prefix, media).collect();
+    if standalone {
+        LibrarySpec { name: name.into(), kind: LibraryKind::Standalone, drives: 1, slots: 0, ie_ports: 0, barcodes }
+    } else {
+        LibrarySpec { name: name.into(), kind: LibraryKind::Changer, drives, slots, ie_ports, barcodes }
+    }
+}
+
+fn barcodes(prefix: &str, media: u32) -> impl Iterator<Item = String> + '_ {
+    (1..=media).map(move |i| format!("{prefix}{i:04}L8"))
+}
+
+/// Letters and digits of a library name, upper-cased (at most 16): `lib-1` -> `LIB1`.
+pub fn prefix_of(name: &str) -> String {
+    let prefix: String = name.chars().filter(char::is_ascii_alphanumeric).take(16).collect();
+    if prefix.is_empty() {
+        "TAPE".into()
+    } else {
+        prefix.to_uppercase()
+    }
+}
+
+/// The default bar code prefix of `library create-sim NAME`: [`prefix_of`]
+/// the name, followed by the first of B, C, ..., Z, BB, ... that makes all
+/// `media` bar codes new to the store (`zp` then `Zp`: `ZP0001L8`, then
+/// `ZPB0001L8`). At most 16 + 4 letters, 5 digits and `L8`: well within
+/// the 63 characters of a bar code, whatever the library's name.
+pub fn free_prefix(state: &State, name: &str, media: u32) -> String {
+    let base = prefix_of(name);
+    let taken = |prefix: &str| barcodes(prefix, media).any(|b| state.barcodes.contains_key(&b));
+    let mut n = 0;
+    let mut prefix = base.clone();
+    while taken(&prefix) {
+        n += 1;
+        prefix = format!("{base}{}", letters(n));
+    }
+    prefix
+}
+
+/// The `n`th of B, ..., Z, BB, ...: bijective base 25 in letters, never a
+/// digit (which would read as part of the number).
+fn letters(n: usize) -> String {
+    let mut letters = Vec::new();
+    let mut k = n;
+    while k > 0 {
+        k -= 1;
+        letters.push(char::from(b'B' + u8::try_from(k % 25).unwrap_or(0)));
+        k /= 25;
+    }
+    letters.iter().rev().collect()
+}
+
+/// `rsm sim ...`: the operator's hands and fault injection.
+pub async fn sim(engine: &Engine, cmd: &SimCmd, user: &str, json: bool) -> Outcome {
+    // The operator's hands and the hardware's faults change what is in the
+    // library: the session's simulator needs CONTROL on it.
+    let operator = engine.session_for(user).await?;
+    match cmd {
+        SimCmd::Insert { drive: name, barcode } => {
+            let drive_id = drive(engine, name).await?;
+            let (library, address) = drive_place(engine, drive_id).await?;
+            let sim = operator.simulator(library).await?;
+            sim.operator_insert(address, barcode).map_err(device_error)?;
+            let session = engine.session_for(user).await?;
+            let cmd = Command::OperatorInsert { session: session.id(), drive: drive_id, barcode: barcode.clone() };
+            if let Err(e) = session.submit(cmd).await {
+                // rsm refused it: the operator takes the cartridge back out.
+                let _ = sim.operator_remove(address);
+                return Err(e.into());
+            }
+            done(json, &format!("{barcode} is in {name}"))
+        }
+        SimCmd::FillPort { port: name, barcode } => {
+            let (library, address) = port(engine, name).await?;
+            operator.simulator(library).await?.operator_fill_port(address, barcode).map_err(device_error)?;
+            done(json, &format!("{barcode} is in {name}; rsm inject takes it in"))
+        }
+        SimCmd::EmptyPort { port: name } => {
+            let (library, address) = port(engine, name).await?;
+            let barcode = operator.simulator(library).await?.operator_empty_port(address).map_err(device_error)?;
+            done(json, &format!("{barcode} taken out of {name}; rsm inventory records it offline"))
+        }
+        SimCmd::Remove { drive: name } => {
+            let drive_id = drive(engine, name).await?;
+            let (library, address) = drive_place(engine, drive_id).await?;
+            let session = engine.session_for(user).await?;
+            session.submit(Command::OperatorRemove { session: session.id(), drive: drive_id }).await?;
+            let sim = operator.simulator(library).await?;
+            let barcode = sim.operator_remove(address).map_err(device_error)?;
+            done(json, &format!("{barcode} taken out of {name}"))
+        }
+        SimCmd::Fail { fault, library: lib_name, drive: drive_name, count } => {
+            let drive_id = match drive_name {
+                Some(d) => Some(drive(engine, d).await?),
+                None => None,
+            };
+            let library = match (lib_name, drive_id) {
+                (Some(l), _) => library(engine, l).await?,
+                (None, Some(d)) => drive_place(engine, d).await?.0,
+                (None, None) => {
+                    let only = engine.query(|s| s.libraries.keys().copied().collect::<Vec<_>>()).await?;
+                    match only.as_slice() {
+                        [one] => *one,
+                        _ => return Err(Failure::Usage("name the library with --library".into())),
+                    }
+                }
+            };
+            let address = match drive_id {
+                Some(d) => {
+                    let (of, address) = drive_place(engine, d).await?;
+                    if of != library {
+                        return Err(Failure::Usage("--drive names a drive of another library than --library".into()));
+                    }
+                    Some(address)
+                }
+                None => None,
+            };
+            let fault = match (fault, address) {
+                (FaultKind::Robot, _) => Fault::RobotFailure,
+                (FaultKind::Unload, Some(drive)) => Fault::DriveWillNotUnload { drive },
+                (FaultKind::Load, Some(drive)) => Fault::DriveWillNotLoad { drive },
+                _ => return Err(Failure::Usage("unload and load faults need --drive".into())),
+            };
+            let sim = operator.simulator(library).await?;
+            sim.inject(fault.clone(), *count).map_err(device_error)?;
+            let what = match (fault, drive_name) {
+                (Fault::RobotFailure, _) => "the robot fails its next move".to_string(),
+                (Fault::DriveWillNotUnload { .. }, Some(d)) => format!("{d} will not unload"),
+                (_, d) => format!("{} will not load", d.as_deref().unwrap_or("the drive")),
+            };
+            done(json, &format!("armed: {what} ({count} time(s))"))
+        }
+    }
+}
+
+pub fn device_error(e: rsm::hardware::AdapterError) -> Failure {
+    let code = failure_code(&e);
+    Failure::Rejected(NtmsError::new(code, e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn prefixes_that_tell_libraries_apart() {
+        let letters: Vec<String> = [1, 2, 25, 26, 27, 650].into_iter().map(super::letters).collect();
+        assert_eq!(letters, ["B", "C", "Z", "BB", "BC", "ZZ"]);
+        assert_eq!(super::prefix_of("lib-1"), "LIB1");
+        assert_eq!(super::prefix_of("__"), "TAPE");
+        assert_eq!(super::prefix_of(&"x".repeat(63)).len(), 16);
+    }
+}
