@@ -334,8 +334,8 @@ pub enum SimCmd {
         /// Drive name or id (for unload and load faults).
         #[arg(long)]
         drive: Option<String>,
-        /// How many times it strikes.
-        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+        /// How many times it strikes (0 disarms it).
+        #[arg(long, default_value_t = 1)]
         count: u32,
     },
 }

@@ -4,24 +4,21 @@
 use crate::Failure;
 use rsm::*;
 
-/// An object by its name (or bar code), else by its id: an id that names
-/// nothing still goes to the engine, which answers with the right code.
-async fn resolve<T: std::str::FromStr + Send + 'static>(
+/// A reference resolved by the model's rule (`rsm_model::*_reference`): a
+/// name or bar code to its id; an id, the zero id or nothing at all go to
+/// the engine as they are, and its rules answer for them.
+async fn resolve<T: Send + 'static>(
     engine: &Engine,
-    name: &str,
-    by_name: fn(&State, &str) -> Option<T>,
-    is_nil: fn(&T) -> bool,
-    (code, what): (ErrorCode, &str),
+    text: &str,
+    rule: fn(&State, &str) -> Result<T, NtmsError>,
 ) -> Result<T, Failure> {
-    let n = name.to_string();
-    let found = engine.query(move |s| by_name(s, &n).or_else(|| n.parse::<T>().ok().filter(|id| !is_nil(id)))).await?;
-    found.ok_or_else(|| Failure::Rejected(NtmsError::new(code, format!("no {what} named {name}"))))
+    let text = text.to_string();
+    Ok(engine.query(move |s| rule(s, &text)).await??)
 }
 
 /// A drive by name or id.
 pub async fn drive(engine: &Engine, name: &str) -> Result<DriveId, Failure> {
-    resolve(engine, name, |s, n| s.drive_named(n).map(|d| d.id), DriveId::is_nil, (ErrorCode::InvalidDrive, "drive"))
-        .await
+    resolve(engine, name, drive_reference).await
 }
 
 /// An import/export port by name: its library and element address.
@@ -38,14 +35,12 @@ pub async fn port(engine: &Engine, name: &str) -> Result<(LibraryId, u16), Failu
 
 /// A library by name or id.
 pub async fn library(engine: &Engine, name: &str) -> Result<LibraryId, Failure> {
-    let lookup = |s: &State, n: &str| s.library_named(n).map(|l| l.id);
-    resolve(engine, name, lookup, LibraryId::is_nil, (ErrorCode::InvalidLibrary, "library")).await
+    resolve(engine, name, library_reference).await
 }
 
 /// A cartridge by bar code or id.
 pub async fn media(engine: &Engine, barcode: &str) -> Result<MediaId, Failure> {
-    let lookup = |s: &State, n: &str| s.medium_by_barcode(n).map(|m| m.id);
-    resolve(engine, barcode, lookup, MediaId::is_nil, (ErrorCode::InvalidMedia, "cartridge with bar code")).await
+    resolve(engine, barcode, media_reference).await
 }
 
 /// A drive's library and element address.

@@ -149,7 +149,11 @@ pub async fn sim(engine: &Engine, cmd: &SimCmd, user: &str, json: bool) -> Outco
                 (Fault::DriveWillNotUnload { .. }, Some(d)) => format!("{d} will not unload"),
                 (_, d) => format!("{} will not load", d.as_deref().unwrap_or("the drive")),
             };
-            done(json, &format!("armed: {what} ({count} time(s))"))
+            if *count == 0 {
+                done(json, &format!("disarmed: {what}"))
+            } else {
+                done(json, &format!("armed: {what} ({count} time(s))"))
+            }
         }
     }
 }

@@ -352,6 +352,10 @@ impl Engine {
     /// The adapter of a library: its real changer when it has a `device`
     /// (attached on first use), else the injected provider's.
     async fn adapter(&self, library: LibraryId) -> Result<Arc<dyn HardwareAdapter>, NtmsError> {
+        if library.is_nil() {
+            // As the rules answer a missing library argument.
+            return Err(NtmsError::new(ErrorCode::InvalidParameter, "a library id is required"));
+        }
         enum Resolved {
             Device(String),
             Provided(Result<Arc<dyn HardwareAdapter>, rsm_hardware::AdapterError>),

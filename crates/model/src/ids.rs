@@ -21,6 +21,13 @@ macro_rules! id_type {
             }
         }
 
+        /// The zero id: a missing argument.
+        impl Default for $name {
+            fn default() -> Self {
+                Self::NIL
+            }
+        }
+
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 fmt::Display::fmt(&self.0, f)

@@ -52,6 +52,7 @@ mod objects;
 #[cfg(feature = "planted-bug")]
 mod planted;
 mod policy;
+mod reference;
 mod state;
 
 #[cfg(not(feature = "planted-bug"))]
@@ -66,5 +67,6 @@ pub use objects::*;
 #[cfg(feature = "planted-bug")]
 pub use planted::apply;
 pub use policy::Policy;
+pub use reference::{drive_reference, library_reference, media_reference};
 pub use state::State;
 pub use uuid;

@@ -86,8 +86,12 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// A library that exists and is not being deleted (ERROR_INVALID_LIBRARY otherwise).
+    /// A library that exists and is not being deleted (ERROR_INVALID_LIBRARY
+    /// otherwise; ERROR_INVALID_PARAMETER for the zero id, a missing argument).
     fn valid_library(&self, id: LibraryId) -> Result<&'a Library, NtmsError> {
+        if id.is_nil() {
+            return reject(E::InvalidParameter, "a library id is required");
+        }
         match self.state.libraries.get(&id) {
             Some(lib) if lib.deleting => reject(E::InvalidLibrary, format!("library {} is being deleted", lib.name)),
             Some(lib) => Ok(lib),

@@ -1,0 +1,59 @@
+//! What a caller's reference names: a name (or a bar code), or an id.
+//!
+//! Callers that take text (the command line, later the network API) turn
+//! it into an id here and hand the id to the rules, which answer for it
+//! (a missing id is ERROR_INVALID_PARAMETER, one that names nothing the
+//! object's own code). Only a name that names nothing is answered here,
+//! with the code the rules give an id that names nothing.
+
+use crate::error::{ErrorCode, NtmsError};
+use crate::ids::*;
+use crate::state::State;
+use std::str::FromStr;
+
+fn resolve<T: FromStr + Default>(
+    text: &str,
+    by_name: impl FnOnce(&str) -> Option<T>,
+    unknown: (ErrorCode, &str),
+) -> Result<T, NtmsError> {
+    if text.is_empty() {
+        // A missing argument: the rules answer for the zero id.
+        return Ok(T::default());
+    }
+    if let Some(id) = by_name(text) {
+        return Ok(id);
+    }
+    text.parse::<T>().map_err(|_| NtmsError::new(unknown.0, format!("no {} named {text}", unknown.1)))
+}
+
+/// A drive by name or id.
+pub fn drive_reference(state: &State, text: &str) -> Result<DriveId, NtmsError> {
+    resolve(text, |n| state.drive_named(n).map(|d| d.id), (ErrorCode::InvalidDrive, "drive"))
+}
+
+/// A library by name or id.
+pub fn library_reference(state: &State, text: &str) -> Result<LibraryId, NtmsError> {
+    resolve(text, |n| state.library_named(n).map(|l| l.id), (ErrorCode::InvalidLibrary, "library"))
+}
+
+/// A cartridge by bar code or id.
+pub fn media_reference(state: &State, text: &str) -> Result<MediaId, NtmsError> {
+    resolve(text, |n| state.medium_by_barcode(n).map(|m| m.id), (ErrorCode::InvalidMedia, "cartridge with bar code"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_and_nil_ids_go_to_the_rules_unknown_names_get_the_objects_code() {
+        let state = State::new();
+        assert_eq!(drive_reference(&state, ""), Ok(DriveId::NIL));
+        assert_eq!(drive_reference(&state, "00000000-0000-0000-0000-000000000000"), Ok(DriveId::NIL));
+        let id = "0192f0c1-0000-7000-8000-000000000001";
+        assert_eq!(drive_reference(&state, id).map(|d| d.to_string()), Ok(id.to_string()));
+        assert_eq!(drive_reference(&state, "nowhere").map_err(|e| e.kind()), Err(ErrorCode::InvalidDrive));
+        assert_eq!(media_reference(&state, "NOPE01L8").map_err(|e| e.kind()), Err(ErrorCode::InvalidMedia));
+        assert_eq!(library_reference(&state, "x").map_err(|e| e.kind()), Err(ErrorCode::InvalidLibrary));
+    }
+}

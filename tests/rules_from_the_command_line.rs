@@ -1,0 +1,62 @@
+//! The command line hands ids to the engine's rules, which answer with
+//! their codes; holds and the simulator's operator commands are guarded by
+//! access rights. Each test runs the real binary.
+
+mod support;
+
+use support::Rsm;
+
+const NIL: &str = "00000000-0000-0000-0000-000000000000";
+
+fn library(rsm: &Rsm) {
+    rsm.run(&["library", "create-sim", "la", "--drives", "2", "--slots", "6", "--media", "3", "--ie-ports", "1"]).ok();
+}
+
+/// Regression: a nil or empty id answered ERROR_INVALID_DRIVE (15), decided
+/// by the command line; a missing id is ERROR_INVALID_PARAMETER (87).
+#[test]
+fn a_nil_or_empty_id_is_an_invalid_parameter() {
+    let rsm = Rsm::new();
+    library(&rsm);
+    rsm.run(&["dismount-drive", NIL]).rejected("ERROR_INVALID_PARAMETER", 87);
+    rsm.run(&["dismount-drive", ""]).rejected("ERROR_INVALID_PARAMETER", 87);
+    rsm.run(&["mount", "LA0001L8", "--drive", NIL]).rejected("ERROR_INVALID_PARAMETER", 87);
+    rsm.run(&["mount", ""]).rejected("ERROR_INVALID_PARAMETER", 87);
+    rsm.run(&["eject", NIL]).rejected("ERROR_INVALID_PARAMETER", 87);
+    rsm.run(&["inventory", ""]).rejected("ERROR_INVALID_PARAMETER", 87);
+    rsm.run(&["disable", "library", NIL]).rejected("ERROR_INVALID_PARAMETER", 87);
+    // An id or a name that names nothing keeps the object's own code.
+    rsm.run(&["dismount-drive", "0192f0c1-0000-7000-8000-000000000001"]).rejected("ERROR_INVALID_DRIVE", 15);
+    rsm.run(&["dismount-drive", "no-such-drive"]).rejected("ERROR_INVALID_DRIVE", 15);
+    rsm.run(&["mount", "NOPE01L8"]).rejected("ERROR_INVALID_MEDIA", 4300);
+}
+
+/// Regression: a USE-only principal released another principal's hold.
+#[test]
+fn a_use_only_principal_cannot_release_another_principals_hold() {
+    let rsm = Rsm::new();
+    library(&rsm);
+    rsm.run(&["access", "grant", "alice", "use", "--library", "la"]).ok();
+    rsm.run(&["access", "grant", "bob", "use", "--library", "la"]).ok();
+    rsm.run_as("alice", &["mount", "LA0001L8", "--wait"]).ok();
+    rsm.run_as("bob", &["dismount-media", "LA0001L8", "--deferred"]).rejected("ERROR_ACCESS_DENIED", 5);
+    rsm.run_as("bob", &["dismount-media", "LA0001L8"]).rejected("ERROR_ACCESS_DENIED", 5);
+    rsm.run_as("alice", &["dismount-media", "LA0001L8", "--wait"]).ok();
+    rsm.replay_ok();
+}
+
+/// Regression: anyone could play the operator or arm faults in another
+/// user's simulated library; `--count 0` did not disarm.
+#[test]
+fn simulator_commands_need_control_and_count_zero_disarms() {
+    let rsm = Rsm::new();
+    library(&rsm);
+    rsm.run(&["access", "grant", "bob", "use", "--library", "la"]).ok();
+    rsm.run_as("bob", &["sim", "fail", "robot", "--library", "la"]).rejected("ERROR_ACCESS_DENIED", 5);
+    rsm.run_as("bob", &["sim", "fill-port", "la-port-1", "BOB001L8"]).rejected("ERROR_ACCESS_DENIED", 5);
+    rsm.run(&["sim", "fail", "robot", "--library", "la"]).ok();
+    rsm.run(&["sim", "fail", "robot", "--library", "la", "--count", "0"]).ok();
+    // Disarmed: the mount goes through.
+    let mounted = rsm.run(&["--json", "mount", "LA0001L8", "--wait"]).ok().json();
+    assert_eq!(mounted["state"], "completed", "{mounted}");
+}
