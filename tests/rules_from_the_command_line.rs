@@ -60,3 +60,19 @@ fn simulator_commands_need_control_and_count_zero_disarms() {
     let mounted = rsm.run(&["--json", "mount", "LA0001L8", "--wait"]).ok().json();
     assert_eq!(mounted["state"], "completed", "{mounted}");
 }
+
+/// Regression: `--user alice access revoke alice control` succeeded and from
+/// then nobody could grant CONTROL again. The last CONTROL holder stays, and
+/// the administrator (here named with --admin) always holds every right.
+#[test]
+fn access_can_never_be_lost_for_good() {
+    let rsm = Rsm::new();
+    rsm.run_as("alice", &["library", "create-sim", "la", "--media", "1"]).ok();
+    rsm.run_as("alice", &["access", "revoke", "alice", "control", "--library", "la"])
+        .rejected("ERROR_INVALID_STATE", 5023);
+    rsm.run_as("mallory", &["access", "grant", "mallory", "control", "--library", "la"])
+        .rejected("ERROR_ACCESS_DENIED", 5);
+    rsm.run_as("ops", &["--admin", "ops", "access", "grant", "carol", "control", "--library", "la"]).ok();
+    rsm.run_as("mallory", &["--admin", "ops", "access", "grant", "mallory", "control", "--library", "la"])
+        .rejected("ERROR_ACCESS_DENIED", 5);
+}

@@ -45,6 +45,11 @@ pub struct Cli {
     /// The iSCSI initiator name (IQN) rsm logs in to attached libraries with.
     #[arg(long, global = true, value_name = "IQN", default_value = rsm::ISCSI_INITIATOR)]
     pub initiator: String,
+    /// The administrator: a principal who always holds every right on
+    /// every library (default: the owner of the data directory, or the OS
+    /// user while there is none).
+    #[arg(long, global = true, value_name = "PRINCIPAL")]
+    pub admin: Option<String>,
     /// How long each move, load and unload of a simulated library takes
     /// (default 0: instant), so that its robot can be watched at work.
     #[arg(long, global = true, value_name = "MS", default_value_t = 0)]

@@ -173,6 +173,28 @@ fn check_initiator(name: &str) -> Result<(), Failure> {
 }
 
 /// The engine configuration the global flags ask for.
+/// The owner of `dir`, by name from the system's user list.
+fn owner_of(dir: &std::path::Path) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let uid = std::fs::metadata(dir).ok()?.uid();
+    let users = std::fs::read_to_string("/etc/passwd").ok()?;
+    users.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        let name = fields.next()?;
+        let _password = fields.next()?;
+        (fields.next()?.parse::<u32>().ok()? == uid).then(|| name.to_string())
+    })
+}
+
+/// The administrator principal: `--admin`, else the owner of the data
+/// directory, else (no directory yet) the OS user, who will own it.
+fn administrator(cli: &Cli) -> Result<String, Failure> {
+    match &cli.admin {
+        Some(admin) => check_principal(admin, "--admin"),
+        None => Ok(owner_of(&cli.data).unwrap_or_else(default_user)),
+    }
+}
+
 fn config(cli: &Cli) -> EngineConfig {
     let mut policy = Policy::default();
     if let Some(q) = cli.queue_max {
@@ -211,6 +233,7 @@ async fn run(cli: Cli, recorder: Option<metrics_exporter_prometheus::PrometheusH
             .map_err(|e| Failure::Rejected(NtmsError::new(ErrorCode::InvalidParameter, format!("--iscsi: {e}"))))?;
     }
     let mut config = config(&cli);
+    config.policy.administrator = Some(administrator(&cli)?);
     if matches!(cli.command, Cmd::Run { until_idle: false } | Cmd::Stress { .. }) {
         config.run_workers = true;
     }

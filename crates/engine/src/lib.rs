@@ -247,6 +247,11 @@ impl Engine {
         Ok(engine)
     }
 
+    /// The acceptance rules the engine runs with.
+    pub fn policy(&self) -> &Policy {
+        &self.inner.policy
+    }
+
     /// Group-commit counters since the engine opened.
     pub fn commit_stats(&self) -> &CommitStats {
         &self.inner.stats

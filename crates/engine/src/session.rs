@@ -151,10 +151,10 @@ impl Session {
         &self,
         library: LibraryId,
     ) -> Result<std::sync::Arc<rsm_hardware::SimulatedLibrary>, NtmsError> {
-        let principal = self.principal.clone();
+        let (principal, policy) = (self.principal.clone(), self.engine.policy().clone());
         let allowed = self
             .engine
-            .query(move |s| s.libraries.get(&library).map(|l| (l.name.clone(), s.rights(l, &principal))))
+            .query(move |s| s.libraries.get(&library).map(|l| (l.name.clone(), policy.rights(s, l, &principal))))
             .await?;
         match allowed {
             None => Err(NtmsError::new(ErrorCode::InvalidLibrary, format!("no library {library}"))),

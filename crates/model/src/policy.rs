@@ -2,7 +2,8 @@
 //! log: changing it changes what future commands may do, never the past.
 
 use crate::limits;
-use crate::objects::AccessMask;
+use crate::objects::{AccessMask, Library};
+use crate::state::State;
 use serde::{Deserialize, Serialize};
 
 /// Rules of acceptance chosen by the operator of an engine.
@@ -13,15 +14,33 @@ pub struct Policy {
     /// The right DismountDrive needs: MODIFY (Windows Server 2003, the
     /// default) or CONTROL (the Windows XP rule, as a switch).
     pub dismount_drive_right: AccessMask,
+    /// The administrator: a principal who always holds every right on
+    /// every library (spec §1.18: the creator and the local system account
+    /// always have full access), so access can never be lost for good.
+    pub administrator: Option<String>,
 }
 
 impl Default for Policy {
     fn default() -> Self {
-        Self { queue_per_library_max: limits::QUEUE_PER_LIBRARY_DEFAULT, dismount_drive_right: AccessMask::MODIFY }
+        Self {
+            queue_per_library_max: limits::QUEUE_PER_LIBRARY_DEFAULT,
+            dismount_drive_right: AccessMask::MODIFY,
+            administrator: None,
+        }
     }
 }
 
 impl Policy {
+    /// The rights `principal` holds on `library`: every right for the
+    /// administrator, else what the library's access list grants.
+    pub fn rights(&self, state: &State, library: &Library, principal: &str) -> AccessMask {
+        if self.administrator.as_deref() == Some(principal) {
+            AccessMask::ALL
+        } else {
+            state.rights(library, principal)
+        }
+    }
+
     /// The Windows XP access rule: DismountDrive needs CONTROL access.
     pub fn windows_xp_rules(mut self) -> Self {
         self.dismount_drive_right = AccessMask::CONTROL;

@@ -224,7 +224,9 @@ impl<'a> Ctx<'a> {
     ///    rights that are a non-empty set of use, modify, control
     ///    (ERROR_INVALID_PARAMETER);
     /// 3. the library exists and is not being deleted (ERROR_INVALID_LIBRARY);
-    /// 4. CONTROL access to it (ERROR_ACCESS_DENIED; rsm rule).
+    /// 4. CONTROL access to it (ERROR_ACCESS_DENIED; rsm rule);
+    /// 5. a revoke leaves some principal with CONTROL on the library
+    ///    (ERROR_INVALID_STATE; rsm rule: access is never lost for good).
     pub(super) fn change_access(
         &self,
         session: SessionId,
@@ -247,6 +249,19 @@ impl<'a> Ctx<'a> {
         let lib = self.valid_library(library)?;
         // rsm rule: changing a library's security needs CONTROL on it.
         self.require(lib, s, AccessMask::CONTROL, "change its access rights")?;
+        if !grant && rights.allows(AccessMask::CONTROL) {
+            let others = lib.access.iter().any(|(p, mask)| p != principal && mask.allows(AccessMask::CONTROL));
+            let held = lib.access.get(principal).is_some_and(|m| m.allows(AccessMask::CONTROL));
+            if held && !others {
+                return reject(
+                    E::InvalidState,
+                    format!(
+                        "{principal} is the last principal with CONTROL on library {}: grant CONTROL to another first",
+                        lib.name
+                    ),
+                );
+            }
+        }
         let principal = principal.to_string();
         Ok(vec![if grant {
             Event::AccessGranted { library, principal, rights }

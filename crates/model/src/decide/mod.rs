@@ -118,7 +118,7 @@ impl<'a> Ctx<'a> {
     }
 
     fn require(&self, lib: &Library, session: &Session, right: AccessMask, what: &str) -> Result<(), NtmsError> {
-        if self.state.rights(lib, &session.principal).allows(right) {
+        if self.policy.rights(self.state, lib, &session.principal).allows(right) {
             Ok(())
         } else {
             reject(
