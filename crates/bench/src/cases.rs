@@ -123,6 +123,14 @@ pub async fn run(quick: bool, json_out: bool) -> Outcome {
         let r1 = child("raw-append", &[dir(&format!("raw1-{round}")), plan.single.to_string(), "1".into()])?;
         put("raw_single_per_s", &r1["records_per_s"]);
         put("raw_single_p50_us", &r1["p50_us"]);
+        for (key, head) in [("log_single", "1"), ("log_single_nohead", "0")] {
+            let l = child(
+                "log-append",
+                &[dir(&format!("{key}-{round}")), plan.single.to_string(), "1".into(), head.into()],
+            )?;
+            put(&format!("{key}_per_s"), &l["records_per_s"]);
+            put(&format!("{key}_p50_us"), &l["p50_us"]);
+        }
         let q = child("sqlite", &[dir(&format!("sqlite-{round}")), plan.sqlite.to_string(), "1".into()])?;
         put("sqlite_cmds_per_s", &q["cmds_per_s"]);
         let qb = child("sqlite", &[dir(&format!("sqliteb-{round}")), (plan.sqlite * 8).to_string(), "64".into()])?;
@@ -169,6 +177,8 @@ pub async fn run(quick: bool, json_out: bool) -> Outcome {
     let mut derived = Map::new();
     derived.insert("append_ratio".into(), json!(ratio("engine_records_per_s", "raw_append_per_s")));
     derived.insert("single_client_ratio".into(), json!(ratio("single_cmds_per_s", "raw_single_per_s")));
+    // What the head file's update per commit group costs: 1.0 would be free.
+    derived.insert("head_cost_ratio".into(), json!(ratio("log_single_per_s", "log_single_nohead_per_s")));
     derived.insert("vs_sqlite".into(), json!(ratio("engine_cmds_per_s", "sqlite_cmds_per_s")));
     derived.insert("vs_sqlite_batched".into(), json!(ratio("engine_cmds_per_s", "sqlite_batched_cmds_per_s")));
     let largest = plan.replay_sizes.iter().copied().filter(|n| *n <= 1_000_000).max().unwrap_or(100_000);
@@ -381,6 +391,12 @@ pub async fn case(name: &str, args: &[String]) -> Outcome {
             lat.sort_by(|a, b| a.total_cmp(b));
             json!({"cmds_per_s": n as f64 / secs, "p50_us": percentile(&lat, 0.5), "p99_us": percentile(&lat, 0.99)})
         }
+        "log-append" => {
+            let records: u64 = arg(args, 1, "records")?;
+            let batch: u64 = arg::<u64>(args, 2, "batch")?.max(1);
+            let head: bool = arg::<u8>(args, 3, "head")? != 0;
+            log_append(&dir, records, batch, head).await?
+        }
         "raw-append" => {
             let records: u64 = arg(args, 1, "records")?;
             let batch: u64 = arg::<u64>(args, 2, "batch")?.max(1);
@@ -498,6 +514,29 @@ fn raw_append(dir: &Path, records: u64, batch: u64) -> Result<Value, Failure> {
         db.insert(seq.to_be_bytes(), bytes).map_err(|e| bench_failure("insert", e))?;
         db.flush().map_err(|e| bench_failure("flush", e))?;
         lat.push(t.elapsed().as_secs_f64() * 1e6);
+    }
+    let secs = started.elapsed().as_secs_f64();
+    lat.sort_by(|a, b| a.total_cmp(b));
+    Ok(json!({"records_per_s": records as f64 / secs, "p50_us": percentile(&lat, 0.5)}))
+}
+
+/// rsm's own log (`SledLog`) appending the same records, with or without
+/// the head file's update (a write and an fdatasync per commit group): the
+/// head's cost, side by side.
+async fn log_append(dir: &Path, records: u64, batch: u64, head: bool) -> Result<Value, Failure> {
+    use rsm_log::EventLog;
+    let log = SledLog::open(dir).map_err(|e| bench_failure("log", e))?;
+    let mut log = if head { log } else { log.without_head_updates() };
+    let mut lat = Vec::with_capacity((records / batch) as usize + 1);
+    let started = Instant::now();
+    let mut seq = 1;
+    while seq <= records {
+        let n = batch.min(records - seq + 1);
+        let envs: Vec<Envelope> = (seq..seq + n).map(envelope).collect();
+        let t = Instant::now();
+        log.append(&envs).await.map_err(|e| bench_failure("append", e))?;
+        lat.push(t.elapsed().as_secs_f64() * 1e6);
+        seq += n;
     }
     let secs = started.elapsed().as_secs_f64();
     lat.sort_by(|a, b| a.total_cmp(b));

@@ -5,10 +5,20 @@
 //! absent: a zeroed header reads as an empty database, a truncated file as a
 //! shorter one, and nothing a reader of sled alone sees tells them from a
 //! log that really is that short. The head is written when the store is
-//! created and rewritten, and made durable, after every commit group's
-//! flush and before the group is acknowledged. So the log always reaches at
-//! least the head: a log that ends before it, holds another record at its
-//! seq, or carries another store's id is damaged, and is refused.
+//! created (durably), and rewritten after every commit group's flush, so
+//! it never claims a record sled has not made durable: the log always
+//! reaches at least the head, and a log that ends before it, holds another
+//! record at its seq, or carries another store's id is damaged, and is
+//! refused.
+//!
+//! **The window.** A rewrite is a write without its own fdatasync, which
+//! would double every commit group's cost (BENCHMARKS.md); a syncer thread
+//! makes the head durable within [`SYNC_WINDOW`] of a write, and closing
+//! the log makes it durable at once. The promise: damage that loses a
+//! record acknowledged more than [`SYNC_WINDOW`] before a power cut, or
+//! any record at all of a log closed cleanly, is found. (sled itself made
+//! every acknowledged record durable before its acknowledgement; the head
+//! is the independent check of that.)
 //!
 //! Two slots [`SLOT_STRIDE`] bytes apart, written in turn: a write torn by
 //! a power cut spoils only the slot it was writing, and the other one still
@@ -21,6 +31,13 @@ use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+/// How long a head rewrite may stay in the page cache before the syncer
+/// makes it durable: the detection window of a power cut (module docs).
+pub(crate) const SYNC_WINDOW: Duration = Duration::from_millis(50);
 
 /// The head file's name in the log's directory.
 pub(crate) const HEAD_FILE: &str = "HEAD";
@@ -34,12 +51,70 @@ const HEAD_FILE_LEN: usize = 2 * SLOT_STRIDE;
 
 /// An open head file and what it says now.
 pub(crate) struct HeadFile {
-    /// Written in place (two fixed slots), synced with `sync_data`.
-    file: File,
+    /// Written in place (two fixed slots); the syncer makes it durable.
+    file: Arc<File>,
     /// For messages.
     path: PathBuf,
     /// The newest valid slot.
     current: HeadSlot,
+    /// Made at the first rewrite, stopped (with a last sync) on drop.
+    syncer: Option<Syncer>,
+}
+
+/// The thread that makes the head's rewrites durable within [`SYNC_WINDOW`].
+struct Syncer {
+    shared: Arc<SyncState>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+#[derive(Default)]
+struct SyncState {
+    /// A rewrite is not yet durable.
+    dirty: AtomicBool,
+    /// Set on drop: sync once more and end.
+    stop: Mutex<bool>,
+    wake: Condvar,
+    /// A failed fdatasync: the head's pages are in an unknown state, so
+    /// the log takes no more appends (reported by the next rewrite).
+    failed: Mutex<Option<String>>,
+}
+
+impl Syncer {
+    fn start(file: Arc<File>, path: PathBuf) -> Result<Syncer, LogError> {
+        let shared = Arc::new(SyncState::default());
+        let state = shared.clone();
+        let thread = std::thread::Builder::new()
+            .name("rsm-head-sync".into())
+            .spawn(move || loop {
+                let stopping = {
+                    let stop = state.stop.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                    let (stop, _) =
+                        state.wake.wait_timeout(stop, SYNC_WINDOW).unwrap_or_else(std::sync::PoisonError::into_inner);
+                    *stop
+                };
+                if state.dirty.swap(false, Ordering::AcqRel) {
+                    if let Err(e) = file.sync_data() {
+                        let why = format!("cannot sync {}: {e}", path.display());
+                        *state.failed.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(why);
+                    }
+                }
+                if stopping {
+                    return;
+                }
+            })
+            .map_err(|e| LogError::Io(format!("cannot start the head's syncer: {e}")))?;
+        Ok(Syncer { shared, thread: Some(thread) })
+    }
+}
+
+impl Drop for Syncer {
+    fn drop(&mut self) {
+        *self.shared.stop.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = true;
+        self.shared.wake.notify_all();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 fn io_at(path: &Path, what: &str, e: std::io::Error) -> LogError {
@@ -85,7 +160,7 @@ impl HeadFile {
                 })
             }
         };
-        Ok(Some(HeadFile { file, path, current }))
+        Ok(Some(HeadFile { file: Arc::new(file), path, current, syncer: None }))
     }
 
     /// Creates the head file of a new store `store` in `dir`, durably: written
@@ -107,7 +182,7 @@ impl HeadFile {
         file.write_all(&bytes).and_then(|_| file.sync_all()).map_err(|e| io_at(&temp, "write", e))?;
         std::fs::rename(&temp, &path).map_err(|e| io_at(&path, "rename into", e))?;
         sync_dir(dir)?;
-        Ok(HeadFile { file, path, current })
+        Ok(HeadFile { file: Arc::new(file), path, current, syncer: None })
     }
 
     /// What the head says now.
@@ -115,15 +190,34 @@ impl HeadFile {
         self.current
     }
 
-    /// Records, durably, that the log now reaches record `seq` whose hash is
-    /// `hash`. On error the head may say either the old or the new reach.
+    /// [`advance`](Self::advance) when `update`, else nothing (the benchmark's
+    /// side-by-side baseline).
+    pub(crate) fn advance_if(&mut self, update: bool, seq: u64, hash: Hash) -> Result<(), LogError> {
+        if update {
+            self.advance(seq, hash)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Records that the log now reaches record `seq` whose hash is `hash`
+    /// (call it only once sled made that record durable): written now,
+    /// durable within [`SYNC_WINDOW`]. On error the head may say either the
+    /// old or the new reach.
     pub(crate) fn advance(&mut self, seq: u64, hash: Hash) -> Result<(), LogError> {
+        if self.syncer.is_none() {
+            self.syncer = Some(Syncer::start(self.file.clone(), self.path.clone())?);
+        }
+        let syncer = self.syncer.as_ref().expect("the syncer was started just above");
+        if let Some(why) = syncer.shared.failed.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone() {
+            return Err(LogError::Io(why));
+        }
         let next = HeadSlot { generation: self.current.generation.wrapping_add(1), seq, hash, ..self.current };
         let bytes = codec::encode_head(&next);
         self.file
             .write_all_at(&bytes, slot_offset(next.generation) as u64)
-            .and_then(|_| self.file.sync_data())
             .map_err(|e| io_at(&self.path, "write", e))?;
+        syncer.shared.dirty.store(true, Ordering::Release);
         self.current = next;
         Ok(())
     }
