@@ -49,15 +49,7 @@ impl<'a> Ctx<'a> {
             || layout.ports.len() > usize::from(limits::PORTS_PER_LIBRARY_MAX)
             || layout.slots.len() > limits::SLOTS_PER_LIBRARY_MAX as usize
         {
-            return reject(
-                E::InvalidParameter,
-                format!(
-                    "at most {} drives, {} ports and {} slots per library",
-                    limits::DRIVES_PER_LIBRARY_MAX,
-                    limits::PORTS_PER_LIBRARY_MAX,
-                    limits::SLOTS_PER_LIBRARY_MAX
-                ),
-            );
+            return Err(too_large());
         }
         distinct_addresses(layout.drives.iter().chain(&layout.slots).chain(&layout.ports).map(|(a, _)| *a))?;
         self.check_new_barcodes(layout.drives.iter().chain(&layout.slots).filter_map(|(_, b)| b.as_ref()))?;
@@ -132,15 +124,7 @@ impl<'a> Ctx<'a> {
             || spec.ie_ports > limits::PORTS_PER_LIBRARY_MAX
             || spec.slots > limits::SLOTS_PER_LIBRARY_MAX
         {
-            return reject(
-                E::InvalidParameter,
-                format!(
-                    "at most {} drives, {} ports and {} slots per library",
-                    limits::DRIVES_PER_LIBRARY_MAX,
-                    limits::PORTS_PER_LIBRARY_MAX,
-                    limits::SLOTS_PER_LIBRARY_MAX
-                ),
-            );
+            return Err(too_large());
         }
         if spec.kind == LibraryKind::Changer && spec.barcodes.len() > spec.slots as usize {
             return reject(
@@ -366,6 +350,19 @@ impl<'a> Ctx<'a> {
         events.extend(media.map(|m| Event::MediaMovedOffline { media: m.id }));
         events.push(Event::LibraryDeleted { library: lib.id });
     }
+}
+
+/// ERROR_INVALID_PARAMETER for a library larger than the limits allow.
+fn too_large() -> NtmsError {
+    NtmsError::new(
+        E::InvalidParameter,
+        format!(
+            "at most {} drives, {} ports and {} slots per library",
+            limits::DRIVES_PER_LIBRARY_MAX,
+            limits::PORTS_PER_LIBRARY_MAX,
+            limits::SLOTS_PER_LIBRARY_MAX
+        ),
+    )
 }
 
 /// A library's elements with their ids and names, drawn in one order
