@@ -75,7 +75,7 @@ impl SimProvider {
         let sim = if path.exists() {
             SimulatedLibrary::open(&path, self.timings)?
         } else if create {
-            std::fs::create_dir_all(dir).map_err(|e| AdapterError::Io(format!("{}: {e}", dir.display())))?;
+            rsm_log::create_dir_durably(dir).map_err(|e| AdapterError::Io(format!("{}: {e}", dir.display())))?;
             SimulatedLibrary::create(&path, &layout_of(state, library), self.timings)?
         } else {
             return Err(AdapterError::Io(format!(

@@ -154,7 +154,7 @@ impl Engine {
         let log_dir = dir.join("log");
         let create = config.create_store;
         if create {
-            std::fs::create_dir_all(&dir).map_err(|e| {
+            rsm_log::create_dir_durably(&dir).map_err(|e| {
                 NtmsError::new(
                     ErrorCode::DatabaseFailure,
                     format!("cannot create data directory {}: {e}", dir.display()),

@@ -228,6 +228,24 @@ fn slot_offset(generation: u64) -> usize {
     (generation % 2) as usize * SLOT_STRIDE
 }
 
+/// Creates `dir` and every missing parent so that they survive a power
+/// cut: each new directory's entry is made durable by syncing its parent
+/// (a new directory is, to the filesystem, a new entry in its parent).
+pub fn create_dir_durably(dir: &Path) -> std::io::Result<()> {
+    let mut missing = Vec::new();
+    let mut at = Some(dir);
+    while let Some(p) = at.filter(|p| !p.as_os_str().is_empty() && !p.exists()) {
+        missing.push(p.to_path_buf());
+        at = p.parent();
+    }
+    std::fs::create_dir_all(dir)?;
+    for created in missing.iter().rev() {
+        let parent = created.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        File::open(parent)?.sync_all()?;
+    }
+    Ok(())
+}
+
 /// Makes `dir`'s entries (a created or renamed file) durable.
 pub(crate) fn sync_dir(dir: &Path) -> Result<(), LogError> {
     File::open(dir).and_then(|d| d.sync_all()).map_err(|e| io_at(dir, "sync the directory", e))
@@ -248,6 +266,15 @@ mod tests {
             let read = HeadFile::open(dir.path()).expect("read").expect("present").slot();
             assert_eq!((read.store, read.seq, read.hash), ([7; 16], seq * 10, [seq as u8; 32]));
         }
+    }
+
+    #[test]
+    fn create_dir_durably_makes_every_missing_level() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let deep = dir.path().join("a/b/c");
+        create_dir_durably(&deep).expect("created");
+        assert!(deep.is_dir());
+        create_dir_durably(&deep).expect("an existing directory is fine");
     }
 
     #[test]

@@ -52,6 +52,7 @@ pub mod raw;
 mod scan;
 mod sled_log;
 
+pub use head::create_dir_durably;
 pub use memory::MemoryLog;
 pub use sled_log::SledLog;
 

@@ -244,7 +244,7 @@ impl SledLog {
     fn open_store(dir: &Path, create: bool) -> Result<SledLog, LogError> {
         let path = dir.display().to_string();
         if create {
-            std::fs::create_dir_all(dir).map_err(|e| io(format!("cannot create {path}: {e}")))?;
+            crate::create_dir_durably(dir).map_err(|e| io(format!("cannot create {path}: {e}")))?;
         } else if !dir.is_dir() {
             return Err(LogError::NoStore { path });
         } else if !dir.join(HEAD_FILE).exists() {
