@@ -12,5 +12,6 @@
 //! public API; it only drives and checks them.
 #![deny(missing_docs)]
 
+mod harness;
 pub mod simulate;
 pub mod torture;
