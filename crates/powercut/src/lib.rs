@@ -285,12 +285,13 @@ impl PoweredOff {
 
     /// Waits (up to [`RELEASE_WAIT`]) until no process holds a file of the
     /// old mount any more and its thread has ended.
-    pub fn release(mut self) -> Result<(), PowerCutError> {
+    pub fn release(&mut self) -> Result<(), PowerCutError> {
         join(self.session.take(), &self.mountpoint, RELEASE_WAIT)
     }
 
     /// Mounts the backing directory again on the same mountpoint: the
-    /// machine is back. Does not wait for the old mount's users.
+    /// machine is back. Does not wait for the old mount's users (see
+    /// [`release`](Self::release)).
     pub fn remount(self) -> Result<MountHandle, PowerCutError> {
         PowerCutFs::mount(&self.backing, &self.mountpoint)
     }

@@ -30,9 +30,9 @@ impl Mounted {
 
     /// Cuts the power and mounts again.
     fn cut_and_remount(&mut self) {
-        let off = self.fs.take().expect("mounted").cut_power().expect("cut");
+        let mut off = self.fs.take().expect("mounted").cut_power().expect("cut");
         off.release().expect("nothing of the test holds the old mount");
-        self.fs = Some(PowerCutFs::mount(self.backing.path(), self.mnt.path()).expect("remount"));
+        self.fs = Some(off.remount().expect("remount"));
     }
 }
 
@@ -242,7 +242,7 @@ fn after_the_cut_the_backing_holds_what_was_durable_and_users_get_errors() {
     f.write_all(b"HELD").expect("write");
     fs::write(m.at("b"), b"held").expect("write");
     fs::remove_file(m.at("a")).expect("unlink"); // still open
-    let off = m.fs.take().expect("mounted").cut_power().expect("cut");
+    let mut off = m.fs.take().expect("mounted").cut_power().expect("cut");
     let dropped = off.dropped();
     assert_eq!((dropped.files, dropped.bytes, dropped.entries), (2, 8, 2));
     assert!(f.write_all(b"more").and_then(|_| f.sync_all()).is_err(), "the file's user gets an error");
