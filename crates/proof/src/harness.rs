@@ -44,6 +44,11 @@ impl Ledger {
             self.acks.entry(*request).or_insert((*seq, round));
         }
     }
+
+    /// Acknowledged commands not yet reported lost.
+    pub(crate) fn outstanding(&self) -> impl Iterator<Item = (&RequestId, &(u64, u64))> {
+        self.acks.iter().filter(|(r, _)| !self.lost.contains(r))
+    }
 }
 
 /// What a load printed.

@@ -30,8 +30,9 @@
 //! the holds of clients that no longer exist.
 //!
 //! A process kill keeps the page cache: this proves the ordering of writes,
-//! flushes and replies, and reconciliation; torn writes and lost fsyncs are
-//! the deterministic simulation's business.
+//! flushes and replies, and reconciliation; what a power cut leaves of the
+//! files is [`crate::power_cut`]'s business, torn writes the deterministic
+//! simulation's.
 
 use crate::harness::{aborted, resolve_rsm, Checker, Ledger};
 use rsm_log::{failpoint, SledLog};
@@ -50,7 +51,7 @@ const KILL_AFTER_MS_MAX: u64 = 500;
 /// process in a steady state, the first ones in start-up.
 const FAILPOINT_HIT_MAX: u64 = 20;
 /// How long a failpoint round waits for the child to abort itself.
-const FAILPOINT_WAIT: Duration = Duration::from_secs(3);
+pub(crate) const FAILPOINT_WAIT: Duration = Duration::from_secs(3);
 
 /// What a torture run found. Serialized (`--json`) as exactly
 /// `{"kills":N,"acknowledged":A,"lost":L,"violations":[...]}`.
@@ -149,7 +150,7 @@ impl std::fmt::Display for Round {
 }
 
 /// How round `round` of a run seeded `seed` kills, and the seed of its load.
-fn plan(seed: u64, round: u64) -> (Kill, u64) {
+pub(crate) fn plan(seed: u64, round: u64) -> (Kill, u64) {
     let a = splitmix64(seed ^ splitmix64(round.wrapping_add(1)));
     let load_seed = splitmix64(a);
     let kill = if round.is_multiple_of(2) {
