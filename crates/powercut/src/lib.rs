@@ -36,10 +36,9 @@
 //! Limits, none of which sled or rsm meets: a rename between two
 //! directories, or of a directory, fails with `EXDEV` (callers fall back to
 //! copying), since each held change belongs to one directory's journal;
-//! RENAME_EXCHANGE is `EINVAL`; only regular files and directories are
-//! served; there is no mmap of held data beyond what the kernel's page
-//! cache does for FUSE. Locks (`flock`, `fcntl`) are the kernel's local
-//! ones, released when their holder dies.
+//! RENAME_EXCHANGE is `EINVAL`; `fallocate` is `EOPNOTSUPP`; only regular
+//! files and directories are served. Locks (`flock`, `fcntl`) are the
+//! kernel's local ones, released when their holder dies.
 //!
 //! # A cut
 //!
