@@ -296,6 +296,14 @@ impl PoweredOff {
     }
 }
 
+/// Detaches whatever is mounted on `mountpoint` at once (a lazy unmount),
+/// for a process that must leave without dropping its [`MountHandle`] (a
+/// signal): the mount would otherwise stay behind, its filesystem gone.
+/// Nothing mounted there is not an error.
+pub fn detach(mountpoint: &Path) -> Result<(), PowerCutError> {
+    sys::detach(mountpoint).map_err(|source| PowerCutError::Unmount { path: mountpoint.to_path_buf(), source })
+}
+
 /// Waits for a detached session's thread to end (every file of the mount
 /// closed), up to `wait`. After that the thread is left to end by itself.
 fn join(session: Option<fuser::BackgroundSession>, mountpoint: &Path, wait: Duration) -> Result<(), PowerCutError> {

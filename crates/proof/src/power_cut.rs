@@ -24,10 +24,12 @@
 //! Then the filesystem is mounted again (the machine is back) and the store
 //! checked:
 //!
-//! * it opens: every check of the crash torture (every acknowledged command
-//!   stored at its sequence number, whole; the chain; `replay --verify`; no
-//!   request left in process; every invariant), then the dead load's
-//!   sessions are closed;
+//! * its log opens: every check of the crash torture (every acknowledged
+//!   command stored at its sequence number, whole; the chain; `replay
+//!   --verify`; no request left in process; every invariant), then the dead
+//!   load's sessions are closed. A log whose records do not verify, or an
+//!   engine that does not open on it, is a refused store (below), its
+//!   acknowledged commands checked in the log itself;
 //! * it is refused (the log is shorter than its head, or damaged): the
 //!   `rsm` binary must refuse it too (exit 2, stderr starting with
 //!   `ERROR_DATABASE_FAILURE`) rather than run on a shortened log. The
@@ -55,7 +57,16 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+/// The run's mountpoint and working directory while its filesystem is
+/// mounted: what [`main`]'s signal handler removes.
+static MOUNTED: Mutex<Option<(PathBuf, PathBuf)>> = Mutex::new(None);
+
+fn set_mounted(mounted: Option<(PathBuf, PathBuf)>) {
+    *MOUNTED.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = mounted;
+}
 
 /// What a power-cut run found. Serialized (`--json`) as exactly
 /// `{"cuts":N,"acknowledged":A,"lost":L,"refused":R,"refused_intact":I,"violations":[...]}`.
@@ -225,6 +236,7 @@ pub fn run_with(rsm: &Path, cuts: u64, seed: u64, mut progress: impl FnMut(&CutR
             return report;
         }
     };
+    set_mounted(Some((mnt.clone(), work.path().to_path_buf())));
     let checker = Checker { rsm, work: work.path(), data: mnt.join("data"), rt, round_noun: "cut" };
     let mut mount = Some(mount);
     let mut ledger = Ledger::default();
@@ -259,7 +271,34 @@ pub fn run_with(rsm: &Path, cuts: u64, seed: u64, mut progress: impl FnMut(&CutR
             report.violations.push(format!("unmounting at the end: {e}"));
         }
     }
+    set_mounted(None);
     report
+}
+
+/// On SIGINT or SIGTERM, detaches the mount and removes the working
+/// directory before leaving: a process that just died would leave its mount
+/// behind (the filesystem served by a thread of it). SIGKILL cannot be
+/// caught: `umount -l` the mountpoint then.
+fn unmount_on_signal() {
+    std::thread::spawn(|| {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+        rt.block_on(async {
+            use tokio::signal::unix::{signal, SignalKind};
+            let (Ok(mut int), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) else {
+                return;
+            };
+            tokio::select! {
+                _ = int.recv() => {}
+                _ = term.recv() => {}
+            }
+        });
+        if let Some((mnt, work)) = MOUNTED.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take() {
+            let _ = rsm_powercut::detach(&mnt);
+            let _ = std::fs::remove_dir_all(work);
+        }
+        eprintln!("rsm-proof: interrupted; the power-cut filesystem is unmounted");
+        std::process::exit(130);
+    });
 }
 
 /// One cut and its checks. Returns true when the run cannot go on.
@@ -346,17 +385,25 @@ fn check_store(
     let log_dir = checker.data.join("log");
     match SledLog::open_existing(&log_dir) {
         Ok(log) => {
-            let Some(records) = checker.check_log(log, round.index, ledger, &mut report.lost, v) else {
-                // Opened, yet a record does not verify: refused at the first read.
-                round.store = Store::Refused;
-                report.refused += 1;
-                return reset_store(checker, ledger, v);
-            };
-            round.records = records;
-            if checker.check_engine(v) {
-                return reset_store(checker, ledger, v);
+            let lost_before = report.lost;
+            let records = checker.check_log(log, round.index, ledger, &mut report.lost, v);
+            round.records = records.unwrap_or(0);
+            // A record that does not verify, or an engine that does not open
+            // (`check_engine` says why): the log opened, yet rsm refuses the store.
+            if records.is_some() && !checker.check_engine(v) {
+                return false;
             }
-            false
+            round.store = Store::Refused;
+            report.refused += 1;
+            if records.is_some() && report.lost == lost_before {
+                report.refused_intact += 1;
+                v.push(format!(
+                    "REFUSED: rsm does not start on the store after the cut though every acknowledged command \
+                     ({}) is in its log",
+                    ledger.outstanding().count()
+                ));
+            }
+            reset_store(checker, ledger, v)
         }
         Err(e) if gone(&log_dir) => {
             round.store = Store::Gone;
@@ -498,6 +545,7 @@ pub fn main(cuts: u64, seed: u64, rsm: Option<PathBuf>, json: bool) -> ExitCode 
             return ExitCode::from(1);
         }
     };
+    unmount_on_signal();
     let started = Instant::now();
     let report = run_with(&rsm, cuts, seed, |round, violations| {
         if !json {
