@@ -50,6 +50,7 @@ mod memory;
 #[cfg(feature = "raw")]
 pub mod raw;
 mod scan;
+mod sled_files;
 mod sled_log;
 
 pub use head::create_dir_durably;

@@ -5,6 +5,7 @@ use crate::codec::HeadSlot;
 use crate::failpoint;
 use crate::head::{HeadFile, HEAD_FILE, HEAD_TEMP_FILE};
 use crate::scan::{self, key_seq, seq_key};
+use crate::sled_files::SledFiles;
 use crate::{
     codec, prepare_append, tail_after, Envelope, EventLog, Hash, LogError, Record, Snapshot, GENESIS_HASH,
     SNAPSHOTS_KEPT,
@@ -24,8 +25,7 @@ const SLED_LOCK_WAITS: u32 = 200;
 
 /// The name of the lock file in the log's directory.
 const LOCK_FILE: &str = "LOCK";
-/// sled's own database file in the log's directory.
-const SLED_DB_FILE: &str = "db";
+use crate::sled_files::DB_FILE as SLED_DB_FILE;
 /// The key (in sled's default tree) of the id of the store the database belongs to.
 const STORE_ID_KEY: &[u8] = b"rsm-store-id";
 
@@ -49,6 +49,8 @@ pub struct SledLog {
     snapshots: sled::Tree,
     /// How far the log reached, kept apart from sled (see `head.rs`).
     head: HeadFile,
+    /// sled's files, synced after every flush (`sled_files.rs`).
+    files: SledFiles,
     /// False only in the benchmark that measures what the head costs.
     head_updates: bool,
     /// The seq the next record must carry.
@@ -276,9 +278,11 @@ impl SledLog {
         let log = db.open_tree("log").map_err(store)?;
         let snapshots = db.open_tree("snapshots").map_err(store)?;
         check_store_id(&db, &path, &reach)?;
+        let files = SledFiles::open(dir).map_err(|e| io(format!("cannot sync the log in {path}: {e}")))?;
         let (next_seq, last_hash) = check_reach(&log, &reach)?;
         Ok(SledLog {
             path,
+            files,
             db,
             log,
             snapshots,
@@ -355,8 +359,10 @@ impl EventLog for SledLog {
             failpoint::hit("append.before-flush");
             self.db.flush()
         });
-        if let Err(e) = written {
-            let why = sled_words(&e);
+        let written = written
+            .map_err(|e| sled_words(&e))
+            .and_then(|_| self.files.after_flush().map_err(|e| format!("cannot sync the log in {}: {e}", self.path)));
+        if let Err(why) = written {
             self.broken = Some(why.clone());
             return Err(LogError::Io(why));
         }
@@ -403,6 +409,7 @@ impl EventLog for SledLog {
             self.snapshots.remove(key).map_err(store)?;
         }
         self.db.flush().map_err(store)?;
+        self.files.after_flush().map_err(|e| io(format!("cannot sync the log in {}: {e}", self.path)))?;
         Ok(())
     }
 

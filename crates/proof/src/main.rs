@@ -1,4 +1,4 @@
-//! `rsm-proof`: the deterministic simulation and the crash torture.
+//! `rsm-proof`: the deterministic simulation, the crash torture and the power-cut torture.
 
 use clap::{Parser, Subcommand};
 use rsm_proof::simulate::{self, SimOptions};
@@ -28,11 +28,16 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
-    /// Kill the real rsm binary under load, at random moments and at every failpoint.
+    /// Kill the real rsm binary under load, at random moments and at every failpoint
+    /// (or, with --power-cuts, cut the power of its filesystem at those moments).
     Torture {
         /// How many kills.
         #[arg(long, default_value_t = 50)]
         kills: u64,
+        /// Cut the power this many times instead of killing: the data directory
+        /// lives on a filesystem that loses what was not fsynced (needs root and FUSE).
+        #[arg(long, conflicts_with = "kills")]
+        power_cuts: Option<u64>,
         /// Seed of the kill moments and the load.
         #[arg(long, default_value_t = 1)]
         seed: u64,
@@ -84,6 +89,9 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         }
-        Cmd::Torture { kills, seed, rsm, json } => rsm_proof::torture::main(kills, seed, rsm, json),
+        Cmd::Torture { power_cuts: Some(cuts), seed, rsm, json, .. } => {
+            rsm_proof::power_cut::main(cuts, seed, rsm, json)
+        }
+        Cmd::Torture { kills, seed, rsm, json, .. } => rsm_proof::torture::main(kills, seed, rsm, json),
     }
 }
