@@ -533,17 +533,30 @@ impl Engine {
 
     /// After a restart: every request left in process is settled from what
     /// the hardware says is true (never guessed).
+    ///
+    /// A mount whose cartridge is found in its drive is complete only once
+    /// the drive has loaded it: the load is asked of the drive again (it
+    /// may have been cut off between the move and the load), and a drive
+    /// that fails it fails the mount with its sense.
     async fn reconcile(&self) -> Result<(), NtmsError> {
-        let pending: Vec<(RequestId, LibraryId, String)> = self
+        type Pending = (RequestId, LibraryId, String, Option<(rsm_model::DriveId, u16)>);
+        let pending: Vec<Pending> = self
             .query(|s| {
                 s.requests
                     .values()
                     .filter(|r| r.state == RequestState::InProcess)
-                    .map(|r| (r.id, r.library, s.media.get(&r.media).map(|m| m.barcode.clone()).unwrap_or_default()))
+                    .map(|r| {
+                        let barcode = s.media.get(&r.media).map(|m| m.barcode.clone()).unwrap_or_default();
+                        let mount_drive = (r.kind == rsm_model::RequestKind::Mount)
+                            .then_some(r.drive)
+                            .flatten()
+                            .and_then(|d| s.drives.get(&d).map(|drive| (d, drive.element_address)));
+                        (r.id, r.library, barcode, mount_drive)
+                    })
                     .collect()
             })
             .await?;
-        for (request, library, barcode) in pending {
+        for (request, library, barcode, mount_drive) in pending {
             let adapter = match self.adapter(library).await {
                 Ok(a) => a,
                 Err(e) => {
@@ -552,6 +565,13 @@ impl Engine {
                 }
             };
             let observed = worker::locate(self, &adapter, library, barcode).await;
+            if let Some((_, address)) = mount_drive.filter(|(d, _)| observed == rsm_model::Observed::Drive(*d)) {
+                if let Err(e) = adapter.load(address).await {
+                    let (error, sense) = (hardware::failure_code(&e), hardware::model_sense(&e));
+                    self.submit(Command::FailRequest { request, error, sense, observed }).await?;
+                    continue;
+                }
+            }
             self.submit(Command::Reconcile { request, observed }).await?;
         }
         Ok(())

@@ -439,3 +439,26 @@ async fn a_deleted_simulator_file_is_refused_not_recreated() {
     assert_ne!(engine.query(move |st| st.requests[&h.id()].state).await.unwrap(), RequestState::Passed);
     engine.shutdown().await;
 }
+
+/// Regression: a mount cut off between the robot's move and the drive's
+/// load was settled as completed (and the drive shown loaded) because the
+/// cartridge sat in the drive. The drive is asked to load it; when it
+/// cannot, the mount fails with its sense.
+#[tokio::test]
+async fn a_mount_cut_off_before_its_load_is_completed_only_after_the_drive_loads() {
+    use rsm_hardware::HardwareAdapter;
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path(), quiet()).await.unwrap();
+    let s = engine.open_session("app").await.unwrap();
+    let lib = s.create_library(spec("lib", 1, 4, 2)).await.unwrap();
+    let a = s.mount_media(media(&engine, "LIB0001L8").await, MountOptions::default()).await.unwrap();
+    engine.submit(Command::StartNext { library: lib }).await.unwrap();
+    let sim = engine.simulator(lib).await.unwrap();
+    sim.move_medium(1000, 500).await.unwrap(); // moved, never loaded
+    sim.inject(Fault::DriveWillNotLoad { drive: 500 }, 1).unwrap();
+    engine.shutdown().await; // settles what is in process from the hardware
+    let engine = Engine::open(dir.path(), quiet()).await.unwrap();
+    let Err(e) = engine.wait_for(a.id()).await else { panic!("the drive never loaded it") };
+    assert_eq!(e.kind(), ErrorCode::UnableToLoadMedium, "{e}");
+    engine.shutdown().await;
+}

@@ -20,10 +20,12 @@ fn resolve<T: FromStr + Default>(
         // A missing argument: the rules answer for the zero id.
         return Ok(T::default());
     }
-    if let Some(id) = by_name(text) {
+    // An id is an id (names may not read as ids), so no name can stand in
+    // for another object's id.
+    if let Ok(id) = text.parse::<T>() {
         return Ok(id);
     }
-    text.parse::<T>().map_err(|_| NtmsError::new(unknown.0, format!("no {} named {text}", unknown.1)))
+    by_name(text).ok_or_else(|| NtmsError::new(unknown.0, format!("no {} named {text}", unknown.1)))
 }
 
 /// A drive by name or id.
@@ -55,5 +57,7 @@ mod tests {
         assert_eq!(drive_reference(&state, "nowhere").map_err(|e| e.kind()), Err(ErrorCode::InvalidDrive));
         assert_eq!(media_reference(&state, "NOPE01L8").map_err(|e| e.kind()), Err(ErrorCode::InvalidMedia));
         assert_eq!(library_reference(&state, "x").map_err(|e| e.kind()), Err(ErrorCode::InvalidLibrary));
+        // Regression: a name could shadow another object's id; an id is an id.
+        assert_eq!(library_reference(&state, id).map(|l| l.to_string()), Ok(id.to_string()));
     }
 }

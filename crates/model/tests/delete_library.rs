@@ -42,8 +42,14 @@ fn delete_library_moves_media_in_drives_to_the_offline_library() {
             "{barcode}"
         );
     }
-    // The offline library cannot be deleted.
+    // The offline library cannot be deleted; its media are offline.
     w.rejects(Command::DeleteLibrary { session: s, library: LibraryId::OFFLINE }, ErrorCode::InvalidLibrary);
+    let shelved = w.media("LIB0003L8");
+    let e = w.rejects(
+        Command::MountMedia { session: s, media: shelved, options: MountOptions::default() },
+        ErrorCode::MediaOffline,
+    );
+    assert!(e.message().contains("offline library"), "{e}");
     // A new library holding those cartridges adopts them under their ids.
     let before = w.media("LIB0002L8");
     let again = w.changer(s, "lib", 1, 4, 2);
@@ -76,4 +82,23 @@ fn a_deletion_waiting_for_a_request_in_process_completes() {
     assert!(matches!(done.last(), Some(Event::LibraryDeleted { .. })), "{done:?}");
     assert!(!w.state.libraries.contains_key(&lib));
     assert_eq!(w.state.media[&media].library, LibraryId::OFFLINE);
+}
+
+/// Regression: a library or cartridge could be named with another
+/// object's id, and commands naming that id then reached the impostor.
+#[test]
+fn names_and_bar_codes_may_not_read_as_ids() {
+    let mut w = World::new();
+    let s = w.session("mallory");
+    let id = "0192f0c1-0000-7000-8000-000000000001";
+    let spec = |name: &str, barcodes: Vec<String>| LibrarySpec {
+        name: name.into(),
+        kind: LibraryKind::Changer,
+        drives: 1,
+        slots: 4,
+        ie_ports: 1,
+        barcodes,
+    };
+    w.rejects(Command::CreateLibrary { session: s, spec: spec(id, vec![]) }, ErrorCode::InvalidParameter);
+    w.rejects(Command::CreateLibrary { session: s, spec: spec("mal", vec![id.into()]) }, ErrorCode::InvalidParameter);
 }

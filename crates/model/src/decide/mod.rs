@@ -92,11 +92,30 @@ impl<'a> Ctx<'a> {
         if id.is_nil() {
             return reject(E::InvalidParameter, "a library id is required");
         }
+        if id == LibraryId::OFFLINE {
+            return reject(
+                E::InvalidLibrary,
+                "the offline library (the shelf of deleted libraries' media) holds no devices",
+            );
+        }
         match self.state.libraries.get(&id) {
             Some(lib) if lib.deleting => reject(E::InvalidLibrary, format!("library {} is being deleted", lib.name)),
             Some(lib) => Ok(lib),
             None => reject(E::InvalidLibrary, format!("no library {id}")),
         }
+    }
+
+    /// The library a medium belongs to: ERROR_MEDIA_OFFLINE for one on the
+    /// offline library's shelf (its library was deleted), else as
+    /// [`valid_library`](Self::valid_library).
+    fn library_of(&self, medium: &Medium) -> Result<&'a Library, NtmsError> {
+        if medium.library == LibraryId::OFFLINE {
+            return reject(
+                E::MediaOffline,
+                format!("medium {} is in the offline library (its library was deleted)", medium.barcode),
+            );
+        }
+        self.valid_library(medium.library)
     }
 
     /// A medium named by a caller: ERROR_INVALID_PARAMETER for the zero id,
@@ -235,6 +254,15 @@ fn check_name(name: &str) -> Result<(), NtmsError> {
             format!("name {name:?} must be 1 to {} printable characters without spaces", limits::NAME_LEN_MAX),
         );
     }
+    not_an_id("name", name)
+}
+
+/// rsm rule: a name or bar code may not read as an object id, or a
+/// reference to it could name another object (callers resolve ids first).
+fn not_an_id(what: &str, text: &str) -> Result<(), NtmsError> {
+    if uuid::Uuid::parse_str(text).is_ok() {
+        return reject(E::InvalidParameter, format!("{what} {text:?} reads as an object id; choose another"));
+    }
     Ok(())
 }
 
@@ -251,5 +279,5 @@ fn check_barcode(barcode: &str) -> Result<(), NtmsError> {
             ),
         );
     }
-    Ok(())
+    not_an_id("bar code", barcode)
 }

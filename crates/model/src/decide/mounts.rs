@@ -54,7 +54,7 @@ impl<'a> Ctx<'a> {
             Some(d) => Some(self.drive(d)?),
             None => None,
         };
-        let lib = self.valid_library(medium.library)?;
+        let lib = self.library_of(medium)?;
         if let Some(d) = named_drive {
             self.valid_library(d.library)?;
             if d.library != medium.library {
@@ -199,7 +199,7 @@ impl<'a> Ctx<'a> {
     ) -> Result<Vec<Event>, NtmsError> {
         let s = self.session(session)?;
         let medium = self.medium(media)?;
-        let lib = self.valid_library(medium.library)?;
+        let lib = self.library_of(medium)?;
         self.require(lib, s, AccessMask::USE, "dismount media")?;
         let drive = match medium.location {
             Location::Offline => return reject(E::MediaOffline, format!("medium {} is offline", medium.barcode)),

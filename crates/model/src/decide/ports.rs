@@ -36,7 +36,7 @@ impl<'a> Ctx<'a> {
     pub(super) fn eject_media(&self, session: SessionId, media: MediaId) -> Result<Vec<Event>, NtmsError> {
         let s = self.session(session)?;
         let medium = self.medium(media)?;
-        let lib = self.valid_library(medium.library)?;
+        let lib = self.library_of(medium)?;
         self.require(lib, s, AccessMask::CONTROL, "eject media")?;
         if medium.location == Location::Offline {
             return reject(E::LibraryOffline, format!("medium {} is in the offline library", medium.barcode));
