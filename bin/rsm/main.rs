@@ -222,6 +222,12 @@ async fn run(cli: Cli, recorder: Option<metrics_exporter_prometheus::PrometheusH
     if let Cmd::Demo = cli.command {
         return demo::run(cli.json).await;
     }
+    // `rsm run` stops on SIGTERM or SIGINT at any moment, opening included:
+    // the handlers are in place before anything else happens.
+    let stop = match cli.command {
+        Cmd::Run { until_idle: false } => Some(StopSignals::listen().map_err(Failure::Io)?),
+        _ => None,
+    };
     let user = match &cli.user {
         Some(user) => check_principal(user, "--user")?,
         None => check_principal(&default_user(), "the OS user (name another with --user)")?,
@@ -243,7 +249,7 @@ async fn run(cli: Cli, recorder: Option<metrics_exporter_prometheus::PrometheusH
         Cmd::Library(LibraryCmd::CreateSim { .. } | LibraryCmd::Attach { .. }) | Cmd::Stress { .. }
     );
     let engine = Engine::open(&cli.data, config).await?;
-    let result = dispatch(&engine, &cli, &user).await;
+    let result = dispatch(&engine, &cli, &user, stop).await;
     engine.shutdown().await;
     if !matches!(cli.command, Cmd::Metrics | Cmd::Show(_) | Cmd::Replay { .. }) {
         if let Some(handle) = recorder {
@@ -253,7 +259,7 @@ async fn run(cli: Cli, recorder: Option<metrics_exporter_prometheus::PrometheusH
     result
 }
 
-async fn dispatch(engine: &Engine, cli: &Cli, user: &str) -> Outcome {
+async fn dispatch(engine: &Engine, cli: &Cli, user: &str, stop: Option<StopSignals>) -> Outcome {
     let json = cli.json;
     match &cli.command {
         Cmd::Library(LibraryCmd::CreateSim { name, drives, slots, ie_ports, media, standalone, barcodes }) => {
@@ -364,7 +370,10 @@ async fn dispatch(engine: &Engine, cli: &Cli, user: &str) -> Outcome {
         }
         Cmd::Run { until_idle: false } => {
             out::error("rsm: workers running; Ctrl-C or SIGTERM to stop");
-            let signal = stop_signal().await.map_err(Failure::Io)?;
+            let signal = match stop {
+                Some(stop) => stop.first().await,
+                None => StopSignals::listen().map_err(Failure::Io)?.first().await,
+            };
             // The caller shuts the engine down: no new step starts, the
             // steps under way finish and are reported.
             out::error(&format!("rsm: {signal}: stopping after the steps under way"));
@@ -412,14 +421,27 @@ async fn dispatch(engine: &Engine, cli: &Cli, user: &str) -> Outcome {
 }
 
 /// Waits for SIGTERM or SIGINT and names the one that came.
-async fn stop_signal() -> Result<&'static str, String> {
-    use tokio::signal::unix::{signal, SignalKind};
-    let listen = |kind: SignalKind| signal(kind).map_err(|e| format!("cannot listen for signals: {e}"));
-    let (mut term, mut int) = (listen(SignalKind::terminate())?, listen(SignalKind::interrupt())?);
-    Ok(tokio::select! {
-        _ = term.recv() => "SIGTERM",
-        _ = int.recv() => "SIGINT",
-    })
+/// SIGTERM and SIGINT, caught from the moment `listen` returns (a signal
+/// that comes before `first` is awaited is kept, not lost).
+struct StopSignals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn listen() -> Result<StopSignals, String> {
+        use tokio::signal::unix::{signal, SignalKind};
+        let listen = |kind: SignalKind| signal(kind).map_err(|e| format!("cannot listen for signals: {e}"));
+        Ok(StopSignals { term: listen(SignalKind::terminate())?, int: listen(SignalKind::interrupt())? })
+    }
+
+    /// Waits for the first of them and names it.
+    async fn first(mut self) -> &'static str {
+        tokio::select! {
+            _ = self.term.recv() => "SIGTERM",
+            _ = self.int.recv() => "SIGINT",
+        }
+    }
 }
 
 fn same(b: bool) -> &'static str {

@@ -62,10 +62,11 @@ pub fn escape(text: &str) -> Cow<'_, str> {
     Cow::Owned(escaped)
 }
 
+/// Control characters, line separators, and what the model's name rule
+/// calls invisible (format characters, fillers: `limits::is_plain`); plain
+/// spaces stay.
 fn needs_escape(c: char) -> bool {
-    c.is_control()
-        || matches!(c,
-            '\u{061c}' | '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}')
+    c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') || (!c.is_whitespace() && !rsm::limits::is_plain(c))
 }
 
 #[cfg(test)]

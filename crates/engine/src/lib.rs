@@ -639,11 +639,16 @@ impl Engine {
 
     fn start_workers(&self) {
         let engine = self.clone();
+        // Subscribed here, not in the task: a shutdown sent before the task
+        // first runs must still be seen (it checks the value each round).
+        let mut shutdown = engine.inner.shutdown.subscribe();
         let supervisor = tokio::spawn(async move {
             let mut running = BTreeSet::new();
-            let mut shutdown = engine.inner.shutdown.subscribe();
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
             loop {
+                if *shutdown.borrow_and_update() {
+                    return;
+                }
                 if let Ok(libraries) = engine.changer_libraries().await {
                     for library in libraries {
                         if running.contains(&library) {

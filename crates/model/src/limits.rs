@@ -9,14 +9,27 @@ pub const NAME_LEN_MAX: usize = 63;
 /// zero-width characters). Names are printed in views, messages and logs:
 /// none may steer a terminal, split a line or read as another name.
 pub fn is_valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.chars().count() <= NAME_LEN_MAX
-        && !name.chars().any(|c| c.is_control() || c.is_whitespace() || is_invisible(c))
+    !name.is_empty() && name.chars().count() <= NAME_LEN_MAX && name.chars().all(is_plain)
 }
 
-/// Bidirectional controls and zero-width characters.
+/// A character that shows as itself: not a control character, not white
+/// space, not invisible. Names and bar codes are made of these.
+pub fn is_plain(c: char) -> bool {
+    !(c.is_control() || c.is_whitespace() || is_invisible(c))
+}
+
+/// Characters that show nothing or reorder what follows: Unicode's format
+/// characters (category Cf: bidirectional controls, zero-width characters,
+/// the soft hyphen, tags), variation selectors, and the blank fillers
+/// (Hangul fillers, the Braille blank, the combining grapheme joiner).
 fn is_invisible(c: char) -> bool {
-    matches!(c, '\u{061c}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}')
+    matches!(c,
+        '\u{00ad}' | '\u{034f}' | '\u{0600}'..='\u{0605}' | '\u{061c}' | '\u{06dd}' | '\u{070f}'
+        | '\u{0890}'..='\u{0891}' | '\u{08e2}' | '\u{115f}'..='\u{1160}' | '\u{17b4}'..='\u{17b5}'
+        | '\u{180b}'..='\u{180f}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{206f}'
+        | '\u{2800}' | '\u{3164}' | '\u{fe00}'..='\u{fe0f}' | '\u{feff}' | '\u{ffa0}' | '\u{fff9}'..='\u{fffb}'
+        | '\u{110bd}' | '\u{110cd}' | '\u{13430}'..='\u{1343f}' | '\u{1bca0}'..='\u{1bca3}'
+        | '\u{1d173}'..='\u{1d17a}' | '\u{e0000}'..='\u{e0fff}')
 }
 
 /// Longest bar code, in characters (`NTMS_BARCODE_LENGTH` 64 less the terminator).

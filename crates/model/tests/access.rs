@@ -49,3 +49,16 @@ fn the_administrator_always_holds_every_right() {
     let media = w.media("LA0001L8");
     w.ok(Command::MountMedia { session: root, media, options: MountOptions::default() });
 }
+
+/// Regression: invisible characters (a soft hyphen, tag characters, the
+/// Braille blank) made a principal print as another ("bob").
+#[test]
+fn names_with_invisible_characters_are_refused() {
+    let mut w = World::new();
+    for spoof in ["bo\u{ad}b", "bob\u{e0062}", "b\u{2800}ob", "bo\u{34f}b", "bob\u{fe0f}"] {
+        w.rejects(
+            Command::OpenSession { principal: spoof.into(), application: String::new() },
+            ErrorCode::InvalidParameter,
+        );
+    }
+}

@@ -267,9 +267,7 @@ fn not_an_id(what: &str, text: &str) -> Result<(), NtmsError> {
 }
 
 fn check_barcode(barcode: &str) -> Result<(), NtmsError> {
-    if barcode.is_empty()
-        || barcode.chars().count() > limits::BARCODE_LEN_MAX
-        || barcode.chars().any(|c| c.is_control() || c.is_whitespace())
+    if barcode.is_empty() || barcode.chars().count() > limits::BARCODE_LEN_MAX || !barcode.chars().all(limits::is_plain)
     {
         return reject(
             E::InvalidParameter,
