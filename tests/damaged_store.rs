@@ -242,3 +242,20 @@ fn a_deleted_head_is_refused_not_recreated() {
     assert_refused(&rsm.run(&["library", "create-sim", "q"]), "no head, creating");
     assert!(!data(&rsm).join("log/HEAD").exists(), "a head was written over the old log");
 }
+
+/// Regression: a whole `log/` directory copied in from another store (its
+/// head and database agree with each other) was served, and appended to.
+#[test]
+fn a_log_directory_of_another_store_is_refused() {
+    let rsm = store_with_history();
+    let other = Rsm::new();
+    other.run(&["library", "create-sim", "beta", "--media", "2"]).ok();
+    let log = data(&rsm).join("log");
+    std::fs::remove_dir_all(&log).expect("remove the log");
+    copy_dir(&data(&other).join("log"), &log);
+    for args in [&["show", "libraries"][..], &["replay", "--verify"], &["mount", "BETA0001L8"]] {
+        let run = rsm.run(args);
+        assert_refused(&run, &format!("{args:?}"));
+        assert!(run.stderr.contains("another store"), "{args:?}: {}", run.stderr);
+    }
+}

@@ -74,7 +74,7 @@ impl SimProvider {
         let path = dir.join(format!("{}.json", library.id));
         let sim = if path.exists() {
             SimulatedLibrary::open(&path, self.timings)?
-        } else if create {
+        } else if create || untouched(state, library) {
             rsm_log::create_dir_durably(dir).map_err(|e| AdapterError::Io(format!("{}: {e}", dir.display())))?;
             SimulatedLibrary::create(&path, &layout_of(state, library), self.timings)?
         } else {
@@ -209,6 +209,23 @@ pub fn element_layout(topology: &Topology) -> (ElementLayout, Vec<String>) {
     let slots = take("slot", &mut topology.slots.iter().map(|s| (s.address, s.full, s.barcode.clone())));
     let ports = take("port", &mut topology.ports.iter().map(|p| (p.address, p.full, p.barcode.clone())));
     (ElementLayout { drives, slots, ports }, warnings)
+}
+
+/// A library exactly as its creation left it: no request ever started
+/// (queued ones moved nothing), every drive and port empty, every cartridge
+/// in its home slot.
+/// Its simulator's state file, if missing, can only have been lost between
+/// the creation's commit and the file's creation (a crash): making it from
+/// the views then loses nothing.
+fn untouched(state: &State, library: &Library) -> bool {
+    state.requests.values().all(|r| r.library != library.id || r.state == rsm_model::RequestState::Queued)
+        && library.drives.iter().all(|d| state.drives.get(d).is_some_and(|d| d.medium.is_none()))
+        && library.ports.iter().all(|p| state.ports.get(p).is_some_and(|p| p.content.is_none() && !p.stranger))
+        && state
+            .media
+            .values()
+            .filter(|m| m.library == library.id)
+            .all(|m| m.home_slot.is_some_and(|h| m.location == rsm_model::Location::Slot(h)))
 }
 
 /// The physical layout a new simulator starts from: what the projection knows.

@@ -173,6 +173,7 @@ impl Engine {
         .await
         .map_err(|e| NtmsError::new(ErrorCode::DatabaseFailure, format!("opening the log panicked: {e}")))?
         .map_err(|e| replay::log_failure(&e))?;
+        check_store_marker(&dir, &log, create)?;
         let sim = Arc::new(SimProvider::new(&dir, config.sim_timings));
         let parts = EngineParts {
             log: Box::new(log),
@@ -709,6 +710,40 @@ impl Engine {
         }
     }
 }
+
+/// The data directory's own record of which store it holds (`DIR/STORE`,
+/// the store id), written when the store is created: a `log/` directory
+/// copied in from another store carries its own head and database, which
+/// agree with each other, and is told apart only by this. A store made
+/// before the marker existed gets it at its next creating command.
+fn check_store_marker(dir: &Path, log: &SledLog, create: bool) -> Result<(), NtmsError> {
+    let failure = |why: String| NtmsError::new(ErrorCode::DatabaseFailure, why);
+    let marker = dir.join(STORE_MARKER);
+    let id = rsm_model::uuid::Uuid::from_bytes(log.store_id()).to_string();
+    match std::fs::read_to_string(&marker) {
+        Ok(text) if text.trim() == id => Ok(()),
+        Ok(_) => Err(failure(format!(
+            "{} holds the log of another store than {} records (was a log directory copied in?)",
+            dir.join("log").display(),
+            marker.display()
+        ))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && create => {
+            let temp = dir.join(format!("{STORE_MARKER}.new"));
+            std::fs::File::create(&temp)
+                .and_then(|mut f| {
+                    std::io::Write::write_all(&mut f, format!("{id}\n").as_bytes()).and_then(|_| f.sync_all())
+                })
+                .and_then(|_| std::fs::rename(&temp, &marker))
+                .and_then(|_| std::fs::File::open(dir)?.sync_all())
+                .map_err(|e| failure(format!("cannot write {}: {e}", marker.display())))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(failure(format!("cannot read {}: {e}", marker.display()))),
+    }
+}
+
+/// The data directory's store marker file.
+const STORE_MARKER: &str = "STORE";
 
 fn stopped() -> NtmsError {
     NtmsError::new(ErrorCode::DatabaseFailure, "the engine has stopped")

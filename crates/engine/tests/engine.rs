@@ -462,3 +462,25 @@ async fn a_mount_cut_off_before_its_load_is_completed_only_after_the_drive_loads
     assert_eq!(e.kind(), ErrorCode::UnableToLoadMedium, "{e}");
     engine.shutdown().await;
 }
+
+/// Regression: a crash between a simulated library's creation and its
+/// state file left a library that could never work. A library exactly as
+/// created (no request ever, every cartridge home) gets its file made from
+/// the views, which lose nothing then.
+#[tokio::test]
+async fn an_untouched_library_whose_simulator_file_was_never_made_gets_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path(), quiet()).await.unwrap();
+    let s = engine.open_session("app").await.unwrap();
+    let lib = s.create_library(spec("lib", 1, 4, 2)).await.unwrap();
+    engine.shutdown().await;
+    let file = dir.path().join("sim").join(format!("{lib}.json"));
+    std::fs::remove_file(&file).unwrap();
+    let engine = Engine::open(dir.path(), quiet()).await.unwrap();
+    let s = engine.session_for("app").await.unwrap();
+    let h = s.mount_media(media(&engine, "LIB0001L8").await, MountOptions::default()).await.unwrap();
+    engine.run_until_idle().await.unwrap();
+    assert_eq!(h.wait().await.unwrap().state, RequestState::Passed);
+    assert!(file.exists());
+    engine.shutdown().await;
+}

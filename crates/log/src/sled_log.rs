@@ -243,6 +243,11 @@ impl SledLog {
         Self::open_store(dir, false)
     }
 
+    /// The id of the store this log belongs to (chosen at its creation).
+    pub fn store_id(&self) -> [u8; 16] {
+        self.head.slot().store
+    }
+
     fn open_store(dir: &Path, create: bool) -> Result<SledLog, LogError> {
         let path = dir.display().to_string();
         if create {
