@@ -434,8 +434,9 @@ fn json_output_is_one_document_per_invocation() {
         assert_eq!(usage["error"], "usage", "{args:?}: {usage}");
         assert!(usage["message"].as_str().is_some_and(|m| !m.is_empty()), "{usage}");
     }
-    let usage = one(&["sim", "fill-port", "no-such-port", "X00001L8"], 1);
-    assert_eq!(usage["error"], "usage", "{usage}");
+    // An unknown port is not a usage error: the object is not found.
+    let missing = one(&["sim", "fill-port", "no-such-port", "X00001L8"], 2);
+    assert_eq!(missing["error"], "ERROR_OBJECT_NOT_FOUND", "{missing}");
     // The simulator's commands.
     assert_eq!(one(&["sim", "fail", "robot", "--library", "lib1"], 0)["ok"], true);
     assert_eq!(one(&["sim", "fill-port", "lib1-port-1", "NEW0001L8"], 0)["ok"], true);

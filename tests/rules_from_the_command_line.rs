@@ -29,6 +29,14 @@ fn a_nil_or_empty_id_is_an_invalid_parameter() {
     rsm.run(&["dismount-drive", "0192f0c1-0000-7000-8000-000000000001"]).rejected("ERROR_INVALID_DRIVE", 15);
     rsm.run(&["dismount-drive", "no-such-drive"]).rejected("ERROR_INVALID_DRIVE", 15);
     rsm.run(&["mount", "NOPE01L8"]).rejected("ERROR_INVALID_MEDIA", 4300);
+    // Outside commands too: view filters and the simulator's operator.
+    rsm.run(&["show", "media", "--library", ""]).rejected("ERROR_INVALID_PARAMETER", 87);
+    rsm.run(&["show", "media", "--library", NIL]).rejected("ERROR_INVALID_PARAMETER", 87);
+    rsm.run(&["show", "media", "--library", "nolib"]).rejected("ERROR_INVALID_LIBRARY", 4301);
+    rsm.run(&["sim", "fail", "load", "--drive", ""]).rejected("ERROR_INVALID_PARAMETER", 87);
+    rsm.run(&["sim", "fail", "robot", "--library", ""]).rejected("ERROR_INVALID_PARAMETER", 87);
+    rsm.run(&["sim", "fill-port", "", "X1"]).rejected("ERROR_INVALID_PARAMETER", 87);
+    rsm.run(&["sim", "fill-port", "la-port-1", ""]).rejected("ERROR_INVALID_PARAMETER", 87);
 }
 
 /// Regression: a USE-only principal released another principal's hold.

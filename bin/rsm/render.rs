@@ -2,7 +2,7 @@
 
 use crate::cli::View;
 use crate::out;
-use crate::resolve::library;
+use crate::resolve::existing_library;
 use crate::{Failure, Outcome};
 use rsm::*;
 use serde_json::{json, Value};
@@ -390,7 +390,7 @@ const COLUMNS: &[(View, &[&str])] = &[
 /// Prints a view.
 pub async fn show(engine: &Engine, view: View, library_name: Option<&str>, json: bool) -> Outcome {
     let lib = match library_name {
-        Some(n) => Some(library(engine, n).await?),
+        Some(n) => Some(existing_library(engine, n).await?),
         None => None,
     };
     let rows = engine.query(move |s| rows(s, view, lib)).await?;

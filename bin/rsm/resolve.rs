@@ -23,6 +23,9 @@ pub async fn drive(engine: &Engine, name: &str) -> Result<DriveId, Failure> {
 
 /// An import/export port by name: its library and element address.
 pub async fn port(engine: &Engine, name: &str) -> Result<(LibraryId, u16), Failure> {
+    if name.is_empty() {
+        return Err(Failure::Rejected(NtmsError::new(ErrorCode::InvalidParameter, "a port is required")));
+    }
     let n = name.to_string();
     engine
         .query(move |s| match s.names.get(&n) {
@@ -30,7 +33,23 @@ pub async fn port(engine: &Engine, name: &str) -> Result<(LibraryId, u16), Failu
             _ => None,
         })
         .await?
-        .ok_or_else(|| Failure::Usage(format!("no import/export port named {name}")))
+        .ok_or_else(|| {
+            Failure::Rejected(NtmsError::new(ErrorCode::ObjectNotFound, format!("no import/export port named {name}")))
+        })
+}
+
+/// A library that exists, by name or id, for a view's filter or the
+/// simulator: a missing or zero one is ERROR_INVALID_PARAMETER, one that
+/// names nothing ERROR_INVALID_LIBRARY, as the rules answer.
+pub async fn existing_library(engine: &Engine, name: &str) -> Result<LibraryId, Failure> {
+    let id = library(engine, name).await?;
+    if id.is_nil() {
+        return Err(Failure::Rejected(NtmsError::new(ErrorCode::InvalidParameter, "a library is required")));
+    }
+    if !engine.query(move |s| s.libraries.contains_key(&id)).await? {
+        return Err(Failure::Rejected(NtmsError::new(ErrorCode::InvalidLibrary, format!("no library {name}"))));
+    }
+    Ok(id)
 }
 
 /// A library by name or id.
@@ -45,6 +64,9 @@ pub async fn media(engine: &Engine, barcode: &str) -> Result<MediaId, Failure> {
 
 /// A drive's library and element address.
 pub async fn drive_place(engine: &Engine, drive: DriveId) -> Result<(LibraryId, u16), Failure> {
+    if drive.is_nil() {
+        return Err(Failure::Rejected(NtmsError::new(ErrorCode::InvalidParameter, "a drive is required")));
+    }
     engine
         .query(move |s| s.drives.get(&drive).map(|d| (d.library, d.element_address)))
         .await?

@@ -3,7 +3,7 @@
 
 use crate::cli::{FaultKind, SimCmd};
 use crate::render::done;
-use crate::resolve::{drive, drive_place, library, port};
+use crate::resolve::{drive, drive_place, existing_library, port};
 use crate::{Failure, Outcome};
 use rsm::hardware::Fault;
 use rsm::*;
@@ -78,6 +78,7 @@ pub async fn sim(engine: &Engine, cmd: &SimCmd, user: &str, json: bool) -> Outco
     let operator = engine.session_for(user).await?;
     match cmd {
         SimCmd::Insert { drive: name, barcode } => {
+            check_barcode(barcode)?;
             let drive_id = drive(engine, name).await?;
             let (library, address) = drive_place(engine, drive_id).await?;
             let sim = operator.simulator(library).await?;
@@ -92,6 +93,7 @@ pub async fn sim(engine: &Engine, cmd: &SimCmd, user: &str, json: bool) -> Outco
             done(json, &format!("{barcode} is in {name}"))
         }
         SimCmd::FillPort { port: name, barcode } => {
+            check_barcode(barcode)?;
             let (library, address) = port(engine, name).await?;
             operator.simulator(library).await?.operator_fill_port(address, barcode).map_err(device_error)?;
             done(json, &format!("{barcode} is in {name}; rsm inject takes it in"))
@@ -116,7 +118,7 @@ pub async fn sim(engine: &Engine, cmd: &SimCmd, user: &str, json: bool) -> Outco
                 None => None,
             };
             let library = match (lib_name, drive_id) {
-                (Some(l), _) => library(engine, l).await?,
+                (Some(l), _) => existing_library(engine, l).await?,
                 (None, Some(d)) => drive_place(engine, d).await?.0,
                 (None, None) => {
                     let only = engine.query(|s| s.libraries.keys().copied().collect::<Vec<_>>()).await?;
@@ -155,6 +157,22 @@ pub async fn sim(engine: &Engine, cmd: &SimCmd, user: &str, json: bool) -> Outco
                 done(json, &format!("armed: {what} ({count} time(s))"))
             }
         }
+    }
+}
+
+/// A bar code the operator's hand brings in follows the model's rule
+/// (ERROR_INVALID_PARAMETER), before the simulator is touched.
+fn check_barcode(barcode: &str) -> Result<(), Failure> {
+    let plain = !barcode.is_empty()
+        && barcode.chars().count() <= rsm::limits::BARCODE_LEN_MAX
+        && barcode.chars().all(rsm::limits::is_plain);
+    if plain {
+        Ok(())
+    } else {
+        Err(Failure::Rejected(NtmsError::new(
+            ErrorCode::InvalidParameter,
+            format!("a bar code is 1 to {} printable characters without spaces", rsm::limits::BARCODE_LEN_MAX),
+        )))
     }
 }
 
