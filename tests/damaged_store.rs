@@ -48,6 +48,28 @@ fn remove_sled_snapshots(log: &Path) {
     }
 }
 
+/// sled's files in a log directory and their bytes (rsm's own head, lock
+/// and seal left out): what an operator would hand to a recovery tool.
+fn sled_files(log: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = std::collections::BTreeMap::new();
+    let mut dirs = vec![log.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("list the log") {
+            let path = entry.expect("an entry").path();
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+            if dir == log && ["HEAD", "LOCK", "SEALED"].contains(&name.as_str()) {
+                continue;
+            }
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                files.insert(path.clone(), std::fs::read(&path).expect("read a file of sled's"));
+            }
+        }
+    }
+    files
+}
+
 /// The bytes of sled's database that hold anything (past them it is zeros).
 fn used_len(db: &Path) -> usize {
     let bytes = std::fs::read(db).expect("read the database");
@@ -141,6 +163,7 @@ fn damaged_store_is_refused_never_read_as_shorter_or_empty() {
                 remove_sled_snapshots(&data(&copy).join("log"));
             }
             damage.apply(&data(&copy).join("log/db"));
+            let evidence = sled_files(&data(&copy).join("log"));
             let shown = views(&copy);
             if shown.code == 0 {
                 // Whatever sled kept must be all of it: the same views, a verified replay.
@@ -160,6 +183,10 @@ fn damaged_store_is_refused_never_read_as_shorter_or_empty() {
             assert_refused(&copy.run(&["mount", "P0005L8"]), &case);
             assert_refused(&copy.run(&["library", "create-sim", "q"]), &case);
             assert_refused(&views(&copy), &case);
+            assert!(
+                sled_files(&data(&copy).join("log")) == evidence,
+                "{case}: refusing the store rewrote its database: the evidence of the damage is gone"
+            );
         }
     }
     assert!(refused_truncations > 0, "no truncation was refused: the check cannot be working");

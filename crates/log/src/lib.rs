@@ -50,6 +50,7 @@ mod memory;
 #[cfg(feature = "raw")]
 pub mod raw;
 mod scan;
+mod seal;
 mod sled_files;
 mod sled_log;
 

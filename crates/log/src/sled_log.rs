@@ -5,6 +5,7 @@ use crate::codec::HeadSlot;
 use crate::failpoint;
 use crate::head::{HeadFile, HEAD_FILE, HEAD_TEMP_FILE};
 use crate::scan::{self, key_seq, seq_key};
+use crate::seal;
 use crate::sled_files::SledFiles;
 use crate::{
     codec, prepare_append, tail_after, Envelope, EventLog, Hash, LogError, Record, Snapshot, GENESIS_HASH,
@@ -60,6 +61,9 @@ pub struct SledLog {
     /// Why appends are refused: an append failed after touching the store,
     /// so what is stored is unknown until the log is reopened.
     broken: Option<String>,
+    /// Declared after sled's handles, so it seals their files once they
+    /// are closed (`seal.rs`).
+    seal: SealOnClose,
     /// The exclusive lock on the directory's lock file, held while the log
     /// is open. Declared last so it is released after sled has closed.
     _lock: File,
@@ -221,6 +225,58 @@ fn check_reach(log: &sled::Tree, reach: &HeadSlot) -> Result<(u64, Hash), LogErr
     }
 }
 
+/// Opens sled in `dir` and checks what it holds against the head: the
+/// store's id, then the log's reach ([`check_reach`]).
+fn open_checked(dir: &Path, path: &str, reach: &HeadSlot) -> Result<OpenedSled, LogError> {
+    let db = open_sled(dir, path).map_err(|e| match e {
+        LogError::Io(why) if reach.seq > 0 => LogError::Corrupt {
+            seq: 1,
+            reason: format!("the database does not open ({why}); the log reached record {}", reach.seq),
+        },
+        other => other,
+    })?;
+    let log = db.open_tree("log").map_err(store)?;
+    let snapshots = db.open_tree("snapshots").map_err(store)?;
+    check_store_id(&db, path, reach)?;
+    let (next_seq, last_hash) = check_reach(&log, reach)?;
+    Ok((db, log, snapshots, next_seq, last_hash))
+}
+
+type OpenedSled = (sled::Db, sled::Tree, sled::Tree, u64, Hash);
+
+/// Opens a copy of sled's files and checks it as [`open_checked`] would the
+/// originals: files that changed since rsm closed them are opened in place
+/// only when the copy passes, so sled's recovery never rewrites a damaged
+/// store before rsm has refused it (`seal.rs`).
+fn trial_open(dir: &Path, path: &str, reach: &HeadSlot) -> Result<(), LogError> {
+    let trial = seal::Trial::copy(dir).map_err(|e| io(format!("cannot copy the log in {path} to check it: {e}")))?;
+    let checked = open_checked(trial.path(), path, reach).map(|_| ());
+    drop(trial);
+    checked
+}
+
+/// Writes the seal when the log closes, unless an append left the store in
+/// an unknown state.
+struct SealOnClose {
+    dir: std::path::PathBuf,
+    /// Set by the log's own drop when nothing is broken.
+    wanted: bool,
+}
+
+impl Drop for SealOnClose {
+    fn drop(&mut self) {
+        if self.wanted {
+            seal::write_seal(&self.dir, &self.dir.join(SLED_DB_FILE));
+        }
+    }
+}
+
+impl Drop for SledLog {
+    fn drop(&mut self) {
+        self.seal.wanted = self.broken.is_none() && self.db.flush().is_ok() && self.files.after_flush().is_ok();
+    }
+}
+
 impl SledLog {
     /// Opens the store in `dir`, creating it when `dir` is absent or empty.
     ///
@@ -273,18 +329,12 @@ impl SledLog {
                 reason: format!("the database file {SLED_DB_FILE} is missing; the log reached record {}", reach.seq),
             });
         }
-        let db = open_sled(dir, &path).map_err(|e| match e {
-            LogError::Io(why) if reach.seq > 0 => LogError::Corrupt {
-                seq: 1,
-                reason: format!("the database does not open ({why}); the log reached record {}", reach.seq),
-            },
-            other => other,
-        })?;
-        let log = db.open_tree("log").map_err(store)?;
-        let snapshots = db.open_tree("snapshots").map_err(store)?;
-        check_store_id(&db, &path, &reach)?;
+        if dir.join(SLED_DB_FILE).exists() && !seal::is_sealed(dir) {
+            trial_open(dir, &path, &reach)?;
+        }
+        seal::break_seal(dir).map_err(|e| io(format!("cannot unseal the log in {path}: {e}")))?;
+        let (db, log, snapshots, next_seq, last_hash) = open_checked(dir, &path, &reach)?;
         let files = SledFiles::open(dir).map_err(|e| io(format!("cannot sync the log in {path}: {e}")))?;
-        let (next_seq, last_hash) = check_reach(&log, &reach)?;
         Ok(SledLog {
             path,
             files,
@@ -296,6 +346,7 @@ impl SledLog {
             next_seq,
             last_hash,
             broken: None,
+            seal: SealOnClose { dir: dir.to_path_buf(), wanted: false },
             _lock: lock,
         })
     }
