@@ -162,3 +162,29 @@ fn inventory_reads_the_ports_and_an_eject_to_a_full_port_is_refused_before_the_r
     rsm.run(&["eject", "P0001L8", "--wait"]).ok();
     rsm.replay_ok();
 }
+
+/// Regression: inventory left out a port promised to a queued eject. The
+/// operator filled it; inventory reported nothing, and the eject then
+/// failed at the robot (05/3B/0D) carrying a cartridge to a full port.
+#[test]
+fn inventory_fails_a_queued_eject_whose_port_the_operator_filled() {
+    let rsm = Rsm::new();
+    rsm.run(&["library", "create-sim", "p", "--drives", "1", "--slots", "4", "--media", "2", "--ie-ports", "1"]).ok();
+    let queued = rsm.run(&["--json", "eject", "P0001L8"]).ok().json();
+    assert_eq!(queued["state"], "queued", "{queued}");
+    let id = queued["request"].as_str().expect("a request id").to_owned();
+    rsm.run(&["sim", "fill-port", "p-port-1", "NEWP01L8"]).ok();
+    let seen = rsm.run(&["--json", "inventory", "p"]).ok().json();
+    let differences = seen["differences"].as_array().expect("differences");
+    assert!(differences.iter().any(|d| d["kind"] == "appeared" && d["barcode"] == "NEWP01L8"), "{seen}");
+    assert!(differences.iter().any(|d| d["kind"] == "eject-failed" && d["barcode"] == "P0001L8"), "{seen}");
+    let queue = rsm.view("queue");
+    let eject = find(&queue, "id", &id);
+    assert_eq!((eject["state"].as_str(), eject["error"].as_str()), (Some("failed"), Some("ERROR_BUSY")), "{eject}");
+    let media = rsm.view("media");
+    let kept = find(&media, "barcode", "P0001L8");
+    assert_eq!(kept["state"], "idle", "the cartridge stays home, free: {kept}");
+    rsm.run(&["run", "--until-idle"]).ok();
+    assert_eq!(rsm.view("ports")[0]["barcode"], "NEWP01L8");
+    rsm.replay_ok();
+}

@@ -244,6 +244,11 @@ async fn differences(engine: &Engine, events: Vec<Event>) -> Result<Vec<Value>, 
                     Event::ForeignCartridgeFound { library, address, barcode } => Some(
                         json!({"kind": "foreign", "barcode": barcode, "at": element(library, *address), "address": address}),
                     ),
+                    Event::RequestFailed { request, error, .. } => {
+                        let r = s.requests.get(request)?;
+                        let port = r.port.map(|p| name_of_port(s, Some(p))).unwrap_or(Value::Null);
+                        Some(json!({"kind": "eject-failed", "barcode": barcode(&r.media), "at": port, "request": request.to_string(), "error": ErrorCode::from_code(*error).map(|c| c.name())}))
+                    }
                     _ => None,
                 })
                 .collect::<Vec<Value>>()
@@ -260,6 +265,13 @@ fn print_differences(differences: &[Value]) -> Outcome {
                 Some("vanished") => format!("vanished: {} (now offline)", text(&d["barcode"])),
                 Some("taken") => format!("taken from its port: {} (now offline)", text(&d["barcode"])),
                 Some("moved") => format!("moved: {} to {}", text(&d["barcode"]), text(&d["at"])),
+                Some("eject-failed") => format!(
+                    "eject of {} failed ({}): its port {} is full; request {}",
+                    text(&d["barcode"]),
+                    text(&d["error"]),
+                    text(&d["at"]),
+                    text(&d["request"])
+                ),
                 Some("unlabeled") => format!("unlabeled cartridge in {} (address {})", text(&d["at"]), d["address"]),
                 _ => format!(
                     "foreign cartridge {} in {} (address {})",

@@ -21,8 +21,9 @@ impl<'a> Ctx<'a> {
     /// Slots, drives and import/export ports of the projection are compared
     /// alike (a new cartridge in a port is catalogued there, with a free
     /// slot as its home for the inject to take it to; an unlabeled or
-    /// foreign one marks the port full); other addresses are ignored, and so
-    /// are elements a queued request relies on (its drive, its medium's
+    /// foreign one marks the port full; one in a port promised to an eject
+    /// not yet started fails that eject with ERROR_BUSY first); other
+    /// addresses are ignored, and so are elements a queued request relies on (its drive, its medium's
     /// place and home slot) and media with a pending request: the request
     /// settles them. Events come in an order that keeps every
     /// invariant after each one: vanished cartridges first, then moves (each
@@ -60,8 +61,28 @@ impl<'a> Ctx<'a> {
                 places.insert(sl.element_address, (Location::Slot(sl.id), sl.content));
             }
         }
+        // A port promised to an eject that has not started is read too: a
+        // cartridge the operator put there makes the eject impossible, so it
+        // fails (ERROR_BUSY, as an eject to a full port is refused) before
+        // the robot would carry a cartridge into an occupied port.
+        let mut failed_ejects = Vec::new();
+        let seen_at: BTreeMap<u16, &Seen> = observed.iter().map(|(a, seen)| (*a, seen)).collect();
         for p in lib.ports.iter().map(|p| &st.ports[p]) {
-            if p.reserved_by.is_none() && !pending(p.content) {
+            let waiting_eject = p.reserved_by.filter(|r| {
+                st.requests.get(r).is_some_and(|r| r.kind == RequestKind::Eject && r.state == RequestState::Queued)
+            });
+            if let Some(eject) = waiting_eject {
+                if seen_at.get(&p.element_address).is_some_and(|seen| !matches!(seen, Seen::Empty)) {
+                    failed_ejects.push(Event::RequestFailed {
+                        request: eject,
+                        error: E::Busy.code(),
+                        sense: None,
+                        observed: Observed::Unknown,
+                        at_ms: self.now(),
+                    });
+                    places.insert(p.element_address, (Location::Port(p.id), p.content));
+                }
+            } else if p.reserved_by.is_none() && !pending(p.content) {
                 places.insert(p.element_address, (Location::Port(p.id), p.content));
             }
         }
@@ -101,7 +122,7 @@ impl<'a> Ctx<'a> {
                 }
             }
         }
-        let mut events = Vec::new();
+        let mut events = failed_ejects;
         // Who occupies each compared place as the events go.
         let mut occupant: BTreeMap<Location, MediaId> = BTreeMap::new();
         for (place, content) in places.values() {
