@@ -7,6 +7,7 @@ mod out;
 mod render;
 mod resolve;
 mod sim;
+mod stop;
 mod stress;
 
 use clap::Parser;
@@ -35,6 +36,10 @@ pub enum Failure {
     Closed,
     /// Stdout could not be written (a full disk, an I/O error).
     Output(std::io::Error),
+    /// A stop signal ended a wait before the request did: the document
+    /// reports the request as it stood; the next `run` or `--wait` goes on
+    /// with it.
+    Stopped(stop::Signal, serde_json::Value),
 }
 
 impl Failure {
@@ -57,6 +62,7 @@ impl From<NtmsError> for Failure {
 pub type Outcome = Result<(), Failure>;
 
 fn main() -> ExitCode {
+    stop::hold();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if e.use_stderr() => {
@@ -110,6 +116,21 @@ fn exit(failure: Failure, json: bool) -> ExitCode {
             }
             out::error(&format!("{} ({}): {}", e.name(), e.code(), e.message()));
             ExitCode::from(2)
+        }
+        Failure::Stopped(signal, document) => {
+            if json {
+                let mut report = match document {
+                    Value::Object(fields) => fields,
+                    _ => serde_json::Map::new(),
+                };
+                report.insert("stopped_by".into(), signal.name().into());
+                let _ = out::json(&Value::Object(report));
+            }
+            out::error(&format!(
+                "rsm: {}: stopped waiting; the request stays queued for the next run or --wait",
+                signal.name()
+            ));
+            ExitCode::from(signal.exit_status())
         }
         Failure::Closed => ExitCode::SUCCESS,
         Failure::Output(e) => {
@@ -222,12 +243,13 @@ async fn run(cli: Cli, recorder: Option<metrics_exporter_prometheus::PrometheusH
     if let Cmd::Demo = cli.command {
         return demo::run(cli.json).await;
     }
-    // `rsm run` stops on SIGTERM or SIGINT at any moment, opening included:
-    // the handlers are in place before anything else happens.
-    let stop = match cli.command {
-        Cmd::Run { until_idle: false } => Some(StopSignals::listen().map_err(Failure::Io)?),
-        _ => None,
-    };
+    // A command that runs the workers stops on SIGTERM or SIGINT at any
+    // moment, opening included: the handlers are in place before the
+    // signals held since `main` are let through.
+    if runs_workers(&cli.command) {
+        stop::listen().map_err(Failure::Io)?;
+    }
+    stop::release();
     let user = match &cli.user {
         Some(user) => check_principal(user, "--user")?,
         None => check_principal(&default_user(), "the OS user (name another with --user)")?,
@@ -249,7 +271,7 @@ async fn run(cli: Cli, recorder: Option<metrics_exporter_prometheus::PrometheusH
         Cmd::Library(LibraryCmd::CreateSim { .. } | LibraryCmd::Attach { .. }) | Cmd::Stress { .. }
     );
     let engine = Engine::open(&cli.data, config).await?;
-    let result = dispatch(&engine, &cli, &user, stop).await;
+    let result = dispatch(&engine, &cli, &user).await;
     engine.shutdown().await;
     if !matches!(cli.command, Cmd::Metrics | Cmd::Show(_) | Cmd::Replay { .. }) {
         if let Some(handle) = recorder {
@@ -259,7 +281,20 @@ async fn run(cli: Cli, recorder: Option<metrics_exporter_prometheus::PrometheusH
     result
 }
 
-async fn dispatch(engine: &Engine, cli: &Cli, user: &str, stop: Option<StopSignals>) -> Outcome {
+/// Whether `command` runs the workers (and so listens for stop signals).
+fn runs_workers(command: &Cmd) -> bool {
+    match command {
+        Cmd::Run { .. } => true,
+        Cmd::Mount { wait, .. }
+        | Cmd::DismountMedia { wait, .. }
+        | Cmd::DismountDrive { wait, .. }
+        | Cmd::Eject { wait, .. }
+        | Cmd::Inject { wait, .. } => *wait,
+        _ => false,
+    }
+}
+
+async fn dispatch(engine: &Engine, cli: &Cli, user: &str) -> Outcome {
     let json = cli.json;
     match &cli.command {
         Cmd::Library(LibraryCmd::CreateSim { name, drives, slots, ie_ports, media, standalone, barcodes }) => {
@@ -365,18 +400,18 @@ async fn dispatch(engine: &Engine, cli: &Cli, user: &str, stop: Option<StopSigna
         }
         Cmd::Sim(sim) => sim::sim(engine, sim, user, json).await,
         Cmd::Run { until_idle: true } => {
-            let settled = engine.run_until_idle().await?;
+            let settled = engine.run_until(|_| stop::received().is_some()).await?;
+            if let Some(signal) = stop::received() {
+                out::error(&format!("rsm: {}: stopped after the steps under way", signal.name()));
+            }
             render::done(json, &format!("{settled} requests settled; nothing left to start"))
         }
         Cmd::Run { until_idle: false } => {
             out::error("rsm: workers running; Ctrl-C or SIGTERM to stop");
-            let signal = match stop {
-                Some(stop) => stop.first().await,
-                None => StopSignals::listen().map_err(Failure::Io)?.first().await,
-            };
+            let signal = stop::first().await;
             // The caller shuts the engine down: no new step starts, the
             // steps under way finish and are reported.
-            out::error(&format!("rsm: {signal}: stopping after the steps under way"));
+            out::error(&format!("rsm: {}: stopping after the steps under way", signal.name()));
             render::done(json, "workers stopped")
         }
         Cmd::Replay { verify } => {
@@ -423,27 +458,6 @@ async fn dispatch(engine: &Engine, cli: &Cli, user: &str, stop: Option<StopSigna
 /// Waits for SIGTERM or SIGINT and names the one that came.
 /// SIGTERM and SIGINT, caught from the moment `listen` returns (a signal
 /// that comes before `first` is awaited is kept, not lost).
-struct StopSignals {
-    term: tokio::signal::unix::Signal,
-    int: tokio::signal::unix::Signal,
-}
-
-impl StopSignals {
-    fn listen() -> Result<StopSignals, String> {
-        use tokio::signal::unix::{signal, SignalKind};
-        let listen = |kind: SignalKind| signal(kind).map_err(|e| format!("cannot listen for signals: {e}"));
-        Ok(StopSignals { term: listen(SignalKind::terminate())?, int: listen(SignalKind::interrupt())? })
-    }
-
-    /// Waits for the first of them and names it.
-    async fn first(mut self) -> &'static str {
-        tokio::select! {
-            _ = self.term.recv() => "SIGTERM",
-            _ = self.int.recv() => "SIGINT",
-        }
-    }
-}
-
 fn same(b: bool) -> &'static str {
     if b {
         "identical"

@@ -3,6 +3,7 @@
 use crate::cli::View;
 use crate::out;
 use crate::resolve::existing_library;
+use crate::stop;
 use crate::{Failure, Outcome};
 use rsm::*;
 use serde_json::{json, Value};
@@ -58,7 +59,9 @@ pub fn request_state(s: RequestState) -> &'static str {
 /// Prints an accepted request; with `wait`, runs the workers until it ends first.
 pub async fn request(engine: &Engine, id: RequestId, wait: bool, json: bool) -> Outcome {
     if wait {
-        engine.run_until(move |s| s.requests.get(&id).is_none_or(|r| r.state.is_terminal())).await?;
+        engine
+            .run_until(move |s| stop::received().is_some() || s.requests.get(&id).is_none_or(|r| r.state.is_terminal()))
+            .await?;
     }
     let r = engine.query(move |s| s.requests.get(&id).map(|r| request_json(s, r))).await?.ok_or_else(|| {
         Failure::Rejected(NtmsError::new(ErrorCode::ObjectNotFound, format!("request {id} left the views")))
@@ -66,6 +69,9 @@ pub async fn request(engine: &Engine, id: RequestId, wait: bool, json: bool) -> 
     let state = r["state"].as_str().unwrap_or("").to_string();
     let ended_badly = wait && state != "completed";
     let document = json!({"request": id.to_string(), "state": state, "detail": r});
+    if let Some(signal) = stop::received().filter(|_| wait && !is_terminal(&state)) {
+        return Err(Failure::Stopped(signal, document));
+    }
     match (json, ended_badly) {
         // One document: the error, with the request it reports.
         (true, true) => return Err(Failure::Ended(request_failure(&r), document)),
@@ -76,6 +82,11 @@ pub async fn request(engine: &Engine, id: RequestId, wait: bool, json: bool) -> 
         return Err(Failure::Rejected(request_failure(&r)));
     }
     Ok(())
+}
+
+/// Whether a request's state (as the views name it) is final.
+fn is_terminal(state: &str) -> bool {
+    matches!(state, "completed" | "failed" | "cancelled")
 }
 
 /// One line about a request: `request ID STATE: KIND BARCODE in DRIVE`
@@ -172,7 +183,10 @@ pub async fn inject(engine: &Engine, library: &str, events: Vec<Event>, wait: bo
     if wait {
         let all = ids.clone();
         engine
-            .run_until(move |s| all.iter().all(|id| s.requests.get(id).is_none_or(|r| r.state.is_terminal())))
+            .run_until(move |s| {
+                stop::received().is_some()
+                    || all.iter().all(|id| s.requests.get(id).is_none_or(|r| r.state.is_terminal()))
+            })
             .await?;
     }
     let rows = engine
@@ -180,6 +194,11 @@ pub async fn inject(engine: &Engine, library: &str, events: Vec<Event>, wait: bo
             ids.iter().filter_map(|id| s.requests.get(id)).map(|r| request_json(s, r)).collect::<Vec<Value>>()
         })
         .await?;
+    if let Some(signal) = stop::received().filter(|_| wait) {
+        if rows.iter().any(|r| !is_terminal(r["state"].as_str().unwrap_or(""))) {
+            return Err(Failure::Stopped(signal, json!({"library": library, "differences": notes, "requests": rows})));
+        }
+    }
     // With `wait`, the first request that did not complete gives the outcome.
     let failure = rows.iter().find(|r| wait && r["state"] != "completed").map(request_failure);
     if json {
