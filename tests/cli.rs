@@ -469,6 +469,7 @@ fn command_line_ranges_come_from_the_model_limits() {
         (&["mount", "X", "--priority", "16"], "-15..=15"),
         (&["mount", "X", "--priority", "-16"], "-15..=15"),
         (&["mount", "X", "--priority", "127"], "-15..=15"),
+        (&["--sim-step-ms", "18446744073709551615", "run", "--until-idle"], "0..=600000"),
     ] {
         let run = rsm.run(args);
         assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
@@ -677,4 +678,63 @@ fn io_errors_name_their_file() {
     let run = rsm.run(&["metrics"]).ok();
     assert!(run.stderr.contains("metrics.prom: Is a directory"), "{}", run.stderr);
     assert!(run.stdout.contains("rsm_queue_depth"), "the gauges still come: {}", run.stdout);
+}
+
+/// Regression: creation flags that meant nothing were taken silently:
+/// `--standalone --drives 3` made one drive, `--barcodes ''` bar codes
+/// without a prefix (`0001L8`).
+#[test]
+fn creation_flags_that_cannot_apply_are_usage_errors() {
+    let rsm = Rsm::new();
+    for (args, says) in [
+        (&["library", "create-sim", "s", "--standalone", "--drives", "3"][..], "cannot be used with"),
+        (&["library", "create-sim", "s", "--standalone", "--slots", "3"], "cannot be used with"),
+        (&["library", "create-sim", "s", "--barcodes", ""], "a value is required"),
+    ] {
+        let run = rsm.run(args);
+        assert_eq!(run.code, 1, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains(says), "{args:?}: {}", run.stderr);
+    }
+    assert!(!rsm.data().join("data").exists(), "a usage error creates no store");
+}
+
+/// Regression: a creating command that failed left a store behind (an empty
+/// one at `--log-capacity 0`, a log directory and metrics after an attach to
+/// an unreachable device).
+#[test]
+fn a_failed_create_leaves_nothing_behind() {
+    let rsm = Rsm::new();
+    let data = rsm.data().join("data");
+    rsm.run(&["--log-capacity", "0", "library", "create-sim", "p"]).rejected("ERROR_DATABASE_FULL", 4314);
+    assert!(!data.exists(), "the store made for a failed create is gone");
+    std::fs::create_dir(&data).expect("an empty directory the operator made");
+    let attach = rsm.run(&["library", "attach", "q", "--iscsi", "iscsi://127.0.0.1:1/iqn.2026-01.org.rsm:none/0"]);
+    assert_eq!(attach.code, 2, "{}", attach.stderr);
+    let left: Vec<_> = std::fs::read_dir(&data).expect("the directory stays").collect();
+    assert!(left.is_empty(), "the operator's directory is empty again: {left:?}");
+    rsm.run(&["library", "create-sim", "p"]).ok();
+    rsm.run(&["library", "create-sim", "p"]).rejected("ERROR_ALREADY_EXISTS", 183);
+    assert_eq!(rsm.run(&["--json", "show", "libraries"]).ok().json().as_array().map(Vec::len), Some(1));
+}
+
+/// Regression: a failure's JSON report written to a full disk was lost
+/// without a word.
+#[test]
+fn a_failure_report_that_cannot_be_written_is_said_on_stderr() {
+    let rsm = Rsm::new().with_library();
+    let run = rsm.run_into_full_disk(&["--json", "mount", "NOSUCH1L8"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("cannot write the JSON report to standard output"), "{}", run.stderr);
+}
+
+/// Regression: `rsm metrics` printed the saved metrics file as it found it,
+/// escape sequences included.
+#[test]
+fn a_damaged_metrics_file_never_reaches_the_terminal() {
+    let rsm = Rsm::new().with_library();
+    std::fs::write(rsm.data().join("data/metrics.prom"), "rsm_x 1\n\u{1b}]0;owned\u{7}\n").expect("plant");
+    let run = rsm.run(&["metrics"]).ok();
+    assert!(!run.stdout.contains('\u{1b}') && !run.stdout.contains("owned"), "{}", run.stdout);
+    assert!(run.stderr.contains("damaged"), "{}", run.stderr);
+    assert!(run.stdout.contains("rsm_queue_depth"), "the gauges still follow: {}", run.stdout);
 }

@@ -23,3 +23,20 @@ fn delete_library_keeps_its_media_in_the_offline_library() {
     assert!(rsm.view("queue").is_empty(), "no request names a deleted element");
     rsm.replay_ok();
 }
+
+/// Regression: `library delete` left the simulated library's state file
+/// (`sim/<id>.json`) behind, hardware that no library owns.
+#[test]
+fn delete_library_removes_its_simulators_state_file() {
+    let rsm = Rsm::new();
+    rsm.run(&["library", "create-sim", "a", "--media", "2"]).ok();
+    rsm.run(&["library", "create-sim", "b", "--media", "2"]).ok();
+    let sim = rsm.dir.path().join("data/sim");
+    let files = || std::fs::read_dir(&sim).expect("the simulators' directory").count();
+    assert_eq!(files(), 2);
+    rsm.run(&["disable", "library", "a"]).ok();
+    rsm.run(&["library", "delete", "a"]).ok();
+    assert_eq!(files(), 1, "library b's file stays, a's goes");
+    rsm.run(&["mount", "B0001L8", "--wait"]).ok();
+    rsm.replay_ok();
+}

@@ -20,6 +20,10 @@ fn priority() -> clap::builder::RangedI64ValueParser<i8> {
     clap::value_parser!(i8).range(i64::from(limits::PRIORITY_MIN)..=i64::from(limits::PRIORITY_MAX))
 }
 
+/// The slowest simulated step: ten minutes (a real robot's worst is about
+/// two); more is a typo, and would hold a `run` for days.
+const SIM_STEP_MS_MAX: u64 = 600_000;
+
 /// rsm: an event-sourced Removable Storage Manager for tape libraries.
 #[derive(Parser, Debug)]
 #[command(name = "rsm", version, about)]
@@ -52,7 +56,8 @@ pub struct Cli {
     pub admin: Option<String>,
     /// How long each move, load and unload of a simulated library takes
     /// (default 0: instant), so that its robot can be watched at work.
-    #[arg(long, global = true, value_name = "MS", default_value_t = 0)]
+    #[arg(long, global = true, value_name = "MS", default_value_t = 0,
+          value_parser = clap::value_parser!(u64).range(0..=SIM_STEP_MS_MAX))]
     pub sim_step_ms: u64,
     #[command(subcommand)]
     pub command: Cmd,
@@ -221,12 +226,12 @@ pub enum LibraryCmd {
         #[arg(long, default_value_t = 5, value_parser = u32_range(0, limits::SLOTS_PER_LIBRARY_MAX))]
         media: u32,
         /// A stand-alone drive (one drive, no robot; cartridges start on the shelf).
-        #[arg(long)]
+        #[arg(long, conflicts_with_all = ["drives", "slots", "ie_ports"])]
         standalone: bool,
         /// Bar codes of the cartridges: PREFIX, a number and L8 (PREFIX0001L8, ...).
         /// Default: the name's letters and digits upper-cased (at most 16),
         /// plus letters that make every bar code new to the store.
-        #[arg(long, value_name = "PREFIX")]
+        #[arg(long, value_name = "PREFIX", value_parser = clap::builder::NonEmptyStringValueParser::new())]
         barcodes: Option<String>,
     },
     /// Attach a real changer: a library from the device's own discovery

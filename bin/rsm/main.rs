@@ -69,7 +69,7 @@ fn main() -> ExitCode {
             let text = e.render().to_string();
             if json_asked() {
                 let message = text.trim().trim_start_matches("error: ");
-                let _ = out::json(&json!({"error": "usage", "message": message}));
+                out::failure_json(&json!({"error": "usage", "message": message}));
             }
             // clap's text quotes the arguments: each line escaped.
             text.trim_end().lines().for_each(out::error);
@@ -112,7 +112,7 @@ fn exit(failure: Failure, json: bool) -> ExitCode {
                 report.insert("error".into(), e.name().into());
                 report.insert("code".into(), e.code().into());
                 report.insert("message".into(), e.message().into());
-                let _ = out::json(&Value::Object(report));
+                out::failure_json(&Value::Object(report));
             }
             out::error(&format!("{} ({}): {}", e.name(), e.code(), e.message()));
             ExitCode::from(2)
@@ -124,7 +124,7 @@ fn exit(failure: Failure, json: bool) -> ExitCode {
                     _ => serde_json::Map::new(),
                 };
                 report.insert("stopped_by".into(), signal.name().into());
-                let _ = out::json(&Value::Object(report));
+                out::failure_json(&Value::Object(report));
             }
             out::error(&format!(
                 "rsm: {}: stopped waiting; the request stays queued for the next run or --wait",
@@ -144,7 +144,7 @@ fn exit(failure: Failure, json: bool) -> ExitCode {
 fn local(kind: &str, message: &str, json: bool) -> ExitCode {
     if json {
         // The failure is the outcome: a closed stdout does not change the exit status.
-        let _ = out::json(&json!({"error": kind, "message": message}));
+        out::failure_json(&json!({"error": kind, "message": message}));
     }
     out::error(&format!("rsm: {message}"));
     ExitCode::from(1)
@@ -270,15 +270,70 @@ async fn run(cli: Cli, recorder: Option<metrics_exporter_prometheus::PrometheusH
         cli.command,
         Cmd::Library(LibraryCmd::CreateSim { .. } | LibraryCmd::Attach { .. }) | Cmd::Stress { .. }
     );
-    let engine = Engine::open(&cli.data, config).await?;
+    let new_store = if config.create_store { NewStore::probe(&cli.data) } else { None };
+    let engine = match Engine::open(&cli.data, config).await {
+        Ok(engine) => engine,
+        Err(e) => {
+            new_store.inspect(NewStore::undo);
+            return Err(e.into());
+        }
+    };
     let result = dispatch(&engine, &cli, &user).await;
+    // A store this invocation created for a command that failed before it
+    // made anything is removed: a failed create leaves nothing behind.
+    let pointless = result.is_err() && engine.query(|s| s.libraries.is_empty()).await.unwrap_or(false);
     engine.shutdown().await;
+    if let Some(created) = new_store.filter(|_| pointless) {
+        created.undo();
+        return result;
+    }
     if !matches!(cli.command, Cmd::Metrics | Cmd::Show(_) | Cmd::Replay { .. }) {
         if let Some(handle) = recorder {
             metrics::save(&cli.data, &handle.render());
         }
     }
     result
+}
+
+/// A data directory about to be made a store: absent, or empty.
+struct NewStore {
+    dir: std::path::PathBuf,
+    existed: bool,
+}
+
+impl NewStore {
+    /// `Some` when `dir` holds nothing yet.
+    fn probe(dir: &std::path::Path) -> Option<NewStore> {
+        match std::fs::read_dir(dir) {
+            Ok(mut entries) => entries.next().is_none().then(|| NewStore { dir: dir.to_path_buf(), existed: true }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Some(NewStore { dir: dir.to_path_buf(), existed: false })
+            }
+            Err(_) => None,
+        }
+    }
+
+    /// Takes back what the store's creation made: the directory when it made
+    /// it, else everything in it. Best effort, said when it fails.
+    fn undo(&self) {
+        let removed = if self.existed {
+            std::fs::read_dir(&self.dir).and_then(|entries| {
+                entries.into_iter().try_for_each(|entry| {
+                    let path = entry?.path();
+                    if path.is_dir() {
+                        std::fs::remove_dir_all(path)
+                    } else {
+                        std::fs::remove_file(path)
+                    }
+                })
+            })
+        } else {
+            std::fs::remove_dir_all(&self.dir)
+        };
+        if let Err(e) = removed {
+            out::warn(&format!("could not remove the store this command created in {}: {e}", self.dir.display()));
+        }
+    }
 }
 
 /// Whether `command` runs the workers (and so listens for stop signals).
@@ -455,9 +510,6 @@ async fn dispatch(engine: &Engine, cli: &Cli, user: &str) -> Outcome {
     }
 }
 
-/// Waits for SIGTERM or SIGINT and names the one that came.
-/// SIGTERM and SIGINT, caught from the moment `listen` returns (a signal
-/// that comes before `first` is awaited is kept, not lost).
 fn same(b: bool) -> &'static str {
     if b {
         "identical"

@@ -67,6 +67,13 @@ pub async fn print(engine: &Engine, data: &Path, json: bool) -> Outcome {
             String::new()
         }
     };
+    // The file is rsm's own, but it is read from disk: what is not the
+    // exposition format's text (printable, one metric per line) is damage
+    // or someone else's, and never reaches the terminal.
+    if text.chars().any(|c| c.is_control() && c != '\n') {
+        out::warn(&format!("{} is damaged (it holds control characters); only the gauges follow", path.display()));
+        text.clear();
+    }
     let last_seq = engine.last_seq();
     let gauges = engine
         .query(move |s| {

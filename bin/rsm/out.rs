@@ -32,6 +32,15 @@ pub fn json(document: &Value) -> Result<(), Failure> {
     text(&format!("{document}\n"))
 }
 
+/// The document that reports a failure: the failure decides the exit
+/// status, so a stdout that cannot take it (a full disk) is only said on
+/// stderr; a closed one is the reader's choice and is not.
+pub fn failure_json(document: &Value) {
+    if let Err(Failure::Output(e)) = json(document) {
+        error(&format!("rsm: cannot write the JSON report to standard output: {e}"));
+    }
+}
+
 /// One line on stderr, escaped. Errors are dropped: stderr is where they
 /// would be reported.
 pub fn error(line: &str) {

@@ -50,6 +50,16 @@ impl SimProvider {
         self.open_or_create(state, library, true)
     }
 
+    /// A deleted library's simulator: closed, and its state file removed
+    /// (best effort: a file left behind belongs to no library and is never
+    /// read again, since library ids are never reused).
+    pub fn forget(&self, library: LibraryId) {
+        self.open.lock().expect("the simulator map lock is never held across a panic").remove(&library);
+        if let Some(dir) = &self.dir {
+            let _ = std::fs::remove_file(dir.join(format!("{library}.json")));
+        }
+    }
+
     fn open_or_create(
         &self,
         state: &State,

@@ -269,8 +269,15 @@ impl Engine {
         self.inner.inbox.send(Input::Command { command, reply }).await.map_err(|_| stopped())?;
         let accepted = answer.await.map_err(|_| stopped())??;
         for event in &accepted.events {
-            if let rsm_model::Event::LibraryCreated { topology, .. } = event {
-                self.create_simulator(topology.id).await?;
+            match event {
+                rsm_model::Event::LibraryCreated { topology, .. } => self.create_simulator(topology.id).await?,
+                // Its simulated hardware goes with the library (the log keeps its history).
+                rsm_model::Event::LibraryDeleted { library } => {
+                    if let Some(sim) = &self.inner.sim {
+                        sim.forget(*library);
+                    }
+                }
+                _ => {}
             }
         }
         Ok(accepted)
