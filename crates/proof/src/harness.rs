@@ -424,3 +424,65 @@ pub(crate) fn resolve_rsm(rsm: Option<PathBuf>) -> Result<PathBuf, String> {
         .and_then(|p| if p.is_file() { Ok(p) } else { Err(std::io::ErrorKind::NotFound.into()) })
         .map_err(|_| format!("no rsm binary at {}; build it (cargo build --bin rsm) or pass --rsm PATH", rsm.display()))
 }
+
+/// What the two tortures (kills and power cuts) report, for the command
+/// line they share.
+pub(crate) trait RoundsReport: serde::Serialize {
+    /// True when nothing was lost and no claim was broken.
+    fn passed(&self) -> bool;
+    /// Rounds carried out.
+    fn rounds(&self) -> u64;
+    /// Rounds after which some check failed.
+    fn failed_rounds(&self) -> u64;
+    /// The one-line tally, given the time taken.
+    fn tally(&self, elapsed: Duration) -> String;
+    /// Every broken claim; those starting with `round_prefix` were
+    /// printed with their round already.
+    fn violations(&self) -> &[String];
+}
+
+/// Runs a torture from the command line: each round and its broken claims
+/// as they come (or one JSON document at the end), the tally, how to rerun
+/// a failure; exit 0 when it passed, 2 when not, 1 when rsm was not found.
+pub(crate) fn torture_main<R: RoundsReport, Round: std::fmt::Display>(
+    rsm: Option<PathBuf>,
+    json: bool,
+    round_prefix: &str,
+    rerun: &str,
+    run: impl FnOnce(&Path, &mut dyn FnMut(&Round, &[String])) -> R,
+) -> std::process::ExitCode {
+    let rsm = match resolve_rsm(rsm) {
+        Ok(rsm) => rsm,
+        Err(why) => {
+            eprintln!("rsm-proof: {why}");
+            return std::process::ExitCode::from(1);
+        }
+    };
+    let started = Instant::now();
+    let report = run(&rsm, &mut |round, violations| {
+        if !json {
+            println!("{round}");
+            for v in violations {
+                println!("  {v}");
+            }
+        }
+    });
+    if json {
+        println!("{}", serde_json::to_string(&report).expect("the report is plain data"));
+    } else {
+        println!("{}", report.tally(started.elapsed()));
+        for v in report.violations().iter().filter(|v| !v.starts_with(round_prefix)) {
+            println!("{v}");
+        }
+        if !report.passed() {
+            println!("rerun: {rerun}");
+        }
+        let failed = report.failed_rounds();
+        println!("{} passed, {} failed", report.rounds() - failed, failed);
+    }
+    if report.passed() {
+        std::process::ExitCode::SUCCESS
+    } else {
+        std::process::ExitCode::from(2)
+    }
+}

@@ -48,7 +48,7 @@
 //! The claim is exact: an acknowledged command is never lost, and a store a
 //! cut left is never refused. A failing seed reruns with the same `--seed`.
 
-use crate::harness::{aborted, resolve_rsm, Checker, Ledger};
+use crate::harness::{aborted, torture_main, Checker, Ledger, RoundsReport};
 use crate::torture::{plan, Kill, FAILPOINT_WAIT};
 use rsm_log::{codec, failpoint, LogError, SledLog};
 use rsm_model::RequestId;
@@ -58,7 +58,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The run's mountpoint and working directory while its filesystem is
 /// mounted: what [`main`]'s signal handler removes.
@@ -538,53 +538,43 @@ fn reset_store(checker: &Checker<'_>, ledger: &mut Ledger, v: &mut Vec<String>) 
 
 /// Entry point of `rsm-proof torture --power-cuts`.
 pub fn main(cuts: u64, seed: u64, rsm: Option<PathBuf>, json: bool) -> ExitCode {
-    let rsm = match resolve_rsm(rsm) {
-        Ok(rsm) => rsm,
-        Err(why) => {
-            eprintln!("rsm-proof: {why}");
-            return ExitCode::from(1);
-        }
-    };
     unmount_on_signal();
-    let started = Instant::now();
-    let report = run_with(&rsm, cuts, seed, |round, violations| {
-        if !json {
-            println!("{round}");
-            for v in violations {
-                println!("  {v}");
-            }
-        }
-    });
-    if json {
-        println!("{}", serde_json::to_string(&report).expect("the report is plain data"));
-    } else {
-        let failpoints = report.rounds.iter().filter(|r| matches!(r.cut, Cut::Failpoint { .. })).count();
-        println!(
+    let rerun = format!("rsm-proof torture --power-cuts {cuts} --seed {seed}");
+    torture_main(rsm, json, "cut ", &rerun, |rsm, progress| run_with(rsm, cuts, seed, progress))
+}
+
+impl RoundsReport for PowerCutReport {
+    fn passed(&self) -> bool {
+        PowerCutReport::passed(self)
+    }
+
+    fn rounds(&self) -> u64 {
+        self.cuts
+    }
+
+    fn failed_rounds(&self) -> u64 {
+        self.failed_cuts()
+    }
+
+    fn tally(&self, elapsed: Duration) -> String {
+        let failpoints = self.rounds.iter().filter(|r| matches!(r.cut, Cut::Failpoint { .. })).count();
+        format!(
             "{} power cuts ({} timed, {} at failpoints of which {} not reached) in {:.1} s: \
              {} commands acknowledged, {} lost, {} stores refused ({} with every acknowledged command stored)",
-            report.cuts,
-            report.rounds.len() - failpoints,
+            self.cuts,
+            self.rounds.len() - failpoints,
             failpoints,
-            report.failpoints_unreached(),
-            started.elapsed().as_secs_f64(),
-            report.acknowledged,
-            report.lost,
-            report.refused,
-            report.refused_intact
-        );
-        for v in report.violations.iter().filter(|v| !v.starts_with("cut ")) {
-            println!("{v}");
-        }
-        if !report.passed() {
-            println!("rerun: rsm-proof torture --power-cuts {cuts} --seed {seed}");
-        }
-        let failed = report.failed_cuts();
-        println!("{} passed, {} failed", report.cuts - failed, failed);
+            self.failpoints_unreached(),
+            elapsed.as_secs_f64(),
+            self.acknowledged,
+            self.lost,
+            self.refused,
+            self.refused_intact
+        )
     }
-    if report.passed() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(2)
+
+    fn violations(&self) -> &[String] {
+        &self.violations
     }
 }
 

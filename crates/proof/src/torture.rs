@@ -34,13 +34,13 @@
 //! files is [`crate::power_cut`]'s business, torn writes the deterministic
 //! simulation's.
 
-use crate::harness::{aborted, resolve_rsm, Checker, Ledger};
+use crate::harness::{aborted, torture_main, Checker, Ledger, RoundsReport};
 use rsm_log::{failpoint, SledLog};
 use rsm_model::splitmix64;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Shortest SIGKILL delay: long enough to be past start-up sometimes, short
 /// enough that some kills land during start-up and reconciliation.
@@ -265,50 +265,40 @@ fn kill_round(
 
 /// Entry point of `rsm-proof torture`.
 pub fn main(kills: u64, seed: u64, rsm: Option<PathBuf>, json: bool) -> ExitCode {
-    let rsm = match resolve_rsm(rsm) {
-        Ok(rsm) => rsm,
-        Err(why) => {
-            eprintln!("rsm-proof: {why}");
-            return ExitCode::from(1);
-        }
-    };
-    let started = Instant::now();
-    let report = run_with(&rsm, kills, seed, |round, violations| {
-        if !json {
-            println!("{round}");
-            for v in violations {
-                println!("  {v}");
-            }
-        }
-    });
-    if json {
-        println!("{}", serde_json::to_string(&report).expect("the report is plain data"));
-    } else {
-        let failpoints = report.rounds.iter().filter(|r| matches!(r.kill, Kill::Failpoint { .. })).count();
-        println!(
+    let rerun = format!("rsm-proof torture --kills {kills} --seed {seed}");
+    torture_main(rsm, json, "kill ", &rerun, |rsm, progress| run_with(rsm, kills, seed, progress))
+}
+
+impl RoundsReport for TortureReport {
+    fn passed(&self) -> bool {
+        TortureReport::passed(self)
+    }
+
+    fn rounds(&self) -> u64 {
+        self.kills
+    }
+
+    fn failed_rounds(&self) -> u64 {
+        self.failed_kills()
+    }
+
+    fn tally(&self, elapsed: Duration) -> String {
+        let failpoints = self.rounds.iter().filter(|r| matches!(r.kill, Kill::Failpoint { .. })).count();
+        format!(
             "{} kills ({} SIGKILL, {} at failpoints of which {} not reached) in {:.1} s: \
              {} commands acknowledged, {} lost",
-            report.kills,
-            report.rounds.len() - failpoints,
+            self.kills,
+            self.rounds.len() - failpoints,
             failpoints,
-            report.failpoints_unreached(),
-            started.elapsed().as_secs_f64(),
-            report.acknowledged,
-            report.lost
-        );
-        for v in report.violations.iter().filter(|v| !v.starts_with("kill ")) {
-            println!("{v}");
-        }
-        if !report.passed() {
-            println!("rerun: rsm-proof torture --kills {kills} --seed {seed}");
-        }
-        let failed = report.failed_kills();
-        println!("{} passed, {} failed", report.kills - failed, failed);
+            self.failpoints_unreached(),
+            elapsed.as_secs_f64(),
+            self.acknowledged,
+            self.lost
+        )
     }
-    if report.passed() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(2)
+
+    fn violations(&self) -> &[String] {
+        &self.violations
     }
 }
 
