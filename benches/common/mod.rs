@@ -82,6 +82,7 @@ impl Fixture {
                 slots,
                 ie_ports: 0,
                 barcodes,
+                media_type: rsm::default_media_type(),
             };
             let events = f.step(Command::CreateLibrary { session: f.session, spec });
             let Some(Event::LibraryCreated { topology, .. }) = events.first() else {

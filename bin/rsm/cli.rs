@@ -16,6 +16,10 @@ fn u32_range(min: u32, max: u32) -> RangedU64ValueParser<u32> {
     RangedU64ValueParser::new().range(u64::from(min)..=u64::from(max))
 }
 
+fn media_type_names() -> clap::builder::PossibleValuesParser {
+    clap::builder::PossibleValuesParser::new(rsm::MEDIA_TYPES.iter().map(|t| t.name))
+}
+
 fn priority() -> clap::builder::RangedI64ValueParser<i8> {
     clap::value_parser!(i8).range(i64::from(limits::PRIORITY_MIN)..=i64::from(limits::PRIORITY_MAX))
 }
@@ -233,6 +237,9 @@ pub enum LibraryCmd {
         /// plus letters that make every bar code new to the store.
         #[arg(long, value_name = "PREFIX", value_parser = clap::builder::NonEmptyStringValueParser::new())]
         barcodes: Option<String>,
+        /// The media type of its cartridges and drives.
+        #[arg(long, value_name = "TYPE", default_value = rsm::DEFAULT_MEDIA_TYPE, value_parser = media_type_names())]
+        media_type: String,
     },
     /// Attach a real changer: a library from the device's own discovery
     /// (its element addresses and the bar codes found in them).

@@ -352,7 +352,16 @@ fn runs_workers(command: &Cmd) -> bool {
 async fn dispatch(engine: &Engine, cli: &Cli, user: &str) -> Outcome {
     let json = cli.json;
     match &cli.command {
-        Cmd::Library(LibraryCmd::CreateSim { name, drives, slots, ie_ports, media, standalone, barcodes }) => {
+        Cmd::Library(LibraryCmd::CreateSim {
+            name,
+            drives,
+            slots,
+            ie_ports,
+            media,
+            standalone,
+            barcodes,
+            media_type,
+        }) => {
             let prefix = match barcodes {
                 Some(prefix) => prefix.clone(),
                 None => {
@@ -360,7 +369,11 @@ async fn dispatch(engine: &Engine, cli: &Cli, user: &str) -> Outcome {
                     engine.query(move |s| sim::free_prefix(s, &n, m)).await?
                 }
             };
-            let spec = sim::sim_spec(name, &prefix, *drives, *slots, *ie_ports, *media, *standalone);
+            let media_type = media_type_named(media_type)
+                .ok_or_else(|| Failure::Usage(format!("{media_type} is not a media type rsm knows")))?
+                .id;
+            let mut spec = sim::sim_spec(name, &prefix, *drives, *slots, *ie_ports, *media, *standalone);
+            spec.media_type = media_type;
             let session = engine.session_for(user).await?;
             session.create_library(spec).await?;
             render::show(engine, View::Libraries, Some(name), json).await

@@ -8,7 +8,8 @@ use crate::{Failure, Outcome};
 use rsm::hardware::Fault;
 use rsm::*;
 
-/// The topology `library create-sim` asks for; bar codes are `PREFIX`, a
+/// The topology `library create-sim` asks for (of the default media type);
+/// bar codes are `PREFIX`, a
 /// number of at least four digits and `L8` (`LIB10001L8`).
 pub fn sim_spec(
     name: &str,
@@ -19,11 +20,20 @@ pub fn sim_spec(
     media: u32,
     standalone: bool,
 ) -> LibrarySpec {
+    let media_type = default_media_type();
     let barcodes = barcodes(prefix, media).collect();
     if standalone {
-        LibrarySpec { name: name.into(), kind: LibraryKind::Standalone, drives: 1, slots: 0, ie_ports: 0, barcodes }
+        LibrarySpec {
+            name: name.into(),
+            kind: LibraryKind::Standalone,
+            drives: 1,
+            slots: 0,
+            ie_ports: 0,
+            barcodes,
+            media_type,
+        }
     } else {
-        LibrarySpec { name: name.into(), kind: LibraryKind::Changer, drives, slots, ie_ports, barcodes }
+        LibrarySpec { name: name.into(), kind: LibraryKind::Changer, drives, slots, ie_ports, barcodes, media_type }
     }
 }
 

@@ -87,7 +87,15 @@ pub mod out {
 /// A simulated changer whose cartridges are `PREFIX0001L8`, ... in its first slots.
 pub fn sim_spec(name: &str, prefix: &str, drives: u16, slots: u32, ie_ports: u16, media: u32) -> LibrarySpec {
     let barcodes = (1..=media).map(|i| format!("{prefix}{i:04}L8")).collect();
-    LibrarySpec { name: name.into(), kind: LibraryKind::Changer, drives, slots, ie_ports, barcodes }
+    LibrarySpec {
+        name: name.into(),
+        kind: LibraryKind::Changer,
+        drives,
+        slots,
+        ie_ports,
+        barcodes,
+        media_type: rsm_model::default_media_type(),
+    }
 }
 
 fn main() -> ExitCode {

@@ -17,7 +17,7 @@
 //! let dir = tempfile::tempdir().unwrap();
 //! let engine = Engine::open(dir.path(), EngineConfig::default()).await.unwrap();
 //! let session = engine.open_session("backup").await.unwrap();
-//! let spec = LibrarySpec { name: "lib".into(), kind: LibraryKind::Changer, drives: 1, slots: 4, ie_ports: 0, barcodes: vec!["A00001L8".into()] };
+//! let spec = LibrarySpec { name: "lib".into(), kind: LibraryKind::Changer, drives: 1, slots: 4, ie_ports: 0, barcodes: vec!["A00001L8".into()], media_type: rsm_model::default_media_type() };
 //! session.create_library(spec).await.unwrap();
 //! let media = engine.query(|s| s.medium_by_barcode("A00001L8").unwrap().id).await.unwrap();
 //! let mount = session.mount_media(media, MountOptions::default()).await.unwrap();

@@ -9,7 +9,15 @@ use std::sync::Arc;
 
 fn spec(name: &str, drives: u16, slots: u32, media: u32) -> LibrarySpec {
     let barcodes = (1..=media).map(|i| format!("{}{i:04}L8", name.to_uppercase())).collect();
-    LibrarySpec { name: name.into(), kind: LibraryKind::Changer, drives, slots, ie_ports: 1, barcodes }
+    LibrarySpec {
+        name: name.into(),
+        kind: LibraryKind::Changer,
+        drives,
+        slots,
+        ie_ports: 1,
+        barcodes,
+        media_type: rsm_model::default_media_type(),
+    }
 }
 
 fn quiet() -> EngineConfig {

@@ -43,7 +43,7 @@ pub const CODEC_V1: u8 = 1;
 /// 2: library requests name an optional drive and an optional port (ejects
 /// and injects). Schema 1 was never released; its records are refused with
 /// a message naming the version.
-pub const SCHEMA_VERSION: u16 = 2;
+pub const SCHEMA_VERSION: u16 = 3;
 /// Version tag of a batch value.
 pub const BATCH_V1: u8 = 1;
 /// Version tag of a snapshot value.
@@ -711,6 +711,7 @@ mod tests {
                 .collect(),
             media: (0..slots).map(|i| (MediaId(id(i)), format!("{i:0>63}"), Some(SlotId(id(i))))).collect(),
             defer_dismount_delay_s: 300,
+            media_type: rsm_model::default_media_type(),
         };
         let mut env = envelope(1, &"p".repeat(limits::NAME_LEN_MAX));
         env.event = Event::LibraryCreated { topology, creator: "c".repeat(limits::NAME_LEN_MAX) };

@@ -76,6 +76,7 @@ fn canonical_events() -> Vec<Event> {
                     (MediaId(id(0x41)), "A00002L8".into(), None),
                 ],
                 defer_dismount_delay_s: 300,
+                media_type: rsm_model::default_media_type(),
             },
             creator: "alice".into(),
         },
@@ -134,6 +135,7 @@ fn canonical_events() -> Vec<Event> {
                     (MediaId(id(0x44)), "A00002L8".into(), Some(SlotId(id(0x33)))),
                 ],
                 defer_dismount_delay_s: 300,
+                media_type: rsm_model::default_media_type(),
             },
             in_drives: vec![(MediaId(id(0x44)), DriveId(id(0x21)))],
             device: "iscsi://127.0.0.1:3260/iqn.2026-11.org.rsm:vtl/0".into(),
@@ -163,6 +165,47 @@ fn canonical_events() -> Vec<Event> {
         Event::PortFoundEmpty { port: PortId(id(0x41)) },
         Event::RequestRequeued { request: RequestId(id(0x42)), at_ms: 1_700_000_000_500 },
         Event::HoldOverridden { drive: DriveId(id(0x43)), holder: SessionId(id(0x44)), by: "operator".into() },
+        Event::MediaTypeAdded { library: LibraryId(id(0x45)), media_type: rsm_model::default_media_type() },
+        Event::MediaTypeRemoved {
+            library: LibraryId(id(0x46)),
+            media_type: rsm_model::default_media_type(),
+            pools_deleted: true,
+        },
+        Event::PoolCreated {
+            pool: Pool {
+                id: PoolId(id(0x47)),
+                name: "Daily".into(),
+                parent: Some(PoolId(id(0x48))),
+                kind: PoolType::Application,
+                media_type: Some(rsm_model::default_media_type()),
+                from_scratch: true,
+                to_scratch: false,
+                max_allocates: 30,
+                access: [("alice".to_string(), AccessMask::ALL)].into_iter().collect(),
+            },
+        },
+        Event::PoolDeleted { pool: PoolId(id(0x49)) },
+        Event::PoolPolicyChanged { pool: PoolId(id(0x4A)), from_scratch: false, to_scratch: true, max_allocates: 5 },
+        Event::MediumMovedToPool {
+            media: MediaId(id(0x4B)),
+            pool: PoolId(id(0x4C)),
+            sides: Some(SideState::Unprepared),
+        },
+        Event::SideAllocated {
+            media: MediaId(id(0x4D)),
+            side: 1,
+            lmid: LogicalMediaId(id(0x4E)),
+            pool: PoolId(id(0x4F)),
+            reserve_others: true,
+        },
+        Event::SideDeallocated {
+            lmid: LogicalMediaId(id(0x50)),
+            to: SideState::Decommissioned,
+            to_pool: Some(PoolId(id(0x51))),
+        },
+        Event::SideCompleted { lmid: LogicalMediaId(id(0x52)) },
+        Event::SideDecommissioned { media: MediaId(id(0x53)), side: 0 },
+        Event::LogicalMediaSwapped { first: LogicalMediaId(id(0x54)), second: LogicalMediaId(id(0x55)) },
     ]
 }
 
@@ -209,6 +252,17 @@ fn fixture_name(event: &Event) -> &'static str {
         Event::PortFoundEmpty { .. } => "PortFoundEmpty",
         Event::RequestRequeued { .. } => "RequestRequeued",
         Event::HoldOverridden { .. } => "HoldOverridden",
+        Event::MediaTypeAdded { .. } => "MediaTypeAdded",
+        Event::MediaTypeRemoved { .. } => "MediaTypeRemoved",
+        Event::PoolCreated { .. } => "PoolCreated",
+        Event::PoolDeleted { .. } => "PoolDeleted",
+        Event::PoolPolicyChanged { .. } => "PoolPolicyChanged",
+        Event::MediumMovedToPool { .. } => "MediumMovedToPool",
+        Event::SideAllocated { .. } => "SideAllocated",
+        Event::SideDeallocated { .. } => "SideDeallocated",
+        Event::SideCompleted { .. } => "SideCompleted",
+        Event::SideDecommissioned { .. } => "SideDecommissioned",
+        Event::LogicalMediaSwapped { .. } => "LogicalMediaSwapped",
     }
 }
 

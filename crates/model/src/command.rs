@@ -1,6 +1,7 @@
 //! Commands: what callers (and workers) ask the engine to do.
 
 use crate::ids::*;
+use crate::media_services::*;
 use crate::objects::*;
 use serde::{Deserialize, Serialize};
 
@@ -33,6 +34,8 @@ pub struct LibrarySpec {
     /// Bar codes of the cartridges; in a changer they fill slots 1.. in order,
     /// at a stand-alone drive they start on the shelf.
     pub barcodes: Vec<String>,
+    /// The media type of its cartridges and drives.
+    pub media_type: MediaTypeId,
 }
 
 /// The elements a real changer reported at attach (READ ELEMENT STATUS):
@@ -267,6 +270,106 @@ pub enum Command {
         /// Each port's element address and what was seen there.
         found: Vec<(u16, Seen)>,
     },
+    /// AddNtmsMediaType: relate a media type to a library (its system
+    /// pools made where missing).
+    AddMediaType {
+        /// Session.
+        session: SessionId,
+        /// Library.
+        library: LibraryId,
+        /// Media type.
+        media_type: MediaTypeId,
+    },
+    /// DeleteNtmsMediaType: end a library's relation to a media type.
+    DeleteMediaType {
+        /// Session.
+        session: SessionId,
+        /// Library.
+        library: LibraryId,
+        /// Media type.
+        media_type: MediaTypeId,
+    },
+    /// CreateNtmsMediaPool: create or open an application pool by path.
+    CreateMediaPool {
+        /// Session.
+        session: SessionId,
+        /// `\A\B`: each level created separately, parent first.
+        path: String,
+        /// Its media type; none for a pool that holds only pools.
+        media_type: Option<MediaTypeId>,
+        /// Open, create or either.
+        action: PoolAction,
+    },
+    /// DeleteNtmsMediaPool: delete an empty application pool.
+    DeleteMediaPool {
+        /// Session.
+        session: SessionId,
+        /// Pool.
+        pool: PoolId,
+    },
+    /// SetNtmsObjectInformation on a pool's writable policy fields.
+    SetPoolPolicy {
+        /// Session.
+        session: SessionId,
+        /// Pool.
+        pool: PoolId,
+        /// NTMS_ALLOCATE_FROMSCRATCH.
+        from_scratch: bool,
+        /// NTMS_DEALLOCATE_TOSCRATCH.
+        to_scratch: bool,
+        /// dwMaxAllocates (0: unlimited).
+        max_allocates: u32,
+    },
+    /// MoveToNtmsMediaPool: move a medium (all its sides) to another pool.
+    MoveToMediaPool {
+        /// Session.
+        session: SessionId,
+        /// Medium.
+        media: MediaId,
+        /// Destination.
+        pool: PoolId,
+    },
+    /// AllocateNtmsMedia: take a side for the caller; a new logical medium.
+    AllocateMedia {
+        /// Session.
+        session: SessionId,
+        /// The application pool to allocate from.
+        pool: PoolId,
+        /// A specific side (AVAILABLE, or IMPORT: the import path).
+        side: Option<SideId>,
+        /// NEW, NEXT, ERROR_IF_UNAVAILABLE.
+        options: AllocateOptions,
+    },
+    /// DeallocateNtmsMedia: give an allocated side back.
+    DeallocateMedia {
+        /// Session.
+        session: SessionId,
+        /// The logical medium.
+        lmid: LogicalMediaId,
+    },
+    /// SetNtmsMediaComplete: mark a logical medium full.
+    SetMediaComplete {
+        /// Session.
+        session: SessionId,
+        /// The logical medium.
+        lmid: LogicalMediaId,
+    },
+    /// DecommissionNtmsMedia: retire an available side for ever.
+    DecommissionMedia {
+        /// Session.
+        session: SessionId,
+        /// The side.
+        side: SideId,
+    },
+    /// SwapNtmsMedia: exchange the sides behind two logical media.
+    SwapMedia {
+        /// Session.
+        session: SessionId,
+        /// First logical medium.
+        first: LogicalMediaId,
+        /// Second logical medium.
+        second: LogicalMediaId,
+    },
 }
 
 use crate::error::ErrorCode;
@@ -289,7 +392,18 @@ impl Command {
             | Command::AttachLibrary { session, .. }
             | Command::RecordInventory { session, .. }
             | Command::EjectMedia { session, .. }
-            | Command::InjectMedia { session, .. } => Some(*session),
+            | Command::InjectMedia { session, .. }
+            | Command::AddMediaType { session, .. }
+            | Command::DeleteMediaType { session, .. }
+            | Command::CreateMediaPool { session, .. }
+            | Command::DeleteMediaPool { session, .. }
+            | Command::SetPoolPolicy { session, .. }
+            | Command::MoveToMediaPool { session, .. }
+            | Command::AllocateMedia { session, .. }
+            | Command::DeallocateMedia { session, .. }
+            | Command::SetMediaComplete { session, .. }
+            | Command::DecommissionMedia { session, .. }
+            | Command::SwapMedia { session, .. } => Some(*session),
             Command::OpenSession { .. }
             | Command::StartNext { .. }
             | Command::AdvanceRequest { .. }
@@ -325,6 +439,17 @@ impl Command {
             Command::RecordInventory { .. } => "record_inventory",
             Command::EjectMedia { .. } => "eject_media",
             Command::InjectMedia { .. } => "inject_media",
+            Command::AddMediaType { .. } => "add_media_type",
+            Command::DeleteMediaType { .. } => "delete_media_type",
+            Command::CreateMediaPool { .. } => "create_media_pool",
+            Command::DeleteMediaPool { .. } => "delete_media_pool",
+            Command::SetPoolPolicy { .. } => "set_pool_policy",
+            Command::MoveToMediaPool { .. } => "move_to_media_pool",
+            Command::AllocateMedia { .. } => "allocate_media",
+            Command::DeallocateMedia { .. } => "deallocate_media",
+            Command::SetMediaComplete { .. } => "set_media_complete",
+            Command::DecommissionMedia { .. } => "decommission_media",
+            Command::SwapMedia { .. } => "swap_media",
         }
     }
 }

@@ -59,6 +59,12 @@ error_codes! {
     NotSupported = 50 => "ERROR_NOT_SUPPORTED", "the operation is not supported by this device";
     /// A required argument is missing or out of range.
     InvalidParameter = 87 => "ERROR_INVALID_PARAMETER", "a parameter is missing or not valid";
+    /// No media label library recognizes a side's label.
+    BadFormat = 11 => "ERROR_BAD_FORMAT", "no media label library recognizes the label";
+    /// A side is complete, read-only or write-once and a write was asked.
+    WriteProtect = 19 => "ERROR_WRITE_PROTECT", "the media is write protected";
+    /// A name is malformed or too long.
+    InvalidName = 123 => "ERROR_INVALID_NAME", "the name is not valid";
     /// Media or drives are in use.
     Busy = 170 => "ERROR_BUSY", "the media or drive is in use";
     /// An object with that name already exists.
@@ -75,10 +81,14 @@ error_codes! {
     InvalidLibrary = 4301 => "ERROR_INVALID_LIBRARY", "the library is not valid";
     /// The medium and the drive are not in the same library.
     DriveMediaMismatch = 4303 => "ERROR_DRIVE_MEDIA_MISMATCH", "the media and the drive are not in the same library";
+    /// The pool id names no pool, or not one this operation may use.
+    InvalidMediaPool = 4302 => "ERROR_INVALID_MEDIA_POOL", "the media pool is not valid";
     /// The medium is offline.
     MediaOffline = 4304 => "ERROR_MEDIA_OFFLINE", "the media is offline";
     /// The library is offline.
     LibraryOffline = 4305 => "ERROR_LIBRARY_OFFLINE", "the library is offline";
+    /// The object still holds others (a pool its media or pools).
+    NotEmpty = 4307 => "ERROR_NOT_EMPTY", "the object is not empty";
     /// No medium could be allocated.
     MediaUnavailable = 4308 => "ERROR_MEDIA_UNAVAILABLE", "no media is available";
     /// A resource needed by the call is disabled.
@@ -89,6 +99,8 @@ error_codes! {
     DatabaseFailure = 4313 => "ERROR_DATABASE_FAILURE", "the database is unreachable or damaged";
     /// The event log reached its configured capacity.
     DatabaseFull = 4314 => "ERROR_DATABASE_FULL", "the database is full";
+    /// The media type does not fit (a pool's, a drive's, a side count).
+    MediaIncompatible = 4315 => "ERROR_MEDIA_INCOMPATIBLE", "the media is not compatible";
     /// The medium is disabled or otherwise unavailable.
     MediaNotAvailable = 4318 => "ERROR_MEDIA_NOT_AVAILABLE", "the media is not available";
     /// A device needed is not enabled or not connected.
@@ -193,6 +205,14 @@ pub enum MissingObject {
         /// `"drive"`, `"slot"` or `"port"`.
         element: &'static str,
     },
+    /// No such media type in the catalog.
+    MediaType(MediaTypeId),
+    /// No such pool.
+    Pool(PoolId),
+    /// No such side.
+    Side(SideId),
+    /// No such logical medium.
+    LogicalMedia(LogicalMediaId),
 }
 
 impl fmt::Display for MissingObject {
@@ -206,6 +226,10 @@ impl fmt::Display for MissingObject {
             MissingObject::Medium(id) => write!(f, "unknown medium {id}"),
             MissingObject::Request(id) => write!(f, "unknown request {id}"),
             MissingObject::RequestElement { request, element } => write!(f, "request {request} without its {element}"),
+            MissingObject::MediaType(id) => write!(f, "unknown media type {id}"),
+            MissingObject::Pool(id) => write!(f, "unknown pool {id}"),
+            MissingObject::Side(id) => write!(f, "unknown side {id}"),
+            MissingObject::LogicalMedia(id) => write!(f, "unknown logical medium {id}"),
         }
     }
 }

@@ -2,6 +2,7 @@
 
 use crate::command::Observed;
 use crate::ids::*;
+use crate::media_services::*;
 use crate::objects::*;
 use serde::{Deserialize, Serialize};
 
@@ -25,6 +26,8 @@ pub struct LibraryTopology {
     pub media: Vec<(MediaId, String, Option<SlotId>)>,
     /// Seconds a deferred dismount leaves a medium in a drive.
     pub defer_dismount_delay_s: u32,
+    /// The media type of its cartridges and its drives (schema 3).
+    pub media_type: MediaTypeId,
 }
 
 /// Everything that can happen, as recorded in the log.
@@ -331,6 +334,100 @@ pub enum Event {
         /// The principal who overrode it.
         by: String,
     },
+    /// A library now handles a media type; the type's system pools exist.
+    MediaTypeAdded {
+        /// Library.
+        library: LibraryId,
+        /// Media type.
+        media_type: MediaTypeId,
+    },
+    /// A library no longer handles a media type. When no library handles it
+    /// and no medium is of it, its system pools went too.
+    MediaTypeRemoved {
+        /// Library.
+        library: LibraryId,
+        /// Media type.
+        media_type: MediaTypeId,
+        /// The type's system pools were deleted.
+        pools_deleted: bool,
+    },
+    /// An application pool was created.
+    PoolCreated {
+        /// The pool as created (policies clear, its access list).
+        pool: Pool,
+    },
+    /// An empty application pool was deleted.
+    PoolDeleted {
+        /// Pool.
+        pool: PoolId,
+    },
+    /// A pool's policies changed.
+    PoolPolicyChanged {
+        /// Pool.
+        pool: PoolId,
+        /// NTMS_ALLOCATE_FROMSCRATCH.
+        from_scratch: bool,
+        /// NTMS_DEALLOCATE_TOSCRATCH.
+        to_scratch: bool,
+        /// dwMaxAllocates.
+        max_allocates: u32,
+    },
+    /// A medium moved to another pool, every side into `sides` when given.
+    MediumMovedToPool {
+        /// Medium.
+        media: MediaId,
+        /// Destination.
+        pool: PoolId,
+        /// The state every side takes (moving into the free pool).
+        sides: Option<SideState>,
+    },
+    /// A side was allocated: a new logical medium bound to it; the medium
+    /// moved into `pool` when it came from another pool (the free pool,
+    /// or the import path).
+    SideAllocated {
+        /// Medium.
+        media: MediaId,
+        /// Side number.
+        side: u8,
+        /// The new logical medium.
+        lmid: LogicalMediaId,
+        /// The pool it is allocated in.
+        pool: PoolId,
+        /// NTMS_ALLOCATE_NEW: the medium's other available sides are
+        /// reserved for the caller.
+        reserve_others: bool,
+    },
+    /// A logical medium was deallocated: its side is `to` (AVAILABLE, or
+    /// DECOMMISSIONED at the pool's allocation limit), the medium's
+    /// reserved sides are available again, and the medium went to
+    /// `to_pool` (the free pool) when its pool returns media there.
+    SideDeallocated {
+        /// The logical medium (gone from now on).
+        lmid: LogicalMediaId,
+        /// The side's state now.
+        to: SideState,
+        /// The free pool the medium went back to, if it did.
+        to_pool: Option<PoolId>,
+    },
+    /// A logical medium was marked full.
+    SideCompleted {
+        /// The logical medium.
+        lmid: LogicalMediaId,
+    },
+    /// An available side was retired for ever.
+    SideDecommissioned {
+        /// Medium.
+        media: MediaId,
+        /// Side number.
+        side: u8,
+    },
+    /// Two logical media exchanged their sides.
+    LogicalMediaSwapped {
+        /// First.
+        first: LogicalMediaId,
+        /// Second.
+        second: LogicalMediaId,
+    },
 }
 
 impl Event {
@@ -375,6 +472,17 @@ impl Event {
             Event::PortFoundEmpty { .. } => "PortFoundEmpty",
             Event::RequestRequeued { .. } => "RequestRequeued",
             Event::HoldOverridden { .. } => "HoldOverridden",
+            Event::MediaTypeAdded { .. } => "MediaTypeAdded",
+            Event::MediaTypeRemoved { .. } => "MediaTypeRemoved",
+            Event::PoolCreated { .. } => "PoolCreated",
+            Event::PoolDeleted { .. } => "PoolDeleted",
+            Event::PoolPolicyChanged { .. } => "PoolPolicyChanged",
+            Event::MediumMovedToPool { .. } => "MediumMovedToPool",
+            Event::SideAllocated { .. } => "SideAllocated",
+            Event::SideDeallocated { .. } => "SideDeallocated",
+            Event::SideCompleted { .. } => "SideCompleted",
+            Event::SideDecommissioned { .. } => "SideDecommissioned",
+            Event::LogicalMediaSwapped { .. } => "LogicalMediaSwapped",
         }
     }
 }

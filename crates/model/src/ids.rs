@@ -92,6 +92,37 @@ id_type!(
     RequestId
 );
 
+id_type!(
+    /// A media type (`NTMS_MEDIA_TYPE`): one of the catalog's
+    /// ([`crate::media_types`]), fixed for ever.
+    MediaTypeId
+);
+id_type!(
+    /// A media pool (`NTMS_MEDIA_POOL`): a system pool or an application's.
+    PoolId
+);
+id_type!(
+    /// A side of a physical medium (`NTMS_PARTITION`).
+    SideId
+);
+id_type!(
+    /// A logical medium (`NTMS_LOGICAL_MEDIA`, an LMID): what an application
+    /// holds while a side is allocated to it.
+    LogicalMediaId
+);
+
+impl SideId {
+    /// The id of side `number` of `media`: a pure function of the medium's
+    /// id, so the events that make a medium need not carry its sides'.
+    pub fn of(media: MediaId, number: u8) -> SideId {
+        SideId(derive_id(RequestId(media.0), SIDE_SALT + u64::from(number)))
+    }
+}
+
+/// Keeps sides' derived ids apart from the ids a command derives (which
+/// count from 0).
+const SIDE_SALT: u64 = 0x51DE_0000_0000;
+
 /// Derives the `n`-th object id of a command from the command's request id.
 ///
 /// `decide` may not draw randomness, yet commands such as CreateLibrary mint

@@ -31,7 +31,7 @@
 //! step(&mut state, 1, Command::OpenSession { principal: "alice".into(), application: String::new() }).unwrap();
 //! let session = SessionId(uuid::Uuid::from_u128(1));
 //! // A drive that holds nothing cannot be dismounted.
-//! let spec = LibrarySpec { name: "lib".into(), kind: LibraryKind::Changer, drives: 1, slots: 2, ie_ports: 0, barcodes: vec!["A00001L8".into()] };
+//! let spec = LibrarySpec { name: "lib".into(), kind: LibraryKind::Changer, drives: 1, slots: 2, ie_ports: 0, barcodes: vec!["A00001L8".into()], media_type: default_media_type() };
 //! step(&mut state, 2, Command::CreateLibrary { session, spec }).unwrap();
 //! let drive = state.drive_named("lib-drive-1").unwrap().id;
 //! let err = step(&mut state, 3, Command::DismountDrive { session, drive }).unwrap_err();
@@ -47,6 +47,7 @@ mod error;
 mod event;
 mod ids;
 pub mod limits;
+mod media_services;
 mod ntms;
 mod objects;
 #[cfg(feature = "planted-bug")]
@@ -62,6 +63,7 @@ pub use decide::decide;
 pub use error::{ApplyError, ErrorCode, MissingObject, NtmsError};
 pub use event::*;
 pub use ids::*;
+pub use media_services::*;
 pub use ntms::{ntms_constants, ConstantTable, NtmsConstants};
 pub use objects::*;
 #[cfg(feature = "planted-bug")]

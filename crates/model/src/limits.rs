@@ -74,3 +74,10 @@ pub const PRIORITY_MAX: i8 = 15;
 /// purges by count so that memory, snapshots and start-up stay bounded
 /// however busy the library is. The log keeps every request's history.
 pub const FINISHED_REQUESTS_KEPT: usize = 65_536;
+
+/// Levels of nested application pools (`\\A\\B\\C` is 3): deep enough for
+/// any application's scheme, shallow enough that a path stays readable.
+pub const POOL_DEPTH_MAX: usize = 8;
+
+/// A pool's full path, in characters (spec §3.2 CreateNtmsMediaPool).
+pub const POOL_PATH_LEN_MAX: usize = 511;

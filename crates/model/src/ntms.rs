@@ -18,6 +18,7 @@
 
 use crate::error::ErrorCode;
 use crate::limits;
+use crate::media_services::*;
 use crate::objects::*;
 
 /// A type whose values are constants of the Windows SDK headers.
@@ -70,6 +71,10 @@ pub fn ntms_constants() -> Vec<ConstantTable> {
         ConstantTable::of::<RequestState>(),
         ConstantTable::of::<RequestKind>(),
         ConstantTable::of::<AccessMask>(),
+        ConstantTable::of::<ReadWrite>(),
+        ConstantTable::of::<PoolType>(),
+        ConstantTable::of::<SideState>(),
+        ConstantTable::of::<PoolAction>(),
         ConstantTable {
             rsm: "limits",
             header_enum: None,

@@ -1,6 +1,7 @@
 //! The objects of a library and their NTMS states.
 
 use crate::ids::*;
+use crate::media_services::*;
 use crate::ntms::ntms_values;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -378,12 +379,23 @@ pub struct Library {
     pub deleting: bool,
     /// The real device behind it (an `iscsi://` URL or a `/dev/sgN` path); none for a simulated library.
     pub device: Option<String>,
+    /// The media type cartridges that arrive are taken to be.
+    pub media_type: MediaTypeId,
+    /// The media types it handles (AddNtmsMediaType).
+    pub media_types: std::collections::BTreeSet<MediaTypeId>,
 }
 
 impl Library {
     /// A new library, enabled and ready, with no elements yet; its creator
     /// holds every right on it.
-    pub fn new(id: LibraryId, name: &str, kind: LibraryKind, defer_dismount_delay_s: u32, creator: &str) -> Self {
+    pub fn new(
+        id: LibraryId,
+        name: &str,
+        kind: LibraryKind,
+        defer_dismount_delay_s: u32,
+        creator: &str,
+        media_type: MediaTypeId,
+    ) -> Self {
         Self {
             id,
             name: name.to_string(),
@@ -399,6 +411,8 @@ impl Library {
             defer_dismount_delay_s,
             deleting: false,
             device: None,
+            media_type,
+            media_types: [media_type].into_iter().collect(),
         }
     }
 }
@@ -433,11 +447,14 @@ pub struct Drive {
     pub dismount_deadline_ms: Option<u64>,
     /// Mounts over the drive's life.
     pub mount_count: u64,
+    /// Its drive type: the media type it writes natively (it reads what
+    /// [`MediaType::readable_by`] allows).
+    pub media_type: MediaTypeId,
 }
 
 impl Drive {
     /// A new drive, enabled, ready and empty.
-    pub fn new(id: DriveId, name: &str, library: LibraryId, element_address: u16) -> Self {
+    pub fn new(id: DriveId, name: &str, library: LibraryId, element_address: u16, media_type: MediaTypeId) -> Self {
         Self {
             id,
             name: name.to_string(),
@@ -452,6 +469,7 @@ impl Drive {
             next_reserved_by: None,
             dismount_deadline_ms: None,
             mount_count: 0,
+            media_type,
         }
     }
 }
@@ -538,12 +556,20 @@ pub struct Medium {
     pub enabled: bool,
     /// The request that will move it, if any (at most one at a time).
     pub pending_request: Option<RequestId>,
+    /// Its media type.
+    pub media_type: MediaTypeId,
+    /// The pool that owns it (and all its sides).
+    pub pool: PoolId,
+    /// Its sides, by number (as many as its type has).
+    pub sides: Vec<Side>,
 }
 
 impl Medium {
     /// A medium just known: offline (placed by the event that made it),
-    /// idle, enabled, without a home slot or a pending request.
-    pub fn new(id: MediaId, barcode: &str, library: LibraryId) -> Self {
+    /// idle, enabled, without a home slot or a pending request; of
+    /// `media_type`, in its free pool with every side available (rsm's
+    /// simulated and read cartridges arrive prepared).
+    pub fn new(id: MediaId, barcode: &str, library: LibraryId, media_type: &MediaType) -> Self {
         Self {
             id,
             barcode: barcode.to_string(),
@@ -553,7 +579,15 @@ impl Medium {
             state: MediaState::Idle,
             enabled: true,
             pending_request: None,
+            media_type: media_type.id,
+            pool: SystemPools::of(media_type.id).free,
+            sides: (0..media_type.sides).map(|n| Side::new(n, SideState::Available)).collect(),
         }
+    }
+
+    /// Side `number`'s id.
+    pub fn side_id(&self, number: u8) -> SideId {
+        SideId::of(self.id, number)
     }
 }
 

@@ -2,6 +2,7 @@
 //! log: changing it changes what future commands may do, never the past.
 
 use crate::limits;
+use crate::media_services::Pool;
 use crate::objects::{AccessMask, Library};
 use crate::state::State;
 use serde::{Deserialize, Serialize};
@@ -38,6 +39,18 @@ impl Policy {
             AccessMask::ALL
         } else {
             state.rights(library, principal)
+        }
+    }
+
+    /// The rights `principal` holds on `pool`: every right for the
+    /// administrator and, on the system pools (free, import, unrecognized:
+    /// rsm manages them, the libraries' own access guards the cartridges),
+    /// for everyone; else what the pool's access list grants.
+    pub fn pool_rights(&self, pool: &Pool, principal: &str) -> AccessMask {
+        if self.administrator.as_deref() == Some(principal) || pool.is_system() {
+            AccessMask::ALL
+        } else {
+            pool.access.get(principal).copied().unwrap_or_default()
         }
     }
 

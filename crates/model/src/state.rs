@@ -1,6 +1,7 @@
 //! The projection: every view, rebuilt by applying the log's events in order.
 
 use crate::ids::*;
+use crate::media_services::*;
 use crate::objects::*;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -32,6 +33,13 @@ pub struct State {
     pub barcodes: BTreeMap<String, MediaId>,
     /// The next acceptance order number of a request.
     pub next_order: u64,
+    /// Media pools: the system pools of every media type in use, and the
+    /// applications' pools.
+    pub pools: BTreeMap<PoolId, Pool>,
+    /// Every side's medium.
+    pub sides: BTreeMap<SideId, MediaId>,
+    /// Every logical medium's side.
+    pub lmids: BTreeMap<LogicalMediaId, SideId>,
 }
 
 impl State {
@@ -61,6 +69,48 @@ impl State {
         self.barcodes.get(barcode).and_then(|id| self.media.get(id))
     }
 
+    /// A side and its medium.
+    pub fn side(&self, id: SideId) -> Option<(&Medium, &Side)> {
+        let medium = self.media.get(self.sides.get(&id)?)?;
+        let side = medium.sides.iter().find(|s| medium.side_id(s.number) == id)?;
+        Some((medium, side))
+    }
+
+    /// The side a logical medium is bound to, and its medium.
+    pub fn logical_medium(&self, id: LogicalMediaId) -> Option<(&Medium, &Side)> {
+        self.side(*self.lmids.get(&id)?)
+    }
+
+    /// A pool's full name: `\` and its levels from the top, `\`-separated.
+    pub fn pool_path(&self, id: PoolId) -> String {
+        let mut levels = Vec::new();
+        let mut at = self.pools.get(&id);
+        while let Some(pool) = at {
+            levels.push(pool.name.as_str());
+            at = pool.parent.and_then(|p| self.pools.get(&p));
+            if levels.len() > crate::limits::POOL_DEPTH_MAX {
+                break;
+            }
+        }
+        levels.reverse();
+        format!("\\{}", levels.join("\\"))
+    }
+
+    /// The pool named `name` under `parent` (case-insensitive, as Windows
+    /// names are).
+    pub fn pool_child(&self, parent: Option<PoolId>, name: &str) -> Option<&Pool> {
+        self.pools.values().find(|p| p.parent == parent && p.name.eq_ignore_ascii_case(name))
+    }
+
+    /// The pool at a full path (`\A\B`, the leading `\` optional).
+    pub fn pool_at(&self, path: &str) -> Option<&Pool> {
+        let mut parent: Option<&Pool> = None;
+        for level in path.trim_start_matches('\\').split('\\') {
+            parent = Some(self.pool_child(parent.map(|p| p.id), level)?);
+        }
+        parent
+    }
+
     /// The open session of a principal, if any (the most recently opened).
     pub fn open_session_of(&self, principal: &str) -> Option<SessionId> {
         self.sessions.values().filter(|s| s.open && s.principal == principal).map(|s| s.id).next_back()
@@ -77,7 +127,71 @@ impl State {
         self.check_locations()?;
         self.check_reservations()?;
         self.check_holders()?;
-        self.check_queues()
+        self.check_queues()?;
+        self.check_media_services()
+    }
+
+    /// Media services (spec §7): every medium is in one pool that holds
+    /// media of its type, with as many sides as its type has, each indexed;
+    /// a logical medium exists exactly while its side is allocated or
+    /// complete, bound to that one side; pools nest without cycles, and a
+    /// medium mounted in a drive is of a type the drive reads.
+    fn check_media_services(&self) -> Result<(), String> {
+        for m in self.media.values() {
+            let kind = crate::media_services::media_type(m.media_type)
+                .ok_or(format!("medium {} has unknown media type {}", m.barcode, m.media_type))?;
+            let pool = self.pools.get(&m.pool).ok_or(format!("medium {} is in unknown pool {}", m.barcode, m.pool))?;
+            if pool.media_type != Some(m.media_type) {
+                return Err(format!(
+                    "medium {} is in pool {} of another media type",
+                    m.barcode,
+                    self.pool_path(pool.id)
+                ));
+            }
+            if m.sides.len() != usize::from(kind.sides) {
+                return Err(format!("medium {} has {} sides, its type {}", m.barcode, m.sides.len(), kind.sides));
+            }
+            for (n, side) in m.sides.iter().enumerate() {
+                if usize::from(side.number) != n || self.sides.get(&m.side_id(side.number)) != Some(&m.id) {
+                    return Err(format!("side {n} of medium {} is not indexed", m.barcode));
+                }
+                match (side.state.is_allocated(), side.lmid) {
+                    (true, Some(lmid)) if self.lmids.get(&lmid) == Some(&m.side_id(side.number)) => {}
+                    (false, None) => {}
+                    _ => return Err(format!("side {n} of medium {} and its logical medium disagree", m.barcode)),
+                }
+            }
+            if let Location::Drive(d) = m.location {
+                let drive = self.drives.get(&d).ok_or(format!("medium {} in unknown drive", m.barcode))?;
+                let reader = crate::media_services::media_type(drive.media_type);
+                if !reader.is_some_and(|r| kind.readable_by(r)) {
+                    return Err(format!(
+                        "medium {} ({}) is in drive {}, which cannot read it",
+                        m.barcode, kind.name, drive.name
+                    ));
+                }
+            }
+        }
+        if self.sides.len() != self.media.values().map(|m| m.sides.len()).sum::<usize>() {
+            return Err("the side index holds sides of no medium".into());
+        }
+        for (lmid, side) in &self.lmids {
+            if self.side(*side).and_then(|(_, s)| s.lmid) != Some(*lmid) {
+                return Err(format!("logical medium {lmid} is bound to a side that does not name it"));
+            }
+        }
+        for pool in self.pools.values() {
+            let mut at = pool.parent;
+            let mut depth = 0;
+            while let Some(p) = at {
+                depth += 1;
+                if depth > crate::limits::POOL_DEPTH_MAX + 1 {
+                    return Err(format!("pool {} is nested in a cycle", pool.name));
+                }
+                at = self.pools.get(&p).ok_or(format!("pool {} is in unknown pool {p}", pool.name))?.parent;
+            }
+        }
+        Ok(())
     }
 
     /// A cartridge is in exactly one place, and every place agrees.

@@ -200,8 +200,15 @@ impl World {
             let slots = 6 + self.rng.below(6) as u32;
             let media = slots - 1 - self.rng.below(3) as u32;
             let barcodes = (1..=media).map(|i| format!("L{l}M{i:03}")).collect();
-            let spec =
-                LibrarySpec { name: name.clone(), kind: LibraryKind::Changer, drives, slots, ie_ports: 1, barcodes };
+            let spec = LibrarySpec {
+                name: name.clone(),
+                kind: LibraryKind::Changer,
+                drives,
+                slots,
+                ie_ports: 1,
+                barcodes,
+                media_type: rsm_model::default_media_type(),
+            };
             self.send(vec![Command::CreateLibrary { session: admin, spec }], false)?;
             let lib = self.core.state().library_named(&name).ok_or("library not created")?.clone();
             for (i, p) in self.principals.clone().into_iter().enumerate().skip(1) {

@@ -1,6 +1,6 @@
 //! Inventory: what a reading of the library's elements found.
 
-use super::{drive_mut, medium, medium_mut, port_mut, relocate, slot, slot_mut, Applied};
+use super::{arrive, drive_mut, medium, medium_mut, port_mut, relocate, slot, slot_mut, Applied};
 use crate::ids::*;
 use crate::objects::*;
 use crate::state::State;
@@ -14,8 +14,7 @@ pub(super) fn appeared(
     at: Location,
     home: Option<SlotId>,
 ) -> Applied {
-    state.barcodes.insert(barcode.to_string(), media);
-    state.media.insert(media, Medium::new(media, barcode, library));
+    arrive(state, media, barcode, library)?;
     if let Some(h) = home {
         take_home(state, media, h)?;
     }

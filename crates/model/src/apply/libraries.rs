@@ -1,7 +1,10 @@
 //! Libraries: created, attached from a device, deleted; enabled and
 //! disabled objects, access rights.
 
-use super::{drive_mut, library_mut, medium, medium_mut, release_home, relocate, slot_mut, Applied};
+use super::{
+    arrive, drive_mut, ensure_system_pools, forget_medium, library_mut, medium, medium_mut, release_home, relocate,
+    slot_mut, Applied,
+};
 use crate::error::MissingObject;
 use crate::event::LibraryTopology;
 use crate::ids::*;
@@ -11,7 +14,8 @@ use crate::state::State;
 /// A library with its elements and cartridges, each cartridge in its home
 /// slot (or offline when it has none).
 pub(super) fn created(state: &mut State, t: &LibraryTopology, creator: &str) -> Applied {
-    let mut lib = Library::new(t.id, &t.name, t.kind, t.defer_dismount_delay_s, creator);
+    ensure_system_pools(state, t.media_type)?;
+    let mut lib = Library::new(t.id, &t.name, t.kind, t.defer_dismount_delay_s, creator, t.media_type);
     lib.drives = t.drives.iter().map(|d| d.0).collect();
     lib.slots = t.slots.iter().map(|s| s.0).collect();
     lib.ports = t.ports.iter().map(|p| p.0).collect();
@@ -19,7 +23,7 @@ pub(super) fn created(state: &mut State, t: &LibraryTopology, creator: &str) -> 
     state.libraries.insert(t.id, lib);
     for (id, name, address) in &t.drives {
         state.names.insert(name.clone(), ObjectRef::Drive(*id));
-        state.drives.insert(*id, Drive::new(*id, name, t.id, *address));
+        state.drives.insert(*id, Drive::new(*id, name, t.id, *address, t.media_type));
     }
     for (id, name, address) in &t.slots {
         state.names.insert(name.clone(), ObjectRef::Slot(*id));
@@ -30,17 +34,18 @@ pub(super) fn created(state: &mut State, t: &LibraryTopology, creator: &str) -> 
         state.ports.insert(*id, Port::new(*id, name, t.id, *address));
     }
     for (id, barcode, home) in &t.media {
-        state.barcodes.insert(barcode.clone(), *id);
-        let mut cartridge = Medium::new(*id, barcode, t.id);
+        // A cartridge adopted from the offline library keeps its pool and sides.
+        arrive(state, *id, barcode, t.id)?;
         if let Some(home) = *home {
             let s = slot_mut(state, home)?;
             s.content = Some(*id);
             s.home_of = Some(*id);
             s.state = SlotState::Full;
+            let cartridge = medium_mut(state, *id)?;
             cartridge.home_slot = Some(home);
             cartridge.location = Location::Slot(home);
+            cartridge.state = MediaState::Idle;
         }
-        state.media.insert(*id, cartridge);
     }
     Ok(())
 }
@@ -137,9 +142,7 @@ pub(super) fn deleted(state: &mut State, library: LibraryId) -> Applied {
     // Logs written before media moved to the offline library on deletion.
     let gone: Vec<MediaId> = state.media.values().filter(|m| m.library == library).map(|m| m.id).collect();
     for id in gone {
-        if let Some(m) = state.media.remove(&id) {
-            state.barcodes.remove(&m.barcode);
-        }
+        forget_medium(state, id);
     }
     Ok(())
 }

@@ -12,11 +12,13 @@
 use crate::error::{ApplyError, MissingObject};
 use crate::event::*;
 use crate::ids::*;
+use crate::media_services::*;
 use crate::objects::*;
 use crate::state::State;
 
 mod inventory;
 mod libraries;
+mod media_services;
 mod mounts;
 mod ports;
 mod requests;
@@ -88,6 +90,23 @@ fn apply_event(state: &mut State, event: &Event) -> Applied {
             inventory::stranger_found(state, *library, *address)
         }
         Event::PortFoundEmpty { port } => inventory::port_found_empty(state, *port),
+        Event::MediaTypeAdded { library, media_type } => media_services::media_type_added(state, *library, *media_type),
+        Event::MediaTypeRemoved { library, media_type, pools_deleted } => {
+            media_services::media_type_removed(state, *library, *media_type, *pools_deleted)
+        }
+        Event::PoolCreated { pool } => media_services::pool_created(state, pool),
+        Event::PoolDeleted { pool } => media_services::pool_deleted(state, *pool),
+        Event::PoolPolicyChanged { pool, from_scratch, to_scratch, max_allocates } => {
+            media_services::pool_policy_changed(state, *pool, *from_scratch, *to_scratch, *max_allocates)
+        }
+        Event::MediumMovedToPool { media, pool, sides } => media_services::moved_to_pool(state, *media, *pool, *sides),
+        Event::SideAllocated { media, side, lmid, pool, reserve_others } => {
+            media_services::side_allocated(state, *media, *side, *lmid, *pool, *reserve_others)
+        }
+        Event::SideDeallocated { lmid, to, to_pool } => media_services::side_deallocated(state, *lmid, *to, *to_pool),
+        Event::SideCompleted { lmid } => media_services::side_completed(state, *lmid),
+        Event::SideDecommissioned { media, side } => media_services::side_decommissioned(state, *media, *side),
+        Event::LogicalMediaSwapped { first, second } => media_services::logical_media_swapped(state, *first, *second),
     }
 }
 
@@ -115,6 +134,52 @@ lookups! {
     port, port_mut, ports, PortId, Port, Port;
     medium, medium_mut, media, MediaId, Medium, Medium;
     request, request_mut, requests, RequestId, LibraryRequest, Request;
+    pool, pool_mut, pools, PoolId, Pool, Pool;
+}
+
+/// A media type of the catalog.
+fn catalog_type(id: MediaTypeId) -> Result<&'static MediaType, MissingObject> {
+    crate::media_services::media_type(id).ok_or(MissingObject::MediaType(id))
+}
+
+/// Makes the system pools of a media type (and their folders) where missing.
+fn ensure_system_pools(state: &mut State, media_type: MediaTypeId) -> Applied {
+    for pool in SystemPools::all(catalog_type(media_type)?) {
+        state.pools.entry(pool.id).or_insert(pool);
+    }
+    Ok(())
+}
+
+/// A cartridge arrives in `library`: a medium rsm knew keeps its pool and
+/// sides (spec §7.2 rule 1) and joins the library; a new one is of the
+/// library's media type, in its free pool.
+fn arrive(state: &mut State, media: MediaId, barcode: &str, library: LibraryId) -> Applied {
+    if let Some(known) = state.media.get_mut(&media) {
+        known.library = library;
+        return Ok(());
+    }
+    let media_type = catalog_type(self::library(state, library)?.media_type)?;
+    ensure_system_pools(state, media_type.id)?;
+    let medium = Medium::new(media, barcode, library, media_type);
+    for side in &medium.sides {
+        state.sides.insert(medium.side_id(side.number), media);
+    }
+    state.barcodes.insert(barcode.to_string(), media);
+    state.media.insert(media, medium);
+    Ok(())
+}
+
+/// A medium leaves the catalog with its sides and logical media.
+fn forget_medium(state: &mut State, media: MediaId) {
+    if let Some(m) = state.media.remove(&media) {
+        state.barcodes.remove(&m.barcode);
+        for side in &m.sides {
+            state.sides.remove(&m.side_id(side.number));
+            if let Some(lmid) = side.lmid {
+                state.lmids.remove(&lmid);
+            }
+        }
+    }
 }
 
 /// The element a request's kind always names (`"drive"`, `"slot"`, `"port"`).

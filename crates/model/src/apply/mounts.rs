@@ -2,7 +2,7 @@
 //! and their release, and the operator at a stand-alone drive.
 
 use super::requests::{finish, record_finished, release_robot};
-use super::{drive, drive_mut, element, medium_mut, relocate, request_mut, Applied};
+use super::{arrive, drive, drive_mut, element, medium_mut, relocate, request_mut, Applied};
 use crate::ids::*;
 use crate::objects::*;
 use crate::state::State;
@@ -87,8 +87,7 @@ pub(super) fn dismount_completed(state: &mut State, request: RequestId, at_ms: u
 pub(super) fn media_inserted(state: &mut State, d: DriveId, media: MediaId, barcode: &str, new: bool) -> Applied {
     if new {
         let library = drive(state, d)?.library;
-        state.barcodes.insert(barcode.to_string(), media);
-        state.media.insert(media, Medium::new(media, barcode, library));
+        arrive(state, media, barcode, library)?;
     }
     relocate(state, media, Location::Drive(d))?;
     drive_mut(state, d)?.state = DriveState::Loaded;

@@ -2,7 +2,7 @@
 //! taking an ejected cartridge.
 
 use super::requests::{finish, queued};
-use super::{element, medium_mut, release_home, relocate, Applied};
+use super::{arrive, element, medium_mut, release_home, relocate, Applied};
 use crate::ids::*;
 use crate::objects::*;
 use crate::state::State;
@@ -11,8 +11,7 @@ use crate::state::State;
 /// medium when `new`), of the inject's library, in the port.
 pub(super) fn inject_requested(state: &mut State, request: &LibraryRequest, barcode: &str, new: bool) -> Applied {
     if new {
-        state.barcodes.insert(barcode.to_string(), request.media);
-        state.media.insert(request.media, Medium::new(request.media, barcode, request.library));
+        arrive(state, request.media, barcode, request.library)?;
     }
     // A cartridge back from the shelf may come from another library.
     medium_mut(state, request.media)?.library = request.library;

@@ -87,6 +87,8 @@ impl<'a> Ctx<'a> {
                 ports,
                 media,
                 defer_dismount_delay_s: limits::DEFER_DISMOUNT_DELAY_S_DEFAULT,
+                // rsm rule: an attached library's type is the default until the changer reports one.
+                media_type: crate::media_services::default_media_type(),
             },
             in_drives,
             device: device.to_string(),
@@ -102,9 +104,10 @@ impl<'a> Ctx<'a> {
     ///    changer at least one drive (ERROR_INVALID_PARAMETER);
     /// 4. counts within the per-library limits (ERROR_INVALID_PARAMETER);
     /// 5. a changer's cartridges fit in its slots (ERROR_INVALID_PARAMETER);
-    /// 6. each bar code in order: well formed (ERROR_INVALID_PARAMETER), neither
+    /// 6. the media type is in the catalog (ERROR_INVALID_MEDIA);
+    /// 7. each bar code in order: well formed (ERROR_INVALID_PARAMETER), neither
     ///    listed twice nor already known (ERROR_INVALID_MEDIA);
-    /// 7. the library's and its elements' names unused (ERROR_ALREADY_EXISTS).
+    /// 8. the library's and its elements' names unused (ERROR_ALREADY_EXISTS).
     pub(super) fn create_library(&self, session: SessionId, spec: &LibrarySpec) -> Result<Vec<Event>, NtmsError> {
         let s = self.session(session)?;
         check_name(&spec.name)?;
@@ -131,6 +134,9 @@ impl<'a> Ctx<'a> {
                 E::InvalidParameter,
                 format!("{} cartridges do not fit in {} slots", spec.barcodes.len(), spec.slots),
             );
+        }
+        if crate::media_services::media_type(spec.media_type).is_none() {
+            return reject(E::InvalidMedia, format!("{} is not a media type of the catalog", spec.media_type));
         }
         self.check_new_barcodes(spec.barcodes.iter())?;
         let mut n = 0u64;
@@ -170,6 +176,7 @@ impl<'a> Ctx<'a> {
                 ports,
                 media,
                 defer_dismount_delay_s: limits::DEFER_DISMOUNT_DELAY_S_DEFAULT,
+                media_type: spec.media_type,
             },
             creator: s.principal.clone(),
         }])

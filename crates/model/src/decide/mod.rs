@@ -5,8 +5,9 @@
 //! One file per NTMS function family: `sessions` (Session Management),
 //! `libraries` (create, attach, delete; enable/disable and access rights),
 //! `mounts` (mounts, dismounts, the operator at a stand-alone drive, expired
-//! deferrals), `ports` (eject, inject), `inventory`, and `requests` (the
-//! library request life cycle the workers drive). The look-ups and checks
+//! deferrals), `ports` (eject, inject), `inventory`, `requests` (the
+//! library request life cycle the workers drive), `media_services` (media
+//! types, pools, moves between pools) and `allocation` (the life of a side). The look-ups and checks
 //! the families share are here.
 //!
 //! Every command checks in the order of spec §2.3: handle, arguments, look-ups
@@ -24,8 +25,10 @@ use crate::objects::*;
 use crate::policy::Policy;
 use crate::state::State;
 
+mod allocation;
 mod inventory;
 mod libraries;
+mod media_services;
 mod mounts;
 mod ports;
 mod requests;
@@ -61,6 +64,23 @@ pub fn decide(state: &State, policy: &Policy, cmd: &Stamped<Command>) -> Result<
         Command::RecordInventory { session, library, observed } => ctx.inventory(*session, *library, observed),
         Command::EjectMedia { session, media } => ctx.eject_media(*session, *media),
         Command::InjectMedia { session, library, found } => ctx.inject_media(*session, *library, found),
+        Command::AddMediaType { session, library, media_type } => ctx.add_media_type(*session, *library, *media_type),
+        Command::DeleteMediaType { session, library, media_type } => {
+            ctx.delete_media_type(*session, *library, *media_type)
+        }
+        Command::CreateMediaPool { session, path, media_type, action } => {
+            ctx.create_media_pool(*session, path, *media_type, *action)
+        }
+        Command::DeleteMediaPool { session, pool } => ctx.delete_media_pool(*session, *pool),
+        Command::SetPoolPolicy { session, pool, from_scratch, to_scratch, max_allocates } => {
+            ctx.set_pool_policy(*session, *pool, *from_scratch, *to_scratch, *max_allocates)
+        }
+        Command::MoveToMediaPool { session, media, pool } => ctx.move_to_media_pool(*session, *media, *pool),
+        Command::AllocateMedia { session, pool, side, options } => ctx.allocate_media(*session, *pool, *side, options),
+        Command::DeallocateMedia { session, lmid } => ctx.deallocate_media(*session, *lmid),
+        Command::SetMediaComplete { session, lmid } => ctx.set_media_complete(*session, *lmid),
+        Command::DecommissionMedia { session, side } => ctx.decommission_media(*session, *side),
+        Command::SwapMedia { session, first, second } => ctx.swap_media(*session, *first, *second),
     }
 }
 

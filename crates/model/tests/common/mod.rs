@@ -83,7 +83,15 @@ impl World {
         let barcodes = (1..=media).map(|i| format!("{}{i:04}L8", name.to_uppercase())).collect();
         self.ok(Command::CreateLibrary {
             session,
-            spec: LibrarySpec { name: name.into(), kind: LibraryKind::Changer, drives, slots, ie_ports: 1, barcodes },
+            spec: LibrarySpec {
+                name: name.into(),
+                kind: LibraryKind::Changer,
+                drives,
+                slots,
+                ie_ports: 1,
+                barcodes,
+                media_type: rsm_model::default_media_type(),
+            },
         });
         self.state.library_named(name).expect("created").id
     }
@@ -99,6 +107,7 @@ impl World {
                 slots: 0,
                 ie_ports: 0,
                 barcodes,
+                media_type: rsm_model::default_media_type(),
             },
         });
         self.state.library_named(name).expect("created").id

@@ -1,0 +1,218 @@
+//! Allocation and the life of a side (spec §3.2, §7.3): AllocateNtmsMedia,
+//! DeallocateNtmsMedia, SetNtmsMediaComplete, DecommissionNtmsMedia,
+//! SwapNtmsMedia.
+
+use super::Ctx;
+use crate::error::{reject, ErrorCode as E, NtmsError};
+use crate::event::*;
+use crate::ids::*;
+use crate::media_services::*;
+use crate::objects::*;
+
+impl<'a> Ctx<'a> {
+    /// AllocateNtmsMedia. Checks, in order:
+    /// 1. session (ERROR_INVALID_HANDLE);
+    /// 2. the pool id given, NEW and NEXT not both (ERROR_INVALID_PARAMETER);
+    /// 3. an application pool that holds media (ERROR_INVALID_MEDIA_POOL);
+    /// 4. a named side, or NEXT's logical medium, is valid (ERROR_INVALID_MEDIA);
+    /// 5. CONTROL access to the pool (ERROR_ACCESS_DENIED);
+    /// 6. with NEXT: a reserved side left on that medium (ERROR_INVALID_MEDIA);
+    ///    with a named side: in this pool, its free pool or (IMPORT) its
+    ///    import pool (ERROR_INVALID_MEDIA), AVAILABLE or IMPORT
+    ///    (ERROR_INVALID_STATE), online (ERROR_MEDIA_OFFLINE), and CONTROL on
+    ///    a non-free source pool (ERROR_ACCESS_DENIED);
+    /// 7. otherwise the selection rule: an online, enabled, AVAILABLE side
+    ///    of the pool, else (NTMS_ALLOCATE_FROMSCRATCH) of the free pool of
+    ///    its type; preferring side 0, then the fewest allocations, then a
+    ///    medium already in a drive, then the bar code's order. Nothing
+    ///    found: ERROR_MEDIA_UNAVAILABLE.
+    ///
+    /// rsm does not wait for media yet: every call behaves as with
+    /// NTMS_ALLOCATE_ERROR_IF_UNAVAILABLE and a zero timeout (the
+    /// new-media operator request comes with operator requests).
+    pub(super) fn allocate_media(
+        &self,
+        session: SessionId,
+        pool: PoolId,
+        side: Option<SideId>,
+        options: &AllocateOptions,
+    ) -> Result<Vec<Event>, NtmsError> {
+        let s = self.session(session)?;
+        if pool.is_nil() {
+            return reject(E::InvalidParameter, "a pool id is required");
+        }
+        if options.new && options.next.is_some() {
+            return reject(E::InvalidParameter, "NEW and NEXT cannot both be given");
+        }
+        let p = self.media_pool(pool)?;
+        let named = side.map(|id| self.side(id)).transpose()?;
+        let next = options.next.map(|lmid| self.logical_medium(lmid)).transpose()?;
+        self.require_pool(p, s, AccessMask::CONTROL, "allocate from it")?;
+        let lmid = LogicalMediaId(derive_id(self.cmd.request, 1));
+        let allocated = |m: &Medium, number: u8| Event::SideAllocated {
+            media: m.id,
+            side: number,
+            lmid,
+            pool,
+            reserve_others: options.new,
+        };
+        if let Some((m, _)) = next {
+            let reserved = m.sides.iter().find(|x| x.state == SideState::Reserved).ok_or_else(|| {
+                NtmsError::new(E::InvalidMedia, format!("medium {} has no reserved side left", m.barcode))
+            })?;
+            return Ok(vec![allocated(m, reserved.number)]);
+        }
+        let types = SystemPools::of(p.media_type.expect("media_pool returns pools that hold media"));
+        if let Some((m, x)) = named {
+            let import = x.state == SideState::Import && m.pool == types.import;
+            if m.pool != pool && m.pool != types.free && !import {
+                return reject(
+                    E::InvalidMedia,
+                    format!("side {} of medium {} is not in {}", x.number, m.barcode, self.state.pool_path(pool)),
+                );
+            }
+            if !matches!(x.state, SideState::Available | SideState::Import) {
+                return reject(E::InvalidState, format!("side {} of medium {} is {:?}", x.number, m.barcode, x.state));
+            }
+            if !Self::online(m) {
+                return reject(E::MediaOffline, format!("medium {} is offline", m.barcode));
+            }
+            if m.pool != pool && m.pool != types.free {
+                self.require_pool(self.pool_of(m)?, s, AccessMask::CONTROL, "allocate from it")?;
+            }
+            return Ok(vec![allocated(m, x.number)]);
+        }
+        let best = |from: PoolId| {
+            self.state
+                .media
+                .values()
+                .filter(|m| m.pool == from && m.enabled && Self::online(m))
+                .flat_map(|m| m.sides.iter().filter(|x| x.state == SideState::Available).map(move |x| (m, x)))
+                .min_by_key(|(m, x)| {
+                    (x.number, x.allocate_count, !matches!(m.location, Location::Drive(_)), m.barcode.as_str())
+                })
+        };
+        let found = best(pool).or_else(|| if p.from_scratch { best(types.free) } else { None });
+        match found {
+            Some((m, x)) => Ok(vec![allocated(m, x.number)]),
+            None => reject(
+                E::MediaUnavailable,
+                format!(
+                    "no available side in {}{}",
+                    self.state.pool_path(pool),
+                    if p.from_scratch { " or its free pool" } else { "" }
+                ),
+            ),
+        }
+    }
+
+    /// A medium in a library (not on the offline library's shelf, not offline).
+    fn online(m: &Medium) -> bool {
+        m.library != LibraryId::OFFLINE && m.location != Location::Offline
+    }
+
+    /// DeallocateNtmsMedia. Checks, in order:
+    /// 1. session (ERROR_INVALID_HANDLE);
+    /// 2. the id given (ERROR_INVALID_PARAMETER);
+    /// 3. a logical medium (ERROR_INVALID_MEDIA), its pool valid (ERROR_INVALID_MEDIA_POOL);
+    /// 4. CONTROL access to its pool (ERROR_ACCESS_DENIED);
+    /// 5. its medium not in a drive or being moved (ERROR_INVALID_STATE, an
+    ///    rsm extension: a mounted side is still the application's).
+    ///
+    /// The side becomes DECOMMISSIONED at the pool's allocation limit, else
+    /// AVAILABLE; the medium's reserved sides become AVAILABLE; with
+    /// NTMS_DEALLOCATE_TOSCRATCH a medium whose sides are then all available
+    /// goes back to its free pool.
+    pub(super) fn deallocate_media(&self, session: SessionId, lmid: LogicalMediaId) -> Result<Vec<Event>, NtmsError> {
+        let s = self.session(session)?;
+        let (m, x) = self.logical_medium(lmid)?;
+        let p = self.pool_of(m)?;
+        self.require_pool(p, s, AccessMask::CONTROL, "deallocate from it")?;
+        if Self::in_use(m) {
+            return reject(
+                E::InvalidState,
+                format!("medium {} is mounted or being moved: dismount it first", m.barcode),
+            );
+        }
+        let limit_reached = p.max_allocates > 0 && x.allocate_count >= p.max_allocates;
+        let to = if limit_reached { SideState::Decommissioned } else { SideState::Available };
+        let others_free = m
+            .sides
+            .iter()
+            .filter(|o| o.number != x.number)
+            .all(|o| matches!(o.state, SideState::Available | SideState::Reserved));
+        let to_pool =
+            (p.to_scratch && to == SideState::Available && others_free).then(|| SystemPools::of(m.media_type).free);
+        Ok(vec![Event::SideDeallocated { lmid, to, to_pool }])
+    }
+
+    /// SetNtmsMediaComplete. Checks, in order:
+    /// 1. session (ERROR_INVALID_HANDLE);
+    /// 2. the id given (ERROR_INVALID_PARAMETER);
+    /// 3. a logical medium (ERROR_INVALID_MEDIA), its pool valid (ERROR_INVALID_MEDIA_POOL);
+    /// 4. CONTROL access to its pool (ERROR_ACCESS_DENIED);
+    /// 5. the side ALLOCATED, its medium not mounted or being moved (ERROR_INVALID_STATE).
+    pub(super) fn set_media_complete(&self, session: SessionId, lmid: LogicalMediaId) -> Result<Vec<Event>, NtmsError> {
+        let s = self.session(session)?;
+        let (m, x) = self.logical_medium(lmid)?;
+        let p = self.pool_of(m)?;
+        self.require_pool(p, s, AccessMask::CONTROL, "mark its media complete")?;
+        if x.state != SideState::Allocated {
+            return reject(E::InvalidState, format!("logical medium {lmid} is already complete"));
+        }
+        if Self::in_use(m) {
+            return reject(E::InvalidState, format!("medium {} is mounted or being moved", m.barcode));
+        }
+        Ok(vec![Event::SideCompleted { lmid }])
+    }
+
+    /// DecommissionNtmsMedia. Checks, in order:
+    /// 1. session (ERROR_INVALID_HANDLE);
+    /// 2. the id given (ERROR_INVALID_PARAMETER);
+    /// 3. a side (ERROR_INVALID_MEDIA), its pool valid (ERROR_INVALID_MEDIA_POOL);
+    /// 4. CONTROL access to its pool (ERROR_ACCESS_DENIED);
+    /// 5. the side AVAILABLE (ERROR_INVALID_STATE).
+    pub(super) fn decommission_media(&self, session: SessionId, side: SideId) -> Result<Vec<Event>, NtmsError> {
+        let s = self.session(session)?;
+        let (m, x) = self.side(side)?;
+        let p = self.pool_of(m)?;
+        self.require_pool(p, s, AccessMask::CONTROL, "decommission its media")?;
+        if x.state != SideState::Available {
+            return reject(
+                E::InvalidState,
+                format!("side {} of medium {} is {:?}, not available", x.number, m.barcode, x.state),
+            );
+        }
+        Ok(vec![Event::SideDecommissioned { media: m.id, side: x.number }])
+    }
+
+    /// SwapNtmsMedia. Checks, in order:
+    /// 1. session (ERROR_INVALID_HANDLE);
+    /// 2. both ids given and different (ERROR_INVALID_PARAMETER);
+    /// 3. both logical media (ERROR_INVALID_MEDIA);
+    /// 4. in the same, valid pool (ERROR_INVALID_MEDIA_POOL);
+    /// 5. MODIFY access to it (ERROR_ACCESS_DENIED);
+    /// 6. neither medium mounted or being moved (ERROR_INVALID_MEDIA).
+    pub(super) fn swap_media(
+        &self,
+        session: SessionId,
+        first: LogicalMediaId,
+        second: LogicalMediaId,
+    ) -> Result<Vec<Event>, NtmsError> {
+        let s = self.session(session)?;
+        if first == second && !first.is_nil() {
+            return reject(E::InvalidParameter, "two different logical media are required");
+        }
+        let (m1, _) = self.logical_medium(first)?;
+        let (m2, _) = self.logical_medium(second)?;
+        if m1.pool != m2.pool {
+            return reject(E::InvalidMediaPool, "the two logical media are in different pools");
+        }
+        let p = self.pool_of(m1)?;
+        self.require_pool(p, s, AccessMask::MODIFY, "swap its media")?;
+        if let Some(busy) = [m1, m2].into_iter().find(|m| Self::in_use(m)) {
+            return reject(E::InvalidMedia, format!("medium {} is in use", busy.barcode));
+        }
+        Ok(vec![Event::LogicalMediaSwapped { first, second }])
+    }
+}

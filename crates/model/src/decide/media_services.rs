@@ -1,0 +1,387 @@
+//! Media services (spec §3.2, §7): media types related to libraries,
+//! application pools, and allocation with the life of every side.
+
+use super::Ctx;
+use crate::error::{reject, ErrorCode as E, NtmsError};
+use crate::event::*;
+use crate::ids::*;
+use crate::limits;
+use crate::media_services::*;
+use crate::objects::*;
+
+impl<'a> Ctx<'a> {
+    // ---- look-ups of the family ---------------------------------------------
+
+    /// A pool named by a caller: ERROR_INVALID_PARAMETER for the zero id,
+    /// ERROR_INVALID_MEDIA_POOL when it names no pool.
+    pub(super) fn pool(&self, id: PoolId) -> Result<&'a Pool, NtmsError> {
+        if id.is_nil() {
+            return reject(E::InvalidParameter, "a pool id is required");
+        }
+        self.state.pools.get(&id).ok_or_else(|| NtmsError::new(E::InvalidMediaPool, format!("no pool {id}")))
+    }
+
+    /// An application pool that holds media (ERROR_INVALID_MEDIA_POOL for a
+    /// system pool or one that holds only pools).
+    pub(super) fn media_pool(&self, id: PoolId) -> Result<&'a Pool, NtmsError> {
+        let pool = self.pool(id)?;
+        if pool.is_system() {
+            return reject(E::InvalidMediaPool, format!("{} is a system pool", self.state.pool_path(id)));
+        }
+        if pool.media_type.is_none() {
+            return reject(E::InvalidMediaPool, format!("{} holds only pools", self.state.pool_path(id)));
+        }
+        Ok(pool)
+    }
+
+    /// A media type named by a caller: ERROR_INVALID_PARAMETER for the zero
+    /// id, ERROR_INVALID_MEDIA when the catalog has no such type.
+    pub(super) fn media_type(&self, id: MediaTypeId) -> Result<&'static MediaType, NtmsError> {
+        if id.is_nil() {
+            return reject(E::InvalidParameter, "a media type id is required");
+        }
+        media_type(id).ok_or_else(|| NtmsError::new(E::InvalidMedia, format!("{id} is not a media type")))
+    }
+
+    /// A logical medium named by a caller, with its medium and side.
+    pub(super) fn logical_medium(&self, id: LogicalMediaId) -> Result<(&'a Medium, &'a Side), NtmsError> {
+        if id.is_nil() {
+            return reject(E::InvalidParameter, "a logical medium id is required");
+        }
+        self.state.logical_medium(id).ok_or_else(|| NtmsError::new(E::InvalidMedia, format!("no logical medium {id}")))
+    }
+
+    /// A side named by a caller, with its medium.
+    pub(super) fn side(&self, id: SideId) -> Result<(&'a Medium, &'a Side), NtmsError> {
+        if id.is_nil() {
+            return reject(E::InvalidParameter, "a side id is required");
+        }
+        self.state.side(id).ok_or_else(|| NtmsError::new(E::InvalidMedia, format!("no side {id}")))
+    }
+
+    /// The pool a medium is in (ERROR_INVALID_MEDIA_POOL when it is gone:
+    /// only a damaged projection has that).
+    pub(super) fn pool_of(&self, medium: &Medium) -> Result<&'a Pool, NtmsError> {
+        self.state.pools.get(&medium.pool).ok_or_else(|| {
+            NtmsError::new(E::InvalidMediaPool, format!("the pool of medium {} is gone", medium.barcode))
+        })
+    }
+
+    pub(super) fn require_pool(
+        &self,
+        pool: &Pool,
+        session: &Session,
+        right: AccessMask,
+        what: &str,
+    ) -> Result<(), NtmsError> {
+        if self.policy.pool_rights(pool, &session.principal).allows(right) {
+            return Ok(());
+        }
+        reject(
+            E::AccessDenied,
+            format!(
+                "{} lacks {} access to pool {} needed to {what}",
+                session.principal,
+                right.names().join("+"),
+                self.state.pool_path(pool.id)
+            ),
+        )
+    }
+
+    /// A medium in use: a request will move it, or it sits in a drive.
+    pub(super) fn in_use(medium: &Medium) -> bool {
+        medium.pending_request.is_some() || matches!(medium.location, Location::Drive(_))
+    }
+
+    // ---- AddNtmsMediaType / DeleteNtmsMediaType -------------------------------
+
+    /// AddNtmsMediaType. Checks, in order:
+    /// 1. session (ERROR_INVALID_HANDLE);
+    /// 2. both ids given (ERROR_INVALID_PARAMETER);
+    /// 3. the library is valid (ERROR_INVALID_LIBRARY);
+    /// 4. the media type is in the catalog (ERROR_INVALID_MEDIA);
+    /// 5. MODIFY access to the library (ERROR_ACCESS_DENIED);
+    /// 6. the library is enabled and ready (ERROR_LIBRARY_OFFLINE).
+    ///
+    /// A type already related is no error and records nothing.
+    pub(super) fn add_media_type(
+        &self,
+        session: SessionId,
+        library: LibraryId,
+        media_type: MediaTypeId,
+    ) -> Result<Vec<Event>, NtmsError> {
+        let s = self.session(session)?;
+        if library.is_nil() || media_type.is_nil() {
+            return reject(E::InvalidParameter, "a library and a media type are required");
+        }
+        let lib = self.valid_library(library)?;
+        let kind = self.media_type(media_type)?;
+        self.require(lib, s, AccessMask::MODIFY, "add a media type")?;
+        if !Self::library_available(lib) {
+            return reject(E::LibraryOffline, format!("library {} is disabled or not ready", lib.name));
+        }
+        if lib.media_types.contains(&kind.id) {
+            return Ok(Vec::new());
+        }
+        Ok(vec![Event::MediaTypeAdded { library, media_type }])
+    }
+
+    /// DeleteNtmsMediaType. Checks, in order:
+    /// 1. session (ERROR_INVALID_HANDLE);
+    /// 2. both ids given (ERROR_INVALID_PARAMETER);
+    /// 3. the library is valid (ERROR_INVALID_LIBRARY);
+    /// 4. MODIFY access to the library (ERROR_ACCESS_DENIED);
+    /// 5. the library holds no medium of the type (ERROR_NOT_EMPTY).
+    ///
+    /// A relation that did not exist is no error and records nothing. When
+    /// no library handles the type any more and no medium or application
+    /// pool is of it, its system pools go too.
+    pub(super) fn delete_media_type(
+        &self,
+        session: SessionId,
+        library: LibraryId,
+        media_type: MediaTypeId,
+    ) -> Result<Vec<Event>, NtmsError> {
+        let s = self.session(session)?;
+        if library.is_nil() || media_type.is_nil() {
+            return reject(E::InvalidParameter, "a library and a media type are required");
+        }
+        let lib = self.valid_library(library)?;
+        self.require(lib, s, AccessMask::MODIFY, "delete a media type")?;
+        let st = self.state;
+        if st.media.values().any(|m| m.library == library && m.media_type == media_type) {
+            return reject(E::NotEmpty, format!("library {} holds media of that type", lib.name));
+        }
+        if !lib.media_types.contains(&media_type) {
+            return Ok(Vec::new());
+        }
+        let still_used = st.libraries.values().any(|l| l.id != library && l.media_types.contains(&media_type))
+            || st.media.values().any(|m| m.media_type == media_type)
+            || st.pools.values().any(|p| !p.is_system() && p.media_type == Some(media_type));
+        Ok(vec![Event::MediaTypeRemoved { library, media_type, pools_deleted: !still_used }])
+    }
+
+    // ---- CreateNtmsMediaPool / DeleteNtmsMediaPool / policies ---------------------
+
+    /// CreateNtmsMediaPool. Checks, in order:
+    /// 1. session (ERROR_INVALID_HANDLE);
+    /// 2. a path given (ERROR_INVALID_PARAMETER);
+    /// 3. the path's syntax: levels of 1 to `NAME_LEN_MAX` plain characters
+    ///    (spaces allowed inside), at most `POOL_DEPTH_MAX` levels and
+    ///    `POOL_PATH_LEN_MAX` characters (ERROR_INVALID_NAME);
+    /// 4. the media type, when given, is in the catalog (ERROR_INVALID_MEDIA);
+    /// 5. every level above the last exists (ERROR_OBJECT_NOT_FOUND), is an
+    ///    application pool and holds pools, not media (ERROR_INVALID_MEDIA_POOL);
+    /// 6. the last level: present with OPEN_EXISTING or OPEN_ALWAYS, USE access
+    ///    to it (ERROR_ACCESS_DENIED), and nothing is recorded; present with
+    ///    CREATE_NEW (ERROR_ALREADY_EXISTS); a system pool (ERROR_INVALID_MEDIA_POOL);
+    ///    absent with OPEN_EXISTING (ERROR_OBJECT_NOT_FOUND);
+    /// 7. to create: CONTROL access to the parent (ERROR_ACCESS_DENIED; every
+    ///    principal holds it on the root).
+    ///
+    /// A new pool inherits its parent's access list (not the root's) and its
+    /// creator holds every right.
+    pub(super) fn create_media_pool(
+        &self,
+        session: SessionId,
+        path: &str,
+        media_type: Option<MediaTypeId>,
+        action: PoolAction,
+    ) -> Result<Vec<Event>, NtmsError> {
+        let s = self.session(session)?;
+        if path.is_empty() {
+            return reject(E::InvalidParameter, "a pool name is required");
+        }
+        let levels = pool_levels(path)?;
+        let kind = media_type.map(|t| self.media_type(t)).transpose()?;
+        let (last, above) = levels.split_last().expect("pool_levels returns at least one level");
+        let mut parent: Option<&Pool> = None;
+        for level in above {
+            let found = self.state.pool_child(parent.map(|p| p.id), level).ok_or_else(|| {
+                NtmsError::new(E::ObjectNotFound, format!("pool level {level} does not exist: create it first"))
+            })?;
+            if found.is_system() || found.media_type.is_some() {
+                return reject(
+                    E::InvalidMediaPool,
+                    format!("{} holds media, not pools", self.state.pool_path(found.id)),
+                );
+            }
+            parent = Some(found);
+        }
+        if let Some(existing) = self.state.pool_child(parent.map(|p| p.id), last) {
+            let at = self.state.pool_path(existing.id);
+            if existing.is_system() {
+                return reject(E::InvalidMediaPool, format!("{at} is a system pool"));
+            }
+            return match action {
+                PoolAction::CreateNew => reject(E::AlreadyExists, format!("pool {at} exists")),
+                PoolAction::OpenExisting | PoolAction::OpenAlways => {
+                    self.require_pool(existing, s, AccessMask::USE, "open it")?;
+                    Ok(Vec::new())
+                }
+            };
+        }
+        if action == PoolAction::OpenExisting {
+            return reject(E::ObjectNotFound, format!("no pool {path}"));
+        }
+        if let Some(parent) = parent {
+            self.require_pool(parent, s, AccessMask::CONTROL, "create a pool in it")?;
+        }
+        let id = PoolId(derive_id(self.cmd.request, 1));
+        let mut pool = Pool::application(id, last, parent.map(|p| p.id), kind.map(|k| k.id), &s.principal);
+        if let Some(parent) = parent {
+            for (principal, rights) in &parent.access {
+                let mask = pool.access.entry(principal.clone()).or_default();
+                *mask = mask.with(*rights);
+            }
+        }
+        Ok(vec![Event::PoolCreated { pool }])
+    }
+
+    /// DeleteNtmsMediaPool. Checks, in order:
+    /// 1. session (ERROR_INVALID_HANDLE);
+    /// 2. the pool id given (ERROR_INVALID_PARAMETER);
+    /// 3. a pool, and an application's (ERROR_INVALID_MEDIA_POOL);
+    /// 4. MODIFY access to it (ERROR_ACCESS_DENIED);
+    /// 5. it holds no media and no pools (ERROR_NOT_EMPTY).
+    pub(super) fn delete_media_pool(&self, session: SessionId, pool: PoolId) -> Result<Vec<Event>, NtmsError> {
+        let s = self.session(session)?;
+        let p = self.pool(pool)?;
+        if p.is_system() {
+            return reject(E::InvalidMediaPool, format!("{} is a system pool", self.state.pool_path(pool)));
+        }
+        self.require_pool(p, s, AccessMask::MODIFY, "delete it")?;
+        let media = self.state.media.values().filter(|m| m.pool == pool).count();
+        let pools = self.state.pools.values().filter(|c| c.parent == Some(pool)).count();
+        if media + pools > 0 {
+            return reject(
+                E::NotEmpty,
+                format!("pool {} holds {media} media and {pools} pools", self.state.pool_path(pool)),
+            );
+        }
+        Ok(vec![Event::PoolDeleted { pool }])
+    }
+
+    /// SetNtmsObjectInformation on a pool's policies. Checks, in order:
+    /// 1. session (ERROR_INVALID_HANDLE);
+    /// 2. the pool id given (ERROR_INVALID_PARAMETER);
+    /// 3. an application pool that holds media (ERROR_INVALID_MEDIA_POOL);
+    /// 4. MODIFY access to it (ERROR_ACCESS_DENIED).
+    pub(super) fn set_pool_policy(
+        &self,
+        session: SessionId,
+        pool: PoolId,
+        from_scratch: bool,
+        to_scratch: bool,
+        max_allocates: u32,
+    ) -> Result<Vec<Event>, NtmsError> {
+        let s = self.session(session)?;
+        let p = self.media_pool(pool)?;
+        self.require_pool(p, s, AccessMask::MODIFY, "change its policies")?;
+        if (p.from_scratch, p.to_scratch, p.max_allocates) == (from_scratch, to_scratch, max_allocates) {
+            return Ok(Vec::new());
+        }
+        Ok(vec![Event::PoolPolicyChanged { pool, from_scratch, to_scratch, max_allocates }])
+    }
+
+    // ---- MoveToNtmsMediaPool ------------------------------------------------------
+
+    /// MoveToNtmsMediaPool. Checks, in order:
+    /// 1. session (ERROR_INVALID_HANDLE);
+    /// 2. both ids given (ERROR_INVALID_PARAMETER);
+    /// 3. the medium, and its pool, are valid (ERROR_INVALID_MEDIA);
+    /// 4. the destination is a pool that holds media (ERROR_INVALID_MEDIA_POOL);
+    /// 5. CONTROL access to the source and the destination, USE enough on a
+    ///    free pool (ERROR_ACCESS_DENIED);
+    /// 6. the same media type (ERROR_MEDIA_INCOMPATIBLE);
+    /// 7. the moves §3.2 allows: out of an import or unrecognized pool only
+    ///    into the free pool; into the free pool only with no side allocated,
+    ///    complete or reserved; into an import pool only with every side
+    ///    IMPORT; into an unrecognized pool never (ERROR_INVALID_MEDIA_POOL);
+    /// 8. no side in use (ERROR_BUSY).
+    ///
+    /// Into the free pool from an import or unrecognized pool, every side
+    /// becomes UNPREPARED (it needs a free-media label); from an
+    /// application pool the sides keep their states (rsm's label is on them).
+    pub(super) fn move_to_media_pool(
+        &self,
+        session: SessionId,
+        media: MediaId,
+        pool: PoolId,
+    ) -> Result<Vec<Event>, NtmsError> {
+        let s = self.session(session)?;
+        if media.is_nil() || pool.is_nil() {
+            return reject(E::InvalidParameter, "a medium and a pool are required");
+        }
+        let m = self.medium(media)?;
+        let from = self
+            .state
+            .pools
+            .get(&m.pool)
+            .ok_or_else(|| NtmsError::new(E::InvalidMedia, format!("the pool of medium {} is gone", m.barcode)))?;
+        let to = self.pool(pool)?;
+        let to_path = self.state.pool_path(pool);
+        if to.media_type.is_none() {
+            return reject(E::InvalidMediaPool, format!("{to_path} holds only pools"));
+        }
+        let right = |p: &Pool| if p.kind == PoolType::Free { AccessMask::USE } else { AccessMask::CONTROL };
+        self.require_pool(from, s, right(from), "move media out of it")?;
+        self.require_pool(to, s, right(to), "move media into it")?;
+        if to.media_type != Some(m.media_type) {
+            return reject(E::MediaIncompatible, format!("medium {} is not of the media type of {to_path}", m.barcode));
+        }
+        let all = |state: SideState| m.sides.iter().all(|side| side.state == state);
+        let bound = m.sides.iter().any(|side| side.state.is_allocated() || side.state == SideState::Reserved);
+        let refused = match (from.kind, to.kind) {
+            (PoolType::Import | PoolType::Unrecognized, kind) if kind != PoolType::Free => {
+                Some("media of an import or unrecognized pool go only to the free pool")
+            }
+            (_, PoolType::Free) if bound => Some("a side is allocated, complete or reserved"),
+            (_, PoolType::Import) if !all(SideState::Import) => Some("only media whose sides are all IMPORT go there"),
+            (_, PoolType::Unrecognized) => Some("only classification puts media there"),
+            _ => None,
+        };
+        if let Some(why) = refused {
+            return reject(E::InvalidMediaPool, format!("medium {} cannot go to {to_path}: {why}", m.barcode));
+        }
+        if Self::in_use(m) {
+            return reject(E::Busy, format!("medium {} is in use", m.barcode));
+        }
+        if m.pool == pool {
+            return Ok(Vec::new());
+        }
+        let sides = (to.kind == PoolType::Free && matches!(from.kind, PoolType::Import | PoolType::Unrecognized))
+            .then_some(SideState::Unprepared);
+        Ok(vec![Event::MediumMovedToPool { media, pool, sides }])
+    }
+}
+
+/// The levels of a pool path (`\A\B` or `A\B`), each checked (ERROR_INVALID_NAME).
+fn pool_levels(path: &str) -> Result<Vec<&str>, NtmsError> {
+    let trimmed = path.strip_prefix('\\').unwrap_or(path);
+    let levels: Vec<&str> = trimmed.split('\\').collect();
+    let plain_level = |level: &&str| {
+        !level.is_empty()
+            && level.chars().count() <= limits::NAME_LEN_MAX
+            && level.chars().all(|c| c == ' ' || limits::is_plain(c))
+            && !level.starts_with(' ')
+            && !level.ends_with(' ')
+    };
+    if path.chars().count() > limits::POOL_PATH_LEN_MAX
+        || levels.len() > limits::POOL_DEPTH_MAX
+        || !levels.iter().all(plain_level)
+    {
+        return reject(
+            E::InvalidName,
+            format!(
+                "\"{}\" is not a pool path: at most {} levels of 1 to {} printable characters, \\-separated, \
+                 at most {} characters in all",
+                path.escape_debug(),
+                limits::POOL_DEPTH_MAX,
+                limits::NAME_LEN_MAX,
+                limits::POOL_PATH_LEN_MAX
+            ),
+        );
+    }
+    Ok(levels)
+}

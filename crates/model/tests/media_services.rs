@@ -1,0 +1,346 @@
+//! Media services (spec §3.2, §7): media types, pools, and the life of a
+//! side, one test per function with a row per code of its table.
+
+mod common;
+
+use common::World;
+use rsm_model::*;
+
+fn lto8() -> MediaTypeId {
+    default_media_type()
+}
+
+fn named(name: &str) -> MediaTypeId {
+    media_type_named(name).expect("in the catalog").id
+}
+
+/// A world with alice's library `la` (2 drives, 6 slots, 3 cartridges).
+fn world() -> (World, SessionId, LibraryId) {
+    let mut w = World::new();
+    let alice = w.session("alice");
+    let lib = w.changer(alice, "la", 2, 6, 3);
+    (w, alice, lib)
+}
+
+fn create_pool(w: &mut World, session: SessionId, path: &str, media_type: Option<MediaTypeId>) -> PoolId {
+    w.ok(Command::CreateMediaPool { session, path: path.into(), media_type, action: PoolAction::CreateNew });
+    w.state.pool_at(path).expect("created").id
+}
+
+fn allocate(w: &mut World, session: SessionId, pool: PoolId) -> LogicalMediaId {
+    let (_, events) = w.ok(Command::AllocateMedia { session, pool, side: None, options: AllocateOptions::default() });
+    match events.as_slice() {
+        [Event::SideAllocated { lmid, .. }] => *lmid,
+        other => panic!("{other:?}"),
+    }
+}
+
+fn side_of(w: &World, lmid: LogicalMediaId) -> Side {
+    w.state.logical_medium(lmid).expect("bound").1.clone()
+}
+
+#[test]
+fn a_new_library_brings_its_media_type_system_pools_and_available_sides() {
+    let (w, _, lib) = world();
+    let free = SystemPools::of(lto8()).free;
+    assert_eq!(w.state.pool_path(free), "\\Free\\LTO-8");
+    assert_eq!(w.state.pool_at("\\Import\\LTO-8").map(|p| p.kind), Some(PoolType::Import));
+    assert_eq!(w.state.pool_at("Unrecognized\\lto-8").map(|p| p.kind), Some(PoolType::Unrecognized));
+    assert!(w.state.libraries[&lib].media_types.contains(&lto8()));
+    for m in w.state.media.values() {
+        assert_eq!((m.pool, m.sides.len(), m.sides[0].state), (free, 1, SideState::Available));
+    }
+}
+
+#[test]
+fn add_media_type_codes() {
+    let (mut w, alice, lib) = world();
+    let add = |session, library, media_type| Command::AddMediaType { session, library, media_type };
+    w.rejects(add(SessionId(uuid::Uuid::from_u128(99)), lib, lto8()), ErrorCode::InvalidHandle);
+    w.rejects(add(alice, LibraryId::NIL, lto8()), ErrorCode::InvalidParameter);
+    w.rejects(add(alice, LibraryId(uuid::Uuid::from_u128(5)), lto8()), ErrorCode::InvalidLibrary);
+    w.rejects(add(alice, lib, MediaTypeId(uuid::Uuid::from_u128(5))), ErrorCode::InvalidMedia);
+    let bob = w.session("bob");
+    w.rejects(add(bob, lib, named("LTO-7")), ErrorCode::AccessDenied);
+    w.ok(Command::SetEnabled { session: alice, object: ObjectRef::Library(lib), enabled: false });
+    w.rejects(add(alice, lib, named("LTO-7")), ErrorCode::LibraryOffline);
+    w.ok(Command::SetEnabled { session: alice, object: ObjectRef::Library(lib), enabled: true });
+    let (_, events) = w.ok(add(alice, lib, named("LTO-7")));
+    assert_eq!(events.len(), 1);
+    assert!(w.state.pool_at("\\Free\\LTO-7").is_some());
+    let (_, again) = w.ok(add(alice, lib, named("LTO-7")));
+    assert!(again.is_empty(), "already related: nothing recorded");
+}
+
+#[test]
+fn delete_media_type_codes_and_its_pools_go_with_the_last_relation() {
+    let (mut w, alice, lib) = world();
+    let delete = |session, media_type| Command::DeleteMediaType { session, library: lib, media_type };
+    w.rejects(
+        Command::DeleteMediaType { session: alice, library: LibraryId::NIL, media_type: lto8() },
+        ErrorCode::InvalidParameter,
+    );
+    let bob = w.session("bob");
+    w.rejects(delete(bob, lto8()), ErrorCode::AccessDenied);
+    w.rejects(delete(alice, lto8()), ErrorCode::NotEmpty);
+    w.ok(Command::AddMediaType { session: alice, library: lib, media_type: named("LTO-7") });
+    w.ok(delete(alice, named("LTO-7")));
+    assert!(w.state.pool_at("\\Free\\LTO-7").is_none(), "no library, medium or pool of LTO-7 is left");
+    let (_, nothing) = w.ok(delete(alice, named("LTO-7")));
+    assert!(nothing.is_empty(), "a relation that did not exist: success, nothing recorded");
+}
+
+#[test]
+fn create_media_pool_codes() {
+    let (mut w, alice, _) = world();
+    let create = |session, path: &str, media_type, action| Command::CreateMediaPool {
+        session,
+        path: path.into(),
+        media_type,
+        action,
+    };
+    w.rejects(create(alice, "", None, PoolAction::OpenAlways), ErrorCode::InvalidParameter);
+    for bad in ["\\", "a\\\\b", "tab\there", &"x".repeat(64), " lead", "a\\b\\c\\d\\e\\f\\g\\h\\i"] {
+        w.rejects(create(alice, bad, None, PoolAction::OpenAlways), ErrorCode::InvalidName);
+    }
+    w.rejects(
+        create(alice, "App", Some(MediaTypeId(uuid::Uuid::from_u128(3))), PoolAction::OpenAlways),
+        ErrorCode::InvalidMedia,
+    );
+    w.rejects(create(alice, "App\\Daily", Some(lto8()), PoolAction::OpenAlways), ErrorCode::ObjectNotFound);
+    w.rejects(create(alice, "App", None, PoolAction::OpenExisting), ErrorCode::ObjectNotFound);
+    let app = create_pool(&mut w, alice, "\\App", None);
+    w.rejects(create(alice, "app", None, PoolAction::CreateNew), ErrorCode::AlreadyExists);
+    let (_, opened) = w.ok(create(alice, "App", Some(named("LTO-7")), PoolAction::OpenAlways));
+    assert!(opened.is_empty(), "opening records nothing; the media type is ignored");
+    let daily = create_pool(&mut w, alice, "App\\Daily", Some(lto8()));
+    assert_eq!(w.state.pool_path(daily), "\\App\\Daily");
+    assert_eq!(w.state.pools[&daily].parent, Some(app));
+    w.rejects(create(alice, "App\\Daily\\Deeper", None, PoolAction::OpenAlways), ErrorCode::InvalidMediaPool);
+    w.rejects(create(alice, "Free", None, PoolAction::OpenAlways), ErrorCode::InvalidMediaPool);
+    w.rejects(create(alice, "Free\\Mine", None, PoolAction::OpenAlways), ErrorCode::InvalidMediaPool);
+    let bob = w.session("bob");
+    w.rejects(create(bob, "App\\Bobs", Some(lto8()), PoolAction::CreateNew), ErrorCode::AccessDenied);
+    w.rejects(create(bob, "App", None, PoolAction::OpenExisting), ErrorCode::AccessDenied);
+    // Bob's own top-level pool: he holds every right, alice none.
+    create_pool(&mut w, bob, "Bob", None);
+    w.rejects(create(alice, "Bob", None, PoolAction::OpenExisting), ErrorCode::AccessDenied);
+}
+
+#[test]
+fn delete_media_pool_codes() {
+    let (mut w, alice, _) = world();
+    let delete = |session, pool| Command::DeleteMediaPool { session, pool };
+    w.rejects(delete(alice, PoolId::NIL), ErrorCode::InvalidParameter);
+    w.rejects(delete(alice, PoolId(uuid::Uuid::from_u128(8))), ErrorCode::InvalidMediaPool);
+    w.rejects(delete(alice, SystemPools::of(lto8()).free), ErrorCode::InvalidMediaPool);
+    let app = create_pool(&mut w, alice, "App", None);
+    let daily = create_pool(&mut w, alice, "App\\Daily", Some(lto8()));
+    let bob = w.session("bob");
+    w.rejects(delete(bob, daily), ErrorCode::AccessDenied);
+    w.rejects(delete(alice, app), ErrorCode::NotEmpty);
+    let m = w.media("LA0001L8");
+    w.ok(Command::MoveToMediaPool { session: alice, media: m, pool: daily });
+    w.rejects(delete(alice, daily), ErrorCode::NotEmpty);
+    w.ok(Command::MoveToMediaPool { session: alice, media: m, pool: SystemPools::of(lto8()).free });
+    w.ok(delete(alice, daily));
+    w.ok(delete(alice, app));
+}
+
+#[test]
+fn move_to_media_pool_codes() {
+    let (mut w, alice, lib) = world();
+    let mv = |session, media, pool| Command::MoveToMediaPool { session, media, pool };
+    let daily = create_pool(&mut w, alice, "Daily", Some(lto8()));
+    let m = w.media("LA0001L8");
+    w.rejects(mv(alice, MediaId::NIL, daily), ErrorCode::InvalidParameter);
+    w.rejects(mv(alice, MediaId(uuid::Uuid::from_u128(4)), daily), ErrorCode::InvalidMedia);
+    w.rejects(mv(alice, m, PoolId(uuid::Uuid::from_u128(4))), ErrorCode::InvalidMediaPool);
+    let folder = create_pool(&mut w, alice, "Folder", None);
+    w.rejects(mv(alice, m, folder), ErrorCode::InvalidMediaPool);
+    let bob = w.session("bob");
+    w.rejects(mv(bob, m, daily), ErrorCode::AccessDenied);
+    let lto7 = create_pool(&mut w, alice, "Old", Some(named("LTO-7")));
+    w.rejects(mv(alice, m, lto7), ErrorCode::MediaIncompatible);
+    w.rejects(mv(alice, m, SystemPools::of(lto8()).import), ErrorCode::InvalidMediaPool);
+    w.rejects(mv(alice, m, SystemPools::of(lto8()).unrecognized), ErrorCode::InvalidMediaPool);
+    w.mount(alice, "LA0001L8", None);
+    w.rejects(mv(alice, m, daily), ErrorCode::Busy);
+    let _ = lib;
+    let m2 = w.media("LA0002L8");
+    w.ok(mv(alice, m2, daily));
+    assert_eq!(w.state.media[&m2].pool, daily);
+    let lmid = allocate(&mut w, alice, daily);
+    assert_eq!(w.state.logical_medium(lmid).map(|(m, _)| m.id), Some(m2));
+    w.rejects(mv(alice, m2, SystemPools::of(lto8()).free), ErrorCode::InvalidMediaPool);
+}
+
+#[test]
+fn allocate_deallocate_complete_decommission_the_typical_flow() {
+    let (mut w, alice, _) = world();
+    let daily = create_pool(&mut w, alice, "Daily", Some(lto8()));
+    let alloc = |session, pool, side, options| Command::AllocateMedia { session, pool, side, options };
+    w.rejects(alloc(alice, PoolId::NIL, None, AllocateOptions::default()), ErrorCode::InvalidParameter);
+    let both =
+        AllocateOptions { new: true, next: Some(LogicalMediaId(uuid::Uuid::from_u128(1))), ..Default::default() };
+    w.rejects(alloc(alice, daily, None, both), ErrorCode::InvalidParameter);
+    w.rejects(
+        alloc(alice, SystemPools::of(lto8()).free, None, AllocateOptions::default()),
+        ErrorCode::InvalidMediaPool,
+    );
+    w.rejects(
+        alloc(alice, daily, Some(SideId(uuid::Uuid::from_u128(6))), AllocateOptions::default()),
+        ErrorCode::InvalidMedia,
+    );
+    // An empty pool that does not draw from scratch has nothing.
+    w.rejects(alloc(alice, daily, None, AllocateOptions::default()), ErrorCode::MediaUnavailable);
+    let bob = w.session("bob");
+    w.rejects(alloc(bob, daily, None, AllocateOptions::default()), ErrorCode::AccessDenied);
+    w.ok(Command::SetPoolPolicy {
+        session: alice,
+        pool: daily,
+        from_scratch: true,
+        to_scratch: true,
+        max_allocates: 2,
+    });
+    let lmid = allocate(&mut w, alice, daily);
+    let (m, side) = w.state.logical_medium(lmid).map(|(m, s)| (m.clone(), s.clone())).expect("bound");
+    assert_eq!(
+        (m.barcode.as_str(), m.pool, side.state, side.allocate_count),
+        ("LA0001L8", daily, SideState::Allocated, 1)
+    );
+    // Complete, then deallocate: back to the free pool (to scratch).
+    let complete = |session, lmid| Command::SetMediaComplete { session, lmid };
+    w.rejects(complete(alice, LogicalMediaId::NIL), ErrorCode::InvalidParameter);
+    w.rejects(complete(alice, LogicalMediaId(uuid::Uuid::from_u128(2))), ErrorCode::InvalidMedia);
+    w.rejects(complete(bob, lmid), ErrorCode::AccessDenied);
+    w.ok(complete(alice, lmid));
+    assert_eq!(side_of(&w, lmid).state, SideState::Complete);
+    w.rejects(complete(alice, lmid), ErrorCode::InvalidState);
+    let dealloc = |session, lmid| Command::DeallocateMedia { session, lmid };
+    w.rejects(dealloc(alice, LogicalMediaId::NIL), ErrorCode::InvalidParameter);
+    w.rejects(dealloc(alice, LogicalMediaId(uuid::Uuid::from_u128(2))), ErrorCode::InvalidMedia);
+    w.rejects(dealloc(bob, lmid), ErrorCode::AccessDenied);
+    w.ok(dealloc(alice, lmid));
+    assert!(w.state.logical_medium(lmid).is_none(), "the logical medium is gone");
+    let again = &w.state.media[&m.id];
+    assert_eq!((again.pool, again.sides[0].state), (SystemPools::of(lto8()).free, SideState::Available));
+    // The selection rule prefers the fewest allocations: from scratch, the
+    // next is LA0002L8; LA0001L8 alone in the pool is taken again.
+    w.ok(Command::SetPoolPolicy {
+        session: alice,
+        pool: daily,
+        from_scratch: false,
+        to_scratch: false,
+        max_allocates: 2,
+    });
+    w.ok(Command::MoveToMediaPool { session: alice, media: m.id, pool: daily });
+    // At the allocation limit (2), deallocation decommissions the side.
+    let lmid = allocate(&mut w, alice, daily);
+    assert_eq!(side_of(&w, lmid).allocate_count, 2);
+    w.ok(dealloc(alice, lmid));
+    let retired = &w.state.media[&m.id];
+    assert_eq!((retired.pool, retired.sides[0].state), (daily, SideState::Decommissioned));
+    // A decommissioned side is never picked: the pool has nothing, the free pool LA0002L8.
+    w.rejects(alloc(alice, daily, None, AllocateOptions::default()), ErrorCode::MediaUnavailable);
+    w.ok(Command::SetPoolPolicy {
+        session: alice,
+        pool: daily,
+        from_scratch: true,
+        to_scratch: false,
+        max_allocates: 2,
+    });
+    let lmid = allocate(&mut w, alice, daily);
+    assert_eq!(w.state.logical_medium(lmid).map(|(m, _)| m.barcode.clone()), Some("LA0002L8".into()));
+}
+
+#[test]
+fn a_mounted_medium_is_neither_deallocated_nor_completed() {
+    let (mut w, alice, lib) = world();
+    let daily = create_pool(&mut w, alice, "Daily", Some(lto8()));
+    w.ok(Command::MoveToMediaPool { session: alice, media: w.media("LA0001L8"), pool: daily });
+    let lmid = allocate(&mut w, alice, daily);
+    let mount = w.mount(alice, "LA0001L8", None);
+    w.work(lib);
+    w.finish(mount);
+    w.rejects(Command::DeallocateMedia { session: alice, lmid }, ErrorCode::InvalidState);
+    w.rejects(Command::SetMediaComplete { session: alice, lmid }, ErrorCode::InvalidState);
+}
+
+#[test]
+fn decommission_media_codes() {
+    let (mut w, alice, _) = world();
+    let m = w.media("LA0003L8");
+    let side = SideId::of(m, 0);
+    let retire = |session, side| Command::DecommissionMedia { session, side };
+    w.rejects(retire(alice, SideId::NIL), ErrorCode::InvalidParameter);
+    w.rejects(retire(alice, SideId(uuid::Uuid::from_u128(9))), ErrorCode::InvalidMedia);
+    let daily = create_pool(&mut w, alice, "Daily", Some(lto8()));
+    w.ok(Command::MoveToMediaPool { session: alice, media: m, pool: daily });
+    let bob = w.session("bob");
+    w.rejects(retire(bob, side), ErrorCode::AccessDenied);
+    let lmid = allocate(&mut w, alice, daily);
+    w.rejects(retire(alice, side), ErrorCode::InvalidState);
+    w.ok(Command::DeallocateMedia { session: alice, lmid });
+    w.ok(retire(alice, side));
+    assert_eq!(w.state.side(side).map(|(_, s)| s.state), Some(SideState::Decommissioned));
+    w.rejects(retire(alice, side), ErrorCode::InvalidState);
+}
+
+#[test]
+fn swap_media_codes_and_effect() {
+    let (mut w, alice, _) = world();
+    let daily = create_pool(&mut w, alice, "Daily", Some(lto8()));
+    let weekly = create_pool(&mut w, alice, "Weekly", Some(lto8()));
+    for (barcode, pool) in [("LA0001L8", daily), ("LA0002L8", daily), ("LA0003L8", weekly)] {
+        w.ok(Command::MoveToMediaPool { session: alice, media: w.media(barcode), pool });
+    }
+    let a = allocate(&mut w, alice, daily);
+    let b = allocate(&mut w, alice, daily);
+    let c = allocate(&mut w, alice, weekly);
+    let swap = |session, first, second| Command::SwapMedia { session, first, second };
+    w.rejects(swap(alice, a, a), ErrorCode::InvalidParameter);
+    w.rejects(swap(alice, LogicalMediaId::NIL, b), ErrorCode::InvalidParameter);
+    w.rejects(swap(alice, a, LogicalMediaId(uuid::Uuid::from_u128(5))), ErrorCode::InvalidMedia);
+    w.rejects(swap(alice, a, c), ErrorCode::InvalidMediaPool);
+    let bob = w.session("bob");
+    w.rejects(swap(bob, a, b), ErrorCode::AccessDenied);
+    let before = (w.state.lmids[&a], w.state.lmids[&b]);
+    w.ok(swap(alice, a, b));
+    assert_eq!((w.state.lmids[&a], w.state.lmids[&b]), (before.1, before.0));
+    w.mount(alice, "LA0001L8", None);
+    w.rejects(swap(alice, a, b), ErrorCode::InvalidMedia);
+}
+
+#[test]
+fn new_and_next_allocate_the_sides_of_a_two_sided_medium() {
+    let mut w = World::new();
+    let alice = w.session("alice");
+    let spec = LibrarySpec {
+        name: "mo".into(),
+        kind: LibraryKind::Changer,
+        drives: 1,
+        slots: 4,
+        ie_ports: 0,
+        barcodes: vec!["MO0001".into()],
+        media_type: named("MO-2SIDED"),
+    };
+    w.ok(Command::CreateLibrary { session: alice, spec });
+    let pool = create_pool(&mut w, alice, "Disks", Some(named("MO-2SIDED")));
+    w.ok(Command::MoveToMediaPool { session: alice, media: w.media("MO0001"), pool });
+    let new = AllocateOptions { new: true, ..Default::default() };
+    let (_, events) = w.ok(Command::AllocateMedia { session: alice, pool, side: None, options: new });
+    let Event::SideAllocated { lmid: first, .. } = events[0] else { panic!("{events:?}") };
+    let m = &w.state.media[&w.media("MO0001")];
+    assert_eq!((m.sides[0].state, m.sides[1].state), (SideState::Allocated, SideState::Reserved));
+    // A plain allocation does not take a reserved side.
+    w.rejects(
+        Command::AllocateMedia { session: alice, pool, side: None, options: AllocateOptions::default() },
+        ErrorCode::MediaUnavailable,
+    );
+    let next = AllocateOptions { next: Some(first), ..Default::default() };
+    w.ok(Command::AllocateMedia { session: alice, pool, side: None, options: next });
+    let m = &w.state.media[&w.media("MO0001")];
+    assert_eq!((m.sides[0].state, m.sides[1].state), (SideState::Allocated, SideState::Allocated));
+    w.rejects(Command::AllocateMedia { session: alice, pool, side: None, options: next }, ErrorCode::InvalidMedia);
+}
