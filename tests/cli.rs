@@ -738,3 +738,56 @@ fn a_damaged_metrics_file_never_reaches_the_terminal() {
     assert!(run.stderr.contains("damaged"), "{}", run.stderr);
     assert!(run.stdout.contains("rsm_queue_depth"), "the gauges still follow: {}", run.stdout);
 }
+
+/// Regression: two `create-sim` on one new directory at once left a broken
+/// store (the loser's clean-up removed the winner's head and lock) while the
+/// winner reported success. Creating commands on a new directory take
+/// turns; both libraries end up in one usable store.
+#[test]
+fn two_creates_on_one_new_directory_take_turns() {
+    for round in 0..8 {
+        let rsm = Rsm::new();
+        let spawn = |name: &str| rsm.command("admin", &["library", "create-sim", name]).output().expect("rsm runs");
+        let (a, b) = std::thread::scope(|s| {
+            let a = s.spawn(|| spawn("lib1"));
+            let b = s.spawn(|| spawn("lib2"));
+            (a.join().expect("first"), b.join().expect("second"))
+        });
+        assert!(a.status.success() && b.status.success(), "round {round}: {a:?} {b:?}");
+        let libraries = rsm.run(&["--json", "show", "libraries"]).ok().json();
+        assert_eq!(libraries.as_array().map(Vec::len), Some(2), "round {round}: {libraries}");
+    }
+}
+
+/// Regression: a failed create removed a dangling symlink it had not made,
+/// left `a/b` of a nested `a/b/c` behind, and filled a directory of other
+/// files with a store.
+#[test]
+fn a_failed_create_touches_nothing_it_did_not_make() {
+    let rsm = Rsm::new();
+    let root = rsm.data();
+    let link = root.join("dangling");
+    std::os::unix::fs::symlink(root.join("nowhere"), &link).expect("symlink");
+    let run = |data: &Path, name: &str| {
+        Rsm::finish(
+            Command::new(env!("CARGO_BIN_EXE_rsm"))
+                .arg("--data")
+                .arg(data)
+                .args(["library", "create-sim", name])
+                .output()
+                .expect("rsm runs"),
+        )
+    };
+    assert_eq!(run(&link, "lib1").code, 1);
+    assert!(std::fs::symlink_metadata(&link).is_ok(), "the symlink stays");
+    assert_eq!(run(&root.join("deep/a/b/c"), "bad name").code, 2);
+    assert!(!root.join("deep").exists(), "every level it made is gone");
+    let notes = root.join("notes");
+    std::fs::create_dir(&notes).expect("mkdir");
+    std::fs::write(notes.join("notes.txt"), "mine").expect("write");
+    let refused = run(&notes, "lib1");
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(refused.stderr.contains("not an rsm store and not empty"), "{}", refused.stderr);
+    let left: Vec<_> = std::fs::read_dir(&notes).expect("list").map(|e| e.expect("entry").file_name()).collect();
+    assert_eq!(left, ["notes.txt"]);
+}

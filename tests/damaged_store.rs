@@ -286,3 +286,27 @@ fn a_log_directory_of_another_store_is_refused() {
         assert!(run.stderr.contains("another store"), "{args:?}: {}", run.stderr);
     }
 }
+
+/// Regression: a log directory copied in from another store was refused,
+/// but only after sled had opened it and rewritten its snapshot file; and
+/// a store whose log directory was deleted got a new, empty log from the
+/// next creating command before it was refused.
+#[test]
+fn another_stores_log_and_a_missing_log_are_refused_before_anything_is_written() {
+    let a = store_with_history();
+    let b = store_with_history();
+    let b_log = data(&b).join("log");
+    std::fs::remove_dir_all(&b_log).expect("remove b's log");
+    copy_dir(&data(&a).join("log"), &b_log);
+    let evidence = sled_files(&b_log);
+    for args in [&["show", "media"][..], &["library", "create-sim", "z"]] {
+        let run = b.run(args);
+        assert_refused(&run, &format!("{args:?}"));
+        assert!(run.stderr.contains("another store"), "{args:?}: {}", run.stderr);
+    }
+    assert!(sled_files(&b_log) == evidence, "the copied log was left as found");
+    std::fs::remove_dir_all(&b_log).expect("remove the log");
+    let run = b.run(&["library", "create-sim", "z"]);
+    assert_refused(&run, "missing log");
+    assert!(!b_log.exists(), "no new log was made: {}", run.stderr);
+}

@@ -127,7 +127,8 @@ fn exit(failure: Failure, json: bool) -> ExitCode {
                 out::failure_json(&Value::Object(report));
             }
             out::error(&format!(
-                "rsm: {}: stopped waiting; the request stays queued for the next run or --wait",
+                "rsm: {}: stopped waiting; what the request still needs is left to the next run or --wait \
+                 (a move under way is finished or settled first)",
                 signal.name()
             ));
             ExitCode::from(signal.exit_status())
@@ -270,11 +271,13 @@ async fn run(cli: Cli, recorder: Option<metrics_exporter_prometheus::PrometheusH
         cli.command,
         Cmd::Library(LibraryCmd::CreateSim { .. } | LibraryCmd::Attach { .. }) | Cmd::Stress { .. }
     );
-    let new_store = if config.create_store { NewStore::probe(&cli.data) } else { None };
+    let new_store = if config.create_store { NewStore::claim(&cli.data)? } else { None };
     let engine = match Engine::open(&cli.data, config).await {
         Ok(engine) => engine,
         Err(e) => {
-            new_store.inspect(NewStore::undo);
+            if let Some(created) = &new_store {
+                created.undo();
+            }
             return Err(e.into());
         }
     };
@@ -295,29 +298,83 @@ async fn run(cli: Cli, recorder: Option<metrics_exporter_prometheus::PrometheusH
     result
 }
 
-/// A data directory about to be made a store: absent, or empty.
+/// A data directory this invocation is making a store: it was absent or
+/// empty, and this process holds an exclusive lock on it from before the
+/// store's first file until the process ends, so two creating commands on
+/// one new directory take turns (the second finds the first's store) and a
+/// failed create takes back only what it made.
 struct NewStore {
     dir: std::path::PathBuf,
-    existed: bool,
+    /// The highest directory this invocation created, if it created any.
+    created: Option<std::path::PathBuf>,
+    _lock: std::fs::File,
 }
 
+/// The entries of a data directory that are rsm's (a store, perhaps one a
+/// crash left half made).
+const STORE_ENTRIES: [&str; 5] = ["STORE", "STORE.new", "log", "sim", "metrics.prom"];
+
 impl NewStore {
-    /// `Some` when `dir` holds nothing yet.
-    fn probe(dir: &std::path::Path) -> Option<NewStore> {
-        match std::fs::read_dir(dir) {
-            Ok(mut entries) => entries.next().is_none().then(|| NewStore { dir: dir.to_path_buf(), existed: true }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                Some(NewStore { dir: dir.to_path_buf(), existed: false })
+    /// `Some` when `dir` is (after waiting for any other creating command)
+    /// absent or empty: it is made and locked. `None` when it holds a store,
+    /// whole or half made, for the engine to open. A directory that holds
+    /// other files, or a path that cannot be a directory, is refused before
+    /// anything is written.
+    fn claim(dir: &std::path::Path) -> Result<Option<NewStore>, Failure> {
+        use std::os::unix::fs::MetadataExt;
+        let shown = dir.display();
+        loop {
+            let created = dir
+                .ancestors()
+                .take_while(|a| !a.as_os_str().is_empty() && std::fs::symlink_metadata(a).is_err())
+                .last()
+                .map(std::path::Path::to_path_buf);
+            rsm::log::create_dir_durably(dir).map_err(|e| Failure::Io(format!("cannot create {shown}: {e}")))?;
+            let lock = std::fs::File::open(dir).map_err(|e| Failure::Io(format!("cannot open {shown}: {e}")))?;
+            lock.lock().map_err(|e| Failure::Io(format!("cannot lock {shown}: {e}")))?;
+            // A creating command that failed may have removed the directory
+            // while this one waited: then it is made anew.
+            let same = match (std::fs::metadata(dir), lock.metadata()) {
+                (Ok(now), Ok(held)) => now.ino() == held.ino() && now.dev() == held.dev(),
+                _ => false,
+            };
+            if !same {
+                continue;
             }
-            Err(_) => None,
+            let names: Vec<String> = std::fs::read_dir(dir)
+                .map_err(|e| Failure::Io(format!("cannot list {shown}: {e}")))?
+                .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+                .collect();
+            if names.is_empty() {
+                return Ok(Some(NewStore { dir: dir.to_path_buf(), created, _lock: lock }));
+            }
+            if names.iter().any(|n| STORE_ENTRIES.contains(&n.as_str())) {
+                return Ok(None);
+            }
+            return Err(Failure::Rejected(NtmsError::new(
+                ErrorCode::DatabaseFailure,
+                format!(
+                    "{shown} is not an rsm store and not empty (it holds {}): give a new or empty directory",
+                    names.first().map(String::as_str).unwrap_or_default()
+                ),
+            )));
         }
     }
 
-    /// Takes back what the store's creation made: the directory when it made
-    /// it, else everything in it. Best effort, said when it fails.
+    /// Takes back what the store's creation made: the directories this
+    /// invocation created, else what it put in the empty directory it was
+    /// given. Best effort, said when it fails.
     fn undo(&self) {
-        let removed = if self.existed {
-            std::fs::read_dir(&self.dir).and_then(|entries| {
+        let removed = match &self.created {
+            Some(top) => std::fs::remove_dir_all(&self.dir).map(|()| {
+                // The levels above, up to the highest this invocation made, when nothing else is in them.
+                for level in self.dir.ancestors().skip(1) {
+                    if !level.starts_with(top) || std::fs::remove_dir(level).is_err() {
+                        break;
+                    }
+                }
+            }),
+            None => std::fs::read_dir(&self.dir).and_then(|entries| {
                 entries.into_iter().try_for_each(|entry| {
                     let path = entry?.path();
                     if path.is_dir() {
@@ -326,9 +383,7 @@ impl NewStore {
                         std::fs::remove_file(path)
                     }
                 })
-            })
-        } else {
-            std::fs::remove_dir_all(&self.dir)
+            }),
         };
         if let Err(e) = removed {
             out::warn(&format!("could not remove the store this command created in {}: {e}", self.dir.display()));

@@ -163,12 +163,11 @@ impl Engine {
         } else if !dir.is_dir() {
             return Err(replay::log_failure(&rsm_log::LogError::NoStore { path: dir.display().to_string() }));
         }
-        let log = tokio::task::spawn_blocking(move || {
-            if create {
-                SledLog::open(&log_dir)
-            } else {
-                SledLog::open_existing(&log_dir)
-            }
+        let recorded = read_store_marker(&dir)?;
+        let log = tokio::task::spawn_blocking(move || match recorded {
+            Some(store) => SledLog::open_for_store(&log_dir, create, store),
+            None if create => SledLog::open(&log_dir),
+            None => SledLog::open_existing(&log_dir),
         })
         .await
         .map_err(|e| NtmsError::new(ErrorCode::DatabaseFailure, format!("opening the log panicked: {e}")))?
@@ -746,6 +745,18 @@ fn check_store_marker(dir: &Path, log: &SledLog, create: bool) -> Result<(), Ntm
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
         Err(e) => Err(failure(format!("cannot read {}: {e}", marker.display()))),
+    }
+}
+
+/// The store id `DIR/STORE` records, if there is one.
+fn read_store_marker(dir: &Path) -> Result<Option<[u8; 16]>, NtmsError> {
+    let marker = dir.join(STORE_MARKER);
+    match std::fs::read_to_string(&marker) {
+        Ok(text) => rsm_model::uuid::Uuid::parse_str(text.trim()).map(|id| Some(id.into_bytes())).map_err(|_| {
+            NtmsError::new(ErrorCode::DatabaseFailure, format!("{} is damaged: it holds no store id", marker.display()))
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(NtmsError::new(ErrorCode::DatabaseFailure, format!("cannot read {}: {e}", marker.display()))),
     }
 }
 

@@ -299,6 +299,26 @@ impl SledLog {
         Self::open_store(dir, false)
     }
 
+    /// As [`open`](Self::open) (with `create`) or
+    /// [`open_existing`](Self::open_existing), for the store whose id its
+    /// data directory records: a log of another store (a log directory
+    /// copied in) is [`LogError::NotAStore`], found from its head before
+    /// sled touches a file.
+    pub fn open_for_store(dir: &Path, create: bool, expected: [u8; 16]) -> Result<SledLog, LogError> {
+        let path = dir.display().to_string();
+        if !dir.join(HEAD_FILE).exists() {
+            return Err(not_a_store(
+                &path,
+                "the store's log has no head file (its log directory is missing or not rsm's)",
+            ));
+        }
+        let head = HeadFile::open(dir)?;
+        if head.is_some_and(|h| h.slot().store != expected) {
+            return Err(not_a_store(&path, "it holds the log of another store (was a log directory copied in?)"));
+        }
+        Self::open_store(dir, create)
+    }
+
     /// The id of the store this log belongs to (chosen at its creation).
     pub fn store_id(&self) -> [u8; 16] {
         self.head.slot().store
