@@ -174,6 +174,48 @@ pub enum Cmd {
     /// The simulator: the operator's hands and injected faults.
     #[command(subcommand)]
     Sim(SimCmd),
+    /// Relate media types to libraries (AddNtmsMediaType, DeleteNtmsMediaType).
+    #[command(subcommand, name = "media-type")]
+    MediaType(MediaTypeCmd),
+    /// Application media pools (CreateNtmsMediaPool, DeleteNtmsMediaPool, MoveToNtmsMediaPool).
+    #[command(subcommand)]
+    Pool(PoolCmd),
+    /// Allocate a side from an application pool (AllocateNtmsMedia); prints the new logical medium.
+    Allocate {
+        /// Pool path (`\App\Daily` or `App\Daily`) or id.
+        pool: String,
+        /// NTMS_ALLOCATE_NEW: reserve the cartridge's other sides for later NEXT allocations.
+        #[arg(long, conflicts_with = "next")]
+        new: bool,
+        /// NTMS_ALLOCATE_NEXT: the next reserved side of the cartridge behind this logical medium.
+        #[arg(long, value_name = "LMID")]
+        next: Option<String>,
+        /// A specific side (its id, or a bar code for side A): AVAILABLE, or IMPORT (the import path).
+        #[arg(long)]
+        side: Option<String>,
+    },
+    /// Give an allocated side back (DeallocateNtmsMedia).
+    Deallocate {
+        /// Logical medium id, or the bar code of its cartridge.
+        lmid: String,
+    },
+    /// Mark a logical medium full (SetNtmsMediaComplete).
+    Complete {
+        /// Logical medium id, or the bar code of its cartridge.
+        lmid: String,
+    },
+    /// Retire an available side for ever (DecommissionNtmsMedia).
+    Decommission {
+        /// Side id, or a bar code (its side A).
+        side: String,
+    },
+    /// Exchange the sides behind two logical media of one pool (SwapNtmsMedia).
+    Swap {
+        /// First logical medium (id or bar code).
+        first: String,
+        /// Second logical medium (id or bar code).
+        second: String,
+    },
     /// Run the workers on queued requests.
     Run {
         /// Stop once no request can start.
@@ -271,6 +313,64 @@ pub struct ShowArgs {
     pub library: Option<String>,
 }
 
+#[derive(Subcommand, Debug)]
+pub enum MediaTypeCmd {
+    /// Relate a media type to a library (its free, import and unrecognized pools are made).
+    Add {
+        /// Media type (LTO-8, ...).
+        #[arg(value_parser = media_type_names())]
+        media_type: String,
+        /// Library name or id.
+        #[arg(long)]
+        library: String,
+    },
+    /// End a library's relation to a media type.
+    Delete {
+        /// Media type.
+        #[arg(value_parser = media_type_names())]
+        media_type: String,
+        /// Library name or id.
+        #[arg(long)]
+        library: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PoolCmd {
+    /// Create an application pool (its parent levels must exist).
+    Create {
+        /// Path: `\App\Daily` (or `App\Daily`).
+        path: String,
+        /// Media type of its media; without it the pool holds only pools.
+        #[arg(long = "type", value_name = "TYPE", value_parser = media_type_names())]
+        media_type: Option<String>,
+        /// Open the pool when it exists instead of failing (NTMS_OPEN_ALWAYS).
+        #[arg(long)]
+        open_always: bool,
+        /// NTMS_ALLOCATE_FROMSCRATCH: when empty, allocation draws from the free pool.
+        #[arg(long)]
+        from_scratch: bool,
+        /// NTMS_DEALLOCATE_TOSCRATCH: deallocated media go back to the free pool.
+        #[arg(long)]
+        to_scratch: bool,
+        /// Allocations per side before deallocation decommissions it (0: unlimited).
+        #[arg(long, default_value_t = 0)]
+        max_allocates: u32,
+    },
+    /// Delete an empty application pool.
+    Delete {
+        /// Pool path or id.
+        path: String,
+    },
+    /// Move a cartridge (all its sides) to another pool.
+    Move {
+        /// Bar code or id.
+        barcode: String,
+        /// Destination pool path or id.
+        pool: String,
+    },
+}
+
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum View {
     /// Libraries.
@@ -285,6 +385,14 @@ pub enum View {
     Media,
     /// Library requests.
     Queue,
+    /// The media type catalog and the libraries that handle each type.
+    MediaTypes,
+    /// Media pools.
+    Pools,
+    /// Sides of the cartridges.
+    Sides,
+    /// Logical media (allocated sides).
+    Lmids,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]

@@ -2,6 +2,7 @@
 
 mod cli;
 mod demo;
+mod media;
 mod metrics;
 mod out;
 mod render;
@@ -522,6 +523,15 @@ async fn dispatch(engine: &Engine, cli: &Cli, user: &str) -> Outcome {
             render::show(engine, View::Libraries, Some(library), json).await
         }
         Cmd::Sim(sim) => sim::sim(engine, sim, user, json).await,
+        Cmd::MediaType(command) => media::media_type(engine, user, command, json).await,
+        Cmd::Pool(command) => media::pool(engine, user, command, json).await,
+        Cmd::Allocate { pool, new, next, side } => {
+            media::allocate(engine, user, pool, *new, next.as_deref(), side.as_deref(), json).await
+        }
+        Cmd::Deallocate { lmid } => media::logical(engine, user, lmid, media::SideAction::Deallocate, json).await,
+        Cmd::Complete { lmid } => media::logical(engine, user, lmid, media::SideAction::Complete, json).await,
+        Cmd::Decommission { side } => media::decommission(engine, user, side, json).await,
+        Cmd::Swap { first, second } => media::swap(engine, user, first, second, json).await,
         Cmd::Run { until_idle: true } => {
             let settled = engine.run_until(|_| stop::received().is_some()).await?;
             if let Some(signal) = stop::received() {

@@ -331,7 +331,7 @@ fn rows(s: &State, view: View, library: Option<LibraryId>) -> Vec<Value> {
                     "drives": l.drives.len(), "slots": l.slots.len(), "ports": l.ports.len(),
                     "media": s.media.values().filter(|m| m.library == l.id).count(),
                     "queued": l.active_requests.len(), "device": l.device,
-                    "access": l.access.iter().map(|(p, m)| (p.clone(), Value::from(m.names()))).collect::<serde_json::Map<_, _>>(),
+                    "access": access_json(&l.access),
                 })
             })
             .collect(),
@@ -403,7 +403,85 @@ fn rows(s: &State, view: View, library: Option<LibraryId>) -> Vec<Value> {
             rs.sort_by_key(|r| r.order);
             rs.into_iter().map(|r| request_json(s, r)).collect()
         }
+        View::MediaTypes => MEDIA_TYPES
+            .iter()
+            .map(|t| {
+                let libraries: Vec<&str> = s
+                    .libraries
+                    .values()
+                    .filter(|l| in_lib(l.id) && l.media_types.contains(&t.id))
+                    .map(|l| l.name.as_str())
+                    .collect();
+                json!({
+                    "id": t.id.to_string(), "name": t.name, "sides": t.sides,
+                    "read_write": format!("{:?}", t.read_write).to_lowercase(), "ntms_read_write": t.read_write.ntms_value(),
+                    "libraries": libraries,
+                })
+            })
+            .filter(|row| library.is_none() || row["libraries"].as_array().is_some_and(|l| !l.is_empty()))
+            .collect(),
+        View::Pools => {
+            let mut pools: Vec<Value> = s.pools.values().map(|p| pool_json(s, p)).collect();
+            pools.sort_by(|a, b| a["path"].as_str().cmp(&b["path"].as_str()));
+            pools
+        }
+        View::Sides => {
+            let mut media: Vec<&Medium> = s.media.values().filter(|m| in_lib(m.library)).collect();
+            media.sort_by(|a, b| a.barcode.cmp(&b.barcode));
+            media
+                .into_iter()
+                .flat_map(|m| m.sides.iter().map(move |x| side_json(s, m, x)))
+                .collect()
+        }
+        View::Lmids => {
+            let mut rows: Vec<Value> = s
+                .lmids
+                .values()
+                .filter_map(|side| s.side(*side))
+                .filter(|(m, _)| in_lib(m.library))
+                .map(|(m, x)| side_json(s, m, x))
+                .collect();
+            rows.sort_by(|a, b| a["lmid"].as_str().cmp(&b["lmid"].as_str()));
+            rows
+        }
     }
+}
+
+/// A side's row (the sides and lmids views).
+fn side_json(s: &State, m: &Medium, x: &Side) -> Value {
+    json!({
+        "id": m.side_id(x.number).to_string(), "barcode": m.barcode, "side": x.number,
+        "state": side_state(x.state), "ntms_state": x.state.ntms_value(),
+        "lmid": x.lmid.map(|l| l.to_string()), "pool": s.pool_path(m.pool),
+        "media_type": media_type(m.media_type).map(|t| t.name),
+        "library": s.libraries.get(&m.library).map(|l| l.name.clone()),
+        "mounts": x.mount_count, "allocations": x.allocate_count,
+    })
+}
+
+/// A side's state: its NTMS name without the prefix, lower-cased (`available`).
+pub fn side_state(state: SideState) -> String {
+    format!("{state:?}").to_lowercase()
+}
+
+/// An access list: principal → the names of its rights.
+fn access_json(access: &std::collections::BTreeMap<String, AccessMask>) -> Value {
+    Value::Object(access.iter().map(|(p, m)| (p.clone(), Value::from(m.names()))).collect())
+}
+
+/// A pool's row.
+pub fn pool_json(s: &State, p: &Pool) -> Value {
+    let media = s.media.values().filter(|m| m.pool == p.id).count();
+    let lmids = s.lmids.values().filter(|side| s.side(**side).is_some_and(|(m, _)| m.pool == p.id)).count();
+    let pools = s.pools.values().filter(|c| c.parent == Some(p.id)).count();
+    json!({
+        "id": p.id.to_string(), "path": s.pool_path(p.id), "name": p.name,
+        "kind": match p.kind { PoolType::Free => "free", PoolType::Import => "import", PoolType::Unrecognized => "unrecognized", PoolType::Application => "application" },
+        "ntms_type": p.kind.ntms_value(),
+        "media_type": p.media_type.and_then(media_type).map(|t| t.name),
+        "from_scratch": p.from_scratch, "to_scratch": p.to_scratch, "max_allocates": p.max_allocates,
+        "media": media, "lmids": lmids, "pools": pools, "access": access_json(&p.access),
+    })
 }
 
 const COLUMNS: &[(View, &[&str])] = &[
@@ -416,6 +494,13 @@ const COLUMNS: &[(View, &[&str])] = &[
     (View::Ports, &["name", "library", "address", "state", "barcode"]),
     (View::Media, &["barcode", "library", "state", "location", "at", "home_slot", "enabled"]),
     (View::Queue, &["id", "library", "kind", "state", "drive", "barcode", "slot", "port", "submitter", "error"]),
+    (View::MediaTypes, &["name", "sides", "read_write", "libraries"]),
+    (
+        View::Pools,
+        &["path", "kind", "media_type", "media", "lmids", "from_scratch", "to_scratch", "max_allocates", "access"],
+    ),
+    (View::Sides, &["barcode", "side", "state", "pool", "lmid", "allocations", "library"]),
+    (View::Lmids, &["lmid", "barcode", "side", "state", "pool", "library"]),
 ];
 
 /// Prints a view.

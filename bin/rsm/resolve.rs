@@ -72,3 +72,18 @@ pub async fn drive_place(engine: &Engine, drive: DriveId) -> Result<(LibraryId, 
         .await?
         .ok_or_else(|| Failure::Rejected(NtmsError::new(ErrorCode::InvalidDrive, format!("no drive {drive}"))))
 }
+
+/// A pool by path or id.
+pub async fn pool(engine: &Engine, path: &str) -> Result<PoolId, Failure> {
+    resolve(engine, path, pool_reference).await
+}
+
+/// A logical medium by id, or the bar code of its cartridge.
+pub async fn logical_media(engine: &Engine, text: &str) -> Result<LogicalMediaId, Failure> {
+    resolve(engine, text, logical_media_reference).await
+}
+
+/// A side by id, or a bar code (side A).
+pub async fn side(engine: &Engine, text: &str) -> Result<SideId, Failure> {
+    resolve(engine, text, side_reference).await
+}

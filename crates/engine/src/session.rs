@@ -186,6 +186,94 @@ impl Session {
         self.submit(Command::RevokeAccess { session: self.id, library, principal, rights }).await.map(|_| ())
     }
 
+    // ---- media services -------------------------------------------------------
+
+    /// AddNtmsMediaType: `library` handles `media_type` from now on.
+    pub async fn add_media_type(&self, library: LibraryId, media_type: MediaTypeId) -> Result<(), NtmsError> {
+        self.submit(Command::AddMediaType { session: self.id, library, media_type }).await.map(|_| ())
+    }
+
+    /// DeleteNtmsMediaType.
+    pub async fn delete_media_type(&self, library: LibraryId, media_type: MediaTypeId) -> Result<(), NtmsError> {
+        self.submit(Command::DeleteMediaType { session: self.id, library, media_type }).await.map(|_| ())
+    }
+
+    /// CreateNtmsMediaPool: the pool at `path`, created or opened as
+    /// `action` says.
+    pub async fn create_media_pool(
+        &self,
+        path: &str,
+        media_type: Option<MediaTypeId>,
+        action: PoolAction,
+    ) -> Result<PoolId, NtmsError> {
+        let command = Command::CreateMediaPool { session: self.id, path: path.to_string(), media_type, action };
+        let a = self.submit(command).await?;
+        if let Some(Event::PoolCreated { pool }) = a.events.first() {
+            return Ok(pool.id);
+        }
+        let path = path.to_string();
+        self.engine
+            .query(move |s| s.pool_at(&path).map(|p| p.id))
+            .await?
+            .ok_or_else(|| NtmsError::new(ErrorCode::ObjectNotFound, "the pool opened is gone"))
+    }
+
+    /// DeleteNtmsMediaPool.
+    pub async fn delete_media_pool(&self, pool: PoolId) -> Result<(), NtmsError> {
+        self.submit(Command::DeleteMediaPool { session: self.id, pool }).await.map(|_| ())
+    }
+
+    /// A pool's policies (SetNtmsObjectInformation on NTMS_MEDIA_POOL).
+    pub async fn set_pool_policy(
+        &self,
+        pool: PoolId,
+        from_scratch: bool,
+        to_scratch: bool,
+        max_allocates: u32,
+    ) -> Result<(), NtmsError> {
+        let command = Command::SetPoolPolicy { session: self.id, pool, from_scratch, to_scratch, max_allocates };
+        self.submit(command).await.map(|_| ())
+    }
+
+    /// MoveToNtmsMediaPool.
+    pub async fn move_to_media_pool(&self, media: MediaId, pool: PoolId) -> Result<(), NtmsError> {
+        self.submit(Command::MoveToMediaPool { session: self.id, media, pool }).await.map(|_| ())
+    }
+
+    /// AllocateNtmsMedia: the new logical medium.
+    pub async fn allocate_media(
+        &self,
+        pool: PoolId,
+        side: Option<SideId>,
+        options: AllocateOptions,
+    ) -> Result<LogicalMediaId, NtmsError> {
+        let a = self.submit(Command::AllocateMedia { session: self.id, pool, side, options }).await?;
+        match a.events.first() {
+            Some(Event::SideAllocated { lmid, .. }) => Ok(*lmid),
+            _ => Err(NtmsError::new(ErrorCode::DatabaseFailure, "the allocation recorded no logical medium")),
+        }
+    }
+
+    /// DeallocateNtmsMedia.
+    pub async fn deallocate_media(&self, lmid: LogicalMediaId) -> Result<(), NtmsError> {
+        self.submit(Command::DeallocateMedia { session: self.id, lmid }).await.map(|_| ())
+    }
+
+    /// SetNtmsMediaComplete.
+    pub async fn set_media_complete(&self, lmid: LogicalMediaId) -> Result<(), NtmsError> {
+        self.submit(Command::SetMediaComplete { session: self.id, lmid }).await.map(|_| ())
+    }
+
+    /// DecommissionNtmsMedia.
+    pub async fn decommission_media(&self, side: SideId) -> Result<(), NtmsError> {
+        self.submit(Command::DecommissionMedia { session: self.id, side }).await.map(|_| ())
+    }
+
+    /// SwapNtmsMedia.
+    pub async fn swap_media(&self, first: LogicalMediaId, second: LogicalMediaId) -> Result<(), NtmsError> {
+        self.submit(Command::SwapMedia { session: self.id, first, second }).await.map(|_| ())
+    }
+
     /// CloseNtmsSession: queued mounts are cancelled, holds become deferred dismounts.
     pub async fn close(self) -> Result<(), NtmsError> {
         self.submit(Command::CloseSession { session: self.id }).await.map(|_| ())

@@ -69,6 +69,8 @@ pub use objects::*;
 #[cfg(feature = "planted-bug")]
 pub use planted::apply;
 pub use policy::Policy;
-pub use reference::{drive_reference, library_reference, media_reference};
+pub use reference::{
+    drive_reference, library_reference, logical_media_reference, media_reference, pool_reference, side_reference,
+};
 pub use state::State;
 pub use uuid;

@@ -38,9 +38,36 @@ pub fn library_reference(state: &State, text: &str) -> Result<LibraryId, NtmsErr
     resolve(text, |n| state.library_named(n).map(|l| l.id), (ErrorCode::InvalidLibrary, "library"))
 }
 
-/// A cartridge by bar code or id.
+/// A cartridge by bar code or id; the id of one of its sides or of the
+/// logical medium allocated on it names it too (MountNtmsMedia and
+/// DismountNtmsMedia take "a logical medium or a side").
 pub fn media_reference(state: &State, text: &str) -> Result<MediaId, NtmsError> {
-    resolve(text, |n| state.medium_by_barcode(n).map(|m| m.id), (ErrorCode::InvalidMedia, "cartridge with bar code"))
+    let media = resolve(
+        text,
+        |n| state.medium_by_barcode(n).map(|m| m.id),
+        (ErrorCode::InvalidMedia, "cartridge with bar code"),
+    )?;
+    let behind =
+        state.logical_medium(LogicalMediaId(media.0)).or_else(|| state.side(SideId(media.0))).map(|(m, _)| m.id);
+    Ok(behind.unwrap_or(media))
+}
+
+/// A pool by its path (`\\App\\Daily`) or id.
+pub fn pool_reference(state: &State, text: &str) -> Result<PoolId, NtmsError> {
+    resolve(text, |n| state.pool_at(n).map(|p| p.id), (ErrorCode::InvalidMediaPool, "pool"))
+}
+
+/// A logical medium by id, or by the bar code of the cartridge whose side A
+/// is allocated to it.
+pub fn logical_media_reference(state: &State, text: &str) -> Result<LogicalMediaId, NtmsError> {
+    let by_barcode = |n: &str| state.medium_by_barcode(n).and_then(|m| m.sides.first()).and_then(|s| s.lmid);
+    resolve(text, by_barcode, (ErrorCode::InvalidMedia, "logical medium on a cartridge with bar code"))
+}
+
+/// A side by id, or by the bar code of its cartridge (side A).
+pub fn side_reference(state: &State, text: &str) -> Result<SideId, NtmsError> {
+    let by_barcode = |n: &str| state.medium_by_barcode(n).map(|m| m.side_id(0));
+    resolve(text, by_barcode, (ErrorCode::InvalidMedia, "cartridge with bar code"))
 }
 
 #[cfg(test)]

@@ -135,7 +135,7 @@ impl State {
     /// media of its type, with as many sides as its type has, each indexed;
     /// a logical medium exists exactly while its side is allocated or
     /// complete, bound to that one side; pools nest without cycles, and a
-    /// medium mounted in a drive is of a type the drive reads.
+    /// medium a session holds mounted is of a type its drive reads.
     fn check_media_services(&self) -> Result<(), String> {
         for m in self.media.values() {
             let kind = crate::media_services::media_type(m.media_type)
@@ -161,8 +161,12 @@ impl State {
                     _ => return Err(format!("side {n} of medium {} and its logical medium disagree", m.barcode)),
                 }
             }
-            if let Location::Drive(d) = m.location {
-                let drive = self.drives.get(&d).ok_or(format!("medium {} in unknown drive", m.barcode))?;
+            // Mounted by a session (a reading may find anything in a drive).
+            let mounted = match m.location {
+                Location::Drive(d) => self.drives.get(&d).filter(|d| d.holder.is_some()),
+                _ => None,
+            };
+            if let Some(drive) = mounted {
                 let reader = crate::media_services::media_type(drive.media_type);
                 if !reader.is_some_and(|r| kind.readable_by(r)) {
                     return Err(format!(

@@ -344,3 +344,56 @@ fn new_and_next_allocate_the_sides_of_a_two_sided_medium() {
     assert_eq!((m.sides[0].state, m.sides[1].state), (SideState::Allocated, SideState::Allocated));
     w.rejects(Command::AllocateMedia { session: alice, pool, side: None, options: next }, ErrorCode::InvalidMedia);
 }
+
+#[test]
+fn mount_refuses_what_the_side_or_the_drives_forbid() {
+    let (mut w, alice, lib) = world();
+    let mount = |session, media, write| Command::MountMedia {
+        session,
+        media,
+        options: MountOptions { write, ..Default::default() },
+    };
+    // Complete: readable, not writable.
+    let daily = create_pool(&mut w, alice, "Daily", Some(lto8()));
+    let m = w.media("LA0001L8");
+    w.ok(Command::MoveToMediaPool { session: alice, media: m, pool: daily });
+    let lmid = allocate(&mut w, alice, daily);
+    w.ok(Command::SetMediaComplete { session: alice, lmid });
+    w.rejects(mount(alice, m, true), ErrorCode::WriteProtect);
+    let read = w.mount(alice, "LA0001L8", None);
+    w.work(lib);
+    w.finish(read);
+    // Decommissioned: never mounted.
+    let retired = w.media("LA0003L8");
+    w.ok(Command::DecommissionMedia { session: alice, side: SideId::of(retired, 0) });
+    w.rejects(mount(alice, retired, false), ErrorCode::InvalidState);
+    // An LTO-6 cartridge adopted by an LTO-8 library: no drive reads it.
+    let old = w.session("old");
+    let spec = LibrarySpec {
+        name: "lb".into(),
+        kind: LibraryKind::Changer,
+        drives: 1,
+        slots: 2,
+        ie_ports: 0,
+        barcodes: vec!["OLD001L6".into()],
+        media_type: named("LTO-6"),
+    };
+    let lb = w.ok(Command::CreateLibrary { session: old, spec }).1;
+    let Event::LibraryCreated { topology, .. } = &lb[0] else { panic!("{lb:?}") };
+    let lb = topology.id;
+    w.ok(Command::SetEnabled { session: old, object: ObjectRef::Library(lb), enabled: false });
+    w.ok(Command::DeleteLibrary { session: old, library: lb });
+    let spec = LibrarySpec {
+        name: "lc".into(),
+        kind: LibraryKind::Changer,
+        drives: 1,
+        slots: 2,
+        ie_ports: 0,
+        barcodes: vec!["OLD001L6".into()],
+        media_type: lto8(),
+    };
+    w.ok(Command::CreateLibrary { session: alice, spec });
+    let adopted = w.media("OLD001L6");
+    assert_eq!(w.state.media[&adopted].media_type, named("LTO-6"), "a known cartridge keeps its type");
+    w.rejects(mount(alice, adopted, false), ErrorCode::MediaIncompatible);
+}

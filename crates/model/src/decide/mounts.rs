@@ -9,6 +9,7 @@ use crate::error::{reject, ErrorCode as E, NtmsError};
 use crate::event::*;
 use crate::ids::*;
 use crate::limits;
+use crate::media_services::*;
 use crate::objects::*;
 
 impl<'a> Ctx<'a> {
@@ -26,7 +27,11 @@ impl<'a> Ctx<'a> {
     ///    library and named drive ready (ERROR_DEVICE_NOT_AVAILABLE);
     /// 7. the medium is not offline (ERROR_MEDIA_OFFLINE; no operator request
     ///    yet) and no request is moving it (ERROR_BUSY);
-    /// 8. where it is: in a drive, that drive is held by nobody, is the named one
+    /// 8. its side (side A) can be mounted: not DECOMMISSIONED or
+    ///    INCOMPATIBLE (ERROR_INVALID_STATE); for writing, not COMPLETE and not
+    ///    of a read-only type (ERROR_WRITE_PROTECT); a named drive, or some
+    ///    drive of the library, reads its media type (ERROR_MEDIA_INCOMPATIBLE);
+    /// 9. where it is: in a drive, that drive is held by nobody, is the named one
     ///    if any (ERROR_BUSY) and is enabled and ready (ERROR_RESOURCE_DISABLED),
     ///    and the mount passes at once; in a slot, a usable drive (the named one,
     ///    else an empty one, else one holding a released cartridge) exists
@@ -83,6 +88,7 @@ impl<'a> Ctx<'a> {
         if let Some(r) = medium.pending_request {
             return reject(E::Busy, format!("medium {} is being moved by request {r}", medium.barcode));
         }
+        self.check_mountable(lib, medium, named_drive, options)?;
         match medium.location {
             Location::Drive(at) => self.mount_in_place(s, lib, medium, &self.state.drives[&at], named_drive, options),
             Location::Slot(_) => self.mount_from_slot(s, lib, medium, named_drive, options),
@@ -91,6 +97,44 @@ impl<'a> Ctx<'a> {
             }
             Location::Offline => unreachable!("offline media were refused above"),
         }
+    }
+
+    /// Check 8 of [`mount_media`](Self::mount_media): the side's state, write
+    /// protection, and a drive that reads the medium's type.
+    fn check_mountable(
+        &self,
+        lib: &Library,
+        medium: &Medium,
+        named: Option<&Drive>,
+        options: &MountOptions,
+    ) -> Result<(), NtmsError> {
+        let side = medium.sides.first().map(|x| x.state).unwrap_or(SideState::Unknown);
+        if matches!(side, SideState::Decommissioned | SideState::Incompatible) {
+            return reject(E::InvalidState, format!("medium {} is {side:?}: it is never mounted", medium.barcode));
+        }
+        let kind = media_type(medium.media_type);
+        if options.write && (side == SideState::Complete || kind.is_some_and(|k| k.read_write == ReadWrite::ReadOnly)) {
+            return reject(E::WriteProtect, format!("medium {} is complete or read-only", medium.barcode));
+        }
+        let reads = |d: &Drive| {
+            matches!(medium.location, Location::Drive(at) if at == d.id)
+                || kind.zip(media_type(d.media_type)).is_some_and(|(k, dt)| k.readable_by(dt))
+        };
+        let readable = match named {
+            Some(d) => reads(d),
+            None => lib.drives.iter().any(|d| reads(&self.state.drives[d])),
+        };
+        if !readable {
+            return reject(
+                E::MediaIncompatible,
+                format!(
+                    "no drive {}reads medium {}'s media type",
+                    if named.is_some() { "named " } else { "" },
+                    medium.barcode
+                ),
+            );
+        }
+        Ok(())
     }
 
     fn mount_in_place(
@@ -134,14 +178,18 @@ impl<'a> Ctx<'a> {
     ) -> Result<Vec<Event>, NtmsError> {
         // Which drive, in the scheduler's order of preference (spec §5.3.5):
         // an empty one, then one holding another released medium.
+        let kind = media_type(medium.media_type);
+        let reads = |d: &Drive| kind.zip(media_type(d.media_type)).is_some_and(|(k, dt)| k.readable_by(dt));
         let usable_empty = |d: &Drive| {
-            Self::drive_available(d)
+            reads(d)
+                && Self::drive_available(d)
                 && d.medium.is_none()
                 && d.reserved_by.is_none()
                 && d.state == DriveState::Dismounted
         };
         let usable_released = |d: &Drive| {
-            Self::drive_available(d)
+            reads(d)
+                && Self::drive_available(d)
                 && d.reserved_by.is_none()
                 && d.holder.is_none()
                 && d.state == DriveState::Dismountable

@@ -1,0 +1,148 @@
+//! The media services' commands: media types, pools, allocation and the
+//! life of a side.
+
+use crate::cli::{MediaTypeCmd, PoolCmd};
+use crate::render::done;
+use crate::{out, resolve, Failure, Outcome};
+use rsm::*;
+use serde_json::json;
+
+fn type_named(name: &str) -> Result<MediaTypeId, Failure> {
+    media_type_named(name).map(|t| t.id).ok_or_else(|| Failure::Usage(format!("{name} is not a media type rsm knows")))
+}
+
+pub async fn media_type(engine: &Engine, user: &str, command: &MediaTypeCmd, json: bool) -> Outcome {
+    let session = engine.session_for(user).await?;
+    match command {
+        MediaTypeCmd::Add { media_type, library } => {
+            let id = resolve::library(engine, library).await?;
+            session.add_media_type(id, type_named(media_type)?).await?;
+            done(json, &format!("library {} handles {media_type}", library))
+        }
+        MediaTypeCmd::Delete { media_type, library } => {
+            let id = resolve::library(engine, library).await?;
+            session.delete_media_type(id, type_named(media_type)?).await?;
+            done(json, &format!("library {} no longer handles {media_type}", library))
+        }
+    }
+}
+
+pub async fn pool(engine: &Engine, user: &str, command: &PoolCmd, json: bool) -> Outcome {
+    let session = engine.session_for(user).await?;
+    match command {
+        PoolCmd::Create { path, media_type, open_always, from_scratch, to_scratch, max_allocates } => {
+            let kind = media_type.as_deref().map(type_named).transpose()?;
+            let action = if *open_always { PoolAction::OpenAlways } else { PoolAction::CreateNew };
+            let id = session.create_media_pool(path, kind, action).await?;
+            if kind.is_some() || *from_scratch || *to_scratch || *max_allocates > 0 {
+                let is_media_pool =
+                    engine.query(move |s| s.pools.get(&id).is_some_and(|p| p.media_type.is_some())).await?;
+                if is_media_pool {
+                    session.set_pool_policy(id, *from_scratch, *to_scratch, *max_allocates).await?;
+                } else if *from_scratch || *to_scratch || *max_allocates > 0 {
+                    return Err(Failure::Rejected(NtmsError::new(
+                        ErrorCode::InvalidMediaPool,
+                        "a pool without a media type holds only pools and has no policies",
+                    )));
+                }
+            }
+            pool_report(engine, id, json).await
+        }
+        PoolCmd::Delete { path } => {
+            let id = resolve::pool(engine, path).await?;
+            session.delete_media_pool(id).await?;
+            done(json, &format!("pool {} deleted", path))
+        }
+        PoolCmd::Move { barcode, pool } => {
+            let media = resolve::media(engine, barcode).await?;
+            let id = resolve::pool(engine, pool).await?;
+            session.move_to_media_pool(media, id).await?;
+            done(json, &format!("{} moved to {}", barcode, pool))
+        }
+    }
+}
+
+async fn pool_report(engine: &Engine, id: PoolId, json: bool) -> Outcome {
+    let (path, row) = engine.query(move |s| (s.pool_path(id), crate::render::pool_json(s, &s.pools[&id]))).await?;
+    if json {
+        return out::json(&row);
+    }
+    out::line(&format!("pool {path} ({id})"))
+}
+
+pub async fn allocate(
+    engine: &Engine,
+    user: &str,
+    pool: &str,
+    new: bool,
+    next: Option<&str>,
+    side: Option<&str>,
+    json: bool,
+) -> Outcome {
+    let pool = resolve::pool(engine, pool).await?;
+    let next = match next {
+        Some(lmid) => Some(resolve::logical_media(engine, lmid).await?),
+        None => None,
+    };
+    let side = match side {
+        Some(side) => Some(resolve::side(engine, side).await?),
+        None => None,
+    };
+    let session = engine.session_for(user).await?;
+    let options = AllocateOptions { new, next, error_if_unavailable: true };
+    let lmid = session.allocate_media(pool, side, options).await?;
+    let row = engine
+        .query(move |s| {
+            let (m, x) = s.logical_medium(lmid)?;
+            Some(json!({"lmid": lmid.to_string(), "side": m.side_id(x.number).to_string(), "side_number": x.number,
+                        "barcode": m.barcode, "pool": s.pool_path(m.pool)}))
+        })
+        .await?
+        .ok_or_else(|| Failure::Io("the logical medium just allocated is not in the views".into()))?;
+    if json {
+        return out::json(&row);
+    }
+    let text = |k: &str| row[k].as_str().unwrap_or_default().to_string();
+    out::line(&format!(
+        "allocated {} (side {} of {}) in {}",
+        text("lmid"),
+        row["side_number"],
+        text("barcode"),
+        text("pool")
+    ))
+}
+
+pub enum SideAction {
+    Deallocate,
+    Complete,
+}
+
+pub async fn logical(engine: &Engine, user: &str, lmid: &str, action: SideAction, json: bool) -> Outcome {
+    let id = resolve::logical_media(engine, lmid).await?;
+    let session = engine.session_for(user).await?;
+    match action {
+        SideAction::Deallocate => {
+            session.deallocate_media(id).await?;
+            done(json, &format!("{} deallocated", lmid))
+        }
+        SideAction::Complete => {
+            session.set_media_complete(id).await?;
+            done(json, &format!("{} marked complete", lmid))
+        }
+    }
+}
+
+pub async fn decommission(engine: &Engine, user: &str, side: &str, json: bool) -> Outcome {
+    let id = resolve::side(engine, side).await?;
+    let session = engine.session_for(user).await?;
+    session.decommission_media(id).await?;
+    done(json, &format!("{} decommissioned", side))
+}
+
+pub async fn swap(engine: &Engine, user: &str, first: &str, second: &str, json: bool) -> Outcome {
+    let a = resolve::logical_media(engine, first).await?;
+    let b = resolve::logical_media(engine, second).await?;
+    let session = engine.session_for(user).await?;
+    session.swap_media(a, b).await?;
+    done(json, &format!("{} and {} swapped their sides", first, second))
+}

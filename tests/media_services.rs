@@ -1,0 +1,95 @@
+//! Media services through the real binary: a backup platform's day with
+//! pools (spec §7.5): a pool that draws from scratch, allocate, mount for
+//! writing, dismount, complete, deallocate back to scratch, a side retired
+//! at its allocation limit, and the refusals on the way.
+
+mod support;
+
+use serde_json::Value;
+use support::Rsm;
+
+fn find<'a>(rows: &'a [Value], key: &str, value: &str) -> &'a Value {
+    rows.iter().find(|r| r[key] == value).unwrap_or_else(|| panic!("no row with {key} = {value} in {rows:?}"))
+}
+
+#[test]
+fn the_typical_flow_of_a_backup_application() {
+    let rsm = Rsm::new();
+    rsm.run(&["library", "create-sim", "la", "--drives", "2", "--slots", "8", "--media", "3"]).ok();
+    let pools = rsm.view("pools");
+    assert_eq!(find(&pools, "path", "\\Free\\LTO-8")["media"], 3, "{pools:?}");
+    rsm.run(&["pool", "create", "\\Backup"]).ok();
+    rsm.run(&[
+        "pool",
+        "create",
+        "Backup\\Daily",
+        "--type",
+        "LTO-8",
+        "--from-scratch",
+        "--to-scratch",
+        "--max-allocates",
+        "2",
+    ])
+    .ok();
+    rsm.run(&["pool", "create", "Backup\\Daily"]).rejected("ERROR_ALREADY_EXISTS", 183);
+    rsm.run(&["pool", "create", "Backup\\Daily", "--open-always"]).ok();
+    rsm.run(&["pool", "create", "Nowhere\\Daily", "--type", "LTO-8"]).rejected("ERROR_OBJECT_NOT_FOUND", 4312);
+
+    let first = rsm.run(&["--json", "allocate", "Backup\\Daily"]).ok().json();
+    assert_eq!(
+        (first["barcode"].as_str(), first["pool"].as_str()),
+        (Some("LA0001L8"), Some("\\Backup\\Daily")),
+        "{first}"
+    );
+    let lmid = first["lmid"].as_str().expect("an lmid").to_owned();
+    // Mounted by its logical medium, for writing; full, then refused for writing.
+    rsm.run(&["mount", &lmid, "--write", "--wait"]).ok();
+    rsm.run(&["complete", &lmid]).rejected("ERROR_INVALID_STATE", 5023);
+    rsm.run(&["dismount-media", &lmid, "--wait"]).ok();
+    rsm.run(&["complete", &lmid]).ok();
+    rsm.run(&["mount", &lmid, "--write"]).rejected("ERROR_WRITE_PROTECT", 19);
+    rsm.run_as("mallory", &["deallocate", &lmid]).rejected("ERROR_ACCESS_DENIED", 5);
+    rsm.run(&["deallocate", &lmid]).ok();
+    let side = find(&rsm.view("sides"), "barcode", "LA0001L8").clone();
+    assert_eq!((side["state"].as_str(), side["pool"].as_str()), (Some("available"), Some("\\Free\\LTO-8")), "{side}");
+    assert!(rsm.view("lmids").is_empty());
+
+    // The fewest allocations first; then LA0001L8 alone, to its limit.
+    let second = rsm.run(&["--json", "allocate", "Backup\\Daily"]).ok().json();
+    assert_eq!(second["barcode"], "LA0002L8", "{second}");
+    rsm.run(&["pool", "move", "LA0001L8", "Backup\\Daily"]).ok();
+    let third = rsm.run(&["--json", "allocate", "Backup\\Daily", "--side", "LA0001L8"]).ok().json();
+    assert_eq!(third["barcode"], "LA0001L8", "{third}");
+    rsm.run(&["deallocate", "LA0001L8"]).ok();
+    let retired = find(&rsm.view("sides"), "barcode", "LA0001L8").clone();
+    assert_eq!(retired["state"], "decommissioned", "{retired}");
+    rsm.run(&["mount", "LA0001L8"]).rejected("ERROR_INVALID_STATE", 5023);
+
+    // Nothing left to draw once the free pool is spent.
+    rsm.run(&["--json", "allocate", "Backup\\Daily"]).ok();
+    rsm.run(&["allocate", "Backup\\Daily"]).rejected("ERROR_MEDIA_UNAVAILABLE", 4308);
+    rsm.run(&["pool", "delete", "Backup\\Daily"]).rejected("ERROR_NOT_EMPTY", 4307);
+    rsm.run(&["pool", "delete", "\\Free\\LTO-8"]).rejected("ERROR_INVALID_MEDIA_POOL", 4302);
+    rsm.replay_ok();
+}
+
+#[test]
+fn media_types_and_their_pools() {
+    let rsm = Rsm::new();
+    rsm.run(&["library", "create-sim", "lb", "--media-type", "LTO-7", "--media", "1"]).ok();
+    rsm.run(&["library", "create-sim", "lc", "--media-type", "LTO-9"]).ok();
+    let types = rsm.view("media-types");
+    assert_eq!(find(&types, "name", "LTO-7")["libraries"], serde_json::json!(["lb"]));
+    rsm.run(&["media-type", "add", "LTO-6", "--library", "lb"]).ok();
+    assert!(rsm.view("pools").iter().any(|p| p["path"] == "\\Free\\LTO-6"));
+    rsm.run(&["media-type", "delete", "LTO-7", "--library", "lb"]).rejected("ERROR_NOT_EMPTY", 4307);
+    rsm.run(&["media-type", "delete", "LTO-6", "--library", "lb"]).ok();
+    assert!(!rsm.view("pools").iter().any(|p| p["path"] == "\\Free\\LTO-6"), "its pools went with it");
+    rsm.run_as("mallory", &["media-type", "add", "LTO-6", "--library", "lb"]).rejected("ERROR_ACCESS_DENIED", 5);
+    let usage = rsm.run(&["media-type", "add", "LTO-99", "--library", "lb"]);
+    assert_eq!(usage.code, 1, "{}", usage.stderr);
+    // An LTO-7 cartridge cannot go to an LTO-9 pool.
+    rsm.run(&["pool", "create", "Nine", "--type", "LTO-9"]).ok();
+    rsm.run(&["pool", "move", "LB0001L8", "Nine"]).rejected("ERROR_MEDIA_INCOMPATIBLE", 4315);
+    rsm.replay_ok();
+}
