@@ -28,7 +28,19 @@ enum Action {
     Eject { who: usize, media: usize },
     Inject { who: usize, what: usize },
     TakeFromPort,
+    CreatePool { who: usize, path: usize },
+    PoolPolicy { who: usize, from_scratch: bool, to_scratch: bool, max_allocates: u32 },
+    MoveToPool { who: usize, media: usize, to_free: bool },
+    Allocate { who: usize, new: bool, named: Option<usize> },
+    Deallocate { who: usize, k: usize },
+    SetComplete { who: usize, k: usize },
+    Decommission { who: usize, media: usize },
+    Swap { who: usize, a: usize, b: usize },
 }
+
+/// The application pools the actions name: one that holds pools, two that
+/// hold LTO-8 media (one inside the first).
+const POOLS: [&str; 3] = ["App", "App\\Daily", "Weekly"];
 
 fn action() -> impl Strategy<Value = Action> {
     prop_oneof![
@@ -52,6 +64,14 @@ fn action() -> impl Strategy<Value = Action> {
         2 => (0..3usize, 0..9usize).prop_map(|(who, media)| Action::Eject { who, media }),
         2 => (0..3usize, 0..11usize).prop_map(|(who, what)| Action::Inject { who, what }),
         1 => Just(Action::TakeFromPort),
+        1 => (0..3usize, 0..3usize).prop_map(|(who, path)| Action::CreatePool { who, path }),
+        1 => (0..3usize, any::<bool>(), any::<bool>(), 0..4u32).prop_map(|(who, from_scratch, to_scratch, max_allocates)| Action::PoolPolicy { who, from_scratch, to_scratch, max_allocates }),
+        1 => (0..3usize, 0..9usize, any::<bool>()).prop_map(|(who, media, to_free)| Action::MoveToPool { who, media, to_free }),
+        2 => (0..3usize, any::<bool>(), proptest::option::of(0..9usize)).prop_map(|(who, new, named)| Action::Allocate { who, new, named }),
+        1 => (0..3usize, 0..4usize).prop_map(|(who, k)| Action::Deallocate { who, k }),
+        1 => (0..3usize, 0..4usize).prop_map(|(who, k)| Action::SetComplete { who, k }),
+        1 => (0..3usize, 0..9usize).prop_map(|(who, media)| Action::Decommission { who, media }),
+        1 => (0..3usize, 0..4usize, 0..4usize).prop_map(|(who, a, b)| Action::Swap { who, a, b }),
     ]
 }
 
@@ -85,6 +105,16 @@ impl Harness {
             .medium_by_barcode(&self.barcodes[i])
             .map(|m| m.id)
             .unwrap_or(MediaId(uuid::Uuid::from_u128(i as u128 + 1)))
+    }
+
+    /// Pool `i` of [`POOLS`] (an id that names nothing when it is absent).
+    fn pool(&self, i: usize) -> PoolId {
+        self.w.state.pool_at(POOLS[i]).map(|p| p.id).unwrap_or(PoolId(uuid::Uuid::from_u128(i as u128 + 500)))
+    }
+
+    /// The `k`-th logical medium (one that names nothing past the last).
+    fn lmid(&self, k: usize) -> LogicalMediaId {
+        self.w.state.lmids.keys().nth(k).copied().unwrap_or(LogicalMediaId(uuid::Uuid::from_u128(k as u128 + 900)))
     }
 
     fn drive(&self, i: usize) -> DriveId {
@@ -209,6 +239,42 @@ impl Harness {
                 library: self.changer,
                 observed: self.port_seen(Seen::Empty),
             },
+            Action::CreatePool { who, path } => Command::CreateMediaPool {
+                session: self.sessions[who],
+                path: POOLS[path].into(),
+                media_type: (path > 0).then(default_media_type),
+                action: PoolAction::OpenAlways,
+            },
+            Action::PoolPolicy { who, from_scratch, to_scratch, max_allocates } => Command::SetPoolPolicy {
+                session: self.sessions[who],
+                pool: self.pool(1),
+                from_scratch,
+                to_scratch,
+                max_allocates,
+            },
+            Action::MoveToPool { who, media, to_free } => Command::MoveToMediaPool {
+                session: self.sessions[who],
+                media: self.media(media),
+                pool: if to_free { SystemPools::of(default_media_type()).free } else { self.pool(1 + media % 2) },
+            },
+            Action::Allocate { who, new, named } => Command::AllocateMedia {
+                session: self.sessions[who],
+                pool: self.pool(1),
+                side: named.map(|m| SideId::of(self.media(m), 0)),
+                options: AllocateOptions { new, ..Default::default() },
+            },
+            Action::Deallocate { who, k } => {
+                Command::DeallocateMedia { session: self.sessions[who], lmid: self.lmid(k) }
+            }
+            Action::SetComplete { who, k } => {
+                Command::SetMediaComplete { session: self.sessions[who], lmid: self.lmid(k) }
+            }
+            Action::Decommission { who, media } => {
+                Command::DecommissionMedia { session: self.sessions[who], side: SideId::of(self.media(media), 0) }
+            }
+            Action::Swap { who, a, b } => {
+                Command::SwapMedia { session: self.sessions[who], first: self.lmid(a), second: self.lmid(b) }
+            }
         };
         // World::run checks invariants after every accepted command and that
         // a rejected command changed nothing.

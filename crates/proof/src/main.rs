@@ -66,13 +66,14 @@ fn main() -> ExitCode {
                 println!("{}", serde_json::to_string(&summary).unwrap_or_default());
             } else {
                 println!(
-                    "{} seeds x {} steps: {} faults injected, {} crashes, {} commands acknowledged, {} ejects and injects, {} libraries deleted with a request in process",
+                    "{} seeds x {} steps: {} faults injected, {} crashes, {} commands acknowledged, {} ejects and injects, {} sides allocated, {} libraries deleted with a request in process",
                     summary.seeds,
                     summary.steps,
                     summary.faults_injected,
                     summary.crashes,
                     summary.acknowledged,
                     summary.port_moves,
+                    summary.allocations,
                     summary.deletions_in_process
                 );
                 for f in &summary.failures {

@@ -68,6 +68,8 @@ pub struct SeedReport {
     pub crashes: u64,
     /// Ejects and injects acknowledged as done (the import/export path's coverage).
     pub port_moves: u64,
+    /// Sides allocated (the media services' coverage).
+    pub allocations: u64,
     /// Libraries deleted while a request of theirs was in process.
     pub deletions_in_process: u64,
     /// The first failed check, if any.
@@ -278,6 +280,8 @@ impl World {
                     .iter()
                     .filter(|e| matches!(e, Event::EjectCompleted { .. } | Event::InjectCompleted { .. }))
                     .count() as u64;
+                self.report.allocations +=
+                    self.last_events.iter().filter(|e| matches!(e, Event::SideAllocated { .. })).count() as u64;
                 for (request, events) in sent {
                     self.report.acknowledged += 1;
                     self.ledger.insert(request, (Fate::Acknowledged, events));
@@ -484,8 +488,44 @@ impl World {
             81..=84 => Command::CloseSession { session },
             85..=87 => Command::DismountDrive { session: SessionId(uuid_of(self.rng.next())), drive },
             88..=91 => Command::EjectMedia { session, media: medium },
+            // The pool's owner (its rights are the pool's, not the library's).
+            92..=99 => {
+                let owner = self.session_of(0)?;
+                self.media_services_command(owner, medium)
+            }
             _ => Command::MountMedia { session, media: medium, options: MountOptions::default() },
         })
+    }
+
+    /// A command of the media services: the simulation's one application
+    /// pool (`Sim`, LTO-8) made, its policies changed, media moved in and
+    /// out, sides allocated, completed and deallocated.
+    fn media_services_command(&mut self, session: SessionId, medium: MediaId) -> Command {
+        let state = self.core.state();
+        let pool = state.pool_at("Sim").map(|p| p.id).unwrap_or(PoolId::NIL);
+        let lmids: Vec<LogicalMediaId> = state.lmids.keys().copied().collect();
+        let lmid = self.rng.pick(&lmids).unwrap_or(LogicalMediaId::NIL);
+        let choice = if pool.is_nil() && self.rng.chance(900) { 0 } else { self.rng.below(8) };
+        match choice {
+            0 => Command::CreateMediaPool {
+                session,
+                path: "Sim".into(),
+                media_type: Some(default_media_type()),
+                action: PoolAction::OpenAlways,
+            },
+            1 => Command::SetPoolPolicy {
+                session,
+                pool,
+                from_scratch: self.rng.chance(700),
+                to_scratch: self.rng.chance(500),
+                max_allocates: self.rng.below(4) as u32,
+            },
+            2 | 3 => Command::AllocateMedia { session, pool, side: None, options: AllocateOptions::default() },
+            4 => Command::DeallocateMedia { session, lmid },
+            5 => Command::SetMediaComplete { session, lmid },
+            6 => Command::MoveToMediaPool { session, media: medium, pool },
+            _ => Command::MoveToMediaPool { session, media: medium, pool: SystemPools::of(default_media_type()).free },
+        }
     }
 
     /// DeleteNtmsLibrary of a library with a request in process (it must be
@@ -777,6 +817,8 @@ pub struct Summary {
     pub crashes: u64,
     /// Ejects and injects acknowledged as done over all seeds.
     pub port_moves: u64,
+    /// Sides allocated over all seeds.
+    pub allocations: u64,
     /// Libraries deleted with a request in process, over all seeds.
     pub deletions_in_process: u64,
     /// Every failing seed.
@@ -792,6 +834,7 @@ pub fn run(first: u64, count: u64, options: SimOptions) -> Summary {
         summary.acknowledged += r.acknowledged;
         summary.crashes += r.crashes;
         summary.port_moves += r.port_moves;
+        summary.allocations += r.allocations;
         summary.deletions_in_process += r.deletions_in_process;
         if let Some(f) = r.failure {
             summary.failures.push(f);
