@@ -2,7 +2,7 @@
 //! temporary directory, a workload with accepted and rejected commands, the
 //! views, and a replay that proves they come back identical.
 
-use crate::render::{drive_state, location_json, media_state, request_failure, request_json, table};
+use crate::render::{drive_state, location_json, media_state, request_failure, request_json, side_state, table};
 use crate::sim::{device_error, sim_spec};
 use crate::{out, Failure, Outcome};
 use rsm::hardware::Fault;
@@ -147,6 +147,41 @@ pub async fn run(json: bool) -> Outcome {
         "the operator puts NEWDEMO1 in the port; inject",
         Ok(format!("{} request(s), NEWDEMO1 now in {home}", accepted.events.len())),
     )?;
+
+    tour.heading("media pools: a backup application's day")?;
+    admin.create_media_pool("\\Backup", None, PoolAction::OpenAlways).await?;
+    let daily = admin.create_media_pool("Backup\\Daily", Some(default_media_type()), PoolAction::CreateNew).await?;
+    admin.set_pool_policy(daily, true, true, 2).await?;
+    tour.say(
+        "pool create Backup\\Daily --type LTO-8 --from-scratch --to-scratch --max-allocates 2",
+        Ok(daily.to_string()),
+    )?;
+    let lmid = admin.allocate_media(daily, None, AllocateOptions::default()).await?;
+    let barcode_of = |lmid: LogicalMediaId| {
+        id_of(&engine, move |s| s.logical_medium(lmid).map(|(m, _)| (m.id, m.barcode.clone(), m.side_id(0))))
+    };
+    let (media, barcode, side) = barcode_of(lmid).await?;
+    tour.say("allocate Backup\\Daily (drawn from the free pool)", Ok(format!("logical medium {lmid} on {barcode}")))?;
+    let write = MountOptions { write: true, ..Default::default() };
+    let r = admin.mount_media(media, write).await?;
+    engine.run_until_idle().await?;
+    tour.say("mount the logical medium for writing", ended(&engine, r.id()).await?)?;
+    let r = admin.dismount_media(media, false).await?;
+    engine.run_until_idle().await?;
+    tour.say("dismount it", ended(&engine, r.id()).await?)?;
+    admin.set_media_complete(lmid).await?;
+    tour.say("complete: the tape is full", Ok("no more writes".into()))?;
+    let refused = admin.mount_media(media, write).await.map(|r| r.id().to_string());
+    tour.say("mount it for writing again", refused)?;
+    admin.deallocate_media(lmid).await?;
+    tour.say("deallocate: its data expired", Ok(format!("{barcode} back in \\Free\\LTO-8")))?;
+    let again = admin.allocate_media(daily, Some(side), AllocateOptions::default()).await?;
+    admin.deallocate_media(again).await?;
+    let state = id_of(&engine, move |s| s.side(side).map(|(_, x)| side_state(x.state))).await?;
+    tour.say(&format!("allocate {barcode} a second time, deallocate"), Ok(format!("{state}: its allocation limit")))?;
+    let weekly = admin.create_media_pool("Backup\\Weekly", Some(default_media_type()), PoolAction::CreateNew).await?;
+    let nothing = admin.allocate_media(weekly, None, AllocateOptions::default()).await.map(|l| l.to_string());
+    tour.say("allocate Backup\\Weekly (empty, not drawing from scratch)", nothing)?;
 
     tour.heading("the views")?;
     let (drives, media, queue) = engine

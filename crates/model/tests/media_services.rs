@@ -397,3 +397,25 @@ fn mount_refuses_what_the_side_or_the_drives_forbid() {
     assert_eq!(w.state.media[&adopted].media_type, named("LTO-6"), "a known cartridge keeps its type");
     w.rejects(mount(alice, adopted, false), ErrorCode::MediaIncompatible);
 }
+
+/// Found by the demo: allocation handed out a free cartridge another
+/// session held mounted (by bar code), and the application's own mount
+/// of it then failed ERROR_BUSY.
+#[test]
+fn allocation_never_picks_a_cartridge_a_session_holds_or_a_request_moves() {
+    let (mut w, alice, lib) = world();
+    let daily = create_pool(&mut w, alice, "Daily", Some(lto8()));
+    w.ok(Command::SetPoolPolicy {
+        session: alice,
+        pool: daily,
+        from_scratch: true,
+        to_scratch: false,
+        max_allocates: 0,
+    });
+    let held = w.mount(alice, "LA0001L8", None);
+    w.work(lib);
+    w.finish(held);
+    w.mount(alice, "LA0002L8", None);
+    let lmid = allocate(&mut w, alice, daily);
+    assert_eq!(w.state.logical_medium(lmid).map(|(m, _)| m.barcode.clone()), Some("LA0003L8".into()));
+}

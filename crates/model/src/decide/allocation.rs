@@ -22,7 +22,7 @@ impl<'a> Ctx<'a> {
     ///    (ERROR_INVALID_STATE), online (ERROR_MEDIA_OFFLINE), and CONTROL on
     ///    a non-free source pool (ERROR_ACCESS_DENIED);
     /// 7. otherwise the selection rule: an online, enabled, AVAILABLE side
-    ///    of the pool, else (NTMS_ALLOCATE_FROMSCRATCH) of the free pool of
+    ///    of the pool whose cartridge no session holds and no request moves, else (NTMS_ALLOCATE_FROMSCRATCH) of the free pool of
     ///    its type; preferring side 0, then the fewest allocations, then a
     ///    medium already in a drive, then the bar code's order. Nothing
     ///    found: ERROR_MEDIA_UNAVAILABLE.
@@ -86,7 +86,7 @@ impl<'a> Ctx<'a> {
             self.state
                 .media
                 .values()
-                .filter(|m| m.pool == from && m.enabled && Self::online(m))
+                .filter(|m| m.pool == from && m.enabled && Self::online(m) && !self.held_or_moving(m))
                 .flat_map(|m| m.sides.iter().filter(|x| x.state == SideState::Available).map(move |x| (m, x)))
                 .min_by_key(|(m, x)| {
                     (x.number, x.allocate_count, !matches!(m.location, Location::Drive(_)), m.barcode.as_str())
@@ -104,6 +104,16 @@ impl<'a> Ctx<'a> {
                 ),
             ),
         }
+    }
+
+    /// A medium a session holds mounted, or a request moves: not free to
+    /// hand to another application, whatever its side's state.
+    fn held_or_moving(&self, m: &Medium) -> bool {
+        let held = match m.location {
+            Location::Drive(d) => self.state.drives.get(&d).is_some_and(|d| d.holder.is_some()),
+            _ => false,
+        };
+        held || m.pending_request.is_some()
     }
 
     /// A medium in a library (not on the offline library's shelf, not offline).
