@@ -93,3 +93,26 @@ fn media_types_and_their_pools() {
     rsm.run(&["pool", "move", "LB0001L8", "Nine"]).rejected("ERROR_MEDIA_INCOMPATIBLE", 4315);
     rsm.replay_ok();
 }
+
+/// Regression (found by a user's test): `pool create --open-always` on an
+/// existing pool rewrote its policies, and a bar code carrying two logical
+/// media silently named the first.
+#[test]
+fn opening_a_pool_leaves_it_alone_and_an_ambiguous_bar_code_is_refused() {
+    let rsm = Rsm::new();
+    rsm.run(&["library", "create-sim", "mo", "--media-type", "MO-2SIDED", "--media", "1"]).ok();
+    rsm.run(&["pool", "create", "P", "--type", "MO-2SIDED", "--from-scratch", "--max-allocates", "2"]).ok();
+    rsm.run(&["pool", "create", "P", "--open-always", "--type", "MO-2SIDED", "--to-scratch"]).ok();
+    let pool = find(&rsm.view("pools"), "path", "\\P").clone();
+    assert_eq!((pool["max_allocates"].as_u64(), pool["to_scratch"].as_bool()), (Some(2), Some(false)), "{pool}");
+    let a = rsm.run(&["--json", "allocate", "P", "--new"]).ok().json();
+    let lmid = a["lmid"].as_str().expect("an lmid");
+    rsm.run(&["allocate", "P", "--next", lmid]).ok();
+    rsm.run(&["complete", "MO0001L8"]).rejected("ERROR_INVALID_PARAMETER", 87);
+    rsm.run(&["complete", lmid]).ok();
+    rsm.run(&["mount", "MO0001L8", "--write", "--wait"]).ok();
+    let usage = rsm.run(&["pool", "create", "Folder", "--from-scratch"]);
+    assert_eq!(usage.code, 1, "policies need a type: {}", usage.stderr);
+    assert!(!rsm.view("pools").iter().any(|p| p["path"] == "\\Folder"), "nothing was created");
+    rsm.replay_ok();
+}

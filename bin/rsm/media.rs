@@ -32,19 +32,20 @@ pub async fn pool(engine: &Engine, user: &str, command: &PoolCmd, json: bool) ->
     match command {
         PoolCmd::Create { path, media_type, open_always, from_scratch, to_scratch, max_allocates } => {
             let kind = media_type.as_deref().map(type_named).transpose()?;
+            let policies = *from_scratch || *to_scratch || *max_allocates > 0;
+            if policies && kind.is_none() {
+                return Err(Failure::Usage(
+                    "--from-scratch, --to-scratch and --max-allocates need --type: a pool without one holds only pools"
+                        .into(),
+                ));
+            }
             let action = if *open_always { PoolAction::OpenAlways } else { PoolAction::CreateNew };
+            let wanted = path.clone();
+            let existed = engine.query(move |s| s.pool_at(&wanted).is_some()).await?;
             let id = session.create_media_pool(path, kind, action).await?;
-            if kind.is_some() || *from_scratch || *to_scratch || *max_allocates > 0 {
-                let is_media_pool =
-                    engine.query(move |s| s.pools.get(&id).is_some_and(|p| p.media_type.is_some())).await?;
-                if is_media_pool {
-                    session.set_pool_policy(id, *from_scratch, *to_scratch, *max_allocates).await?;
-                } else if *from_scratch || *to_scratch || *max_allocates > 0 {
-                    return Err(Failure::Rejected(NtmsError::new(
-                        ErrorCode::InvalidMediaPool,
-                        "a pool without a media type holds only pools and has no policies",
-                    )));
-                }
+            // Opening a pool leaves it as it is (its type and policies too).
+            if !existed && policies {
+                session.set_pool_policy(id, *from_scratch, *to_scratch, *max_allocates).await?;
             }
             pool_report(engine, id, json).await
         }

@@ -163,7 +163,9 @@ pub async fn run(quick: bool, json_out: bool) -> Outcome {
     for (label, slots, drives) in [("scale", plan.scale_slots, plan.scale_drives), ("small", 1_000, 16)] {
         for round in 0..plan.rounds.min(3) {
             let sc = child("scale", &[dir(&format!("{label}-{round}")), slots.to_string(), drives.to_string()])?;
-            for k in ["create_s", "bytes_per_slot", "p50_us", "p99_us"] {
+            for k in
+                ["create_s", "bytes_per_slot", "bytes_per_medium", "p50_us", "p99_us", "alloc_p50_us", "alloc_p99_us"]
+            {
                 put(&format!("{label}_{k}"), &sc[k]);
             }
         }
@@ -189,6 +191,7 @@ pub async fn run(quick: bool, json_out: bool) -> Outcome {
         json!(ratio(&format!("replay_events_per_s@{largest}"), &format!("raw_scan_per_s@{largest}"))),
     );
     derived.insert("scale_latency_ratio_p50".into(), json!(ratio("scale_p50_us", "small_p50_us")));
+    derived.insert("alloc_latency_ratio_p50".into(), json!(ratio("scale_alloc_p50_us", "small_alloc_p50_us")));
     let mut top = Map::new();
     for k in [
         "engine_cmds_per_s",
@@ -204,6 +207,9 @@ pub async fn run(quick: bool, json_out: bool) -> Outcome {
     top.insert("bytes_per_slot".into(), json!(median(&out["scale_bytes_per_slot"])));
     top.insert("p50_us".into(), json!(median(&out["scale_p50_us"])));
     top.insert("p99_us".into(), json!(median(&out["scale_p99_us"])));
+    top.insert("bytes_per_medium".into(), json!(median(&out["scale_bytes_per_medium"])));
+    top.insert("alloc_p50_us".into(), json!(median(&out["scale_alloc_p50_us"])));
+    top.insert("alloc_p99_us".into(), json!(median(&out["scale_alloc_p99_us"])));
     top.insert("single_p50_us".into(), json!(median(&out["single_p50_us"])));
     top.insert("raw_single_p50_us".into(), json!(median(&out["raw_single_p50_us"])));
     let mut cold = Map::new();
@@ -763,7 +769,24 @@ async fn scale(dir: &Path, slots: u32, drives: u32) -> Result<Value, Failure> {
     }
     lat.sort_by(|a, b| a.total_cmp(b));
     let total_slots = f64::from(per_lib_slots * libraries);
-    Ok(
-        json!({"create_s": create_s, "bytes_per_slot": (after - before) * 1024.0 * 1024.0 / total_slots, "p50_us": percentile(&lat, 0.5), "p99_us": percentile(&lat, 0.99), "slots": total_slots}),
-    )
+    let total_media = f64::from(per_lib_slots / 2 * libraries);
+    // AllocateNtmsMedia drawing from the free pool of every cartridge, each
+    // allocation given back at once so the pool never runs dry.
+    let pool = admin.create_media_pool("Bench", Some(default_media_type()), PoolAction::CreateNew).await?;
+    admin.set_pool_policy(pool, true, true, 0).await?;
+    let mut alloc = Vec::new();
+    for _ in 0..200 {
+        let t = Instant::now();
+        let lmid = admin.allocate_media(pool, None, AllocateOptions::default()).await?;
+        alloc.push(t.elapsed().as_secs_f64() * 1e6);
+        admin.deallocate_media(lmid).await?;
+    }
+    alloc.sort_by(|a, b| a.total_cmp(b));
+    let resident = (after - before) * 1024.0 * 1024.0;
+    Ok(json!({
+        "create_s": create_s, "bytes_per_slot": resident / total_slots, "bytes_per_medium": resident / total_media,
+        "p50_us": percentile(&lat, 0.5), "p99_us": percentile(&lat, 0.99),
+        "alloc_p50_us": percentile(&alloc, 0.5), "alloc_p99_us": percentile(&alloc, 0.99),
+        "slots": total_slots, "media": total_media,
+    }))
 }

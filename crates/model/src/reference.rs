@@ -57,11 +57,23 @@ pub fn pool_reference(state: &State, text: &str) -> Result<PoolId, NtmsError> {
     resolve(text, |n| state.pool_at(n).map(|p| p.id), (ErrorCode::InvalidMediaPool, "pool"))
 }
 
-/// A logical medium by id, or by the bar code of the cartridge whose side A
-/// is allocated to it.
+/// A logical medium by id, or by the bar code of the one cartridge it is
+/// allocated on (a cartridge with two is ERROR_INVALID_PARAMETER).
 pub fn logical_media_reference(state: &State, text: &str) -> Result<LogicalMediaId, NtmsError> {
-    let by_barcode = |n: &str| state.medium_by_barcode(n).and_then(|m| m.sides.first()).and_then(|s| s.lmid);
-    resolve(text, by_barcode, (ErrorCode::InvalidMedia, "logical medium on a cartridge with bar code"))
+    if let Some(m) = state.medium_by_barcode(text) {
+        let mut lmids = m.sides.iter().filter_map(|s| s.lmid);
+        return match (lmids.next(), lmids.next()) {
+            (Some(lmid), None) => Ok(lmid),
+            (Some(_), Some(_)) => Err(NtmsError::new(
+                ErrorCode::InvalidParameter,
+                format!("cartridge {text} carries more than one logical medium: name it by its id"),
+            )),
+            (None, _) => {
+                Err(NtmsError::new(ErrorCode::InvalidMedia, format!("cartridge {text} carries no logical medium")))
+            }
+        };
+    }
+    resolve(text, |_| None, (ErrorCode::InvalidMedia, "cartridge with bar code"))
 }
 
 /// A side by id, or by the bar code of its cartridge (side A).

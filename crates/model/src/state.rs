@@ -96,10 +96,11 @@ impl State {
         format!("\\{}", levels.join("\\"))
     }
 
-    /// The pool named `name` under `parent` (case-insensitive, as Windows
-    /// names are).
+    /// The pool named `name` under `parent` (case-insensitive in all of
+    /// Unicode's simple case mappings, as Windows names are).
     pub fn pool_child(&self, parent: Option<PoolId>, name: &str) -> Option<&Pool> {
-        self.pools.values().find(|p| p.parent == parent && p.name.eq_ignore_ascii_case(name))
+        let wanted = name.to_lowercase();
+        self.pools.values().find(|p| p.parent == parent && p.name.to_lowercase() == wanted)
     }
 
     /// The pool at a full path (`\A\B`, the leading `\` optional).

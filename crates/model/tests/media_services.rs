@@ -419,3 +419,99 @@ fn allocation_never_picks_a_cartridge_a_session_holds_or_a_request_moves() {
     let lmid = allocate(&mut w, alice, daily);
     assert_eq!(w.state.logical_medium(lmid).map(|(m, _)| m.barcode.clone()), Some("LA0003L8".into()));
 }
+
+/// Regression (found by a user's test): a principal with no right on a
+/// library took its scratch cartridges into a pool of its own and retired
+/// them for ever. A system pool's rights over a cartridge are those on its
+/// library.
+#[test]
+fn scratch_cartridges_belong_to_their_librarys_users() {
+    let (mut w, alice, _) = world();
+    let eve = w.session("eve");
+    let mine = create_pool(&mut w, eve, "Eve", Some(lto8()));
+    w.ok(Command::SetPoolPolicy { session: eve, pool: mine, from_scratch: true, to_scratch: false, max_allocates: 0 });
+    w.rejects(
+        Command::AllocateMedia { session: eve, pool: mine, side: None, options: AllocateOptions::default() },
+        ErrorCode::MediaUnavailable,
+    );
+    let m = w.media("LA0002L8");
+    w.rejects(Command::DecommissionMedia { session: eve, side: SideId::of(m, 0) }, ErrorCode::AccessDenied);
+    w.rejects(Command::MoveToMediaPool { session: eve, media: m, pool: mine }, ErrorCode::AccessDenied);
+    w.rejects(
+        Command::AllocateMedia {
+            session: eve,
+            pool: mine,
+            side: Some(SideId::of(m, 0)),
+            options: AllocateOptions::default(),
+        },
+        ErrorCode::AccessDenied,
+    );
+    // With USE on the library, the free pool is hers to draw from.
+    let lib = w.state.library_named("la").expect("la").id;
+    w.grant(alice, lib, "eve", AccessMask::USE);
+    allocate(&mut w, eve, mine);
+}
+
+/// Regression (found by a user's test): completing one side of a two-sided
+/// cartridge refused writes to its other, allocated side; and a retired
+/// cartridge could be moved back into the free pool.
+#[test]
+fn complete_is_per_side_and_retired_media_stay_out_of_scratch() {
+    let mut w = World::new();
+    let alice = w.session("alice");
+    let spec = LibrarySpec {
+        name: "mo".into(),
+        kind: LibraryKind::Changer,
+        drives: 1,
+        slots: 4,
+        ie_ports: 0,
+        barcodes: vec!["MO0001".into(), "MO0002".into()],
+        media_type: named("MO-2SIDED"),
+    };
+    w.ok(Command::CreateLibrary { session: alice, spec });
+    let pool = create_pool(&mut w, alice, "Disks", Some(named("MO-2SIDED")));
+    w.ok(Command::MoveToMediaPool { session: alice, media: w.media("MO0001"), pool });
+    let new = AllocateOptions { new: true, ..Default::default() };
+    let (_, events) = w.ok(Command::AllocateMedia { session: alice, pool, side: None, options: new });
+    let Event::SideAllocated { lmid: first, .. } = events[0] else { panic!("{events:?}") };
+    let next = AllocateOptions { next: Some(first), ..Default::default() };
+    w.ok(Command::AllocateMedia { session: alice, pool, side: None, options: next });
+    w.ok(Command::SetMediaComplete { session: alice, lmid: first });
+    let write = MountOptions { write: true, ..Default::default() };
+    w.ok(Command::MountMedia { session: alice, media: w.media("MO0001"), options: write });
+    let other = w.media("MO0002");
+    w.ok(Command::DecommissionMedia { session: alice, side: SideId::of(other, 0) });
+    w.ok(Command::MoveToMediaPool { session: alice, media: other, pool });
+    w.rejects(
+        Command::MoveToMediaPool { session: alice, media: other, pool: SystemPools::of(named("MO-2SIDED")).free },
+        ErrorCode::InvalidMediaPool,
+    );
+}
+
+/// Regression (found by a user's test): pool names differing only in the
+/// case of non-ASCII letters were taken for different pools.
+#[test]
+fn pool_names_are_case_insensitive_beyond_ascii() {
+    let (mut w, alice, _) = world();
+    create_pool(&mut w, alice, "Café", None);
+    w.rejects(
+        Command::CreateMediaPool {
+            session: alice,
+            path: "CAFÉ".into(),
+            media_type: None,
+            action: PoolAction::CreateNew,
+        },
+        ErrorCode::AlreadyExists,
+    );
+    for bad in [".", "..", "Café\\.."] {
+        w.rejects(
+            Command::CreateMediaPool {
+                session: alice,
+                path: bad.into(),
+                media_type: None,
+                action: PoolAction::OpenAlways,
+            },
+            ErrorCode::InvalidName,
+        );
+    }
+}

@@ -20,9 +20,10 @@ impl<'a> Ctx<'a> {
     ///    with a named side: in this pool, its free pool or (IMPORT) its
     ///    import pool (ERROR_INVALID_MEDIA), AVAILABLE or IMPORT
     ///    (ERROR_INVALID_STATE), online (ERROR_MEDIA_OFFLINE), and CONTROL on
-    ///    a non-free source pool (ERROR_ACCESS_DENIED);
+    ///    a non-free source pool, USE on a free one's library (ERROR_ACCESS_DENIED);
     /// 7. otherwise the selection rule: an online, enabled, AVAILABLE side
-    ///    of the pool whose cartridge no session holds and no request moves, else (NTMS_ALLOCATE_FROMSCRATCH) of the free pool of
+    ///    of the pool whose cartridge no session holds and no request moves,
+    ///    from the free pool only cartridges of libraries the caller may use, else (NTMS_ALLOCATE_FROMSCRATCH) of the free pool of
     ///    its type; preferring side 0, then the fewest allocations, then a
     ///    medium already in a drive, then the bar code's order. Nothing
     ///    found: ERROR_MEDIA_UNAVAILABLE.
@@ -77,8 +78,10 @@ impl<'a> Ctx<'a> {
             if !Self::online(m) {
                 return reject(E::MediaOffline, format!("medium {} is offline", m.barcode));
             }
-            if m.pool != pool && m.pool != types.free {
-                self.require_pool(self.pool_of(m)?, s, AccessMask::CONTROL, "allocate from it")?;
+            if m.pool != pool {
+                let source = self.pool_of(m)?;
+                let right = if source.kind == PoolType::Free { AccessMask::USE } else { AccessMask::CONTROL };
+                self.require_media(m, source, s, right, "allocate its media")?;
             }
             return Ok(vec![allocated(m, x.number)]);
         }
@@ -87,6 +90,8 @@ impl<'a> Ctx<'a> {
                 .media
                 .values()
                 .filter(|m| m.pool == from && m.enabled && Self::online(m) && !self.held_or_moving(m))
+                // From the free pool, only cartridges of libraries the caller may use.
+                .filter(|m| from == pool || self.may_use(m, s))
                 .flat_map(|m| m.sides.iter().filter(|x| x.state == SideState::Available).map(move |x| (m, x)))
                 .min_by_key(|(m, x)| {
                     (x.number, x.allocate_count, !matches!(m.location, Location::Drive(_)), m.barcode.as_str())
@@ -106,14 +111,12 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// A medium a session holds mounted, or a request moves: not free to
-    /// hand to another application, whatever its side's state.
-    fn held_or_moving(&self, m: &Medium) -> bool {
-        let held = match m.location {
-            Location::Drive(d) => self.state.drives.get(&d).is_some_and(|d| d.holder.is_some()),
-            _ => false,
-        };
-        held || m.pending_request.is_some()
+    /// Whether the session's principal has USE on the medium's library.
+    fn may_use(&self, m: &Medium, s: &Session) -> bool {
+        self.state
+            .libraries
+            .get(&m.library)
+            .is_some_and(|lib| self.policy.rights(self.state, lib, &s.principal).allows(AccessMask::USE))
     }
 
     /// A medium in a library (not on the offline library's shelf, not offline).
@@ -126,8 +129,9 @@ impl<'a> Ctx<'a> {
     /// 2. the id given (ERROR_INVALID_PARAMETER);
     /// 3. a logical medium (ERROR_INVALID_MEDIA), its pool valid (ERROR_INVALID_MEDIA_POOL);
     /// 4. CONTROL access to its pool (ERROR_ACCESS_DENIED);
-    /// 5. its medium not in a drive or being moved (ERROR_INVALID_STATE, an
-    ///    rsm extension: a mounted side is still the application's).
+    /// 5. its medium not held mounted by a session or being moved
+    ///    (ERROR_INVALID_STATE, an rsm extension: a mounted side is still the
+    ///    application's; one left released in a drive is not).
     ///
     /// The side becomes DECOMMISSIONED at the pool's allocation limit, else
     /// AVAILABLE; the medium's reserved sides become AVAILABLE; with
@@ -138,7 +142,7 @@ impl<'a> Ctx<'a> {
         let (m, x) = self.logical_medium(lmid)?;
         let p = self.pool_of(m)?;
         self.require_pool(p, s, AccessMask::CONTROL, "deallocate from it")?;
-        if Self::in_use(m) {
+        if self.held_or_moving(m) {
             return reject(
                 E::InvalidState,
                 format!("medium {} is mounted or being moved: dismount it first", m.barcode),
@@ -161,7 +165,7 @@ impl<'a> Ctx<'a> {
     /// 2. the id given (ERROR_INVALID_PARAMETER);
     /// 3. a logical medium (ERROR_INVALID_MEDIA), its pool valid (ERROR_INVALID_MEDIA_POOL);
     /// 4. CONTROL access to its pool (ERROR_ACCESS_DENIED);
-    /// 5. the side ALLOCATED, its medium not mounted or being moved (ERROR_INVALID_STATE).
+    /// 5. the side ALLOCATED, its medium not held mounted or being moved (ERROR_INVALID_STATE).
     pub(super) fn set_media_complete(&self, session: SessionId, lmid: LogicalMediaId) -> Result<Vec<Event>, NtmsError> {
         let s = self.session(session)?;
         let (m, x) = self.logical_medium(lmid)?;
@@ -170,7 +174,7 @@ impl<'a> Ctx<'a> {
         if x.state != SideState::Allocated {
             return reject(E::InvalidState, format!("logical medium {lmid} is already complete"));
         }
-        if Self::in_use(m) {
+        if self.held_or_moving(m) {
             return reject(E::InvalidState, format!("medium {} is mounted or being moved", m.barcode));
         }
         Ok(vec![Event::SideCompleted { lmid }])
@@ -180,13 +184,14 @@ impl<'a> Ctx<'a> {
     /// 1. session (ERROR_INVALID_HANDLE);
     /// 2. the id given (ERROR_INVALID_PARAMETER);
     /// 3. a side (ERROR_INVALID_MEDIA), its pool valid (ERROR_INVALID_MEDIA_POOL);
-    /// 4. CONTROL access to its pool (ERROR_ACCESS_DENIED);
+    /// 4. CONTROL access to its pool; for a system pool, to its library
+    ///    (ERROR_ACCESS_DENIED);
     /// 5. the side AVAILABLE (ERROR_INVALID_STATE).
     pub(super) fn decommission_media(&self, session: SessionId, side: SideId) -> Result<Vec<Event>, NtmsError> {
         let s = self.session(session)?;
         let (m, x) = self.side(side)?;
         let p = self.pool_of(m)?;
-        self.require_pool(p, s, AccessMask::CONTROL, "decommission its media")?;
+        self.require_media(m, p, s, AccessMask::CONTROL, "decommission its media")?;
         if x.state != SideState::Available {
             return reject(
                 E::InvalidState,
@@ -202,7 +207,7 @@ impl<'a> Ctx<'a> {
     /// 3. both logical media (ERROR_INVALID_MEDIA);
     /// 4. in the same, valid pool (ERROR_INVALID_MEDIA_POOL);
     /// 5. MODIFY access to it (ERROR_ACCESS_DENIED);
-    /// 6. neither medium mounted or being moved (ERROR_INVALID_MEDIA).
+    /// 6. neither medium held mounted or being moved (ERROR_INVALID_MEDIA).
     pub(super) fn swap_media(
         &self,
         session: SessionId,
@@ -220,7 +225,7 @@ impl<'a> Ctx<'a> {
         }
         let p = self.pool_of(m1)?;
         self.require_pool(p, s, AccessMask::MODIFY, "swap its media")?;
-        if let Some(busy) = [m1, m2].into_iter().find(|m| Self::in_use(m)) {
+        if let Some(busy) = [m1, m2].into_iter().find(|m| self.held_or_moving(m)) {
             return reject(E::InvalidMedia, format!("medium {} is in use", busy.barcode));
         }
         Ok(vec![Event::LogicalMediaSwapped { first, second }])

@@ -88,9 +88,40 @@ impl<'a> Ctx<'a> {
         )
     }
 
-    /// A medium in use: a request will move it, or it sits in a drive.
-    pub(super) fn in_use(medium: &Medium) -> bool {
-        medium.pending_request.is_some() || matches!(medium.location, Location::Drive(_))
+    /// The rights a principal holds over a medium in `pool`: an
+    /// application pool's own access list; for a system pool (free, import,
+    /// unrecognized), the principal's rights on the medium's library, since
+    /// those pools are everyone's and the library is whose cartridges they
+    /// are (the administrator alone for a medium on the offline shelf).
+    pub(super) fn require_media(
+        &self,
+        medium: &Medium,
+        pool: &Pool,
+        session: &Session,
+        right: AccessMask,
+        what: &str,
+    ) -> Result<(), NtmsError> {
+        if !pool.is_system() {
+            return self.require_pool(pool, session, right, what);
+        }
+        match self.state.libraries.get(&medium.library) {
+            Some(lib) => self.require(lib, session, right, what),
+            None if self.policy.administrator.as_deref() == Some(session.principal.as_str()) => Ok(()),
+            None => reject(
+                E::AccessDenied,
+                format!("{} lacks access to medium {} on the offline shelf", session.principal, medium.barcode),
+            ),
+        }
+    }
+
+    /// A medium a session holds mounted, or a request moves: in use. (One
+    /// that sits released in a drive is not.)
+    pub(super) fn held_or_moving(&self, m: &Medium) -> bool {
+        let held = match m.location {
+            Location::Drive(d) => self.state.drives.get(&d).is_some_and(|d| d.holder.is_some()),
+            _ => false,
+        };
+        held || m.pending_request.is_some()
     }
 
     // ---- AddNtmsMediaType / DeleteNtmsMediaType -------------------------------
@@ -200,7 +231,13 @@ impl<'a> Ctx<'a> {
             let found = self.state.pool_child(parent.map(|p| p.id), level).ok_or_else(|| {
                 NtmsError::new(E::ObjectNotFound, format!("pool level {level} does not exist: create it first"))
             })?;
-            if found.is_system() || found.media_type.is_some() {
+            if found.is_system() {
+                return reject(
+                    E::InvalidMediaPool,
+                    format!("{} is a system pool: applications' pools go elsewhere", self.state.pool_path(found.id)),
+                );
+            }
+            if found.media_type.is_some() {
                 return reject(
                     E::InvalidMediaPool,
                     format!("{} holds media, not pools", self.state.pool_path(found.id)),
@@ -292,13 +329,14 @@ impl<'a> Ctx<'a> {
     /// 3. the medium, and its pool, are valid (ERROR_INVALID_MEDIA);
     /// 4. the destination is a pool that holds media (ERROR_INVALID_MEDIA_POOL);
     /// 5. CONTROL access to the source and the destination, USE enough on a
-    ///    free pool (ERROR_ACCESS_DENIED);
+    ///    free pool; a system pool's rights are those on the medium's library
+    ///    (ERROR_ACCESS_DENIED);
     /// 6. the same media type (ERROR_MEDIA_INCOMPATIBLE);
     /// 7. the moves §3.2 allows: out of an import or unrecognized pool only
     ///    into the free pool; into the free pool only with no side allocated,
-    ///    complete or reserved; into an import pool only with every side
+    ///    complete or reserved, or a side retired; into an import pool only with every side
     ///    IMPORT; into an unrecognized pool never (ERROR_INVALID_MEDIA_POOL);
-    /// 8. no side in use (ERROR_BUSY).
+    /// 8. not held mounted by a session or being moved (ERROR_BUSY).
     ///
     /// Into the free pool from an import or unrecognized pool, every side
     /// becomes UNPREPARED (it needs a free-media label); from an
@@ -325,8 +363,8 @@ impl<'a> Ctx<'a> {
             return reject(E::InvalidMediaPool, format!("{to_path} holds only pools"));
         }
         let right = |p: &Pool| if p.kind == PoolType::Free { AccessMask::USE } else { AccessMask::CONTROL };
-        self.require_pool(from, s, right(from), "move media out of it")?;
-        self.require_pool(to, s, right(to), "move media into it")?;
+        self.require_media(m, from, s, right(from), "move media out of its pool")?;
+        self.require_media(m, to, s, right(to), "move media into the pool")?;
         if to.media_type != Some(m.media_type) {
             return reject(E::MediaIncompatible, format!("medium {} is not of the media type of {to_path}", m.barcode));
         }
@@ -337,6 +375,9 @@ impl<'a> Ctx<'a> {
                 Some("media of an import or unrecognized pool go only to the free pool")
             }
             (_, PoolType::Free) if bound => Some("a side is allocated, complete or reserved"),
+            (_, PoolType::Free) if m.sides.iter().any(|x| x.state == SideState::Decommissioned) => {
+                Some("a retired side never goes back to scratch")
+            }
             (_, PoolType::Import) if !all(SideState::Import) => Some("only media whose sides are all IMPORT go there"),
             (_, PoolType::Unrecognized) => Some("only classification puts media there"),
             _ => None,
@@ -344,7 +385,7 @@ impl<'a> Ctx<'a> {
         if let Some(why) = refused {
             return reject(E::InvalidMediaPool, format!("medium {} cannot go to {to_path}: {why}", m.barcode));
         }
-        if Self::in_use(m) {
+        if self.held_or_moving(m) {
             return reject(E::Busy, format!("medium {} is in use", m.barcode));
         }
         if m.pool == pool {
@@ -366,6 +407,8 @@ fn pool_levels(path: &str) -> Result<Vec<&str>, NtmsError> {
             && level.chars().all(|c| c == ' ' || limits::is_plain(c))
             && !level.starts_with(' ')
             && !level.ends_with(' ')
+            && *level != "."
+            && *level != ".."
     };
     if path.chars().count() > limits::POOL_PATH_LEN_MAX
         || levels.len() > limits::POOL_DEPTH_MAX

@@ -27,9 +27,9 @@ impl<'a> Ctx<'a> {
     ///    library and named drive ready (ERROR_DEVICE_NOT_AVAILABLE);
     /// 7. the medium is not offline (ERROR_MEDIA_OFFLINE; no operator request
     ///    yet) and no request is moving it (ERROR_BUSY);
-    /// 8. its side (side A) can be mounted: not DECOMMISSIONED or
-    ///    INCOMPATIBLE (ERROR_INVALID_STATE); for writing, not COMPLETE and not
-    ///    of a read-only type (ERROR_WRITE_PROTECT); a named drive, or some
+    /// 8. some side can be mounted: not DECOMMISSIONED or INCOMPATIBLE
+    ///    (ERROR_INVALID_STATE); for writing, some side not COMPLETE either,
+    ///    and not a read-only type (ERROR_WRITE_PROTECT); a named drive, or some
     ///    drive of the library, reads its media type (ERROR_MEDIA_INCOMPATIBLE);
     /// 9. where it is: in a drive, that drive is held by nobody, is the named one
     ///    if any (ERROR_BUSY) and is enabled and ready (ERROR_RESOURCE_DISABLED),
@@ -108,12 +108,18 @@ impl<'a> Ctx<'a> {
         named: Option<&Drive>,
         options: &MountOptions,
     ) -> Result<(), NtmsError> {
-        let side = medium.sides.first().map(|x| x.state).unwrap_or(SideState::Unknown);
-        if matches!(side, SideState::Decommissioned | SideState::Incompatible) {
-            return reject(E::InvalidState, format!("medium {} is {side:?}: it is never mounted", medium.barcode));
+        // rsm mounts the cartridge: it is mountable while a side is, and
+        // writable while a side may still be written.
+        let retired = |x: &Side| matches!(x.state, SideState::Decommissioned | SideState::Incompatible);
+        if medium.sides.iter().all(retired) {
+            return reject(
+                E::InvalidState,
+                format!("medium {} is decommissioned or incompatible: it is never mounted", medium.barcode),
+            );
         }
         let kind = media_type(medium.media_type);
-        if options.write && (side == SideState::Complete || kind.is_some_and(|k| k.read_write == ReadWrite::ReadOnly)) {
+        let writable = medium.sides.iter().any(|x| !retired(x) && x.state != SideState::Complete);
+        if options.write && (!writable || kind.is_some_and(|k| k.read_write == ReadWrite::ReadOnly)) {
             return reject(E::WriteProtect, format!("medium {} is complete or read-only", medium.barcode));
         }
         let reads = |d: &Drive| {
