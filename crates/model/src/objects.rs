@@ -562,6 +562,9 @@ pub struct Medium {
     pub pool: PoolId,
     /// Its sides, by number (as many as its type has).
     pub sides: Vec<Side>,
+    /// The server-assigned sequence number (`szSequenceNumber`): the order
+    /// in which rsm came to know its media, 1 for the first.
+    pub sequence: u64,
 }
 
 impl Medium {
@@ -582,6 +585,7 @@ impl Medium {
             media_type: media_type.id,
             pool: SystemPools::of(media_type.id).free,
             sides: (0..media_type.sides).map(|n| Side::new(n, SideState::Available)).collect(),
+            sequence: 0,
         }
     }
 

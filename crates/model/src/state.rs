@@ -40,7 +40,18 @@ pub struct State {
     pub sides: BTreeMap<SideId, MediaId>,
     /// Every logical medium's side.
     pub lmids: BTreeMap<LogicalMediaId, SideId>,
+    /// The AVAILABLE sides of each pool in the allocation rule's order (side
+    /// number, allocations, sequence number, medium): an allocation reads the first eligible
+    /// one instead of scanning every medium.
+    pub available: BTreeMap<PoolId, BTreeSet<AvailableSide>>,
+    /// The sequence number the last medium got.
+    pub media_sequence: u64,
 }
+
+/// An AVAILABLE side in [`State::available`]: ordered as the allocation
+/// rule prefers (side A first, then the fewest allocations, then the
+/// oldest medium).
+pub type AvailableSide = (u8, u32, u64, MediaId);
 
 impl State {
     /// An empty projection (the state before the first event).
@@ -179,6 +190,17 @@ impl State {
         }
         if self.sides.len() != self.media.values().map(|m| m.sides.len()).sum::<usize>() {
             return Err("the side index holds sides of no medium".into());
+        }
+        let mut derived: BTreeMap<PoolId, BTreeSet<AvailableSide>> = BTreeMap::new();
+        for m in self.media.values() {
+            for x in m.sides.iter().filter(|x| x.state == SideState::Available) {
+                derived.entry(m.pool).or_default().insert((x.number, x.allocate_count, m.sequence, m.id));
+            }
+        }
+        let indexed: BTreeMap<&PoolId, &BTreeSet<AvailableSide>> =
+            self.available.iter().filter(|(_, set)| !set.is_empty()).collect();
+        if indexed != derived.iter().collect::<BTreeMap<_, _>>() {
+            return Err("the index of available sides disagrees with the media".into());
         }
         for (lmid, side) in &self.lmids {
             if self.side(*side).and_then(|(_, s)| s.lmid) != Some(*lmid) {

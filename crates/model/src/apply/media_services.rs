@@ -1,7 +1,9 @@
 //! Media services: media types related to libraries, pools, and the life
 //! of every side (allocation, completion, deallocation, retirement).
 
-use super::{catalog_type, ensure_system_pools, library_mut, medium, medium_mut, pool, pool_mut, Applied};
+use super::{
+    catalog_type, ensure_system_pools, library_mut, medium, medium_mut, pool, pool_mut, reindex, unindex, Applied,
+};
 use crate::error::MissingObject;
 use crate::ids::*;
 use crate::media_services::*;
@@ -58,6 +60,7 @@ pub(super) fn pool_policy_changed(
 
 pub(super) fn moved_to_pool(state: &mut State, media: MediaId, to: PoolId, sides: Option<SideState>) -> Applied {
     pool(state, to)?;
+    unindex(state, media);
     let m = medium_mut(state, media)?;
     m.pool = to;
     if let Some(state_now) = sides {
@@ -65,6 +68,7 @@ pub(super) fn moved_to_pool(state: &mut State, media: MediaId, to: PoolId, sides
             side.state = state_now;
         }
     }
+    reindex(state, media);
     Ok(())
 }
 
@@ -95,6 +99,7 @@ pub(super) fn side_allocated(
     reserve_others: bool,
 ) -> Applied {
     pool(state, to)?;
+    unindex(state, media);
     let m = medium_mut(state, media)?;
     m.pool = to;
     if reserve_others {
@@ -107,6 +112,7 @@ pub(super) fn side_allocated(
     side.lmid = Some(lmid);
     side.allocate_count = side.allocate_count.saturating_add(1);
     state.lmids.insert(lmid, SideId::of(media, number));
+    reindex(state, media);
     Ok(())
 }
 
@@ -118,6 +124,7 @@ pub(super) fn side_deallocated(
 ) -> Applied {
     let (media, number) = bound(state, lmid)?;
     state.lmids.remove(&lmid);
+    unindex(state, media);
     let m = medium_mut(state, media)?;
     for side in m.sides.iter_mut().filter(|s| s.state == SideState::Reserved) {
         side.state = SideState::Available;
@@ -129,6 +136,7 @@ pub(super) fn side_deallocated(
         pool(state, free)?;
         medium_mut(state, media)?.pool = free;
     }
+    reindex(state, media);
     Ok(())
 }
 
@@ -139,7 +147,9 @@ pub(super) fn side_completed(state: &mut State, lmid: LogicalMediaId) -> Applied
 }
 
 pub(super) fn side_decommissioned(state: &mut State, media: MediaId, number: u8) -> Applied {
+    unindex(state, media);
     side_mut(state, media, number)?.state = SideState::Decommissioned;
+    reindex(state, media);
     Ok(())
 }
 

@@ -160,17 +160,44 @@ fn arrive(state: &mut State, media: MediaId, barcode: &str, library: LibraryId) 
     }
     let media_type = catalog_type(self::library(state, library)?.media_type)?;
     ensure_system_pools(state, media_type.id)?;
-    let medium = Medium::new(media, barcode, library, media_type);
+    let mut medium = Medium::new(media, barcode, library, media_type);
+    state.media_sequence += 1;
+    medium.sequence = state.media_sequence;
     for side in &medium.sides {
         state.sides.insert(medium.side_id(side.number), media);
     }
     state.barcodes.insert(barcode.to_string(), media);
     state.media.insert(media, medium);
+    reindex(state, media);
     Ok(())
+}
+
+/// Takes a medium's available sides out of [`State::available`] (before
+/// its sides or pool change).
+fn unindex(state: &mut State, media: MediaId) {
+    let Some(m) = state.media.get(&media) else { return };
+    if let Some(set) = state.available.get_mut(&m.pool) {
+        for x in m.sides.iter().filter(|x| x.state == SideState::Available) {
+            set.remove(&(x.number, x.allocate_count, m.sequence, media));
+        }
+        if set.is_empty() {
+            state.available.remove(&m.pool);
+        }
+    }
+}
+
+/// Puts a medium's available sides in [`State::available`] (after its
+/// sides or pool changed).
+fn reindex(state: &mut State, media: MediaId) {
+    let Some(m) = state.media.get(&media) else { return };
+    for x in m.sides.iter().filter(|x| x.state == SideState::Available) {
+        state.available.entry(m.pool).or_default().insert((x.number, x.allocate_count, m.sequence, media));
+    }
 }
 
 /// A medium leaves the catalog with its sides and logical media.
 fn forget_medium(state: &mut State, media: MediaId) {
+    unindex(state, media);
     if let Some(m) = state.media.remove(&media) {
         state.barcodes.remove(&m.barcode);
         for side in &m.sides {

@@ -25,8 +25,8 @@ impl<'a> Ctx<'a> {
     ///    of the pool whose cartridge no session holds and no request moves,
     ///    from the free pool only cartridges of libraries the caller may use, else (NTMS_ALLOCATE_FROMSCRATCH) of the free pool of
     ///    its type; preferring side 0, then the fewest allocations, then a
-    ///    medium already in a drive, then the bar code's order. Nothing
-    ///    found: ERROR_MEDIA_UNAVAILABLE.
+    ///    medium already in a drive, then the oldest (the lowest sequence
+    ///    number). Nothing found: ERROR_MEDIA_UNAVAILABLE.
     ///
     /// rsm does not wait for media yet: every call behaves as with
     /// NTMS_ALLOCATE_ERROR_IF_UNAVAILABLE and a zero timeout (the
@@ -85,21 +85,40 @@ impl<'a> Ctx<'a> {
             }
             return Ok(vec![allocated(m, x.number)]);
         }
-        let best = |from: PoolId| {
-            self.state
-                .media
-                .values()
-                .filter(|m| m.pool == from && m.enabled && Self::online(m) && !self.held_or_moving(m))
+        let eligible = |m: &Medium, from: PoolId| {
+            m.enabled
+                && Self::online(m)
+                && !self.held_or_moving(m)
                 // From the free pool, only cartridges of libraries the caller may use.
-                .filter(|m| from == pool || self.may_use(m, s))
-                .flat_map(|m| m.sides.iter().filter(|x| x.state == SideState::Available).map(move |x| (m, x)))
-                .min_by_key(|(m, x)| {
-                    (x.number, x.allocate_count, !matches!(m.location, Location::Drive(_)), m.barcode.as_str())
+                && (from == pool || self.may_use(m, s))
+        };
+        // The pool's available sides come in the rule's order (side A, then
+        // the fewest allocations, then the oldest); among those that tie
+        // with the first eligible one, a cartridge already in a drive wins.
+        let best = |from: PoolId| -> Option<(&Medium, u8)> {
+            let index = self.state.available.get(&from)?;
+            let mut candidates = index.iter().filter_map(|(number, count, _, id)| {
+                let m = self.state.media.get(id)?;
+                eligible(m, from).then_some((m, *number, *count))
+            });
+            let (first, number, count) = candidates.next()?;
+            let in_drive = self
+                .state
+                .drives
+                .values()
+                .filter_map(|d| d.medium.and_then(|id| self.state.media.get(&id)))
+                .filter(|m| m.pool == from && eligible(m, from))
+                .filter(|m| {
+                    m.sides
+                        .get(usize::from(number))
+                        .is_some_and(|x| x.state == SideState::Available && x.allocate_count == count)
                 })
+                .min_by_key(|m| m.sequence);
+            Some((in_drive.unwrap_or(first), number))
         };
         let found = best(pool).or_else(|| if p.from_scratch { best(types.free) } else { None });
         match found {
-            Some((m, x)) => Ok(vec![allocated(m, x.number)]),
+            Some((m, number)) => Ok(vec![allocated(m, number)]),
             None => reject(
                 E::MediaUnavailable,
                 format!(
