@@ -116,3 +116,24 @@ fn opening_a_pool_leaves_it_alone_and_an_ambiguous_bar_code_is_refused() {
     assert!(!rsm.view("pools").iter().any(|p| p["path"] == "\\Folder"), "nothing was created");
     rsm.replay_ok();
 }
+
+#[test]
+fn records_of_cartridges_from_elsewhere() {
+    let rsm = Rsm::new();
+    rsm.run(&["library", "create-sim", "la", "--media", "2"]).ok();
+    rsm.run(&["media", "create", "FAR001L8", "--pool", "\\Import\\LTO-8"]).ok();
+    let far = find(&rsm.view("sides"), "barcode", "FAR001L8").clone();
+    assert_eq!((far["state"].as_str(), far["library"].as_str()), (Some("import"), None), "{far}");
+    rsm.run(&["media", "create", "FAR001L8", "--pool", "\\Import\\LTO-8"]).rejected("ERROR_INVALID_MEDIA", 4300);
+    rsm.run(&["media", "create", "FAR002L8", "--pool", "\\Free\\LTO-8"]).rejected("ERROR_INVALID_MEDIA_POOL", 4302);
+    rsm.run(&["media", "delete", "LA0001L8"]).rejected("ERROR_INVALID_STATE", 5023);
+    rsm.run(&["media", "delete", "FAR001L8"]).ok();
+    assert!(!rsm.view("media").iter().any(|m| m["barcode"] == "FAR001L8"));
+    rsm.run(&["pool", "create", "Seven", "--type", "LTO-7"]).ok();
+    rsm.run(&["pool", "move", "LA0001L8", "Seven"]).rejected("ERROR_MEDIA_INCOMPATIBLE", 4315);
+    rsm.run(&["media", "retype", "LA0001L8", "Seven"]).ok();
+    let types = rsm.view("sides");
+    assert_eq!(find(&types, "barcode", "LA0001L8")["media_type"], "LTO-7");
+    rsm.run(&["mount", "LA0001L8", "--wait"]).ok();
+    rsm.replay_ok();
+}

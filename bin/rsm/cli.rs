@@ -180,6 +180,9 @@ pub enum Cmd {
     /// Application media pools (CreateNtmsMediaPool, DeleteNtmsMediaPool, MoveToNtmsMediaPool).
     #[command(subcommand)]
     Pool(PoolCmd),
+    /// Records of cartridges (CreateNtmsMedia, DeleteNtmsMedia, ChangeNtmsMediaType).
+    #[command(subcommand)]
+    Media(MediaCmd),
     /// Allocate a side from an application pool (AllocateNtmsMedia); prints the new logical medium.
     Allocate {
         /// Pool path (`\App\Daily` or `App\Daily`) or id.
@@ -333,6 +336,51 @@ pub enum MediaTypeCmd {
         #[arg(long)]
         library: String,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum MediaCmd {
+    /// Record an offline cartridge (one arriving from another server).
+    Create {
+        /// Bar code.
+        barcode: String,
+        /// An import or application pool (the cartridge takes its media type).
+        #[arg(long)]
+        pool: String,
+        /// The state of each side, in order (default: import in an import
+        /// pool, available in an application pool).
+        #[arg(long = "side-state", value_enum)]
+        side_states: Vec<SideStateArg>,
+    },
+    /// Forget an offline cartridge (lost or destroyed).
+    Delete {
+        /// Bar code or id.
+        barcode: String,
+    },
+    /// Move a cartridge into a pool of another media type, which it takes.
+    Retype {
+        /// Bar code or id.
+        barcode: String,
+        /// Destination pool path or id.
+        pool: String,
+    },
+}
+
+/// A side's state, as `media create` takes it.
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum SideStateArg {
+    /// NTMS_PARTSTATE_AVAILABLE.
+    Available,
+    /// NTMS_PARTSTATE_ALLOCATED (a logical medium is made for it).
+    Allocated,
+    /// NTMS_PARTSTATE_COMPLETE (a logical medium is made for it).
+    Complete,
+    /// NTMS_PARTSTATE_IMPORT (import pools only).
+    Import,
+    /// NTMS_PARTSTATE_UNPREPARED.
+    Unprepared,
+    /// NTMS_PARTSTATE_DECOMMISSIONED.
+    Decommissioned,
 }
 
 #[derive(Subcommand, Debug)]

@@ -525,6 +525,7 @@ async fn dispatch(engine: &Engine, cli: &Cli, user: &str) -> Outcome {
         Cmd::Sim(sim) => sim::sim(engine, sim, user, json).await,
         Cmd::MediaType(command) => media::media_type(engine, user, command, json).await,
         Cmd::Pool(command) => media::pool(engine, user, command, json).await,
+        Cmd::Media(command) => media::media(engine, user, command, json).await,
         Cmd::Allocate { pool, new, next, side } => {
             media::allocate(engine, user, pool, *new, next.as_deref(), side.as_deref(), json).await
         }

@@ -1,7 +1,7 @@
 //! The media services' commands: media types, pools, allocation and the
 //! life of a side.
 
-use crate::cli::{MediaTypeCmd, PoolCmd};
+use crate::cli::{MediaCmd, MediaTypeCmd, PoolCmd, SideStateArg};
 use crate::render::done;
 use crate::{out, resolve, Failure, Outcome};
 use rsm::*;
@@ -146,4 +146,50 @@ pub async fn swap(engine: &Engine, user: &str, first: &str, second: &str, json: 
     let session = engine.session_for(user).await?;
     session.swap_media(a, b).await?;
     done(json, &format!("{} and {} swapped their sides", first, second))
+}
+
+pub async fn media(engine: &Engine, user: &str, command: &MediaCmd, json: bool) -> Outcome {
+    let session = engine.session_for(user).await?;
+    match command {
+        MediaCmd::Create { barcode, pool, side_states } => {
+            let id = resolve::pool(engine, pool).await?;
+            let states: Vec<SideState> = if side_states.is_empty() {
+                // One side of the default state per side of the pool's type.
+                let default = engine
+                    .query(move |s| {
+                        let p = s.pools.get(&id)?;
+                        let kind = rsm::media_type(p.media_type?)?;
+                        let state = if p.kind == PoolType::Import { SideState::Import } else { SideState::Available };
+                        Some(vec![state; usize::from(kind.sides)])
+                    })
+                    .await?;
+                default.unwrap_or_default()
+            } else {
+                side_states
+                    .iter()
+                    .map(|s| match s {
+                        SideStateArg::Available => SideState::Available,
+                        SideStateArg::Allocated => SideState::Allocated,
+                        SideStateArg::Complete => SideState::Complete,
+                        SideStateArg::Import => SideState::Import,
+                        SideStateArg::Unprepared => SideState::Unprepared,
+                        SideStateArg::Decommissioned => SideState::Decommissioned,
+                    })
+                    .collect()
+            };
+            let media = session.create_media(barcode, id, states).await?;
+            done(json, &format!("{} recorded offline ({media})", barcode.trim_end_matches(' ')))
+        }
+        MediaCmd::Delete { barcode } => {
+            let media = resolve::media(engine, barcode).await?;
+            session.delete_media(media).await?;
+            done(json, &format!("{barcode} deleted"))
+        }
+        MediaCmd::Retype { barcode, pool } => {
+            let media = resolve::media(engine, barcode).await?;
+            let id = resolve::pool(engine, pool).await?;
+            session.change_media_type(media, id).await?;
+            done(json, &format!("{barcode} moved to {pool} and retyped"))
+        }
+    }
 }

@@ -274,6 +274,26 @@ impl Session {
         self.submit(Command::SwapMedia { session: self.id, first, second }).await.map(|_| ())
     }
 
+    /// CreateNtmsMedia: an offline medium in `pool`, one state per side.
+    pub async fn create_media(&self, barcode: &str, pool: PoolId, sides: Vec<SideState>) -> Result<MediaId, NtmsError> {
+        let a =
+            self.submit(Command::CreateMedia { session: self.id, barcode: barcode.to_string(), pool, sides }).await?;
+        match a.events.first() {
+            Some(Event::MediaCreated { medium }) => Ok(medium.id),
+            _ => Err(NtmsError::new(ErrorCode::DatabaseFailure, "the creation recorded no medium")),
+        }
+    }
+
+    /// DeleteNtmsMedia.
+    pub async fn delete_media(&self, media: MediaId) -> Result<(), NtmsError> {
+        self.submit(Command::DeleteMedia { session: self.id, media }).await.map(|_| ())
+    }
+
+    /// ChangeNtmsMediaType.
+    pub async fn change_media_type(&self, media: MediaId, pool: PoolId) -> Result<(), NtmsError> {
+        self.submit(Command::ChangeMediaType { session: self.id, media, pool }).await.map(|_| ())
+    }
+
     /// CloseNtmsSession: queued mounts are cancelled, holds become deferred dismounts.
     pub async fn close(self) -> Result<(), NtmsError> {
         self.submit(Command::CloseSession { session: self.id }).await.map(|_| ())

@@ -206,6 +206,23 @@ fn canonical_events() -> Vec<Event> {
         Event::SideCompleted { lmid: LogicalMediaId(id(0x52)) },
         Event::SideDecommissioned { media: MediaId(id(0x53)), side: 0 },
         Event::LogicalMediaSwapped { first: LogicalMediaId(id(0x54)), second: LogicalMediaId(id(0x55)) },
+        Event::MediaCreated {
+            medium: {
+                let kind = rsm_model::media_type(rsm_model::default_media_type()).expect("in the catalog");
+                let mut m = Medium::new(MediaId(id(0x56)), "OFF001L8", LibraryId::OFFLINE, kind);
+                m.pool = PoolId(id(0x57));
+                m.sides[0].state = SideState::Allocated;
+                m.sides[0].lmid = Some(LogicalMediaId(id(0x58)));
+                m
+            },
+        },
+        Event::MediaDeleted { media: MediaId(id(0x59)) },
+        Event::MediaTypeChanged {
+            media: MediaId(id(0x5A)),
+            pool: PoolId(id(0x5B)),
+            media_type: rsm_model::default_media_type(),
+            sides: None,
+        },
     ]
 }
 
@@ -263,6 +280,9 @@ fn fixture_name(event: &Event) -> &'static str {
         Event::SideCompleted { .. } => "SideCompleted",
         Event::SideDecommissioned { .. } => "SideDecommissioned",
         Event::LogicalMediaSwapped { .. } => "LogicalMediaSwapped",
+        Event::MediaCreated { .. } => "MediaCreated",
+        Event::MediaDeleted { .. } => "MediaDeleted",
+        Event::MediaTypeChanged { .. } => "MediaTypeChanged",
     }
 }
 

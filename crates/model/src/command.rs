@@ -361,6 +361,35 @@ pub enum Command {
         /// The side.
         side: SideId,
     },
+    /// CreateNtmsMedia: a record for a new offline medium and its sides
+    /// (cartridges arriving from another server).
+    CreateMedia {
+        /// Session.
+        session: SessionId,
+        /// Bar code (trailing spaces are removed).
+        barcode: String,
+        /// An import or application pool; the medium takes its media type.
+        pool: PoolId,
+        /// The state of each side, one per side of the pool's media type.
+        sides: Vec<SideState>,
+    },
+    /// DeleteNtmsMedia: forget an offline medium (lost or destroyed).
+    DeleteMedia {
+        /// Session.
+        session: SessionId,
+        /// Medium.
+        media: MediaId,
+    },
+    /// ChangeNtmsMediaType: move a medium into a pool of another media type,
+    /// correcting a misidentified type.
+    ChangeMediaType {
+        /// Session.
+        session: SessionId,
+        /// Medium.
+        media: MediaId,
+        /// Destination pool (its media type becomes the medium's).
+        pool: PoolId,
+    },
     /// SwapNtmsMedia: exchange the sides behind two logical media.
     SwapMedia {
         /// Session.
@@ -403,7 +432,10 @@ impl Command {
             | Command::DeallocateMedia { session, .. }
             | Command::SetMediaComplete { session, .. }
             | Command::DecommissionMedia { session, .. }
-            | Command::SwapMedia { session, .. } => Some(*session),
+            | Command::SwapMedia { session, .. }
+            | Command::CreateMedia { session, .. }
+            | Command::DeleteMedia { session, .. }
+            | Command::ChangeMediaType { session, .. } => Some(*session),
             Command::OpenSession { .. }
             | Command::StartNext { .. }
             | Command::AdvanceRequest { .. }
@@ -450,6 +482,9 @@ impl Command {
             Command::SetMediaComplete { .. } => "set_media_complete",
             Command::DecommissionMedia { .. } => "decommission_media",
             Command::SwapMedia { .. } => "swap_media",
+            Command::CreateMedia { .. } => "create_media",
+            Command::DeleteMedia { .. } => "delete_media",
+            Command::ChangeMediaType { .. } => "change_media_type",
         }
     }
 }

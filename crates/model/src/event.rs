@@ -428,6 +428,29 @@ pub enum Event {
         /// Second.
         second: LogicalMediaId,
     },
+    /// An offline medium was recorded (CreateNtmsMedia): in the offline
+    /// library, with its sides (and the logical media of those allocated).
+    MediaCreated {
+        /// The medium as created (its sequence number is given by `apply`).
+        medium: Medium,
+    },
+    /// An offline medium and its sides were forgotten (DeleteNtmsMedia).
+    MediaDeleted {
+        /// Medium.
+        media: MediaId,
+    },
+    /// A medium moved to a pool of another media type and took that type;
+    /// every side into `sides` when given (moving into the free pool).
+    MediaTypeChanged {
+        /// Medium.
+        media: MediaId,
+        /// Destination pool.
+        pool: PoolId,
+        /// Its media type now.
+        media_type: MediaTypeId,
+        /// The state every side takes.
+        sides: Option<SideState>,
+    },
 }
 
 impl Event {
@@ -483,6 +506,9 @@ impl Event {
             Event::SideCompleted { .. } => "SideCompleted",
             Event::SideDecommissioned { .. } => "SideDecommissioned",
             Event::LogicalMediaSwapped { .. } => "LogicalMediaSwapped",
+            Event::MediaCreated { .. } => "MediaCreated",
+            Event::MediaDeleted { .. } => "MediaDeleted",
+            Event::MediaTypeChanged { .. } => "MediaTypeChanged",
         }
     }
 }

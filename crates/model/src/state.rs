@@ -188,6 +188,11 @@ impl State {
                 }
             }
         }
+        if self.barcodes.len() != self.media.len()
+            || self.media.values().any(|m| self.barcodes.get(&m.barcode) != Some(&m.id))
+        {
+            return Err("a bar code names no medium, or two media share one".into());
+        }
         if self.sides.len() != self.media.values().map(|m| m.sides.len()).sum::<usize>() {
             return Err("the side index holds sides of no medium".into());
         }

@@ -515,3 +515,95 @@ fn pool_names_are_case_insensitive_beyond_ascii() {
         );
     }
 }
+
+#[test]
+fn create_media_codes_and_an_offline_record() {
+    let (mut w, alice, _) = world();
+    let import = SystemPools::of(lto8()).import;
+    let create = |session, barcode: &str, pool, sides: Vec<SideState>| Command::CreateMedia {
+        session,
+        barcode: barcode.into(),
+        pool,
+        sides,
+    };
+    w.rejects(create(alice, "NEW001L8", PoolId::NIL, vec![SideState::Import]), ErrorCode::InvalidParameter);
+    w.rejects(create(alice, "NEW001L8", import, vec![]), ErrorCode::InvalidParameter);
+    w.rejects(create(alice, "bad\tcode", import, vec![SideState::Import]), ErrorCode::InvalidParameter);
+    w.rejects(create(alice, "LA0001L8", import, vec![SideState::Import]), ErrorCode::InvalidMedia);
+    w.rejects(
+        create(alice, "NEW001L8", PoolId(uuid::Uuid::from_u128(3)), vec![SideState::Import]),
+        ErrorCode::InvalidMediaPool,
+    );
+    w.rejects(
+        create(alice, "NEW001L8", SystemPools::of(lto8()).free, vec![SideState::Available]),
+        ErrorCode::InvalidMediaPool,
+    );
+    let daily = create_pool(&mut w, alice, "Daily", Some(lto8()));
+    let bob = w.session("bob");
+    w.rejects(create(bob, "NEW001L8", daily, vec![SideState::Available]), ErrorCode::AccessDenied);
+    w.rejects(create(alice, "NEW001L8", daily, vec![SideState::Available; 2]), ErrorCode::MediaIncompatible);
+    w.rejects(create(alice, "NEW001L8", daily, vec![SideState::Reserved]), ErrorCode::InvalidParameter);
+    w.rejects(create(alice, "NEW001L8", daily, vec![SideState::Import]), ErrorCode::InvalidParameter);
+    // From another server: offline, in an import pool; and one still allocated.
+    w.ok(create(bob, "NEW001L8  ", import, vec![SideState::Import]));
+    let m = w.state.medium_by_barcode("NEW001L8").expect("trailing spaces removed").clone();
+    // Regression: an offline medium's bar code was taken for a free one.
+    w.rejects(create(alice, "NEW001L8", import, vec![SideState::Import]), ErrorCode::InvalidMedia);
+    assert_eq!((m.library, m.location, m.pool), (LibraryId::OFFLINE, Location::Offline, import));
+    w.ok(create(alice, "NEW002L8", daily, vec![SideState::Allocated]));
+    let m = w.state.medium_by_barcode("NEW002L8").expect("created").clone();
+    assert!(m.sides[0].lmid.is_some_and(|l| w.state.logical_medium(l).is_some()), "an allocated side gets its LMID");
+}
+
+#[test]
+fn delete_media_codes() {
+    let (mut w, alice, _) = world();
+    let import = SystemPools::of(lto8()).import;
+    w.ok(Command::CreateMedia {
+        session: alice,
+        barcode: "OFF001L8".into(),
+        pool: import,
+        sides: vec![SideState::Import],
+    });
+    let delete = |session, media| Command::DeleteMedia { session, media };
+    w.rejects(delete(alice, MediaId::NIL), ErrorCode::InvalidParameter);
+    w.rejects(delete(alice, MediaId(uuid::Uuid::from_u128(7))), ErrorCode::InvalidMedia);
+    w.rejects(delete(alice, w.media("LA0001L8")), ErrorCode::InvalidState);
+    let daily = create_pool(&mut w, alice, "Daily", Some(lto8()));
+    w.ok(Command::CreateMedia {
+        session: alice,
+        barcode: "OFF002L8".into(),
+        pool: daily,
+        sides: vec![SideState::Allocated],
+    });
+    w.rejects(delete(alice, w.media("OFF002L8")), ErrorCode::InvalidState);
+    let bob = w.session("bob");
+    w.rejects(delete(bob, w.media("OFF002L8")), ErrorCode::AccessDenied);
+    let off = w.media("OFF001L8");
+    w.ok(delete(bob, off));
+    assert!(w.state.medium_by_barcode("OFF001L8").is_none() && !w.state.sides.contains_key(&SideId::of(off, 0)));
+}
+
+#[test]
+fn change_media_type_codes() {
+    let (mut w, alice, lib) = world();
+    let change = |session, media, pool| Command::ChangeMediaType { session, media, pool };
+    let m = w.media("LA0001L8");
+    let lto7 = create_pool(&mut w, alice, "Seven", Some(named("LTO-7")));
+    w.rejects(change(alice, MediaId::NIL, lto7), ErrorCode::InvalidParameter);
+    w.rejects(change(alice, MediaId(uuid::Uuid::from_u128(4)), lto7), ErrorCode::InvalidMedia);
+    w.rejects(change(alice, m, PoolId(uuid::Uuid::from_u128(4))), ErrorCode::InvalidMediaPool);
+    let bob = w.session("bob");
+    w.rejects(change(bob, m, lto7), ErrorCode::AccessDenied);
+    w.ok(Command::SetEnabled { session: alice, object: ObjectRef::Library(lib), enabled: false });
+    w.rejects(change(alice, m, lto7), ErrorCode::LibraryOffline);
+    w.ok(Command::SetEnabled { session: alice, object: ObjectRef::Library(lib), enabled: true });
+    w.rejects(change(alice, m, SystemPools::of(named("LTO-7")).import), ErrorCode::InvalidMediaPool);
+    let mo = create_pool(&mut w, alice, "Disks", Some(named("MO-2SIDED")));
+    w.rejects(change(alice, m, mo), ErrorCode::MediaIncompatible);
+    w.ok(change(alice, m, lto7));
+    let now = &w.state.media[&m];
+    assert_eq!((now.media_type, now.pool), (named("LTO-7"), lto7));
+    w.mount(alice, "LA0002L8", None);
+    w.rejects(change(alice, w.media("LA0002L8"), lto7), ErrorCode::Busy);
+}

@@ -7,6 +7,7 @@ use super::{
 use crate::error::MissingObject;
 use crate::ids::*;
 use crate::media_services::*;
+use crate::objects::Medium;
 use crate::state::State;
 
 pub(super) fn media_type_added(state: &mut State, library: LibraryId, media_type: MediaTypeId) -> Applied {
@@ -161,4 +162,35 @@ pub(super) fn logical_media_swapped(state: &mut State, first: LogicalMediaId, se
     state.lmids.insert(first, SideId::of(m2, n2));
     state.lmids.insert(second, SideId::of(m1, n1));
     Ok(())
+}
+
+pub(super) fn media_created(state: &mut State, created: &Medium) -> Applied {
+    catalog_type(created.media_type)?;
+    pool(state, created.pool)?;
+    let mut m = created.clone();
+    state.media_sequence += 1;
+    m.sequence = state.media_sequence;
+    for side in &m.sides {
+        state.sides.insert(m.side_id(side.number), m.id);
+        if let Some(lmid) = side.lmid {
+            state.lmids.insert(lmid, m.side_id(side.number));
+        }
+    }
+    state.barcodes.insert(m.barcode.clone(), m.id);
+    let id = m.id;
+    state.media.insert(id, m);
+    reindex(state, id);
+    Ok(())
+}
+
+pub(super) fn media_type_changed(
+    state: &mut State,
+    media: MediaId,
+    to: PoolId,
+    media_type: MediaTypeId,
+    sides: Option<SideState>,
+) -> Applied {
+    catalog_type(media_type)?;
+    medium_mut(state, media)?.media_type = media_type;
+    moved_to_pool(state, media, to, sides)
 }

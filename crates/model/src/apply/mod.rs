@@ -107,6 +107,15 @@ fn apply_event(state: &mut State, event: &Event) -> Applied {
         Event::SideCompleted { lmid } => media_services::side_completed(state, *lmid),
         Event::SideDecommissioned { media, side } => media_services::side_decommissioned(state, *media, *side),
         Event::LogicalMediaSwapped { first, second } => media_services::logical_media_swapped(state, *first, *second),
+        Event::MediaCreated { medium } => media_services::media_created(state, medium),
+        Event::MediaDeleted { media } => {
+            self::medium(state, *media)?;
+            forget_medium(state, *media);
+            Ok(())
+        }
+        Event::MediaTypeChanged { media, pool, media_type, sides } => {
+            media_services::media_type_changed(state, *media, *pool, *media_type, *sides)
+        }
     }
 }
 

@@ -92,7 +92,8 @@ impl<'a> Ctx<'a> {
     /// application pool's own access list; for a system pool (free, import,
     /// unrecognized), the principal's rights on the medium's library, since
     /// those pools are everyone's and the library is whose cartridges they
-    /// are (the administrator alone for a medium on the offline shelf).
+    /// are; for a medium on the offline shelf, the computer's (everyone's
+    /// USE and MODIFY, the administrator's CONTROL).
     pub(super) fn require_media(
         &self,
         medium: &Medium,
@@ -106,7 +107,13 @@ impl<'a> Ctx<'a> {
         }
         match self.state.libraries.get(&medium.library) {
             Some(lib) => self.require(lib, session, right, what),
-            None if self.policy.administrator.as_deref() == Some(session.principal.as_str()) => Ok(()),
+            // On the offline shelf: the computer's rights (rsm: everyone's
+            // USE and MODIFY; CONTROL is the administrator's).
+            None if !right.allows(AccessMask::CONTROL)
+                || self.policy.administrator.as_deref() == Some(session.principal.as_str()) =>
+            {
+                Ok(())
+            }
             None => reject(
                 E::AccessDenied,
                 format!("{} lacks access to medium {} on the offline shelf", session.principal, medium.barcode),
@@ -427,4 +434,171 @@ fn pool_levels(path: &str) -> Result<Vec<&str>, NtmsError> {
         );
     }
     Ok(levels)
+}
+
+impl<'a> Ctx<'a> {
+    // ---- CreateNtmsMedia / DeleteNtmsMedia / ChangeNtmsMediaType ---------------------
+
+    /// CreateNtmsMedia. Checks, in order:
+    /// 1. session (ERROR_INVALID_HANDLE);
+    /// 2. a pool id and at least one side given (ERROR_INVALID_PARAMETER);
+    /// 3. the bar code well formed after its trailing spaces are removed
+    ///    (ERROR_INVALID_PARAMETER) and new (ERROR_INVALID_MEDIA);
+    /// 4. the pool is an import or application pool that holds media
+    ///    (ERROR_INVALID_MEDIA_POOL);
+    /// 5. MODIFY access to the pool (ERROR_ACCESS_DENIED; an import pool's
+    ///    are everyone's, as the computer's MODIFY is);
+    /// 6. as many sides as the pool's media type has (ERROR_MEDIA_INCOMPATIBLE);
+    /// 7. each side's state one a new record may take: not RESERVED, and
+    ///    IMPORT only in an import pool (ERROR_INVALID_PARAMETER).
+    ///
+    /// The medium is in the offline library; an ALLOCATED or COMPLETE side
+    /// gets a new logical medium.
+    pub(super) fn create_media(
+        &self,
+        session: SessionId,
+        barcode: &str,
+        pool: PoolId,
+        sides: &[SideState],
+    ) -> Result<Vec<Event>, NtmsError> {
+        let s = self.session(session)?;
+        if pool.is_nil() || sides.is_empty() {
+            return reject(E::InvalidParameter, "a pool and the state of each side are required");
+        }
+        let barcode = barcode.trim_end_matches(' ');
+        super::check_barcode(barcode)?;
+        if self.state.barcodes.contains_key(barcode) {
+            return reject(E::InvalidMedia, format!("a medium with bar code {barcode} exists"));
+        }
+        let p = self.pool(pool)?;
+        if !matches!(p.kind, PoolType::Import | PoolType::Application) || p.media_type.is_none() {
+            return reject(
+                E::InvalidMediaPool,
+                format!("{} is not an import or application pool of media", self.state.pool_path(pool)),
+            );
+        }
+        if !p.is_system() {
+            self.require_pool(p, s, AccessMask::MODIFY, "create media in it")?;
+        }
+        let kind = media_type(p.media_type.expect("checked above")).ok_or_else(|| {
+            NtmsError::new(E::InvalidMediaPool, format!("the media type of {} is unknown", self.state.pool_path(pool)))
+        })?;
+        if sides.len() != usize::from(kind.sides) {
+            return reject(
+                E::MediaIncompatible,
+                format!("{} has {} sides per medium, not {}", kind.name, kind.sides, sides.len()),
+            );
+        }
+        let allowed = |state: &SideState| match state {
+            SideState::Reserved => false,
+            SideState::Import => p.kind == PoolType::Import,
+            _ => true,
+        };
+        if let Some(bad) = sides.iter().find(|x| !allowed(x)) {
+            return reject(E::InvalidParameter, format!("a new medium's side cannot be {bad:?} in this pool"));
+        }
+        let id = MediaId(derive_id(self.cmd.request, 1));
+        let mut medium = Medium::new(id, barcode, LibraryId::OFFLINE, kind);
+        medium.pool = pool;
+        for (n, (side, state)) in medium.sides.iter_mut().zip(sides).enumerate() {
+            side.state = *state;
+            if state.is_allocated() {
+                side.lmid = Some(LogicalMediaId(derive_id(self.cmd.request, 10 + n as u64)));
+            }
+        }
+        Ok(vec![Event::MediaCreated { medium }])
+    }
+
+    /// DeleteNtmsMedia. Checks, in order:
+    /// 1. session (ERROR_INVALID_HANDLE);
+    /// 2. the id given (ERROR_INVALID_PARAMETER);
+    /// 3. a medium (ERROR_INVALID_MEDIA), its pool valid (ERROR_INVALID_MEDIA_POOL);
+    /// 4. MODIFY access to its pool (ERROR_ACCESS_DENIED);
+    /// 5. offline (not in a library), no side ALLOCATED, COMPLETE or
+    ///    RESERVED (ERROR_INVALID_STATE).
+    pub(super) fn delete_media(&self, session: SessionId, media: MediaId) -> Result<Vec<Event>, NtmsError> {
+        let s = self.session(session)?;
+        let m = self.medium(media)?;
+        let p = self.pool_of(m)?;
+        self.require_media(m, p, s, AccessMask::MODIFY, "delete media")?;
+        if m.location != Location::Offline || m.pending_request.is_some() {
+            return reject(E::InvalidState, format!("medium {} is not offline: eject it first", m.barcode));
+        }
+        if m.sides.iter().any(|x| x.state.is_allocated() || x.state == SideState::Reserved) {
+            return reject(E::InvalidState, format!("medium {} has a side allocated, complete or reserved", m.barcode));
+        }
+        Ok(vec![Event::MediaDeleted { media }])
+    }
+
+    /// ChangeNtmsMediaType. Checks, in order:
+    /// 1. session (ERROR_INVALID_HANDLE);
+    /// 2. both ids given (ERROR_INVALID_PARAMETER);
+    /// 3. the medium is valid (ERROR_INVALID_MEDIA);
+    /// 4. the destination is a pool that holds media (ERROR_INVALID_MEDIA_POOL);
+    /// 5. MODIFY access to the medium's pool and the destination
+    ///    (ERROR_ACCESS_DENIED);
+    /// 6. the medium's library, if it is in one, enabled and ready
+    ///    (ERROR_LIBRARY_OFFLINE);
+    /// 7. the moves MoveToNtmsMediaPool allows, media types aside; out of an
+    ///    unrecognized pool only into the free pool (ERROR_INVALID_MEDIA_POOL);
+    /// 8. the destination's type has as many sides (ERROR_MEDIA_INCOMPATIBLE);
+    /// 9. not held mounted or being moved (ERROR_BUSY).
+    pub(super) fn change_media_type(
+        &self,
+        session: SessionId,
+        media: MediaId,
+        pool: PoolId,
+    ) -> Result<Vec<Event>, NtmsError> {
+        let s = self.session(session)?;
+        if media.is_nil() || pool.is_nil() {
+            return reject(E::InvalidParameter, "a medium and a pool are required");
+        }
+        let m = self.medium(media)?;
+        let from = self.pool_of(m).map_err(|e| NtmsError::new(E::InvalidMedia, e.message()))?;
+        let to = self.pool(pool)?;
+        let to_path = self.state.pool_path(pool);
+        let Some(new_type) = to.media_type.and_then(media_type) else {
+            return reject(E::InvalidMediaPool, format!("{to_path} holds only pools"));
+        };
+        self.require_media(m, from, s, AccessMask::MODIFY, "change its media's type")?;
+        self.require_media(m, to, s, AccessMask::MODIFY, "move media into it")?;
+        if let Some(lib) = self.state.libraries.get(&m.library) {
+            if !Self::library_available(lib) {
+                return reject(E::LibraryOffline, format!("library {} is disabled or not ready", lib.name));
+            }
+        }
+        let bound = m.sides.iter().any(|x| x.state.is_allocated() || x.state == SideState::Reserved);
+        let refused = match (from.kind, to.kind) {
+            (PoolType::Import | PoolType::Unrecognized, kind) if kind != PoolType::Free => {
+                Some("media of an import or unrecognized pool go only to the free pool")
+            }
+            (_, PoolType::Free) if bound => Some("a side is allocated, complete or reserved"),
+            (_, PoolType::Import | PoolType::Unrecognized) => Some("only classification puts media there"),
+            _ => None,
+        };
+        if let Some(why) = refused {
+            return reject(E::InvalidMediaPool, format!("medium {} cannot go to {to_path}: {why}", m.barcode));
+        }
+        if usize::from(new_type.sides) != m.sides.len() {
+            return reject(
+                E::MediaIncompatible,
+                format!(
+                    "{} has {} sides per medium, medium {} {}",
+                    new_type.name,
+                    new_type.sides,
+                    m.barcode,
+                    m.sides.len()
+                ),
+            );
+        }
+        if self.held_or_moving(m) {
+            return reject(E::Busy, format!("medium {} is in use", m.barcode));
+        }
+        if m.pool == pool {
+            return Ok(Vec::new());
+        }
+        let sides = (to.kind == PoolType::Free && matches!(from.kind, PoolType::Import | PoolType::Unrecognized))
+            .then_some(SideState::Unprepared);
+        Ok(vec![Event::MediaTypeChanged { media, pool, media_type: new_type.id, sides }])
+    }
 }
