@@ -375,20 +375,7 @@ impl<'a> Ctx<'a> {
         if to.media_type != Some(m.media_type) {
             return reject(E::MediaIncompatible, format!("medium {} is not of the media type of {to_path}", m.barcode));
         }
-        let all = |state: SideState| m.sides.iter().all(|side| side.state == state);
-        let bound = m.sides.iter().any(|side| side.state.is_allocated() || side.state == SideState::Reserved);
-        let refused = match (from.kind, to.kind) {
-            (PoolType::Import | PoolType::Unrecognized, kind) if kind != PoolType::Free => {
-                Some("media of an import or unrecognized pool go only to the free pool")
-            }
-            (_, PoolType::Free) if bound => Some("a side is allocated, complete or reserved"),
-            (_, PoolType::Free) if m.sides.iter().any(|x| x.state == SideState::Decommissioned) => {
-                Some("a retired side never goes back to scratch")
-            }
-            (_, PoolType::Import) if !all(SideState::Import) => Some("only media whose sides are all IMPORT go there"),
-            (_, PoolType::Unrecognized) => Some("only classification puts media there"),
-            _ => None,
-        };
+        let refused = move_refused(m, from, to);
         if let Some(why) = refused {
             return reject(E::InvalidMediaPool, format!("medium {} cannot go to {to_path}: {why}", m.barcode));
         }
@@ -398,10 +385,38 @@ impl<'a> Ctx<'a> {
         if m.pool == pool {
             return Ok(Vec::new());
         }
-        let sides = (to.kind == PoolType::Free && matches!(from.kind, PoolType::Import | PoolType::Unrecognized))
-            .then_some(SideState::Unprepared);
-        Ok(vec![Event::MediumMovedToPool { media, pool, sides }])
+        Ok(vec![Event::MediumMovedToPool { media, pool, sides: sides_on_arrival(from, to) }])
     }
+}
+
+/// Why MoveToNtmsMediaPool (and ChangeNtmsMediaType) may not take medium
+/// `m` from pool `from` to pool `to`, media types aside: out of an import
+/// or unrecognized pool only into the free pool; into the free pool only
+/// with no side allocated, complete, reserved or retired; into an import
+/// pool only with every side IMPORT; into an unrecognized pool never.
+fn move_refused(m: &Medium, from: &Pool, to: &Pool) -> Option<&'static str> {
+    let all = |state: SideState| m.sides.iter().all(|side| side.state == state);
+    let bound = m.sides.iter().any(|side| side.state.is_allocated() || side.state == SideState::Reserved);
+    match (from.kind, to.kind) {
+        (PoolType::Import | PoolType::Unrecognized, kind) if kind != PoolType::Free => {
+            Some("media of an import or unrecognized pool go only to the free pool")
+        }
+        (_, PoolType::Free) if bound => Some("a side is allocated, complete or reserved"),
+        (_, PoolType::Free) if m.sides.iter().any(|x| x.state == SideState::Decommissioned) => {
+            Some("a retired side never goes back to scratch")
+        }
+        (_, PoolType::Import) if !all(SideState::Import) => Some("only media whose sides are all IMPORT go there"),
+        (_, PoolType::Unrecognized) => Some("only classification puts media there"),
+        _ => None,
+    }
+}
+
+/// The state every side takes when a medium moves from `from` to `to`:
+/// UNPREPARED into the free pool from an import or unrecognized one (it
+/// needs a free-media label), else unchanged.
+fn sides_on_arrival(from: &Pool, to: &Pool) -> Option<SideState> {
+    (to.kind == PoolType::Free && matches!(from.kind, PoolType::Import | PoolType::Unrecognized))
+        .then_some(SideState::Unprepared)
 }
 
 /// The levels of a pool path (`\A\B` or `A\B`), each checked (ERROR_INVALID_NAME).
@@ -567,15 +582,7 @@ impl<'a> Ctx<'a> {
                 return reject(E::LibraryOffline, format!("library {} is disabled or not ready", lib.name));
             }
         }
-        let bound = m.sides.iter().any(|x| x.state.is_allocated() || x.state == SideState::Reserved);
-        let refused = match (from.kind, to.kind) {
-            (PoolType::Import | PoolType::Unrecognized, kind) if kind != PoolType::Free => {
-                Some("media of an import or unrecognized pool go only to the free pool")
-            }
-            (_, PoolType::Free) if bound => Some("a side is allocated, complete or reserved"),
-            (_, PoolType::Import | PoolType::Unrecognized) => Some("only classification puts media there"),
-            _ => None,
-        };
+        let refused = move_refused(m, from, to);
         if let Some(why) = refused {
             return reject(E::InvalidMediaPool, format!("medium {} cannot go to {to_path}: {why}", m.barcode));
         }
@@ -597,8 +604,6 @@ impl<'a> Ctx<'a> {
         if m.pool == pool {
             return Ok(Vec::new());
         }
-        let sides = (to.kind == PoolType::Free && matches!(from.kind, PoolType::Import | PoolType::Unrecognized))
-            .then_some(SideState::Unprepared);
-        Ok(vec![Event::MediaTypeChanged { media, pool, media_type: new_type.id, sides }])
+        Ok(vec![Event::MediaTypeChanged { media, pool, media_type: new_type.id, sides: sides_on_arrival(from, to) }])
     }
 }
