@@ -205,3 +205,27 @@ fn a_second_attach_of_the_same_device_names_the_library_it_is_attached_as() {
     let run = rsm.run(&["library", "attach", "again", "--iscsi", vtl.url()]).rejected("ERROR_ALREADY_EXISTS", 183);
     assert!(run.stderr.contains("already attached, as library vtl1"), "{}", run.stderr);
 }
+
+/// An attached library's media type: the changer's element status does not
+/// say, so the operator does (`--media-type`); its cartridges and drives are
+/// of it, and its pools are made.
+#[test]
+fn attach_takes_the_media_type_of_its_cartridges() {
+    let vtl = match start_vtl() {
+        Ok(vtl) => vtl,
+        Err(reason) => return skip(&reason),
+    };
+    let rsm = Rsm::new();
+    let attached = rsm.run(&["library", "attach", "vtl7", "--iscsi", vtl.url(), "--media-type", "LTO-7"]);
+    if attached.code != 0 && attached.stderr.contains("libiscsi") {
+        return skip(&attached.stderr);
+    }
+    attached.ok();
+    let types = rsm.view("media-types");
+    let lto7 = types.iter().find(|t| t["name"] == "LTO-7").expect("in the catalog");
+    assert_eq!(lto7["libraries"], serde_json::json!(["vtl7"]), "{types:?}");
+    assert!(rsm.view("pools").iter().any(|p| p["path"] == "\\Free\\LTO-7"));
+    assert!(rsm.view("sides").iter().all(|s| s["media_type"] == "LTO-7"));
+    rsm.run(&["mount", "A00001L8", "--wait"]).ok();
+    rsm.replay_ok();
+}

@@ -299,6 +299,10 @@ pub enum LibraryCmd {
         /// are found among the other sg devices.
         #[arg(long, value_name = "DEVICE")]
         sg: Option<String>,
+        /// The media type of its cartridges and drives (the changer's
+        /// element status does not say).
+        #[arg(long, value_name = "TYPE", default_value = rsm::DEFAULT_MEDIA_TYPE, value_parser = media_type_names())]
+        media_type: String,
     },
     /// Delete a library (disable it first).
     Delete {

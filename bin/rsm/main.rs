@@ -434,14 +434,17 @@ async fn dispatch(engine: &Engine, cli: &Cli, user: &str) -> Outcome {
             session.create_library(spec).await?;
             render::show(engine, View::Libraries, Some(name), json).await
         }
-        Cmd::Library(LibraryCmd::Attach { name, iscsi, sg }) => {
+        Cmd::Library(LibraryCmd::Attach { name, iscsi, sg, media_type }) => {
             let device = match (iscsi, sg) {
                 (Some(url), _) => url.clone(),
                 (None, Some(path)) => absolute(path)?,
                 (None, None) => return Err(Failure::Usage("name the changer with --iscsi URL or --sg DEVICE".into())),
             };
             let session = engine.session_for(user).await?;
-            let (_, warnings) = session.attach_library(name, &device).await?;
+            let media_type = media_type_named(media_type)
+                .ok_or_else(|| Failure::Usage(format!("{media_type} is not a media type rsm knows")))?
+                .id;
+            let (_, warnings) = session.attach_library_of_type(name, &device, media_type).await?;
             for w in warnings {
                 out::warn(&w);
             }

@@ -218,7 +218,9 @@ pub fn element_layout(topology: &Topology) -> (ElementLayout, Vec<String>) {
     let drives = take("drive", &mut topology.drives.iter().map(|d| (d.address, d.full, d.barcode.clone())));
     let slots = take("slot", &mut topology.slots.iter().map(|s| (s.address, s.full, s.barcode.clone())));
     let ports = take("port", &mut topology.ports.iter().map(|p| (p.address, p.full, p.barcode.clone())));
-    (ElementLayout { drives, slots, ports }, warnings)
+    // SMC-3's element status names no media type; the operator's
+    // configuration does (`Engine::attach_library`).
+    (ElementLayout { drives, slots, ports, media_type: None }, warnings)
 }
 
 /// A library exactly as its creation left it: no request ever started

@@ -49,7 +49,9 @@ pub use session::{RequestHandle, Session};
 
 use rsm_hardware::{HardwareAdapter, SimTimings, SimulatedLibrary};
 use rsm_log::{EventLog, SledLog};
-use rsm_model::{Command, ErrorCode, LibraryId, LibraryKind, NtmsError, Policy, RequestId, RequestState, State};
+use rsm_model::{
+    Command, ErrorCode, LibraryId, LibraryKind, MediaTypeId, NtmsError, Policy, RequestId, RequestState, State,
+};
 use sequencer::{Input, Sequencer};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -404,6 +406,7 @@ impl Engine {
         session: &Session,
         name: &str,
         device: &str,
+        media_type: Option<MediaTypeId>,
     ) -> Result<(Accepted, Vec<String>), NtmsError> {
         let d = device.to_string();
         if let Some(existing) = self
@@ -418,7 +421,8 @@ impl Engine {
         let (changer, topology) = discover(device, self.inner.devices.initiator())
             .await
             .map_err(|e| NtmsError::new(ErrorCode::DeviceNotConnected, format!("cannot attach {device}: {e}")))?;
-        let (layout, mut warnings) = element_layout(&topology);
+        let (mut layout, mut warnings) = element_layout(&topology);
+        layout.media_type = layout.media_type.or(media_type);
         warnings.extend(topology.warnings.iter().cloned());
         let accepted = session
             .submit(Command::AttachLibrary {

@@ -141,7 +141,18 @@ impl Session {
     /// paired by guesswork). The changer serves the library for the rest of
     /// the engine's life.
     pub async fn attach_library(&self, name: &str, device: &str) -> Result<(crate::Accepted, Vec<String>), NtmsError> {
-        self.engine.attach_library(self, name, device).await
+        self.engine.attach_library(self, name, device, None).await
+    }
+
+    /// As [`attach_library`](Self::attach_library), its cartridges and
+    /// drives of `media_type` (the changer's element status does not say).
+    pub async fn attach_library_of_type(
+        &self,
+        name: &str,
+        device: &str,
+        media_type: MediaTypeId,
+    ) -> Result<(crate::Accepted, Vec<String>), NtmsError> {
+        self.engine.attach_library(self, name, device, Some(media_type)).await
     }
 
     /// The simulator of a simulated library: the operator's hands (insert,

@@ -51,6 +51,9 @@ pub struct ElementLayout {
     pub slots: Vec<(u16, Option<String>)>,
     /// Import/export elements, in address order.
     pub ports: Vec<(u16, Option<String>)>,
+    /// The media type of its cartridges and drives, when the device or the
+    /// operator said (else [`crate::DEFAULT_MEDIA_TYPE`]).
+    pub media_type: Option<MediaTypeId>,
 }
 
 /// Options of a mount (`NtmsMountOptions` that apply here).

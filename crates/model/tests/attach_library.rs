@@ -9,6 +9,7 @@ fn layout() -> ElementLayout {
         drives: vec![(256, Some("D00001L8".into())), (257, None)],
         slots: vec![(1024, Some("S00001L8".into())), (1025, None), (1026, Some("S00002L8".into())), (1027, None)],
         ports: vec![(16, None)],
+        media_type: None,
     }
 }
 
@@ -67,6 +68,7 @@ fn a_cartridge_in_a_drive_with_no_free_slot_has_no_home_and_its_dismount_finds_t
         drives: vec![(256, Some("D00001L8".into()))],
         slots: vec![(1024, Some("S00001L8".into()))],
         ports: vec![],
+        media_type: None,
     };
     attach(&mut w, s, "vtl", full).expect("attached");
     assert_eq!(w.state.medium_by_barcode("D00001L8").expect("adopted").home_slot, None);
@@ -92,4 +94,21 @@ fn attach_rejects_a_bad_layout() {
     attach(&mut w, s, "e", layout()).expect("attached");
     // The same cartridges again: bar codes already used.
     assert_eq!(attach(&mut w, s, "f", layout()).unwrap_err().kind(), ErrorCode::InvalidMedia);
+}
+
+/// An attached library's media type comes from the layout (the operator's
+/// configuration, since the changer's element status does not say); an
+/// unknown one is ERROR_INVALID_MEDIA; none is the default type.
+#[test]
+fn attach_takes_the_media_type_it_is_given() {
+    let mut w = World::new();
+    let s = w.session("admin");
+    let lto7 = media_type_named("LTO-7").expect("in the catalog").id;
+    let unknown = ElementLayout { media_type: Some(MediaTypeId(uuid::Uuid::from_u128(9))), ..layout() };
+    assert_eq!(attach(&mut w, s, "x", unknown).map_err(|e| e.kind()), Err(ErrorCode::InvalidMedia));
+    attach(&mut w, s, "seven", ElementLayout { media_type: Some(lto7), ..layout() }).expect("attached");
+    let lib = w.state.library_named("seven").expect("attached").clone();
+    assert_eq!(lib.media_type, lto7);
+    assert!(lib.drives.iter().all(|d| w.state.drives[d].media_type == lto7));
+    assert_eq!(w.state.medium_by_barcode("S00001L8").map(|m| m.media_type), Some(lto7));
 }

@@ -20,9 +20,10 @@ impl<'a> Ctx<'a> {
     /// 4. at least one drive, and no more drives, ports and slots than the
     ///    per-library limits (ERROR_INVALID_PARAMETER);
     /// 5. every element address listed once (ERROR_INVALID_PARAMETER);
-    /// 6. each bar code in element order: well formed (ERROR_INVALID_PARAMETER),
+    /// 6. the media type, when given, is in the catalog (ERROR_INVALID_MEDIA);
+    /// 7. each bar code in element order: well formed (ERROR_INVALID_PARAMETER),
     ///    neither seen twice nor already known (ERROR_INVALID_MEDIA);
-    /// 7. the library's and its elements' names unused (ERROR_ALREADY_EXISTS).
+    /// 8. the library's and its elements' names unused (ERROR_ALREADY_EXISTS).
     ///
     /// Cartridges in slots get that slot as home. A cartridge in a drive
     /// starts there, loaded and held by nobody (DismountDrive takes it out);
@@ -52,6 +53,11 @@ impl<'a> Ctx<'a> {
             return Err(too_large());
         }
         distinct_addresses(layout.drives.iter().chain(&layout.slots).chain(&layout.ports).map(|(a, _)| *a))?;
+        // rsm rule: what the device or the operator said, else the default type.
+        let media_type = layout.media_type.unwrap_or_else(crate::media_services::default_media_type);
+        if crate::media_services::media_type(media_type).is_none() {
+            return reject(E::InvalidMedia, format!("{media_type} is not a media type of the catalog"));
+        }
         self.check_new_barcodes(layout.drives.iter().chain(&layout.slots).filter_map(|(_, b)| b.as_ref()))?;
         let mut n = 0u64;
         let mut next = || {
@@ -87,8 +93,7 @@ impl<'a> Ctx<'a> {
                 ports,
                 media,
                 defer_dismount_delay_s: limits::DEFER_DISMOUNT_DELAY_S_DEFAULT,
-                // rsm rule: an attached library's type is the default until the changer reports one.
-                media_type: crate::media_services::default_media_type(),
+                media_type,
             },
             in_drives,
             device: device.to_string(),
