@@ -282,6 +282,11 @@ impl PoweredOff {
         &self.backing
     }
 
+    /// The mountpoint, with nothing mounted on it any more.
+    pub fn mountpoint(&self) -> &Path {
+        &self.mountpoint
+    }
+
     /// Waits (up to [`RELEASE_WAIT`]) until no process holds a file of the
     /// old mount any more and its thread has ended.
     pub fn release(&mut self) -> Result<(), PowerCutError> {
