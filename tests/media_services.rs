@@ -137,3 +137,26 @@ fn records_of_cartridges_from_elsewhere() {
     rsm.run(&["mount", "LA0001L8", "--wait"]).ok();
     rsm.replay_ok();
 }
+
+/// `rsm allocate --timeout`: nothing to allocate raises a new-media
+/// operator request, which the timeout withdraws (ERROR_TIMEOUT, the
+/// request REFUSED and kept in the view); `--no-operator` raises none.
+#[test]
+fn an_allocation_that_waits_in_vain_times_out_and_withdraws_its_operator_request() {
+    let rsm = Rsm::new();
+    rsm.run(&["library", "create-sim", "la", "--drives", "1", "--slots", "4", "--media", "1"]).ok();
+    rsm.run(&["pool", "create", "Empty", "--type", "LTO-8"]).ok();
+    rsm.run(&["allocate", "Empty"]).rejected("ERROR_MEDIA_UNAVAILABLE", 4308);
+    rsm.run(&["allocate", "Empty", "--timeout", "50", "--no-operator"]).rejected("ERROR_MEDIA_UNAVAILABLE", 4308);
+    assert!(rsm.view("operator-requests").is_empty());
+    rsm.run(&["allocate", "Empty", "--timeout", "50"]).rejected("ERROR_TIMEOUT", 1460);
+    let requests = rsm.view("opreqs");
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    let r = &requests[0];
+    assert_eq!(
+        (r["kind"].as_str(), r["state"].as_str(), r["ntms_state"].as_u64(), r["reason"].as_str(), r["pool"].as_str()),
+        (Some("new-media"), Some("refused"), Some(4), Some("ERROR_TIMEOUT"), Some("\\Empty")),
+        "{r}"
+    );
+    rsm.run(&["replay", "--verify"]).ok();
+}

@@ -196,6 +196,13 @@ pub enum Cmd {
         /// A specific side (its id, or a bar code for side A): AVAILABLE, or IMPORT (the import path).
         #[arg(long)]
         side: Option<String>,
+        /// dwTimeout: how long to wait for media when none is available, in milliseconds (0: do not
+        /// wait; 4294967295: INFINITE). While waiting, a new-media operator request is open.
+        #[arg(long, value_name = "MS", default_value_t = 0)]
+        timeout: u32,
+        /// NTMS_ALLOCATE_ERROR_IF_UNAVAILABLE: raise no operator request and do not wait.
+        #[arg(long)]
+        no_operator: bool,
     },
     /// Give an allocated side back (DeallocateNtmsMedia).
     Deallocate {
@@ -445,6 +452,9 @@ pub enum View {
     Sides,
     /// Logical media (allocated sides).
     Lmids,
+    /// Operator requests (new media wanted, ...), open and closed.
+    #[value(alias = "opreqs")]
+    OperatorRequests,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]

@@ -529,8 +529,16 @@ async fn dispatch(engine: &Engine, cli: &Cli, user: &str) -> Outcome {
         Cmd::MediaType(command) => media::media_type(engine, user, command, json).await,
         Cmd::Pool(command) => media::pool(engine, user, command, json).await,
         Cmd::Media(command) => media::media(engine, user, command, json).await,
-        Cmd::Allocate { pool, new, next, side } => {
-            media::allocate(engine, user, pool, *new, next.as_deref(), side.as_deref(), json).await
+        Cmd::Allocate { pool, new, next, side, timeout, no_operator } => {
+            let args = media::AllocateArgs {
+                pool,
+                new: *new,
+                next: next.as_deref(),
+                side: side.as_deref(),
+                timeout: AllocationTimeout::from_millis(*timeout),
+                no_operator: *no_operator,
+            };
+            media::allocate(engine, user, args, json).await
         }
         Cmd::Deallocate { lmid } => media::logical(engine, user, lmid, media::SideAction::Deallocate, json).await,
         Cmd::Complete { lmid } => media::logical(engine, user, lmid, media::SideAction::Complete, json).await,

@@ -71,15 +71,19 @@ async fn pool_report(engine: &Engine, id: PoolId, json: bool) -> Outcome {
     out::line(&format!("pool {path} ({id})"))
 }
 
-pub async fn allocate(
-    engine: &Engine,
-    user: &str,
-    pool: &str,
-    new: bool,
-    next: Option<&str>,
-    side: Option<&str>,
-    json: bool,
-) -> Outcome {
+/// `rsm allocate`'s arguments.
+pub struct AllocateArgs<'a> {
+    pub pool: &'a str,
+    pub new: bool,
+    pub next: Option<&'a str>,
+    pub side: Option<&'a str>,
+    pub timeout: AllocationTimeout,
+    /// NTMS_ALLOCATE_ERROR_IF_UNAVAILABLE.
+    pub no_operator: bool,
+}
+
+pub async fn allocate(engine: &Engine, user: &str, args: AllocateArgs<'_>, json: bool) -> Outcome {
+    let AllocateArgs { pool, new, next, side, timeout, no_operator } = args;
     let pool = resolve::pool(engine, pool).await?;
     let next = match next {
         Some(lmid) => Some(resolve::logical_media(engine, lmid).await?),
@@ -90,8 +94,8 @@ pub async fn allocate(
         None => None,
     };
     let session = engine.session_for(user).await?;
-    let options = AllocateOptions { new, next, error_if_unavailable: true };
-    let lmid = session.allocate_media(pool, side, options).await?;
+    let options = AllocateOptions { new, next, error_if_unavailable: no_operator };
+    let lmid = session.allocate_media_waiting(pool, side, options, timeout).await?;
     let row = engine
         .query(move |s| {
             let (m, x) = s.logical_medium(lmid)?;

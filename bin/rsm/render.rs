@@ -444,7 +444,33 @@ fn rows(s: &State, view: View, library: Option<LibraryId>) -> Vec<Value> {
             rows.sort_by(|a, b| a["lmid"].as_str().cmp(&b["lmid"].as_str()));
             rows
         }
+        View::OperatorRequests => {
+            let mut requests: Vec<&OperatorRequest> = s.operator_requests.values().collect();
+            requests.sort_by_key(|r| (r.submitted_ms, r.id));
+            requests
+                .into_iter()
+                .filter(|r| match r.kind {
+                    // A pool spans libraries: shown whatever the library asked for.
+                    OperatorRequestKind::NewMedia { .. } => true,
+                })
+                .map(|r| operator_request_json(s, r))
+                .collect()
+        }
     }
+}
+
+/// An operator request's row.
+fn operator_request_json(s: &State, r: &OperatorRequest) -> Value {
+    let pool = match r.kind {
+        OperatorRequestKind::NewMedia { pool } => pool,
+    };
+    json!({
+        "id": r.id.to_string(), "kind": "new-media", "ntms_kind": r.kind.command().ntms_value(),
+        "state": format!("{:?}", r.state).to_lowercase(), "ntms_state": r.state.ntms_value(),
+        "pool": s.pools.get(&pool).map(|_| s.pool_path(pool)), "text": r.text,
+        "principal": r.principal, "submitted_ms": r.submitted_ms, "closed_ms": r.closed_ms,
+        "reason": r.reason.map(|c| c.name()),
+    })
 }
 
 /// A side's row (the sides and lmids views).
@@ -501,6 +527,7 @@ const COLUMNS: &[(View, &[&str])] = &[
     ),
     (View::Sides, &["barcode", "side", "state", "pool", "lmid", "allocations", "library"]),
     (View::Lmids, &["lmid", "barcode", "side", "state", "pool", "library"]),
+    (View::OperatorRequests, &["id", "kind", "state", "pool", "principal", "reason", "text"]),
 ];
 
 /// Prints a view.

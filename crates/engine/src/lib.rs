@@ -635,6 +635,11 @@ impl Engine {
         self.query(|s| s.libraries.values().filter(|l| l.kind == LibraryKind::Changer).map(|l| l.id).collect()).await
     }
 
+    /// Watches the sequence number of the last committed record.
+    pub(crate) fn committed(&self) -> watch::Receiver<u64> {
+        self.inner.committed.clone()
+    }
+
     /// Waits until request `id` is finished; a failed or cancelled request is an error with its code.
     pub async fn wait_for(&self, id: RequestId) -> Result<rsm_model::LibraryRequest, NtmsError> {
         let mut committed = self.inner.committed.clone();
@@ -767,6 +772,6 @@ fn read_store_marker(dir: &Path) -> Result<Option<[u8; 16]>, NtmsError> {
 /// The data directory's store marker file.
 const STORE_MARKER: &str = "STORE";
 
-fn stopped() -> NtmsError {
+pub(crate) fn stopped() -> NtmsError {
     NtmsError::new(ErrorCode::DatabaseFailure, "the engine has stopped")
 }

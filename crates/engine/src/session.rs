@@ -251,17 +251,97 @@ impl Session {
         self.submit(Command::MoveToMediaPool { session: self.id, media, pool }).await.map(|_| ())
     }
 
-    /// AllocateNtmsMedia: the new logical medium.
+    /// AllocateNtmsMedia with a zero timeout: the new logical medium, or
+    /// ERROR_MEDIA_UNAVAILABLE at once.
     pub async fn allocate_media(
         &self,
         pool: PoolId,
         side: Option<SideId>,
         options: AllocateOptions,
     ) -> Result<LogicalMediaId, NtmsError> {
-        let a = self.submit(Command::AllocateMedia { session: self.id, pool, side, options }).await?;
-        match a.events.first() {
-            Some(Event::SideAllocated { lmid, .. }) => Ok(*lmid),
+        self.allocate_media_waiting(pool, side, options, AllocationTimeout::Zero).await
+    }
+
+    /// AllocateNtmsMedia with dwTimeout. When nothing can be allocated (and
+    /// ERROR_IF_UNAVAILABLE is not given) an NTMS_OPREQ_NEWMEDIA operator
+    /// request is raised and the search repeated after every change to the
+    /// log, until a side is found (the request is then COMPLETE), the
+    /// request is refused (ERROR_CANCELLED), or the timeout expires (the
+    /// request is withdrawn, REFUSED, and the answer is ERROR_TIMEOUT).
+    pub async fn allocate_media_waiting(
+        &self,
+        pool: PoolId,
+        side: Option<SideId>,
+        options: AllocateOptions,
+        timeout: AllocationTimeout,
+    ) -> Result<LogicalMediaId, NtmsError> {
+        // A logical medium, or the operator request raised to wait on.
+        let outcome = |a: crate::Accepted| match a.events.first() {
+            Some(Event::SideAllocated { lmid, .. }) => Ok(Ok(*lmid)),
+            Some(Event::OperatorRequestSubmitted { request }) => Ok(Err(request.id)),
             _ => Err(NtmsError::new(ErrorCode::DatabaseFailure, "the allocation recorded no logical medium")),
+        };
+        let wait = if timeout == AllocationTimeout::Zero { AllocationWait::NoWait } else { AllocationWait::Raise };
+        // Watched before the first attempt, so that no change between it and
+        // the wait is missed.
+        let mut committed = self.engine.committed();
+        committed.borrow_and_update();
+        let command = Command::AllocateMedia { session: self.id, pool, side, options, wait };
+        let waiting_on = match outcome(self.submit(command).await?)? {
+            Ok(lmid) => return Ok(lmid),
+            Err(request) => request,
+        };
+        let deadline = match timeout {
+            AllocationTimeout::Millis(ms) => {
+                Some(tokio::time::Instant::now() + std::time::Duration::from_millis(u64::from(ms)))
+            }
+            AllocationTimeout::Zero | AllocationTimeout::Infinite => None,
+        };
+        loop {
+            let expired = match deadline {
+                Some(at) => tokio::time::timeout_at(at, committed.changed()).await.is_err(),
+                None => {
+                    committed.changed().await.map_err(|_| crate::stopped())?;
+                    false
+                }
+            };
+            if expired {
+                let withdraw = Command::WithdrawOperatorRequest {
+                    session: self.id,
+                    request: waiting_on,
+                    reason: ErrorCode::Timeout,
+                };
+                // Refused withdrawals mean it was met or refused meanwhile:
+                // the last search below says which.
+                if self.submit(withdraw).await.is_ok() {
+                    return Err(NtmsError::new(
+                        ErrorCode::Timeout,
+                        format!("no media became available within {timeout}; the new-media request was withdrawn"),
+                    ));
+                }
+            }
+            let retry = Command::AllocateMedia {
+                session: self.id,
+                pool,
+                side,
+                options,
+                wait: AllocationWait::Retry(waiting_on),
+            };
+            match self.submit(retry).await {
+                Ok(a) => {
+                    if let Ok(lmid) = outcome(a)? {
+                        return Ok(lmid);
+                    }
+                }
+                Err(e) if e.kind() == ErrorCode::MediaUnavailable && !expired => {}
+                Err(e) if e.kind() == ErrorCode::MediaUnavailable => {
+                    return Err(NtmsError::new(
+                        ErrorCode::Timeout,
+                        format!("no media became available within {timeout}"),
+                    ))
+                }
+                Err(e) => return Err(e),
+            }
         }
     }
 

@@ -492,3 +492,63 @@ async fn an_untouched_library_whose_simulator_file_was_never_made_gets_it() {
     assert!(file.exists());
     engine.shutdown().await;
 }
+
+/// AllocateNtmsMedia with a timeout: a pool with nothing raises a
+/// new-media operator request and waits; media given back by another
+/// session end the wait (the request COMPLETE); with nothing coming, the
+/// timeout withdraws it (REFUSED, ERROR_TIMEOUT); ERROR_IF_UNAVAILABLE
+/// answers at once.
+#[tokio::test]
+async fn an_allocation_waits_for_media_and_times_out_without_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path(), quiet()).await.unwrap();
+    let app = engine.open_session("app").await.unwrap();
+    app.create_library(spec("lib", 1, 4, 1)).await.unwrap();
+    let pool = app.create_media_pool("\\Backup", Some(default_media_type()), PoolAction::CreateNew).await.unwrap();
+    app.set_pool_policy(pool, true, false, 0).await.unwrap();
+    let held = app.allocate_media(pool, None, AllocateOptions::default()).await.unwrap();
+
+    let no_operator = AllocateOptions { error_if_unavailable: true, ..Default::default() };
+    let e = app.allocate_media_waiting(pool, None, no_operator, AllocationTimeout::Infinite).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorCode::MediaUnavailable, "{e}");
+
+    let waiter = app.clone();
+    let waiting = tokio::spawn(async move {
+        waiter.allocate_media_waiting(pool, None, AllocateOptions::default(), AllocationTimeout::Infinite).await
+    });
+    // The request is raised before anything is given back.
+    let raised = loop {
+        let open = engine
+            .query(|s| s.operator_requests.values().find(|r| r.state == OperatorRequestState::Submitted).map(|r| r.id))
+            .await
+            .unwrap();
+        if let Some(id) = open {
+            break id;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    };
+    app.deallocate_media(held).await.unwrap();
+    let lmid = waiting.await.unwrap().expect("the medium given back is allocated to the waiter");
+    assert_ne!(lmid, held);
+    let state = engine.query(move |s| s.operator_requests[&raised].state).await.unwrap();
+    assert_eq!(state, OperatorRequestState::Complete);
+
+    let e = app
+        .allocate_media_waiting(pool, None, AllocateOptions::default(), AllocationTimeout::Millis(30))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorCode::Timeout, "{e}");
+    let refused = engine
+        .query(|s| {
+            s.operator_requests
+                .values()
+                .filter(|r| r.state == OperatorRequestState::Refused)
+                .map(|r| r.reason)
+                .collect::<Vec<_>>()
+        })
+        .await
+        .unwrap();
+    assert_eq!(refused, vec![Some(ErrorCode::Timeout)]);
+    assert!(engine.verify_replay().await.unwrap().ok());
+    engine.shutdown().await;
+}

@@ -223,6 +223,25 @@ fn canonical_events() -> Vec<Event> {
             media_type: rsm_model::default_media_type(),
             sides: None,
         },
+        Event::OperatorRequestSubmitted {
+            request: OperatorRequest {
+                id: OperatorRequestId(id(0x5C)),
+                kind: OperatorRequestKind::NewMedia { pool: PoolId(id(0x5D)) },
+                state: OperatorRequestState::Submitted,
+                session: SessionId(id(0x5E)),
+                principal: "alice".into(),
+                text: "new LTO-8 media are needed in pool \\Daily".into(),
+                submitted_ms: AT_MS,
+                closed_ms: None,
+                reason: None,
+            },
+        },
+        Event::OperatorRequestClosed {
+            request: OperatorRequestId(id(0x5F)),
+            state: OperatorRequestState::Refused,
+            reason: Some(ErrorCode::Timeout),
+            at_ms: AT_MS + 30,
+        },
     ]
 }
 
@@ -283,6 +302,8 @@ fn fixture_name(event: &Event) -> &'static str {
         Event::MediaCreated { .. } => "MediaCreated",
         Event::MediaDeleted { .. } => "MediaDeleted",
         Event::MediaTypeChanged { .. } => "MediaTypeChanged",
+        Event::OperatorRequestSubmitted { .. } => "OperatorRequestSubmitted",
+        Event::OperatorRequestClosed { .. } => "OperatorRequestClosed",
     }
 }
 

@@ -342,6 +342,8 @@ pub enum Command {
         side: Option<SideId>,
         /// NEW, NEXT, ERROR_IF_UNAVAILABLE.
         options: AllocateOptions,
+        /// What to do when nothing can be allocated.
+        wait: AllocationWait,
     },
     /// DeallocateNtmsMedia: give an allocated side back.
     DeallocateMedia {
@@ -393,6 +395,17 @@ pub enum Command {
         /// Destination pool (its media type becomes the medium's).
         pool: PoolId,
     },
+    /// Withdraws an operator request the session's own operation raised,
+    /// when that operation ends without it (its timeout): REFUSED with
+    /// `reason`.
+    WithdrawOperatorRequest {
+        /// Session.
+        session: SessionId,
+        /// The operator request.
+        request: OperatorRequestId,
+        /// The raising operation's error (ERROR_TIMEOUT).
+        reason: ErrorCode,
+    },
     /// SwapNtmsMedia: exchange the sides behind two logical media.
     SwapMedia {
         /// Session.
@@ -438,7 +451,8 @@ impl Command {
             | Command::SwapMedia { session, .. }
             | Command::CreateMedia { session, .. }
             | Command::DeleteMedia { session, .. }
-            | Command::ChangeMediaType { session, .. } => Some(*session),
+            | Command::ChangeMediaType { session, .. }
+            | Command::WithdrawOperatorRequest { session, .. } => Some(*session),
             Command::OpenSession { .. }
             | Command::StartNext { .. }
             | Command::AdvanceRequest { .. }
@@ -488,6 +502,7 @@ impl Command {
             Command::CreateMedia { .. } => "create_media",
             Command::DeleteMedia { .. } => "delete_media",
             Command::ChangeMediaType { .. } => "change_media_type",
+            Command::WithdrawOperatorRequest { .. } => "withdraw_operator_request",
         }
     }
 }

@@ -213,6 +213,8 @@ pub enum MissingObject {
     Side(SideId),
     /// No such logical medium.
     LogicalMedia(LogicalMediaId),
+    /// No such operator request.
+    OperatorRequest(OperatorRequestId),
 }
 
 impl fmt::Display for MissingObject {
@@ -230,6 +232,7 @@ impl fmt::Display for MissingObject {
             MissingObject::Pool(id) => write!(f, "unknown pool {id}"),
             MissingObject::Side(id) => write!(f, "unknown side {id}"),
             MissingObject::LogicalMedia(id) => write!(f, "unknown logical medium {id}"),
+            MissingObject::OperatorRequest(id) => write!(f, "unknown operator request {id}"),
         }
     }
 }

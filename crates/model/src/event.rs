@@ -1,9 +1,11 @@
 //! Events: facts, in the past tense, appended to the log and applied to views.
 
 use crate::command::Observed;
+use crate::error::ErrorCode;
 use crate::ids::*;
 use crate::media_services::*;
 use crate::objects::*;
+use crate::operator::*;
 use serde::{Deserialize, Serialize};
 
 /// The full topology of a created library, ids included, so that replay
@@ -451,6 +453,22 @@ pub enum Event {
         /// The state every side takes.
         sides: Option<SideState>,
     },
+    /// An operator request was raised.
+    OperatorRequestSubmitted {
+        /// The request as raised (SUBMITTED).
+        request: OperatorRequest,
+    },
+    /// An operator request reached REFUSED or COMPLETE.
+    OperatorRequestClosed {
+        /// The operator request.
+        request: OperatorRequestId,
+        /// REFUSED or COMPLETE.
+        state: OperatorRequestState,
+        /// Why rsm withdrew it (the raising operation's error), if it did.
+        reason: Option<ErrorCode>,
+        /// When.
+        at_ms: u64,
+    },
 }
 
 impl Event {
@@ -509,6 +527,8 @@ impl Event {
             Event::MediaCreated { .. } => "MediaCreated",
             Event::MediaDeleted { .. } => "MediaDeleted",
             Event::MediaTypeChanged { .. } => "MediaTypeChanged",
+            Event::OperatorRequestSubmitted { .. } => "OperatorRequestSubmitted",
+            Event::OperatorRequestClosed { .. } => "OperatorRequestClosed",
         }
     }
 }

@@ -110,6 +110,11 @@ id_type!(
     /// holds while a side is allocated to it.
     LogicalMediaId
 );
+id_type!(
+    /// An operator request (`NTMS_OPREQUEST`): something rsm asks a person
+    /// to do, such as bringing new media.
+    OperatorRequestId
+);
 
 impl SideId {
     /// The id of side `number` of `media`: a pure function of the medium's

@@ -50,6 +50,7 @@ pub mod limits;
 mod media_services;
 mod ntms;
 mod objects;
+mod operator;
 #[cfg(feature = "planted-bug")]
 mod planted;
 mod policy;
@@ -66,6 +67,7 @@ pub use ids::*;
 pub use media_services::*;
 pub use ntms::{ntms_constants, ConstantTable, NtmsConstants};
 pub use objects::*;
+pub use operator::*;
 #[cfg(feature = "planted-bug")]
 pub use planted::apply;
 pub use policy::Policy;

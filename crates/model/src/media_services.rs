@@ -347,6 +347,53 @@ impl Side {
     }
 }
 
+/// What AllocateNtmsMedia does when no side can be allocated.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AllocationWait {
+    /// Fail at once with ERROR_MEDIA_UNAVAILABLE (a zero timeout).
+    #[default]
+    NoWait,
+    /// Raise an NTMS_OPREQ_NEWMEDIA operator request (unless
+    /// ERROR_IF_UNAVAILABLE) and answer with it: the caller waits.
+    Raise,
+    /// A caller waiting on this operator request searches again: found, the
+    /// request is COMPLETE; refused, ERROR_CANCELLED; still nothing,
+    /// ERROR_MEDIA_UNAVAILABLE (the caller waits on).
+    Retry(crate::ids::OperatorRequestId),
+}
+
+/// AllocateNtmsMedia's dwTimeout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AllocationTimeout {
+    /// 0: do not wait (the protocol specification's reading; spec §3.2).
+    Zero,
+    /// Wait up to this many milliseconds (1 ..= 0xFFFFFFFE).
+    Millis(u32),
+    /// INFINITE (0xFFFFFFFF): wait until media come or the request is refused.
+    Infinite,
+}
+
+impl AllocationTimeout {
+    /// dwTimeout as the API passes it.
+    pub fn from_millis(ms: u32) -> AllocationTimeout {
+        match ms {
+            0 => AllocationTimeout::Zero,
+            u32::MAX => AllocationTimeout::Infinite,
+            ms => AllocationTimeout::Millis(ms),
+        }
+    }
+}
+
+impl std::fmt::Display for AllocationTimeout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AllocationTimeout::Zero => write!(f, "0 ms"),
+            AllocationTimeout::Millis(ms) => write!(f, "{ms} ms"),
+            AllocationTimeout::Infinite => write!(f, "an unlimited time"),
+        }
+    }
+}
+
 /// NtmsAllocateOptions.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AllocateOptions {

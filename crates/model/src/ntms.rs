@@ -75,6 +75,8 @@ pub fn ntms_constants() -> Vec<ConstantTable> {
         ConstantTable::of::<PoolType>(),
         ConstantTable::of::<SideState>(),
         ConstantTable::of::<PoolAction>(),
+        ConstantTable::of::<crate::operator::OperatorCommand>(),
+        ConstantTable::of::<crate::operator::OperatorRequestState>(),
         ConstantTable {
             rsm: "limits",
             header_enum: None,

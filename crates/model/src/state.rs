@@ -3,6 +3,7 @@
 use crate::ids::*;
 use crate::media_services::*;
 use crate::objects::*;
+use crate::operator::OperatorRequest;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -46,6 +47,8 @@ pub struct State {
     pub available: BTreeMap<PoolId, BTreeSet<AvailableSide>>,
     /// The sequence number the last medium got.
     pub media_sequence: u64,
+    /// Operator requests, open and closed.
+    pub operator_requests: BTreeMap<OperatorRequestId, OperatorRequest>,
 }
 
 /// An AVAILABLE side in [`State::available`]: ordered as the allocation
@@ -140,7 +143,32 @@ impl State {
         self.check_reservations()?;
         self.check_holders()?;
         self.check_queues()?;
-        self.check_media_services()
+        self.check_media_services()?;
+        self.check_operator_requests()
+    }
+
+    /// An open operator request was raised by an open session, about
+    /// objects that exist; a closed one says when it closed.
+    fn check_operator_requests(&self) -> Result<(), String> {
+        use crate::operator::OperatorRequestKind;
+        for r in self.operator_requests.values() {
+            if r.state.is_terminal() != r.closed_ms.is_some() {
+                return Err(format!("operator request {} is {:?} with closing time {:?}", r.id, r.state, r.closed_ms));
+            }
+            if r.state.is_terminal() {
+                continue;
+            }
+            if !self.sessions.get(&r.session).is_some_and(|s| s.open) {
+                return Err(format!("open operator request {} was raised by a session no longer open", r.id));
+            }
+            match r.kind {
+                OperatorRequestKind::NewMedia { pool } if !self.pools.contains_key(&pool) => {
+                    return Err(format!("open operator request {} asks media for unknown pool {pool}", r.id))
+                }
+                OperatorRequestKind::NewMedia { .. } => {}
+            }
+        }
+        Ok(())
     }
 
     /// Media services (spec §7): every medium is in one pool that holds

@@ -28,7 +28,13 @@ fn create_pool(w: &mut World, session: SessionId, path: &str, media_type: Option
 }
 
 fn allocate(w: &mut World, session: SessionId, pool: PoolId) -> LogicalMediaId {
-    let (_, events) = w.ok(Command::AllocateMedia { session, pool, side: None, options: AllocateOptions::default() });
+    let (_, events) = w.ok(Command::AllocateMedia {
+        session,
+        pool,
+        side: None,
+        options: AllocateOptions::default(),
+        wait: AllocationWait::NoWait,
+    });
     match events.as_slice() {
         [Event::SideAllocated { lmid, .. }] => *lmid,
         other => panic!("{other:?}"),
@@ -179,7 +185,13 @@ fn move_to_media_pool_codes() {
 fn allocate_deallocate_complete_decommission_the_typical_flow() {
     let (mut w, alice, _) = world();
     let daily = create_pool(&mut w, alice, "Daily", Some(lto8()));
-    let alloc = |session, pool, side, options| Command::AllocateMedia { session, pool, side, options };
+    let alloc = |session, pool, side, options| Command::AllocateMedia {
+        session,
+        pool,
+        side,
+        options,
+        wait: AllocationWait::NoWait,
+    };
     w.rejects(alloc(alice, PoolId::NIL, None, AllocateOptions::default()), ErrorCode::InvalidParameter);
     let both =
         AllocateOptions { new: true, next: Some(LogicalMediaId(uuid::Uuid::from_u128(1))), ..Default::default() };
@@ -329,20 +341,30 @@ fn new_and_next_allocate_the_sides_of_a_two_sided_medium() {
     let pool = create_pool(&mut w, alice, "Disks", Some(named("MO-2SIDED")));
     w.ok(Command::MoveToMediaPool { session: alice, media: w.media("MO0001"), pool });
     let new = AllocateOptions { new: true, ..Default::default() };
-    let (_, events) = w.ok(Command::AllocateMedia { session: alice, pool, side: None, options: new });
+    let (_, events) =
+        w.ok(Command::AllocateMedia { session: alice, pool, side: None, options: new, wait: AllocationWait::NoWait });
     let Event::SideAllocated { lmid: first, .. } = events[0] else { panic!("{events:?}") };
     let m = &w.state.media[&w.media("MO0001")];
     assert_eq!((m.sides[0].state, m.sides[1].state), (SideState::Allocated, SideState::Reserved));
     // A plain allocation does not take a reserved side.
     w.rejects(
-        Command::AllocateMedia { session: alice, pool, side: None, options: AllocateOptions::default() },
+        Command::AllocateMedia {
+            session: alice,
+            pool,
+            side: None,
+            options: AllocateOptions::default(),
+            wait: AllocationWait::NoWait,
+        },
         ErrorCode::MediaUnavailable,
     );
     let next = AllocateOptions { next: Some(first), ..Default::default() };
-    w.ok(Command::AllocateMedia { session: alice, pool, side: None, options: next });
+    w.ok(Command::AllocateMedia { session: alice, pool, side: None, options: next, wait: AllocationWait::NoWait });
     let m = &w.state.media[&w.media("MO0001")];
     assert_eq!((m.sides[0].state, m.sides[1].state), (SideState::Allocated, SideState::Allocated));
-    w.rejects(Command::AllocateMedia { session: alice, pool, side: None, options: next }, ErrorCode::InvalidMedia);
+    w.rejects(
+        Command::AllocateMedia { session: alice, pool, side: None, options: next, wait: AllocationWait::NoWait },
+        ErrorCode::InvalidMedia,
+    );
 }
 
 #[test]
@@ -431,7 +453,13 @@ fn scratch_cartridges_belong_to_their_librarys_users() {
     let mine = create_pool(&mut w, eve, "Eve", Some(lto8()));
     w.ok(Command::SetPoolPolicy { session: eve, pool: mine, from_scratch: true, to_scratch: false, max_allocates: 0 });
     w.rejects(
-        Command::AllocateMedia { session: eve, pool: mine, side: None, options: AllocateOptions::default() },
+        Command::AllocateMedia {
+            session: eve,
+            pool: mine,
+            side: None,
+            options: AllocateOptions::default(),
+            wait: AllocationWait::NoWait,
+        },
         ErrorCode::MediaUnavailable,
     );
     let m = w.media("LA0002L8");
@@ -443,6 +471,7 @@ fn scratch_cartridges_belong_to_their_librarys_users() {
             pool: mine,
             side: Some(SideId::of(m, 0)),
             options: AllocateOptions::default(),
+            wait: AllocationWait::NoWait,
         },
         ErrorCode::AccessDenied,
     );
@@ -472,10 +501,11 @@ fn complete_is_per_side_and_retired_media_stay_out_of_scratch() {
     let pool = create_pool(&mut w, alice, "Disks", Some(named("MO-2SIDED")));
     w.ok(Command::MoveToMediaPool { session: alice, media: w.media("MO0001"), pool });
     let new = AllocateOptions { new: true, ..Default::default() };
-    let (_, events) = w.ok(Command::AllocateMedia { session: alice, pool, side: None, options: new });
+    let (_, events) =
+        w.ok(Command::AllocateMedia { session: alice, pool, side: None, options: new, wait: AllocationWait::NoWait });
     let Event::SideAllocated { lmid: first, .. } = events[0] else { panic!("{events:?}") };
     let next = AllocateOptions { next: Some(first), ..Default::default() };
-    w.ok(Command::AllocateMedia { session: alice, pool, side: None, options: next });
+    w.ok(Command::AllocateMedia { session: alice, pool, side: None, options: next, wait: AllocationWait::NoWait });
     w.ok(Command::SetMediaComplete { session: alice, lmid: first });
     let write = MountOptions { write: true, ..Default::default() };
     w.ok(Command::MountMedia { session: alice, media: w.media("MO0001"), options: write });
@@ -606,4 +636,108 @@ fn change_media_type_codes() {
     assert_eq!((now.media_type, now.pool), (named("LTO-7"), lto7));
     w.mount(alice, "LA0002L8", None);
     w.rejects(change(alice, w.media("LA0002L8"), lto7), ErrorCode::Busy);
+}
+
+/// AllocateNtmsMedia's wait (spec §3.2, §6.3): nothing to allocate raises
+/// one NTMS_OPREQ_NEWMEDIA; a retry finds nothing yet, then finds a side
+/// and completes the request; the caller's timeout withdraws it (REFUSED,
+/// ERROR_TIMEOUT), after which a retry is ERROR_CANCELLED; closing the
+/// session withdraws it too (ERROR_CANCELLED).
+#[test]
+fn an_allocation_that_finds_nothing_raises_a_new_media_request_and_waits_on_it() {
+    let (mut w, alice, _) = world();
+    let daily = create_pool(&mut w, alice, "Daily", Some(lto8()));
+    let alloc = |session, wait, options| Command::AllocateMedia { session, pool: daily, side: None, options, wait };
+    let plain = AllocateOptions::default();
+    // A zero timeout, or ERROR_IF_UNAVAILABLE, never waits.
+    w.rejects(alloc(alice, AllocationWait::NoWait, plain), ErrorCode::MediaUnavailable);
+    let no_operator = AllocateOptions { error_if_unavailable: true, ..plain };
+    w.rejects(alloc(alice, AllocationWait::Raise, no_operator), ErrorCode::MediaUnavailable);
+    assert!(w.state.operator_requests.is_empty());
+
+    let (_, events) = w.ok(alloc(alice, AllocationWait::Raise, plain));
+    let [Event::OperatorRequestSubmitted { request }] = events.as_slice() else { panic!("{events:?}") };
+    let wanted = request.id;
+    assert_eq!(request.kind, OperatorRequestKind::NewMedia { pool: daily });
+    assert_eq!((request.state, request.kind.command().ntms_value()), (OperatorRequestState::Submitted, 1));
+    assert!(request.text.contains("\\Daily"), "{}", request.text);
+    // Still nothing: the caller waits on.
+    w.rejects(alloc(alice, AllocationWait::Retry(wanted), plain), ErrorCode::MediaUnavailable);
+    // Someone else's request, or none, is not a request to wait on.
+    let bob = w.session("bob");
+    w.rejects(alloc(bob, AllocationWait::Retry(wanted), plain), ErrorCode::AccessDenied);
+    let unknown = OperatorRequestId(uuid::Uuid::from_u128(77));
+    w.rejects(alloc(alice, AllocationWait::Retry(unknown), plain), ErrorCode::ObjectNotFound);
+    // Media arrive (the pool now draws from scratch): the retry allocates
+    // and the need is met.
+    w.ok(Command::SetPoolPolicy {
+        session: alice,
+        pool: daily,
+        from_scratch: true,
+        to_scratch: false,
+        max_allocates: 0,
+    });
+    let (_, events) = w.ok(alloc(alice, AllocationWait::Retry(wanted), plain));
+    assert!(
+        matches!(
+            events.as_slice(),
+            [
+                Event::SideAllocated { .. },
+                Event::OperatorRequestClosed { state: OperatorRequestState::Complete, reason: None, .. }
+            ]
+        ),
+        "{events:?}"
+    );
+    assert_eq!(w.state.operator_requests[&wanted].state, OperatorRequestState::Complete);
+
+    // A timeout withdraws the request; a retry after that is cancelled.
+    w.ok(Command::SetPoolPolicy {
+        session: alice,
+        pool: daily,
+        from_scratch: false,
+        to_scratch: false,
+        max_allocates: 0,
+    });
+    let (_, events) = w.ok(alloc(alice, AllocationWait::Raise, plain));
+    let [Event::OperatorRequestSubmitted { request }] = events.as_slice() else { panic!("{events:?}") };
+    let timed_out = request.id;
+    let withdraw = |session, request, reason| Command::WithdrawOperatorRequest { session, request, reason };
+    w.rejects(withdraw(alice, timed_out, ErrorCode::Success), ErrorCode::InvalidParameter);
+    w.rejects(withdraw(bob, timed_out, ErrorCode::Timeout), ErrorCode::AccessDenied);
+    w.rejects(withdraw(alice, unknown, ErrorCode::Timeout), ErrorCode::ObjectNotFound);
+    w.ok(withdraw(alice, timed_out, ErrorCode::Timeout));
+    let r = &w.state.operator_requests[&timed_out];
+    assert_eq!((r.state, r.reason), (OperatorRequestState::Refused, Some(ErrorCode::Timeout)));
+    w.rejects(withdraw(alice, timed_out, ErrorCode::Timeout), ErrorCode::InvalidState);
+    w.rejects(alloc(alice, AllocationWait::Retry(timed_out), plain), ErrorCode::Cancelled);
+
+    // Closing the session withdraws what it still waits on.
+    let (_, events) = w.ok(alloc(alice, AllocationWait::Raise, plain));
+    let [Event::OperatorRequestSubmitted { request }] = events.as_slice() else { panic!("{events:?}") };
+    let orphan = request.id;
+    w.ok(Command::CloseSession { session: alice });
+    let r = &w.state.operator_requests[&orphan];
+    assert_eq!((r.state, r.reason), (OperatorRequestState::Refused, Some(ErrorCode::Cancelled)));
+    w.state.check_invariants().expect("invariants");
+}
+
+/// Deleting a pool refuses the new-media requests waiting on it: the
+/// waiting allocation answers ERROR_CANCELLED.
+#[test]
+fn deleting_a_pool_refuses_the_requests_for_media_in_it() {
+    let (mut w, alice, _) = world();
+    let daily = create_pool(&mut w, alice, "Daily", Some(lto8()));
+    let (_, events) = w.ok(Command::AllocateMedia {
+        session: alice,
+        pool: daily,
+        side: None,
+        options: AllocateOptions::default(),
+        wait: AllocationWait::Raise,
+    });
+    let [Event::OperatorRequestSubmitted { request }] = events.as_slice() else { panic!("{events:?}") };
+    let id = request.id;
+    w.ok(Command::DeleteMediaPool { session: alice, pool: daily });
+    let r = &w.state.operator_requests[&id];
+    assert_eq!((r.state, r.reason), (OperatorRequestState::Refused, Some(ErrorCode::Cancelled)));
+    w.state.check_invariants().expect("invariants");
 }

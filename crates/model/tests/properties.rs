@@ -262,6 +262,9 @@ impl Harness {
                 pool: self.pool(1),
                 side: named.map(|m| SideId::of(self.media(m), 0)),
                 options: AllocateOptions { new, ..Default::default() },
+                // An empty pool then raises a new-media operator request,
+                // which closing the session withdraws.
+                wait: if named.is_none() { AllocationWait::Raise } else { AllocationWait::NoWait },
             },
             Action::Deallocate { who, k } => {
                 Command::DeallocateMedia { session: self.sessions[who], lmid: self.lmid(k) }

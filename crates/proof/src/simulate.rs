@@ -520,7 +520,15 @@ impl World {
                 to_scratch: self.rng.chance(500),
                 max_allocates: self.rng.below(4) as u32,
             },
-            2 | 3 => Command::AllocateMedia { session, pool, side: None, options: AllocateOptions::default() },
+            2 | 3 => Command::AllocateMedia {
+                session,
+                pool,
+                side: None,
+                options: AllocateOptions::default(),
+                // An empty pool then raises a new-media operator request,
+                // left open until the session closes.
+                wait: if choice == 3 { AllocationWait::Raise } else { AllocationWait::NoWait },
+            },
             4 => Command::DeallocateMedia { session, lmid },
             5 => Command::SetMediaComplete { session, lmid },
             6 => Command::MoveToMediaPool { session, media: medium, pool },

@@ -20,6 +20,7 @@ mod inventory;
 mod libraries;
 mod media_services;
 mod mounts;
+mod operator_requests;
 mod ports;
 mod requests;
 mod sessions;
@@ -116,6 +117,10 @@ fn apply_event(state: &mut State, event: &Event) -> Applied {
         Event::MediaTypeChanged { media, pool, media_type, sides } => {
             media_services::media_type_changed(state, *media, *pool, *media_type, *sides)
         }
+        Event::OperatorRequestSubmitted { request } => operator_requests::submitted(state, request),
+        Event::OperatorRequestClosed { request, state: to, reason, at_ms } => {
+            operator_requests::closed(state, *request, *to, *reason, *at_ms)
+        }
     }
 }
 
@@ -144,6 +149,7 @@ lookups! {
     medium, medium_mut, media, MediaId, Medium, Medium;
     request, request_mut, requests, RequestId, LibraryRequest, Request;
     pool, pool_mut, pools, PoolId, Pool, Pool;
+    operator_request, operator_request_mut, operator_requests, OperatorRequestId, crate::operator::OperatorRequest, OperatorRequest;
 }
 
 /// A media type of the catalog.

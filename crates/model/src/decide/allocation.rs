@@ -8,6 +8,7 @@ use crate::event::*;
 use crate::ids::*;
 use crate::media_services::*;
 use crate::objects::*;
+use crate::operator::*;
 
 impl<'a> Ctx<'a> {
     /// AllocateNtmsMedia. Checks, in order:
@@ -26,17 +27,23 @@ impl<'a> Ctx<'a> {
     ///    from the free pool only cartridges of libraries the caller may use, else (NTMS_ALLOCATE_FROMSCRATCH) of the free pool of
     ///    its type; preferring side 0, then the fewest allocations, then a
     ///    medium already in a drive, then the oldest (the lowest sequence
-    ///    number). Nothing found: ERROR_MEDIA_UNAVAILABLE.
+    ///    number). Nothing found: with [`AllocationWait::Raise`] and without
+    ///    ERROR_IF_UNAVAILABLE, an NTMS_OPREQ_NEWMEDIA operator request is
+    ///    raised (the only event: the caller waits, and retries); otherwise
+    ///    ERROR_MEDIA_UNAVAILABLE.
     ///
-    /// rsm does not wait for media yet: every call behaves as with
-    /// NTMS_ALLOCATE_ERROR_IF_UNAVAILABLE and a zero timeout (the
-    /// new-media operator request comes with operator requests).
+    /// A retry ([`AllocationWait::Retry`]) names the operator request it
+    /// waits on, checked after step 2: this session's (ERROR_ACCESS_DENIED),
+    /// existing (ERROR_OBJECT_NOT_FOUND), a new-media request for this pool
+    /// (ERROR_INVALID_PARAMETER), not refused (ERROR_CANCELLED). A side
+    /// found closes the request COMPLETE: the need is met.
     pub(super) fn allocate_media(
         &self,
         session: SessionId,
         pool: PoolId,
         side: Option<SideId>,
         options: &AllocateOptions,
+        wait: AllocationWait,
     ) -> Result<Vec<Event>, NtmsError> {
         let s = self.session(session)?;
         if pool.is_nil() {
@@ -45,6 +52,22 @@ impl<'a> Ctx<'a> {
         if options.new && options.next.is_some() {
             return reject(E::InvalidParameter, "NEW and NEXT cannot both be given");
         }
+        let waiting = match wait {
+            AllocationWait::Retry(id) => {
+                let r = self.own_operator_request(session, id)?;
+                if r.kind != (OperatorRequestKind::NewMedia { pool }) {
+                    return reject(
+                        E::InvalidParameter,
+                        format!("operator request {id} is not a new-media request for this pool"),
+                    );
+                }
+                if r.state == OperatorRequestState::Refused {
+                    return reject(E::Cancelled, format!("operator request {id} for new media was refused"));
+                }
+                (!r.state.is_terminal()).then_some(id)
+            }
+            AllocationWait::NoWait | AllocationWait::Raise => None,
+        };
         let p = self.media_pool(pool)?;
         let named = side.map(|id| self.side(id)).transpose()?;
         let next = options.next.map(|lmid| self.logical_medium(lmid)).transpose()?;
@@ -118,7 +141,28 @@ impl<'a> Ctx<'a> {
         };
         let found = best(pool).or_else(|| if p.from_scratch { best(types.free) } else { None });
         match found {
-            Some((m, number)) => Ok(vec![allocated(m, number)]),
+            Some((m, number)) => {
+                let mut events = vec![allocated(m, number)];
+                events.extend(waiting.map(|id| self.operator_request_closed(id, OperatorRequestState::Complete, None)));
+                Ok(events)
+            }
+            None if wait == AllocationWait::Raise && !options.error_if_unavailable => {
+                let kind = OperatorRequestKind::NewMedia { pool };
+                let media_type = p.media_type.and_then(media_type).map_or("", |t| t.name);
+                Ok(vec![Event::OperatorRequestSubmitted {
+                    request: OperatorRequest {
+                        id: OperatorRequestId(derive_id(self.cmd.request, 2)),
+                        kind,
+                        state: OperatorRequestState::Submitted,
+                        session,
+                        principal: s.principal.clone(),
+                        text: format!("new {media_type} media are needed in pool {}", self.state.pool_path(pool)),
+                        submitted_ms: self.now(),
+                        closed_ms: None,
+                        reason: None,
+                    },
+                }])
+            }
             None => reject(
                 E::MediaUnavailable,
                 format!(

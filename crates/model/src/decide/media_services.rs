@@ -303,7 +303,19 @@ impl<'a> Ctx<'a> {
                 format!("pool {} holds {media} media and {pools} pools", self.state.pool_path(pool)),
             );
         }
-        Ok(vec![Event::PoolDeleted { pool }])
+        // A caller waiting for new media in it waits in vain: its request
+        // is refused (the allocation answers ERROR_CANCELLED).
+        let mut events: Vec<Event> = self
+            .state
+            .operator_requests
+            .values()
+            .filter(|r| !r.state.is_terminal() && r.kind == (crate::operator::OperatorRequestKind::NewMedia { pool }))
+            .map(|r| {
+                self.operator_request_closed(r.id, crate::operator::OperatorRequestState::Refused, Some(E::Cancelled))
+            })
+            .collect();
+        events.push(Event::PoolDeleted { pool });
+        Ok(events)
     }
 
     /// SetNtmsObjectInformation on a pool's policies. Checks, in order:

@@ -7,7 +7,8 @@
 //! `mounts` (mounts, dismounts, the operator at a stand-alone drive, expired
 //! deferrals), `ports` (eject, inject), `inventory`, `requests` (the
 //! library request life cycle the workers drive), `media_services` (media
-//! types, pools, moves between pools) and `allocation` (the life of a side). The look-ups and checks
+//! types, pools, moves between pools) and `allocation` (the life of a side),
+//! `operator_requests` (those the server raises for a caller). The look-ups and checks
 //! the families share are here.
 //!
 //! Every command checks in the order of spec §2.3: handle, arguments, look-ups
@@ -30,6 +31,7 @@ mod inventory;
 mod libraries;
 mod media_services;
 mod mounts;
+mod operator_requests;
 mod ports;
 mod requests;
 mod sessions;
@@ -76,7 +78,9 @@ pub fn decide(state: &State, policy: &Policy, cmd: &Stamped<Command>) -> Result<
             ctx.set_pool_policy(*session, *pool, *from_scratch, *to_scratch, *max_allocates)
         }
         Command::MoveToMediaPool { session, media, pool } => ctx.move_to_media_pool(*session, *media, *pool),
-        Command::AllocateMedia { session, pool, side, options } => ctx.allocate_media(*session, *pool, *side, options),
+        Command::AllocateMedia { session, pool, side, options, wait } => {
+            ctx.allocate_media(*session, *pool, *side, options, *wait)
+        }
         Command::DeallocateMedia { session, lmid } => ctx.deallocate_media(*session, *lmid),
         Command::SetMediaComplete { session, lmid } => ctx.set_media_complete(*session, *lmid),
         Command::DecommissionMedia { session, side } => ctx.decommission_media(*session, *side),
@@ -84,6 +88,9 @@ pub fn decide(state: &State, policy: &Policy, cmd: &Stamped<Command>) -> Result<
         Command::CreateMedia { session, barcode, pool, sides } => ctx.create_media(*session, barcode, *pool, sides),
         Command::DeleteMedia { session, media } => ctx.delete_media(*session, *media),
         Command::ChangeMediaType { session, media, pool } => ctx.change_media_type(*session, *media, *pool),
+        Command::WithdrawOperatorRequest { session, request, reason } => {
+            ctx.withdraw_operator_request(*session, *request, *reason)
+        }
     }
 }
 

@@ -53,6 +53,7 @@ impl<'a> Ctx<'a> {
                 events.push(Event::RequestCancelled { request: r.id, at_ms: self.now() });
             }
         }
+        events.extend(self.withdraw_session_operator_requests(id));
         events.push(Event::SessionClosed { session: id });
         Ok(events)
     }

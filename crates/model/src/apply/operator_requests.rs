@@ -1,0 +1,30 @@
+//! Operator requests raised and closed.
+
+use super::{operator_request_mut, pool, session, Applied};
+use crate::error::ErrorCode;
+use crate::ids::OperatorRequestId;
+use crate::operator::{OperatorRequest, OperatorRequestKind, OperatorRequestState};
+use crate::state::State;
+
+pub(super) fn submitted(state: &mut State, request: &OperatorRequest) -> Applied {
+    session(state, request.session)?;
+    match request.kind {
+        OperatorRequestKind::NewMedia { pool: p } => pool(state, p).map(|_| ())?,
+    }
+    state.operator_requests.insert(request.id, request.clone());
+    Ok(())
+}
+
+pub(super) fn closed(
+    state: &mut State,
+    id: OperatorRequestId,
+    to: OperatorRequestState,
+    reason: Option<ErrorCode>,
+    at_ms: u64,
+) -> Applied {
+    let r = operator_request_mut(state, id)?;
+    r.state = to;
+    r.reason = reason;
+    r.closed_ms = Some(at_ms);
+    Ok(())
+}
