@@ -160,3 +160,41 @@ fn an_allocation_that_waits_in_vain_times_out_and_withdraws_its_operator_request
     );
     rsm.run(&["replay", "--verify"]).ok();
 }
+
+/// On-media identifiers through the binary: `media create --label-file`
+/// (claimed, NTMS_ERROR_ON_DUPLICATE), `media label` (UpdateNtmsOmidInfo)
+/// from a label file or file-system information, and labels nobody claims.
+#[test]
+fn labels_written_by_applications_are_recorded_on_their_sides() {
+    let rsm = Rsm::new();
+    rsm.run(&["library", "create-sim", "la", "--media", "2"]).ok();
+    rsm.run(&["pool", "create", "Daily", "--type", "LTO-8", "--from-scratch"]).ok();
+    let vol1 = |volume: &str, owner: &str| format!("VOL1{volume:<6} {:13}{:13}{owner:<14}{:28}4", "", "Bacula", "");
+    let label = rsm.dir.path().join("vol1.bin");
+    std::fs::write(&label, vol1("BAC001", "backup")).unwrap();
+    let junk = rsm.dir.path().join("junk.bin");
+    std::fs::write(&junk, b"tar data, no label").unwrap();
+    let label_arg = label.to_str().unwrap();
+
+    let lmid = rsm.run(&["--json", "allocate", "Daily"]).ok().json()["lmid"].as_str().unwrap().to_owned();
+    rsm.run(&["media", "label", &lmid, "--file", junk.to_str().unwrap()]).rejected("ERROR_BAD_FORMAT", 11);
+    rsm.run_as("mallory", &["media", "label", &lmid, "--file", label_arg]).rejected("ERROR_ACCESS_DENIED", 5);
+    let done = rsm.run(&["media", "label", "LA0001L8", "--file", label_arg]).ok();
+    assert!(done.stdout.contains("ANSI:BAC001"), "{}", done.stdout);
+    let side = find(&rsm.view("sides"), "barcode", "LA0001L8").clone();
+    assert_eq!((side["omid"].as_str(), side["omid_type"].as_str()), (Some("ANSI:BAC001"), Some("ANSI")), "{side}");
+    rsm.run(&["media", "label", &lmid, "--filesystem", "LTFS", "--volume", "ARCHIVE", "--serial", "0xBEEF"]).ok();
+    assert_eq!(find(&rsm.view("sides"), "barcode", "LA0001L8")["omid"], "LTFS:ARCHIVE:0000BEEF");
+    rsm.run(&["media", "label", "LA0002L8", "--file", label_arg]).rejected("ERROR_INVALID_MEDIA", 4300);
+
+    // A record from elsewhere, with its label; a second with the same label only without the check.
+    let import = "\\Import\\LTO-8";
+    rsm.run(&["media", "create", "FAR001L8", "--pool", import, "--label-file", label_arg, "--error-on-duplicate"]).ok();
+    rsm.run(&["media", "create", "FAR002L8", "--pool", import, "--label-file", label_arg, "--error-on-duplicate"])
+        .rejected("ERROR_INVALID_MEDIA", 4300);
+    rsm.run(&["media", "create", "FAR002L8", "--pool", import, "--label-file", label_arg]).ok();
+    rsm.run(&["media", "create", "FAR003L8", "--pool", import, "--label-file", junk.to_str().unwrap()])
+        .rejected("ERROR_INVALID_PARAMETER", 87);
+    assert_eq!(find(&rsm.view("sides"), "barcode", "FAR002L8")["omid"], "ANSI:BAC001");
+    rsm.replay_ok();
+}

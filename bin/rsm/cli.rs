@@ -362,6 +362,31 @@ pub enum MediaCmd {
         /// pool, available in an application pool).
         #[arg(long = "side-state", value_enum)]
         side_states: Vec<SideStateArg>,
+        /// A file holding a side's on-media label (its first block), in side order: one per side,
+        /// or none. A media label library must claim it (ANSI VOL1, LTFS, rsm's free label).
+        #[arg(long = "label-file", value_name = "FILE")]
+        label_files: Vec<std::path::PathBuf>,
+        /// NTMS_ERROR_ON_DUPLICATE: refuse a label another cartridge already has.
+        #[arg(long)]
+        error_on_duplicate: bool,
+    },
+    /// Record the label an application wrote on an allocated side (UpdateNtmsOmidInfo).
+    #[command(group(clap::ArgGroup::new("label").required(true).args(["file", "filesystem"])))]
+    Label {
+        /// The logical medium, or the bar code of the one cartridge it is allocated on.
+        lmid: String,
+        /// NTMS_OMID_TYPE_RAW_LABEL: a file holding the label bytes just written.
+        #[arg(long, value_name = "FILE")]
+        file: Option<std::path::PathBuf>,
+        /// NTMS_OMID_TYPE_FILESYSTEM_INFO: the file system's type (with --volume and --serial).
+        #[arg(long, value_name = "TYPE", requires = "volume")]
+        filesystem: Option<String>,
+        /// The file system's volume name.
+        #[arg(long, requires = "filesystem")]
+        volume: Option<String>,
+        /// The file system's serial number (decimal, or hexadecimal with 0x).
+        #[arg(long, requires = "filesystem", value_parser = parse_serial, default_value = "0")]
+        serial: u32,
     },
     /// Forget an offline cartridge (lost or destroyed).
     Delete {
@@ -535,4 +560,13 @@ pub enum FaultKind {
     Unload,
     /// The drive will not load.
     Load,
+}
+
+/// A serial number: decimal, or hexadecimal after `0x`.
+fn parse_serial(text: &str) -> Result<u32, String> {
+    let parsed = match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+        Some(hex) => u32::from_str_radix(hex, 16),
+        None => text.parse(),
+    };
+    parsed.map_err(|e| format!("{text:?} is not a 32-bit serial number: {e}"))
 }

@@ -155,7 +155,8 @@ pub async fn swap(engine: &Engine, user: &str, first: &str, second: &str, json: 
 pub async fn media(engine: &Engine, user: &str, command: &MediaCmd, json: bool) -> Outcome {
     let session = engine.session_for(user).await?;
     match command {
-        MediaCmd::Create { barcode, pool, side_states } => {
+        MediaCmd::Create { barcode, pool, side_states, label_files, error_on_duplicate } => {
+            let labels = label_files.iter().map(|f| read_label(f).map(Some)).collect::<Result<Vec<_>, _>>()?;
             let id = resolve::pool(engine, pool).await?;
             let states: Vec<SideState> = if side_states.is_empty() {
                 // One side of the default state per side of the pool's type.
@@ -181,8 +182,26 @@ pub async fn media(engine: &Engine, user: &str, command: &MediaCmd, json: bool) 
                     })
                     .collect()
             };
-            let media = session.create_media(barcode, id, states).await?;
+            let media = session.create_media(barcode, id, states, labels, *error_on_duplicate).await?;
             done(json, &format!("{} recorded offline ({media})", barcode.trim_end_matches(' ')))
+        }
+        MediaCmd::Label { lmid, file, filesystem, volume, serial } => {
+            let label = match (file, filesystem) {
+                (Some(file), _) => OmidLabel::Raw(read_label(file)?),
+                (None, Some(file_system)) => OmidLabel::FileSystem {
+                    file_system: file_system.clone(),
+                    volume: volume.clone().unwrap_or_default(),
+                    serial: *serial,
+                },
+                (None, None) => return Err(Failure::Usage("--file or --filesystem is required".into())),
+            };
+            let id = resolve::logical_media(engine, lmid).await?;
+            session.update_omid(id, label).await?;
+            let omid = engine
+                .query(move |s| s.logical_medium(id).and_then(|(_, x)| x.omid.as_ref().map(Omid::display)))
+                .await?
+                .unwrap_or_default();
+            done(json, &format!("{lmid} is labelled {}", out::escape(&omid)))
         }
         MediaCmd::Delete { barcode } => {
             let media = resolve::media(engine, barcode).await?;
@@ -196,4 +215,23 @@ pub async fn media(engine: &Engine, user: &str, command: &MediaCmd, json: bool) 
             done(json, &format!("{barcode} moved to {pool} and retyped"))
         }
     }
+}
+
+/// A label file's bytes: at most a label's size, read no further.
+fn read_label(path: &std::path::Path) -> Result<Vec<u8>, Failure> {
+    use std::io::Read;
+    let cannot = |e: std::io::Error| Failure::Usage(format!("cannot read the label file {}: {e}", path.display()));
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .map_err(cannot)?
+        .take(LABEL_BYTES_MAX as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    if bytes.len() > LABEL_BYTES_MAX {
+        return Err(Failure::Usage(format!(
+            "the label file {} is larger than a label ({LABEL_BYTES_MAX} bytes)",
+            path.display()
+        )));
+    }
+    Ok(bytes)
 }

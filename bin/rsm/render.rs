@@ -482,6 +482,9 @@ fn side_json(s: &State, m: &Medium, x: &Side) -> Value {
         "media_type": media_type(m.media_type).map(|t| t.name),
         "library": s.libraries.get(&m.library).map(|l| l.name.clone()),
         "mounts": x.mount_count, "allocations": x.allocate_count,
+        "omid": x.omid.as_ref().map(Omid::display),
+        "omid_type": x.omid.as_ref().map(|o| o.label_type.clone()),
+        "omid_info": x.omid.as_ref().map(|o| o.info.clone()),
     })
 }
 
@@ -525,7 +528,7 @@ const COLUMNS: &[(View, &[&str])] = &[
         View::Pools,
         &["path", "kind", "media_type", "media", "lmids", "from_scratch", "to_scratch", "max_allocates", "access"],
     ),
-    (View::Sides, &["barcode", "side", "state", "pool", "lmid", "allocations", "library"]),
+    (View::Sides, &["barcode", "side", "state", "pool", "lmid", "allocations", "library", "omid"]),
     (View::Lmids, &["lmid", "barcode", "side", "state", "pool", "library"]),
     (View::OperatorRequests, &["id", "kind", "state", "pool", "principal", "reason", "text"]),
 ];

@@ -365,14 +365,29 @@ impl Session {
         self.submit(Command::SwapMedia { session: self.id, first, second }).await.map(|_| ())
     }
 
-    /// CreateNtmsMedia: an offline medium in `pool`, one state per side.
-    pub async fn create_media(&self, barcode: &str, pool: PoolId, sides: Vec<SideState>) -> Result<MediaId, NtmsError> {
-        let a =
-            self.submit(Command::CreateMedia { session: self.id, barcode: barcode.to_string(), pool, sides }).await?;
+    /// CreateNtmsMedia: an offline medium in `pool`, one state per side,
+    /// and (none, or one per side) each side's raw on-media label.
+    pub async fn create_media(
+        &self,
+        barcode: &str,
+        pool: PoolId,
+        sides: Vec<SideState>,
+        labels: Vec<Option<Vec<u8>>>,
+        error_on_duplicate: bool,
+    ) -> Result<MediaId, NtmsError> {
+        let barcode = barcode.to_string();
+        let a = self
+            .submit(Command::CreateMedia { session: self.id, barcode, pool, sides, labels, error_on_duplicate })
+            .await?;
         match a.events.first() {
             Some(Event::MediaCreated { medium }) => Ok(medium.id),
             _ => Err(NtmsError::new(ErrorCode::DatabaseFailure, "the creation recorded no medium")),
         }
+    }
+
+    /// UpdateNtmsOmidInfo.
+    pub async fn update_omid(&self, lmid: LogicalMediaId, label: OmidLabel) -> Result<(), NtmsError> {
+        self.submit(Command::UpdateOmid { session: self.id, lmid, label }).await.map(|_| ())
     }
 
     /// DeleteNtmsMedia.

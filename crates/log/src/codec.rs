@@ -43,7 +43,7 @@ pub const CODEC_V1: u8 = 1;
 /// 2: library requests name an optional drive and an optional port (ejects
 /// and injects). Schema 1 was never released; its records are refused with
 /// a message naming the version.
-pub const SCHEMA_VERSION: u16 = 3;
+pub const SCHEMA_VERSION: u16 = 4;
 /// Version tag of a batch value.
 pub const BATCH_V1: u8 = 1;
 /// Version tag of a snapshot value.

@@ -223,6 +223,15 @@ fn canonical_events() -> Vec<Event> {
             media_type: rsm_model::default_media_type(),
             sides: None,
         },
+        Event::OmidUpdated {
+            media: MediaId(id(0x60)),
+            side: 0,
+            omid: Omid {
+                label_type: "ANSI".into(),
+                label_id: b"BAC001".to_vec(),
+                info: "ANSI VOL1 volume BAC001".into(),
+            },
+        },
         Event::OperatorRequestSubmitted {
             request: OperatorRequest {
                 id: OperatorRequestId(id(0x5C)),
@@ -302,6 +311,7 @@ fn fixture_name(event: &Event) -> &'static str {
         Event::MediaCreated { .. } => "MediaCreated",
         Event::MediaDeleted { .. } => "MediaDeleted",
         Event::MediaTypeChanged { .. } => "MediaTypeChanged",
+        Event::OmidUpdated { .. } => "OmidUpdated",
         Event::OperatorRequestSubmitted { .. } => "OperatorRequestSubmitted",
         Event::OperatorRequestClosed { .. } => "OperatorRequestClosed",
     }

@@ -377,6 +377,12 @@ pub enum Command {
         pool: PoolId,
         /// The state of each side, one per side of the pool's media type.
         sides: Vec<SideState>,
+        /// Each side's raw on-media label (OmidLabelId), claimed by a media
+        /// label library; none at all, or one entry per side.
+        labels: Vec<Option<Vec<u8>>>,
+        /// NTMS_ERROR_ON_DUPLICATE: refuse an on-media identifier another
+        /// medium has.
+        error_on_duplicate: bool,
     },
     /// DeleteNtmsMedia: forget an offline medium (lost or destroyed).
     DeleteMedia {
@@ -394,6 +400,16 @@ pub enum Command {
         media: MediaId,
         /// Destination pool (its media type becomes the medium's).
         pool: PoolId,
+    },
+    /// UpdateNtmsOmidInfo: the label an application just wrote on an
+    /// allocated side.
+    UpdateOmid {
+        /// Session.
+        session: SessionId,
+        /// The logical medium.
+        lmid: LogicalMediaId,
+        /// The label.
+        label: OmidLabel,
     },
     /// Withdraws an operator request the session's own operation raised,
     /// when that operation ends without it (its timeout): REFUSED with
@@ -452,6 +468,7 @@ impl Command {
             | Command::CreateMedia { session, .. }
             | Command::DeleteMedia { session, .. }
             | Command::ChangeMediaType { session, .. }
+            | Command::UpdateOmid { session, .. }
             | Command::WithdrawOperatorRequest { session, .. } => Some(*session),
             Command::OpenSession { .. }
             | Command::StartNext { .. }
@@ -502,6 +519,7 @@ impl Command {
             Command::CreateMedia { .. } => "create_media",
             Command::DeleteMedia { .. } => "delete_media",
             Command::ChangeMediaType { .. } => "change_media_type",
+            Command::UpdateOmid { .. } => "update_omid",
             Command::WithdrawOperatorRequest { .. } => "withdraw_operator_request",
         }
     }

@@ -3,6 +3,7 @@
 use crate::command::Observed;
 use crate::error::ErrorCode;
 use crate::ids::*;
+use crate::media_labels::Omid;
 use crate::media_services::*;
 use crate::objects::*;
 use crate::operator::*;
@@ -453,6 +454,15 @@ pub enum Event {
         /// The state every side takes.
         sides: Option<SideState>,
     },
+    /// A side's on-media identifier was recorded (UpdateNtmsOmidInfo).
+    OmidUpdated {
+        /// Medium.
+        media: MediaId,
+        /// Side number.
+        side: u8,
+        /// The identifier.
+        omid: Omid,
+    },
     /// An operator request was raised.
     OperatorRequestSubmitted {
         /// The request as raised (SUBMITTED).
@@ -527,6 +537,7 @@ impl Event {
             Event::MediaCreated { .. } => "MediaCreated",
             Event::MediaDeleted { .. } => "MediaDeleted",
             Event::MediaTypeChanged { .. } => "MediaTypeChanged",
+            Event::OmidUpdated { .. } => "OmidUpdated",
             Event::OperatorRequestSubmitted { .. } => "OperatorRequestSubmitted",
             Event::OperatorRequestClosed { .. } => "OperatorRequestClosed",
         }

@@ -338,12 +338,46 @@ pub struct Side {
     pub mount_count: u32,
     /// Times allocated.
     pub allocate_count: u32,
+    /// Its on-media identifier, once known.
+    pub omid: Option<crate::media_labels::Omid>,
 }
 
 impl Side {
     /// A side as it arrives.
     pub fn new(number: u8, state: SideState) -> Side {
-        Side { number, state, lmid: None, mount_count: 0, allocate_count: 0 }
+        Side { number, state, lmid: None, mount_count: 0, allocate_count: 0, omid: None }
+    }
+}
+
+/// UpdateNtmsOmidInfo's label (labelType with lpBuffer).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OmidLabel {
+    /// NTMS_OMID_TYPE_RAW_LABEL (1): the label bytes just written, for a
+    /// media label library to claim.
+    Raw(Vec<u8>),
+    /// NTMS_OMID_TYPE_FILESYSTEM_INFO (2): NTMS_FILESYSTEM_INFO.
+    FileSystem {
+        /// FileSystemType.
+        file_system: String,
+        /// VolumeName.
+        volume: String,
+        /// SerialNumber.
+        serial: u32,
+    },
+}
+
+impl OmidLabel {
+    /// NTMS_OMID_TYPE_RAW_LABEL's value.
+    pub const RAW_LABEL: u32 = 1;
+    /// NTMS_OMID_TYPE_FILESYSTEM_INFO's value.
+    pub const FILESYSTEM_INFO: u32 = 2;
+
+    /// labelType.
+    pub fn label_type(&self) -> u32 {
+        match self {
+            OmidLabel::Raw(_) => Self::RAW_LABEL,
+            OmidLabel::FileSystem { .. } => Self::FILESYSTEM_INFO,
+        }
     }
 }
 

@@ -78,6 +78,14 @@ pub fn ntms_constants() -> Vec<ConstantTable> {
         ConstantTable::of::<crate::operator::OperatorCommand>(),
         ConstantTable::of::<crate::operator::OperatorRequestState>(),
         ConstantTable {
+            rsm: "OmidLabel",
+            header_enum: None,
+            constants: vec![
+                ("NTMS_OMID_TYPE_RAW_LABEL", i64::from(OmidLabel::RAW_LABEL)),
+                ("NTMS_OMID_TYPE_FILESYSTEM_INFO", i64::from(OmidLabel::FILESYSTEM_INFO)),
+            ],
+        },
+        ConstantTable {
             rsm: "limits",
             header_enum: None,
             constants: vec![

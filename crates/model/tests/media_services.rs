@@ -555,6 +555,8 @@ fn create_media_codes_and_an_offline_record() {
         barcode: barcode.into(),
         pool,
         sides,
+        labels: Vec::new(),
+        error_on_duplicate: false,
     };
     w.rejects(create(alice, "NEW001L8", PoolId::NIL, vec![SideState::Import]), ErrorCode::InvalidParameter);
     w.rejects(create(alice, "NEW001L8", import, vec![]), ErrorCode::InvalidParameter);
@@ -594,6 +596,8 @@ fn delete_media_codes() {
         barcode: "OFF001L8".into(),
         pool: import,
         sides: vec![SideState::Import],
+        labels: Vec::new(),
+        error_on_duplicate: false,
     });
     let delete = |session, media| Command::DeleteMedia { session, media };
     w.rejects(delete(alice, MediaId::NIL), ErrorCode::InvalidParameter);
@@ -605,6 +609,8 @@ fn delete_media_codes() {
         barcode: "OFF002L8".into(),
         pool: daily,
         sides: vec![SideState::Allocated],
+        labels: Vec::new(),
+        error_on_duplicate: false,
     });
     w.rejects(delete(alice, w.media("OFF002L8")), ErrorCode::InvalidState);
     let bob = w.session("bob");
@@ -739,5 +745,72 @@ fn deleting_a_pool_refuses_the_requests_for_media_in_it() {
     w.ok(Command::DeleteMediaPool { session: alice, pool: daily });
     let r = &w.state.operator_requests[&id];
     assert_eq!((r.state, r.reason), (OperatorRequestState::Refused, Some(ErrorCode::Cancelled)));
+    w.state.check_invariants().expect("invariants");
+}
+
+/// UpdateNtmsOmidInfo: every code of its table, a raw label claimed by a
+/// media label library, file-system information, and the identifier on
+/// the side.
+#[test]
+fn update_omid_info_codes_and_the_identifier_it_records() {
+    let (mut w, alice, _) = world();
+    let daily = create_pool(&mut w, alice, "Daily", Some(lto8()));
+    w.ok(Command::SetPoolPolicy {
+        session: alice,
+        pool: daily,
+        from_scratch: true,
+        to_scratch: false,
+        max_allocates: 0,
+    });
+    let lmid = allocate(&mut w, alice, daily);
+    let update = |session, lmid, label| Command::UpdateOmid { session, lmid, label };
+    let bacula = OmidLabel::Raw(vol1("BAC001", "Bacula", "backup"));
+    w.rejects(update(SessionId(uuid::Uuid::from_u128(99)), lmid, bacula.clone()), ErrorCode::InvalidHandle);
+    w.rejects(update(alice, LogicalMediaId::NIL, bacula.clone()), ErrorCode::InvalidParameter);
+    w.rejects(update(alice, lmid, OmidLabel::Raw(Vec::new())), ErrorCode::InvalidParameter);
+    w.rejects(update(alice, lmid, OmidLabel::Raw(vec![b'x'; LABEL_BYTES_MAX + 1])), ErrorCode::InvalidParameter);
+    let bad_fs = OmidLabel::FileSystem { file_system: String::new(), volume: "v".into(), serial: 1 };
+    w.rejects(update(alice, lmid, bad_fs), ErrorCode::InvalidParameter);
+    let control = OmidLabel::FileSystem { file_system: "UDF".into(), volume: "a\u{1b}[2J".into(), serial: 1 };
+    w.rejects(update(alice, lmid, control), ErrorCode::InvalidParameter);
+    w.rejects(update(alice, LogicalMediaId(uuid::Uuid::from_u128(5)), bacula.clone()), ErrorCode::InvalidMedia);
+    let bob = w.session("bob");
+    w.rejects(update(bob, lmid, bacula.clone()), ErrorCode::AccessDenied);
+    w.rejects(update(alice, lmid, OmidLabel::Raw(b"tar data".to_vec())), ErrorCode::BadFormat);
+    w.ok(update(alice, lmid, bacula));
+    let omid = side_of(&w, lmid).omid.expect("recorded");
+    assert_eq!((omid.label_type.as_str(), omid.display().as_str()), ("ANSI", "ANSI:BAC001"));
+    w.ok(update(
+        alice,
+        lmid,
+        OmidLabel::FileSystem { file_system: "LTFS".into(), volume: "ARCHIVE".into(), serial: 0xBEEF },
+    ));
+    assert_eq!(side_of(&w, lmid).omid.expect("recorded").display(), "LTFS:ARCHIVE:0000BEEF");
+    w.state.check_invariants().expect("invariants");
+}
+
+/// CreateNtmsMedia's on-media identifiers: claimed labels, one per side;
+/// NTMS_ERROR_ON_DUPLICATE refuses a label another medium has.
+#[test]
+fn create_media_records_labels_and_refuses_duplicates_when_asked() {
+    let (mut w, alice, _) = world();
+    let import = SystemPools::of(lto8()).import;
+    let create = |barcode: &str, labels: Vec<Option<Vec<u8>>>, error_on_duplicate| Command::CreateMedia {
+        session: alice,
+        barcode: barcode.into(),
+        pool: import,
+        sides: vec![SideState::Import],
+        labels,
+        error_on_duplicate,
+    };
+    let label = vol1("ARC001", "", "vault");
+    w.rejects(create("OFF001L8", vec![None, None], false), ErrorCode::InvalidParameter);
+    w.rejects(create("OFF001L8", vec![Some(b"no label".to_vec())], false), ErrorCode::InvalidParameter);
+    w.ok(create("OFF001L8", vec![Some(label.clone())], true));
+    let m = w.media("OFF001L8");
+    assert_eq!(w.state.media[&m].sides[0].omid.as_ref().map(Omid::display).as_deref(), Some("ANSI:ARC001"));
+    w.rejects(create("OFF002L8", vec![Some(label.clone())], true), ErrorCode::InvalidMedia);
+    // Without NTMS_ERROR_ON_DUPLICATE a copy of a tape may carry the same label.
+    w.ok(create("OFF002L8", vec![Some(label)], false));
     w.state.check_invariants().expect("invariants");
 }

@@ -194,3 +194,11 @@ pub(super) fn media_type_changed(
     medium_mut(state, media)?.media_type = media_type;
     moved_to_pool(state, media, to, sides)
 }
+
+pub(super) fn omid_updated(state: &mut State, media: MediaId, side: u8, omid: &crate::media_labels::Omid) -> Applied {
+    let m = medium_mut(state, media)?;
+    let missing = MissingObject::Side(m.side_id(side));
+    let x = m.sides.get_mut(usize::from(side)).ok_or(missing)?;
+    x.omid = Some(omid.clone());
+    Ok(())
+}

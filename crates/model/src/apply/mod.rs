@@ -117,6 +117,7 @@ fn apply_event(state: &mut State, event: &Event) -> Applied {
         Event::MediaTypeChanged { media, pool, media_type, sides } => {
             media_services::media_type_changed(state, *media, *pool, *media_type, *sides)
         }
+        Event::OmidUpdated { media, side, omid } => media_services::omid_updated(state, *media, *side, omid),
         Event::OperatorRequestSubmitted { request } => operator_requests::submitted(state, request),
         Event::OperatorRequestClosed { request, state: to, reason, at_ms } => {
             operator_requests::closed(state, *request, *to, *reason, *at_ms)

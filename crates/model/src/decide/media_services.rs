@@ -6,6 +6,7 @@ use crate::error::{reject, ErrorCode as E, NtmsError};
 use crate::event::*;
 use crate::ids::*;
 use crate::limits;
+use crate::media_labels::*;
 use crate::media_services::*;
 use crate::objects::*;
 
@@ -477,20 +478,30 @@ impl<'a> Ctx<'a> {
     ///    are everyone's, as the computer's MODIFY is);
     /// 6. as many sides as the pool's media type has (ERROR_MEDIA_INCOMPATIBLE);
     /// 7. each side's state one a new record may take: not RESERVED, and
-    ///    IMPORT only in an import pool (ERROR_INVALID_PARAMETER).
+    ///    IMPORT only in an import pool (ERROR_INVALID_PARAMETER);
+    /// 8. each label given claimed by a media label library
+    ///    (ERROR_INVALID_PARAMETER), and with NTMS_ERROR_ON_DUPLICATE no
+    ///    other medium's (ERROR_INVALID_MEDIA, the docs' ERROR_DUPLICATE_OMID).
     ///
     /// The medium is in the offline library; an ALLOCATED or COMPLETE side
-    /// gets a new logical medium.
+    /// gets a new logical medium. rsm rule: the labels are optional (a
+    /// record known by its bar code alone), where Windows requires one per
+    /// side.
     pub(super) fn create_media(
         &self,
         session: SessionId,
         barcode: &str,
         pool: PoolId,
         sides: &[SideState],
+        labels: &[Option<Vec<u8>>],
+        error_on_duplicate: bool,
     ) -> Result<Vec<Event>, NtmsError> {
         let s = self.session(session)?;
         if pool.is_nil() || sides.is_empty() {
             return reject(E::InvalidParameter, "a pool and the state of each side are required");
+        }
+        if !labels.is_empty() && labels.len() != sides.len() {
+            return reject(E::InvalidParameter, format!("{} labels for {} sides", labels.len(), sides.len()));
         }
         let barcode = barcode.trim_end_matches(' ');
         super::check_barcode(barcode)?;
@@ -524,9 +535,28 @@ impl<'a> Ctx<'a> {
         if let Some(bad) = sides.iter().find(|x| !allowed(x)) {
             return reject(E::InvalidParameter, format!("a new medium's side cannot be {bad:?} in this pool"));
         }
+        let mut omids = Vec::with_capacity(labels.len());
+        for (n, label) in labels.iter().enumerate() {
+            let omid = label.as_deref().map(|bytes| self.claimed(bytes, E::InvalidParameter)).transpose()?;
+            if let Some(omid) = omid.as_ref().filter(|_| error_on_duplicate) {
+                if let Some(other) = self.medium_with_omid(omid) {
+                    return reject(
+                        E::InvalidMedia,
+                        format!("medium {} already has label {}", other.barcode, omid.display()),
+                    );
+                }
+                if omids.iter().any(|o: &Option<Omid>| o.as_ref() == Some(omid)) {
+                    return reject(E::InvalidMedia, format!("side {n} repeats label {}", omid.display()));
+                }
+            }
+            omids.push(omid);
+        }
         let id = MediaId(derive_id(self.cmd.request, 1));
         let mut medium = Medium::new(id, barcode, LibraryId::OFFLINE, kind);
         medium.pool = pool;
+        for (side, omid) in medium.sides.iter_mut().zip(omids) {
+            side.omid = omid;
+        }
         for (n, (side, state)) in medium.sides.iter_mut().zip(sides).enumerate() {
             side.state = *state;
             if state.is_allocated() {
@@ -534,6 +564,73 @@ impl<'a> Ctx<'a> {
             }
         }
         Ok(vec![Event::MediaCreated { medium }])
+    }
+
+    /// The OMID a media label library makes of `bytes`; unclaimed (or
+    /// empty, or larger than a label can be) is `unclaimed`.
+    fn claimed(&self, bytes: &[u8], unclaimed: E) -> Result<Omid, NtmsError> {
+        if bytes.is_empty() || bytes.len() > LABEL_BYTES_MAX {
+            return reject(E::InvalidParameter, format!("a label of {} bytes (1 to {LABEL_BYTES_MAX})", bytes.len()));
+        }
+        claim_label(bytes).ok_or_else(|| {
+            NtmsError::new(unclaimed, "no media label library claims the label (rsm knows ANSI VOL1, LTFS and its own)")
+        })
+    }
+
+    /// A medium one of whose sides carries `omid`.
+    pub(super) fn medium_with_omid(&self, omid: &Omid) -> Option<&'a Medium> {
+        self.state.media.values().find(|m| m.sides.iter().any(|x| x.omid.as_ref() == Some(omid)))
+    }
+
+    /// UpdateNtmsOmidInfo. Checks, in order:
+    /// 1. session (ERROR_INVALID_HANDLE);
+    /// 2. the LMID given; a raw label of 1 to 64 KiB, or file-system
+    ///    information whose type and volume fit the OMID's fields
+    ///    (ERROR_INVALID_PARAMETER);
+    /// 3. the logical medium and its side valid (ERROR_INVALID_MEDIA);
+    /// 4. MODIFY access to its pool (ERROR_ACCESS_DENIED);
+    /// 5. a raw label claimed by a media label library (ERROR_BAD_FORMAT).
+    ///
+    /// rsm records the identifier at once (spec: an NTMS_LM_UPDATEOMID
+    /// request that passes at once; rsm makes no request of it).
+    pub(super) fn update_omid(
+        &self,
+        session: SessionId,
+        lmid: LogicalMediaId,
+        label: &OmidLabel,
+    ) -> Result<Vec<Event>, NtmsError> {
+        let s = self.session(session)?;
+        if lmid.is_nil() {
+            return reject(E::InvalidParameter, "a logical medium is required");
+        }
+        match label {
+            OmidLabel::Raw(bytes) if bytes.is_empty() || bytes.len() > LABEL_BYTES_MAX => {
+                return reject(E::InvalidParameter, format!("a label of {} bytes (1 to {LABEL_BYTES_MAX})", bytes.len()))
+            }
+            OmidLabel::FileSystem { file_system, volume, .. }
+                if file_system.is_empty()
+                    || file_system.chars().count() > OMID_TYPE_LEN_MAX
+                    || volume.chars().count() > OMID_ID_LEN_MAX - 9
+                    || file_system.chars().chain(volume.chars()).any(char::is_control) =>
+            {
+                return reject(
+                    E::InvalidParameter,
+                    format!(
+                        "a file system type of 1 to {OMID_TYPE_LEN_MAX} characters and a volume name of at most {} characters, without control characters",
+                        OMID_ID_LEN_MAX - 9
+                    ),
+                )
+            }
+            _ => {}
+        }
+        let (m, x) = self.logical_medium(lmid)?;
+        let p = self.pool_of(m)?;
+        self.require_media(m, p, s, AccessMask::MODIFY, "record its label")?;
+        let omid = match label {
+            OmidLabel::Raw(bytes) => self.claimed(bytes, E::BadFormat)?,
+            OmidLabel::FileSystem { file_system, volume, serial } => file_system_omid(file_system, volume, *serial),
+        };
+        Ok(vec![Event::OmidUpdated { media: m.id, side: x.number, omid }])
     }
 
     /// DeleteNtmsMedia. Checks, in order:

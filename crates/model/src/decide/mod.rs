@@ -85,7 +85,10 @@ pub fn decide(state: &State, policy: &Policy, cmd: &Stamped<Command>) -> Result<
         Command::SetMediaComplete { session, lmid } => ctx.set_media_complete(*session, *lmid),
         Command::DecommissionMedia { session, side } => ctx.decommission_media(*session, *side),
         Command::SwapMedia { session, first, second } => ctx.swap_media(*session, *first, *second),
-        Command::CreateMedia { session, barcode, pool, sides } => ctx.create_media(*session, barcode, *pool, sides),
+        Command::CreateMedia { session, barcode, pool, sides, labels, error_on_duplicate } => {
+            ctx.create_media(*session, barcode, *pool, sides, labels, *error_on_duplicate)
+        }
+        Command::UpdateOmid { session, lmid, label } => ctx.update_omid(*session, *lmid, label),
         Command::DeleteMedia { session, media } => ctx.delete_media(*session, *media),
         Command::ChangeMediaType { session, media, pool } => ctx.change_media_type(*session, *media, *pool),
         Command::WithdrawOperatorRequest { session, request, reason } => {
