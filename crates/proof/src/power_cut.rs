@@ -15,8 +15,10 @@
 //! torture kills ([`crate::torture::plan`]: the same seed gives the same
 //! moments):
 //!
-//! * even rounds: after a seeded 50–500 ms, the load still running (it gets
-//!   EIO from then on, and is killed);
+//! * even rounds: after a seeded 50–500 ms, the load still running: it is
+//!   killed at that instant and the power cut before anything else runs, as
+//!   a real cut stops every process at once (a load left alive after the
+//!   cut would find the bare mountpoint under its path);
 //! * odd rounds: at a failpoint, `RSM_FAILPOINT=<name>:<k>` cycling through
 //!   every name: the load aborts itself there and the power is cut at once.
 //!   A load still alive after 3 s has its power cut anyway (not reached).
@@ -401,13 +403,13 @@ fn is_powercut_mount(mountpoint: &Path) -> bool {
     let target = mountpoint.to_string_lossy();
     table
         .lines()
+        .rev()
         .filter_map(|line| {
             let mut fields = line.split(' ');
             let (_, at, kind) = (fields.next()?, fields.next()?, fields.next()?);
             Some((at, kind))
         })
-        .filter(|(at, _)| *at == target)
-        .last()
+        .find(|(at, _)| *at == target)
         .is_some_and(|(_, kind)| kind == "fuse.powercut")
 }
 
