@@ -491,3 +491,41 @@ pub(crate) fn torture_main<R: RoundsReport, Round: std::fmt::Display>(
         std::process::ExitCode::from(2)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A load alive after a power cut found the bare mountpoint under its
+    /// path and wrote a store of its own there: the load must be dead
+    /// before `at_end` (the cut) runs. Here the load appends to a file
+    /// every millisecond; nothing is appended once `at_end` has run.
+    #[test]
+    fn a_load_is_dead_before_the_power_is_cut() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let ticks = dir.path().join("ticks");
+        let checker = Checker {
+            rsm: Path::new("/bin/sh"),
+            work: dir.path(),
+            data: dir.path().join("data"),
+            rt: tokio::runtime::Builder::new_current_thread().build().expect("runtime"),
+            round_noun: "cut",
+        };
+        let mut load = Command::new("/bin/sh");
+        load.args(["-c", &format!("while true; do echo tick >> '{}'; sleep 0.001; done", ticks.display())]);
+        let mut at_cut = None;
+        let end = checker
+            .run_load(load, Duration::from_millis(100), || {
+                at_cut = Some(std::fs::metadata(&ticks).map(|m| m.len()).unwrap_or(0));
+                // A cut takes a while (it drops what is held): time enough
+                // for a live load to write.
+                std::thread::sleep(Duration::from_millis(20));
+            })
+            .expect("the load runs");
+        assert_eq!(end.status, None, "the load was still running at the deadline");
+        std::thread::sleep(Duration::from_millis(50));
+        let after = std::fs::metadata(&ticks).map(|m| m.len()).unwrap_or(0);
+        assert!(at_cut.is_some_and(|n| n > 0), "the load wrote before the cut");
+        assert_eq!(Some(after), at_cut, "the load wrote after the power was cut");
+    }
+}
