@@ -653,9 +653,15 @@ fn the_demo_and_show_use_the_same_words_for_states() {
     assert!(words(&demo["drives"], "state").iter().all(|s| drive_states.contains(&s.as_str())), "{demo}");
     assert!(words(&demo["media"], "state").iter().all(|s| media_states.contains(&s.as_str())), "{demo}");
     assert!(words(&demo["queue"], "state").iter().all(|s| request_states.contains(&s.as_str())), "{demo}");
-    assert!(words(&demo["queue"], "kind")
-        .iter()
-        .all(|s| ["mount", "dismount", "eject", "inject"].contains(&s.as_str())));
+    assert!(words(&demo["queue"], "kind").iter().all(|s| [
+        "mount",
+        "dismount",
+        "eject",
+        "inject",
+        "classify",
+        "write-scratch"
+    ]
+    .contains(&s.as_str())));
     // The same words as `show`.
     let rsm = Rsm::new().with_library();
     rsm.run(&["mount", "LIB10001L8", "--wait"]).ok();

@@ -57,12 +57,15 @@ fn eject_and_inject_through_the_virtual_librarys_port() {
     set_slot(&vtl, ie_first, "NEW002L8");
     let injected = rsm.run(&["--json", "inject", "vtl1", "--wait"]).ok().json();
     let requests = injected["requests"].as_array().expect("a list");
-    assert_eq!(requests.len(), 1, "{injected}");
     assert_eq!(
         (requests[0]["state"].as_str(), requests[0]["barcode"].as_str(), requests[0]["slot"].as_str()),
         (Some("completed"), Some("NEW002L8"), Some("vtl1-slot-3")),
         "{injected}"
     );
+    // A new, blank tape: classified, then given rsm's free-media label.
+    let kinds: Vec<&str> = requests.iter().map(|r| r["kind"].as_str().unwrap_or_default()).collect();
+    assert_eq!(kinds, ["inject", "classify", "write-scratch"], "{injected}");
+    assert!(requests.iter().all(|r| r["state"] == "completed"), "{injected}");
     assert_eq!(rsm.slots()[2], (slot_first + 2, "NEW002L8".to_owned()));
     assert_eq!(rsm.view("ports")[0]["state"], "empty");
     assert_eq!(rsm.run(&["inventory", "vtl1"]).ok().stdout.trim(), "no differences");

@@ -83,6 +83,7 @@ impl Fixture {
                 ie_ports: 0,
                 barcodes,
                 media_type: rsm::default_media_type(),
+                unlabelled: Vec::new(),
             };
             let events = f.step(Command::CreateLibrary { session: f.session, spec });
             let Some(Event::LibraryCreated { topology, .. }) = events.first() else {
@@ -186,7 +187,12 @@ pub fn worker_commands(state: &State, library: LibraryId) -> Vec<Command> {
         .map(|r| &state.requests[r])
         .filter_map(|r| match r.phase? {
             RequestPhase::Moving | RequestPhase::Unloading => Some(Command::AdvanceRequest { request: r.id }),
+            RequestPhase::Loading if r.kind.labels() => Some(Command::AdvanceRequest { request: r.id }),
             RequestPhase::Loading | RequestPhase::Stowing => Some(Command::CompleteRequest { request: r.id }),
+            RequestPhase::Labelling if r.kind == RequestKind::Classify => {
+                Some(Command::ReportFirstBlock { request: r.id, block: None })
+            }
+            RequestPhase::Labelling => Some(Command::AdvanceRequest { request: r.id }),
             RequestPhase::AwaitingRobot => None,
         })
         .collect();

@@ -139,8 +139,8 @@ pub enum Cmd {
     Inventory {
         /// Library name or id.
         library: String,
-        /// Accepted for symmetry with the other commands: the inventory is
-        /// synchronous, so there is nothing to wait for.
+        /// Wait until the cartridges it found new are classified (their
+        /// first block read) and, when blank, given rsm's free-media label.
         #[arg(long)]
         wait: bool,
     },
@@ -292,6 +292,11 @@ pub enum LibraryCmd {
         /// The media type of its cartridges and drives.
         #[arg(long, value_name = "TYPE", default_value = rsm::DEFAULT_MEDIA_TYPE, value_parser = media_type_names())]
         media_type: String,
+        /// How many of the cartridges (the last ones) arrive blank: nothing written on them. rsm
+        /// mounts each, reads its first block, then writes its free-media label (`rsm run` does the
+        /// work); the others arrive labelled as rsm's free media.
+        #[arg(long, value_name = "N", default_value_t = 0, conflicts_with = "standalone")]
+        blank: u32,
     },
     /// Attach a real changer: a library from the device's own discovery
     /// (its element addresses and the bar codes found in them).
@@ -530,6 +535,10 @@ pub enum SimCmd {
         port: String,
         /// Bar code.
         barcode: String,
+        /// A file holding what is written at the start of the cartridge (its label); without it
+        /// the cartridge is blank.
+        #[arg(long, value_name = "FILE")]
+        label_file: Option<std::path::PathBuf>,
     },
     /// The operator takes the cartridge out of an import/export port of a simulated library.
     EmptyPort {

@@ -417,7 +417,11 @@ async fn dispatch(engine: &Engine, cli: &Cli, user: &str) -> Outcome {
             standalone,
             barcodes,
             media_type,
+            blank,
         }) => {
+            if *blank > *media {
+                return Err(Failure::Usage(format!("--blank {blank} is more than the {media} cartridges")));
+            }
             let prefix = match barcodes {
                 Some(prefix) => prefix.clone(),
                 None => {
@@ -430,6 +434,7 @@ async fn dispatch(engine: &Engine, cli: &Cli, user: &str) -> Outcome {
                 .id;
             let mut spec = sim::sim_spec(name, &prefix, *drives, *slots, *ie_ports, *media, *standalone);
             spec.media_type = media_type;
+            spec.unlabelled = spec.barcodes[spec.barcodes.len() - *blank as usize..].to_vec();
             let session = engine.session_for(user).await?;
             session.create_library(spec).await?;
             render::show(engine, View::Libraries, Some(name), json).await
@@ -494,11 +499,11 @@ async fn dispatch(engine: &Engine, cli: &Cli, user: &str) -> Outcome {
             let accepted = session.inject_media(id).await?;
             render::inject(engine, library, accepted.events, *wait, json).await
         }
-        Cmd::Inventory { library, wait: _ } => {
+        Cmd::Inventory { library, wait } => {
             let id = resolve::library(engine, library).await?;
             let session = engine.session_for(user).await?;
             let accepted = session.inventory(id).await?;
-            render::inventory(engine, library, accepted.events, json).await
+            render::inventory(engine, library, accepted.events, *wait, json).await
         }
         Cmd::Disable { kind, name } | Cmd::Enable { kind, name } => {
             let enabled = matches!(cli.command, Cmd::Enable { .. });

@@ -218,7 +218,7 @@ pub async fn media(engine: &Engine, user: &str, command: &MediaCmd, json: bool) 
 }
 
 /// A label file's bytes: at most a label's size, read no further.
-fn read_label(path: &std::path::Path) -> Result<Vec<u8>, Failure> {
+pub fn read_label(path: &std::path::Path) -> Result<Vec<u8>, Failure> {
     use std::io::Read;
     let cannot = |e: std::io::Error| Failure::Usage(format!("cannot read the label file {}: {e}", path.display()));
     let mut bytes = Vec::new();

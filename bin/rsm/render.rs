@@ -154,44 +154,97 @@ pub fn request_json(s: &State, r: &LibraryRequest) -> Value {
 
 /// Prints the differences an inventory recorded: one line each, or
 /// `{"library", "differences": [{"kind", "barcode", "at", ...}]}`.
-pub async fn inventory(engine: &Engine, library: &str, events: Vec<Event>, json: bool) -> Outcome {
+pub async fn inventory(engine: &Engine, library: &str, events: Vec<Event>, wait: bool, json: bool) -> Outcome {
+    let media: Vec<MediaId> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::LabelRequested { request } => Some(request.media),
+            _ => None,
+        })
+        .collect();
     let differences = differences(engine, events).await?;
+    let labels = label_requests_of(media);
+    if wait {
+        let labels = labels.clone();
+        engine
+            .run_until(move |s| {
+                stop::received().is_some()
+                    || labels(s).iter().all(|id| s.requests.get(id).is_none_or(|r| r.state.is_terminal()))
+            })
+            .await?;
+    }
+    let rows = engine
+        .query(move |s| labels(s).iter().filter_map(|id| s.requests.get(id)).map(|r| request_json(s, r)).collect())
+        .await?;
+    let rows: Vec<Value> = rows;
+    let failure = rows.iter().find(|r| wait && r["state"] != "completed").map(request_failure);
     if json {
-        out::json(&json!({"library": library, "differences": differences}))?;
-    } else if differences.is_empty() {
+        let mut document = json!({"library": library, "differences": differences});
+        if !rows.is_empty() {
+            document["requests"] = Value::from(rows);
+        }
+        return match failure {
+            Some(e) => Err(Failure::Ended(e, document)),
+            None => out::json(&document),
+        };
+    }
+    if differences.is_empty() {
         out::line("no differences")?;
     } else {
         print_differences(&differences)?;
     }
-    Ok(())
+    for r in &rows {
+        out::line(&request_line(r))?;
+    }
+    failure.map_or(Ok(()), |e| Err(Failure::Rejected(e)))
+}
+
+/// The label requests (classification, free label) of `media`, oldest
+/// first: what an arrival sets off.
+fn label_requests_of(media: Vec<MediaId>) -> impl Fn(&State) -> Vec<RequestId> + Clone + Send + 'static {
+    move |s: &State| {
+        let mut labels: Vec<&LibraryRequest> =
+            s.requests.values().filter(|r| r.kind.labels() && media.contains(&r.media)).collect();
+        labels.sort_by_key(|r| r.order);
+        labels.into_iter().map(|r| r.id).collect()
+    }
 }
 
 /// Prints what an inject found and queued: a line per note (a cartridge
 /// taken from a port, unlabeled or foreign) and per request, or
 /// `{"library", "differences": [...], "requests": [...]}`. With `wait`, the
 /// workers run until every request ended; the first that did not complete
-/// gives the exit code.
+/// gives the exit code. The requests an inject sets off (a new cartridge
+/// classified, a blank one given its free-media label) are waited for and
+/// listed with it.
 pub async fn inject(engine: &Engine, library: &str, events: Vec<Event>, wait: bool, json: bool) -> Outcome {
-    let ids: Vec<RequestId> = events
+    let (ids, media): (Vec<RequestId>, Vec<MediaId>) = events
         .iter()
         .filter_map(|e| match e {
-            Event::InjectRequested { request, .. } => Some(request.id),
+            Event::InjectRequested { request, .. } => Some((request.id, request.media)),
             _ => None,
         })
-        .collect();
+        .unzip();
     let notes = differences(engine, events).await?;
+    // The inject requests, then the label requests of their cartridges.
+    let labels = label_requests_of(media);
+    let involved = move |s: &State| -> Vec<RequestId> {
+        let mut all = ids.clone();
+        all.extend(labels(s));
+        all
+    };
     if wait {
-        let all = ids.clone();
+        let involved = involved.clone();
         engine
             .run_until(move |s| {
                 stop::received().is_some()
-                    || all.iter().all(|id| s.requests.get(id).is_none_or(|r| r.state.is_terminal()))
+                    || involved(s).iter().all(|id| s.requests.get(id).is_none_or(|r| r.state.is_terminal()))
             })
             .await?;
     }
     let rows = engine
         .query(move |s| {
-            ids.iter().filter_map(|id| s.requests.get(id)).map(|r| request_json(s, r)).collect::<Vec<Value>>()
+            involved(s).iter().filter_map(|id| s.requests.get(id)).map(|r| request_json(s, r)).collect::<Vec<Value>>()
         })
         .await?;
     if let Some(signal) = stop::received().filter(|_| wait) {

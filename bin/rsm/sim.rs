@@ -31,9 +31,20 @@ pub fn sim_spec(
             ie_ports: 0,
             barcodes,
             media_type,
+            unlabelled: Vec::new(),
         }
     } else {
-        LibrarySpec { name: name.into(), kind: LibraryKind::Changer, drives, slots, ie_ports, barcodes, media_type }
+        let unlabelled = Vec::new();
+        LibrarySpec {
+            name: name.into(),
+            kind: LibraryKind::Changer,
+            drives,
+            slots,
+            ie_ports,
+            barcodes,
+            media_type,
+            unlabelled,
+        }
     }
 }
 
@@ -102,10 +113,12 @@ pub async fn sim(engine: &Engine, cmd: &SimCmd, user: &str, json: bool) -> Outco
             }
             done(json, &format!("{barcode} is in {name}"))
         }
-        SimCmd::FillPort { port: name, barcode } => {
+        SimCmd::FillPort { port: name, barcode, label_file } => {
             check_barcode(barcode)?;
+            let first_block = label_file.as_deref().map(crate::media::read_label).transpose()?;
             let (library, address) = port(engine, name).await?;
-            operator.simulator(library).await?.operator_fill_port(address, barcode).map_err(device_error)?;
+            let sim = operator.simulator(library).await?;
+            sim.operator_fill_port_with(address, barcode, first_block).map_err(device_error)?;
             done(json, &format!("{barcode} is in {name}; rsm inject takes it in"))
         }
         SimCmd::EmptyPort { port: name } => {

@@ -95,6 +95,7 @@ pub fn sim_spec(name: &str, prefix: &str, drives: u16, slots: u32, ie_ports: u16
         ie_ports,
         barcodes,
         media_type: rsm_model::default_media_type(),
+        unlabelled: Vec::new(),
     }
 }
 

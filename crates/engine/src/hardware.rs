@@ -255,7 +255,21 @@ fn layout_of(state: &State, library: &Library) -> SimLayout {
             })
             .collect(),
         ports: library.ports.iter().map(|p| state.ports[p].element_address).collect(),
+        first_blocks: first_blocks_of(state, library),
     }
+}
+
+/// What a new simulator's cartridges hold at their start: rsm's free-media
+/// label on each one the projection knows as prepared, nothing on those
+/// still to be classified (they arrived unlabelled: blank).
+pub fn first_blocks_of(state: &State, library: &Library) -> std::collections::BTreeMap<String, Vec<u8>> {
+    state
+        .media
+        .values()
+        .filter(|m| m.library == library.id)
+        .filter(|m| !m.sides.iter().all(|x| x.state == rsm_model::SideState::Unknown))
+        .map(|m| (m.barcode.clone(), rsm_model::free_media_label(&m.barcode)))
+        .collect()
 }
 
 /// Maps a device failure to the NTMS code of a failed request (spec §2.1, rows marked F).
@@ -270,6 +284,8 @@ pub fn failure_code(error: &AdapterError) -> ErrorCode {
             // UNIT ATTENTION that outlasted the adapter's retries.
             s if s.key == 0x6 => ErrorCode::DeviceNotAvailable,
             SenseData::LOAD_EJECT_FAILED | SenseData::REMOVAL_PREVENTED => ErrorCode::UnableToLoadMedium,
+            // INCOMPATIBLE MEDIUM INSTALLED (30/xx): the drive cannot read this cartridge.
+            s if s.asc == 0x30 => ErrorCode::MediaIncompatible,
             s if s.key == 0x2 => ErrorCode::DeviceNotAvailable,
             _ => ErrorCode::MediumNotAccessible,
         },

@@ -17,7 +17,7 @@
 //! let dir = tempfile::tempdir().unwrap();
 //! let engine = Engine::open(dir.path(), EngineConfig::default()).await.unwrap();
 //! let session = engine.open_session("backup").await.unwrap();
-//! let spec = LibrarySpec { name: "lib".into(), kind: LibraryKind::Changer, drives: 1, slots: 4, ie_ports: 0, barcodes: vec!["A00001L8".into()], media_type: rsm_model::default_media_type() };
+//! let spec = LibrarySpec { name: "lib".into(), kind: LibraryKind::Changer, drives: 1, slots: 4, ie_ports: 0, barcodes: vec!["A00001L8".into()], media_type: rsm_model::default_media_type(), unlabelled: vec![] };
 //! session.create_library(spec).await.unwrap();
 //! let media = engine.query(|s| s.medium_by_barcode("A00001L8").unwrap().id).await.unwrap();
 //! let mount = session.mount_media(media, MountOptions::default()).await.unwrap();
@@ -40,8 +40,8 @@ pub mod worker;
 pub use crate::core::{Accepted, Core, CoreConfig};
 pub use clock::{Clock, IdSource, RandomIds, SeededIds, SystemClock};
 pub use hardware::{
-    discover, element_layout, failure_code, model_sense, observe, DeviceProvider, HardwareProvider, SimProvider,
-    ISCSI_INITIATOR,
+    discover, element_layout, failure_code, first_blocks_of, model_sense, observe, DeviceProvider, HardwareProvider,
+    SimProvider, ISCSI_INITIATOR,
 };
 pub use replay::ReplayReport;
 pub use sequencer::CommitStats;

@@ -86,11 +86,43 @@ pub fn started(events: &[Event]) -> Vec<RequestId> {
         .collect()
 }
 
+/// What a step brought back besides its success: a classification's
+/// reading of the first block.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StepResult {
+    /// Done.
+    Done,
+    /// The first block (none: nothing written).
+    FirstBlock(Option<Vec<u8>>),
+}
+
 /// The physical step of a phase: a mount moves then loads; a dismount
 /// unloads, waits for the robot, then moves home; an eject moves the
 /// cartridge from its slot to the port, an inject from the port to its
-/// slot. Only the moves use the robot.
+/// slot; a label request moves and loads as a mount does, reads or writes
+/// the first block, then unloads and goes home as a dismount does. Only
+/// the moves use the robot.
 pub async fn perform(
+    adapter: &dyn HardwareAdapter,
+    order: &WorkOrder,
+    phase: RequestPhase,
+) -> Result<StepResult, AdapterError> {
+    let drive = order.drive;
+    let missing = |what: &str| AdapterError::Io(format!("a {:?} request names no {what}", order.kind));
+    match (order.kind, phase) {
+        (RequestKind::Classify, RequestPhase::Labelling) => {
+            adapter.read_first_block(drive.ok_or_else(|| missing("drive"))?).await.map(StepResult::FirstBlock)
+        }
+        (_, RequestPhase::Labelling) => {
+            let label = rsm_model::free_media_label(&order.barcode);
+            adapter.write_first_block(drive.ok_or_else(|| missing("drive"))?, &label).await.map(|()| StepResult::Done)
+        }
+        _ => perform_move(adapter, order, phase).await.map(|()| StepResult::Done),
+    }
+}
+
+/// The steps that move or (un)load a cartridge.
+async fn perform_move(
     adapter: &dyn HardwareAdapter,
     order: &WorkOrder,
     phase: RequestPhase,
@@ -98,7 +130,7 @@ pub async fn perform(
     let (drive, port) = (order.drive, order.port);
     let missing = |what: &str| AdapterError::Io(format!("a {:?} request names no {what}", order.kind));
     match (order.kind, phase) {
-        (_, RequestPhase::AwaitingRobot) => Ok(()),
+        (_, RequestPhase::AwaitingRobot | RequestPhase::Labelling) => Ok(()),
         (RequestKind::Eject, RequestPhase::Moving) => {
             adapter.move_medium(order.slot, port.ok_or_else(|| missing("port"))?).await
         }
@@ -117,12 +149,13 @@ pub fn outcome_command(
     request: RequestId,
     kind: RequestKind,
     phase: RequestPhase,
-    outcome: Result<(), AdapterError>,
+    outcome: Result<StepResult, AdapterError>,
     observed: Observed,
 ) -> Command {
     match outcome {
-        Ok(()) if kind.last_step(phase) => Command::CompleteRequest { request },
-        Ok(()) => Command::AdvanceRequest { request },
+        Ok(StepResult::FirstBlock(block)) => Command::ReportFirstBlock { request, block },
+        Ok(StepResult::Done) if kind.last_step(phase) => Command::CompleteRequest { request },
+        Ok(StepResult::Done) => Command::AdvanceRequest { request },
         Err(error) => {
             Command::FailRequest { request, error: failure_code(&error), sense: model_sense(&error), observed }
         }
@@ -159,7 +192,7 @@ pub(crate) async fn drive_request(ctx: &WorkerContext, request: RequestId) -> Re
         let _step = ctx.steps.step(library).await;
         let outcome = perform(adapter.as_ref(), &order, phase).await;
         let observed = match &outcome {
-            Ok(()) => Observed::Unknown,
+            Ok(_) => Observed::Unknown,
             Err(error) => {
                 tracing::warn!(%request, %error, "request failed in the hardware");
                 locate(engine, adapter, library, order.barcode).await

@@ -17,6 +17,7 @@ fn spec(name: &str, drives: u16, slots: u32, media: u32) -> LibrarySpec {
         ie_ports: 1,
         barcodes,
         media_type: rsm_model::default_media_type(),
+        unlabelled: Vec::new(),
     }
 }
 

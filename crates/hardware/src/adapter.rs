@@ -45,6 +45,9 @@ impl SenseData {
     pub const LOAD_EJECT_FAILED: SenseData = SenseData { key: 0x4, asc: 0x53, ascq: 0x00 };
     /// NOT READY, MEDIUM NOT PRESENT (02/3A/00).
     pub const MEDIUM_NOT_PRESENT: SenseData = SenseData { key: 0x2, asc: 0x3A, ascq: 0x00 };
+    /// NOT READY, LOGICAL UNIT NOT READY, INITIALIZING COMMAND REQUIRED
+    /// (02/04/02): a cartridge is in the drive but not loaded.
+    pub const NOT_LOADED: SenseData = SenseData { key: 0x2, asc: 0x04, ascq: 0x02 };
 }
 
 /// What an adapter reports when a device operation fails.
@@ -106,4 +109,16 @@ pub trait HardwareAdapter: Send + Sync {
     async fn unload(&self, drive: ElementAddress) -> Result<(), AdapterError>;
     /// READ ELEMENT STATUS of every element: the device's truth.
     async fn element_status(&self) -> Result<Vec<ElementStatus>, AdapterError>;
+    /// Rewinds the tape loaded in `drive` and reads its first block, at
+    /// most [`FIRST_BLOCK_MAX`] bytes of it; `None` when nothing is written
+    /// (blank, or a filemark first). Leaves the tape rewound.
+    async fn read_first_block(&self, drive: ElementAddress) -> Result<Option<Vec<u8>>, AdapterError>;
+    /// Rewinds the tape loaded in `drive` and writes `block` as its first
+    /// block, then a filemark (whatever followed is gone). Leaves the tape
+    /// rewound.
+    async fn write_first_block(&self, drive: ElementAddress, block: &[u8]) -> Result<(), AdapterError>;
 }
+
+/// The most of a first block rsm reads: the usual largest tape block, and
+/// far more than any label.
+pub const FIRST_BLOCK_MAX: usize = 64 * 1024;

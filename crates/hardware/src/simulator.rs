@@ -44,7 +44,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 
-use crate::adapter::{AdapterError, ElementAddress, ElementKind, ElementStatus, HardwareAdapter, SenseData};
+use crate::adapter::{
+    AdapterError, ElementAddress, ElementKind, ElementStatus, HardwareAdapter, SenseData, FIRST_BLOCK_MAX,
+};
 
 /// The version of the state file this build writes and reads.
 const FORMAT_VERSION: u32 = 1;
@@ -72,6 +74,9 @@ pub struct SimLayout {
     pub ports: Vec<ElementAddress>,
     /// Address of the robot's gripper (medium transport element).
     pub transport: ElementAddress,
+    /// The first block written on each cartridge, by bar code; a cartridge
+    /// not listed is blank.
+    pub first_blocks: BTreeMap<String, Vec<u8>>,
 }
 
 /// How long the simulated mechanics take. All zero (the default) for tests;
@@ -118,6 +123,7 @@ pub enum Fault {
 ///     slots: vec![(1000, Some("A00001L6".to_string()))],
 ///     ports: vec![],
 ///     transport: 1,
+///     first_blocks: Default::default(),
 /// };
 /// let library = SimulatedLibrary::create(&path, &layout, SimTimings::default())?;
 /// let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
@@ -256,7 +262,29 @@ impl SimulatedLibrary {
     /// the bar code is malformed or already in the library → ILLEGAL
     /// REQUEST, INVALID FIELD IN PARAMETER LIST (05/26/00).
     pub fn operator_fill_port(&self, port: ElementAddress, barcode: &str) -> Result<(), AdapterError> {
-        self.mutate(|state| state.operator_fill_port(port, barcode))
+        self.operator_fill_port_with(port, barcode, None)
+    }
+
+    /// [`Self::operator_fill_port`] with a cartridge whose first block is
+    /// `first_block` (none: blank). An empty block, or one larger than
+    /// [`FIRST_BLOCK_MAX`], is refused as a malformed bar code is.
+    pub fn operator_fill_port_with(
+        &self,
+        port: ElementAddress,
+        barcode: &str,
+        first_block: Option<Vec<u8>>,
+    ) -> Result<(), AdapterError> {
+        self.mutate(|state| {
+            if first_block.as_ref().is_some_and(|b| b.is_empty() || b.len() > FIRST_BLOCK_MAX) {
+                return Err(check(|| format!("OPERATOR FILL {barcode:?} -> {port}"), INVALID_PARAMETER));
+            }
+            state.operator_fill_port(port, barcode)?;
+            match first_block {
+                Some(block) => state.first_blocks.insert(barcode.to_string(), block),
+                None => state.first_blocks.remove(barcode),
+            };
+            Ok(())
+        })
     }
 
     /// The operator takes the cartridge out of an import/export element (an
@@ -363,6 +391,20 @@ impl HardwareAdapter for SimulatedLibrary {
         self.mutate(|state| state.unload(drive))
     }
 
+    /// Checks, in order: `drive` is not a drive → [`SenseData::INVALID_ELEMENT`];
+    /// it is empty → [`SenseData::MEDIUM_NOT_PRESENT`]; its cartridge is not
+    /// loaded → [`SenseData::NOT_LOADED`].
+    async fn read_first_block(&self, drive: ElementAddress) -> Result<Option<Vec<u8>>, AdapterError> {
+        self.lock().read_first_block(drive)
+    }
+
+    /// As [`Self::read_first_block`]; an empty block, or one larger than
+    /// [`FIRST_BLOCK_MAX`], is ILLEGAL REQUEST (05/26/00). Persisted before
+    /// it returns.
+    async fn write_first_block(&self, drive: ElementAddress, block: &[u8]) -> Result<(), AdapterError> {
+        self.mutate(|state| state.write_first_block(drive, block))
+    }
+
     /// Every element, the transport included (always empty), sorted by address.
     async fn element_status(&self) -> Result<Vec<ElementStatus>, AdapterError> {
         Ok(self
@@ -386,6 +428,9 @@ struct SimState {
     elements: BTreeMap<ElementAddress, Element>,
     /// Armed faults with their remaining counts (never zero), in injection order.
     faults: Vec<(Fault, u32)>,
+    /// What is written at the start of each cartridge that is not blank,
+    /// by bar code (a cartridge keeps its data while it is away).
+    first_blocks: BTreeMap<String, Vec<u8>>,
 }
 
 /// One element's physical state.
@@ -404,6 +449,9 @@ struct SimFile {
     version: u32,
     elements: Vec<ElementRecord>,
     faults: Vec<FaultRecord>,
+    /// Absent in files written before cartridges had contents: all blank.
+    #[serde(default)]
+    first_blocks: BTreeMap<String, Vec<u8>>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -457,7 +505,7 @@ impl SimState {
                 return Err(format!("element address {address} is used twice"));
             }
         }
-        let state = SimState { elements, faults: Vec::new() };
+        let state = SimState { elements, faults: Vec::new(), first_blocks: layout.first_blocks.clone() };
         state.validate()?;
         Ok(state)
     }
@@ -476,7 +524,7 @@ impl SimState {
             }
         }
         let faults = file.faults.into_iter().map(|record| (record.fault, record.count)).collect();
-        let state = SimState { elements, faults };
+        let state = SimState { elements, faults, first_blocks: file.first_blocks };
         state.validate()?;
         Ok(state)
     }
@@ -499,6 +547,7 @@ impl SimState {
                 .iter()
                 .map(|(fault, count)| FaultRecord { fault: fault.clone(), count: *count })
                 .collect(),
+            first_blocks: self.first_blocks.clone(),
         };
         let mut bytes = serde_json::to_vec_pretty(&file)
             .map_err(|e| AdapterError::Io(format!("cannot encode simulator state: {e}")))?;
@@ -527,6 +576,11 @@ impl SimState {
             }
             if element.loaded && (element.kind != ElementKind::DataTransfer || element.barcode.is_none()) {
                 return Err(format!("element {address} is loaded but is not a full drive"));
+            }
+        }
+        for (barcode, block) in &self.first_blocks {
+            if block.is_empty() || block.len() > FIRST_BLOCK_MAX {
+                return Err(format!("the first block of {barcode} has {} bytes (1 to {FIRST_BLOCK_MAX})", block.len()));
             }
         }
         for (fault, count) in &self.faults {
@@ -684,6 +738,33 @@ impl SimState {
             return Err(check(operation, SenseData::INVALID_ELEMENT));
         };
         element.barcode.take().ok_or_else(|| check(operation, SenseData::SOURCE_EMPTY))
+    }
+
+    /// The loaded cartridge of `drive`, or the sense of why there is none.
+    fn loaded_in(&self, drive: ElementAddress, operation: impl FnOnce() -> String) -> Result<String, AdapterError> {
+        let Some(element) = self.drive(drive) else {
+            return Err(check(operation, SenseData::INVALID_ELEMENT));
+        };
+        match (&element.barcode, element.loaded) {
+            (None, _) => Err(check(operation, SenseData::MEDIUM_NOT_PRESENT)),
+            (Some(_), false) => Err(check(operation, SenseData::NOT_LOADED)),
+            (Some(barcode), true) => Ok(barcode.clone()),
+        }
+    }
+
+    fn read_first_block(&self, drive: ElementAddress) -> Result<Option<Vec<u8>>, AdapterError> {
+        let barcode = self.loaded_in(drive, || format!("READ first block of {drive}"))?;
+        Ok(self.first_blocks.get(&barcode).cloned())
+    }
+
+    fn write_first_block(&mut self, drive: ElementAddress, block: &[u8]) -> Result<(), AdapterError> {
+        let operation = || format!("WRITE first block of {drive}");
+        let barcode = self.loaded_in(drive, operation)?;
+        if block.is_empty() || block.len() > FIRST_BLOCK_MAX {
+            return Err(check(operation, INVALID_PARAMETER));
+        }
+        self.first_blocks.insert(barcode, block.to_vec());
+        Ok(())
     }
 
     fn operator_remove(&mut self, drive: ElementAddress) -> Result<String, AdapterError> {

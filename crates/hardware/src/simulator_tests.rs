@@ -45,6 +45,7 @@ fn layout() -> SimLayout {
         ],
         ports: vec![PORT],
         transport: TRANSPORT,
+        first_blocks: BTreeMap::new(),
     }
 }
 
@@ -365,7 +366,7 @@ async fn a_failed_write_leaves_memory_and_file_unchanged() {
 fn create_refuses_an_existing_file_and_leaves_it_alone() {
     let fixture = Fixture::new();
     let file = fixture.file();
-    let other = SimLayout { drives: vec![], slots: vec![], ports: vec![], transport: 7 };
+    let other = SimLayout { drives: vec![], slots: vec![], ports: vec![], transport: 7, first_blocks: BTreeMap::new() };
     let created = SimulatedLibrary::create(&fixture.path, &other, SimTimings::default());
     assert!(matches!(&created, Err(AdapterError::Io(m)) if m.contains("already exists")), "{created:?}");
     assert_eq!(fixture.file(), file);
@@ -375,24 +376,52 @@ fn create_refuses_an_existing_file_and_leaves_it_alone() {
 fn create_refuses_an_inconsistent_layout() {
     let barcode = |b: &str| Some(b.to_string());
     let table: Vec<(SimLayout, &str)> = vec![
-        (SimLayout { drives: vec![5], slots: vec![], ports: vec![5], transport: 1 }, "address used twice"),
-        (SimLayout { drives: vec![1], slots: vec![], ports: vec![], transport: 1 }, "transport address reused"),
+        (
+            SimLayout { drives: vec![5], slots: vec![], ports: vec![5], transport: 1, first_blocks: BTreeMap::new() },
+            "address used twice",
+        ),
+        (
+            SimLayout { drives: vec![1], slots: vec![], ports: vec![], transport: 1, first_blocks: BTreeMap::new() },
+            "transport address reused",
+        ),
         (
             SimLayout {
                 drives: vec![],
                 slots: vec![(10, barcode(A1)), (11, barcode(A1))],
                 ports: vec![],
                 transport: 1,
+                first_blocks: BTreeMap::new(),
             },
             "bar code twice",
         ),
-        (SimLayout { drives: vec![], slots: vec![(10, barcode(""))], ports: vec![], transport: 1 }, "empty bar code"),
         (
-            SimLayout { drives: vec![], slots: vec![(10, barcode("A 1"))], ports: vec![], transport: 1 },
+            SimLayout {
+                drives: vec![],
+                slots: vec![(10, barcode(""))],
+                ports: vec![],
+                transport: 1,
+                first_blocks: BTreeMap::new(),
+            },
+            "empty bar code",
+        ),
+        (
+            SimLayout {
+                drives: vec![],
+                slots: vec![(10, barcode("A 1"))],
+                ports: vec![],
+                transport: 1,
+                first_blocks: BTreeMap::new(),
+            },
             "space in bar code",
         ),
         (
-            SimLayout { drives: vec![], slots: vec![(10, barcode(&"X".repeat(64)))], ports: vec![], transport: 1 },
+            SimLayout {
+                drives: vec![],
+                slots: vec![(10, barcode(&"X".repeat(64)))],
+                ports: vec![],
+                transport: 1,
+                first_blocks: BTreeMap::new(),
+            },
             "bar code too long",
         ),
     ];
@@ -684,6 +713,7 @@ async fn random_sequences_conserve_cartridges() {
         ],
         ports: vec![16],
         transport: 1,
+        first_blocks: BTreeMap::new(),
     };
     let drives = [256, 257, 258, 1000, NOWHERE]; // with some that are not drives
     let addresses = [1, 16, 256, 257, 258, 1000, 1001, 1002, 1003, 1004, 1005, NOWHERE];
@@ -748,4 +778,27 @@ async fn random_sequences_conserve_cartridges() {
     for (count, what) in [(moved, "moves"), (loaded, "loads"), (unloaded, "unloads"), (faulted, "faults fired")] {
         assert!(count >= 50, "only {count} {what} in {SEEDS} sequences");
     }
+}
+
+/// A cartridge's first block: read only when loaded (blank until written),
+/// written and read back, kept across a reopen of the state file, and a
+/// port filled with a labelled cartridge.
+#[tokio::test]
+async fn first_blocks_are_read_and_written_through_a_loaded_drive() {
+    let fixture = Fixture::given().await;
+    let library = &fixture.library;
+    assert_eq!(sense(library.read_first_block(DRIVE_EMPTY).await), NOT_PRESENT);
+    assert_eq!(sense(library.read_first_block(DRIVE_UNLOADED).await), Some(SenseData::NOT_LOADED));
+    assert_eq!(sense(library.read_first_block(SLOT_FULL).await), Some(SenseData::INVALID_ELEMENT));
+    assert_eq!(library.read_first_block(DRIVE_LOADED).await.expect("read"), None, "blank");
+    assert!(sense(library.write_first_block(DRIVE_LOADED, &[]).await).is_some(), "an empty block is refused");
+    let too_long = vec![b'x'; FIRST_BLOCK_MAX + 1];
+    assert!(sense(library.write_first_block(DRIVE_LOADED, &too_long).await).is_some());
+    library.write_first_block(DRIVE_LOADED, b"VOL1 label").await.expect("write");
+    assert_eq!(library.read_first_block(DRIVE_LOADED).await.expect("read").as_deref(), Some(&b"VOL1 label"[..]));
+    library.operator_fill_port_with(PORT, "LBL001L8", Some(b"data".to_vec())).expect("fill");
+    let reopened = SimulatedLibrary::open(&fixture.path, SimTimings::default()).expect("reopen");
+    let state = reopened.lock().clone();
+    assert_eq!(state.first_blocks.get(A1).map(Vec::as_slice), Some(&b"VOL1 label"[..]));
+    assert_eq!(state.first_blocks.get("LBL001L8").map(Vec::as_slice), Some(&b"data"[..]));
 }

@@ -710,6 +710,7 @@ mod tests {
                 .map(|i| (PortId(id(i)), format!("{name}-port-{i}"), 10))
                 .collect(),
             media: (0..slots).map(|i| (MediaId(id(i)), format!("{i:0>63}"), Some(SlotId(id(i))))).collect(),
+            unlabelled: (0..slots).map(|i| MediaId(id(i))).collect(),
             defer_dismount_delay_s: 300,
             media_type: rsm_model::default_media_type(),
         };

@@ -44,7 +44,11 @@ fn request(kind: RequestKind, state: RequestState) -> LibraryRequest {
         write: true,
         origin: match kind {
             RequestKind::Dismount => Some(DismountOrigin::DeferredExpiry),
-            RequestKind::Mount | RequestKind::Eject | RequestKind::Inject => None,
+            RequestKind::Mount
+            | RequestKind::Eject
+            | RequestKind::Inject
+            | RequestKind::Classify
+            | RequestKind::WriteScratch => None,
         },
         time_queued_ms: AT_MS,
         time_completed_ms: Some(AT_MS + 4_500),
@@ -75,6 +79,7 @@ fn canonical_events() -> Vec<Event> {
                     (MediaId(id(0x40)), "A00001L8".into(), Some(SlotId(id(0x30)))),
                     (MediaId(id(0x41)), "A00002L8".into(), None),
                 ],
+                unlabelled: vec![MediaId(id(0x41))],
                 defer_dismount_delay_s: 300,
                 media_type: rsm_model::default_media_type(),
             },
@@ -134,6 +139,7 @@ fn canonical_events() -> Vec<Event> {
                     (MediaId(id(0x43)), "A00001L8".into(), Some(SlotId(id(0x32)))),
                     (MediaId(id(0x44)), "A00002L8".into(), Some(SlotId(id(0x33)))),
                 ],
+                unlabelled: Vec::new(),
                 defer_dismount_delay_s: 300,
                 media_type: rsm_model::default_media_type(),
             },
@@ -223,6 +229,37 @@ fn canonical_events() -> Vec<Event> {
             media_type: rsm_model::default_media_type(),
             sides: None,
         },
+        Event::LabelRequested {
+            request: LibraryRequest {
+                drive: None,
+                session: None,
+                write: false,
+                submitter: "rsm".into(),
+                sense: None,
+                time_completed_ms: None,
+                ..request(RequestKind::Classify, RequestState::Queued)
+            },
+        },
+        Event::DriveAssigned { request: r, drive: DriveId(id(0x20)) },
+        Event::MediumLoaded { request: r, at_ms: AT_MS + 900 },
+        Event::MediaClassified {
+            media: MediaId(id(0x40)),
+            class: Classification::Import(Omid {
+                label_type: "LTFS".into(),
+                label_id: b"LT0042".to_vec(),
+                info: "LTFS volume LT0042".into(),
+            }),
+            request: Some(r),
+        },
+        Event::FreeLabelWritten {
+            request: r,
+            omid: Omid {
+                label_type: "RSM".into(),
+                label_id: b"A00001".to_vec(),
+                info: "rsm free media label, volume A00001".into(),
+            },
+        },
+        Event::LabelRequestCompleted { request: r, at_ms: AT_MS + 3_000 },
         Event::OmidUpdated {
             media: MediaId(id(0x60)),
             side: 0,
@@ -311,6 +348,12 @@ fn fixture_name(event: &Event) -> &'static str {
         Event::MediaCreated { .. } => "MediaCreated",
         Event::MediaDeleted { .. } => "MediaDeleted",
         Event::MediaTypeChanged { .. } => "MediaTypeChanged",
+        Event::LabelRequested { .. } => "LabelRequested",
+        Event::DriveAssigned { .. } => "DriveAssigned",
+        Event::MediumLoaded { .. } => "MediumLoaded",
+        Event::MediaClassified { .. } => "MediaClassified",
+        Event::FreeLabelWritten { .. } => "FreeLabelWritten",
+        Event::LabelRequestCompleted { .. } => "LabelRequestCompleted",
         Event::OmidUpdated { .. } => "OmidUpdated",
         Event::OperatorRequestSubmitted { .. } => "OperatorRequestSubmitted",
         Event::OperatorRequestClosed { .. } => "OperatorRequestClosed",

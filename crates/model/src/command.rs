@@ -36,6 +36,10 @@ pub struct LibrarySpec {
     pub barcodes: Vec<String>,
     /// The media type of its cartridges and drives.
     pub media_type: MediaTypeId,
+    /// Those of `barcodes` whose on-media label is not known: they arrive
+    /// UNKNOWN and are classified by reading their first block (§7.2);
+    /// the others arrive as prepared free media.
+    pub unlabelled: Vec<String>,
 }
 
 /// The elements a real changer reported at attach (READ ELEMENT STATUS):
@@ -205,6 +209,14 @@ pub enum Command {
     AdvanceRequest {
         /// Request.
         request: RequestId,
+    },
+    /// Worker: a classification request's drive read the first block of
+    /// its cartridge (none: nothing is written on it).
+    ReportFirstBlock {
+        /// Request.
+        request: RequestId,
+        /// The block, at most [`crate::LABEL_BYTES_MAX`] bytes of it.
+        block: Option<Vec<u8>>,
     },
     /// Worker: the adapter finished the request's last step (a mount's load, a dismount's move home).
     CompleteRequest {
@@ -474,6 +486,7 @@ impl Command {
             | Command::StartNext { .. }
             | Command::AdvanceRequest { .. }
             | Command::CompleteRequest { .. }
+            | Command::ReportFirstBlock { .. }
             | Command::FailRequest { .. }
             | Command::Reconcile { .. }
             | Command::Tick => None,
@@ -498,6 +511,7 @@ impl Command {
             Command::StartNext { .. } => "start_next",
             Command::AdvanceRequest { .. } => "advance_request",
             Command::CompleteRequest { .. } => "complete_request",
+            Command::ReportFirstBlock { .. } => "report_first_block",
             Command::FailRequest { .. } => "fail_request",
             Command::Reconcile { .. } => "reconcile",
             Command::Tick => "tick",

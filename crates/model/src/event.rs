@@ -3,7 +3,7 @@
 use crate::command::Observed;
 use crate::error::ErrorCode;
 use crate::ids::*;
-use crate::media_labels::Omid;
+use crate::media_labels::{Classification, Omid};
 use crate::media_services::*;
 use crate::objects::*;
 use crate::operator::*;
@@ -27,6 +27,8 @@ pub struct LibraryTopology {
     pub ports: Vec<(PortId, String, u16)>,
     /// Cartridges: id, bar code, home slot (none at a stand-alone drive).
     pub media: Vec<(MediaId, String, Option<SlotId>)>,
+    /// The cartridges of `media` that arrive UNKNOWN, to be classified.
+    pub unlabelled: Vec<MediaId>,
     /// Seconds a deferred dismount leaves a medium in a drive.
     pub defer_dismount_delay_s: u32,
     /// The media type of its cartridges and its drives (schema 3).
@@ -454,6 +456,55 @@ pub enum Event {
         /// The state every side takes.
         sides: Option<SideState>,
     },
+    /// A classification or free-label request was queued for a cartridge
+    /// in its slot (no drive yet: the scheduler assigns one).
+    LabelRequested {
+        /// The request, queued.
+        request: LibraryRequest,
+    },
+    /// The scheduler gave a label request an empty drive that reads its
+    /// cartridge.
+    DriveAssigned {
+        /// Request.
+        request: RequestId,
+        /// Drive.
+        drive: DriveId,
+    },
+    /// A label request's drive loaded the cartridge: its first block is
+    /// read or written next.
+    MediumLoaded {
+        /// Request.
+        request: RequestId,
+        /// When.
+        at_ms: u64,
+    },
+    /// A new cartridge was classified (spec §7.2): its pool, its sides'
+    /// state and (when a label library claimed one) their on-media
+    /// identifier. With `request`, the classification request's drive
+    /// unloads next.
+    MediaClassified {
+        /// Medium.
+        media: MediaId,
+        /// What it was found to be.
+        class: Classification,
+        /// The classification request that read it, if one did.
+        request: Option<RequestId>,
+    },
+    /// rsm's free-media label was written: every UNPREPARED side is
+    /// AVAILABLE; the drive unloads next.
+    FreeLabelWritten {
+        /// Request.
+        request: RequestId,
+        /// The label's identifier.
+        omid: Omid,
+    },
+    /// A label request's cartridge is home again.
+    LabelRequestCompleted {
+        /// Request.
+        request: RequestId,
+        /// When.
+        at_ms: u64,
+    },
     /// A side's on-media identifier was recorded (UpdateNtmsOmidInfo).
     OmidUpdated {
         /// Medium.
@@ -537,6 +588,12 @@ impl Event {
             Event::MediaCreated { .. } => "MediaCreated",
             Event::MediaDeleted { .. } => "MediaDeleted",
             Event::MediaTypeChanged { .. } => "MediaTypeChanged",
+            Event::LabelRequested { .. } => "LabelRequested",
+            Event::DriveAssigned { .. } => "DriveAssigned",
+            Event::MediumLoaded { .. } => "MediumLoaded",
+            Event::MediaClassified { .. } => "MediaClassified",
+            Event::FreeLabelWritten { .. } => "FreeLabelWritten",
+            Event::LabelRequestCompleted { .. } => "LabelRequestCompleted",
             Event::OmidUpdated { .. } => "OmidUpdated",
             Event::OperatorRequestSubmitted { .. } => "OperatorRequestSubmitted",
             Event::OperatorRequestClosed { .. } => "OperatorRequestClosed",

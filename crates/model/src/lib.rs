@@ -31,7 +31,7 @@
 //! step(&mut state, 1, Command::OpenSession { principal: "alice".into(), application: String::new() }).unwrap();
 //! let session = SessionId(uuid::Uuid::from_u128(1));
 //! // A drive that holds nothing cannot be dismounted.
-//! let spec = LibrarySpec { name: "lib".into(), kind: LibraryKind::Changer, drives: 1, slots: 2, ie_ports: 0, barcodes: vec!["A00001L8".into()], media_type: default_media_type() };
+//! let spec = LibrarySpec { name: "lib".into(), kind: LibraryKind::Changer, drives: 1, slots: 2, ie_ports: 0, barcodes: vec!["A00001L8".into()], media_type: default_media_type(), unlabelled: vec![] };
 //! step(&mut state, 2, Command::CreateLibrary { session, spec }).unwrap();
 //! let drive = state.drive_named("lib-drive-1").unwrap().id;
 //! let err = step(&mut state, 3, Command::DismountDrive { session, drive }).unwrap_err();

@@ -52,6 +52,36 @@ pub enum FirstBlock {
     Unclaimed,
 }
 
+/// What a new cartridge is found to be (spec §7.2, cases 2 to 5).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Classification {
+    /// Nothing on it: the free pool, sides UNPREPARED until rsm's
+    /// free-media label is written.
+    Blank,
+    /// rsm's own free-media label: the free pool, sides AVAILABLE.
+    Free(Omid),
+    /// A label a library claims, unknown to this database: the import
+    /// pool, sides IMPORT.
+    Import(Omid),
+    /// Data no library claims: the unrecognized pool, sides FOREIGN.
+    Foreign,
+    /// No drive of its library reads its media type (or the drive refused
+    /// it): the unrecognized pool, sides INCOMPATIBLE; it should be ejected.
+    Incompatible,
+}
+
+impl Classification {
+    /// The classification of what a drive read.
+    pub fn of(block: &FirstBlock) -> Classification {
+        match block {
+            FirstBlock::Blank => Classification::Blank,
+            FirstBlock::Claimed(omid) if omid.label_type == RSM_FREE_LABEL_TYPE => Classification::Free(omid.clone()),
+            FirstBlock::Claimed(omid) => Classification::Import(omid.clone()),
+            FirstBlock::Unclaimed => Classification::Foreign,
+        }
+    }
+}
+
 /// A media label library (the `ClaimMediaLabel` of Windows' label DLLs).
 pub trait MediaLabelLibrary: Sync {
     /// Its name.

@@ -171,6 +171,9 @@ pub enum RequestPhase {
     AwaitingRobot,
     /// Dismount: the robot carries the cartridge from the drive to its slot.
     Stowing,
+    /// Classification and free-label requests: the loaded drive reads or
+    /// writes the side's first block (between Loading and Unloading).
+    Labelling,
 }
 
 impl RequestPhase {
@@ -191,6 +194,12 @@ pub enum RequestKind {
     Eject,
     /// NTMS_LM_INJECT (12): a cartridge comes in through an import/export port.
     Inject,
+    /// NTMS_LM_CLASSIFY (19): a new cartridge is mounted, its first block
+    /// read and classified (spec §7.2), and it goes home.
+    Classify,
+    /// NTMS_LM_WRITESCRATCH (18): rsm's free-media label is written on an
+    /// UNPREPARED cartridge, whose sides become AVAILABLE.
+    WriteScratch,
 }
 
 ntms_values! {
@@ -199,6 +208,8 @@ ntms_values! {
         Dismount = 16 => "NTMS_LM_DISMOUNT",
         Eject = 10 => "NTMS_LM_EJECT",
         Inject = 12 => "NTMS_LM_INJECT",
+        Classify = 19 => "NTMS_LM_CLASSIFY",
+        WriteScratch = 18 => "NTMS_LM_WRITESCRATCH",
     }
 }
 
@@ -210,28 +221,38 @@ impl RequestKind {
             RequestKind::Dismount => "dismount",
             RequestKind::Eject => "eject",
             RequestKind::Inject => "inject",
+            RequestKind::Classify => "classify",
+            RequestKind::WriteScratch => "write-scratch",
         }
     }
 
     /// Dispatch class (spec §5.3 rule 1): dismounts, then ejects and
-    /// injects, then mounts.
+    /// injects, then mounts, then classification and free labels.
     pub fn dispatch_class(self) -> u8 {
         match self {
             RequestKind::Dismount => 2,
             RequestKind::Eject | RequestKind::Inject => 3,
             RequestKind::Mount => 5,
+            RequestKind::Classify | RequestKind::WriteScratch => 6,
         }
     }
 
     /// True when `phase` is the kind's last physical step, whose success
-    /// completes the request (a mount's load, a dismount's move home, the
-    /// one move of an eject or inject); any other step's success advances it.
+    /// completes the request (a mount's load, a dismount's or a label
+    /// request's move home, the one move of an eject or inject); any other
+    /// step's success advances it.
     pub fn last_step(self, phase: RequestPhase) -> bool {
         match self {
             RequestKind::Mount => phase == RequestPhase::Loading,
-            RequestKind::Dismount => phase == RequestPhase::Stowing,
+            RequestKind::Dismount | RequestKind::Classify | RequestKind::WriteScratch => phase == RequestPhase::Stowing,
             RequestKind::Eject | RequestKind::Inject => phase == RequestPhase::Moving,
         }
+    }
+
+    /// True for the kinds that mount a cartridge to read or write its
+    /// first block and take it home again.
+    pub fn labels(self) -> bool {
+        matches!(self, RequestKind::Classify | RequestKind::WriteScratch)
     }
 
     /// True for the kinds that pass through an import/export port.

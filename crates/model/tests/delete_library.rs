@@ -99,6 +99,7 @@ fn names_and_bar_codes_may_not_read_as_ids() {
         ie_ports: 1,
         barcodes,
         media_type: rsm_model::default_media_type(),
+        unlabelled: Vec::new(),
     };
     w.rejects(Command::CreateLibrary { session: s, spec: spec(id, vec![]) }, ErrorCode::InvalidParameter);
     w.rejects(Command::CreateLibrary { session: s, spec: spec("mal", vec![id.into()]) }, ErrorCode::InvalidParameter);

@@ -52,13 +52,16 @@ fn a_new_cartridge_in_a_slot_appears_with_that_slot_as_home() {
     let a = slot(&w, lib, 3).element_address;
     set(&mut obs, a, Seen::Cartridge("NEW001L8".into()));
     let events = inventory(&mut w, s, lib, obs.clone());
+    // Found in its slot, it is classified next (spec §7.2).
     assert!(
-        matches!(events.as_slice(), [Event::CartridgeAppeared { barcode, .. }] if barcode == "NEW001L8"),
+        matches!(events.as_slice(), [Event::CartridgeAppeared { barcode, .. }, Event::LabelRequested { request }]
+            if barcode == "NEW001L8" && request.kind == RequestKind::Classify),
         "{events:?}"
     );
     let m = w.state.medium_by_barcode("NEW001L8").expect("adopted").clone();
     let sl = slot(&w, lib, 3).id;
-    assert_eq!((m.location, m.home_slot, m.library, m.state), (Location::Slot(sl), Some(sl), lib, MediaState::Idle));
+    assert_eq!((m.location, m.home_slot, m.library, m.state), (Location::Slot(sl), Some(sl), lib, MediaState::InUse));
+    assert!(m.sides.iter().all(|x| x.state == SideState::Unknown), "{m:?}");
     assert_eq!(inventory(&mut w, s, lib, obs), vec![], "a second inventory finds nothing new");
 }
 

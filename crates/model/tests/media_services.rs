@@ -336,6 +336,7 @@ fn new_and_next_allocate_the_sides_of_a_two_sided_medium() {
         ie_ports: 0,
         barcodes: vec!["MO0001".into()],
         media_type: named("MO-2SIDED"),
+        unlabelled: Vec::new(),
     };
     w.ok(Command::CreateLibrary { session: alice, spec });
     let pool = create_pool(&mut w, alice, "Disks", Some(named("MO-2SIDED")));
@@ -399,6 +400,7 @@ fn mount_refuses_what_the_side_or_the_drives_forbid() {
         ie_ports: 0,
         barcodes: vec!["OLD001L6".into()],
         media_type: named("LTO-6"),
+        unlabelled: Vec::new(),
     };
     let lb = w.ok(Command::CreateLibrary { session: old, spec }).1;
     let Event::LibraryCreated { topology, .. } = &lb[0] else { panic!("{lb:?}") };
@@ -413,6 +415,7 @@ fn mount_refuses_what_the_side_or_the_drives_forbid() {
         ie_ports: 0,
         barcodes: vec!["OLD001L6".into()],
         media_type: lto8(),
+        unlabelled: Vec::new(),
     };
     w.ok(Command::CreateLibrary { session: alice, spec });
     let adopted = w.media("OLD001L6");
@@ -496,6 +499,7 @@ fn complete_is_per_side_and_retired_media_stay_out_of_scratch() {
         ie_ports: 0,
         barcodes: vec!["MO0001".into(), "MO0002".into()],
         media_type: named("MO-2SIDED"),
+        unlabelled: Vec::new(),
     };
     w.ok(Command::CreateLibrary { session: alice, spec });
     let pool = create_pool(&mut w, alice, "Disks", Some(named("MO-2SIDED")));

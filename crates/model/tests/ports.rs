@@ -128,6 +128,7 @@ fn a_library_without_a_port_has_no_eject_or_inject() {
         ie_ports: 0,
         barcodes: vec!["NP0001L8".into()],
         media_type: rsm_model::default_media_type(),
+        unlabelled: Vec::new(),
     };
     w.ok(Command::CreateLibrary { session: s, spec });
     let lib = w.state.library_named("noport").expect("created").id;

@@ -118,7 +118,7 @@ enum Job {
     /// The physical step of its current phase is still to do.
     Pending(RequestId),
     /// The step was done (or failed); its report is still to send.
-    Done(RequestId, RequestKind, RequestPhase, Result<(), AdapterError>, Observed),
+    Done(RequestId, RequestKind, RequestPhase, Result<rsm_engine::worker::StepResult, AdapterError>, Observed),
 }
 
 /// What the test knows of a command it sent.
@@ -210,6 +210,7 @@ impl World {
                 ie_ports: 1,
                 barcodes,
                 media_type: rsm_model::default_media_type(),
+                unlabelled: Vec::new(),
             };
             self.send(vec![Command::CreateLibrary { session: admin, spec }], false)?;
             let lib = self.core.state().library_named(&name).ok_or("library not created")?.clone();
@@ -661,7 +662,7 @@ impl World {
                 }
                 let outcome = self.rt.block_on(perform(sim.as_ref(), &order, phase));
                 let observed = match &outcome {
-                    Ok(()) => Observed::Unknown,
+                    Ok(_) => Observed::Unknown,
                     Err(_) => self.locate(library, &order.barcode)?,
                 };
                 if let Some(jobs) = self.jobs.get_mut(&library) {
@@ -729,7 +730,8 @@ impl World {
         Ok(())
     }
 
-    /// Liveness: with faults off and every object enabled, every queue drains.
+    /// Liveness: with faults off, every object enabled and every session
+    /// closed, every queue drains.
     fn drain(&mut self) -> Check {
         self.faults = false;
         let admin = self.session_of(0)?;
@@ -745,6 +747,13 @@ impl World {
         };
         for object in objects {
             self.send(vec![Command::SetEnabled { session: admin, object, enabled: true }], false)?;
+        }
+        // Cartridges sessions hold keep their drives for ever, and a label
+        // request waits for a drive: the applications go home, their holds
+        // become deferred dismounts, and the ticks below expire them.
+        let open: Vec<SessionId> = self.core.state().sessions.values().filter(|s| s.open).map(|s| s.id).collect();
+        for session in open {
+            self.send(vec![Command::CloseSession { session }], false)?;
         }
         let libraries: Vec<LibraryId> = self.jobs.keys().copied().collect();
         for _ in 0..5_000 {
@@ -782,6 +791,7 @@ fn layout_of(state: &State, lib: &Library) -> SimLayout {
         drives: lib.drives.iter().map(|d| state.drives[d].element_address).collect(),
         slots: lib.slots.iter().map(|s| (state.slots[s].element_address, barcode(state.slots[s].content))).collect(),
         ports: lib.ports.iter().map(|p| state.ports[p].element_address).collect(),
+        first_blocks: rsm_engine::first_blocks_of(state, lib),
     }
 }
 

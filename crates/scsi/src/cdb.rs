@@ -27,6 +27,23 @@ pub mod opcode {
     pub const MOVE_MEDIUM: u8 = 0xa5;
     /// READ ELEMENT STATUS (SMC).
     pub const READ_ELEMENT_STATUS: u8 = 0xb8;
+    /// REWIND (SSC).
+    pub const REWIND: u8 = 0x01;
+    /// READ(6) (SSC).
+    pub const READ_6: u8 = 0x08;
+    /// WRITE(6) (SSC).
+    pub const WRITE_6: u8 = 0x0a;
+    /// WRITE FILEMARKS(6) (SSC).
+    pub const WRITE_FILEMARKS_6: u8 = 0x10;
+}
+
+/// Largest transfer length of a READ(6) or WRITE(6) (a 24-bit field).
+pub const TRANSFER_LENGTH_6_MAX: u32 = 0x00ff_ffff;
+
+/// The low 24 bits of `n`, big-endian, as the 6-byte CDBs carry lengths.
+fn length24(n: u32) -> [u8; 3] {
+    let [_, a, b, c] = n.min(TRANSFER_LENGTH_6_MAX).to_be_bytes();
+    [a, b, c]
 }
 
 /// The element address assignment mode page (SMC).
@@ -149,10 +166,48 @@ pub fn load_unload(load: bool, immediate: bool) -> [u8; 6] {
     [opcode::LOAD_UNLOAD, u8::from(immediate), 0, 0, u8::from(load), 0]
 }
 
+/// REWIND (SSC): back to the beginning of the partition; waits for it.
+#[must_use]
+pub fn rewind() -> [u8; 6] {
+    [opcode::REWIND, 0, 0, 0, 0, 0]
+}
+
+/// READ(6) (SSC) of one variable-length block of at most `length` bytes;
+/// `sili` suppresses the incorrect-length report of a shorter block.
+#[must_use]
+pub fn read6_variable(length: u32, sili: bool) -> [u8; 6] {
+    let [a, b, c] = length24(length);
+    [opcode::READ_6, if sili { 0x02 } else { 0 }, a, b, c, 0]
+}
+
+/// WRITE(6) (SSC) of one variable-length block of `length` bytes.
+#[must_use]
+pub fn write6_variable(length: u32) -> [u8; 6] {
+    let [a, b, c] = length24(length);
+    [opcode::WRITE_6, 0, a, b, c, 0]
+}
+
+/// WRITE FILEMARKS(6) (SSC): `count` filemarks, status after they are written.
+#[must_use]
+pub fn write_filemarks6(count: u32) -> [u8; 6] {
+    let [a, b, c] = length24(count);
+    [opcode::WRITE_FILEMARKS_6, 0, a, b, c, 0]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::ElementType;
+
+    #[test]
+    fn tape_commands_carry_24_bit_lengths() {
+        assert_eq!(rewind(), [0x01, 0, 0, 0, 0, 0]);
+        assert_eq!(read6_variable(65_536, true), [0x08, 0x02, 0x01, 0x00, 0x00, 0]);
+        assert_eq!(read6_variable(80, false), [0x08, 0x00, 0x00, 0x00, 0x50, 0]);
+        assert_eq!(write6_variable(80), [0x0a, 0, 0, 0, 0x50, 0]);
+        assert_eq!(write_filemarks6(1), [0x10, 0, 0, 0, 1, 0]);
+        assert_eq!(write6_variable(u32::MAX), [0x0a, 0, 0xff, 0xff, 0xff, 0], "clamped to 24 bits");
+    }
 
     #[test]
     fn inquiry_standard_and_vpd() {

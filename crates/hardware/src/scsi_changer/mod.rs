@@ -54,6 +54,7 @@
 
 mod command;
 mod discovery;
+mod tape;
 #[cfg(test)]
 mod tests;
 
@@ -468,6 +469,25 @@ impl HardwareAdapter for ScsiChanger {
     /// (02/3A/00) if it is empty.
     async fn unload(&self, drive: ElementAddress) -> Result<(), AdapterError> {
         self.blocking("UNLOAD", move |inner| inner.unload(drive)).await
+    }
+
+    /// REWIND and READ(6) on the drive's LUN (see `tape.rs`).
+    async fn read_first_block(&self, drive: ElementAddress) -> Result<Option<Vec<u8>>, AdapterError> {
+        self.blocking("READ", move |inner| {
+            let link = inner.drive(drive, &format!("READ first block of drive {drive}"))?;
+            tape::read_first_block(&inner.runner(), &*link.transport, drive, inner.options.unload_timeout_ms)
+        })
+        .await
+    }
+
+    /// REWIND, WRITE(6), WRITE FILEMARKS and REWIND on the drive's LUN.
+    async fn write_first_block(&self, drive: ElementAddress, block: &[u8]) -> Result<(), AdapterError> {
+        let block = block.to_vec();
+        self.blocking("WRITE", move |inner| {
+            let link = inner.drive(drive, &format!("WRITE first block of drive {drive}"))?;
+            tape::write_first_block(&inner.runner(), &*link.transport, drive, &block, inner.options.unload_timeout_ms)
+        })
+        .await
     }
 
     /// READ ELEMENT STATUS of each element type in turn (transport, slots,

@@ -2,6 +2,7 @@
 
 use super::{arrive, drive_mut, medium, medium_mut, port_mut, relocate, slot, slot_mut, Applied};
 use crate::ids::*;
+use crate::media_services::SideState;
 use crate::objects::*;
 use crate::state::State;
 
@@ -14,7 +15,8 @@ pub(super) fn appeared(
     at: Location,
     home: Option<SlotId>,
 ) -> Applied {
-    arrive(state, media, barcode, library)?;
+    // Unknown until classified (spec §7.2).
+    arrive(state, media, barcode, library, SideState::Unknown)?;
     if let Some(h) = home {
         take_home(state, media, h)?;
     }

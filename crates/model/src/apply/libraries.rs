@@ -8,6 +8,7 @@ use super::{
 use crate::error::MissingObject;
 use crate::event::LibraryTopology;
 use crate::ids::*;
+use crate::media_services::SideState;
 use crate::objects::*;
 use crate::state::State;
 
@@ -35,7 +36,8 @@ pub(super) fn created(state: &mut State, t: &LibraryTopology, creator: &str) -> 
     }
     for (id, barcode, home) in &t.media {
         // A cartridge adopted from the offline library keeps its pool and sides.
-        arrive(state, *id, barcode, t.id)?;
+        let sides = if t.unlabelled.contains(id) { SideState::Unknown } else { SideState::Available };
+        arrive(state, *id, barcode, t.id, sides)?;
         if let Some(home) = *home {
             let s = slot_mut(state, home)?;
             s.content = Some(*id);

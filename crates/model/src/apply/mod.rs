@@ -16,6 +16,7 @@ use crate::media_services::*;
 use crate::objects::*;
 use crate::state::State;
 
+mod classification;
 mod inventory;
 mod libraries;
 mod media_services;
@@ -117,6 +118,14 @@ fn apply_event(state: &mut State, event: &Event) -> Applied {
         Event::MediaTypeChanged { media, pool, media_type, sides } => {
             media_services::media_type_changed(state, *media, *pool, *media_type, *sides)
         }
+        Event::LabelRequested { request } => classification::requested(state, request),
+        Event::DriveAssigned { request, drive } => classification::drive_assigned(state, *request, *drive),
+        Event::MediumLoaded { request, .. } => classification::medium_loaded(state, *request),
+        Event::MediaClassified { media, class, request } => {
+            classification::media_classified(state, *media, class, *request)
+        }
+        Event::FreeLabelWritten { request, omid } => classification::free_label_written(state, *request, omid),
+        Event::LabelRequestCompleted { request, at_ms } => classification::completed(state, *request, *at_ms),
         Event::OmidUpdated { media, side, omid } => media_services::omid_updated(state, *media, *side, omid),
         Event::OperatorRequestSubmitted { request } => operator_requests::submitted(state, request),
         Event::OperatorRequestClosed { request, state: to, reason, at_ms } => {
@@ -169,7 +178,7 @@ fn ensure_system_pools(state: &mut State, media_type: MediaTypeId) -> Applied {
 /// A cartridge arrives in `library`: a medium rsm knew keeps its pool and
 /// sides (spec §7.2 rule 1) and joins the library; a new one is of the
 /// library's media type, in its free pool.
-fn arrive(state: &mut State, media: MediaId, barcode: &str, library: LibraryId) -> Applied {
+fn arrive(state: &mut State, media: MediaId, barcode: &str, library: LibraryId, sides: SideState) -> Applied {
     if let Some(known) = state.media.get_mut(&media) {
         known.library = library;
         return Ok(());
@@ -177,6 +186,9 @@ fn arrive(state: &mut State, media: MediaId, barcode: &str, library: LibraryId) 
     let media_type = catalog_type(self::library(state, library)?.media_type)?;
     ensure_system_pools(state, media_type.id)?;
     let mut medium = Medium::new(media, barcode, library, media_type);
+    for x in &mut medium.sides {
+        x.state = sides;
+    }
     state.media_sequence += 1;
     medium.sequence = state.media_sequence;
     for side in &medium.sides {

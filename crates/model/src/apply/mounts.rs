@@ -4,6 +4,7 @@
 use super::requests::{finish, record_finished, release_robot};
 use super::{arrive, drive, drive_mut, element, medium_mut, relocate, request_mut, Applied};
 use crate::ids::*;
+use crate::media_services::SideState;
 use crate::objects::*;
 use crate::state::State;
 
@@ -87,7 +88,9 @@ pub(super) fn dismount_completed(state: &mut State, request: RequestId, at_ms: u
 pub(super) fn media_inserted(state: &mut State, d: DriveId, media: MediaId, barcode: &str, new: bool) -> Applied {
     if new {
         let library = drive(state, d)?.library;
-        arrive(state, media, barcode, library)?;
+        // At a stand-alone drive nothing can be classified: the
+        // operator's cartridge is taken as prepared free media.
+        arrive(state, media, barcode, library, SideState::Available)?;
     }
     relocate(state, media, Location::Drive(d))?;
     drive_mut(state, d)?.state = DriveState::Loaded;

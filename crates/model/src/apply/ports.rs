@@ -4,6 +4,7 @@
 use super::requests::{finish, queued};
 use super::{arrive, element, medium_mut, release_home, relocate, Applied};
 use crate::ids::*;
+use crate::media_services::SideState;
 use crate::objects::*;
 use crate::state::State;
 
@@ -11,7 +12,8 @@ use crate::state::State;
 /// medium when `new`), of the inject's library, in the port.
 pub(super) fn inject_requested(state: &mut State, request: &LibraryRequest, barcode: &str, new: bool) -> Applied {
     if new {
-        arrive(state, request.media, barcode, request.library)?;
+        // Unknown until classified at home (spec §7.2).
+        arrive(state, request.media, barcode, request.library, SideState::Unknown)?;
     }
     // A cartridge back from the shelf may come from another library.
     medium_mut(state, request.media)?.library = request.library;

@@ -45,7 +45,11 @@ pub(super) fn started(state: &mut State, request: RequestId) -> Applied {
     r.state = RequestState::InProcess;
     let (library, id) = (r.library, r.id);
     match r.kind {
-        RequestKind::Mount | RequestKind::Eject | RequestKind::Inject => {
+        RequestKind::Mount
+        | RequestKind::Eject
+        | RequestKind::Inject
+        | RequestKind::Classify
+        | RequestKind::WriteScratch => {
             r.phase = Some(RequestPhase::Moving);
             library_mut(state, library)?.robot = Some(id);
         }
@@ -65,7 +69,9 @@ pub(super) fn requeued(state: &mut State, request: RequestId) -> Applied {
     let r = r.clone();
     release_robot(state, &r)?;
     let start = match r.kind {
-        RequestKind::Mount | RequestKind::Eject => Location::Slot(element(r.slot, request, "slot")?),
+        RequestKind::Mount | RequestKind::Eject | RequestKind::Classify | RequestKind::WriteScratch => {
+            Location::Slot(element(r.slot, request, "slot")?)
+        }
         RequestKind::Dismount => Location::Drive(element(r.drive, request, "drive")?),
         RequestKind::Inject => Location::Port(element(r.port, request, "port")?),
     };

@@ -166,21 +166,29 @@ impl<'a> Ctx<'a> {
             .iter()
             .map(|s| &st.slots[s])
             .filter(|sl| sl.home_of.is_none() && sl.content.is_none() && !claimed.contains(&Location::Slot(sl.id)));
+        let mut classify = Vec::new();
         for (at, barcode) in new {
             n += 1;
             let home = match at {
                 Location::Slot(s) => Some(s),
                 _ => free_homes.next().map(|s| s.id),
             };
-            events.push(Event::CartridgeAppeared {
-                media: MediaId(derive_id(self.cmd.request, n)),
-                barcode,
-                library,
-                at,
-                home,
-            });
+            let media = MediaId(derive_id(self.cmd.request, n));
+            if let (Location::Slot(_), Some(kind)) = (at, crate::media_services::media_type(lib.media_type)) {
+                // Found in its slot: classified now (in a port, the inject
+                // that takes it home classifies it; in a drive, not yet).
+                let mut found = Medium::new(media, &barcode, library, kind);
+                found.home_slot = home;
+                found.location = at;
+                for x in &mut found.sides {
+                    x.state = crate::media_services::SideState::Unknown;
+                }
+                classify.extend(self.classify_arrival(&found, classify.len() as u64));
+            }
+            events.push(Event::CartridgeAppeared { media, barcode, library, at, home });
         }
         events.extend(notes);
+        events.extend(classify);
         Ok(events)
     }
 }

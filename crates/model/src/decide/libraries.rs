@@ -92,6 +92,7 @@ impl<'a> Ctx<'a> {
                 slots,
                 ports,
                 media,
+                unlabelled: Vec::new(),
                 defer_dismount_delay_s: limits::DEFER_DISMOUNT_DELAY_S_DEFAULT,
                 media_type,
             },
@@ -112,7 +113,11 @@ impl<'a> Ctx<'a> {
     /// 6. the media type is in the catalog (ERROR_INVALID_MEDIA);
     /// 7. each bar code in order: well formed (ERROR_INVALID_PARAMETER), neither
     ///    listed twice nor already known (ERROR_INVALID_MEDIA);
-    /// 8. the library's and its elements' names unused (ERROR_ALREADY_EXISTS).
+    /// 8. the library's and its elements' names unused (ERROR_ALREADY_EXISTS);
+    /// 9. every unlabelled bar code one of its cartridges (ERROR_INVALID_PARAMETER).
+    ///
+    /// Its unlabelled cartridges (new ones; an adopted cartridge keeps its
+    /// sides) are classified by requests queued with it.
     pub(super) fn create_library(&self, session: SessionId, spec: &LibrarySpec) -> Result<Vec<Event>, NtmsError> {
         let s = self.session(session)?;
         check_name(&spec.name)?;
@@ -165,26 +170,36 @@ impl<'a> Ctx<'a> {
             ],
             &mut next,
         )?;
-        let media = spec
+        if let Some(stranger) = spec.unlabelled.iter().find(|b| !spec.barcodes.contains(b)) {
+            return reject(E::InvalidParameter, format!("unlabelled bar code {stranger} is not one of the cartridges"));
+        }
+        let media: Vec<(MediaId, String, Option<SlotId>)> = spec
             .barcodes
             .iter()
             .enumerate()
             .map(|(i, b)| (self.adopted_or(b, MediaId(next())), b.clone(), slots.get(i).map(|s| s.0)))
             .collect();
-        Ok(vec![Event::LibraryCreated {
-            topology: LibraryTopology {
-                id,
-                name: spec.name.clone(),
-                kind: spec.kind,
-                drives,
-                slots,
-                ports,
-                media,
-                defer_dismount_delay_s: limits::DEFER_DISMOUNT_DELAY_S_DEFAULT,
-                media_type: spec.media_type,
-            },
-            creator: s.principal.clone(),
-        }])
+        let unlabelled = media
+            .iter()
+            .filter(|(id, b, _)| spec.unlabelled.contains(b) && !self.state.media.contains_key(id))
+            .map(|(id, _, _)| *id)
+            .collect();
+        let topology = LibraryTopology {
+            id,
+            name: spec.name.clone(),
+            kind: spec.kind,
+            drives,
+            slots,
+            ports,
+            media,
+            unlabelled,
+            defer_dismount_delay_s: limits::DEFER_DISMOUNT_DELAY_S_DEFAULT,
+            media_type: spec.media_type,
+        };
+        let classify = self.classify_created(&topology);
+        let mut events = vec![Event::LibraryCreated { topology, creator: s.principal.clone() }];
+        events.extend(classify);
+        Ok(events)
     }
 
     /// Ids and names (`NAME-drive-N`, `NAME-port-N`, `NAME-slot-N`) for the

@@ -398,7 +398,10 @@ impl<'a> Ctx<'a> {
         if m.pool == pool {
             return Ok(Vec::new());
         }
-        Ok(vec![Event::MediumMovedToPool { media, pool, sides: sides_on_arrival(from, to) }])
+        let sides = sides_on_arrival(from, to);
+        let mut events = vec![Event::MediumMovedToPool { media, pool, sides }];
+        events.extend(self.prepare_after_move(m, sides));
+        Ok(events)
     }
 }
 
@@ -410,6 +413,9 @@ impl<'a> Ctx<'a> {
 fn move_refused(m: &Medium, from: &Pool, to: &Pool) -> Option<&'static str> {
     let all = |state: SideState| m.sides.iter().all(|side| side.state == state);
     let bound = m.sides.iter().any(|side| side.state.is_allocated() || side.state == SideState::Reserved);
+    if m.sides.iter().any(|x| x.state == SideState::Unknown) {
+        return Some("it is not classified yet (its first block has not been read)");
+    }
     match (from.kind, to.kind) {
         (PoolType::Import | PoolType::Unrecognized, kind) if kind != PoolType::Free => {
             Some("media of an import or unrecognized pool go only to the free pool")
@@ -421,6 +427,20 @@ fn move_refused(m: &Medium, from: &Pool, to: &Pool) -> Option<&'static str> {
         (_, PoolType::Import) if !all(SideState::Import) => Some("only media whose sides are all IMPORT go there"),
         (_, PoolType::Unrecognized) => Some("only classification puts media there"),
         _ => None,
+    }
+}
+
+impl Ctx<'_> {
+    /// A medium moved into the free pool with its sides UNPREPARED gets
+    /// its free-media label written (spec §3.2 MoveToNtmsMediaPool, rsm
+    /// rule), when it is home and a drive reads it; otherwise later (an
+    /// inject that brings it home).
+    fn prepare_after_move(&self, m: &Medium, sides: Option<SideState>) -> Option<Event> {
+        let mut moved = m.clone();
+        for x in &mut moved.sides {
+            x.state = sides?;
+        }
+        self.prepare(&moved, 0)
     }
 }
 
@@ -713,6 +733,9 @@ impl<'a> Ctx<'a> {
         if m.pool == pool {
             return Ok(Vec::new());
         }
-        Ok(vec![Event::MediaTypeChanged { media, pool, media_type: new_type.id, sides: sides_on_arrival(from, to) }])
+        let sides = sides_on_arrival(from, to);
+        let mut events = vec![Event::MediaTypeChanged { media, pool, media_type: new_type.id, sides }];
+        events.extend(self.prepare_after_move(m, sides));
+        Ok(events)
     }
 }

@@ -27,6 +27,7 @@ use crate::policy::Policy;
 use crate::state::State;
 
 mod allocation;
+mod classification;
 mod inventory;
 mod libraries;
 mod media_services;
@@ -59,6 +60,7 @@ pub fn decide(state: &State, policy: &Policy, cmd: &Stamped<Command>) -> Result<
         Command::StartNext { library } => Ok(ctx.start_next(*library)),
         Command::AdvanceRequest { request } => ctx.advance(*request),
         Command::CompleteRequest { request } => ctx.complete(*request),
+        Command::ReportFirstBlock { request, block } => ctx.report_first_block(*request, block.as_deref()),
         Command::FailRequest { request, error, sense, observed } => ctx.fail(*request, *error, *sense, *observed),
         Command::Reconcile { request, observed } => ctx.reconcile(*request, *observed),
         Command::Tick => Ok(ctx.tick()),

@@ -439,7 +439,7 @@ impl<'a> Ctx<'a> {
 
     /// A dismount of whatever sits in `drive` back to its home slot (rule 9
     /// of DismountDrive: a NOTPRESENT home is replaced by the lowest free slot).
-    fn dismount_request(
+    pub(super) fn dismount_request(
         &self,
         id: RequestId,
         lib: &Library,

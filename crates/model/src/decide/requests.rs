@@ -55,15 +55,73 @@ impl<'a> Ctx<'a> {
                     })
                 }
                 (RequestKind::Eject | RequestKind::Inject, RequestState::Queued, _) => true,
+                (RequestKind::Classify | RequestKind::WriteScratch, RequestState::Queued, _) => {
+                    self.label_drive(r).is_some()
+                }
+                (
+                    RequestKind::Classify | RequestKind::WriteScratch,
+                    RequestState::InProcess,
+                    Some(RequestPhase::AwaitingRobot),
+                ) => true,
                 _ => false,
             })
             .min_by_key(|r| (r.kind.dispatch_class(), -r.priority, r.order));
         match next {
-            Some(r) if r.state == RequestState::Queued => events.push(Event::RequestStarted { request: r.id, at_ms }),
+            Some(r) if r.state == RequestState::Queued => {
+                if let (true, None, Some(drive)) = (r.kind.labels(), r.drive, self.label_drive(r)) {
+                    events.push(Event::DriveAssigned { request: r.id, drive });
+                }
+                events.push(Event::RequestStarted { request: r.id, at_ms })
+            }
             Some(r) => events.push(Event::RobotAssigned { request: r.id, at_ms }),
-            None => {}
+            None => events.extend(self.room_for_labels(lib)),
         }
         events
+    }
+
+    /// A label request that finds every drive holding a released cartridge
+    /// would wait until someone dismounts one: one goes home first (as a
+    /// mount makes room, spec §5.3 rule 5), unless a dismount is already
+    /// under way in the library.
+    fn room_for_labels(&self, lib: &Library) -> Option<Event> {
+        let requests = || lib.active_requests.iter().map(|r| &self.state.requests[r]);
+        let waiting = requests().any(|r| r.kind.labels() && r.state == RequestState::Queued && r.drive.is_none());
+        if !waiting || requests().any(|r| r.kind == RequestKind::Dismount) {
+            return None;
+        }
+        let released = lib.drives.iter().map(|d| &self.state.drives[d]).find(|d| {
+            Self::drive_available(d)
+                && d.reserved_by.is_none()
+                && d.holder.is_none()
+                && d.state == DriveState::Dismountable
+                && d.medium.is_some_and(|m| self.state.media[&m].pending_request.is_none())
+        })?;
+        let id = self.secondary_id(1);
+        let origin = DismountOrigin::MakeRoom;
+        let request = self.dismount_request(id, lib, released, super::classification::SERVER_PRINCIPAL, origin).ok()?;
+        Some(Event::DismountRequested { request })
+    }
+
+    /// The drive a queued label request would run in: the one it was given
+    /// (re-queued after a restart), else the first empty, unpromised,
+    /// available drive of its library that reads its cartridge.
+    fn label_drive(&self, r: &LibraryRequest) -> Option<DriveId> {
+        let m = self.state.media.get(&r.media).filter(|m| m.enabled)?;
+        let kind = crate::media_services::media_type(m.media_type)?;
+        let fits = |d: &Drive| {
+            Self::drive_available(d)
+                && d.medium.is_none()
+                && crate::media_services::media_type(d.media_type).is_some_and(|reader| kind.readable_by(reader))
+        };
+        if let Some(given) = r.drive {
+            return self.state.drives.get(&given).filter(|d| fits(d) && d.reserved_by == Some(r.id)).map(|d| d.id);
+        }
+        let lib = self.state.libraries.get(&r.library)?;
+        lib.drives
+            .iter()
+            .filter_map(|d| self.state.drives.get(d))
+            .find(|d| fits(d) && d.reserved_by.is_none() && d.next_reserved_by.is_none())
+            .map(|d| d.id)
     }
 
     /// A physical step finished: a mount's move (the robot is free, the drive
@@ -76,15 +134,17 @@ impl<'a> Ctx<'a> {
         let r = self.in_process(request)?;
         let at_ms = self.now();
         match r.phase {
-            Some(RequestPhase::Moving) if r.kind == RequestKind::Mount => {
+            Some(RequestPhase::Moving) if r.kind == RequestKind::Mount || r.kind.labels() => {
                 Ok(vec![Event::MediumMoved { request, at_ms }])
             }
+            Some(RequestPhase::Loading) if r.kind.labels() => Ok(vec![Event::MediumLoaded { request, at_ms }]),
+            Some(RequestPhase::Labelling) if r.kind == RequestKind::WriteScratch => self.free_label_written(r),
             Some(RequestPhase::Unloading) => Ok(vec![Event::DriveUnloaded { request, at_ms }]),
             phase => reject(E::InvalidState, format!("request {request} in phase {phase:?} has no step to advance")),
         }
     }
 
-    fn in_process(&self, request: RequestId) -> Result<&'a LibraryRequest, NtmsError> {
+    pub(super) fn in_process(&self, request: RequestId) -> Result<&'a LibraryRequest, NtmsError> {
         match self.state.requests.get(&request) {
             Some(r) if r.state == RequestState::InProcess => Ok(r),
             Some(r) => reject(E::InvalidState, format!("request {request} is {:?}, not in process", r.state)),
@@ -110,7 +170,27 @@ impl<'a> Ctx<'a> {
             }
             RequestKind::Dismount => events.push(Event::DismountCompleted { request: r.id, at_ms: self.now() }),
             RequestKind::Eject => events.push(Event::EjectCompleted { request: r.id, at_ms: self.now() }),
-            RequestKind::Inject => events.push(Event::InjectCompleted { request: r.id, at_ms: self.now() }),
+            RequestKind::Inject => {
+                events.push(Event::InjectCompleted { request: r.id, at_ms: self.now() });
+                // Home now: a new cartridge is classified, one waiting for
+                // its free label gets it.
+                if let Some(m) = self.state.media.get(&r.media) {
+                    let mut home = m.clone();
+                    home.location = r.slot.map_or(home.location, Location::Slot);
+                    home.pending_request = None;
+                    events.extend(self.classify_arrival(&home, 0).or_else(|| self.prepare(&home, 0)));
+                }
+            }
+            RequestKind::Classify | RequestKind::WriteScratch => {
+                events.push(Event::LabelRequestCompleted { request: r.id, at_ms: self.now() });
+                // A blank cartridge, classified, gets its free label next.
+                if let (RequestKind::Classify, Some(m)) = (r.kind, self.state.media.get(&r.media)) {
+                    let mut home = m.clone();
+                    home.location = r.slot.map_or(home.location, Location::Slot);
+                    home.pending_request = None;
+                    events.extend(self.prepare(&home, 0));
+                }
+            }
         }
         self.finish_deletion(r, &mut events);
         events
@@ -186,6 +266,11 @@ impl<'a> Ctx<'a> {
             at_ms: self.now(),
         }];
         self.fail_successor(r, error.code(), &mut events);
+        if r.kind == RequestKind::Classify && error == E::MediaIncompatible {
+            // The drive refused the cartridge (spec §7.2 case 5).
+            let class = crate::media_labels::Classification::Incompatible;
+            events.push(Event::MediaClassified { media: r.media, class, request: None });
+        }
         self.finish_deletion(r, &mut events);
         Ok(events)
     }
@@ -223,6 +308,14 @@ impl<'a> Ctx<'a> {
             RequestKind::Dismount => (at_slot, at_drive),
             RequestKind::Eject => (at_port, at_slot),
             RequestKind::Inject => (at_slot, at_port),
+            // Home again after its label was read or written, or never left.
+            RequestKind::Classify | RequestKind::WriteScratch => {
+                let labelled = matches!(
+                    r.phase,
+                    Some(RequestPhase::Unloading | RequestPhase::AwaitingRobot | RequestPhase::Stowing)
+                );
+                (at_slot && labelled, at_slot && !labelled)
+            }
         };
         if done {
             return Ok(self.completed(r));

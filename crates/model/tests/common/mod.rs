@@ -13,6 +13,9 @@ pub struct World {
     pub now_ms: u64,
     /// Every accepted event, in order: the log.
     pub log: Vec<Event>,
+    /// What is written at the start of each cartridge (bar code → first
+    /// block); blank when absent. Read by classification requests.
+    pub first_blocks: std::collections::BTreeMap<String, Vec<u8>>,
     next: u128,
 }
 
@@ -24,7 +27,14 @@ impl Default for World {
 
 impl World {
     pub fn new() -> Self {
-        Self { state: State::new(), policy: Policy::default(), now_ms: 1_000_000, log: Vec::new(), next: 1 }
+        Self {
+            state: State::new(),
+            policy: Policy::default(),
+            now_ms: 1_000_000,
+            log: Vec::new(),
+            first_blocks: Default::default(),
+            next: 1,
+        }
     }
 
     fn stamp(&mut self, command: Command) -> Stamped<Command> {
@@ -91,6 +101,7 @@ impl World {
                 ie_ports: 1,
                 barcodes,
                 media_type: rsm_model::default_media_type(),
+                unlabelled: Vec::new(),
             },
         });
         self.state.library_named(name).expect("created").id
@@ -108,6 +119,7 @@ impl World {
                 ie_ports: 0,
                 barcodes,
                 media_type: rsm_model::default_media_type(),
+                unlabelled: Vec::new(),
             },
         });
         self.state.library_named(name).expect("created").id
@@ -183,7 +195,11 @@ impl World {
         let r = &self.state.requests[&request];
         match r.phase {
             Some(phase) if phase != RequestPhase::AwaitingRobot => {
-                let report = if r.kind.last_step(phase) {
+                let report = if phase == RequestPhase::Labelling && r.kind == RequestKind::Classify {
+                    // The cartridge's first block: what the test put on it (blank unless told).
+                    let block = self.first_blocks.get(&self.state.media[&r.media].barcode).cloned();
+                    Command::ReportFirstBlock { request, block }
+                } else if r.kind.last_step(phase) {
                     Command::CompleteRequest { request }
                 } else {
                     Command::AdvanceRequest { request }

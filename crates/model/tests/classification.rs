@@ -1,0 +1,183 @@
+//! Arrival and classification (spec §7.2): new cartridges are mounted,
+//! their first block read and classified; blank ones get rsm's free-media
+//! label (NTMS_LM_WRITESCRATCH) before anyone may allocate them.
+
+mod common;
+
+use common::World;
+use rsm_model::*;
+
+/// A library `lib` (2 drives, 8 slots) whose cartridges LIB0001L8 ..
+/// LIB0006L8 arrive unlabelled: they are classified by reading what the
+/// test wrote on them.
+fn library_of_unlabelled(blocks: &[(&str, Vec<u8>)]) -> (World, SessionId, LibraryId) {
+    let mut w = World::new();
+    for (barcode, block) in blocks {
+        w.first_blocks.insert((*barcode).into(), block.clone());
+    }
+    let s = w.session("admin");
+    let barcodes: Vec<String> = (1..=6).map(|i| format!("LIB{i:04}L8")).collect();
+    let (_, events) = w.ok(Command::CreateLibrary {
+        session: s,
+        spec: LibrarySpec {
+            name: "lib".into(),
+            kind: LibraryKind::Changer,
+            drives: 2,
+            slots: 8,
+            ie_ports: 1,
+            barcodes: barcodes.clone(),
+            media_type: default_media_type(),
+            unlabelled: barcodes,
+        },
+    });
+    let queued = events.iter().filter(|e| matches!(e, Event::LabelRequested { .. })).count();
+    assert_eq!(queued, 6, "one classification request per unlabelled cartridge: {events:?}");
+    let lib = w.state.library_named("lib").expect("created").id;
+    (w, s, lib)
+}
+
+fn sides(w: &World, barcode: &str) -> (String, SideState, Option<String>) {
+    let m = &w.state.media[&w.media(barcode)];
+    (w.state.pool_path(m.pool), m.sides[0].state, m.sides[0].omid.as_ref().map(Omid::display))
+}
+
+#[test]
+fn every_class_of_section_7_2_lands_in_its_pool_with_its_side_state() {
+    let (mut w, s, lib) = library_of_unlabelled(&[
+        ("LIB0002L8", free_media_label("LIB0002L8")),
+        ("LIB0003L8", vol1("BAC001", "Bacula", "backup")),
+        ("LIB0004L8", vol1("LT0042", "LTFS", "")),
+        ("LIB0005L8", b"a tar archive, not a label".to_vec()),
+    ]);
+    // Before classification nobody may allocate them, or move them.
+    let m = w.media("LIB0001L8");
+    assert!(w.state.media[&m].sides.iter().all(|x| x.state == SideState::Unknown));
+    w.rejects(
+        Command::MoveToMediaPool { session: s, media: m, pool: SystemPools::of(default_media_type()).import },
+        ErrorCode::InvalidMediaPool,
+    );
+    w.work(lib);
+    assert_eq!(sides(&w, "LIB0001L8"), ("\\Free\\LTO-8".into(), SideState::Available, Some("RSM:LIB000".into())));
+    assert_eq!(sides(&w, "LIB0002L8"), ("\\Free\\LTO-8".into(), SideState::Available, Some("RSM:LIB000".into())));
+    assert_eq!(sides(&w, "LIB0003L8"), ("\\Import\\LTO-8".into(), SideState::Import, Some("ANSI:BAC001".into())));
+    assert_eq!(sides(&w, "LIB0004L8"), ("\\Import\\LTO-8".into(), SideState::Import, Some("LTFS:LT0042".into())));
+    assert_eq!(sides(&w, "LIB0005L8"), ("\\Unrecognized\\LTO-8".into(), SideState::Foreign, None));
+    // The blank one was classified, then prepared: two requests, both passed.
+    let blank = w.media("LIB0001L8");
+    let kinds: Vec<(RequestKind, RequestState)> =
+        w.state.requests.values().filter(|r| r.media == blank).map(|r| (r.kind, r.state)).collect();
+    assert_eq!(
+        kinds.iter().filter(|(k, _)| *k == RequestKind::WriteScratch).count(),
+        1,
+        "a free-label request followed: {kinds:?}"
+    );
+    assert!(kinds.iter().all(|(_, state)| *state == RequestState::Passed), "{kinds:?}");
+    for m in w.state.media.values() {
+        assert!(matches!(m.location, Location::Slot(_)) && m.pending_request.is_none(), "{m:?}");
+    }
+    assert!(w.state.drives.values().all(|d| d.medium.is_none() && d.reserved_by.is_none()));
+    w.state.check_invariants().expect("invariants");
+}
+
+#[test]
+fn an_import_moved_to_the_free_pool_is_prepared_by_a_free_label_request() {
+    let (mut w, s, lib) = library_of_unlabelled(&[("LIB0001L8", vol1("BAC001", "Bacula", ""))]);
+    w.work(lib);
+    let m = w.media("LIB0001L8");
+    let free = SystemPools::of(default_media_type()).free;
+    let (_, events) = w.ok(Command::MoveToMediaPool { session: s, media: m, pool: free });
+    assert!(
+        matches!(events.as_slice(), [Event::MediumMovedToPool { sides: Some(SideState::Unprepared), .. }, Event::LabelRequested { request }]
+            if request.kind == RequestKind::WriteScratch),
+        "{events:?}"
+    );
+    w.work(lib);
+    assert_eq!(sides(&w, "LIB0001L8"), ("\\Free\\LTO-8".into(), SideState::Available, Some("RSM:LIB000".into())));
+    w.state.check_invariants().expect("invariants");
+}
+
+#[test]
+fn report_first_block_codes() {
+    let (mut w, _, lib) = library_of_unlabelled(&[]);
+    let queued = w.state.libraries[&lib].active_requests[0];
+    let report = |request, block| Command::ReportFirstBlock { request, block };
+    w.rejects(report(RequestId(uuid::Uuid::from_u128(9)), None), ErrorCode::InvalidParameter);
+    w.rejects(report(queued, None), ErrorCode::InvalidState);
+    w.ok(Command::StartNext { library: lib });
+    // Moving, not yet reading.
+    w.rejects(report(queued, None), ErrorCode::InvalidState);
+    w.ok(Command::AdvanceRequest { request: queued });
+    w.ok(Command::AdvanceRequest { request: queued });
+    assert_eq!(w.state.requests[&queued].phase, Some(RequestPhase::Labelling));
+    w.rejects(report(queued, Some(vec![b'x'; LABEL_BYTES_MAX + 1])), ErrorCode::InvalidParameter);
+    w.rejects(Command::AdvanceRequest { request: queued }, ErrorCode::InvalidState);
+    let (_, events) = w.ok(report(queued, Some(vol1("ARC001", "", ""))));
+    assert!(matches!(events.as_slice(), [Event::MediaClassified { class: Classification::Import(_), .. }]));
+    assert_eq!(w.state.requests[&queued].phase, Some(RequestPhase::Unloading));
+    w.state.check_invariants().expect("invariants");
+}
+
+/// After a restart, a classification request found with its cartridge
+/// still at home and nothing read goes back to the queue; one whose label
+/// was read and whose cartridge is home is done.
+#[test]
+fn a_label_request_left_in_process_is_settled_from_where_its_cartridge_is() {
+    let (mut w, _, lib) = library_of_unlabelled(&[]);
+    let first = w.state.libraries[&lib].active_requests[0];
+    let home = w.state.requests[&first].slot.expect("a home");
+    w.ok(Command::StartNext { library: lib });
+    let (_, events) = w.ok(Command::Reconcile { request: first, observed: Observed::Slot(home) });
+    assert!(matches!(events.as_slice(), [Event::RequestRequeued { .. }]), "{events:?}");
+    // Started again in the drive it was given: read, unloaded, then found home.
+    w.ok(Command::StartNext { library: lib });
+    w.ok(Command::AdvanceRequest { request: first });
+    w.ok(Command::AdvanceRequest { request: first });
+    w.ok(Command::ReportFirstBlock { request: first, block: None });
+    let (_, events) = w.ok(Command::Reconcile { request: first, observed: Observed::Slot(home) });
+    assert!(
+        matches!(events.first(), Some(Event::LabelRequestCompleted { .. })),
+        "home with its label read: done ({events:?})"
+    );
+    w.state.check_invariants().expect("invariants");
+}
+
+/// A new cartridge found by inventory in a slot is classified; one an
+/// inject takes in is classified once home.
+#[test]
+fn inventory_and_inject_arrivals_are_classified() {
+    let mut w = World::new();
+    let s = w.session("admin");
+    let lib = w.changer(s, "lib", 1, 6, 1);
+    w.first_blocks.insert("NEW001L8".into(), vol1("NEW001", "", ""));
+    let mut seen: Vec<(u16, Seen)> = Vec::new();
+    for slot in w.state.libraries[&lib].slots.iter().map(|s| &w.state.slots[s]) {
+        let content = slot.content.map(|m| Seen::Cartridge(w.state.media[&m].barcode.clone()));
+        seen.push((slot.element_address, content.unwrap_or(Seen::Empty)));
+    }
+    seen[3].1 = Seen::Cartridge("NEW001L8".into());
+    w.ok(Command::RecordInventory { session: s, library: lib, observed: seen });
+    w.work(lib);
+    assert_eq!(sides(&w, "NEW001L8"), ("\\Import\\LTO-8".into(), SideState::Import, Some("ANSI:NEW001".into())));
+    w.state.check_invariants().expect("invariants");
+}
+
+/// A drive that refuses the cartridge (INCOMPATIBLE MEDIUM INSTALLED)
+/// makes it INCOMPATIBLE, in the unrecognized pool.
+#[test]
+fn a_cartridge_the_drive_refuses_is_incompatible() {
+    let (mut w, _, lib) = library_of_unlabelled(&[]);
+    let first = w.state.libraries[&lib].active_requests[0];
+    let barcode = w.state.media[&w.state.requests[&first].media].barcode.clone();
+    w.ok(Command::StartNext { library: lib });
+    w.ok(Command::AdvanceRequest { request: first });
+    let drive = w.state.requests[&first].drive.expect("a drive");
+    let (_, events) = w.ok(Command::FailRequest {
+        request: first,
+        error: ErrorCode::MediaIncompatible,
+        sense: Some(Sense { key: 5, asc: 0x30, ascq: 0 }),
+        observed: Observed::Drive(drive),
+    });
+    assert!(matches!(events.last(), Some(Event::MediaClassified { class: Classification::Incompatible, .. })));
+    assert_eq!(sides(&w, &barcode), ("\\Unrecognized\\LTO-8".into(), SideState::Incompatible, None));
+    w.state.check_invariants().expect("invariants");
+}
