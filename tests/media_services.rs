@@ -198,3 +198,50 @@ fn labels_written_by_applications_are_recorded_on_their_sides() {
     assert_eq!(find(&rsm.view("sides"), "barcode", "FAR002L8")["omid"], "ANSI:BAC001");
     rsm.replay_ok();
 }
+
+/// `create-sim --blank N`: the last N cartridges arrive blank, unknown
+/// until `rsm run` has classified them and written rsm's free-media label;
+/// a cartridge the operator puts in a port with another program's label
+/// lands in the import pool once injected.
+#[test]
+fn blank_cartridges_are_prepared_and_labelled_ones_imported() {
+    let rsm = Rsm::new();
+    rsm.run(&["library", "create-sim", "la", "--drives", "2", "--slots", "8", "--media", "4", "--blank", "2"]).ok();
+    let too_many = rsm.run(&["library", "create-sim", "lb", "--media", "2", "--blank", "3"]);
+    assert!(
+        too_many.code != 0 && too_many.stderr.contains("--blank 3 is more than the 2 cartridges"),
+        "{}",
+        too_many.stderr
+    );
+    let sides = rsm.view("sides");
+    assert_eq!(find(&sides, "barcode", "LA0001L8")["state"], "available", "{sides:?}");
+    assert_eq!(find(&sides, "barcode", "LA0004L8")["state"], "unknown", "{sides:?}");
+    let queue = rsm.view("queue");
+    assert_eq!(queue.iter().filter(|r| r["kind"] == "classify").count(), 2, "{queue:?}");
+    // Not allocatable before it is prepared: only the two labelled ones are.
+    rsm.run(&["pool", "create", "Daily", "--type", "LTO-8", "--from-scratch"]).ok();
+    rsm.run(&["run", "--until-idle"]).ok();
+    let sides = rsm.view("sides");
+    for barcode in ["LA0003L8", "LA0004L8"] {
+        let side = find(&sides, "barcode", barcode);
+        assert_eq!(
+            (side["state"].as_str(), side["pool"].as_str(), side["omid_type"].as_str()),
+            (Some("available"), Some("\\Free\\LTO-8"), Some("RSM")),
+            "{side}"
+        );
+    }
+    let kinds: Vec<Value> = rsm.view("queue").iter().map(|r| r["kind"].clone()).collect();
+    assert_eq!(kinds.iter().filter(|k| *k == "write-scratch").count(), 2, "{kinds:?}");
+
+    let label = rsm.dir.path().join("ltfs.bin");
+    std::fs::write(&label, format!("VOL1LT0042 {:13}{:13}{:14}{:28}4", "", "LTFS", "", "")).unwrap();
+    rsm.run(&["sim", "fill-port", "la-port-1", "LTFS01L8", "--label-file", label.to_str().unwrap()]).ok();
+    rsm.run(&["inject", "la", "--wait"]).ok();
+    let ltfs = find(&rsm.view("sides"), "barcode", "LTFS01L8").clone();
+    assert_eq!(
+        (ltfs["state"].as_str(), ltfs["pool"].as_str(), ltfs["omid"].as_str()),
+        (Some("import"), Some("\\Import\\LTO-8"), Some("LTFS:LT0042")),
+        "{ltfs}"
+    );
+    rsm.replay_ok();
+}

@@ -147,6 +147,13 @@ pub async fn run(json: bool) -> Outcome {
         "the operator puts NEWDEMO1 in the port; inject",
         Ok(format!("{} request(s), NEWDEMO1 now in {home}", accepted.events.len())),
     )?;
+    let arrived = id_of(&engine, |s| {
+        let m = s.medium_by_barcode("NEWDEMO1")?;
+        let x = m.sides.first()?;
+        Some(format!("{} in {}, label {}", side_state(x.state), s.pool_path(m.pool), x.omid.as_ref()?.display()))
+    })
+    .await?;
+    tour.say("NEWDEMO1 was blank: classified, then given rsm's free-media label", Ok(arrived))?;
 
     tour.heading("media pools: a backup application's day")?;
     admin.create_media_pool("\\Backup", None, PoolAction::OpenAlways).await?;
@@ -182,6 +189,17 @@ pub async fn run(json: bool) -> Outcome {
     let weekly = admin.create_media_pool("Backup\\Weekly", Some(default_media_type()), PoolAction::CreateNew).await?;
     let nothing = admin.allocate_media(weekly, None, AllocateOptions::default()).await.map(|l| l.to_string());
     tour.say("allocate Backup\\Weekly (empty, not drawing from scratch)", nothing)?;
+    let waited = admin
+        .allocate_media_waiting(weekly, None, AllocateOptions::default(), AllocationTimeout::Millis(50))
+        .await
+        .map(|l| l.to_string());
+    tour.say("allocate Backup\\Weekly --timeout 50: a new-media operator request is raised", waited)?;
+    let raised = id_of(&engine, |s| {
+        let r = s.operator_requests.values().last()?;
+        Some(format!("{}: {} ({})", r.state.ntms_name(), r.text, r.reason?.name()))
+    })
+    .await?;
+    tour.say("the operator request, withdrawn at the timeout", Ok(raised))?;
 
     tour.heading("the views")?;
     let (drives, media, queue) = engine
