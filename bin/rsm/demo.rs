@@ -196,7 +196,7 @@ pub async fn run(json: bool) -> Outcome {
     tour.say("allocate Backup\\Weekly --timeout 50: a new-media operator request is raised", waited)?;
     let raised = id_of(&engine, |s| {
         let r = s.operator_requests.values().last()?;
-        Some(format!("{}: {} ({})", r.state.ntms_name(), r.text, r.reason?.name()))
+        Some(format!("{}: {} ({})", format!("{:?}", r.state).to_lowercase(), r.text, r.reason?.name()))
     })
     .await?;
     tour.say("the operator request, withdrawn at the timeout", Ok(raised))?;
