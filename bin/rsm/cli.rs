@@ -159,6 +159,7 @@ pub enum Cmd {
         name: String,
     },
     /// Grant or revoke access to a library.
+    #[command(group(clap::ArgGroup::new("secured").required(true).args(["library", "pool", "computer"])))]
     Access {
         /// grant or revoke.
         action: AccessAction,
@@ -169,7 +170,30 @@ pub enum Cmd {
         right: Right,
         /// Library name or id.
         #[arg(long)]
-        library: String,
+        library: Option<String>,
+        /// An application pool (its path or id).
+        #[arg(long)]
+        pool: Option<String>,
+        /// The computer (rsm itself): USE and MODIFY are everyone's unless revoked.
+        #[arg(long)]
+        computer: bool,
+    },
+    /// Object information (GetNtmsObjectInformation, SetNtmsObjectInformation).
+    #[command(subcommand)]
+    Info(InfoCmd),
+    /// Named data on any object (GetNtmsObjectAttribute, SetNtmsObjectAttribute).
+    #[command(subcommand)]
+    Attr(AttrCmd),
+    /// List objects of a type (EnumerateNtmsObject), those the user may use.
+    Enum {
+        /// Object type.
+        kind: ObjectTypeArg,
+        /// The container (a library, a pool, a cartridge, a side, a logical medium).
+        #[arg(long = "in", value_name = "CONTAINER")]
+        container: Option<String>,
+        /// NTMS_ENUM_ROOTPOOL: with `pool` and no container, the root first.
+        #[arg(long)]
+        root_pool: bool,
     },
     /// The simulator: the operator's hands and injected faults.
     #[command(subcommand)]
@@ -578,4 +602,70 @@ fn parse_serial(text: &str) -> Result<u32, String> {
         None => text.parse(),
     };
     parsed.map_err(|e| format!("{text:?} is not a 32-bit serial number: {e}"))
+}
+
+/// An object type, as `rsm enum` takes it.
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum ObjectTypeArg {
+    Computer,
+    Library,
+    Drive,
+    Slot,
+    Port,
+    Request,
+    Media,
+    Side,
+    Lmid,
+    Pool,
+    MediaType,
+    OperatorRequest,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum InfoCmd {
+    /// An object's information: its type, id, name, description, attributes
+    /// and what its view shows. OBJECT: `computer`, a name, a bar code, a pool path or an id.
+    Get {
+        /// The object.
+        object: String,
+    },
+    /// Writes writable fields: `description=TEXT` on any object; on a pool also
+    /// `from_scratch=true|false`, `to_scratch=true|false`, `max_allocates=N`.
+    Set {
+        /// The object.
+        object: String,
+        /// FIELD=VALUE pairs.
+        #[arg(value_name = "FIELD=VALUE", required = true)]
+        fields: Vec<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AttrCmd {
+    /// Prints an attribute's value (as text; `--json` adds it in hexadecimal).
+    Get {
+        /// The object.
+        object: String,
+        /// The attribute's name.
+        name: String,
+    },
+    /// Sets an attribute (an empty value removes it).
+    #[command(group(clap::ArgGroup::new("attribute_value").required(true).args(["value", "file"])))]
+    Set {
+        /// The object.
+        object: String,
+        /// The attribute's name (fewer than 32 characters).
+        name: String,
+        /// The value, as text.
+        #[arg(long)]
+        value: Option<String>,
+        /// The value, a file's bytes (fewer than 65,536).
+        #[arg(long, value_name = "FILE")]
+        file: Option<std::path::PathBuf>,
+    },
+    /// Lists an object's attributes with their sizes.
+    List {
+        /// The object.
+        object: String,
+    },
 }

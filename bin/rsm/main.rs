@@ -4,6 +4,7 @@ mod cli;
 mod demo;
 mod media;
 mod metrics;
+mod objects;
 mod out;
 mod render;
 mod resolve;
@@ -516,19 +517,31 @@ async fn dispatch(engine: &Engine, cli: &Cli, user: &str) -> Outcome {
             session.set_enabled(object, enabled).await?;
             render::done(json, &format!("{name} {}", if enabled { "enabled" } else { "disabled" }))
         }
-        Cmd::Access { action, principal: grantee, right, library } => {
-            let lib = resolve::library(engine, library).await?;
+        Cmd::Access { action, principal: grantee, right, library, pool, computer: _ } => {
             let rights = match right {
                 Right::Use => AccessMask::USE,
                 Right::Modify => AccessMask::MODIFY,
                 Right::Control => AccessMask::CONTROL,
             };
             let session = engine.session_for(user).await?;
-            match action {
-                AccessAction::Grant => session.grant(lib, grantee, rights).await?,
-                AccessAction::Revoke => session.revoke(lib, grantee, rights).await?,
+            let grant = matches!(action, AccessAction::Grant);
+            match (library, pool) {
+                (Some(library), _) => {
+                    let lib = resolve::library(engine, library).await?;
+                    session.set_object_access(ObjectRef::Library(lib), grantee, rights, grant).await?;
+                    render::show(engine, View::Libraries, Some(library), json).await
+                }
+                (None, Some(pool)) => {
+                    let id = resolve::pool(engine, pool).await?;
+                    objects::access(&session, ObjectRef::Pool(id), grantee, rights, grant, json).await
+                }
+                (None, None) => objects::access(&session, ObjectRef::Computer, grantee, rights, grant, json).await,
             }
-            render::show(engine, View::Libraries, Some(library), json).await
+        }
+        Cmd::Info(command) => objects::info(engine, user, command, json).await,
+        Cmd::Attr(command) => objects::attr(engine, user, command, json).await,
+        Cmd::Enum { kind, container, root_pool } => {
+            objects::enumerate(engine, user, *kind, container.as_deref(), *root_pool, json).await
         }
         Cmd::Sim(sim) => sim::sim(engine, sim, user, json).await,
         Cmd::MediaType(command) => media::media_type(engine, user, command, json).await,

@@ -368,7 +368,7 @@ pub fn location_json(s: &State, l: Location) -> (&'static str, Value) {
 }
 
 /// The rows of a view, as JSON objects.
-fn rows(s: &State, view: View, library: Option<LibraryId>) -> Vec<Value> {
+pub fn rows(s: &State, view: View, library: Option<LibraryId>) -> Vec<Value> {
     let in_lib = |l: LibraryId| library.is_none_or(|x| x == l);
     match view {
         View::Libraries => s
@@ -513,7 +513,7 @@ fn rows(s: &State, view: View, library: Option<LibraryId>) -> Vec<Value> {
 }
 
 /// An operator request's row.
-fn operator_request_json(s: &State, r: &OperatorRequest) -> Value {
+pub fn operator_request_json(s: &State, r: &OperatorRequest) -> Value {
     let pool = match r.kind {
         OperatorRequestKind::NewMedia { pool } => pool,
     };
@@ -527,7 +527,7 @@ fn operator_request_json(s: &State, r: &OperatorRequest) -> Value {
 }
 
 /// A side's row (the sides and lmids views).
-fn side_json(s: &State, m: &Medium, x: &Side) -> Value {
+pub fn side_json(s: &State, m: &Medium, x: &Side) -> Value {
     json!({
         "id": m.side_id(x.number).to_string(), "barcode": m.barcode, "side": x.number,
         "state": side_state(x.state), "ntms_state": x.state.ntms_value(),

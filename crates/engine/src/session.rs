@@ -385,6 +385,62 @@ impl Session {
         }
     }
 
+    /// SetNtmsObjectAttribute (empty `value`: removed).
+    pub async fn set_attribute(&self, object: ObjectRef, name: &str, value: Vec<u8>) -> Result<(), NtmsError> {
+        self.submit(Command::SetAttribute { session: self.id, object, name: name.to_string(), value }).await.map(|_| ())
+    }
+
+    /// GetNtmsObjectAttribute.
+    pub async fn attribute(&self, object: ObjectRef, name: &str) -> Result<Vec<u8>, NtmsError> {
+        let (policy, principal, name) = (self.engine.policy().clone(), self.principal.clone(), name.to_string());
+        self.engine.query(move |s| get_attribute(s, &policy, &principal, object, &name)).await?
+    }
+
+    /// The names and sizes of an object's attributes.
+    pub async fn attributes(&self, object: ObjectRef) -> Result<Vec<(String, usize)>, NtmsError> {
+        let (policy, principal) = (self.engine.policy().clone(), self.principal.clone());
+        self.engine.query(move |s| list_attributes(s, &policy, &principal, object)).await?
+    }
+
+    /// SetNtmsObjectInformation's description.
+    pub async fn set_description(&self, object: ObjectRef, description: &str) -> Result<(), NtmsError> {
+        let description = description.to_string();
+        self.submit(Command::SetDescription { session: self.id, object, description }).await.map(|_| ())
+    }
+
+    /// SetNtmsObjectSecurity: grant (`grant`) or revoke `rights` of
+    /// `principal` on the computer, a library or a pool.
+    pub async fn set_object_access(
+        &self,
+        object: ObjectRef,
+        principal: &str,
+        rights: AccessMask,
+        grant: bool,
+    ) -> Result<(), NtmsError> {
+        let principal = principal.to_string();
+        self.submit(Command::SetObjectAccess { session: self.id, object, principal, rights, grant }).await.map(|_| ())
+    }
+
+    /// GetNtmsObjectSecurity: the access list of the computer, a library or a pool.
+    pub async fn object_security(
+        &self,
+        object: ObjectRef,
+    ) -> Result<std::collections::BTreeMap<String, AccessMask>, NtmsError> {
+        let (policy, principal) = (self.engine.policy().clone(), self.principal.clone());
+        self.engine.query(move |s| object_security(s, &policy, &principal, object)).await?
+    }
+
+    /// EnumerateNtmsObject.
+    pub async fn enumerate(
+        &self,
+        kind: ObjectType,
+        container: Option<ObjectRef>,
+        root_pool: bool,
+    ) -> Result<Vec<ObjectRef>, NtmsError> {
+        let (policy, principal) = (self.engine.policy().clone(), self.principal.clone());
+        self.engine.query(move |s| enumerate(s, &policy, &principal, kind, container, root_pool)).await?
+    }
+
     /// UpdateNtmsOmidInfo.
     pub async fn update_omid(&self, lmid: LogicalMediaId, label: OmidLabel) -> Result<(), NtmsError> {
         self.submit(Command::UpdateOmid { session: self.id, lmid, label }).await.map(|_| ())

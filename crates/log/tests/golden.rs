@@ -269,6 +269,17 @@ fn canonical_events() -> Vec<Event> {
                 info: "ANSI VOL1 volume BAC001".into(),
             },
         },
+        Event::AttributeSet {
+            object: ObjectRef::Media(MediaId(id(0x61))),
+            name: "Owner".into(),
+            value: b"finance".to_vec(),
+        },
+        Event::DescriptionChanged { object: ObjectRef::Computer, description: "the backup site".into() },
+        Event::ObjectAccessChanged {
+            object: ObjectRef::Pool(PoolId(id(0x62))),
+            principal: "bob".into(),
+            rights: AccessMask(0x3),
+        },
         Event::OperatorRequestSubmitted {
             request: OperatorRequest {
                 id: OperatorRequestId(id(0x5C)),
@@ -355,6 +366,9 @@ fn fixture_name(event: &Event) -> &'static str {
         Event::FreeLabelWritten { .. } => "FreeLabelWritten",
         Event::LabelRequestCompleted { .. } => "LabelRequestCompleted",
         Event::OmidUpdated { .. } => "OmidUpdated",
+        Event::AttributeSet { .. } => "AttributeSet",
+        Event::DescriptionChanged { .. } => "DescriptionChanged",
+        Event::ObjectAccessChanged { .. } => "ObjectAccessChanged",
         Event::OperatorRequestSubmitted { .. } => "OperatorRequestSubmitted",
         Event::OperatorRequestClosed { .. } => "OperatorRequestClosed",
     }

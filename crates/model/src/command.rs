@@ -413,6 +413,40 @@ pub enum Command {
         /// Destination pool (its media type becomes the medium's).
         pool: PoolId,
     },
+    /// SetNtmsObjectAttribute: an object's named data (empty: removed).
+    SetAttribute {
+        /// Session.
+        session: SessionId,
+        /// Object.
+        object: ObjectRef,
+        /// Name (fewer than 32 characters).
+        name: String,
+        /// The bytes (fewer than 65,536).
+        value: Vec<u8>,
+    },
+    /// SetNtmsObjectInformation's szDescription, on any object.
+    SetDescription {
+        /// Session.
+        session: SessionId,
+        /// Object.
+        object: ObjectRef,
+        /// At most 127 characters, no control characters.
+        description: String,
+    },
+    /// SetNtmsObjectSecurity on the computer, a library or a pool: grants
+    /// (`grant`) or revokes `rights` of `principal`.
+    SetObjectAccess {
+        /// Session.
+        session: SessionId,
+        /// The computer, a library or a pool.
+        object: ObjectRef,
+        /// Principal.
+        principal: String,
+        /// Rights.
+        rights: AccessMask,
+        /// Grant (else revoke).
+        grant: bool,
+    },
     /// UpdateNtmsOmidInfo: the label an application just wrote on an
     /// allocated side.
     UpdateOmid {
@@ -481,6 +515,9 @@ impl Command {
             | Command::DeleteMedia { session, .. }
             | Command::ChangeMediaType { session, .. }
             | Command::UpdateOmid { session, .. }
+            | Command::SetAttribute { session, .. }
+            | Command::SetDescription { session, .. }
+            | Command::SetObjectAccess { session, .. }
             | Command::WithdrawOperatorRequest { session, .. } => Some(*session),
             Command::OpenSession { .. }
             | Command::StartNext { .. }
@@ -534,6 +571,9 @@ impl Command {
             Command::DeleteMedia { .. } => "delete_media",
             Command::ChangeMediaType { .. } => "change_media_type",
             Command::UpdateOmid { .. } => "update_omid",
+            Command::SetAttribute { .. } => "set_attribute",
+            Command::SetDescription { .. } => "set_description",
+            Command::SetObjectAccess { .. } => "set_object_access",
             Command::WithdrawOperatorRequest { .. } => "withdraw_operator_request",
         }
     }

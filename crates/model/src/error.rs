@@ -65,6 +65,12 @@ error_codes! {
     WriteProtect = 19 => "ERROR_WRITE_PROTECT", "the media is write protected";
     /// A name is malformed or too long.
     InvalidName = 123 => "ERROR_INVALID_NAME", "the name is not valid";
+    /// A buffer (an attribute's, a list's) is too small for the answer.
+    InsufficientBuffer = 122 => "ERROR_INSUFFICIENT_BUFFER", "the buffer is too small";
+    /// An attribute's data is too large.
+    NoData = 232 => "ERROR_NO_DATA", "the data is too large";
+    /// The object has no security descriptor of its own.
+    NoSecurityOnObject = 1350 => "ERROR_NO_SECURITY_ON_OBJECT", "the object has no security of its own";
     /// Media or drives are in use.
     Busy = 170 => "ERROR_BUSY", "the media or drive is in use";
     /// An object with that name already exists.

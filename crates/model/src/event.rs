@@ -514,6 +514,32 @@ pub enum Event {
         /// The identifier.
         omid: Omid,
     },
+    /// An object's named data was set (an empty value removes it).
+    AttributeSet {
+        /// Object.
+        object: ObjectRef,
+        /// Name, as given.
+        name: String,
+        /// The bytes.
+        value: Vec<u8>,
+    },
+    /// An object's description changed (empty: none).
+    DescriptionChanged {
+        /// Object.
+        object: ObjectRef,
+        /// The description.
+        description: String,
+    },
+    /// The rights a principal holds on the computer or a pool are now
+    /// `rights` (none: removed from the access list).
+    ObjectAccessChanged {
+        /// The computer or a pool.
+        object: ObjectRef,
+        /// Principal.
+        principal: String,
+        /// Rights now.
+        rights: AccessMask,
+    },
     /// An operator request was raised.
     OperatorRequestSubmitted {
         /// The request as raised (SUBMITTED).
@@ -595,6 +621,9 @@ impl Event {
             Event::FreeLabelWritten { .. } => "FreeLabelWritten",
             Event::LabelRequestCompleted { .. } => "LabelRequestCompleted",
             Event::OmidUpdated { .. } => "OmidUpdated",
+            Event::AttributeSet { .. } => "AttributeSet",
+            Event::DescriptionChanged { .. } => "DescriptionChanged",
+            Event::ObjectAccessChanged { .. } => "ObjectAccessChanged",
             Event::OperatorRequestSubmitted { .. } => "OperatorRequestSubmitted",
             Event::OperatorRequestClosed { .. } => "OperatorRequestClosed",
         }

@@ -50,6 +50,7 @@ pub mod limits;
 mod media_labels;
 mod media_services;
 mod ntms;
+mod object_management;
 mod objects;
 mod operator;
 #[cfg(feature = "planted-bug")]
@@ -68,13 +69,15 @@ pub use ids::*;
 pub use media_labels::*;
 pub use media_services::*;
 pub use ntms::{ntms_constants, ConstantTable, NtmsConstants};
+pub use object_management::*;
 pub use objects::*;
 pub use operator::*;
 #[cfg(feature = "planted-bug")]
 pub use planted::apply;
 pub use policy::Policy;
 pub use reference::{
-    drive_reference, library_reference, logical_media_reference, media_reference, pool_reference, side_reference,
+    drive_reference, library_reference, logical_media_reference, media_reference, object_reference, pool_reference,
+    side_reference,
 };
 pub use state::State;
 pub use uuid;

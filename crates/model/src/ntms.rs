@@ -76,6 +76,7 @@ pub fn ntms_constants() -> Vec<ConstantTable> {
         ConstantTable::of::<SideState>(),
         ConstantTable::of::<PoolAction>(),
         ConstantTable::of::<crate::operator::OperatorCommand>(),
+        ConstantTable::of::<crate::object_management::ObjectType>(),
         ConstantTable::of::<crate::operator::OperatorRequestState>(),
         ConstantTable {
             rsm: "OmidLabel",

@@ -334,6 +334,20 @@ pub enum ObjectRef {
     Port(PortId),
     /// A physical medium.
     Media(MediaId),
+    /// A media pool.
+    Pool(PoolId),
+    /// A side of a medium.
+    Side(SideId),
+    /// A logical medium.
+    LogicalMedia(LogicalMediaId),
+    /// A media type of the catalog.
+    MediaType(MediaTypeId),
+    /// A library request.
+    Request(RequestId),
+    /// An operator request.
+    OperatorRequest(OperatorRequestId),
+    /// The computer: the server itself.
+    Computer,
 }
 
 /// Where a medium is.

@@ -54,6 +54,17 @@ impl Policy {
         }
     }
 
+    /// The rights `principal` holds on the computer: every right for the
+    /// administrator, else what its access list grants, else USE and
+    /// MODIFY ([`crate::COMPUTER_DEFAULT_RIGHTS`]).
+    pub fn computer_rights(&self, state: &State, principal: &str) -> AccessMask {
+        if self.administrator.as_deref() == Some(principal) {
+            AccessMask::ALL
+        } else {
+            state.computer_access.get(principal).copied().unwrap_or(crate::object_management::COMPUTER_DEFAULT_RIGHTS)
+        }
+    }
+
     /// The Windows XP access rule: DismountDrive needs CONTROL access.
     pub fn windows_xp_rules(mut self) -> Self {
         self.dismount_drive_right = AccessMask::CONTROL;

@@ -82,6 +82,48 @@ pub fn side_reference(state: &State, text: &str) -> Result<SideId, NtmsError> {
     resolve(text, by_barcode, (ErrorCode::InvalidMedia, "cartridge with bar code"))
 }
 
+/// Any object (spec §3.6's functions take every type): `computer`; a
+/// library's, drive's, slot's or port's name; a bar code (the cartridge);
+/// a pool path (with `\\`); a media type's name; or any object's id.
+/// ERROR_OBJECT_NOT_FOUND when nothing answers to it.
+pub fn object_reference(state: &State, text: &str) -> Result<crate::objects::ObjectRef, NtmsError> {
+    use crate::objects::ObjectRef as O;
+    let found = if text.eq_ignore_ascii_case("computer") {
+        Some(O::Computer)
+    } else if let Some(named) = state.names.get(text) {
+        Some(*named)
+    } else if let Some(m) = state.medium_by_barcode(text) {
+        Some(O::Media(m.id))
+    } else if let Some(p) = text.contains('\\').then(|| state.pool_at(text)).flatten() {
+        Some(O::Pool(p.id))
+    } else if let Some(t) = crate::media_services::media_type_named(text) {
+        Some(O::MediaType(t.id))
+    } else if let Ok(id) = text.parse::<uuid::Uuid>() {
+        [
+            state.libraries.contains_key(&LibraryId(id)).then_some(O::Library(LibraryId(id))),
+            state.drives.contains_key(&DriveId(id)).then_some(O::Drive(DriveId(id))),
+            state.slots.contains_key(&SlotId(id)).then_some(O::Slot(SlotId(id))),
+            state.ports.contains_key(&PortId(id)).then_some(O::Port(PortId(id))),
+            state.media.contains_key(&MediaId(id)).then_some(O::Media(MediaId(id))),
+            state.pools.contains_key(&PoolId(id)).then_some(O::Pool(PoolId(id))),
+            state.sides.contains_key(&SideId(id)).then_some(O::Side(SideId(id))),
+            state.lmids.contains_key(&LogicalMediaId(id)).then_some(O::LogicalMedia(LogicalMediaId(id))),
+            state.requests.contains_key(&RequestId(id)).then_some(O::Request(RequestId(id))),
+            state
+                .operator_requests
+                .contains_key(&OperatorRequestId(id))
+                .then_some(O::OperatorRequest(OperatorRequestId(id))),
+            crate::media_services::media_type(MediaTypeId(id)).map(|t| O::MediaType(t.id)),
+        ]
+        .into_iter()
+        .flatten()
+        .next()
+    } else {
+        None
+    };
+    found.ok_or_else(|| NtmsError::new(ErrorCode::ObjectNotFound, format!("no object named {text}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

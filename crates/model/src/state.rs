@@ -49,6 +49,14 @@ pub struct State {
     pub media_sequence: u64,
     /// Operator requests, open and closed.
     pub operator_requests: BTreeMap<OperatorRequestId, OperatorRequest>,
+    /// Applications' named data on objects (extended attributes), by object
+    /// and attribute name lower-cased.
+    pub attributes: BTreeMap<ObjectRef, BTreeMap<String, Vec<u8>>>,
+    /// Objects' descriptions (szDescription), where one was set.
+    pub descriptions: BTreeMap<ObjectRef, String>,
+    /// The computer's access list (principals it names; the others hold
+    /// [`crate::COMPUTER_DEFAULT_RIGHTS`]).
+    pub computer_access: BTreeMap<String, AccessMask>,
 }
 
 /// An AVAILABLE side in [`State::available`]: ordered as the allocation
@@ -144,7 +152,24 @@ impl State {
         self.check_holders()?;
         self.check_queues()?;
         self.check_media_services()?;
-        self.check_operator_requests()
+        self.check_operator_requests()?;
+        self.check_object_data()
+    }
+
+    /// Attributes and descriptions belong to objects that exist, within
+    /// their limits (an empty attribute is removed, not kept).
+    fn check_object_data(&self) -> Result<(), String> {
+        use crate::object_management::{governor, ATTRIBUTE_LEN_MAX};
+        for (object, attributes) in &self.attributes {
+            governor(self, *object).map_err(|e| format!("attributes of an object that is gone: {e}"))?;
+            if attributes.is_empty() || attributes.values().any(|v| v.is_empty() || v.len() > ATTRIBUTE_LEN_MAX) {
+                return Err(format!("object {object:?} keeps an empty or oversized attribute list"));
+            }
+        }
+        for object in self.descriptions.keys() {
+            governor(self, *object).map_err(|e| format!("a description of an object that is gone: {e}"))?;
+        }
+        Ok(())
     }
 
     /// An open operator request was raised by an open session, about

@@ -110,8 +110,17 @@ pub(super) fn enabled_changed(state: &mut State, object: ObjectRef, enabled: boo
         ObjectRef::Library(id) => library_mut(state, id)?.enabled = enabled,
         ObjectRef::Drive(id) => drive_mut(state, id)?.enabled = enabled,
         ObjectRef::Media(id) => medium_mut(state, id)?.enabled = enabled,
-        // Slots and ports have no Enabled flag; `decide` records no such event.
-        ObjectRef::Slot(_) | ObjectRef::Port(_) => {}
+        // Only libraries, drives and media have an Enabled flag; `decide`
+        // records no such event for the others.
+        ObjectRef::Slot(_)
+        | ObjectRef::Port(_)
+        | ObjectRef::Pool(_)
+        | ObjectRef::Side(_)
+        | ObjectRef::LogicalMedia(_)
+        | ObjectRef::MediaType(_)
+        | ObjectRef::Request(_)
+        | ObjectRef::OperatorRequest(_)
+        | ObjectRef::Computer => {}
     }
     Ok(())
 }

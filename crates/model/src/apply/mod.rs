@@ -21,6 +21,7 @@ mod inventory;
 mod libraries;
 mod media_services;
 mod mounts;
+mod object_management;
 mod operator_requests;
 mod ports;
 mod requests;
@@ -32,7 +33,20 @@ type Applied = Result<(), MissingObject>;
 /// Applies one event to the projection; on error the projection must be
 /// dropped (see the module documentation).
 pub fn apply(state: &mut State, event: &Event) -> Result<(), ApplyError> {
-    apply_event(state, event).map_err(|missing| ApplyError { event: event.name(), missing })
+    apply_event(state, event).map_err(|missing| ApplyError { event: event.name(), missing })?;
+    // What was attached to objects that left goes with them.
+    let removes_objects = matches!(
+        event,
+        Event::LibraryDeleted { .. }
+            | Event::MediaDeleted { .. }
+            | Event::PoolDeleted { .. }
+            | Event::MediaTypeRemoved { .. }
+            | Event::SideDeallocated { .. }
+    );
+    if removes_objects && !(state.attributes.is_empty() && state.descriptions.is_empty()) {
+        object_management::forget_departed(state);
+    }
+    Ok(())
 }
 
 fn apply_event(state: &mut State, event: &Event) -> Applied {
@@ -127,6 +141,13 @@ fn apply_event(state: &mut State, event: &Event) -> Applied {
         Event::FreeLabelWritten { request, omid } => classification::free_label_written(state, *request, omid),
         Event::LabelRequestCompleted { request, at_ms } => classification::completed(state, *request, *at_ms),
         Event::OmidUpdated { media, side, omid } => media_services::omid_updated(state, *media, *side, omid),
+        Event::AttributeSet { object, name, value } => object_management::attribute_set(state, *object, name, value),
+        Event::DescriptionChanged { object, description } => {
+            object_management::description_changed(state, *object, description)
+        }
+        Event::ObjectAccessChanged { object, principal, rights } => {
+            object_management::access_changed(state, *object, principal, *rights)
+        }
         Event::OperatorRequestSubmitted { request } => operator_requests::submitted(state, request),
         Event::OperatorRequestClosed { request, state: to, reason, at_ms } => {
             operator_requests::closed(state, *request, *to, *reason, *at_ms)

@@ -139,6 +139,8 @@ fn retire(state: &mut State, id: RequestId) {
     while state.finished.len() > limits::FINISHED_REQUESTS_KEPT {
         if let Some(old) = state.finished.pop_front() {
             state.requests.remove(&old);
+            state.attributes.remove(&ObjectRef::Request(old));
+            state.descriptions.remove(&ObjectRef::Request(old));
         }
     }
 }

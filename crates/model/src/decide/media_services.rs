@@ -494,8 +494,8 @@ impl<'a> Ctx<'a> {
     ///    (ERROR_INVALID_PARAMETER) and new (ERROR_INVALID_MEDIA);
     /// 4. the pool is an import or application pool that holds media
     ///    (ERROR_INVALID_MEDIA_POOL);
-    /// 5. MODIFY access to the pool (ERROR_ACCESS_DENIED; an import pool's
-    ///    are everyone's, as the computer's MODIFY is);
+    /// 5. MODIFY access to the pool, and to the computer
+    ///    (ERROR_ACCESS_DENIED; an import pool's are everyone's);
     /// 6. as many sides as the pool's media type has (ERROR_MEDIA_INCOMPATIBLE);
     /// 7. each side's state one a new record may take: not RESERVED, and
     ///    IMPORT only in an import pool (ERROR_INVALID_PARAMETER);
@@ -538,6 +538,14 @@ impl<'a> Ctx<'a> {
         if !p.is_system() {
             self.require_pool(p, s, AccessMask::MODIFY, "create media in it")?;
         }
+        crate::object_management::require_over(
+            self.state,
+            self.policy,
+            &s.principal,
+            ObjectRef::Computer,
+            AccessMask::MODIFY,
+            "create media records",
+        )?;
         let kind = media_type(p.media_type.expect("checked above")).ok_or_else(|| {
             NtmsError::new(E::InvalidMediaPool, format!("the media type of {} is unknown", self.state.pool_path(pool)))
         })?;

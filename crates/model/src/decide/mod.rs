@@ -32,6 +32,7 @@ mod inventory;
 mod libraries;
 mod media_services;
 mod mounts;
+mod object_management;
 mod operator_requests;
 mod ports;
 mod requests;
@@ -91,6 +92,11 @@ pub fn decide(state: &State, policy: &Policy, cmd: &Stamped<Command>) -> Result<
             ctx.create_media(*session, barcode, *pool, sides, labels, *error_on_duplicate)
         }
         Command::UpdateOmid { session, lmid, label } => ctx.update_omid(*session, *lmid, label),
+        Command::SetAttribute { session, object, name, value } => ctx.set_attribute(*session, *object, name, value),
+        Command::SetDescription { session, object, description } => ctx.set_description(*session, *object, description),
+        Command::SetObjectAccess { session, object, principal, rights, grant } => {
+            ctx.set_object_access(*session, *object, principal, *rights, *grant)
+        }
         Command::DeleteMedia { session, media } => ctx.delete_media(*session, *media),
         Command::ChangeMediaType { session, media, pool } => ctx.change_media_type(*session, *media, *pool),
         Command::WithdrawOperatorRequest { session, request, reason } => {

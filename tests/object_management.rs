@@ -1,0 +1,68 @@
+//! Object management through the real binary (spec §3.6): `rsm info`,
+//! `rsm attr`, `rsm enum` and `rsm access` on the computer and pools.
+
+mod support;
+
+use serde_json::Value;
+use support::Rsm;
+
+#[test]
+fn information_attributes_enumeration_and_security_from_the_command_line() {
+    let rsm = Rsm::new();
+    rsm.run(&["library", "create-sim", "la", "--drives", "2", "--slots", "6", "--media", "2"]).ok();
+    rsm.run(&["pool", "create", "Daily", "--type", "LTO-8"]).ok();
+
+    // Attributes: set, read (any case), list, remove; limits and rights.
+    rsm.run(&["attr", "set", "LA0001L8", "Owner", "--value", "finance"]).ok();
+    assert_eq!(rsm.run(&["attr", "get", "LA0001L8", "owner"]).ok().stdout.trim(), "finance");
+    let listed = rsm.run(&["--json", "attr", "list", "LA0001L8"]).ok().json();
+    assert_eq!(listed, serde_json::json!([{"name": "owner", "size": 7}]));
+    rsm.run(&["attr", "set", "LA0001L8", &"n".repeat(32), "--value", "x"]).rejected("ERROR_INVALID_NAME", 123);
+    let big = rsm.dir.path().join("big.bin");
+    std::fs::write(&big, vec![b'x'; 0x10000]).unwrap();
+    rsm.run(&["attr", "set", "LA0001L8", "big", "--file", big.to_str().unwrap()]).rejected("ERROR_NO_DATA", 232);
+    rsm.run_as("mallory", &["attr", "set", "la", "x", "--value", "y"]).rejected("ERROR_ACCESS_DENIED", 5);
+    rsm.run_as("mallory", &["attr", "get", "LA0001L8", "owner"]).rejected("ERROR_ACCESS_DENIED", 5);
+    rsm.run(&["attr", "get", "LA0001L8", "nothing"]).rejected("ERROR_OBJECT_NOT_FOUND", 4312);
+    rsm.run(&["attr", "get", "nosuch", "owner"]).rejected("ERROR_OBJECT_NOT_FOUND", 4312);
+    rsm.run(&["attr", "set", "computer", "site", "--value", "Lyon"]).ok();
+    rsm.run(&["attr", "set", "LA0001L8", "owner", "--value", ""]).ok();
+    assert_eq!(rsm.run(&["--json", "attr", "list", "LA0001L8"]).ok().json(), serde_json::json!([]));
+
+    // Information: read, and the writable fields.
+    rsm.run(&["info", "set", "\\Daily", "description=daily backups", "max_allocates=3", "from_scratch=true"]).ok();
+    let info = rsm.run(&["--json", "info", "get", "\\Daily"]).ok().json();
+    assert_eq!(
+        (info["type"].as_str(), info["ntms_type"].as_u64(), info["description"].as_str()),
+        (Some("pool"), Some(12), Some("daily backups")),
+        "{info}"
+    );
+    assert_eq!(
+        (info["details"]["max_allocates"].as_u64(), info["details"]["from_scratch"].as_bool()),
+        (Some(3), Some(true))
+    );
+    let wrong = rsm.run(&["info", "set", "la-drive-1", "max_allocates=3"]);
+    assert!(wrong.code != 0 && wrong.stderr.contains("are a pool's"), "{}", wrong.stderr);
+    let drive = rsm.run(&["--json", "info", "get", "la-drive-1"]).ok().json();
+    assert_eq!((drive["type"].as_str(), drive["details"]["library"].as_str()), (Some("drive"), Some("la")), "{drive}");
+    rsm.run_as("mallory", &["info", "get", "la"]).rejected("ERROR_ACCESS_DENIED", 5);
+
+    // Enumeration: by container, what the user may use, the root pool first on request.
+    let drives = rsm.run(&["--json", "enum", "drive", "--in", "la"]).ok().json();
+    assert_eq!(drives.as_array().map(Vec::len), Some(2), "{drives}");
+    let pools = rsm.run(&["--json", "enum", "pool", "--root-pool"]).ok().json();
+    assert_eq!(pools[0]["type"], "computer", "{pools}");
+    assert!(pools.as_array().unwrap().iter().any(|p| p["name"] == "\\Daily"), "{pools}");
+    rsm.run(&["enum", "side", "--in", "la"]).rejected("ERROR_INVALID_PARAMETER", 87);
+    let none: Value = rsm.run_as("mallory", &["--json", "enum", "drive"]).ok().json();
+    assert_eq!(none, serde_json::json!([]));
+
+    // Security on a pool and on the computer; a side has none of its own.
+    let granted = rsm.run(&["--json", "access", "grant", "mallory", "use", "--pool", "\\Daily"]).ok().json();
+    assert!(granted.as_array().unwrap().iter().any(|r| r["principal"] == "mallory"), "{granted}");
+    rsm.run_as("mallory", &["access", "grant", "mallory", "control", "--pool", "\\Daily"])
+        .rejected("ERROR_ACCESS_DENIED", 5);
+    rsm.run(&["access", "revoke", "mallory", "modify", "--computer"]).rejected("ERROR_ACCESS_DENIED", 5);
+    rsm.run(&["access", "grant", "mallory", "use", "--pool", "\\Free"]).rejected("ERROR_NO_SECURITY_ON_OBJECT", 1350);
+    rsm.replay_ok();
+}
