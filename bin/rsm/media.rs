@@ -198,7 +198,7 @@ pub async fn media(engine: &Engine, user: &str, command: &MediaCmd, json: bool) 
             let id = resolve::logical_media(engine, lmid).await?;
             session.update_omid(id, label).await?;
             let omid = engine
-                .query(move |s| s.logical_medium(id).and_then(|(_, x)| x.omid.as_ref().map(Omid::display)))
+                .query(move |s| s.logical_medium(id).and_then(|(_, x)| x.omid.as_deref().map(Omid::display)))
                 .await?
                 .unwrap_or_default();
             done(json, &format!("{lmid} is labelled {}", out::escape(&omid)))

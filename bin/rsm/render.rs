@@ -535,7 +535,7 @@ pub fn side_json(s: &State, m: &Medium, x: &Side) -> Value {
         "media_type": media_type(m.media_type).map(|t| t.name),
         "library": s.libraries.get(&m.library).map(|l| l.name.clone()),
         "mounts": x.mount_count, "allocations": x.allocate_count,
-        "omid": x.omid.as_ref().map(Omid::display),
+        "omid": x.omid.as_deref().map(Omid::display),
         "omid_type": x.omid.as_ref().map(|o| o.label_type.clone()),
         "omid_info": x.omid.as_ref().map(|o| o.info.clone()),
     })

@@ -338,8 +338,9 @@ pub struct Side {
     pub mount_count: u32,
     /// Times allocated.
     pub allocate_count: u32,
-    /// Its on-media identifier, once known.
-    pub omid: Option<crate::media_labels::Omid>,
+    /// Its on-media identifier, once known (boxed: most sides have none,
+    /// and a side is kept for every cartridge).
+    pub omid: Option<Box<crate::media_labels::Omid>>,
 }
 
 impl Side {

@@ -38,7 +38,7 @@ fn library_of_unlabelled(blocks: &[(&str, Vec<u8>)]) -> (World, SessionId, Libra
 
 fn sides(w: &World, barcode: &str) -> (String, SideState, Option<String>) {
     let m = &w.state.media[&w.media(barcode)];
-    (w.state.pool_path(m.pool), m.sides[0].state, m.sides[0].omid.as_ref().map(Omid::display))
+    (w.state.pool_path(m.pool), m.sides[0].state, m.sides[0].omid.as_deref().map(Omid::display))
 }
 
 #[test]

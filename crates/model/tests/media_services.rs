@@ -812,7 +812,7 @@ fn create_media_records_labels_and_refuses_duplicates_when_asked() {
     w.rejects(create("OFF001L8", vec![Some(b"no label".to_vec())], false), ErrorCode::InvalidParameter);
     w.ok(create("OFF001L8", vec![Some(label.clone())], true));
     let m = w.media("OFF001L8");
-    assert_eq!(w.state.media[&m].sides[0].omid.as_ref().map(Omid::display).as_deref(), Some("ANSI:ARC001"));
+    assert_eq!(w.state.media[&m].sides[0].omid.as_deref().map(Omid::display).as_deref(), Some("ANSI:ARC001"));
     w.rejects(create("OFF002L8", vec![Some(label.clone())], true), ErrorCode::InvalidMedia);
     // Without NTMS_ERROR_ON_DUPLICATE a copy of a tape may carry the same label.
     w.ok(create("OFF002L8", vec![Some(label)], false));

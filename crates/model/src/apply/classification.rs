@@ -48,7 +48,7 @@ pub(super) fn media_classified(
     m.pool = pool;
     for x in &mut m.sides {
         x.state = sides;
-        x.omid = omid.cloned();
+        x.omid = omid.cloned().map(Box::new);
     }
     reindex(state, media);
     if let Some(request) = request {
@@ -65,7 +65,7 @@ pub(super) fn free_label_written(state: &mut State, request: RequestId, omid: &O
     let m = super::medium_mut(state, media)?;
     for x in m.sides.iter_mut().filter(|x| x.state == SideState::Unprepared) {
         x.state = SideState::Available;
-        x.omid = Some(omid.clone());
+        x.omid = Some(Box::new(omid.clone()));
     }
     reindex(state, media);
     Ok(())

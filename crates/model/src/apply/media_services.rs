@@ -199,6 +199,6 @@ pub(super) fn omid_updated(state: &mut State, media: MediaId, side: u8, omid: &c
     let m = medium_mut(state, media)?;
     let missing = MissingObject::Side(m.side_id(side));
     let x = m.sides.get_mut(usize::from(side)).ok_or(missing)?;
-    x.omid = Some(omid.clone());
+    x.omid = Some(Box::new(omid.clone()));
     Ok(())
 }

@@ -583,7 +583,7 @@ impl<'a> Ctx<'a> {
         let mut medium = Medium::new(id, barcode, LibraryId::OFFLINE, kind);
         medium.pool = pool;
         for (side, omid) in medium.sides.iter_mut().zip(omids) {
-            side.omid = omid;
+            side.omid = omid.map(Box::new);
         }
         for (n, (side, state)) in medium.sides.iter_mut().zip(sides).enumerate() {
             side.state = *state;
@@ -607,7 +607,7 @@ impl<'a> Ctx<'a> {
 
     /// A medium one of whose sides carries `omid`.
     pub(super) fn medium_with_omid(&self, omid: &Omid) -> Option<&'a Medium> {
-        self.state.media.values().find(|m| m.sides.iter().any(|x| x.omid.as_ref() == Some(omid)))
+        self.state.media.values().find(|m| m.sides.iter().any(|x| x.omid.as_deref() == Some(omid)))
     }
 
     /// UpdateNtmsOmidInfo. Checks, in order:
