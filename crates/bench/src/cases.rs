@@ -745,7 +745,9 @@ async fn scale(dir: &Path, slots: u32, drives: u32) -> Result<Value, Failure> {
     let started = Instant::now();
     for l in 0..libraries {
         let spec =
-            sim_spec(&format!("big{l}"), &format!("BIG{l}"), per_lib_drives, per_lib_slots, 1, per_lib_slots / 2);
+            // A fixed-width library number before a letter: `BIG1` and `BIG11`
+            // with five-digit numbers would share bar codes.
+            sim_spec(&format!("big{l}"), &format!("B{l:02}X"), per_lib_drives, per_lib_slots, 1, per_lib_slots / 2);
         admin.create_library(spec).await?;
     }
     let create_s = started.elapsed().as_secs_f64();
