@@ -36,6 +36,9 @@ enum Action {
     SetComplete { who: usize, k: usize },
     Decommission { who: usize, media: usize },
     Swap { who: usize, a: usize, b: usize },
+    /// An attribute (or a description) on one of several objects; empty removes.
+    Annotate { who: usize, target: usize, value: u8, description: bool },
+    PoolAccess { who: usize, pool: usize, principal: usize, grant: bool },
 }
 
 /// The application pools the actions name: one that holds pools, two that
@@ -72,6 +75,8 @@ fn action() -> impl Strategy<Value = Action> {
         1 => (0..3usize, 0..4usize).prop_map(|(who, k)| Action::SetComplete { who, k }),
         1 => (0..3usize, 0..9usize).prop_map(|(who, media)| Action::Decommission { who, media }),
         1 => (0..3usize, 0..4usize, 0..4usize).prop_map(|(who, a, b)| Action::Swap { who, a, b }),
+        2 => (0..3usize, 0..8usize, 0..3u8, any::<bool>()).prop_map(|(who, target, value, description)| Action::Annotate { who, target, value, description }),
+        1 => (0..3usize, 0..3usize, 0..3usize, any::<bool>()).prop_map(|(who, pool, principal, grant)| Action::PoolAccess { who, pool, principal, grant }),
     ]
 }
 
@@ -282,6 +287,31 @@ impl Harness {
             Action::Swap { who, a, b } => {
                 Command::SwapMedia { session: self.sessions[who], first: self.lmid(a), second: self.lmid(b) }
             }
+            Action::Annotate { who, target, value, description } => {
+                // Objects that come and go: media (deleted with their library),
+                // logical media (deallocated), pools, the computer.
+                let object = match target {
+                    0 | 1 => ObjectRef::Media(self.media(target)),
+                    2 => ObjectRef::LogicalMedia(self.lmid(0)),
+                    3 | 4 => ObjectRef::Pool(self.pool(target - 3)),
+                    5 => ObjectRef::Drive(self.drive(0)),
+                    6 => ObjectRef::Library(self.changer),
+                    _ => ObjectRef::Computer,
+                };
+                let session = self.sessions[who];
+                if description {
+                    Command::SetDescription { session, object, description: "x".repeat(usize::from(value)) }
+                } else {
+                    Command::SetAttribute { session, object, name: "tag".into(), value: vec![7; usize::from(value)] }
+                }
+            }
+            Action::PoolAccess { who, pool, principal, grant } => Command::SetObjectAccess {
+                session: self.sessions[who],
+                object: ObjectRef::Pool(self.pool(pool)),
+                principal: self.principals[principal].into(),
+                rights: AccessMask::USE,
+                grant,
+            },
         };
         // World::run checks invariants after every accepted command and that
         // a rejected command changed nothing.
