@@ -186,6 +186,12 @@ fn labels_written_by_applications_are_recorded_on_their_sides() {
     rsm.run(&["media", "label", &lmid, "--filesystem", "LTFS", "--volume", "ARCHIVE", "--serial", "0xBEEF"]).ok();
     assert_eq!(find(&rsm.view("sides"), "barcode", "LA0001L8")["omid"], "LTFS:ARCHIVE:0000BEEF");
     rsm.run(&["media", "label", "LA0002L8", "--file", label_arg]).rejected("ERROR_INVALID_MEDIA", 4300);
+    // From the drive: only once the cartridge is loaded there; what it reads is recorded.
+    rsm.run(&["media", "label", &lmid, "--from-drive"]).rejected("ERROR_INVALID_STATE", 5023);
+    rsm.run(&["mount", &lmid, "--wait"]).ok();
+    rsm.run(&["media", "label", &lmid, "--from-drive"]).ok();
+    assert_eq!(find(&rsm.view("sides"), "barcode", "LA0001L8")["omid"], "RSM:LA0001");
+    rsm.run(&["dismount-media", &lmid, "--wait"]).ok();
 
     // A record from elsewhere, with its label; a second with the same label only without the check.
     let import = "\\Import\\LTO-8";

@@ -400,13 +400,16 @@ pub enum MediaCmd {
         error_on_duplicate: bool,
     },
     /// Record the label an application wrote on an allocated side (UpdateNtmsOmidInfo).
-    #[command(group(clap::ArgGroup::new("label").required(true).args(["file", "filesystem"])))]
+    #[command(group(clap::ArgGroup::new("label").required(true).args(["file", "filesystem", "from_drive"])))]
     Label {
         /// The logical medium, or the bar code of the one cartridge it is allocated on.
         lmid: String,
         /// NTMS_OMID_TYPE_RAW_LABEL: a file holding the label bytes just written.
         #[arg(long, value_name = "FILE")]
         file: Option<std::path::PathBuf>,
+        /// NTMS_OMID_TYPE_RAW_LABEL: the first block of the tape, read in the drive it is loaded in.
+        #[arg(long)]
+        from_drive: bool,
         /// NTMS_OMID_TYPE_FILESYSTEM_INFO: the file system's type (with --volume and --serial).
         #[arg(long, value_name = "TYPE", requires = "volume")]
         filesystem: Option<String>,

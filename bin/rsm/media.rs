@@ -185,18 +185,22 @@ pub async fn media(engine: &Engine, user: &str, command: &MediaCmd, json: bool) 
             let media = session.create_media(barcode, id, states, labels, *error_on_duplicate).await?;
             done(json, &format!("{} recorded offline ({media})", barcode.trim_end_matches(' ')))
         }
-        MediaCmd::Label { lmid, file, filesystem, volume, serial } => {
+        MediaCmd::Label { lmid, file, from_drive, filesystem, volume, serial } => {
+            let id = resolve::logical_media(engine, lmid).await?;
             let label = match (file, filesystem) {
-                (Some(file), _) => OmidLabel::Raw(read_label(file)?),
-                (None, Some(file_system)) => OmidLabel::FileSystem {
+                (Some(file), _) => Some(OmidLabel::Raw(read_label(file)?)),
+                (None, Some(file_system)) => Some(OmidLabel::FileSystem {
                     file_system: file_system.clone(),
                     volume: volume.clone().unwrap_or_default(),
                     serial: *serial,
-                },
-                (None, None) => return Err(Failure::Usage("--file or --filesystem is required".into())),
+                }),
+                (None, None) if *from_drive => None,
+                (None, None) => return Err(Failure::Usage("--file, --from-drive or --filesystem is required".into())),
             };
-            let id = resolve::logical_media(engine, lmid).await?;
-            session.update_omid(id, label).await?;
+            match label {
+                Some(label) => session.update_omid(id, label).await?,
+                None => session.update_omid_from_drive(id).await?,
+            }
             let omid = engine
                 .query(move |s| s.logical_medium(id).and_then(|(_, x)| x.omid.as_deref().map(Omid::display)))
                 .await?

@@ -363,6 +363,23 @@ impl Engine {
         result.unwrap_or_else(|| Err(NtmsError::new(ErrorCode::InvalidLibrary, format!("no library {library}"))))
     }
 
+    /// The first block of the tape loaded in `drive` (none: nothing
+    /// written): what an application's label reads as, for
+    /// UpdateNtmsOmidInfo from the drive. ERROR_INVALID_STATE when no
+    /// cartridge is loaded there; a device failure is its NTMS code.
+    pub async fn read_first_block(&self, drive: rsm_model::DriveId) -> Result<Option<Vec<u8>>, NtmsError> {
+        let found = self
+            .query(move |s| s.drives.get(&drive).map(|d| (d.library, d.element_address, d.state, d.medium.is_some())))
+            .await?;
+        let (library, address, state, full) =
+            found.ok_or_else(|| NtmsError::new(ErrorCode::InvalidDrive, format!("no drive {drive}")))?;
+        if !full || state != rsm_model::DriveState::Loaded {
+            return Err(NtmsError::new(ErrorCode::InvalidState, "no cartridge is loaded in the drive: mount it first"));
+        }
+        let adapter = self.adapter(library).await?;
+        adapter.read_first_block(address).await.map_err(|e| NtmsError::new(failure_code(&e), e.to_string()))
+    }
+
     /// The adapter of a library: its real changer when it has a `device`
     /// (attached on first use), else the injected provider's.
     async fn adapter(&self, library: LibraryId) -> Result<Arc<dyn HardwareAdapter>, NtmsError> {

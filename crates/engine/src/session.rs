@@ -441,6 +441,31 @@ impl Session {
         self.engine.query(move |s| enumerate(s, &policy, &principal, kind, container, root_pool)).await?
     }
 
+    /// UpdateNtmsOmidInfo with the label read from the drive the logical
+    /// medium is loaded in (ERROR_INVALID_STATE when it is not; a blank
+    /// tape is ERROR_BAD_FORMAT: no label to record).
+    pub async fn update_omid_from_drive(&self, lmid: LogicalMediaId) -> Result<(), NtmsError> {
+        let drive = self
+            .engine
+            .query(move |s| {
+                let (m, _) = s.logical_medium(lmid)?;
+                match m.location {
+                    Location::Drive(d) => Some(d),
+                    _ => None,
+                }
+            })
+            .await?
+            .ok_or_else(|| {
+                NtmsError::new(ErrorCode::InvalidState, "the logical medium is not in a drive: mount it first")
+            })?;
+        let block = self
+            .engine
+            .read_first_block(drive)
+            .await?
+            .ok_or_else(|| NtmsError::new(ErrorCode::BadFormat, "nothing is written at the start of the tape"))?;
+        self.update_omid(lmid, OmidLabel::Raw(block)).await
+    }
+
     /// UpdateNtmsOmidInfo.
     pub async fn update_omid(&self, lmid: LogicalMediaId, label: OmidLabel) -> Result<(), NtmsError> {
         self.submit(Command::UpdateOmid { session: self.id, lmid, label }).await.map(|_| ())

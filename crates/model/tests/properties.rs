@@ -9,36 +9,117 @@ use rsm_model::*;
 
 #[derive(Clone, Debug)]
 enum Action {
-    Mount { who: usize, media: usize, drive: Option<usize>, priority: i8 },
-    DismountMedia { who: usize, media: usize, deferred: bool },
-    DismountDrive { who: usize, drive: usize },
-    Enable { who: usize, target: usize, enabled: bool },
-    Grant { principal: usize, rights: u8, revoke: bool },
-    Reopen { who: usize },
-    Close { who: usize },
+    Mount {
+        who: usize,
+        media: usize,
+        drive: Option<usize>,
+        priority: i8,
+    },
+    DismountMedia {
+        who: usize,
+        media: usize,
+        deferred: bool,
+    },
+    DismountDrive {
+        who: usize,
+        drive: usize,
+    },
+    Enable {
+        who: usize,
+        target: usize,
+        enabled: bool,
+    },
+    Grant {
+        principal: usize,
+        rights: u8,
+        revoke: bool,
+    },
+    Reopen {
+        who: usize,
+    },
+    Close {
+        who: usize,
+    },
     Start,
     Complete,
-    Fail { observed: u8 },
-    Reconcile { observed: u8 },
-    Tick { advance_s: u32 },
-    Insert { media: usize },
+    Fail {
+        observed: u8,
+    },
+    Reconcile {
+        observed: u8,
+    },
+    Tick {
+        advance_s: u32,
+    },
+    Insert {
+        media: usize,
+    },
     Remove,
-    Delete { library: usize },
-    Garbage { raw: u128 },
-    Eject { who: usize, media: usize },
-    Inject { who: usize, what: usize },
+    Delete {
+        library: usize,
+    },
+    Garbage {
+        raw: u128,
+    },
+    Eject {
+        who: usize,
+        media: usize,
+    },
+    Inject {
+        who: usize,
+        what: usize,
+    },
     TakeFromPort,
-    CreatePool { who: usize, path: usize },
-    PoolPolicy { who: usize, from_scratch: bool, to_scratch: bool, max_allocates: u32 },
-    MoveToPool { who: usize, media: usize, to_free: bool },
-    Allocate { who: usize, new: bool, named: Option<usize> },
-    Deallocate { who: usize, k: usize },
-    SetComplete { who: usize, k: usize },
-    Decommission { who: usize, media: usize },
-    Swap { who: usize, a: usize, b: usize },
+    CreatePool {
+        who: usize,
+        path: usize,
+    },
+    PoolPolicy {
+        who: usize,
+        from_scratch: bool,
+        to_scratch: bool,
+        max_allocates: u32,
+    },
+    MoveToPool {
+        who: usize,
+        media: usize,
+        to_free: bool,
+    },
+    Allocate {
+        who: usize,
+        new: bool,
+        named: Option<usize>,
+    },
+    Deallocate {
+        who: usize,
+        k: usize,
+    },
+    SetComplete {
+        who: usize,
+        k: usize,
+    },
+    Decommission {
+        who: usize,
+        media: usize,
+    },
+    Swap {
+        who: usize,
+        a: usize,
+        b: usize,
+    },
     /// An attribute (or a description) on one of several objects; empty removes.
-    Annotate { who: usize, target: usize, value: u8, description: bool },
-    PoolAccess { who: usize, pool: usize, principal: usize, grant: bool },
+    Annotate {
+        who: usize,
+        target: usize,
+        value: u8,
+        description: bool,
+    },
+    PoolAccess {
+        who: usize,
+        pool: usize,
+        principal: usize,
+        grant: bool,
+    },
 }
 
 /// The application pools the actions name: one that holds pools, two that
