@@ -52,7 +52,7 @@ fn set_and_get_attribute_codes() {
     assert_eq!(list_attributes(&w.state, &w.policy, "alice", library).unwrap(), vec![("backup-job".into(), 7)]);
     // Empty data removes it; removing what is not there records nothing.
     w.ok(set(alice, library, "BACKUP-JOB", b""));
-    assert!(w.state.attributes.get(&library).is_none());
+    assert!(!w.state.attributes.contains_key(&library));
     let (_, nothing) = w.ok(set(alice, library, "backup-job", b""));
     assert!(nothing.is_empty());
     // A deleted medium's attributes go with it.
