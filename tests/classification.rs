@@ -67,7 +67,7 @@ fn new_cartridges_are_classified_by_what_their_drive_reads() {
     let blank = side(&sides, "BLANK1L8");
     assert_eq!(
         (blank["pool"].as_str(), blank["state"].as_str(), blank["omid"].as_str()),
-        (Some("\\Free\\LTO-8"), Some("available"), Some("RSM:BLANK1")),
+        (Some("\\Free\\LTO-8"), Some("available"), Some("RSM:BLANK1L8")),
         "{blank}"
     );
     // The imported tape is allocated by the import path; the prepared one is scratch.

@@ -415,9 +415,11 @@ fn text_from_outside_is_escaped_in_human_output() {
 #[test]
 fn a_library_name_with_quotes_keeps_the_metrics_parseable() {
     let rsm = Rsm::new();
-    rsm.run(&["library", "create-sim", r#"lib"1\"#, "--media", "1"]).ok();
+    rsm.run(&["library", "create-sim", r#"lib"1"#, "--media", "1"]).ok();
     let text = rsm.run(&["metrics"]).ok().stdout;
-    assert!(text.contains(r#"rsm_queue_depth{library="lib\"1\\"} 0"#), "{text}");
+    assert!(text.contains(r#"rsm_queue_depth{library="lib\"1"} 0"#), "{text}");
+    // Backslashes belong to pool paths, never to an object's name.
+    rsm.run(&["library", "create-sim", r#"lib\2"#, "--media", "1"]).rejected("ERROR_INVALID_PARAMETER", 87);
 }
 
 #[test]

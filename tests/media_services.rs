@@ -190,7 +190,7 @@ fn labels_written_by_applications_are_recorded_on_their_sides() {
     rsm.run(&["media", "label", &lmid, "--from-drive"]).rejected("ERROR_INVALID_STATE", 5023);
     rsm.run(&["mount", &lmid, "--wait"]).ok();
     rsm.run(&["media", "label", &lmid, "--from-drive"]).ok();
-    assert_eq!(find(&rsm.view("sides"), "barcode", "LA0001L8")["omid"], "RSM:LA0001");
+    assert_eq!(find(&rsm.view("sides"), "barcode", "LA0001L8")["omid"], "RSM:LA0001L8");
     rsm.run(&["dismount-media", &lmid, "--wait"]).ok();
 
     // A record from elsewhere, with its label; a second with the same label only without the check.

@@ -121,9 +121,11 @@ pub fn read_first_block(block: Option<&[u8]>) -> FirstBlock {
 }
 
 /// rsm's free-media label for a cartridge: VOL1 with the bar code's first
-/// six characters as volume identifier.
+/// six characters as volume identifier and the bar code (up to 14
+/// characters) as owner identifier, which is what tells one cartridge's
+/// label from another's (default bar codes share their first six).
 pub fn free_media_label(barcode: &str) -> Vec<u8> {
-    vol1(barcode, RSM_FREE_IMPLEMENTATION, "")
+    vol1(barcode, RSM_FREE_IMPLEMENTATION, barcode)
 }
 
 /// An ANSI VOL1 record (80 bytes): `volume` (6), `implementation` (13) and
@@ -169,11 +171,12 @@ impl MediaLabelLibrary for RsmFreeLabel {
     }
 
     fn claim(&self, block: &[u8]) -> Option<Omid> {
-        let (volume, implementation, _) = parse_vol1(block)?;
+        let (volume, implementation, owner) = parse_vol1(block)?;
+        let id = if owner.is_empty() { volume.clone() } else { owner };
         (implementation == RSM_FREE_IMPLEMENTATION).then(|| Omid {
             label_type: RSM_FREE_LABEL_TYPE.into(),
-            label_id: volume.clone().into_bytes(),
-            info: format!("rsm free media label, volume {volume}"),
+            label_id: id.clone().into_bytes(),
+            info: format!("rsm free media label of {id}, volume {volume}"),
         })
     }
 }
@@ -234,7 +237,9 @@ mod tests {
     #[test]
     fn each_library_claims_its_own_labels_in_order() {
         let free = claim_label(&free_media_label("A00001L8")).expect("claimed");
-        assert_eq!((free.label_type.as_str(), free.label_id.as_slice()), ("RSM", b"A00001".as_slice()));
+        assert_eq!((free.label_type.as_str(), free.label_id.as_slice()), ("RSM", b"A00001L8".as_slice()));
+        let other = claim_label(&free_media_label("A00002L8")).expect("claimed");
+        assert_ne!(free, other, "two cartridges whose bar codes share six characters");
         let ltfs = claim_label(&vol1("LT0042", "LTFS", "backup")).expect("claimed");
         assert_eq!((ltfs.label_type.as_str(), ltfs.info.as_str()), ("LTFS", "LTFS volume LT0042, owner backup"));
         let ansi = claim_label(&vol1("BAC001", "Bacula", "")).expect("claimed");

@@ -21,9 +21,10 @@ pub const ATTRIBUTE_LEN_MAX: usize = 0xFFFF;
 /// NTMS_DESCRIPTION_LENGTH: the longest description, in characters.
 pub const DESCRIPTION_LEN_MAX: usize = 127;
 /// The rights a principal holds on the computer when its access list does
-/// not name it: USE and MODIFY; CONTROL is the administrator's and those
-/// granted it (rsm rule).
-pub const COMPUTER_DEFAULT_RIGHTS: AccessMask = AccessMask(0x3);
+/// not name it: USE; MODIFY (offline media records, media types' and the
+/// system pools' descriptions) and CONTROL are the administrator's and
+/// those granted them (rsm rule).
+pub const COMPUTER_DEFAULT_RIGHTS: AccessMask = AccessMask::USE;
 
 /// `NtmsObjectsTypes`: the kinds of object rsm has.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -142,15 +143,24 @@ pub fn governor(state: &State, object: ObjectRef) -> Result<Governor, NtmsError>
             crate::media_services::media_type(id).ok_or_else(missing)?;
             Ok(Governor::Computer)
         }
-        ObjectRef::OperatorRequest(id) => {
-            state.operator_requests.get(&id).map(|_| Governor::Computer).ok_or_else(missing)
-        }
+        // A request for media is its pool's business.
+        ObjectRef::OperatorRequest(id) => match state.operator_requests.get(&id).ok_or_else(missing)?.kind {
+            crate::operator::OperatorRequestKind::NewMedia { pool } if state.pools.contains_key(&pool) => {
+                governor(state, ObjectRef::Pool(pool))
+            }
+            crate::operator::OperatorRequestKind::NewMedia { .. } => Ok(Governor::Computer),
+        },
         ObjectRef::Library(id) => state.libraries.get(&id).map(|l| Governor::Library(l.id)).ok_or_else(missing),
         ObjectRef::Drive(id) => state.drives.get(&id).map(|d| Governor::Library(d.library)).ok_or_else(missing),
         ObjectRef::Slot(id) => state.slots.get(&id).map(|s| Governor::Library(s.library)).ok_or_else(missing),
         ObjectRef::Port(id) => state.ports.get(&id).map(|p| Governor::Library(p.library)).ok_or_else(missing),
         ObjectRef::Request(id) => state.requests.get(&id).map(|r| Governor::Library(r.library)).ok_or_else(missing),
-        ObjectRef::Pool(id) => state.pools.get(&id).map(|p| Governor::Pool(p.id)).ok_or_else(missing),
+        // The system pools are the server's: the computer governs them as
+        // objects (their media are their libraries').
+        ObjectRef::Pool(id) => match state.pools.get(&id).ok_or_else(missing)? {
+            p if p.is_system() => Ok(Governor::Computer),
+            p => Ok(Governor::Pool(p.id)),
+        },
         ObjectRef::Media(id) => medium(id),
         ObjectRef::Side(id) => medium(*state.sides.get(&id).ok_or_else(missing)?),
         ObjectRef::LogicalMedia(id) => {

@@ -90,12 +90,12 @@ pub fn object_reference(state: &State, text: &str) -> Result<crate::objects::Obj
     use crate::objects::ObjectRef as O;
     let found = if text.eq_ignore_ascii_case("computer") {
         Some(O::Computer)
+    } else if let Some(p) = text.contains('\\').then(|| state.pool_at(text)).flatten() {
+        Some(O::Pool(p.id))
     } else if let Some(named) = state.names.get(text) {
         Some(*named)
     } else if let Some(m) = state.medium_by_barcode(text) {
         Some(O::Media(m.id))
-    } else if let Some(p) = text.contains('\\').then(|| state.pool_at(text)).flatten() {
-        Some(O::Pool(p.id))
     } else if let Some(t) = crate::media_services::media_type_named(text) {
         Some(O::MediaType(t.id))
     } else if let Ok(id) = text.parse::<uuid::Uuid>() {
@@ -119,7 +119,8 @@ pub fn object_reference(state: &State, text: &str) -> Result<crate::objects::Obj
         .flatten()
         .next()
     } else {
-        None
+        // A top-level pool named without its leading backslash.
+        state.pool_at(text).map(|p| O::Pool(p.id))
     };
     found.ok_or_else(|| NtmsError::new(ErrorCode::ObjectNotFound, format!("no object named {text}")))
 }

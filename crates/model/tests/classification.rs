@@ -57,8 +57,8 @@ fn every_class_of_section_7_2_lands_in_its_pool_with_its_side_state() {
         ErrorCode::InvalidMediaPool,
     );
     w.work(lib);
-    assert_eq!(sides(&w, "LIB0001L8"), ("\\Free\\LTO-8".into(), SideState::Available, Some("RSM:LIB000".into())));
-    assert_eq!(sides(&w, "LIB0002L8"), ("\\Free\\LTO-8".into(), SideState::Available, Some("RSM:LIB000".into())));
+    assert_eq!(sides(&w, "LIB0001L8"), ("\\Free\\LTO-8".into(), SideState::Available, Some("RSM:LIB0001L8".into())));
+    assert_eq!(sides(&w, "LIB0002L8"), ("\\Free\\LTO-8".into(), SideState::Available, Some("RSM:LIB0002L8".into())));
     assert_eq!(sides(&w, "LIB0003L8"), ("\\Import\\LTO-8".into(), SideState::Import, Some("ANSI:BAC001".into())));
     assert_eq!(sides(&w, "LIB0004L8"), ("\\Import\\LTO-8".into(), SideState::Import, Some("LTFS:LT0042".into())));
     assert_eq!(sides(&w, "LIB0005L8"), ("\\Unrecognized\\LTO-8".into(), SideState::Foreign, None));
@@ -92,7 +92,7 @@ fn an_import_moved_to_the_free_pool_is_prepared_by_a_free_label_request() {
         "{events:?}"
     );
     w.work(lib);
-    assert_eq!(sides(&w, "LIB0001L8"), ("\\Free\\LTO-8".into(), SideState::Available, Some("RSM:LIB000".into())));
+    assert_eq!(sides(&w, "LIB0001L8"), ("\\Free\\LTO-8".into(), SideState::Available, Some("RSM:LIB0001L8".into())));
     w.state.check_invariants().expect("invariants");
 }
 
@@ -179,5 +179,52 @@ fn a_cartridge_the_drive_refuses_is_incompatible() {
     });
     assert!(matches!(events.last(), Some(Event::MediaClassified { class: Classification::Incompatible, .. })));
     assert_eq!(sides(&w, &barcode), ("\\Unrecognized\\LTO-8".into(), SideState::Incompatible, None));
+    w.state.check_invariants().expect("invariants");
+}
+
+/// A classification cut short with its cartridge in the drive (a restart
+/// after the move): the request fails, a dismount takes the cartridge
+/// home, and there it is classified again; an inventory retries one that
+/// failed at home.
+#[test]
+fn a_classification_cut_short_is_done_again_once_the_cartridge_is_home() {
+    let (mut w, s, lib) = library_of_unlabelled(&[]);
+    let first = w.state.libraries[&lib].active_requests[0];
+    let barcode = w.state.media[&w.state.requests[&first].media].barcode.clone();
+    w.ok(Command::StartNext { library: lib });
+    w.ok(Command::AdvanceRequest { request: first });
+    let drive = w.state.requests[&first].drive.expect("a drive");
+    let (_, events) = w.ok(Command::Reconcile { request: first, observed: Observed::Drive(drive) });
+    assert!(
+        matches!(events.as_slice(), [Event::RequestFailed { .. }, Event::DismountRequested { request }] if request.drive == Some(drive)),
+        "{events:?}"
+    );
+    w.work(lib);
+    let m = &w.state.media[&w.media(&barcode)];
+    assert_eq!((m.sides[0].state, matches!(m.location, Location::Slot(_))), (SideState::Available, true), "{m:?}");
+    // A failure at home is retried by the next inventory.
+    let (mut w, s2, lib2) = library_of_unlabelled(&[]);
+    let first = w.state.libraries[&lib2].active_requests[0];
+    let home = w.state.requests[&first].slot.expect("a home");
+    w.ok(Command::StartNext { library: lib2 });
+    w.ok(Command::FailRequest {
+        request: first,
+        error: ErrorCode::MediumNotAccessible,
+        sense: None,
+        observed: Observed::Slot(home),
+    });
+    w.work(lib2);
+    let unknown = w.state.media.values().filter(|m| m.sides[0].state == SideState::Unknown).count();
+    assert_eq!(unknown, 1, "the failed one waits");
+    let mut seen: Vec<(u16, Seen)> = Vec::new();
+    for slot in w.state.libraries[&lib2].slots.iter().map(|x| &w.state.slots[x]) {
+        let content = slot.content.map(|m| Seen::Cartridge(w.state.media[&m].barcode.clone()));
+        seen.push((slot.element_address, content.unwrap_or(Seen::Empty)));
+    }
+    let (_, events) = w.ok(Command::RecordInventory { session: s2, library: lib2, observed: seen });
+    assert!(matches!(events.as_slice(), [Event::LabelRequested { .. }]), "{events:?}");
+    w.work(lib2);
+    assert!(w.state.media.values().all(|m| m.sides[0].state == SideState::Available));
+    let _ = s;
     w.state.check_invariants().expect("invariants");
 }

@@ -553,6 +553,8 @@ fn pool_names_are_case_insensitive_beyond_ascii() {
 #[test]
 fn create_media_codes_and_an_offline_record() {
     let (mut w, alice, _) = world();
+    // Offline records need MODIFY on the computer: alice administers it here.
+    w.policy.administrator = Some("alice".into());
     let import = SystemPools::of(lto8()).import;
     let create = |session, barcode: &str, pool, sides: Vec<SideState>| Command::CreateMedia {
         session,
@@ -580,7 +582,16 @@ fn create_media_codes_and_an_offline_record() {
     w.rejects(create(alice, "NEW001L8", daily, vec![SideState::Available; 2]), ErrorCode::MediaIncompatible);
     w.rejects(create(alice, "NEW001L8", daily, vec![SideState::Reserved]), ErrorCode::InvalidParameter);
     w.rejects(create(alice, "NEW001L8", daily, vec![SideState::Import]), ErrorCode::InvalidParameter);
-    // From another server: offline, in an import pool; and one still allocated.
+    // From another server: offline, in an import pool (MODIFY on the
+    // computer needed); and one still allocated.
+    w.rejects(create(bob, "NEW001L8  ", import, vec![SideState::Import]), ErrorCode::AccessDenied);
+    w.ok(Command::SetObjectAccess {
+        session: alice,
+        object: ObjectRef::Computer,
+        principal: "bob".into(),
+        rights: AccessMask::MODIFY,
+        grant: true,
+    });
     w.ok(create(bob, "NEW001L8  ", import, vec![SideState::Import]));
     let m = w.state.medium_by_barcode("NEW001L8").expect("trailing spaces removed").clone();
     // Regression: an offline medium's bar code was taken for a free one.
@@ -594,6 +605,8 @@ fn create_media_codes_and_an_offline_record() {
 #[test]
 fn delete_media_codes() {
     let (mut w, alice, _) = world();
+    // Offline records need MODIFY on the computer: alice administers it here.
+    w.policy.administrator = Some("alice".into());
     let import = SystemPools::of(lto8()).import;
     w.ok(Command::CreateMedia {
         session: alice,
@@ -620,6 +633,15 @@ fn delete_media_codes() {
     let bob = w.session("bob");
     w.rejects(delete(bob, w.media("OFF002L8")), ErrorCode::AccessDenied);
     let off = w.media("OFF001L8");
+    // Another's offline record: MODIFY on the computer is needed.
+    w.rejects(delete(bob, off), ErrorCode::AccessDenied);
+    w.ok(Command::SetObjectAccess {
+        session: alice,
+        object: ObjectRef::Computer,
+        principal: "bob".into(),
+        rights: AccessMask::MODIFY,
+        grant: true,
+    });
     w.ok(delete(bob, off));
     assert!(w.state.medium_by_barcode("OFF001L8").is_none() && !w.state.sides.contains_key(&SideId::of(off, 0)));
 }
@@ -798,6 +820,8 @@ fn update_omid_info_codes_and_the_identifier_it_records() {
 #[test]
 fn create_media_records_labels_and_refuses_duplicates_when_asked() {
     let (mut w, alice, _) = world();
+    // Offline records need MODIFY on the computer: alice administers it here.
+    w.policy.administrator = Some("alice".into());
     let import = SystemPools::of(lto8()).import;
     let create = |barcode: &str, labels: Vec<Option<Vec<u8>>>, error_on_duplicate| Command::CreateMedia {
         session: alice,

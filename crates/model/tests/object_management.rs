@@ -39,6 +39,9 @@ fn set_and_get_attribute_codes() {
     let bob = w.session("bob");
     w.rejects(set(bob, library, "x", b"1"), ErrorCode::AccessDenied);
     w.ok(set(alice, library, "Backup-Job", b"nightly"));
+    // The computer's MODIFY is the administrator's unless granted.
+    w.rejects(set(alice, ObjectRef::Computer, "site", b"Lyon"), ErrorCode::AccessDenied);
+    w.policy.administrator = Some("alice".into());
     w.ok(set(alice, ObjectRef::Computer, "site", b"Lyon"));
     let medium = ObjectRef::Media(w.media("LA0001L8"));
     w.ok(set(alice, medium, "owner", &vec![7; ATTRIBUTE_LEN_MAX]));
@@ -122,8 +125,14 @@ fn security_of_the_computer_libraries_and_pools() {
     let root = w.session("root");
     w.ok(access(root, ObjectRef::Computer, "bob", AccessMask::MODIFY, false));
     assert_eq!(w.policy.computer_rights(&w.state, "bob"), AccessMask::USE);
+    // System pools are the computer's: describing one needs its MODIFY.
+    w.rejects(
+        Command::SetDescription { session: bob, object: free, description: "mine".into() },
+        ErrorCode::AccessDenied,
+    );
     assert_eq!(w.policy.computer_rights(&w.state, "carol"), COMPUTER_DEFAULT_RIGHTS);
-    // CreateNtmsMedia needs MODIFY on the computer.
+    // CreateNtmsMedia needs MODIFY on the computer: root's, and whom root grants it.
+    w.ok(access(root, ObjectRef::Computer, "alice", AccessMask::MODIFY, true));
     let import = SystemPools::of(default_media_type()).import;
     let create = |session| Command::CreateMedia {
         session,

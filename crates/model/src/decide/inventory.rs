@@ -189,6 +189,20 @@ impl<'a> Ctx<'a> {
         }
         events.extend(notes);
         events.extend(classify);
+        // Cartridges at home whose classification or free label was cut
+        // short (a failure, a restart) get it again: an inventory retries.
+        let touched: BTreeSet<MediaId> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::CartridgeVanished { media } | Event::CartridgeMoved { media, .. } => Some(*media),
+                _ => None,
+            })
+            .collect();
+        let mut n = 1000;
+        for m in st.media.values().filter(|m| m.library == library && !touched.contains(&m.id)) {
+            n += 1;
+            events.extend(self.classify_arrival(m, n).or_else(|| self.prepare(m, n)));
+        }
         Ok(events)
     }
 }

@@ -108,13 +108,8 @@ impl<'a> Ctx<'a> {
         }
         match self.state.libraries.get(&medium.library) {
             Some(lib) => self.require(lib, session, right, what),
-            // On the offline shelf: the computer's rights (rsm: everyone's
-            // USE and MODIFY; CONTROL is the administrator's).
-            None if !right.allows(AccessMask::CONTROL)
-                || self.policy.administrator.as_deref() == Some(session.principal.as_str()) =>
-            {
-                Ok(())
-            }
+            // On the offline shelf: the computer's rights.
+            None if self.policy.computer_rights(self.state, &session.principal).allows(right) => Ok(()),
             None => reject(
                 E::AccessDenied,
                 format!("{} lacks access to medium {} on the offline shelf", session.principal, medium.barcode),

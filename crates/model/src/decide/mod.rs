@@ -295,6 +295,15 @@ fn check_name(name: &str) -> Result<(), NtmsError> {
             format!("name {name:?} must be 1 to {} printable characters without spaces", limits::NAME_LEN_MAX),
         );
     }
+    // Any object is named by text (spec §3.6's functions): an object name
+    // may not read as a pool path, a media type or the computer, or a
+    // reference could reach another object than the one meant.
+    if name.contains('\\') {
+        return reject(E::InvalidParameter, format!("name {name:?} may not hold a backslash: pool paths do"));
+    }
+    if name.eq_ignore_ascii_case("computer") || crate::media_services::media_type_named(name).is_some() {
+        return reject(E::InvalidParameter, format!("name {name:?} is a media type's or the computer's"));
+    }
     not_an_id("name", name)
 }
 

@@ -79,6 +79,34 @@ impl<'a> Ctx<'a> {
         events
     }
 
+    /// A label request that failed with its cartridge in its drive (a
+    /// step cut short, a restart): the cartridge goes home, where its
+    /// classification or free label is queued again (see `completed`).
+    fn send_label_cartridge_home(&self, r: &LibraryRequest, observed: Observed) -> Option<Event> {
+        let drive = r.drive?;
+        let in_drive = match observed {
+            Observed::Drive(d) => d == drive,
+            Observed::Unknown => self.state.media.get(&r.media).is_some_and(|m| m.location == Location::Drive(drive)),
+            _ => false,
+        };
+        if !r.kind.labels() || !in_drive {
+            return None;
+        }
+        let id = self.secondary_id(3);
+        let mut home = LibraryRequest::new(
+            id,
+            RequestKind::Dismount,
+            r.library,
+            r.media,
+            super::classification::SERVER_PRINCIPAL,
+            self.now(),
+        );
+        home.drive = Some(drive);
+        home.slot = r.slot;
+        home.origin = Some(DismountOrigin::Requeued);
+        Some(Event::DismountRequested { request: home })
+    }
+
     /// A label request that finds every drive holding a released cartridge
     /// would wait until someone dismounts one: one goes home first (as a
     /// mount makes room, spec §5.3 rule 5), unless a dismount is already
@@ -168,7 +196,17 @@ impl<'a> Ctx<'a> {
                     });
                 }
             }
-            RequestKind::Dismount => events.push(Event::DismountCompleted { request: r.id, at_ms: self.now() }),
+            RequestKind::Dismount => {
+                events.push(Event::DismountCompleted { request: r.id, at_ms: self.now() });
+                // Home again: a cartridge whose classification or free label
+                // was cut short gets it now.
+                if let Some(m) = self.state.media.get(&r.media) {
+                    let mut home = m.clone();
+                    home.location = r.slot.map_or(home.location, Location::Slot);
+                    home.pending_request = None;
+                    events.extend(self.classify_arrival(&home, 0).or_else(|| self.prepare(&home, 0)));
+                }
+            }
             RequestKind::Eject => events.push(Event::EjectCompleted { request: r.id, at_ms: self.now() }),
             RequestKind::Inject => {
                 events.push(Event::InjectCompleted { request: r.id, at_ms: self.now() });
@@ -266,6 +304,7 @@ impl<'a> Ctx<'a> {
             at_ms: self.now(),
         }];
         self.fail_successor(r, error.code(), &mut events);
+        events.extend(self.send_label_cartridge_home(r, self.sanitize(r, observed)));
         if r.kind == RequestKind::Classify && error == E::MediaIncompatible {
             // The drive refused the cartridge (spec §7.2 case 5).
             let class = crate::media_labels::Classification::Incompatible;
@@ -329,6 +368,7 @@ impl<'a> Ctx<'a> {
         let mut events =
             vec![Event::RequestFailed { request, error: error.code(), sense: None, observed, at_ms: self.now() }];
         self.fail_successor(r, error.code(), &mut events);
+        events.extend(self.send_label_cartridge_home(r, observed));
         if lib.deleting {
             self.finish_deletion(r, &mut events);
         }
