@@ -121,6 +121,8 @@ fn opening_a_pool_leaves_it_alone_and_an_ambiguous_bar_code_is_refused() {
 fn records_of_cartridges_from_elsewhere() {
     let rsm = Rsm::new();
     rsm.run(&["library", "create-sim", "la", "--media", "2"]).ok();
+    // Offline records need MODIFY on the computer, which its administrator grants.
+    rsm.run(&["--admin", "admin", "access", "grant", "admin", "modify", "--computer"]).ok();
     rsm.run(&["media", "create", "FAR001L8", "--pool", "\\Import\\LTO-8"]).ok();
     let far = find(&rsm.view("sides"), "barcode", "FAR001L8").clone();
     assert_eq!((far["state"].as_str(), far["library"].as_str()), (Some("import"), None), "{far}");
@@ -168,6 +170,8 @@ fn an_allocation_that_waits_in_vain_times_out_and_withdraws_its_operator_request
 fn labels_written_by_applications_are_recorded_on_their_sides() {
     let rsm = Rsm::new();
     rsm.run(&["library", "create-sim", "la", "--media", "2"]).ok();
+    // Offline records need MODIFY on the computer, which its administrator grants.
+    rsm.run(&["--admin", "admin", "access", "grant", "admin", "modify", "--computer"]).ok();
     rsm.run(&["pool", "create", "Daily", "--type", "LTO-8", "--from-scratch"]).ok();
     let vol1 = |volume: &str, owner: &str| format!("VOL1{volume:<6} {:13}{:13}{owner:<14}{:28}4", "", "Bacula", "");
     let label = rsm.dir.path().join("vol1.bin");
@@ -241,6 +245,13 @@ fn blank_cartridges_are_prepared_and_labelled_ones_imported() {
 
     let label = rsm.dir.path().join("ltfs.bin");
     std::fs::write(&label, format!("VOL1LT0042 {:13}{:13}{:14}{:28}4", "", "LTFS", "", "")).unwrap();
+    // Found by a hostile run: an empty label file and a bar code already in
+    // the library were reported as a device failure.
+    let empty = rsm.dir.path().join("empty.bin");
+    std::fs::write(&empty, b"").unwrap();
+    let refused = rsm.run(&["sim", "fill-port", "la-port-1", "EMPT01L8", "--label-file", empty.to_str().unwrap()]);
+    assert!(refused.code == 1 && refused.stderr.contains("the label file is empty"), "{}", refused.stderr);
+    rsm.run(&["sim", "fill-port", "la-port-1", "LA0001L8"]).rejected("ERROR_INVALID_MEDIA", 4300);
     rsm.run(&["sim", "fill-port", "la-port-1", "LTFS01L8", "--label-file", label.to_str().unwrap()]).ok();
     rsm.run(&["inject", "la", "--wait"]).ok();
     let ltfs = find(&rsm.view("sides"), "barcode", "LTFS01L8").clone();
@@ -249,5 +260,46 @@ fn blank_cartridges_are_prepared_and_labelled_ones_imported() {
         (Some("import"), Some("\\Import\\LTO-8"), Some("LTFS:LT0042")),
         "{ltfs}"
     );
+    rsm.replay_ok();
+}
+
+/// Found by a hostile run: `allocate --timeout` could never succeed (it
+/// held the store and ran no workers, so the classifications that would
+/// bring media never ran), and a signal while it waited killed it and left
+/// its operator request open for ever. Now it works the queue while it
+/// waits, and a stop withdraws the request (exit 130, `stopped_by`).
+#[test]
+fn a_waiting_allocation_works_the_queue_and_stops_cleanly() {
+    let rsm = Rsm::new();
+    rsm.run(&["library", "create-sim", "la", "--drives", "1", "--slots", "6", "--media", "2", "--blank", "2"]).ok();
+    rsm.run(&["pool", "create", "Daily", "--type", "LTO-8", "--from-scratch"]).ok();
+    // Nothing is available until the blank cartridges are classified and prepared.
+    rsm.run(&["allocate", "Daily"]).rejected("ERROR_MEDIA_UNAVAILABLE", 4308);
+    let allocated = rsm.run(&["--json", "allocate", "Daily", "--timeout", "30000"]).ok().json();
+    assert_eq!(allocated["pool"], "\\Daily", "{allocated}");
+    let requests = rsm.view("operator-requests");
+    assert!(requests.iter().all(|r| r["state"] == "complete"), "{requests:?}");
+
+    // The other blank one went the same way; an empty pool waits, and SIGINT stops the wait.
+    rsm.run(&["pool", "create", "Empty", "--type", "LTO-8"]).ok();
+    let child = rsm
+        .command(&["--json", "allocate", "Empty", "--timeout", "60000"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("rsm starts");
+    // Whenever it comes (signals are held from the first instruction), the stop is clean.
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    let sent = std::process::Command::new("kill").arg("-INT").arg(child.id().to_string()).status();
+    assert!(sent.expect("kill runs").success());
+    let out = child.wait_with_output().expect("rsm ends");
+    assert_eq!(out.status.code(), Some(130), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
+    assert_eq!(report["stopped_by"], "SIGINT", "{report}");
+    let requests = rsm.view("operator-requests");
+    let open = requests.iter().filter(|r| r["state"] != "complete" && r["state"] != "refused").count();
+    assert_eq!(open, 0, "{requests:?}");
+    let refused: Vec<&Value> = requests.iter().filter(|r| r["state"] == "refused").collect();
+    assert!(refused.iter().all(|r| r["reason"] == "ERROR_CANCELLED"), "{requests:?}");
     rsm.replay_ok();
 }

@@ -25,7 +25,10 @@ fn information_attributes_enumeration_and_security_from_the_command_line() {
     rsm.run_as("mallory", &["attr", "get", "LA0001L8", "owner"]).rejected("ERROR_ACCESS_DENIED", 5);
     rsm.run(&["attr", "get", "LA0001L8", "nothing"]).rejected("ERROR_OBJECT_NOT_FOUND", 4312);
     rsm.run(&["attr", "get", "nosuch", "owner"]).rejected("ERROR_OBJECT_NOT_FOUND", 4312);
-    rsm.run(&["attr", "set", "computer", "site", "--value", "Lyon"]).ok();
+    // The computer's MODIFY is its administrator's until granted.
+    rsm.run(&["attr", "set", "computer", "site", "--value", "Lyon"]).rejected("ERROR_ACCESS_DENIED", 5);
+    rsm.run(&["--admin", "admin", "attr", "set", "computer", "site", "--value", "Lyon"]).ok();
+    rsm.run_as("mallory", &["info", "set", "\\Free", "description=mine"]).rejected("ERROR_ACCESS_DENIED", 5);
     rsm.run(&["attr", "set", "LA0001L8", "owner", "--value", ""]).ok();
     assert_eq!(rsm.run(&["--json", "attr", "list", "LA0001L8"]).ok().json(), serde_json::json!([]));
 

@@ -401,7 +401,9 @@ fn runs_workers(command: &Cmd) -> bool {
         | Cmd::DismountMedia { wait, .. }
         | Cmd::DismountDrive { wait, .. }
         | Cmd::Eject { wait, .. }
-        | Cmd::Inject { wait, .. } => *wait,
+        | Cmd::Inject { wait, .. }
+        | Cmd::Inventory { wait, .. } => *wait,
+        Cmd::Allocate { timeout, .. } => *timeout > 0,
         _ => false,
     }
 }

@@ -95,7 +95,28 @@ pub async fn allocate(engine: &Engine, user: &str, args: AllocateArgs<'_>, json:
     };
     let session = engine.session_for(user).await?;
     let options = AllocateOptions { new, next, error_if_unavailable: no_operator };
-    let lmid = session.allocate_media_waiting(pool, side, options, timeout).await?;
+    let lmid = if timeout == AllocationTimeout::Zero {
+        session.allocate_media(pool, side, options).await?
+    } else {
+        let allocation = session.allocate_media_waiting(pool, side, options, timeout);
+        tokio::pin!(allocation);
+        loop {
+            tokio::select! {
+                result = &mut allocation => break result?,
+                signal = crate::stop::first() => {
+                    // Stopped waiting: the new-media request goes with the wait.
+                    session.withdraw_operator_requests(ErrorCode::Cancelled).await?;
+                    let path = engine.query(move |s| s.pool_path(pool)).await?;
+                    return Err(Failure::Stopped(signal, json!({"pool": path, "lmid": null})));
+                }
+                // The queue is worked meanwhile (this process holds the
+                // store): a classification or a free label may bring media.
+                _ = tokio::time::sleep(std::time::Duration::from_millis(100)) => {
+                    engine.run_until(|_| crate::stop::received().is_some()).await?;
+                }
+            }
+        }
+    };
     let row = engine
         .query(move |s| {
             let (m, x) = s.logical_medium(lmid)?;

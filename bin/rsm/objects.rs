@@ -205,6 +205,12 @@ fn read_bounded(path: &std::path::Path) -> Result<Vec<u8>, Failure> {
         .take(ATTRIBUTE_LEN_MAX as u64 + 1)
         .read_to_end(&mut bytes)
         .map_err(cannot)?;
+    if bytes.len() > ATTRIBUTE_LEN_MAX {
+        return Err(Failure::Rejected(NtmsError::new(
+            ErrorCode::NoData,
+            format!("{} holds more than {ATTRIBUTE_LEN_MAX} bytes: an attribute holds at most that", path.display()),
+        )));
+    }
     Ok(bytes)
 }
 

@@ -218,13 +218,33 @@ fn label_requests_of(media: Vec<MediaId>) -> impl Fn(&State) -> Vec<RequestId> +
 /// classified, a blank one given its free-media label) are waited for and
 /// listed with it.
 pub async fn inject(engine: &Engine, library: &str, events: Vec<Event>, wait: bool, json: bool) -> Outcome {
-    let (ids, media): (Vec<RequestId>, Vec<MediaId>) = events
+    let (mut ids, mut media): (Vec<RequestId>, Vec<MediaId>) = events
         .iter()
         .filter_map(|e| match e {
             Event::InjectRequested { request, .. } => Some((request.id, request.media)),
             _ => None,
         })
         .unzip();
+    // Injects still unfinished from before (a stopped or killed run) are
+    // this library's injects too: waited for and listed.
+    let name = library.to_string();
+    let earlier: Vec<(RequestId, MediaId)> = engine
+        .query(move |s| {
+            let Some(lib) = s.library_named(&name) else { return Vec::new() };
+            lib.active_requests
+                .iter()
+                .filter_map(|r| s.requests.get(r))
+                .filter(|r| r.kind == RequestKind::Inject)
+                .map(|r| (r.id, r.media))
+                .collect()
+        })
+        .await?;
+    for (id, m) in earlier {
+        if !ids.contains(&id) {
+            ids.push(id);
+            media.push(m);
+        }
+    }
     let notes = differences(engine, events).await?;
     // The inject requests, then the label requests of their cartridges.
     let labels = label_requests_of(media);

@@ -116,8 +116,20 @@ pub async fn sim(engine: &Engine, cmd: &SimCmd, user: &str, json: bool) -> Outco
         SimCmd::FillPort { port: name, barcode, label_file } => {
             check_barcode(barcode)?;
             let first_block = label_file.as_deref().map(crate::media::read_label).transpose()?;
+            if first_block.as_ref().is_some_and(Vec::is_empty) {
+                return Err(Failure::Usage(
+                    "the label file is empty: a cartridge with nothing written on it is blank (leave out --label-file)"
+                        .into(),
+                ));
+            }
             let (library, address) = port(engine, name).await?;
             let sim = operator.simulator(library).await?;
+            if sim.locate(barcode).is_some() {
+                return Err(Failure::Rejected(NtmsError::new(
+                    ErrorCode::InvalidMedia,
+                    format!("a cartridge with bar code {barcode} is already in the library"),
+                )));
+            }
             sim.operator_fill_port_with(address, barcode, first_block).map_err(device_error)?;
             done(json, &format!("{barcode} is in {name}; rsm inject takes it in"))
         }

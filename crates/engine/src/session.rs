@@ -345,6 +345,27 @@ impl Session {
         }
     }
 
+    /// Withdraws every operator request this session's operations raised
+    /// and still wait on (REFUSED with `reason`): a caller that stops
+    /// waiting says so. Returns how many.
+    pub async fn withdraw_operator_requests(&self, reason: ErrorCode) -> Result<usize, NtmsError> {
+        let id = self.id;
+        let open = self
+            .engine
+            .query(move |s| {
+                s.operator_requests
+                    .values()
+                    .filter(|r| r.session == id && !r.state.is_terminal())
+                    .map(|r| r.id)
+                    .collect::<Vec<_>>()
+            })
+            .await?;
+        for request in &open {
+            self.submit(Command::WithdrawOperatorRequest { session: self.id, request: *request, reason }).await?;
+        }
+        Ok(open.len())
+    }
+
     /// DeallocateNtmsMedia.
     pub async fn deallocate_media(&self, lmid: LogicalMediaId) -> Result<(), NtmsError> {
         self.submit(Command::DeallocateMedia { session: self.id, lmid }).await.map(|_| ())
