@@ -36,6 +36,29 @@ fn library_of_unlabelled(blocks: &[(&str, Vec<u8>)]) -> (World, SessionId, Libra
     (w, s, lib)
 }
 
+/// The library's first label request, started and moved into its drive:
+/// the request, its drive and its cartridge's bar code.
+fn first_in_drive(w: &mut World, lib: LibraryId) -> (RequestId, DriveId, String) {
+    let first = w.state.libraries[&lib].active_requests[0];
+    let barcode = w.state.media[&w.state.requests[&first].media].barcode.clone();
+    w.ok(Command::StartNext { library: lib });
+    w.ok(Command::AdvanceRequest { request: first });
+    (first, w.state.requests[&first].drive.expect("a drive"), barcode)
+}
+
+/// What an inventory of every slot of `lib` sees: the views' contents.
+fn slots_as_seen(w: &World, lib: LibraryId) -> Vec<(u16, Seen)> {
+    w.state.libraries[&lib]
+        .slots
+        .iter()
+        .map(|x| &w.state.slots[x])
+        .map(|slot| {
+            let content = slot.content.map(|m| Seen::Cartridge(w.state.media[&m].barcode.clone()));
+            (slot.element_address, content.unwrap_or(Seen::Empty))
+        })
+        .collect()
+}
+
 fn sides(w: &World, barcode: &str) -> (String, SideState, Option<String>) {
     let m = &w.state.media[&w.media(barcode)];
     (w.state.pool_path(m.pool), m.sides[0].state, m.sides[0].omid.as_deref().map(Omid::display))
@@ -149,11 +172,7 @@ fn inventory_and_inject_arrivals_are_classified() {
     let s = w.session("admin");
     let lib = w.changer(s, "lib", 1, 6, 1);
     w.first_blocks.insert("NEW001L8".into(), vol1("NEW001", "", ""));
-    let mut seen: Vec<(u16, Seen)> = Vec::new();
-    for slot in w.state.libraries[&lib].slots.iter().map(|s| &w.state.slots[s]) {
-        let content = slot.content.map(|m| Seen::Cartridge(w.state.media[&m].barcode.clone()));
-        seen.push((slot.element_address, content.unwrap_or(Seen::Empty)));
-    }
+    let mut seen = slots_as_seen(&w, lib);
     seen[3].1 = Seen::Cartridge("NEW001L8".into());
     w.ok(Command::RecordInventory { session: s, library: lib, observed: seen });
     w.work(lib);
@@ -166,11 +185,7 @@ fn inventory_and_inject_arrivals_are_classified() {
 #[test]
 fn a_cartridge_the_drive_refuses_is_incompatible() {
     let (mut w, _, lib) = library_of_unlabelled(&[]);
-    let first = w.state.libraries[&lib].active_requests[0];
-    let barcode = w.state.media[&w.state.requests[&first].media].barcode.clone();
-    w.ok(Command::StartNext { library: lib });
-    w.ok(Command::AdvanceRequest { request: first });
-    let drive = w.state.requests[&first].drive.expect("a drive");
+    let (first, drive, barcode) = first_in_drive(&mut w, lib);
     let (_, events) = w.ok(Command::FailRequest {
         request: first,
         error: ErrorCode::MediaIncompatible,
@@ -188,12 +203,8 @@ fn a_cartridge_the_drive_refuses_is_incompatible() {
 /// failed at home.
 #[test]
 fn a_classification_cut_short_is_done_again_once_the_cartridge_is_home() {
-    let (mut w, s, lib) = library_of_unlabelled(&[]);
-    let first = w.state.libraries[&lib].active_requests[0];
-    let barcode = w.state.media[&w.state.requests[&first].media].barcode.clone();
-    w.ok(Command::StartNext { library: lib });
-    w.ok(Command::AdvanceRequest { request: first });
-    let drive = w.state.requests[&first].drive.expect("a drive");
+    let (mut w, _, lib) = library_of_unlabelled(&[]);
+    let (first, drive, barcode) = first_in_drive(&mut w, lib);
     let (_, events) = w.ok(Command::Reconcile { request: first, observed: Observed::Drive(drive) });
     assert!(
         matches!(events.as_slice(), [Event::RequestFailed { .. }, Event::DismountRequested { request }] if request.drive == Some(drive)),
@@ -216,15 +227,10 @@ fn a_classification_cut_short_is_done_again_once_the_cartridge_is_home() {
     w.work(lib2);
     let unknown = w.state.media.values().filter(|m| m.sides[0].state == SideState::Unknown).count();
     assert_eq!(unknown, 1, "the failed one waits");
-    let mut seen: Vec<(u16, Seen)> = Vec::new();
-    for slot in w.state.libraries[&lib2].slots.iter().map(|x| &w.state.slots[x]) {
-        let content = slot.content.map(|m| Seen::Cartridge(w.state.media[&m].barcode.clone()));
-        seen.push((slot.element_address, content.unwrap_or(Seen::Empty)));
-    }
+    let seen = slots_as_seen(&w, lib2);
     let (_, events) = w.ok(Command::RecordInventory { session: s2, library: lib2, observed: seen });
     assert!(matches!(events.as_slice(), [Event::LabelRequested { .. }]), "{events:?}");
     w.work(lib2);
     assert!(w.state.media.values().all(|m| m.sides[0].state == SideState::Available));
-    let _ = s;
     w.state.check_invariants().expect("invariants");
 }

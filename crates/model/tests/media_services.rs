@@ -41,6 +41,22 @@ fn allocate(w: &mut World, session: SessionId, pool: PoolId) -> LogicalMediaId {
     }
 }
 
+/// An allocation from `pool` that finds nothing and raises a new-media
+/// operator request: its id.
+fn raise_new_media_request(w: &mut World, session: SessionId, pool: PoolId) -> OperatorRequestId {
+    let (_, events) = w.ok(Command::AllocateMedia {
+        session,
+        pool,
+        side: None,
+        options: AllocateOptions::default(),
+        wait: AllocationWait::Raise,
+    });
+    match events.as_slice() {
+        [Event::OperatorRequestSubmitted { request }] => request.id,
+        other => panic!("{other:?}"),
+    }
+}
+
 fn side_of(w: &World, lmid: LogicalMediaId) -> Side {
     w.state.logical_medium(lmid).expect("bound").1.clone()
 }
@@ -730,9 +746,7 @@ fn an_allocation_that_finds_nothing_raises_a_new_media_request_and_waits_on_it()
         to_scratch: false,
         max_allocates: 0,
     });
-    let (_, events) = w.ok(alloc(alice, AllocationWait::Raise, plain));
-    let [Event::OperatorRequestSubmitted { request }] = events.as_slice() else { panic!("{events:?}") };
-    let timed_out = request.id;
+    let timed_out = raise_new_media_request(&mut w, alice, daily);
     let withdraw = |session, request, reason| Command::WithdrawOperatorRequest { session, request, reason };
     w.rejects(withdraw(alice, timed_out, ErrorCode::Success), ErrorCode::InvalidParameter);
     w.rejects(withdraw(bob, timed_out, ErrorCode::Timeout), ErrorCode::AccessDenied);
@@ -744,9 +758,7 @@ fn an_allocation_that_finds_nothing_raises_a_new_media_request_and_waits_on_it()
     w.rejects(alloc(alice, AllocationWait::Retry(timed_out), plain), ErrorCode::Cancelled);
 
     // Closing the session withdraws what it still waits on.
-    let (_, events) = w.ok(alloc(alice, AllocationWait::Raise, plain));
-    let [Event::OperatorRequestSubmitted { request }] = events.as_slice() else { panic!("{events:?}") };
-    let orphan = request.id;
+    let orphan = raise_new_media_request(&mut w, alice, daily);
     w.ok(Command::CloseSession { session: alice });
     let r = &w.state.operator_requests[&orphan];
     assert_eq!((r.state, r.reason), (OperatorRequestState::Refused, Some(ErrorCode::Cancelled)));
@@ -759,15 +771,7 @@ fn an_allocation_that_finds_nothing_raises_a_new_media_request_and_waits_on_it()
 fn deleting_a_pool_refuses_the_requests_for_media_in_it() {
     let (mut w, alice, _) = world();
     let daily = create_pool(&mut w, alice, "Daily", Some(lto8()));
-    let (_, events) = w.ok(Command::AllocateMedia {
-        session: alice,
-        pool: daily,
-        side: None,
-        options: AllocateOptions::default(),
-        wait: AllocationWait::Raise,
-    });
-    let [Event::OperatorRequestSubmitted { request }] = events.as_slice() else { panic!("{events:?}") };
-    let id = request.id;
+    let id = raise_new_media_request(&mut w, alice, daily);
     w.ok(Command::DeleteMediaPool { session: alice, pool: daily });
     let r = &w.state.operator_requests[&id];
     assert_eq!((r.state, r.reason), (OperatorRequestState::Refused, Some(ErrorCode::Cancelled)));
