@@ -208,9 +208,26 @@ pub fn require_over(
             "{principal} lacks {} access over {} {} needed to {what}",
             right.names().join("+"),
             object.object_type().name(),
-            object_id(object)
+            object_name(state, object)
         ),
     ))
+}
+
+/// What people call an object in messages: a name, a bar code, a pool
+/// path, a media type; else its id.
+pub fn object_name(state: &State, object: ObjectRef) -> String {
+    let named = match object {
+        ObjectRef::Library(id) => state.libraries.get(&id).map(|l| l.name.clone()),
+        ObjectRef::Drive(id) => state.drives.get(&id).map(|d| d.name.clone()),
+        ObjectRef::Slot(id) => state.slots.get(&id).map(|s| s.name.clone()),
+        ObjectRef::Port(id) => state.ports.get(&id).map(|p| p.name.clone()),
+        ObjectRef::Media(id) => state.media.get(&id).map(|m| m.barcode.clone()),
+        ObjectRef::Pool(id) => state.pools.get(&id).map(|_| state.pool_path(id)),
+        ObjectRef::MediaType(id) => crate::media_services::media_type(id).map(|t| t.name.to_string()),
+        ObjectRef::Computer => Some("computer".into()),
+        _ => None,
+    };
+    named.unwrap_or_else(|| object_id(object))
 }
 
 /// The object's id as text (the computer has none).
