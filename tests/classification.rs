@@ -76,3 +76,29 @@ fn new_cartridges_are_classified_by_what_their_drive_reads() {
     rsm.run(&["mount", "BLANK1L8", "--wait"]).ok();
     rsm.replay_ok();
 }
+
+/// `library attach --classify`: every cartridge found in a slot is
+/// mounted and read before anyone may allocate it; the virtual library's
+/// tapes are blank, so each is given rsm's free-media label.
+#[test]
+fn an_attach_that_classifies_reads_every_cartridge_it_finds() {
+    let vtl = match support::start_vtl() {
+        Ok(vtl) => vtl,
+        Err(reason) => return support::skip(&reason),
+    };
+    let rsm = support::Rsm::new();
+    let attached = rsm.run(&["library", "attach", "vtl1", "--iscsi", vtl.url(), "--classify"]);
+    if attached.stderr.contains("libiscsi") {
+        return support::skip(&attached.stderr);
+    }
+    attached.ok();
+    let before = rsm.view("sides");
+    assert!(before.iter().all(|s| s["state"] == "unknown"), "{before:?}");
+    rsm.run(&["run", "--until-idle"]).ok();
+    let after = rsm.view("sides");
+    assert!(
+        after.iter().all(|s| s["state"] == "available" && s["omid_type"] == "RSM"),
+        "every blank tape prepared: {after:?}"
+    );
+    rsm.replay_ok();
+}

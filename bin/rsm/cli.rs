@@ -339,6 +339,10 @@ pub enum LibraryCmd {
         /// element status does not say).
         #[arg(long, value_name = "TYPE", default_value = rsm::DEFAULT_MEDIA_TYPE, value_parser = media_type_names())]
         media_type: String,
+        /// Classify the cartridges found in its slots (mount each and read its first block):
+        /// `rsm run` does the work. Without it they are taken as rsm's free media.
+        #[arg(long)]
+        classify: bool,
     },
     /// Delete a library (disable it first).
     Delete {

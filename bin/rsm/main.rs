@@ -442,7 +442,7 @@ async fn dispatch(engine: &Engine, cli: &Cli, user: &str) -> Outcome {
             session.create_library(spec).await?;
             render::show(engine, View::Libraries, Some(name), json).await
         }
-        Cmd::Library(LibraryCmd::Attach { name, iscsi, sg, media_type }) => {
+        Cmd::Library(LibraryCmd::Attach { name, iscsi, sg, media_type, classify }) => {
             let device = match (iscsi, sg) {
                 (Some(url), _) => url.clone(),
                 (None, Some(path)) => absolute(path)?,
@@ -452,7 +452,7 @@ async fn dispatch(engine: &Engine, cli: &Cli, user: &str) -> Outcome {
             let media_type = media_type_named(media_type)
                 .ok_or_else(|| Failure::Usage(format!("{media_type} is not a media type rsm knows")))?
                 .id;
-            let (_, warnings) = session.attach_library_of_type(name, &device, media_type).await?;
+            let (_, warnings) = session.attach_library_classifying(name, &device, media_type, *classify).await?;
             for w in warnings {
                 out::warn(&w);
             }

@@ -424,6 +424,7 @@ impl Engine {
         name: &str,
         device: &str,
         media_type: Option<MediaTypeId>,
+        classify: bool,
     ) -> Result<(Accepted, Vec<String>), NtmsError> {
         let d = device.to_string();
         if let Some(existing) = self
@@ -447,6 +448,7 @@ impl Engine {
                 name: name.to_string(),
                 layout,
                 device: device.to_string(),
+                classify,
             })
             .await?;
         let n = name.to_string();

@@ -141,7 +141,7 @@ impl Session {
     /// paired by guesswork). The changer serves the library for the rest of
     /// the engine's life.
     pub async fn attach_library(&self, name: &str, device: &str) -> Result<(crate::Accepted, Vec<String>), NtmsError> {
-        self.engine.attach_library(self, name, device, None).await
+        self.engine.attach_library(self, name, device, None, false).await
     }
 
     /// As [`attach_library`](Self::attach_library), its cartridges and
@@ -152,7 +152,21 @@ impl Session {
         device: &str,
         media_type: MediaTypeId,
     ) -> Result<(crate::Accepted, Vec<String>), NtmsError> {
-        self.engine.attach_library(self, name, device, Some(media_type)).await
+        self.engine.attach_library(self, name, device, Some(media_type), false).await
+    }
+
+    /// As [`attach_library_of_type`](Self::attach_library_of_type), with
+    /// `classify`: the cartridges found in slots are classified (§7.2) by
+    /// requests queued with the library, rather than taken as rsm's free
+    /// media.
+    pub async fn attach_library_classifying(
+        &self,
+        name: &str,
+        device: &str,
+        media_type: MediaTypeId,
+        classify: bool,
+    ) -> Result<(crate::Accepted, Vec<String>), NtmsError> {
+        self.engine.attach_library(self, name, device, Some(media_type), classify).await
     }
 
     /// The simulator of a simulated library: the operator's hands (insert,

@@ -254,6 +254,10 @@ pub enum Command {
         layout: ElementLayout,
         /// How to reach the device: an `iscsi://` URL or a `/dev/sgN` path.
         device: String,
+        /// Classify the cartridges found in its slots (§7.2: each mounted
+        /// and its first block read); otherwise they are taken as rsm's
+        /// free media.
+        classify: bool,
     },
     /// Inventory: what READ ELEMENT STATUS saw in a library, compared with
     /// the projection; every difference becomes an event.

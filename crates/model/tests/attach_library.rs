@@ -19,7 +19,13 @@ fn attach(
     name: &str,
     layout: ElementLayout,
 ) -> Result<(RequestId, Vec<Event>), NtmsError> {
-    w.run(Command::AttachLibrary { session: s, name: name.into(), layout, device: "iscsi://h:3260/iqn.x/0".into() })
+    w.run(Command::AttachLibrary {
+        session: s,
+        name: name.into(),
+        layout,
+        device: "iscsi://h:3260/iqn.x/0".into(),
+        classify: false,
+    })
 }
 
 #[test]
@@ -111,4 +117,34 @@ fn attach_takes_the_media_type_it_is_given() {
     assert_eq!(lib.media_type, lto7);
     assert!(lib.drives.iter().all(|d| w.state.drives[d].media_type == lto7));
     assert_eq!(w.state.medium_by_barcode("S00001L8").map(|m| m.media_type), Some(lto7));
+}
+
+/// Attaching with classification: the cartridges found in slots are
+/// UNKNOWN with a classification request each; the one in a drive is
+/// taken as it is.
+#[test]
+fn an_attach_that_classifies_queues_a_request_per_cartridge_in_a_slot() {
+    let mut w = World::new();
+    let s = w.session("admin");
+    let (_, events) = w
+        .run(Command::AttachLibrary {
+            session: s,
+            name: "vtl".into(),
+            layout: layout(),
+            device: "iscsi://h:3260/iqn.x/0".into(),
+            classify: true,
+        })
+        .expect("attached");
+    let classify = events
+        .iter()
+        .filter(|e| matches!(e, Event::LabelRequested { request } if request.kind == RequestKind::Classify))
+        .count();
+    assert_eq!(classify, 2, "{events:?}");
+    let state = |w: &World, barcode: &str| w.state.medium_by_barcode(barcode).expect("catalogued").sides[0].state;
+    let found = (state(&w, "S00001L8"), state(&w, "S00002L8"), state(&w, "D00001L8"));
+    assert_eq!(found, (SideState::Unknown, SideState::Unknown, SideState::Available));
+    let lib = w.state.library_named("vtl").expect("attached").id;
+    w.work(lib);
+    assert_eq!(state(&w, "S00001L8"), SideState::Available, "classified blank, then prepared");
+    w.state.check_invariants().expect("invariants");
 }

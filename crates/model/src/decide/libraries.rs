@@ -37,6 +37,7 @@ impl<'a> Ctx<'a> {
         name: &str,
         layout: &ElementLayout,
         device: &str,
+        classify: bool,
     ) -> Result<Vec<Event>, NtmsError> {
         let s = self.session(session)?;
         check_name(name)?;
@@ -83,23 +84,34 @@ impl<'a> Ctx<'a> {
                 in_drives.push((m, drives[i].0));
             }
         }
-        Ok(vec![Event::LibraryAttached {
-            topology: LibraryTopology {
-                id,
-                name: name.to_string(),
-                kind: LibraryKind::Changer,
-                drives,
-                slots,
-                ports,
-                media,
-                unlabelled: Vec::new(),
-                defer_dismount_delay_s: limits::DEFER_DISMOUNT_DELAY_S_DEFAULT,
-                media_type,
-            },
+        // Only cartridges found in their slots are classified (one found in a
+        // drive is taken as it is), and never one adopted from the shelf.
+        let unlabelled = media
+            .iter()
+            .filter(|(m, _, _)| classify && !self.state.media.contains_key(m) && !in_drives.iter().any(|(d, _)| d == m))
+            .map(|(m, _, _)| *m)
+            .collect();
+        let topology = LibraryTopology {
+            id,
+            name: name.to_string(),
+            kind: LibraryKind::Changer,
+            drives,
+            slots,
+            ports,
+            media,
+            unlabelled,
+            defer_dismount_delay_s: limits::DEFER_DISMOUNT_DELAY_S_DEFAULT,
+            media_type,
+        };
+        let classification = self.classify_created(&topology);
+        let mut events = vec![Event::LibraryAttached {
+            topology,
             in_drives,
             device: device.to_string(),
             creator: s.principal.clone(),
-        }])
+        }];
+        events.extend(classification);
+        Ok(events)
     }
 
     /// CreateLibrary (a simulated library). Checks, in order:

@@ -65,7 +65,9 @@ pub fn decide(state: &State, policy: &Policy, cmd: &Stamped<Command>) -> Result<
         Command::FailRequest { request, error, sense, observed } => ctx.fail(*request, *error, *sense, *observed),
         Command::Reconcile { request, observed } => ctx.reconcile(*request, *observed),
         Command::Tick => Ok(ctx.tick()),
-        Command::AttachLibrary { session, name, layout, device } => ctx.attach_library(*session, name, layout, device),
+        Command::AttachLibrary { session, name, layout, device, classify } => {
+            ctx.attach_library(*session, name, layout, device, *classify)
+        }
         Command::RecordInventory { session, library, observed } => ctx.inventory(*session, *library, observed),
         Command::EjectMedia { session, media } => ctx.eject_media(*session, *media),
         Command::InjectMedia { session, library, found } => ctx.inject_media(*session, *library, found),
