@@ -79,6 +79,16 @@ impl<'a> Ctx<'a> {
         events
     }
 
+    /// The label request `r`'s cartridge needs once `r` has brought it to
+    /// its slot: a classification if it is still unknown, else its free
+    /// label if it waits for one.
+    fn label_work_once_home(&self, r: &LibraryRequest) -> Option<Event> {
+        let mut home = self.state.media.get(&r.media)?.clone();
+        home.location = r.slot.map_or(home.location, Location::Slot);
+        home.pending_request = None;
+        self.classify_arrival(&home, 0).or_else(|| self.prepare(&home, 0))
+    }
+
     /// A label request that failed with its cartridge in its drive (a
     /// step cut short, a restart): the cartridge goes home, where its
     /// classification or free label is queued again (see `completed`).
@@ -200,33 +210,20 @@ impl<'a> Ctx<'a> {
                 events.push(Event::DismountCompleted { request: r.id, at_ms: self.now() });
                 // Home again: a cartridge whose classification or free label
                 // was cut short gets it now.
-                if let Some(m) = self.state.media.get(&r.media) {
-                    let mut home = m.clone();
-                    home.location = r.slot.map_or(home.location, Location::Slot);
-                    home.pending_request = None;
-                    events.extend(self.classify_arrival(&home, 0).or_else(|| self.prepare(&home, 0)));
-                }
+                events.extend(self.label_work_once_home(r));
             }
             RequestKind::Eject => events.push(Event::EjectCompleted { request: r.id, at_ms: self.now() }),
             RequestKind::Inject => {
                 events.push(Event::InjectCompleted { request: r.id, at_ms: self.now() });
                 // Home now: a new cartridge is classified, one waiting for
                 // its free label gets it.
-                if let Some(m) = self.state.media.get(&r.media) {
-                    let mut home = m.clone();
-                    home.location = r.slot.map_or(home.location, Location::Slot);
-                    home.pending_request = None;
-                    events.extend(self.classify_arrival(&home, 0).or_else(|| self.prepare(&home, 0)));
-                }
+                events.extend(self.label_work_once_home(r));
             }
             RequestKind::Classify | RequestKind::WriteScratch => {
                 events.push(Event::LabelRequestCompleted { request: r.id, at_ms: self.now() });
                 // A blank cartridge, classified, gets its free label next.
-                if let (RequestKind::Classify, Some(m)) = (r.kind, self.state.media.get(&r.media)) {
-                    let mut home = m.clone();
-                    home.location = r.slot.map_or(home.location, Location::Slot);
-                    home.pending_request = None;
-                    events.extend(self.prepare(&home, 0));
+                if r.kind == RequestKind::Classify {
+                    events.extend(self.label_work_once_home(r));
                 }
             }
         }
