@@ -107,6 +107,10 @@ pub async fn run(quick: bool, json_out: bool) -> Outcome {
     }
     for round in 0..plan.rounds {
         out::error(&format!("rsm-bench: round {} of {}", round + 1, plan.rounds));
+        // Each round's stores go when it ends: the disk holds one round's, not all.
+        let round_dir = work.path().join(format!("round-{round}"));
+        let dir = |name: &str| round_dir.join(name).to_string_lossy().into_owned();
+        let log_dir = |n: &u64| work.path().join(format!("log-{n}")).to_string_lossy().into_owned();
         let e = child("engine", &[dir(&format!("engine-{round}")), plan.sessions.to_string(), plan.pairs.to_string()])?;
         put("engine_cmds_per_s", &e["cmds_per_s"]);
         put("engine_records_per_s", &e["records_per_s"]);
@@ -136,7 +140,7 @@ pub async fn run(quick: bool, json_out: bool) -> Outcome {
         let qb = child("sqlite", &[dir(&format!("sqliteb-{round}")), (plan.sqlite * 8).to_string(), "64".into()])?;
         put("sqlite_batched_cmds_per_s", &qb["cmds_per_s"]);
         for n in &plan.replay_sizes {
-            let log = dir(&format!("log-{n}"));
+            let log = log_dir(n);
             let rp = child("replay", std::slice::from_ref(&log))?;
             put(&format!("replay_events_per_s@{n}"), &rp["events_per_s"]);
             put(&format!("replay_rss_mib@{n}"), &rp["rss_hwm_mib"]);
@@ -151,6 +155,7 @@ pub async fn run(quick: bool, json_out: bool) -> Outcome {
         for k in ["robot_utilisation", "mounts_per_hour", "bound_per_hour", "in_place_share"] {
             put(k, &rb[k]);
         }
+        std::fs::remove_dir_all(&round_dir).map_err(|e| bench_failure("temp dir", e))?;
     }
     // Snapshots: the same logs, now with a snapshot at their end.
     for n in &plan.replay_sizes {
@@ -159,10 +164,13 @@ pub async fn run(quick: bool, json_out: bool) -> Outcome {
             let rp = child("replay", &[dir(&format!("log-{n}"))])?;
             put(&format!("cold_start_snapshot_ms@{n}"), &rp["ms"]);
         }
+        std::fs::remove_dir_all(dir(&format!("log-{n}"))).map_err(|e| bench_failure("temp dir", e))?;
     }
     for (label, slots, drives) in [("scale", plan.scale_slots, plan.scale_drives), ("small", 1_000, 16)] {
         for round in 0..plan.rounds.min(3) {
-            let sc = child("scale", &[dir(&format!("{label}-{round}")), slots.to_string(), drives.to_string()])?;
+            let scale_dir = dir(&format!("{label}-{round}"));
+            let sc = child("scale", &[scale_dir.clone(), slots.to_string(), drives.to_string()])?;
+            std::fs::remove_dir_all(&scale_dir).map_err(|e| bench_failure("temp dir", e))?;
             for k in
                 ["create_s", "bytes_per_slot", "bytes_per_medium", "p50_us", "p99_us", "alloc_p50_us", "alloc_p99_us"]
             {
@@ -302,12 +310,20 @@ async fn open_engine(dir: &Path, timings: rsm_hardware::SimTimings, workers: boo
 }
 
 async fn open_engine_with(dir: &Path, hardware: Arc<SimProvider>, workers: bool) -> Result<Engine, Failure> {
+    let config = EngineConfig { run_workers: workers, snapshot_every: 0, ..EngineConfig::default() };
+    open_engine_configured(dir, hardware, config).await
+}
+
+async fn open_engine_configured(
+    dir: &Path,
+    hardware: Arc<SimProvider>,
+    config: EngineConfig,
+) -> Result<Engine, Failure> {
     let log_dir = dir.join("log");
     std::fs::create_dir_all(&log_dir).map_err(|e| bench_failure("dir", e))?;
     let log = SledLog::open(&log_dir).map_err(|e| bench_failure("log", e))?;
     let parts =
         EngineParts { log: Box::new(log), clock: Arc::new(SystemClock), ids: Box::new(RandomIds::default()), hardware };
-    let config = EngineConfig { run_workers: workers, snapshot_every: 0, ..EngineConfig::default() };
     Ok(Engine::open_with(parts, config).await?)
 }
 
@@ -419,14 +435,22 @@ pub async fn case(name: &str, args: &[String]) -> Outcome {
             json!({"events": n})
         }
         "replay" => {
+            // No snapshot at stop: the next measurement must find the log as
+            // it was; the clean close seals it, so that open is in place too.
+            let config = EngineConfig {
+                run_workers: false,
+                snapshot_every: 0,
+                snapshot_at_stop: false,
+                ..EngineConfig::default()
+            };
             let started = Instant::now();
-            let engine = open_engine(&dir, Default::default(), false).await?;
+            let engine =
+                open_engine_configured(&dir, Arc::new(SimProvider::in_memory(Default::default())), config).await?;
             let ms = started.elapsed().as_secs_f64() * 1e3;
             let events = engine.last_seq();
-            let out = json!({"ms": ms, "events_per_s": events as f64 / (ms / 1e3), "rss_hwm_mib": rss_hwm_mib()});
-            out::json(&out)?;
-            // Leave without the shutdown snapshot: the next measurement must find the log as it was.
-            std::process::exit(0);
+            let rss = rss_hwm_mib();
+            engine.shutdown().await;
+            json!({"ms": ms, "events_per_s": events as f64 / (ms / 1e3), "rss_hwm_mib": rss})
         }
         "scan" => {
             let started = Instant::now();

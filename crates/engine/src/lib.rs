@@ -74,6 +74,9 @@ pub struct EngineConfig {
     pub inbox_max: usize,
     /// A snapshot every this many records (0: only at shutdown).
     pub snapshot_every: u64,
+    /// Save a snapshot when the engine stops (off only for measurements
+    /// that must find the log as they left it).
+    pub snapshot_at_stop: bool,
     /// Start a worker per changer library and a timer for deferred dismounts.
     pub run_workers: bool,
     /// Move and load times of simulated libraries.
@@ -101,6 +104,7 @@ impl Default for EngineConfig {
             batch_max: 400,
             inbox_max: 16_384,
             snapshot_every: 100_000,
+            snapshot_at_stop: true,
             run_workers: true,
             sim_timings: SimTimings::default(),
             check_invariants: cfg!(debug_assertions),
@@ -209,6 +213,7 @@ impl Engine {
         let settings = sequencer::Settings {
             batch_max: config.batch_max,
             snapshot_every: config.snapshot_every,
+            snapshot_at_stop: config.snapshot_at_stop,
             committed: committed_tx,
             wakeups: wakeups.clone(),
             stats: stats.clone(),

@@ -47,6 +47,7 @@ pub(crate) struct Settings {
     pub batch_max: usize,
     /// A snapshot every this many records (0: only at shutdown).
     pub snapshot_every: u64,
+    pub snapshot_at_stop: bool,
     pub committed: watch::Sender<u64>,
     pub wakeups: Arc<Wakeups>,
     pub stats: Arc<CommitStats>,
@@ -57,6 +58,7 @@ pub(crate) struct Sequencer {
     log: Box<dyn EventLog>,
     batch_max: usize,
     snapshot_every: u64,
+    snapshot_at_stop: bool,
     committed: watch::Sender<u64>,
     wakeups: Arc<Wakeups>,
     stats: Arc<CommitStats>,
@@ -124,8 +126,9 @@ impl Sequencer {
         };
         settings.committed.send_replace(core.last_seq());
         let _ = ready.send(Ok(()));
-        let Settings { batch_max, snapshot_every, committed, wakeups, stats } = settings;
-        Sequencer { core, log, batch_max, snapshot_every, committed, wakeups, stats }.serve(&rt, inbox);
+        let Settings { batch_max, snapshot_every, snapshot_at_stop, committed, wakeups, stats } = settings;
+        Sequencer { core, log, batch_max, snapshot_every, snapshot_at_stop, committed, wakeups, stats }
+            .serve(&rt, inbox);
     }
 
     fn serve(mut self, rt: &tokio::runtime::Runtime, mut inbox: mpsc::Receiver<Input>) {
@@ -152,7 +155,7 @@ impl Sequencer {
                 break;
             }
         }
-        if self.core.poisoned().is_none() && self.core.records_since_snapshot() > 0 {
+        if self.snapshot_at_stop && self.core.poisoned().is_none() && self.core.records_since_snapshot() > 0 {
             let _ = rt.block_on(core::snapshot(&mut self.core, self.log.as_mut()));
         }
     }

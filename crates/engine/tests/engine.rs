@@ -219,6 +219,22 @@ async fn snapshot_plus_tail_equals_replay_from_zero() {
 }
 
 #[tokio::test]
+async fn an_engine_told_not_to_snapshot_at_stop_leaves_only_its_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = EngineConfig { snapshot_every: 0, snapshot_at_stop: false, ..quiet() };
+    let engine = Engine::open(dir.path(), config.clone()).await.unwrap();
+    let s = engine.open_session("app").await.unwrap();
+    s.create_library(spec("lib", 1, 4, 2)).await.unwrap();
+    let last = engine.last_seq();
+    engine.shutdown().await;
+    let engine = Engine::open(dir.path(), config).await.unwrap();
+    let report = engine.verify_replay().await.unwrap();
+    assert_eq!(report.snapshot_seq, 0, "{report:?}");
+    assert!(report.ok() && engine.last_seq() >= last, "{report:?}");
+    engine.shutdown().await;
+}
+
+#[tokio::test]
 async fn a_robot_failure_fails_the_request_with_its_sense_data() {
     let dir = tempfile::tempdir().unwrap();
     let engine = Engine::open(dir.path(), quiet()).await.unwrap();
