@@ -121,11 +121,65 @@ pub fn read_first_block(block: Option<&[u8]>) -> FirstBlock {
 }
 
 /// rsm's free-media label for a cartridge: VOL1 with the bar code's first
-/// six characters as volume identifier and the bar code (up to 14
-/// characters) as owner identifier, which is what tells one cartridge's
-/// label from another's (default bar codes share their first six).
+/// six ASCII characters as volume identifier and its first fourteen as owner
+/// identifier (for people and for tools that read only VOL1), followed by
+/// user volume labels (UVL1, UVL2, ...) that carry the whole bar code, which
+/// is what tells one cartridge's label from another's: bar codes run to 63
+/// characters and long ones may share their first fourteen.
 pub fn free_media_label(barcode: &str) -> Vec<u8> {
-    vol1(barcode, RSM_FREE_IMPLEMENTATION, barcode)
+    // VOL1 needs a volume identifier; a bar code with no ASCII has none of its own.
+    let ascii: String = barcode.chars().filter(|c| c.is_ascii_graphic()).collect();
+    let volume = if ascii.is_empty() { "RSMFRE" } else { ascii.as_str() };
+    let mut label = vol1(volume, RSM_FREE_IMPLEMENTATION, barcode);
+    let payload = barcode_payload(barcode);
+    for (i, chunk) in payload.as_bytes().chunks(UVL_PAYLOAD_LEN).enumerate() {
+        label.extend_from_slice(format!("UVL{}", i + 1).as_bytes());
+        label.extend_from_slice(chunk);
+        label.resize(label.len() + UVL_PAYLOAD_LEN - chunk.len(), b' ');
+    }
+    label
+}
+
+/// Characters of payload in one user volume label after its "UVLn".
+const UVL_PAYLOAD_LEN: usize = VOL1_LEN - 4;
+/// User volume labels a label may carry (UVL1 to UVL9).
+const UVL_MAX: usize = 9;
+const PLAIN_BARCODE: &str = "BARCODE=";
+const HEX_BARCODE: &str = "BARCODE-HEX=";
+
+/// The bar code as the user volume labels carry it: as itself when it is
+/// printable ASCII (every real bar code), else as the hex of its UTF-8 (at
+/// most 12 + 2 x 252 characters, seven labels).
+fn barcode_payload(barcode: &str) -> String {
+    if barcode.bytes().all(|b| b.is_ascii_graphic()) {
+        format!("{PLAIN_BARCODE}{barcode}")
+    } else {
+        let hex: String = barcode.bytes().map(|b| format!("{b:02X}")).collect();
+        format!("{HEX_BARCODE}{hex}")
+    }
+}
+
+/// The bar code the user volume labels after a VOL1 record carry, if they
+/// carry one well formed.
+fn parse_barcode_payload(block: &[u8]) -> Option<String> {
+    let mut payload = String::new();
+    for (i, record) in block.get(VOL1_LEN..)?.chunks_exact(VOL1_LEN).take(UVL_MAX).enumerate() {
+        if record[..4] != *format!("UVL{}", i + 1).as_bytes() {
+            break;
+        }
+        payload.push_str(std::str::from_utf8(&record[4..]).ok()?);
+    }
+    let payload = payload.trim_end();
+    if let Some(plain) = payload.strip_prefix(PLAIN_BARCODE) {
+        return (!plain.is_empty() && plain.bytes().all(|b| b.is_ascii_graphic())).then(|| plain.to_string());
+    }
+    let hex = payload.strip_prefix(HEX_BARCODE)?;
+    if hex.is_empty() || hex.len() % 2 != 0 {
+        return None;
+    }
+    let bytes: Option<Vec<u8>> =
+        (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok()).collect();
+    String::from_utf8(bytes?).ok()
 }
 
 /// An ANSI VOL1 record (80 bytes): `volume` (6), `implementation` (13) and
@@ -172,7 +226,9 @@ impl MediaLabelLibrary for RsmFreeLabel {
 
     fn claim(&self, block: &[u8]) -> Option<Omid> {
         let (volume, implementation, owner) = parse_vol1(block)?;
-        let id = if owner.is_empty() { volume.clone() } else { owner };
+        // A label of rsm before the user volume labels carries its bar code
+        // only in the owner field.
+        let id = parse_barcode_payload(block).unwrap_or(if owner.is_empty() { volume.clone() } else { owner });
         (implementation == RSM_FREE_IMPLEMENTATION).then(|| Omid {
             label_type: RSM_FREE_LABEL_TYPE.into(),
             label_id: id.clone().into_bytes(),
@@ -245,6 +301,32 @@ mod tests {
         let ansi = claim_label(&vol1("BAC001", "Bacula", "")).expect("claimed");
         assert_eq!((ansi.label_type.as_str(), ansi.label_id.as_slice()), ("ANSI", b"BAC001".as_slice()));
         assert_eq!(ansi.display(), "ANSI:BAC001");
+    }
+
+    #[test]
+    fn free_labels_of_long_bar_codes_sharing_their_first_fourteen_differ() {
+        let long = "CARTRIDGE-0000000000000001";
+        let other = "CARTRIDGE-0000000000000002";
+        let a = claim_label(&free_media_label(long)).expect("claimed");
+        let b = claim_label(&free_media_label(other)).expect("claimed");
+        assert_eq!(a.label_id, long.as_bytes());
+        assert_ne!(a, b);
+        let widest = "\u{1f4fc}".repeat(crate::limits::BARCODE_LEN_MAX);
+        let label = free_media_label(&widest);
+        assert_eq!(claim_label(&label).expect("claimed").label_id, widest.as_bytes());
+        assert_eq!(label.len() % 80, 0);
+        assert!(label.iter().all(|b| b.is_ascii_graphic() || *b == b' '));
+    }
+
+    #[test]
+    fn a_free_label_without_user_volume_labels_is_read_by_its_owner_field() {
+        let old = vol1("A00001", "RSM-FREE", "A00001L8");
+        assert_eq!(claim_label(&old).expect("claimed").label_id, b"A00001L8");
+        let mut bad = free_media_label("A00001L8");
+        bad[80 + 12] = b'G';
+        bad.truncate(160);
+        bad[80 + 4..80 + 16].copy_from_slice(b"BARCODE-HEX=");
+        assert_eq!(claim_label(&bad).expect("claimed").label_id, b"A00001L8", "a bad payload falls back");
     }
 
     #[test]
