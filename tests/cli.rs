@@ -155,7 +155,8 @@ fn mount_wait_then_dismount_drive_is_refused_for_opened_media_then_succeeds() {
     let queue = rsm.run(&["--json", "show", "queue"]).ok().json();
     assert_eq!(queue.as_array().unwrap().last().unwrap()["kind"], "dismount");
     // The queued request survives this process; `run` carries it out.
-    rsm.run(&["run", "--until-idle"]).ok();
+    let settled = rsm.run(&["run", "--until-idle"]).ok();
+    assert!(settled.stdout.starts_with("1 request settled;"), "{}", settled.stdout);
     let d = rsm.drive("lib1-drive-1");
     assert_eq!((d["state"].as_str(), d["barcode"].as_str()), (Some("dismounted"), None));
     let media = rsm.run(&["--json", "show", "media"]).ok().json();

@@ -57,7 +57,9 @@ fn the_typical_flow_of_a_backup_application() {
     // The fewest allocations first; then LA0001L8 alone, to its limit.
     let second = rsm.run(&["--json", "allocate", "Backup\\Daily"]).ok().json();
     assert_eq!(second["barcode"], "LA0002L8", "{second}");
-    rsm.run(&["pool", "move", "LA0001L8", "Backup\\Daily"]).ok();
+    // Found by a hostile run: the output echoed the pool as typed, without its leading backslash.
+    let moved = rsm.run(&["pool", "move", "LA0001L8", "Backup\\Daily"]).ok();
+    assert_eq!(moved.stdout.trim(), "LA0001L8 moved to \\Backup\\Daily");
     let third = rsm.run(&["--json", "allocate", "Backup\\Daily", "--side", "LA0001L8"]).ok().json();
     assert_eq!(third["barcode"], "LA0001L8", "{third}");
     rsm.run(&["deallocate", "LA0001L8"]).ok();
@@ -230,7 +232,9 @@ fn blank_cartridges_are_prepared_and_labelled_ones_imported() {
     assert_eq!(queue.iter().filter(|r| r["kind"] == "classify").count(), 2, "{queue:?}");
     // Not allocatable before it is prepared: only the two labelled ones are.
     rsm.run(&["pool", "create", "Daily", "--type", "LTO-8", "--from-scratch"]).ok();
-    rsm.run(&["run", "--until-idle"]).ok();
+    // Found by a hostile run: "1 requests settled".
+    let settled = rsm.run(&["run", "--until-idle"]).ok();
+    assert!(settled.stdout.starts_with("4 requests settled"), "{}", settled.stdout);
     let sides = rsm.view("sides");
     for barcode in ["LA0003L8", "LA0004L8"] {
         let side = find(&sides, "barcode", barcode);
@@ -296,6 +300,9 @@ fn a_waiting_allocation_works_the_queue_and_stops_cleanly() {
     assert_eq!(out.status.code(), Some(130), "{}", String::from_utf8_lossy(&out.stderr));
     let report: Value = serde_json::from_slice(&out.stdout).expect("one JSON document");
     assert_eq!(report["stopped_by"], "SIGINT", "{report}");
+    // Found by a hostile run: the message left the withdrawn request "to the next run".
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("nothing was allocated and the new-media operator request was withdrawn"), "{said}");
     let requests = rsm.view("operator-requests");
     let open = requests.iter().filter(|r| r["state"] != "complete" && r["state"] != "refused").count();
     assert_eq!(open, 0, "{requests:?}");

@@ -165,3 +165,37 @@ fn a_wait_stopped_by_a_signal_finishes_its_step_and_leaves_the_request_queued() 
     assert!(drives.iter().all(|d| !d["barcode"].is_null()), "every mount finished: {drives:?}");
     rsm.replay_ok();
 }
+
+/// Found by a hostile run: after a signal stopped `inject --wait` or
+/// `inventory --wait` in the middle of a classification, a later `--wait`
+/// left the classifications (and the dismounts taking their cartridges
+/// home) to `rsm run`, and the stop had marked the one in the drive failed.
+/// Now a later `--wait` finishes the library's leftover arrival work, and a
+/// label request cut short by a stop ends cancelled, to be done again.
+#[test]
+fn a_later_wait_finishes_the_arrival_work_a_stopped_one_left() {
+    let rsm = Rsm::new();
+    rsm.run(&["library", "create-sim", "la", "--drives", "1", "--slots", "6", "--media", "3", "--blank", "3"]).ok();
+    let child = rsm
+        .command(&["--json", "--sim-step-ms", "300", "inventory", "la", "--wait"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("rsm inventory starts");
+    // Inside the first classification: its move, load or read.
+    std::thread::sleep(Duration::from_millis(700));
+    let sent = std::process::Command::new("kill").arg(SIGINT).arg(child.id().to_string()).status();
+    assert!(sent.expect("kill runs").success(), "the signal was sent");
+    let output = child.wait_with_output().expect("rsm inventory ends");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    let queue = rsm.view("queue");
+    assert!(queue.iter().all(|r| r["state"] != "in_progress" && r["state"] != "failed"), "{queue:?}");
+    let done = rsm.run(&["--json", "inventory", "la", "--wait"]).ok().json();
+    let requests = done["requests"].as_array().expect("the arrival work it finished");
+    assert!(!requests.is_empty() && requests.iter().all(|r| r["state"] == "completed"), "{done}");
+    let sides = rsm.view("sides");
+    assert!(sides.iter().all(|s| s["state"] == "available"), "{sides:?}");
+    assert!(rsm.view("queue").iter().all(|r| r["state"] != "queued"), "nothing left for rsm run");
+    rsm.replay_ok();
+}

@@ -39,9 +39,8 @@ pub enum Failure {
     /// Stdout could not be written (a full disk, an I/O error).
     Output(std::io::Error),
     /// A stop signal ended a wait before the request did: the document
-    /// reports the request as it stood; the next `run` or `--wait` goes on
-    /// with it.
-    Stopped(stop::Signal, serde_json::Value),
+    /// reports the request as it stood, the text says what became of it.
+    Stopped(stop::Signal, serde_json::Value, &'static str),
 }
 
 impl Failure {
@@ -119,7 +118,7 @@ fn exit(failure: Failure, json: bool) -> ExitCode {
             out::error(&format!("{} ({}): {}", e.name(), e.code(), e.message()));
             ExitCode::from(2)
         }
-        Failure::Stopped(signal, document) => {
+        Failure::Stopped(signal, document, left) => {
             if json {
                 let mut report = match document {
                     Value::Object(fields) => fields,
@@ -128,11 +127,7 @@ fn exit(failure: Failure, json: bool) -> ExitCode {
                 report.insert("stopped_by".into(), signal.name().into());
                 out::failure_json(&Value::Object(report));
             }
-            out::error(&format!(
-                "rsm: {}: stopped waiting; what the request still needs is left to the next run or --wait \
-                 (a move under way is finished or settled first)",
-                signal.name()
-            ));
+            out::error(&format!("rsm: {}: stopped waiting; {left}", signal.name()));
             ExitCode::from(signal.exit_status())
         }
         Failure::Closed => ExitCode::SUCCESS,
@@ -569,7 +564,8 @@ async fn dispatch(engine: &Engine, cli: &Cli, user: &str) -> Outcome {
             if let Some(signal) = stop::received() {
                 out::error(&format!("rsm: {}: stopped after the steps under way", signal.name()));
             }
-            render::done(json, &format!("{settled} requests settled; nothing left to start"))
+            let requests = if settled == 1 { "request" } else { "requests" };
+            render::done(json, &format!("{settled} {requests} settled; nothing left to start"))
         }
         Cmd::Run { until_idle: false } => {
             out::error("rsm: workers running; Ctrl-C or SIGTERM to stop");

@@ -51,14 +51,16 @@ pub async fn pool(engine: &Engine, user: &str, command: &PoolCmd, json: bool) ->
         }
         PoolCmd::Delete { path } => {
             let id = resolve::pool(engine, path).await?;
+            let at = engine.query(move |s| s.pool_path(id)).await?;
             session.delete_media_pool(id).await?;
-            done(json, &format!("pool {} deleted", path))
+            done(json, &format!("pool {at} deleted"))
         }
         PoolCmd::Move { barcode, pool } => {
             let media = resolve::media(engine, barcode).await?;
             let id = resolve::pool(engine, pool).await?;
             session.move_to_media_pool(media, id).await?;
-            done(json, &format!("{} moved to {}", barcode, pool))
+            let path = engine.query(move |s| s.pool_path(id)).await?;
+            done(json, &format!("{barcode} moved to {path}"))
         }
     }
 }
@@ -107,7 +109,9 @@ pub async fn allocate(engine: &Engine, user: &str, args: AllocateArgs<'_>, json:
                     // Stopped waiting: the new-media request goes with the wait.
                     session.withdraw_operator_requests(ErrorCode::Cancelled).await?;
                     let path = engine.query(move |s| s.pool_path(pool)).await?;
-                    return Err(Failure::Stopped(signal, json!({"pool": path, "lmid": null})));
+                    let document = json!({"pool": path, "lmid": null});
+                    let left = "nothing was allocated and the new-media operator request was withdrawn";
+                    return Err(Failure::Stopped(signal, document, left));
                 }
                 // The queue is worked meanwhile (this process holds the
                 // store): a classification or a free label may bring media.

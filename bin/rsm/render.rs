@@ -70,7 +70,7 @@ pub async fn request(engine: &Engine, id: RequestId, wait: bool, json: bool) -> 
     let ended_badly = wait && state != "completed";
     let document = json!({"request": id.to_string(), "state": state, "detail": r});
     if let Some(signal) = stop::received().filter(|_| wait && !is_terminal(&state)) {
-        return Err(Failure::Stopped(signal, document));
+        return Err(Failure::Stopped(signal, document, LEFT_TO_THE_NEXT_RUN));
     }
     match (json, ended_badly) {
         // One document: the error, with the request it reports.
@@ -152,6 +152,10 @@ pub fn request_json(s: &State, r: &LibraryRequest) -> Value {
     })
 }
 
+/// What a stopped `--wait` leaves behind.
+const LEFT_TO_THE_NEXT_RUN: &str =
+    "what the requests still need is left to the next run or --wait (a move under way is finished or settled first)";
+
 /// Prints the differences an inventory recorded: one line each, or
 /// `{"library", "differences": [{"kind", "barcode", "at", ...}]}`.
 pub async fn inventory(engine: &Engine, library: &str, events: Vec<Event>, wait: bool, json: bool) -> Outcome {
@@ -163,7 +167,7 @@ pub async fn inventory(engine: &Engine, library: &str, events: Vec<Event>, wait:
         })
         .collect();
     let differences = differences(engine, events).await?;
-    let labels = label_requests_of(media);
+    let labels = label_requests_of(library, media);
     if wait {
         let labels = labels.clone();
         engine
@@ -177,6 +181,12 @@ pub async fn inventory(engine: &Engine, library: &str, events: Vec<Event>, wait:
         .query(move |s| labels(s).iter().filter_map(|id| s.requests.get(id)).map(|r| request_json(s, r)).collect())
         .await?;
     let rows: Vec<Value> = rows;
+    if let Some(signal) = stop::received().filter(|_| wait) {
+        if rows.iter().any(|r| !is_terminal(r["state"].as_str().unwrap_or(""))) {
+            let document = json!({"library": library, "differences": differences, "requests": rows});
+            return Err(Failure::Stopped(signal, document, LEFT_TO_THE_NEXT_RUN));
+        }
+    }
     let failure = rows.iter().find(|r| wait && r["state"] != "completed").map(request_failure);
     if json {
         let mut document = json!({"library": library, "differences": differences});
@@ -201,10 +211,26 @@ pub async fn inventory(engine: &Engine, library: &str, events: Vec<Event>, wait:
 
 /// The label requests (classification, free label) of `media`, oldest
 /// first: what an arrival sets off.
-fn label_requests_of(media: Vec<MediaId>) -> impl Fn(&State) -> Vec<RequestId> + Clone + Send + 'static {
+///
+/// The arrival work still unfinished in `library` from before (a run
+/// stopped or killed while it classified or labelled) is theirs too: a
+/// later `--wait` finishes it rather than leaving it to `rsm run`.
+fn label_requests_of(library: &str, media: Vec<MediaId>) -> impl Fn(&State) -> Vec<RequestId> + Clone + Send + 'static {
+    let library = library.to_string();
+    // Leftover work seen unfinished once is listed when it has finished too.
+    let leftover = std::sync::Arc::new(std::sync::Mutex::new(std::collections::BTreeSet::new()));
     move |s: &State| {
-        let mut labels: Vec<&LibraryRequest> =
-            s.requests.values().filter(|r| r.kind.labels() && media.contains(&r.media)).collect();
+        let mut seen = leftover.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        for r in s.library_named(&library).map(|l| l.active_requests.as_slice()).unwrap_or_default() {
+            if s.requests.get(r).is_some_and(|r| r.is_arrival_work()) {
+                seen.insert(*r);
+            }
+        }
+        let mut labels: Vec<&LibraryRequest> = s
+            .requests
+            .values()
+            .filter(|r| (r.kind.labels() && media.contains(&r.media)) || seen.contains(&r.id))
+            .collect();
         labels.sort_by_key(|r| r.order);
         labels.into_iter().map(|r| r.id).collect()
     }
@@ -247,7 +273,7 @@ pub async fn inject(engine: &Engine, library: &str, events: Vec<Event>, wait: bo
     }
     let notes = differences(engine, events).await?;
     // The inject requests, then the label requests of their cartridges.
-    let labels = label_requests_of(media);
+    let labels = label_requests_of(library, media);
     let involved = move |s: &State| -> Vec<RequestId> {
         let mut all = ids.clone();
         all.extend(labels(s));
@@ -269,7 +295,8 @@ pub async fn inject(engine: &Engine, library: &str, events: Vec<Event>, wait: bo
         .await?;
     if let Some(signal) = stop::received().filter(|_| wait) {
         if rows.iter().any(|r| !is_terminal(r["state"].as_str().unwrap_or(""))) {
-            return Err(Failure::Stopped(signal, json!({"library": library, "differences": notes, "requests": rows})));
+            let document = json!({"library": library, "differences": notes, "requests": rows});
+            return Err(Failure::Stopped(signal, document, LEFT_TO_THE_NEXT_RUN));
         }
     }
     // With `wait`, the first request that did not complete gives the outcome.

@@ -676,6 +676,16 @@ pub struct LibraryRequest {
 }
 
 impl LibraryRequest {
+    /// True for the work the server queues itself when cartridges arrive:
+    /// classifications, free labels, and the dismounts that take their
+    /// cartridges home after a step was cut short.
+    pub fn is_arrival_work(&self) -> bool {
+        self.kind.labels()
+            || (self.kind == RequestKind::Dismount
+                && self.submitter == crate::decide::SERVER_PRINCIPAL
+                && self.origin == Some(DismountOrigin::Requeued))
+    }
+
     /// A request just queued: priority 0, no drive, slot, port or session
     /// yet (the command that makes it fills in what its kind needs).
     pub fn new(

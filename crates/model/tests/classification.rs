@@ -198,8 +198,8 @@ fn a_cartridge_the_drive_refuses_is_incompatible() {
 }
 
 /// A classification cut short with its cartridge in the drive (a restart
-/// after the move): the request fails, a dismount takes the cartridge
-/// home, and there it is classified again; an inventory retries one that
+/// after the move, or the process carrying it stopping): the request ends
+/// cancelled (it failed at nothing), a dismount takes the cartridge home, and there it is classified again; an inventory retries one that
 /// failed at home.
 #[test]
 fn a_classification_cut_short_is_done_again_once_the_cartridge_is_home() {
@@ -207,7 +207,7 @@ fn a_classification_cut_short_is_done_again_once_the_cartridge_is_home() {
     let (first, drive, barcode) = first_in_drive(&mut w, lib);
     let (_, events) = w.ok(Command::Reconcile { request: first, observed: Observed::Drive(drive) });
     assert!(
-        matches!(events.as_slice(), [Event::RequestFailed { .. }, Event::DismountRequested { request }] if request.drive == Some(drive)),
+        matches!(events.as_slice(), [Event::RequestCancelled { .. }, Event::DismountRequested { request }] if request.drive == Some(drive)),
         "{events:?}"
     );
     w.work(lib);

@@ -28,6 +28,7 @@ use crate::state::State;
 
 mod allocation;
 mod classification;
+pub(crate) use classification::SERVER_PRINCIPAL;
 mod inventory;
 mod libraries;
 mod media_services;

@@ -361,6 +361,15 @@ impl<'a> Ctx<'a> {
         if untouched && !lib.deleting && (r.kind != RequestKind::Mount || session_open) {
             return Ok(vec![Event::RequestRequeued { request, at_ms: self.now() }]);
         }
+        let in_its_drive = at_drive
+            && self.state.media.get(&r.media).is_some_and(|m| Some(m.location) == r.drive.map(Location::Drive));
+        if r.kind.labels() && in_its_drive && !lib.deleting {
+            // Cut short, nothing wrong: the server's own work is done again
+            // once the cartridge is home, so it ends cancelled, not failed.
+            let mut events = vec![Event::RequestCancelled { request, at_ms: self.now() }];
+            events.extend(self.send_label_cartridge_home(r, observed));
+            return Ok(events);
+        }
         let error = if untouched { E::NotReady } else { E::MediumNotAccessible };
         let mut events =
             vec![Event::RequestFailed { request, error: error.code(), sense: None, observed, at_ms: self.now() }];
