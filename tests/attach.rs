@@ -206,26 +206,34 @@ fn a_second_attach_of_the_same_device_names_the_library_it_is_attached_as() {
     assert!(run.stderr.contains("already attached, as library vtl1"), "{}", run.stderr);
 }
 
-/// An attached library's media type: the changer's element status does not
-/// say, so the operator does (`--media-type`); its cartridges and drives are
-/// of it, and its pools are made.
+/// An attached library's media type: the changer's element status names
+/// none, but its cartridges' LTO labels do (`A00001L7`: LTO-7), and they
+/// win over the operator's `--media-type`, which is used only where the
+/// reports say nothing; a configured type they contradict is reported. Its
+/// cartridges and drives are of that type, and its pools are made.
 #[test]
-fn attach_takes_the_media_type_of_its_cartridges() {
-    let vtl = match start_vtl() {
+fn attach_takes_the_media_type_its_cartridges_labels_name() {
+    let barcodes = ["A00001L7", "A00002L7", "NOLTO-01"].map(String::from).to_vec();
+    let vtl = match Vtl::start(&rsm_vtl::VtlConfig { drives: 2, slots: 6, ie_ports: 1, barcodes }) {
         Ok(vtl) => vtl,
         Err(reason) => return skip(&reason),
     };
     let rsm = Rsm::new();
-    let attached = rsm.run(&["library", "attach", "vtl7", "--iscsi", vtl.url(), "--media-type", "LTO-7"]);
+    let attached = rsm.run(&["library", "attach", "vtl7", "--iscsi", vtl.url(), "--media-type", "LTO-8"]);
     if attached.code != 0 && attached.stderr.contains("libiscsi") {
         return skip(&attached.stderr);
     }
-    attached.ok();
+    let attached = attached.ok();
+    assert!(
+        attached.stderr.contains("the library reports LTO-7 media; the configured LTO-8 is not used"),
+        "{}",
+        attached.stderr
+    );
     let types = rsm.view("media-types");
     let lto7 = types.iter().find(|t| t["name"] == "LTO-7").expect("in the catalog");
     assert_eq!(lto7["libraries"], serde_json::json!(["vtl7"]), "{types:?}");
     assert!(rsm.view("pools").iter().any(|p| p["path"] == "\\Free\\LTO-7"));
     assert!(rsm.view("sides").iter().all(|s| s["media_type"] == "LTO-7"));
-    rsm.run(&["mount", "A00001L8", "--wait"]).ok();
+    rsm.run(&["mount", "A00001L7", "--wait"]).ok();
     rsm.replay_ok();
 }

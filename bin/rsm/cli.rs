@@ -335,10 +335,10 @@ pub enum LibraryCmd {
         /// are found among the other sg devices.
         #[arg(long, value_name = "DEVICE")]
         sg: Option<String>,
-        /// The media type of its cartridges and drives (the changer's
-        /// element status does not say).
-        #[arg(long, value_name = "TYPE", default_value = rsm::DEFAULT_MEDIA_TYPE, value_parser = media_type_names())]
-        media_type: String,
+        /// The media type of its cartridges and drives when the library's own reports do not
+        /// say (its cartridges' LTO labels, its drives' product identification); else LTO-8.
+        #[arg(long, value_name = "TYPE", value_parser = media_type_names())]
+        media_type: Option<String>,
         /// Classify the cartridges found in its slots (mount each and read its first block):
         /// `rsm run` does the work. Without it they are taken as rsm's free media.
         #[arg(long)]

@@ -444,9 +444,12 @@ async fn dispatch(engine: &Engine, cli: &Cli, user: &str) -> Outcome {
                 (None, None) => return Err(Failure::Usage("name the changer with --iscsi URL or --sg DEVICE".into())),
             };
             let session = engine.session_for(user).await?;
-            let media_type = media_type_named(media_type)
-                .ok_or_else(|| Failure::Usage(format!("{media_type} is not a media type rsm knows")))?
-                .id;
+            let media_type = match media_type {
+                Some(t) => Some(
+                    media_type_named(t).ok_or_else(|| Failure::Usage(format!("{t} is not a media type rsm knows")))?.id,
+                ),
+                None => None,
+            };
             let (_, warnings) = session.attach_library_classifying(name, &device, media_type, *classify).await?;
             for w in warnings {
                 out::warn(&w);

@@ -5,7 +5,7 @@ use rsm_hardware::{
     AdapterError, ChangerOptions, ElementStatus, HardwareAdapter, ScsiChanger, SenseData, SimLayout, SimTimings,
     SimulatedLibrary, Topology,
 };
-use rsm_model::{ElementLayout, ErrorCode, Library, LibraryId, Observed, Sense, State};
+use rsm_model::{ElementLayout, ErrorCode, Library, LibraryId, MediaTypeId, Observed, Sense, State};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -218,9 +218,59 @@ pub fn element_layout(topology: &Topology) -> (ElementLayout, Vec<String>) {
     let drives = take("drive", &mut topology.drives.iter().map(|d| (d.address, d.full, d.barcode.clone())));
     let slots = take("slot", &mut topology.slots.iter().map(|s| (s.address, s.full, s.barcode.clone())));
     let ports = take("port", &mut topology.ports.iter().map(|p| (p.address, p.full, p.barcode.clone())));
-    // SMC-3's element status names no media type; the operator's
-    // configuration does (`Engine::attach_library`).
+    // SMC-3's element status names no media type as such: the bar codes
+    // and the drives' identification may (`reported_media_type`).
     (ElementLayout { drives, slots, ports, media_type: None }, warnings)
+}
+
+/// The media type a changer's reports name, with a note for each doubt:
+/// its cartridges' LTO labels (the type most of them carry; cleaners and
+/// unknown labels aside), else its drives' product identification (the
+/// type most of them write). None when neither names one.
+pub fn reported_media_type(topology: &Topology) -> (Option<MediaTypeId>, Vec<String>) {
+    let barcodes = topology
+        .slots
+        .iter()
+        .map(|s| &s.barcode)
+        .chain(topology.drives.iter().map(|d| &d.barcode))
+        .chain(topology.ports.iter().map(|p| &p.barcode))
+        .flatten();
+    let by_label = most_common(barcodes.filter_map(|b| rsm_model::media_type_from_barcode(b)));
+    let by_drive = most_common(
+        topology.drives.iter().filter_map(|d| d.product.as_deref()).filter_map(rsm_model::drive_type_from_product),
+    );
+    let name = |t: MediaTypeId| rsm_model::media_type(t).map_or("?", |t| t.name);
+    let mut notes = Vec::new();
+    for (what, counted) in [("cartridges' labels", &by_label), ("drives", &by_drive)] {
+        if counted.len() > 1 {
+            let all: Vec<String> = counted.iter().map(|(t, n)| format!("{n} {}", name(*t))).collect();
+            notes
+                .push(format!("the {what} name several media types ({}): the library takes the first", all.join(", ")));
+        }
+    }
+    let chosen = by_label.first().or(by_drive.first()).map(|(t, _)| *t);
+    if let (Some(media), Some((drive, _))) = (chosen, by_drive.first()) {
+        let readable =
+            rsm_model::media_type(media).zip(rsm_model::media_type(*drive)).is_some_and(|(m, d)| m.readable_by(d));
+        if !readable {
+            notes.push(format!("its drives write {}, which cannot read {} media", name(*drive), name(media)));
+        }
+    }
+    (chosen, notes)
+}
+
+/// Each distinct item with its count, most frequent first (ties: the
+/// first seen first).
+fn most_common(items: impl Iterator<Item = MediaTypeId>) -> Vec<(MediaTypeId, usize)> {
+    let mut counted: Vec<(MediaTypeId, usize)> = Vec::new();
+    for item in items {
+        match counted.iter_mut().find(|(t, _)| *t == item) {
+            Some((_, n)) => *n += 1,
+            None => counted.push((item, 1)),
+        }
+    }
+    counted.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
+    counted
 }
 
 /// A library exactly as its creation left it: no request ever started
@@ -320,6 +370,52 @@ pub fn observe(state: &State, library: &Library, status: &[ElementStatus], barco
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rsm_hardware::{DriveInfo, DriveMatch, SlotInfo};
+
+    fn topology(barcodes: &[&str], products: &[&str]) -> Topology {
+        let slot =
+            |(i, b): (usize, &&str)| SlotInfo { address: 1000 + i as u16, barcode: Some(b.to_string()), full: true };
+        let drive = |(i, p): (usize, &&str)| DriveInfo {
+            address: 500 + i as u16,
+            lun: None,
+            serial: None,
+            vendor: None,
+            product: Some(p.to_string()),
+            identifier: None,
+            matched_by: DriveMatch::Given,
+            full: false,
+            barcode: None,
+        };
+        Topology {
+            vendor: "V".into(),
+            product: "P".into(),
+            revision: "1".into(),
+            serial: None,
+            transport: 0,
+            drives: products.iter().enumerate().map(drive).collect(),
+            slots: barcodes.iter().enumerate().map(slot).collect(),
+            ports: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    fn named(t: Option<MediaTypeId>) -> Option<&'static str> {
+        t.and_then(rsm_model::media_type).map(|t| t.name)
+    }
+
+    #[test]
+    fn an_attached_librarys_media_type_comes_from_its_labels_then_its_drives() {
+        let (t, notes) = reported_media_type(&topology(&["A00001L7", "A00002L7", "CLN001L1"], &["ULT3580-TD8"]));
+        assert_eq!((named(t), notes.len()), (Some("LTO-7"), 0), "{notes:?}");
+        let (t, notes) = reported_media_type(&topology(&["BACKUP-1"], &["ULTRIUM-HH9", "ULTRIUM-HH9"]));
+        assert_eq!((named(t), notes.len()), (Some("LTO-9"), 0), "{notes:?}");
+        let (t, notes) = reported_media_type(&topology(&["A00001L6", "A00002L8", "A00003L8"], &["ULT3580-TD8"]));
+        assert_eq!(named(t), Some("LTO-8"));
+        assert!(notes[0].contains("2 LTO-8, 1 LTO-6"), "{notes:?}");
+        let (_, notes) = reported_media_type(&topology(&["A00001L5"], &["ULT3580-TD8"]));
+        assert!(notes[0].contains("its drives write LTO-8, which cannot read LTO-5"), "{notes:?}");
+        assert_eq!(reported_media_type(&topology(&["E01001"], &["VIRTUAL-TAPE"])), (None, Vec::new()));
+    }
 
     #[test]
     fn sense_maps_to_ntms_codes() {

@@ -445,7 +445,20 @@ impl Engine {
             .await
             .map_err(|e| NtmsError::new(ErrorCode::DeviceNotConnected, format!("cannot attach {device}: {e}")))?;
         let (mut layout, mut warnings) = element_layout(&topology);
-        layout.media_type = layout.media_type.or(media_type);
+        let (reported, notes) = hardware::reported_media_type(&topology);
+        warnings.extend(notes);
+        layout.media_type = match (reported, media_type) {
+            (Some(reported), Some(configured)) if reported != configured => {
+                let name = |t| rsm_model::media_type(t).map_or("?", |t| t.name);
+                warnings.push(format!(
+                    "the library reports {} media; the configured {} is not used",
+                    name(reported),
+                    name(configured)
+                ));
+                Some(reported)
+            }
+            (reported, configured) => reported.or(configured),
+        };
         warnings.extend(topology.warnings.iter().cloned());
         let accepted = session
             .submit(Command::AttachLibrary {

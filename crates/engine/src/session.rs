@@ -145,7 +145,9 @@ impl Session {
     }
 
     /// As [`attach_library`](Self::attach_library), its cartridges and
-    /// drives of `media_type` (the changer's element status does not say).
+    /// drives of `media_type` unless the library's own reports (its
+    /// cartridges' LTO labels, its drives' product identification) name a
+    /// type: those win, with a warning when they disagree.
     pub async fn attach_library_of_type(
         &self,
         name: &str,
@@ -155,18 +157,18 @@ impl Session {
         self.engine.attach_library(self, name, device, Some(media_type), false).await
     }
 
-    /// As [`attach_library_of_type`](Self::attach_library_of_type), with
-    /// `classify`: the cartridges found in slots are classified (§7.2) by
-    /// requests queued with the library, rather than taken as rsm's free
-    /// media.
+    /// As [`attach_library_of_type`](Self::attach_library_of_type) (with no
+    /// configured type: the reports', else the default), with `classify`:
+    /// the cartridges found in slots are classified (§7.2) by requests
+    /// queued with the library, rather than taken as rsm's free media.
     pub async fn attach_library_classifying(
         &self,
         name: &str,
         device: &str,
-        media_type: MediaTypeId,
+        media_type: Option<MediaTypeId>,
         classify: bool,
     ) -> Result<(crate::Accepted, Vec<String>), NtmsError> {
-        self.engine.attach_library(self, name, device, Some(media_type), classify).await
+        self.engine.attach_library(self, name, device, media_type, classify).await
     }
 
     /// The simulator of a simulated library: the operator's hands (insert,
