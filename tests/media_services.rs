@@ -142,6 +142,30 @@ fn records_of_cartridges_from_elsewhere() {
     rsm.replay_ok();
 }
 
+/// Spec §7.2 case 1 through the binary: a cartridge recorded on the shelf
+/// (offline, with its label) that comes in through a port under a new bar
+/// code is known by its label: the same medium, now with the new bar code.
+#[test]
+fn a_shelf_cartridge_under_a_new_bar_code_is_known_by_its_label() {
+    let rsm = Rsm::new();
+    rsm.run(&["library", "create-sim", "la", "--drives", "1", "--slots", "6", "--media", "2"]).ok();
+    rsm.run(&["--admin", "admin", "access", "grant", "admin", "modify", "--computer"]).ok();
+    let label = rsm.dir.path().join("bac001.bin");
+    std::fs::write(&label, format!("VOL1BAC001 {:13}{:13}{:14}{:28}4", "", "Bacula", "", "")).unwrap();
+    let path = label.to_str().unwrap();
+    rsm.run(&["media", "create", "OLD001L8", "--pool", "\\Import\\LTO-8", "--label-file", path]).ok();
+    let shelf = find(&rsm.view("media"), "barcode", "OLD001L8")["id"].clone();
+    rsm.run(&["sim", "fill-port", "la-port-1", "NEW001L8", "--label-file", path]).ok();
+    rsm.run(&["inject", "la", "--wait"]).ok();
+    let media = rsm.view("media");
+    assert!(!media.iter().any(|m| m["barcode"] == "OLD001L8"), "{media:?}");
+    let known = find(&media, "barcode", "NEW001L8");
+    assert_eq!((&known["id"], known["location"].as_str()), (&shelf, Some("slot")), "{known}");
+    let side = find(&rsm.view("sides"), "barcode", "NEW001L8").clone();
+    assert_eq!((side["state"].as_str(), side["omid"].as_str()), (Some("import"), Some("ANSI:BAC001")), "{side}");
+    rsm.replay_ok();
+}
+
 /// `rsm allocate --timeout`: nothing to allocate raises a new-media
 /// operator request, which the timeout withdraws (ERROR_TIMEOUT, the
 /// request REFUSED and kept in the view); `--no-operator` raises none.

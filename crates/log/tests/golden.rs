@@ -260,6 +260,7 @@ fn canonical_events() -> Vec<Event> {
             },
         },
         Event::LabelRequestCompleted { request: r, at_ms: AT_MS + 3_000 },
+        Event::MediaRecognized { arrival: MediaId(id(0x40)), known: MediaId(id(0x41)), request: r },
         Event::OmidUpdated {
             media: MediaId(id(0x60)),
             side: 0,
@@ -371,6 +372,7 @@ fn fixture_name(event: &Event) -> &'static str {
         Event::ObjectAccessChanged { .. } => "ObjectAccessChanged",
         Event::OperatorRequestSubmitted { .. } => "OperatorRequestSubmitted",
         Event::OperatorRequestClosed { .. } => "OperatorRequestClosed",
+        Event::MediaRecognized { .. } => "MediaRecognized",
     }
 }
 

@@ -556,6 +556,19 @@ pub enum Event {
         /// When.
         at_ms: u64,
     },
+    /// A new cartridge's label names a medium on the shelf (spec §7.2 case
+    /// 1, matching OMID): that medium is the cartridge. It takes the
+    /// arrival's library, place, home and bar code, keeps its own pool,
+    /// sides and logical media, and the arrival's record goes; the
+    /// classification request's drive unloads next.
+    MediaRecognized {
+        /// The record the arrival made (forgotten).
+        arrival: MediaId,
+        /// The medium the label names.
+        known: MediaId,
+        /// The classification request that read the label.
+        request: RequestId,
+    },
 }
 
 impl Event {
@@ -626,6 +639,7 @@ impl Event {
             Event::ObjectAccessChanged { .. } => "ObjectAccessChanged",
             Event::OperatorRequestSubmitted { .. } => "OperatorRequestSubmitted",
             Event::OperatorRequestClosed { .. } => "OperatorRequestClosed",
+            Event::MediaRecognized { .. } => "MediaRecognized",
         }
     }
 }

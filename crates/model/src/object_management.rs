@@ -205,10 +205,12 @@ pub fn require_over(
     Err(NtmsError::new(
         E::AccessDenied,
         format!(
-            "{principal} lacks {} access over {} {} needed to {what}",
+            "{principal} lacks {} access over {} needed to {what}",
             right.names().join("+"),
-            object.object_type().name(),
-            object_name(state, object)
+            match object {
+                ObjectRef::Computer => "the computer".to_string(),
+                _ => format!("{} {}", object.object_type().name(), object_name(state, object)),
+            }
         ),
     ))
 }

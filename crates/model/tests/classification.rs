@@ -234,3 +234,50 @@ fn a_classification_cut_short_is_done_again_once_the_cartridge_is_home() {
     assert!(w.state.media.values().all(|m| m.sides[0].state == SideState::Available));
     w.state.check_invariants().expect("invariants");
 }
+
+/// Spec §7.2 case 1: a cartridge that arrives under a bar code nobody
+/// knows, but whose label names a medium on the shelf (offline: its bar
+/// code label was replaced, say), is that medium. It keeps its id, pool,
+/// sides and named data, takes the new bar code and the arrival's place,
+/// and the arrival's record goes. A second cartridge with the same label,
+/// once the first is online, is only an import: a label names one medium.
+#[test]
+fn a_new_bar_code_whose_label_names_a_shelf_medium_is_that_medium() {
+    let label = vol1("BAC001", "Bacula", "");
+    let (mut w, s, lib) = library_of_unlabelled(&[("LIB0003L8", label.clone()), ("LIB0005L8", label.clone())]);
+    let import = SystemPools::of(default_media_type()).import;
+    w.policy.administrator = Some("admin".into());
+    w.ok(Command::CreateMedia {
+        session: s,
+        barcode: "OLD001L8".into(),
+        pool: import,
+        sides: vec![SideState::Import],
+        labels: vec![Some(label)],
+        error_on_duplicate: false,
+    });
+    let known = w.media("OLD001L8");
+    w.ok(Command::SetAttribute {
+        session: s,
+        object: ObjectRef::Media(known),
+        name: "Owner".into(),
+        value: b"backup".to_vec(),
+    });
+    let arrival = w.media("LIB0003L8");
+    w.work(lib);
+    assert!(!w.state.media.contains_key(&arrival), "the arrival's record is gone");
+    assert_eq!(w.media("LIB0003L8"), known, "the new bar code names the shelf's medium");
+    assert!(w.state.medium_by_barcode("OLD001L8").is_none());
+    let m = &w.state.media[&known];
+    assert_eq!((m.library, m.home_slot.map(Location::Slot)), (lib, Some(m.location)), "home, in the library");
+    assert_eq!(sides(&w, "LIB0003L8"), ("\\Import\\LTO-8".into(), SideState::Import, Some("ANSI:BAC001".into())));
+    assert!(w.state.attributes[&ObjectRef::Media(known)].contains_key(&attribute_key("Owner")), "its named data stays");
+    let classify = w.state.requests.values().find(|r| r.kind == RequestKind::Classify && r.media == known);
+    assert_eq!(classify.map(|r| r.state), Some(RequestState::Passed), "the request that read it names it");
+    assert!(w.state.requests.values().all(|r| r.media != arrival));
+    // The same label again, its medium now online: an import of its own.
+    let twin = w.media("LIB0005L8");
+    assert_ne!(twin, known);
+    assert_eq!(sides(&w, "LIB0005L8"), ("\\Import\\LTO-8".into(), SideState::Import, Some("ANSI:BAC001".into())));
+    assert_eq!(w.state.media.len(), 6);
+    w.state.check_invariants().expect("invariants");
+}

@@ -1,7 +1,7 @@
 //! Arrival and classification: label requests queued and given a drive,
 //! cartridges classified, free-media labels written.
 
-use super::{drive_mut, mounts, reindex, request_mut, requests, unindex, Applied};
+use super::{drive_mut, forget_medium, mounts, reindex, request_mut, requests, unindex, Applied};
 use crate::error::MissingObject;
 use crate::ids::*;
 use crate::media_labels::{Classification, Omid};
@@ -54,6 +54,61 @@ pub(super) fn media_classified(
     if let Some(request) = request {
         request_mut(state, request)?.phase = Some(RequestPhase::Unloading);
     }
+    Ok(())
+}
+
+/// The shelf's medium `known` is the cartridge that arrived as `arrival`:
+/// it takes the arrival's physical facts (library, place, home, bar code,
+/// the request carrying it) and every element and request that named the
+/// arrival names it; the arrival's record is forgotten.
+pub(super) fn media_recognized(state: &mut State, arrival: MediaId, known: MediaId, request: RequestId) -> Applied {
+    let a = super::medium(state, arrival)?.clone();
+    super::medium(state, known)?;
+    unindex(state, known);
+    forget_medium(state, arrival);
+    let arrival_sides: Vec<ObjectRef> =
+        a.sides.iter().map(|x| ObjectRef::Side(a.side_id(x.number))).chain([ObjectRef::Media(arrival)]).collect();
+    for object in arrival_sides {
+        state.attributes.remove(&object);
+        state.descriptions.remove(&object);
+    }
+    let k = super::medium_mut(state, known)?;
+    let shelf_barcode = std::mem::replace(&mut k.barcode, a.barcode.clone());
+    k.library = a.library;
+    k.home_slot = a.home_slot;
+    k.location = a.location;
+    k.state = a.state;
+    k.pending_request = a.pending_request;
+    state.barcodes.remove(&shelf_barcode);
+    state.barcodes.insert(a.barcode.clone(), known);
+    let rename = |m: &mut Option<MediaId>| {
+        if *m == Some(arrival) {
+            *m = Some(known);
+        }
+    };
+    if let Some(lib) = state.libraries.get(&a.library) {
+        for s in &lib.slots {
+            if let Some(slot) = state.slots.get_mut(s) {
+                rename(&mut slot.content);
+                rename(&mut slot.home_of);
+            }
+        }
+        for d in &lib.drives {
+            if let Some(drive) = state.drives.get_mut(d) {
+                rename(&mut drive.medium);
+            }
+        }
+        for p in &lib.ports {
+            if let Some(port) = state.ports.get_mut(p) {
+                rename(&mut port.content);
+            }
+        }
+    }
+    for r in state.requests.values_mut().filter(|r| r.media == arrival) {
+        r.media = known;
+    }
+    request_mut(state, request)?.phase = Some(RequestPhase::Unloading);
+    reindex(state, known);
     Ok(())
 }
 

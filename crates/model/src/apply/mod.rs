@@ -152,6 +152,9 @@ fn apply_event(state: &mut State, event: &Event) -> Applied {
         Event::OperatorRequestClosed { request, state: to, reason, at_ms } => {
             operator_requests::closed(state, *request, *to, *reason, *at_ms)
         }
+        Event::MediaRecognized { arrival, known, request } => {
+            classification::media_recognized(state, *arrival, *known, *request)
+        }
     }
 }
 

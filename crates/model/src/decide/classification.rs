@@ -110,7 +110,31 @@ impl<'a> Ctx<'a> {
             return reject(E::InvalidParameter, format!("a first block of more than {LABEL_BYTES_MAX} bytes"));
         }
         let class = Classification::of(&read_first_block(block));
+        if let Some(known) = self.known_by_omid(r.media, &class) {
+            return Ok(vec![Event::MediaRecognized { arrival: r.media, known, request }]);
+        }
         Ok(vec![Event::MediaClassified { media: r.media, class, request: Some(request) }])
+    }
+
+    /// The medium on the shelf (offline, so not physically anywhere else)
+    /// one of whose sides carries the label `class` read, other than the
+    /// arrival itself: spec §7.2 case 1, known by its OMID. rsm's own free
+    /// label names its medium's bar code, found by the index; any other
+    /// label is looked for among every medium's sides (classifications
+    /// are rare next to the commands the index serves).
+    fn known_by_omid(&self, arrival: MediaId, class: &Classification) -> Option<MediaId> {
+        let (Classification::Free(omid) | Classification::Import(omid)) = class else { return None };
+        let on_shelf = |m: &&Medium| {
+            m.id != arrival
+                && m.location == Location::Offline
+                && m.sides.iter().any(|x| x.omid.as_deref() == Some(omid))
+        };
+        let by_barcode = (omid.label_type == RSM_FREE_LABEL_TYPE)
+            .then(|| std::str::from_utf8(&omid.label_id).ok())
+            .flatten()
+            .and_then(|barcode| self.state.medium_by_barcode(barcode))
+            .filter(on_shelf);
+        by_barcode.or_else(|| self.state.media.values().find(on_shelf)).map(|m| m.id)
     }
 
     /// A free-label request's drive wrote rsm's free-media label.
