@@ -49,6 +49,22 @@ fn information_attributes_enumeration_and_security_from_the_command_line() {
     let drive = rsm.run(&["--json", "info", "get", "la-drive-1"]).ok().json();
     assert_eq!((drive["type"].as_str(), drive["details"]["library"].as_str()), (Some("drive"), Some("la")), "{drive}");
     rsm.run_as("mallory", &["info", "get", "la"]).rejected("ERROR_ACCESS_DENIED", 5);
+    // Names, a drive's deferral delay, an empty pool's media type.
+    rsm.run(&["info", "set", "la-drive-1", "defer_dismount_delay=60"]).ok();
+    let d1 = rsm.view("drives").into_iter().find(|d| d["name"] == "la-drive-1").expect("listed");
+    assert_eq!(d1["defer_dismount_delay_s"], 60);
+    rsm.run(&["info", "set", "LA0002L8", "name=Monday full"]).ok();
+    let named = rsm.run(&["--json", "info", "get", "LA0002L8"]).ok().json();
+    assert_eq!((named["name"].as_str(), named["details"]["barcode"].as_str()), (Some("Monday full"), Some("LA0002L8")));
+    rsm.run(&["pool", "create", "Spare", "--type", "LTO-8"]).ok();
+    rsm.run(&["info", "set", "\\Spare", "media_type=LTO-7", "name=Spare7"]).ok();
+    let spare = rsm.run(&["--json", "info", "get", "\\Spare7"]).ok().json();
+    assert_eq!(spare["details"]["media_type"], "LTO-7", "{spare}");
+    rsm.run(&["info", "set", "\\Spare7", "name=Daily"]).rejected("ERROR_ALREADY_EXISTS", 183);
+    rsm.run(&["info", "set", "la", "name=tapes"]).ok();
+    assert_eq!(rsm.run(&["--json", "info", "get", "tapes"]).ok().json()["type"], "library");
+    rsm.run(&["info", "set", "tapes", "name=la"]).ok();
+    rsm.run(&["info", "set", "la-drive-1", "name=d1"]).rejected("ERROR_INVALID_PARAMETER", 87);
 
     // Enumeration: by container, what the user may use, the root pool first on request.
     let drives = rsm.run(&["--json", "enum", "drive", "--in", "la"]).ok().json();

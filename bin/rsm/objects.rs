@@ -13,8 +13,12 @@ async fn object(engine: &Engine, text: &str) -> Result<ObjectRef, Failure> {
     Ok(engine.query(move |s| object_reference(s, &text)).await??)
 }
 
-/// What people call an object.
+/// What people call an object: the name set on it (media, sides and
+/// logical media may be given one), else its own.
 fn display_name(s: &State, object: ObjectRef) -> String {
+    if let Some(name) = s.object_names.get(&object) {
+        return name.clone();
+    }
     let barcode = |m: &MediaId| s.media.get(m).map(|m| m.barcode.clone()).unwrap_or_default();
     match object {
         ObjectRef::Library(id) => s.libraries.get(&id).map(|l| l.name.clone()).unwrap_or_default(),
@@ -46,7 +50,7 @@ fn details(s: &State, object: ObjectRef) -> Value {
         ObjectRef::Drive(_) => row_of(View::Drives, "name", display_name(s, object)),
         ObjectRef::Slot(_) => row_of(View::Slots, "name", display_name(s, object)),
         ObjectRef::Port(_) => row_of(View::Ports, "name", display_name(s, object)),
-        ObjectRef::Media(_) => row_of(View::Media, "barcode", display_name(s, object)),
+        ObjectRef::Media(id) => row_of(View::Media, "id", id.to_string()),
         ObjectRef::Pool(id) => s.pools.get(&id).map_or(Value::Null, |p| pool_json(s, p)),
         ObjectRef::Side(id) => s.side(id).map_or(Value::Null, |(m, x)| side_json(s, m, x)),
         ObjectRef::LogicalMedia(id) => s.logical_medium(id).map_or(Value::Null, |(m, x)| side_json(s, m, x)),
@@ -111,6 +115,7 @@ pub async fn info(engine: &Engine, user: &str, command: &InfoCmd, json: bool) ->
         InfoCmd::Set { object: text, fields } => {
             let target = object(engine, text).await?;
             let mut description = None;
+            let mut information = Vec::new();
             let mut policy: Option<(Option<bool>, Option<bool>, Option<u32>)> = None;
             for field in fields {
                 let (key, value) = field
@@ -122,16 +127,32 @@ pub async fn info(engine: &Engine, user: &str, command: &InfoCmd, json: bool) ->
                 let entry = policy.get_or_insert((None, None, None));
                 match key {
                     "description" => description = Some(value.to_string()),
+                    "name" => information.push(InfoField::Name(value.to_string())),
+                    "defer_dismount_delay" => information.push(InfoField::DeferDismountDelay(match value {
+                        "" | "library" => None,
+                        seconds => Some(seconds.parse().map_err(|_| {
+                            Failure::Usage(format!("defer_dismount_delay is seconds (or `library`), not {value:?}"))
+                        })?),
+                    })),
+                    "media_type" => information.push(InfoField::PoolMediaType(
+                        media_type_named(value)
+                            .ok_or_else(|| Failure::Usage(format!("{value} is not a media type rsm knows")))?
+                            .id,
+                    )),
                     "from_scratch" => entry.0 = Some(flag(value)?),
                     "to_scratch" => entry.1 = Some(flag(value)?),
                     "max_allocates" => {
-                        entry.2 = Some(value.parse().map_err(|_| {
-                            Failure::Usage(format!("max_allocates is a count, not {value:?}"))
-                        })?)
+                        entry.2 = Some(
+                            value
+                                .parse()
+                                .map_err(|_| Failure::Usage(format!("max_allocates is a count, not {value:?}")))?,
+                        )
                     }
                     other => {
                         return Err(Failure::Usage(format!(
-                            "{other} is not a writable field (description; on a pool from_scratch, to_scratch, max_allocates)"
+                            "{other} is not a writable field (description; name on a library, pool, medium, side or \
+                             logical medium; defer_dismount_delay on a drive; on a pool media_type, from_scratch, \
+                             to_scratch, max_allocates)"
                         )))
                     }
                 }
@@ -149,6 +170,9 @@ pub async fn info(engine: &Engine, user: &str, command: &InfoCmd, json: bool) ->
                     .ok_or_else(|| NtmsError::new(ErrorCode::ObjectNotFound, "the pool is gone"))?;
                 let (f, t, m) = (from.unwrap_or(current.0), to.unwrap_or(current.1), max.unwrap_or(current.2));
                 session.set_pool_policy(pool, f, t, m).await?;
+            }
+            for field in information {
+                session.set_object_information(target, field).await?;
             }
             if let Some(description) = description {
                 session.set_description(target, &description).await?;

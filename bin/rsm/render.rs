@@ -449,6 +449,7 @@ pub fn rows(s: &State, view: View, library: Option<LibraryId>) -> Vec<Value> {
                     "holder": d.holder.and_then(|h| s.sessions.get(&h)).map(|h| h.principal.clone()),
                     "reserved_by": d.reserved_by.map(|r| r.to_string()),
                     "mount_count": d.mount_count,
+                    "defer_dismount_delay_s": d.defer_dismount_delay_s.unwrap_or(s.libraries[&d.library].defer_dismount_delay_s),
                 })
             })
             .collect(),
@@ -490,7 +491,7 @@ pub fn rows(s: &State, view: View, library: Option<LibraryId>) -> Vec<Value> {
             .map(|m| {
                 let (kind, at) = location_json(s, m.location);
                 json!({
-                    "id": m.id.to_string(), "barcode": m.barcode, "name": m.barcode,
+                    "id": m.id.to_string(), "barcode": m.barcode, "name": s.object_names.get(&ObjectRef::Media(m.id)).unwrap_or(&m.barcode),
                     "library": s.libraries.get(&m.library).map(|l| l.name.clone()),
                     "state": media_state(m.state), "ntms_state": m.state.ntms_value(),
                     "location": kind, "at": at, "home_slot": name_of_slot(s, m.home_slot), "enabled": m.enabled,
@@ -576,7 +577,7 @@ pub fn operator_request_json(s: &State, r: &OperatorRequest) -> Value {
 /// A side's row (the sides and lmids views).
 pub fn side_json(s: &State, m: &Medium, x: &Side) -> Value {
     json!({
-        "id": m.side_id(x.number).to_string(), "barcode": m.barcode, "side": x.number,
+        "id": m.side_id(x.number).to_string(), "barcode": m.barcode, "side": x.number, "name": s.object_names.get(&ObjectRef::Side(m.side_id(x.number))),
         "state": side_state(x.state), "ntms_state": x.state.ntms_value(),
         "lmid": x.lmid.map(|l| l.to_string()), "pool": s.pool_path(m.pool),
         "media_type": media_type(m.media_type).map(|t| t.name),

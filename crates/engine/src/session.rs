@@ -439,6 +439,11 @@ impl Session {
         self.engine.query(move |s| list_attributes(s, &policy, &principal, object)).await?
     }
 
+    /// SetNtmsObjectInformation's other writable fields, one at a time.
+    pub async fn set_object_information(&self, object: ObjectRef, field: InfoField) -> Result<(), NtmsError> {
+        self.submit(Command::SetObjectInformation { session: self.id, object, field }).await.map(|_| ())
+    }
+
     /// SetNtmsObjectInformation's description.
     pub async fn set_description(&self, object: ObjectRef, description: &str) -> Result<(), NtmsError> {
         let description = description.to_string();

@@ -19,7 +19,7 @@
 //! **Batch** (one stored value per commit group, [`BATCH_V1`]):
 //! `u8 version | u32 count | (u32 length | record)*`.
 //!
-//! **Snapshot** ([`SNAPSHOT_V1`]): `u8 version | u16 schema | u64 seq |
+//! **Snapshot** ([`SNAPSHOT_VERSION`]): `u8 version | u16 schema | u64 seq |
 //! hash [32] | u64 length + bincode state | checksum [32]`, the checksum being
 //! blake3 of every byte before it.
 //!
@@ -46,8 +46,12 @@ pub const CODEC_V1: u8 = 1;
 pub const SCHEMA_VERSION: u16 = 4;
 /// Version tag of a batch value.
 pub const BATCH_V1: u8 = 1;
-/// Version tag of a snapshot value.
-pub const SNAPSHOT_V1: u8 = 1;
+/// Version tag of a snapshot value, bumped whenever the state's encoding
+/// changes (a field added to a view): a snapshot of an older state is then
+/// skipped by its tag, never decoded into the new layout by chance, and
+/// the log replays from its first record. 2: drives' own deferral delays
+/// and the names of media, sides and logical media.
+pub const SNAPSHOT_VERSION: u8 = 2;
 
 /// Version tag of a head slot.
 pub const HEAD_V1: u8 = 1;
@@ -430,7 +434,7 @@ pub fn encode_snapshot(snapshot: &Snapshot) -> Vec<u8> {
     let state = bincode::serde::encode_to_vec(&snapshot.state, bincode_config())
         .expect("the model's state always encodes: plain derives and ordered maps");
     let mut buf = Vec::with_capacity(1 + 2 + 8 + 32 + 8 + state.len() + 32);
-    buf.push(SNAPSHOT_V1);
+    buf.push(SNAPSHOT_VERSION);
     buf.extend_from_slice(&SCHEMA_VERSION.to_le_bytes());
     buf.extend_from_slice(&snapshot.seq.to_le_bytes());
     buf.extend_from_slice(&snapshot.hash);
@@ -448,7 +452,7 @@ pub fn decode_snapshot(bytes: &[u8]) -> Result<Snapshot, LogError> {
     let mut seq = 0;
     let mut inner = || -> Result<Snapshot, String> {
         let version = c.u8("version")?;
-        if version != SNAPSHOT_V1 {
+        if version != SNAPSHOT_VERSION {
             return Err(format!("unknown snapshot version {version}"));
         }
         let schema = c.u16("schema")?;
@@ -648,6 +652,14 @@ mod tests {
         let err = decode_snapshot(&bytes).expect_err("flipped");
         assert!(matches!(err, LogError::BadSnapshot { seq: 9, .. }), "{err}");
         assert!(decode_snapshot(&[]).is_err());
+    }
+
+    #[test]
+    fn a_snapshot_of_an_older_state_layout_is_refused_by_its_tag() {
+        let mut bytes = encode_snapshot(&Snapshot { seq: 9, hash: [3; 32], state: State::new() });
+        bytes[0] = SNAPSHOT_VERSION - 1;
+        let err = decode_snapshot(&bytes).expect_err("an older layout");
+        assert!(err.to_string().contains(&format!("unknown snapshot version {}", SNAPSHOT_VERSION - 1)), "{err}");
     }
 
     #[test]

@@ -261,6 +261,10 @@ fn canonical_events() -> Vec<Event> {
         },
         Event::LabelRequestCompleted { request: r, at_ms: AT_MS + 3_000 },
         Event::MediaRecognized { arrival: MediaId(id(0x40)), known: MediaId(id(0x41)), request: r },
+        Event::ObjectInformationChanged {
+            object: ObjectRef::Drive(DriveId(id(0x20))),
+            field: InfoField::DeferDismountDelay(Some(60)),
+        },
         Event::OmidUpdated {
             media: MediaId(id(0x60)),
             side: 0,
@@ -373,6 +377,7 @@ fn fixture_name(event: &Event) -> &'static str {
         Event::OperatorRequestSubmitted { .. } => "OperatorRequestSubmitted",
         Event::OperatorRequestClosed { .. } => "OperatorRequestClosed",
         Event::MediaRecognized { .. } => "MediaRecognized",
+        Event::ObjectInformationChanged { .. } => "ObjectInformationChanged",
     }
 }
 

@@ -437,6 +437,16 @@ pub enum Command {
         /// At most 127 characters, no control characters.
         description: String,
     },
+    /// SetNtmsObjectInformation's other writable fields: one field of one
+    /// object (see [`crate::InfoField`]).
+    SetObjectInformation {
+        /// Session.
+        session: SessionId,
+        /// Object.
+        object: ObjectRef,
+        /// The field and its new value.
+        field: crate::object_management::InfoField,
+    },
     /// SetNtmsObjectSecurity on the computer, a library or a pool: grants
     /// (`grant`) or revokes `rights` of `principal`.
     SetObjectAccess {
@@ -521,6 +531,7 @@ impl Command {
             | Command::UpdateOmid { session, .. }
             | Command::SetAttribute { session, .. }
             | Command::SetDescription { session, .. }
+            | Command::SetObjectInformation { session, .. }
             | Command::SetObjectAccess { session, .. }
             | Command::WithdrawOperatorRequest { session, .. } => Some(*session),
             Command::OpenSession { .. }
@@ -577,6 +588,7 @@ impl Command {
             Command::UpdateOmid { .. } => "update_omid",
             Command::SetAttribute { .. } => "set_attribute",
             Command::SetDescription { .. } => "set_description",
+            Command::SetObjectInformation { .. } => "set_object_information",
             Command::SetObjectAccess { .. } => "set_object_access",
             Command::WithdrawOperatorRequest { .. } => "withdraw_operator_request",
         }

@@ -221,6 +221,13 @@ pub enum MissingObject {
     LogicalMedia(LogicalMediaId),
     /// No such operator request.
     OperatorRequest(OperatorRequestId),
+    /// An object of this type has no such writable field.
+    Field {
+        /// The object's type.
+        object_type: &'static str,
+        /// The field.
+        field: &'static str,
+    },
 }
 
 impl fmt::Display for MissingObject {
@@ -239,6 +246,7 @@ impl fmt::Display for MissingObject {
             MissingObject::Side(id) => write!(f, "unknown side {id}"),
             MissingObject::LogicalMedia(id) => write!(f, "unknown logical medium {id}"),
             MissingObject::OperatorRequest(id) => write!(f, "unknown operator request {id}"),
+            MissingObject::Field { object_type, field } => write!(f, "a {object_type} has no field {field}"),
         }
     }
 }

@@ -569,6 +569,13 @@ pub enum Event {
         /// The classification request that read the label.
         request: RequestId,
     },
+    /// A field of an object's information changed (SetNtmsObjectInformation).
+    ObjectInformationChanged {
+        /// Object.
+        object: ObjectRef,
+        /// The field and its new value.
+        field: crate::object_management::InfoField,
+    },
 }
 
 impl Event {
@@ -640,6 +647,7 @@ impl Event {
             Event::OperatorRequestSubmitted { .. } => "OperatorRequestSubmitted",
             Event::OperatorRequestClosed { .. } => "OperatorRequestClosed",
             Event::MediaRecognized { .. } => "MediaRecognized",
+            Event::ObjectInformationChanged { .. } => "ObjectInformationChanged",
         }
     }
 }

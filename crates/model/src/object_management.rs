@@ -26,6 +26,30 @@ pub const DESCRIPTION_LEN_MAX: usize = 127;
 /// those granted them (rsm rule).
 pub const COMPUTER_DEFAULT_RIGHTS: AccessMask = AccessMask::USE;
 
+/// A field SetNtmsObjectInformation writes, beside szDescription and a
+/// pool's allocation policies (commands of their own).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum InfoField {
+    /// szName: a library's, a pool's (its own level of the path), or a
+    /// medium's, side's or logical medium's (empty: none again).
+    Name(String),
+    /// A drive's dwDeferDismountDelay in seconds (none: its library's).
+    DeferDismountDelay(Option<u32>),
+    /// A pool's MediaType.
+    PoolMediaType(MediaTypeId),
+}
+
+impl InfoField {
+    /// The field's name, as `rsm info set` takes it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            InfoField::Name(_) => "name",
+            InfoField::DeferDismountDelay(_) => "defer_dismount_delay",
+            InfoField::PoolMediaType(_) => "media_type",
+        }
+    }
+}
+
 /// `NtmsObjectsTypes`: the kinds of object rsm has.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum ObjectType {

@@ -485,6 +485,9 @@ pub struct Drive {
     /// Its drive type: the media type it writes natively (it reads what
     /// [`MediaType::readable_by`] allows).
     pub media_type: MediaTypeId,
+    /// Its own dwDeferDismountDelay in seconds, if one was set (else its
+    /// library's).
+    pub defer_dismount_delay_s: Option<u32>,
 }
 
 impl Drive {
@@ -505,6 +508,7 @@ impl Drive {
             dismount_deadline_ms: None,
             mount_count: 0,
             media_type,
+            defer_dismount_delay_s: None,
         }
     }
 }

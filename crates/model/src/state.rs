@@ -54,6 +54,9 @@ pub struct State {
     pub attributes: BTreeMap<ObjectRef, BTreeMap<String, Vec<u8>>>,
     /// Objects' descriptions (szDescription), where one was set.
     pub descriptions: BTreeMap<ObjectRef, String>,
+    /// The names (szName) set on media, sides and logical media, which
+    /// have none of their own otherwise.
+    pub object_names: BTreeMap<ObjectRef, String>,
     /// The computer's access list (principals it names; the others hold
     /// [`crate::COMPUTER_DEFAULT_RIGHTS`]).
     pub computer_access: BTreeMap<String, AccessMask>,
@@ -168,6 +171,14 @@ impl State {
         }
         for object in self.descriptions.keys() {
             governor(self, *object).map_err(|e| format!("a description of an object that is gone: {e}"))?;
+        }
+        for (object, name) in &self.object_names {
+            governor(self, *object).map_err(|e| format!("a name of an object that is gone: {e}"))?;
+            if name.is_empty()
+                || !matches!(object, ObjectRef::Media(_) | ObjectRef::Side(_) | ObjectRef::LogicalMedia(_))
+            {
+                return Err(format!("object {object:?} keeps the name {name:?}"));
+            }
         }
         Ok(())
     }

@@ -192,3 +192,78 @@ fn enumerate_objects_by_type_and_container() {
     assert!(!list(&w, "bob", ObjectType::MediaPool, None).unwrap().contains(&ObjectRef::Pool(pool)));
     assert_eq!(list(&w, "bob", ObjectType::MediaType, None).unwrap().len(), MEDIA_TYPES.len());
 }
+
+/// SetNtmsObjectInformation's other writable fields: names, a drive's
+/// deferral delay, a pool's media type; a row per code.
+#[test]
+fn set_object_information_codes() {
+    let (mut w, alice, lib, daily) = world();
+    let set = |session, object, field| Command::SetObjectInformation { session, object, field };
+    let name = |n: &str| InfoField::Name(n.into());
+    let library = ObjectRef::Library(lib);
+    let drive = ObjectRef::Drive(w.state.drive_named("la-drive-1").expect("drive").id);
+    let medium = ObjectRef::Media(w.media("LA0001L8"));
+    w.rejects(set(SessionId(uuid::Uuid::from_u128(99)), library, name("lb")), ErrorCode::InvalidHandle);
+    w.rejects(
+        set(alice, ObjectRef::Library(LibraryId(uuid::Uuid::from_u128(5))), name("lb")),
+        ErrorCode::ObjectNotFound,
+    );
+    // A field the type does not have, or a value out of its range.
+    w.rejects(set(alice, drive, name("d")), ErrorCode::InvalidParameter);
+    w.rejects(set(alice, library, InfoField::DeferDismountDelay(Some(1))), ErrorCode::InvalidParameter);
+    w.rejects(set(alice, library, name("LTO-8")), ErrorCode::InvalidParameter);
+    w.rejects(set(alice, ObjectRef::Pool(daily), name("A\\B")), ErrorCode::InvalidName);
+    w.rejects(set(alice, medium, name(" padded")), ErrorCode::InvalidName);
+    let unknown_type = InfoField::PoolMediaType(MediaTypeId(uuid::Uuid::from_u128(5)));
+    w.rejects(set(alice, ObjectRef::Pool(daily), unknown_type), ErrorCode::InvalidParameter);
+    // Rights: CONTROL on a library, MODIFY through the container otherwise.
+    let bob = w.session("bob");
+    w.rejects(set(bob, library, name("lb")), ErrorCode::AccessDenied);
+    w.rejects(set(bob, drive, InfoField::DeferDismountDelay(Some(1))), ErrorCode::AccessDenied);
+    // State: system pools keep theirs; names stay unique; a pool with media keeps its type.
+    let free = ObjectRef::Pool(SystemPools::of(default_media_type()).free);
+    w.policy.administrator = Some("alice".into());
+    w.rejects(set(alice, free, name("Scratch")), ErrorCode::InvalidMediaPool);
+    w.policy.administrator = None;
+    w.rejects(set(alice, library, name("la-drive-1")), ErrorCode::AlreadyExists);
+    w.ok(Command::CreateMediaPool {
+        session: alice,
+        path: "Weekly".into(),
+        media_type: Some(default_media_type()),
+        action: PoolAction::CreateNew,
+    });
+    w.rejects(set(alice, ObjectRef::Pool(daily), name("weekly")), ErrorCode::AlreadyExists);
+    w.ok(Command::MoveToMediaPool { session: alice, media: w.media("LA0001L8"), pool: daily });
+    let lto7 = media_type_named("LTO-7").expect("in the catalog").id;
+    w.rejects(set(alice, ObjectRef::Pool(daily), InfoField::PoolMediaType(lto7)), ErrorCode::InvalidState);
+
+    // Success and its effect on the views.
+    w.ok(set(alice, library, name("tapes")));
+    assert_eq!(w.state.library_named("tapes").map(|l| l.id), Some(lib));
+    assert!(w.state.library_named("la").is_none());
+    w.ok(set(alice, ObjectRef::Pool(daily), name("Nightly")));
+    assert_eq!(w.state.pool_path(daily), "\\Nightly");
+    let weekly = w.state.pool_at("Weekly").expect("created").id;
+    w.ok(set(alice, ObjectRef::Pool(weekly), InfoField::PoolMediaType(lto7)));
+    assert_eq!(w.state.pools[&weekly].media_type, Some(lto7));
+    w.ok(set(alice, medium, name("Monday full")));
+    assert_eq!(w.state.object_names[&medium], "Monday full");
+    let (_, again) = w.ok(set(alice, medium, name("Monday full")));
+    assert!(again.is_empty(), "writing what is there records nothing");
+    w.ok(set(alice, medium, name("")));
+    assert!(!w.state.object_names.contains_key(&medium));
+    // A drive's own deferral delay decides when a deferred cartridge goes home.
+    let ObjectRef::Drive(d) = drive else { unreachable!() };
+    w.ok(set(alice, drive, InfoField::DeferDismountDelay(Some(60))));
+    let m = w.media("LA0002L8");
+    w.ok(Command::MountMedia {
+        session: alice,
+        media: m,
+        options: MountOptions { drive: Some(d), ..Default::default() },
+    });
+    w.work(lib);
+    let now = w.now_ms + 10; // the next command's stamp
+    w.ok(Command::DismountMedia { session: alice, media: m, deferred: true });
+    assert_eq!(w.state.drives[&d].dismount_deadline_ms, Some(now + 60_000));
+    w.state.check_invariants().expect("invariants");
+}

@@ -114,6 +114,14 @@ enum Action {
         value: u8,
         description: bool,
     },
+    /// A field of an object's information: a name, a drive's deferral, a
+    /// pool's media type (many of them refused: the wrong type or field).
+    Inform {
+        who: usize,
+        target: usize,
+        field: u8,
+        value: u8,
+    },
     PoolAccess {
         who: usize,
         pool: usize,
@@ -158,6 +166,7 @@ fn action() -> impl Strategy<Value = Action> {
         1 => (0..3usize, 0..4usize, 0..4usize).prop_map(|(who, a, b)| Action::Swap { who, a, b }),
         2 => (0..3usize, 0..8usize, 0..3u8, any::<bool>()).prop_map(|(who, target, value, description)| Action::Annotate { who, target, value, description }),
         1 => (0..3usize, 0..3usize, 0..3usize, any::<bool>()).prop_map(|(who, pool, principal, grant)| Action::PoolAccess { who, pool, principal, grant }),
+        1 => (0..3usize, 0..8usize, 0..3u8, 0..3u8).prop_map(|(who, target, field, value)| Action::Inform { who, target, field, value }),
     ]
 }
 
@@ -385,6 +394,24 @@ impl Harness {
                 } else {
                     Command::SetAttribute { session, object, name: "tag".into(), value: vec![7; usize::from(value)] }
                 }
+            }
+            Action::Inform { who, target, field, value } => {
+                let object = match target {
+                    0 | 1 => ObjectRef::Media(self.media(target)),
+                    2 => ObjectRef::LogicalMedia(self.lmid(0)),
+                    3 | 4 => ObjectRef::Pool(self.pool(target - 3)),
+                    5 => ObjectRef::Drive(self.drive(0)),
+                    6 => ObjectRef::Library(self.changer),
+                    _ => ObjectRef::Side(SideId::of(self.media(0), 0)),
+                };
+                let field = match field {
+                    0 => InfoField::Name(["", "Weekly", "Monthly"][usize::from(value)].into()),
+                    1 => InfoField::DeferDismountDelay((value > 0).then_some(u32::from(value) * 30)),
+                    _ => InfoField::PoolMediaType(
+                        media_type_named(["LTO-7", "LTO-8", "LTO-9"][usize::from(value)]).expect("in the catalog").id,
+                    ),
+                };
+                Command::SetObjectInformation { session: self.sessions[who], object, field }
             }
             Action::PoolAccess { who, pool, principal, grant } => Command::SetObjectAccess {
                 session: self.sessions[who],

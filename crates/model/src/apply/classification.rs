@@ -71,6 +71,7 @@ pub(super) fn media_recognized(state: &mut State, arrival: MediaId, known: Media
     for object in arrival_sides {
         state.attributes.remove(&object);
         state.descriptions.remove(&object);
+        state.object_names.remove(&object);
     }
     let k = super::medium_mut(state, known)?;
     let shelf_barcode = std::mem::replace(&mut k.barcode, a.barcode.clone());

@@ -43,7 +43,9 @@ pub fn apply(state: &mut State, event: &Event) -> Result<(), ApplyError> {
             | Event::MediaTypeRemoved { .. }
             | Event::SideDeallocated { .. }
     );
-    if removes_objects && !(state.attributes.is_empty() && state.descriptions.is_empty()) {
+    if removes_objects
+        && !(state.attributes.is_empty() && state.descriptions.is_empty() && state.object_names.is_empty())
+    {
         object_management::forget_departed(state);
     }
     Ok(())
@@ -154,6 +156,9 @@ fn apply_event(state: &mut State, event: &Event) -> Applied {
         }
         Event::MediaRecognized { arrival, known, request } => {
             classification::media_recognized(state, *arrival, *known, *request)
+        }
+        Event::ObjectInformationChanged { object, field } => {
+            object_management::information_changed(state, *object, field)
         }
     }
 }

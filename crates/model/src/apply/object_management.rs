@@ -3,7 +3,7 @@
 
 use super::{pool_mut, Applied};
 use crate::error::MissingObject;
-use crate::object_management::{attribute_key, governor};
+use crate::object_management::{attribute_key, governor, InfoField};
 use crate::objects::{AccessMask, ObjectRef};
 use crate::state::State;
 
@@ -66,17 +66,50 @@ pub(super) fn access_changed(state: &mut State, object: ObjectRef, principal: &s
     Ok(())
 }
 
+/// A field of an object's information (SetNtmsObjectInformation).
+pub(super) fn information_changed(state: &mut State, object: ObjectRef, field: &InfoField) -> Applied {
+    exists(state, object)?;
+    match (object, field) {
+        (ObjectRef::Library(id), InfoField::Name(name)) => {
+            let lib = super::library_mut(state, id)?;
+            let old = std::mem::replace(&mut lib.name, name.clone());
+            state.names.remove(&old);
+            state.names.insert(name.clone(), object);
+        }
+        (ObjectRef::Pool(id), InfoField::Name(name)) => pool_mut(state, id)?.name = name.clone(),
+        (ObjectRef::Pool(id), InfoField::PoolMediaType(t)) => pool_mut(state, id)?.media_type = Some(*t),
+        (ObjectRef::Drive(id), InfoField::DeferDismountDelay(delay)) => {
+            super::drive_mut(state, id)?.defer_dismount_delay_s = *delay
+        }
+        (ObjectRef::Media(_) | ObjectRef::Side(_) | ObjectRef::LogicalMedia(_), InfoField::Name(name)) => {
+            if name.is_empty() {
+                state.object_names.remove(&object);
+            } else {
+                state.object_names.insert(object, name.clone());
+            }
+        }
+        // The rules let no other pair through; a log that holds one was not
+        // written by them.
+        (other, field) => {
+            return Err(MissingObject::Field { object_type: other.object_type().name(), field: field.name() })
+        }
+    }
+    Ok(())
+}
+
 /// Attributes and descriptions of objects that no longer exist go with them.
 pub(super) fn forget_departed(state: &mut State) {
     let departed: Vec<ObjectRef> = state
         .attributes
         .keys()
         .chain(state.descriptions.keys())
+        .chain(state.object_names.keys())
         .filter(|o| governor(state, **o).is_err())
         .copied()
         .collect();
     for object in departed {
         state.attributes.remove(&object);
         state.descriptions.remove(&object);
+        state.object_names.remove(&object);
     }
 }

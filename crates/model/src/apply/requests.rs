@@ -141,6 +141,7 @@ fn retire(state: &mut State, id: RequestId) {
             state.requests.remove(&old);
             state.attributes.remove(&ObjectRef::Request(old));
             state.descriptions.remove(&ObjectRef::Request(old));
+            state.object_names.remove(&ObjectRef::Request(old));
         }
     }
 }

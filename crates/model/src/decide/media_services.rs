@@ -448,7 +448,7 @@ fn sides_on_arrival(from: &Pool, to: &Pool) -> Option<SideState> {
 }
 
 /// The levels of a pool path (`\A\B` or `A\B`), each checked (ERROR_INVALID_NAME).
-fn pool_levels(path: &str) -> Result<Vec<&str>, NtmsError> {
+pub(super) fn pool_levels(path: &str) -> Result<Vec<&str>, NtmsError> {
     let trimmed = path.strip_prefix('\\').unwrap_or(path);
     let levels: Vec<&str> = trimmed.split('\\').collect();
     let plain_level = |level: &&str| {

@@ -97,6 +97,9 @@ pub fn decide(state: &State, policy: &Policy, cmd: &Stamped<Command>) -> Result<
         Command::UpdateOmid { session, lmid, label } => ctx.update_omid(*session, *lmid, label),
         Command::SetAttribute { session, object, name, value } => ctx.set_attribute(*session, *object, name, value),
         Command::SetDescription { session, object, description } => ctx.set_description(*session, *object, description),
+        Command::SetObjectInformation { session, object, field } => {
+            ctx.set_object_information(*session, *object, field)
+        }
         Command::SetObjectAccess { session, object, principal, rights, grant } => {
             ctx.set_object_access(*session, *object, principal, *rights, *grant)
         }
@@ -241,9 +244,14 @@ impl<'a> Ctx<'a> {
         LibraryRequest::new(id, kind, library, media, submitter, self.now())
     }
 
-    fn deferral_deadline(&self, lib: &Library) -> Option<u64> {
+    /// When a cartridge deferred in `drive` of `lib` goes home: the drive's
+    /// own dwDeferDismountDelay, else its library's.
+    fn deferral_deadline(&self, lib: &Library, drive: DriveId) -> Option<u64> {
+        let delay_s = self.state.drives.get(&drive).and_then(|d| d.defer_dismount_delay_s);
         match lib.kind {
-            LibraryKind::Changer => Some(self.now().saturating_add(u64::from(lib.defer_dismount_delay_s) * 1000)),
+            LibraryKind::Changer => {
+                Some(self.now().saturating_add(u64::from(delay_s.unwrap_or(lib.defer_dismount_delay_s)) * 1000))
+            }
             LibraryKind::Standalone => None,
         }
     }

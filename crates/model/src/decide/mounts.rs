@@ -284,7 +284,7 @@ impl<'a> Ctx<'a> {
         if deferred || lib.kind == LibraryKind::Standalone {
             let audit = (lib.kind == LibraryKind::Standalone && !deferred)
                 .then(|| self.standalone_audit(drive, &s.principal, DismountOrigin::Media));
-            let deadline = if deferred { self.deferral_deadline(lib) } else { None };
+            let deadline = if deferred { self.deferral_deadline(lib, drive.id) } else { None };
             events.push(Event::DriveMadeDismountable { drive: drive.id, deadline_ms: deadline, audit });
             return Ok(events);
         }

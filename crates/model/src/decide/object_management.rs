@@ -11,6 +11,112 @@ use crate::object_management::*;
 use crate::objects::*;
 
 impl<'a> Ctx<'a> {
+    /// SetNtmsObjectInformation's other writable fields. Checks, in order:
+    /// 1. session (ERROR_INVALID_HANDLE);
+    /// 2. the object exists (ERROR_OBJECT_NOT_FOUND);
+    /// 3. the field is one its type has (ERROR_INVALID_PARAMETER: a name on
+    ///    a library, a pool, a medium, a side or a logical medium; a
+    ///    deferral delay on a drive; a media type on a pool), well formed
+    ///    (a library's name by the name rules, ERROR_INVALID_PARAMETER; a
+    ///    pool's one level of a pool path or another's 1 to 63 printable
+    ///    characters, ERROR_INVALID_NAME; a media type of the catalog,
+    ///    ERROR_INVALID_PARAMETER);
+    /// 4. CONTROL on a library, MODIFY over anything else, through its
+    ///    governing container (ERROR_ACCESS_DENIED);
+    /// 5. a system pool keeps its name and type (ERROR_INVALID_MEDIA_POOL);
+    ///    a library's new name is no other object's, a pool's none of its
+    ///    siblings' (ERROR_ALREADY_EXISTS); a pool changes its type only
+    ///    while it holds no media and no pools (ERROR_INVALID_STATE).
+    ///
+    /// Writing what is already there records nothing.
+    pub(super) fn set_object_information(
+        &self,
+        session: SessionId,
+        object: ObjectRef,
+        field: &InfoField,
+    ) -> Result<Vec<Event>, NtmsError> {
+        use crate::objects::ObjectRef as O;
+        let s = self.session(session)?;
+        governor(self.state, object)?;
+        let unchanged = match (object, field) {
+            (O::Library(id), InfoField::Name(name)) => {
+                super::check_name(name)?;
+                self.state.libraries[&id].name == *name
+            }
+            (O::Pool(id), InfoField::Name(name)) => {
+                if super::media_services::pool_levels(name)?.len() != 1 || name.starts_with('\\') {
+                    return reject(E::InvalidName, format!("{name:?} is one level of a pool path, without \\"));
+                }
+                self.state.pools[&id].name == *name
+            }
+            (O::Media(_) | O::Side(_) | O::LogicalMedia(_), InfoField::Name(name)) => {
+                let plain = name.chars().count() <= limits::NAME_LEN_MAX
+                    && name.chars().all(|c| c == ' ' || limits::is_plain(c))
+                    && name.trim() == name;
+                if !plain {
+                    return reject(
+                        E::InvalidName,
+                        format!(
+                            "a name has at most {} printable characters, no leading or trailing space",
+                            limits::NAME_LEN_MAX
+                        ),
+                    );
+                }
+                self.state.object_names.get(&object).map_or("", String::as_str) == name
+            }
+            (O::Drive(id), InfoField::DeferDismountDelay(delay)) => {
+                self.state.drives[&id].defer_dismount_delay_s == *delay
+            }
+            (O::Pool(id), InfoField::PoolMediaType(t)) => {
+                if crate::media_services::media_type(*t).is_none() {
+                    return reject(E::InvalidParameter, format!("{t} is not a media type of the catalog"));
+                }
+                self.state.pools[&id].media_type == Some(*t)
+            }
+            _ => {
+                return reject(
+                    E::InvalidParameter,
+                    format!("{} has no writable {}", object.object_type().name(), field.name()),
+                )
+            }
+        };
+        let right = if matches!(object, O::Library(_)) { AccessMask::CONTROL } else { AccessMask::MODIFY };
+        require_over(self.state, self.policy, &s.principal, object, right, "change its information")?;
+        if let O::Pool(id) = object {
+            let pool = &self.state.pools[&id];
+            if pool.is_system() {
+                return reject(E::InvalidMediaPool, format!("{} is a system pool", self.state.pool_path(id)));
+            }
+            match field {
+                InfoField::Name(name)
+                    if self.state.pool_child(pool.parent, name).is_some_and(|other| other.id != id) =>
+                {
+                    return reject(E::AlreadyExists, format!("a pool named {name} is there already"));
+                }
+                InfoField::PoolMediaType(_) if !unchanged => {
+                    let holds_media = self.state.media.values().any(|m| m.pool == id);
+                    let holds_pools = self.state.pools.values().any(|p| p.parent == Some(id));
+                    if holds_media || holds_pools {
+                        return reject(
+                            E::InvalidState,
+                            format!("{} holds media or pools: its type stays", self.state.pool_path(id)),
+                        );
+                    }
+                }
+                _ => {}
+            }
+        }
+        if let (O::Library(_), InfoField::Name(name)) = (object, field) {
+            if !unchanged && self.state.names.contains_key(name) {
+                return reject(E::AlreadyExists, format!("an object named {name} exists"));
+            }
+        }
+        if unchanged {
+            return Ok(Vec::new());
+        }
+        Ok(vec![Event::ObjectInformationChanged { object, field: field.clone() }])
+    }
+
     /// SetNtmsObjectAttribute. Checks, in order:
     /// 1. session (ERROR_INVALID_HANDLE);
     /// 2. a name of 1 to 31 printable characters (ERROR_INVALID_NAME);

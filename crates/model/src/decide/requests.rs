@@ -201,7 +201,7 @@ impl<'a> Ctx<'a> {
                     let lib = &self.state.libraries[&r.library];
                     events.push(Event::DriveMadeDismountable {
                         drive,
-                        deadline_ms: self.deferral_deadline(lib),
+                        deadline_ms: self.deferral_deadline(lib, drive),
                         audit: None,
                     });
                 }

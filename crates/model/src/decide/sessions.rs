@@ -44,7 +44,7 @@ impl<'a> Ctx<'a> {
             let lib = &self.state.libraries[&drive.library];
             events.push(Event::DriveMadeDismountable {
                 drive: drive.id,
-                deadline_ms: self.deferral_deadline(lib),
+                deadline_ms: self.deferral_deadline(lib, drive.id),
                 audit: None,
             });
         }
