@@ -181,10 +181,15 @@ fn dismount_drive_error_rows_from_the_command_line() {
     // The Windows XP switch asks for control instead.
     rsm.run(&["access", "grant", "bob", "modify", "--library", "lib1"]).ok();
     rsm.run_as("bob", &["--xp-access-rule", "dismount-drive", "lib1-drive-2"]).rejected("ERROR_ACCESS_DENIED", 5);
-    // Disabled drive or library.
+    // Disabled drive or library. A drive disabled with a cartridge nobody
+    // holds is emptied (a dismount is queued for it).
     rsm.run(&["disable", "drive", "lib1-drive-2"]).ok();
     rsm.run_as("bob", &["dismount-drive", "lib1-drive-2"]).rejected("ERROR_DEVICE_NOT_AVAILABLE", 4319);
+    rsm.run(&["run", "--until-idle"]).ok();
+    assert!(rsm.drive("lib1-drive-2")["barcode"].is_null(), "emptied");
     rsm.run(&["enable", "drive", "lib1-drive-2"]).ok();
+    rsm.run(&["mount", "LIB10002L8", "--drive", "lib1-drive-2", "--wait"]).ok();
+    rsm.run(&["dismount-media", "LIB10002L8", "--deferred"]).ok();
     rsm.run(&["disable", "library", "lib1"]).ok();
     rsm.run(&["dismount-drive", "lib1-drive-2"]).rejected("ERROR_DEVICE_NOT_AVAILABLE", 4319);
     rsm.run(&["enable", "library", "lib1"]).ok();

@@ -274,6 +274,9 @@ pub enum DismountOrigin {
     MakeRoom,
     /// Re-queued after crash reconciliation found it not done.
     Requeued,
+    /// The drive was disabled holding a cartridge nobody held: emptied
+    /// (EnableNtmsObject's rule), the one request a disabled drive runs.
+    Disabled,
 }
 
 /// Rights in an access mask (`NtmsAccessMask`); each is an independent bit.

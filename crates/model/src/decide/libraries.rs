@@ -298,9 +298,16 @@ impl<'a> Ctx<'a> {
     /// 2. the object is a library, a drive or a medium, not the zero id
     ///    (ERROR_INVALID_PARAMETER);
     /// 3. it exists (ERROR_OBJECT_NOT_FOUND);
-    /// 4. its library is not being deleted (ERROR_INVALID_LIBRARY);
-    /// 5. MODIFY access to its library (ERROR_ACCESS_DENIED);
-    /// 6. it is not already enabled (or disabled) (ERROR_INVALID_STATE).
+    /// 4. it is not on the offline shelf (ERROR_LIBRARY_OFFLINE);
+    /// 5. its library is not being deleted (ERROR_INVALID_LIBRARY);
+    /// 6. MODIFY access to its library (ERROR_ACCESS_DENIED);
+    /// 7. it is not already enabled (or disabled) (ERROR_INVALID_STATE).
+    ///
+    /// The flag changes at once (the spec queues an NTMS_LM_ENABLE or
+    /// DISABLE request and answers "queued"; rsm's answer is the change
+    /// itself). A changer's drive disabled with a cartridge in it that no
+    /// session holds and no request moves is emptied: a dismount takes the
+    /// cartridge home (when a slot can take it).
     pub(super) fn set_enabled(
         &self,
         session: SessionId,
@@ -325,6 +332,9 @@ impl<'a> Ctx<'a> {
             }
             _ => return reject(E::InvalidParameter, "only a library, a drive or a medium can be enabled or disabled"),
         };
+        if !self.state.libraries.contains_key(&library) {
+            return reject(E::LibraryOffline, "a medium on the offline shelf cannot be enabled or disabled");
+        }
         let lib = self.valid_library(library)?;
         self.require(
             lib,
@@ -338,7 +348,21 @@ impl<'a> Ctx<'a> {
                 if enabled { "the object is already enabled" } else { "the object is already disabled" },
             );
         }
-        Ok(vec![Event::EnabledChanged { object, enabled }])
+        let mut events = vec![Event::EnabledChanged { object, enabled }];
+        if let (ObjectRef::Drive(id), false, LibraryKind::Changer) = (object, enabled, lib.kind) {
+            let drive = &self.state.drives[&id];
+            let released = drive.medium.is_some_and(|m| self.state.media[&m].pending_request.is_none())
+                && drive.holder.is_none()
+                && drive.reserved_by.is_none()
+                && lib.active_requests.len() < self.policy.queue_per_library_max;
+            if released {
+                let origin = DismountOrigin::Disabled;
+                if let Ok(request) = self.dismount_request(self.cmd.request, lib, drive, &s.principal, origin) {
+                    events.push(Event::DismountRequested { request });
+                }
+            }
+        }
+        Ok(events)
     }
 
     /// DeleteNtmsLibrary (spec §3.3). Checks, in order:

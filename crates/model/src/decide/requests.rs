@@ -35,7 +35,12 @@ impl<'a> Ctx<'a> {
             .filter(|r| r.state == RequestState::Queued && r.kind == RequestKind::Dismount)
             .filter(|r| {
                 r.drive.and_then(|d| self.state.drives.get(&d)).is_some_and(|d| {
-                    Self::drive_available(d) && d.medium == Some(r.media) && self.state.media[&r.media].enabled
+                    // A drive disabled holding a cartridge still lets it go home.
+                    let emptying =
+                        r.origin == Some(DismountOrigin::Disabled) && d.operational == OperationalState::Ready;
+                    (Self::drive_available(d) || emptying)
+                        && d.medium == Some(r.media)
+                        && self.state.media[&r.media].enabled
                 })
             })
             .map(|r| Event::RequestStarted { request: r.id, at_ms })
