@@ -213,7 +213,7 @@ fn mount_error_codes_from_the_command_line() {
     rsm.run(&["mount", "LIB10001L8", "--drive", "lib2-drive-1"]).rejected("ERROR_DRIVE_MEDIA_MISMATCH", 4303);
     assert_eq!(rsm.run(&["mount", "LIB10001L8", "--priority", "99"]).code, 1, "out of range: a usage error");
     rsm.run(&["mount", "LIB10001L8", "--drive", "lib1-drive-1"]).ok();
-    rsm.run(&["mount", "LIB10002L8", "--drive", "lib1-drive-1"]).rejected("ERROR_BUSY", 170);
+    rsm.run(&["mount", "LIB10002L8", "--drive", "lib1-drive-1", "--no-wait-if-busy"]).rejected("ERROR_BUSY", 170);
     rsm.run(&["disable", "media", "LIB10003L8"]).ok();
     rsm.run(&["mount", "LIB10003L8"]).rejected("ERROR_RESOURCE_DISABLED", 4309);
     rsm.run_as("eve", &["mount", "LIB10004L8"]).rejected("ERROR_ACCESS_DENIED", 5);
@@ -596,7 +596,7 @@ fn check_metrics(text: &str) {
 fn every_metric_has_help_and_monotonic_quantiles() {
     let rsm = Rsm::new().with_library();
     rsm.run(&["mount", "LIB10001L8", "--drive", "lib1-drive-1"]).ok();
-    rsm.run(&["mount", "LIB10002L8", "--drive", "lib1-drive-1"]).rejected("ERROR_BUSY", 170);
+    rsm.run(&["mount", "LIB10002L8", "--drive", "lib1-drive-1", "--no-wait-if-busy"]).rejected("ERROR_BUSY", 170);
     let text = rsm.run(&["metrics"]).ok().stdout;
     assert!(text.contains("rsm_commands_rejected_total{"), "{text}");
     check_metrics(&text);

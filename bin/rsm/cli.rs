@@ -87,6 +87,14 @@ pub enum Cmd {
         /// Priority (NtmsMountPriority), -15 (lowest) to 15 (highest).
         #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = priority())]
         priority: i8,
+        /// NTMS_MOUNT_ERROR_NOT_AVAILABLE: refuse with ERROR_BUSY at once when every drive is busy,
+        /// rather than wait for one (NTMS_LM_WAITING).
+        #[arg(long)]
+        no_wait_if_busy: bool,
+        /// Milliseconds the mount may wait to start; then it fails (ERROR_BUSY while it waited for a
+        /// drive, ERROR_TIMEOUT once queued). Default: no limit.
+        #[arg(long, value_name = "MS")]
+        timeout: Option<u64>,
         /// Run the workers until the request ends.
         #[arg(long)]
         wait: bool,

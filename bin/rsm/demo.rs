@@ -85,9 +85,9 @@ pub async fn run(json: bool) -> Outcome {
     tour.heading("mounts and dismounts")?;
     let r = admin.mount_media(m1, MountOptions { drive: Some(d1), ..Default::default() }).await?;
     tour.say("mount DEMO0001L8 in demo-drive-1", Ok(format!("request {} queued", r.id())))?;
-    let busy =
-        admin.mount_media(m2, MountOptions { drive: Some(d1), ..Default::default() }).await.map(|r| r.id().to_string());
-    tour.say("mount DEMO0002L8 in demo-drive-1 as well", busy)?;
+    let no_wait = MountOptions { drive: Some(d1), no_wait_if_busy: true, ..Default::default() };
+    let busy = admin.mount_media(m2, no_wait).await.map(|r| r.id().to_string());
+    tour.say("mount DEMO0002L8 in demo-drive-1 as well, --no-wait-if-busy", busy)?;
     let r2 = admin.mount_media(m2, MountOptions::default()).await?;
     tour.say("mount DEMO0002L8 in any drive", Ok(format!("request {} queued", r2.id())))?;
     let n = engine.run_until_idle().await?;

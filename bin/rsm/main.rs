@@ -463,14 +463,21 @@ async fn dispatch(engine: &Engine, cli: &Cli, user: &str) -> Outcome {
             render::done(json, &format!("library {name} deleted"))
         }
         Cmd::Show(args) => render::show(engine, args.view, args.library.as_deref(), json).await,
-        Cmd::Mount { barcode, drive, write, priority, wait } => {
+        Cmd::Mount { barcode, drive, write, priority, no_wait_if_busy, timeout, wait } => {
             let media = resolve::media(engine, barcode).await?;
             let drive = match drive {
                 Some(d) => Some(resolve::drive(engine, d).await?),
                 None => None,
             };
             let session = engine.session_for(user).await?;
-            let handle = session.mount_media(media, MountOptions { drive, write: *write, priority: *priority }).await?;
+            let options = MountOptions {
+                drive,
+                write: *write,
+                priority: *priority,
+                no_wait_if_busy: *no_wait_if_busy,
+                timeout_ms: *timeout,
+            };
+            let handle = session.mount_media(media, options).await?;
             render::request(engine, handle.id(), *wait, json).await
         }
         Cmd::DismountMedia { barcode, deferred, wait } => {

@@ -53,6 +53,7 @@ pub fn request_state(s: RequestState) -> &'static str {
         RequestState::Passed => "completed",
         RequestState::Failed => "failed",
         RequestState::Cancelled => "cancelled",
+        RequestState::Waiting => "waiting",
     }
 }
 
@@ -71,6 +72,18 @@ pub async fn request(engine: &Engine, id: RequestId, wait: bool, json: bool) -> 
     let document = json!({"request": id.to_string(), "state": state, "detail": r});
     if let Some(signal) = stop::received().filter(|_| wait && !is_terminal(&state)) {
         return Err(Failure::Stopped(signal, document, LEFT_TO_THE_NEXT_RUN));
+    }
+    if wait && !is_terminal(&state) {
+        // Nothing this process does can free what it waits for (a drive a
+        // session holds): it stays in the queue for whoever frees one.
+        let left = NtmsError::new(
+            ErrorCode::Busy,
+            format!(
+                "request {id} is {state}: every drive it may use is held; it stays queued, and `rsm run` (or the \
+                 next --wait) carries it on once one is dismounted"
+            ),
+        );
+        return Err(if json { Failure::Ended(left, document) } else { Failure::Rejected(left) });
     }
     match (json, ended_badly) {
         // One document: the error, with the request it reports.

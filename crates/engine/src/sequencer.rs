@@ -233,6 +233,7 @@ impl Sequencer {
         for e in envelopes {
             match &e.event {
                 Event::MountRequested { request }
+                | Event::MountWaiting { request, .. }
                 | Event::DismountRequested { request }
                 | Event::EjectRequested { request }
                 | Event::InjectRequested { request, .. } => self.wakeups.wake(request.library),

@@ -86,6 +86,11 @@ pub fn started(events: &[Event]) -> Vec<RequestId> {
         .collect()
 }
 
+/// How many waiting mounts a scheduling round gave a drive.
+fn assigned(events: &[Event]) -> usize {
+    events.iter().filter(|e| matches!(e, Event::WaitingMountAssigned { .. })).count()
+}
+
 /// What a step brought back besides its success: a classification's
 /// reading of the first block.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -223,7 +228,8 @@ pub(crate) async fn execute_one(ctx: &WorkerContext) -> Result<usize, NtmsError>
     for request in &requests {
         drive_request(ctx, *request).await?;
     }
-    Ok(requests.len())
+    // Waiting mounts given drives start on the next round: that is progress too.
+    Ok(requests.len() + assigned(&accepted.events))
 }
 
 /// Asks the device where a cartridge is (READ ELEMENT STATUS), in object terms.
@@ -267,6 +273,10 @@ pub(crate) async fn run(ctx: WorkerContext) {
         }
         match engine.submit(Command::StartNext { library }).await {
             Ok(accepted) => {
+                if assigned(&accepted.events) > 0 {
+                    // They start on the next round, at once.
+                    ctx.bell.notify_one();
+                }
                 let requests = started(&accepted.events);
                 if !requests.is_empty() {
                     rsm_log::failpoint::hit("worker.started");

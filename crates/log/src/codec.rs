@@ -50,8 +50,9 @@ pub const BATCH_V1: u8 = 1;
 /// changes (a field added to a view): a snapshot of an older state is then
 /// skipped by its tag, never decoded into the new layout by chance, and
 /// the log replays from its first record. 2: drives' own deferral delays
-/// and the names of media, sides and logical media.
-pub const SNAPSHOT_VERSION: u8 = 2;
+/// and the names of media, sides and logical media; 3: waiting mounts'
+/// drives and requests' deadlines.
+pub const SNAPSHOT_VERSION: u8 = 3;
 
 /// Version tag of a head slot.
 pub const HEAD_V1: u8 = 1;

@@ -265,6 +265,18 @@ fn canonical_events() -> Vec<Event> {
             object: ObjectRef::Drive(DriveId(id(0x20))),
             field: InfoField::DeferDismountDelay(Some(60)),
         },
+        Event::MountWaiting {
+            request: LibraryRequest {
+                drive: None,
+                state: RequestState::Waiting,
+                time_completed_ms: None,
+                sense: None,
+                ..request(RequestKind::Mount, RequestState::Queued)
+            },
+            drive: Some(DriveId(id(0x20))),
+        },
+        Event::WaitingMountAssigned { request: r, drive: DriveId(id(0x20)) },
+        Event::RequestDeadlineSet { request: r, deadline_ms: AT_MS + 60_000 },
         Event::OmidUpdated {
             media: MediaId(id(0x60)),
             side: 0,
@@ -378,6 +390,9 @@ fn fixture_name(event: &Event) -> &'static str {
         Event::OperatorRequestClosed { .. } => "OperatorRequestClosed",
         Event::MediaRecognized { .. } => "MediaRecognized",
         Event::ObjectInformationChanged { .. } => "ObjectInformationChanged",
+        Event::MountWaiting { .. } => "MountWaiting",
+        Event::WaitingMountAssigned { .. } => "WaitingMountAssigned",
+        Event::RequestDeadlineSet { .. } => "RequestDeadlineSet",
     }
 }
 

@@ -69,6 +69,13 @@ pub struct MountOptions {
     pub write: bool,
     /// Priority, -15..15.
     pub priority: i8,
+    /// NTMS_MOUNT_ERROR_NOT_AVAILABLE: ERROR_BUSY at once rather than wait
+    /// when every usable drive (or the named one) is busy.
+    pub no_wait_if_busy: bool,
+    /// Milliseconds the mount may wait before it starts; past it a waiting
+    /// mount fails with ERROR_BUSY, a queued one with ERROR_TIMEOUT (none:
+    /// INFINITE).
+    pub timeout_ms: Option<u64>,
 }
 
 /// What the hardware showed about a medium after a request, in object terms.

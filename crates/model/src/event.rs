@@ -576,6 +576,28 @@ pub enum Event {
         /// The field and its new value.
         field: crate::object_management::InfoField,
     },
+    /// A mount accepted while no drive could take it (NTMS_LM_WAITING): its
+    /// medium is promised to it, no drive yet.
+    MountWaiting {
+        /// The request, in state Waiting, with no drive.
+        request: LibraryRequest,
+        /// The drive it was told to use (NTMS_MOUNT_SPECIFIC_DRIVE), if any.
+        drive: Option<DriveId>,
+    },
+    /// A waiting mount was given a drive as one freed up: it is queued.
+    WaitingMountAssigned {
+        /// Request.
+        request: RequestId,
+        /// Drive.
+        drive: DriveId,
+    },
+    /// A request must start by then, or it fails (MountNtmsMedia's dwTimeout).
+    RequestDeadlineSet {
+        /// Request.
+        request: RequestId,
+        /// Deadline, ms since the epoch.
+        deadline_ms: u64,
+    },
 }
 
 impl Event {
@@ -648,6 +670,9 @@ impl Event {
             Event::OperatorRequestClosed { .. } => "OperatorRequestClosed",
             Event::MediaRecognized { .. } => "MediaRecognized",
             Event::ObjectInformationChanged { .. } => "ObjectInformationChanged",
+            Event::MountWaiting { .. } => "MountWaiting",
+            Event::WaitingMountAssigned { .. } => "WaitingMountAssigned",
+            Event::RequestDeadlineSet { .. } => "RequestDeadlineSet",
         }
     }
 }

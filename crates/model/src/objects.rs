@@ -136,6 +136,9 @@ pub enum RequestState {
     Failed,
     /// NTMS_LM_CANCELLED (7).
     Cancelled,
+    /// NTMS_LM_WAITING (5): a mount accepted while no drive could take it;
+    /// it is given one as one frees up (no drive is promised to it before).
+    Waiting,
 }
 
 ntms_values! {
@@ -145,6 +148,7 @@ ntms_values! {
         Passed = 2 => "NTMS_LM_PASSED",
         Failed = 3 => "NTMS_LM_FAILED",
         Cancelled = 7 => "NTMS_LM_CANCELLED",
+        Waiting = 5 => "NTMS_LM_WAITING",
     }
 }
 

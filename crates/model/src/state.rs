@@ -54,6 +54,10 @@ pub struct State {
     pub attributes: BTreeMap<ObjectRef, BTreeMap<String, Vec<u8>>>,
     /// Objects' descriptions (szDescription), where one was set.
     pub descriptions: BTreeMap<ObjectRef, String>,
+    /// The drive a waiting mount was told to use (NTMS_MOUNT_SPECIFIC_DRIVE).
+    pub waiting_drives: BTreeMap<RequestId, DriveId>,
+    /// When a queued or waiting request must have started (dwTimeout).
+    pub deadlines: BTreeMap<RequestId, u64>,
     /// The names (szName) set on media, sides and logical media, which
     /// have none of their own otherwise.
     pub object_names: BTreeMap<ObjectRef, String>,
@@ -505,6 +509,25 @@ impl State {
                 if (r.state == RequestState::InProcess) != r.phase.is_some() {
                     return Err(format!("request {} is {:?} in phase {:?}", r.id, r.state, r.phase));
                 }
+                // A waiting mount holds no drive: it is promised one only as one frees up.
+                if r.state == RequestState::Waiting && (r.kind != RequestKind::Mount || r.drive.is_some()) {
+                    return Err(format!("waiting request {} ({:?}) holds drive {:?}", r.id, r.kind, r.drive));
+                }
+            }
+        }
+        for request in self.deadlines.keys() {
+            let live = self
+                .requests
+                .get(request)
+                .is_some_and(|r| matches!(r.state, RequestState::Queued | RequestState::Waiting));
+            if !live {
+                return Err(format!("request {request} keeps a deadline but is not queued or waiting"));
+            }
+        }
+        for (request, drive) in &self.waiting_drives {
+            let waiting = self.requests.get(request).is_some_and(|r| r.state == RequestState::Waiting);
+            if !waiting || !self.drives.contains_key(drive) {
+                return Err(format!("request {request} waits for drive {drive} but is not waiting"));
             }
         }
         Ok(())

@@ -137,16 +137,78 @@ fn media_offline_on_the_shelf_of_a_standalone_drive() {
 #[test]
 fn busy_for_a_drive_in_use_a_medium_in_use_or_no_free_drive() {
     let (mut w, s, lib) = world();
+    let no_wait = |w: &World, barcode: &str, drive: Option<&str>| {
+        let mut command = mount_cmd(w, s, barcode, drive);
+        if let Command::MountMedia { options, .. } = &mut command {
+            options.no_wait_if_busy = true;
+        }
+        command
+    };
     w.mount(s, "LIB0001L8", Some("lib-drive-1"));
-    let e = w.rejects(mount_cmd(&w, s, "LIB0002L8", Some("lib-drive-1")), ErrorCode::Busy);
+    let e = w.rejects(no_wait(&w, "LIB0002L8", Some("lib-drive-1")), ErrorCode::Busy);
     assert_eq!(e.code(), 170);
     w.rejects(mount_cmd(&w, s, "LIB0001L8", None), ErrorCode::Busy);
     w.mount(s, "LIB0002L8", None);
-    w.rejects(mount_cmd(&w, s, "LIB0003L8", None), ErrorCode::Busy);
+    w.rejects(no_wait(&w, "LIB0003L8", None), ErrorCode::Busy);
     w.work(lib);
     // Mounted and held by a session: busy for everyone.
     let other = w.session("app");
     w.rejects(mount_cmd(&w, other, "LIB0001L8", None), ErrorCode::Busy);
+}
+
+/// Spec §3.2: a mount that finds every drive busy waits (NTMS_LM_WAITING)
+/// unless NTMS_MOUNT_ERROR_NOT_AVAILABLE is given; it is given a drive as
+/// one frees up, the most urgent first, and one that waits for a named
+/// drive does not hold back another; its timeout fails it with ERROR_BUSY
+/// while it waits (rsm rule).
+#[test]
+fn a_mount_with_every_drive_busy_waits_for_one() {
+    let mut w = World::new();
+    let s = w.session("app");
+    let lib = w.changer(s, "lib", 2, 6, 5);
+    w.mount(s, "LIB0001L8", Some("lib-drive-1"));
+    w.mount(s, "LIB0002L8", Some("lib-drive-2"));
+    w.work(lib);
+    let (low, events) = w.ok(mount_cmd(&w, s, "LIB0003L8", None));
+    assert!(
+        matches!(events.as_slice(), [Event::MountWaiting { request, drive: None }] if request.drive.is_none()),
+        "{events:?}"
+    );
+    assert_eq!(w.request(low).state, RequestState::Waiting);
+    assert_eq!(w.request(low).state.ntms_value(), 5);
+    // A later, more urgent one goes first; one for drive 2 only waits for it.
+    let mut urgent = mount_cmd(&w, s, "LIB0004L8", None);
+    if let Command::MountMedia { options, .. } = &mut urgent {
+        options.priority = 5;
+    }
+    let (urgent, _) = w.ok(urgent);
+    let other = w.session("other");
+    w.grant(s, lib, "other", AccessMask::USE);
+    let mut timed = mount_cmd(&w, other, "LIB0005L8", Some("lib-drive-2"));
+    if let Command::MountMedia { options, .. } = &mut timed {
+        options.timeout_ms = Some(60_000);
+    }
+    let (timed, _) = w.ok(timed);
+    // Nothing is free: nothing is assigned, nothing starts.
+    assert!(w.ok(Command::StartNext { library: lib }).1.is_empty());
+    // Drive 1 frees up: the urgent one takes it, the named one keeps waiting.
+    w.ok(Command::DismountMedia { session: s, media: w.media("LIB0001L8"), deferred: false });
+    w.work(lib);
+    assert_eq!(w.state.drives[&w.drive("lib-drive-1")].medium, Some(w.media("LIB0004L8")));
+    assert_eq!((w.request(urgent).state, w.request(low).state), (RequestState::Passed, RequestState::Waiting));
+    assert_eq!(w.request(timed).state, RequestState::Waiting);
+    // Its timeout runs out while it waits: ERROR_BUSY, its medium free again.
+    w.now_ms += 60_000;
+    let (_, events) = w.ok(Command::Tick);
+    assert!(
+        matches!(events.as_slice(), [Event::RequestFailed { error, .. }] if *error == ErrorCode::Busy.code()),
+        "{events:?}"
+    );
+    assert_eq!(w.state.media[&w.media("LIB0005L8")].pending_request, None);
+    w.ok(Command::DismountMedia { session: s, media: w.media("LIB0002L8"), deferred: true });
+    w.work(lib);
+    assert_eq!(w.request(low).state, RequestState::Passed, "a released cartridge makes room for it");
+    w.state.check_invariants().expect("invariants");
 }
 
 #[test]

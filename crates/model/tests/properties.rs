@@ -246,7 +246,15 @@ impl Harness {
             Action::Mount { who, media, drive, priority } => Command::MountMedia {
                 session: self.sessions[who],
                 media: self.media(media),
-                options: MountOptions { drive: drive.map(|d| self.drive(d)), write: priority % 2 == 0, priority },
+                options: MountOptions {
+                    drive: drive.map(|d| self.drive(d)),
+                    write: priority % 2 == 0,
+                    priority,
+                    // Some wait for a drive, some with a timeout (the tick
+                    // advances time by steps of its own), some refuse to.
+                    no_wait_if_busy: priority % 3 == 0,
+                    timeout_ms: (priority % 4 == 1).then_some(30_000),
+                },
             },
             Action::DismountMedia { who, media, deferred } => {
                 Command::DismountMedia { session: self.sessions[who], media: self.media(media), deferred }
@@ -485,6 +493,26 @@ proptest! {
         }
         if h.w.state.libraries.contains_key(&h.changer) {
             h.w.work(h.changer);
+            // Waiting mounts wait for drives sessions hold: as each holder lets
+            // go, every one of them runs (one round per drive's turn).
+            for _ in 0..40 {
+                let waiting = h.w.state.libraries[&h.changer]
+                    .active_requests
+                    .iter()
+                    .any(|r| h.w.state.requests[r].state == RequestState::Waiting);
+                if !waiting {
+                    break;
+                }
+                let held: Vec<(SessionId, MediaId)> = h.w.state.libraries[&h.changer]
+                    .drives
+                    .iter()
+                    .filter_map(|d| h.w.state.drives[d].holder.zip(h.w.state.drives[d].medium))
+                    .collect();
+                for (session, media) in held {
+                    let _ = h.w.run(Command::DismountMedia { session, media, deferred: false });
+                }
+                h.w.work(h.changer);
+            }
             // A label request waits for a drive while sessions hold every drive: not stuck.
             let st = &h.w.state;
             let lib = &st.libraries[&h.changer];

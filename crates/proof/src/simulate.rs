@@ -473,6 +473,8 @@ impl World {
                         drive,
                         write: self.rng.chance(500),
                         priority: (self.rng.below(31) as i8) - 15,
+                        no_wait_if_busy: self.rng.chance(300),
+                        timeout_ms: self.rng.chance(200).then(|| self.rng.below(120_000) as u64),
                     },
                 }
             }

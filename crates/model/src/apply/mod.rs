@@ -160,6 +160,13 @@ fn apply_event(state: &mut State, event: &Event) -> Applied {
         Event::ObjectInformationChanged { object, field } => {
             object_management::information_changed(state, *object, field)
         }
+        Event::MountWaiting { request, drive } => requests::waiting(state, request, *drive),
+        Event::WaitingMountAssigned { request, drive } => requests::waiting_assigned(state, *request, *drive),
+        Event::RequestDeadlineSet { request, deadline_ms } => {
+            request_mut(state, *request)?;
+            state.deadlines.insert(*request, *deadline_ms);
+            Ok(())
+        }
     }
 }
 

@@ -40,7 +40,34 @@ pub(super) fn queued(state: &mut State, request: &LibraryRequest) -> Applied {
     Ok(())
 }
 
+/// A mount with no drive yet, waiting for one.
+pub(super) fn waiting(state: &mut State, request: &LibraryRequest, drive: Option<DriveId>) -> Applied {
+    queued(state, request)?;
+    if let Some(d) = drive {
+        state.waiting_drives.insert(request.id, d);
+    }
+    Ok(())
+}
+
+/// A waiting mount got its drive: promised to it (after the dismount that
+/// makes room, if one was queued first), and it is queued.
+pub(super) fn waiting_assigned(state: &mut State, request: RequestId, drive: DriveId) -> Applied {
+    let r = request_mut(state, request)?;
+    r.state = RequestState::Queued;
+    r.drive = Some(drive);
+    state.waiting_drives.remove(&request);
+    let d = drive_mut(state, drive)?;
+    if d.reserved_by.is_some() {
+        d.next_reserved_by = Some(request);
+    } else {
+        d.reserved_by = Some(request);
+    }
+    d.dismount_deadline_ms = None;
+    Ok(())
+}
+
 pub(super) fn started(state: &mut State, request: RequestId) -> Applied {
+    state.deadlines.remove(&request);
     let r = request_mut(state, request)?;
     r.state = RequestState::InProcess;
     let (library, id) = (r.library, r.id);
@@ -167,6 +194,8 @@ pub(super) fn finish(
     r.phase = None;
     r.time_completed_ms = Some(at_ms);
     let r = r.clone();
+    state.deadlines.remove(&request);
+    state.waiting_drives.remove(&request);
     retire(state, request);
     release_robot(state, &r)?;
     library_mut(state, r.library)?.active_requests.retain(|q| *q != request);

@@ -174,20 +174,22 @@ impl<'a> Ctx<'a> {
         Ok(vec![Event::MountSatisfiedInPlace { request: r }])
     }
 
-    fn mount_from_slot(
+    /// A drive that can take `medium` now, in the scheduler's order of
+    /// preference (spec §5.3.5): the named one if it is free, else an empty
+    /// one, else one holding another released cartridge (a dismount takes
+    /// that home first); none in `taken`.
+    pub(super) fn free_drive_for(
         &self,
-        s: &Session,
-        lib: &Library,
+        lib: &'a Library,
         medium: &Medium,
-        named: Option<&Drive>,
-        options: &MountOptions,
-    ) -> Result<Vec<Event>, NtmsError> {
-        // Which drive, in the scheduler's order of preference (spec §5.3.5):
-        // an empty one, then one holding another released medium.
+        named: Option<&'a Drive>,
+        taken: &std::collections::BTreeSet<DriveId>,
+    ) -> Option<&'a Drive> {
         let kind = media_type(medium.media_type);
         let reads = |d: &Drive| kind.zip(media_type(d.media_type)).is_some_and(|(k, dt)| k.readable_by(dt));
         let usable_empty = |d: &Drive| {
             reads(d)
+                && !taken.contains(&d.id)
                 && Self::drive_available(d)
                 && d.medium.is_none()
                 && d.reserved_by.is_none()
@@ -195,22 +197,58 @@ impl<'a> Ctx<'a> {
         };
         let usable_released = |d: &Drive| {
             reads(d)
+                && !taken.contains(&d.id)
                 && Self::drive_available(d)
                 && d.reserved_by.is_none()
                 && d.holder.is_none()
                 && d.state == DriveState::Dismountable
                 && d.medium.is_some_and(|m| self.state.media[&m].pending_request.is_none())
         };
-        let drive = match named {
-            Some(d) if usable_empty(d) || usable_released(d) => d,
-            Some(d) => return reject(E::Busy, format!("drive {} is in use", d.name)),
+        match named {
+            Some(d) => (usable_empty(d) || usable_released(d)).then_some(d),
             None => {
                 let drives = || lib.drives.iter().map(|d| &self.state.drives[d]);
-                match drives().find(|d| usable_empty(d)).or_else(|| drives().find(|d| usable_released(d))) {
-                    Some(d) => d,
-                    None => return reject(E::Busy, format!("every drive of library {} is in use", lib.name)),
-                }
+                drives().find(|d| usable_empty(d)).or_else(|| drives().find(|d| usable_released(d)))
             }
+        }
+    }
+
+    /// The deadline MountNtmsMedia's timeout sets on the request this command makes.
+    fn mount_deadline(&self, options: &MountOptions) -> Option<Event> {
+        options
+            .timeout_ms
+            .map(|t| Event::RequestDeadlineSet { request: self.cmd.request, deadline_ms: self.now().saturating_add(t) })
+    }
+
+    fn mount_from_slot(
+        &self,
+        s: &Session,
+        lib: &'a Library,
+        medium: &Medium,
+        named: Option<&'a Drive>,
+        options: &MountOptions,
+    ) -> Result<Vec<Event>, NtmsError> {
+        let Some(drive) = self.free_drive_for(lib, medium, named, &Default::default()) else {
+            if options.no_wait_if_busy {
+                return reject(
+                    E::Busy,
+                    match named {
+                        Some(d) => format!("drive {} is in use", d.name),
+                        None => format!("every drive of library {} that reads {} is in use", lib.name, medium.barcode),
+                    },
+                );
+            }
+            // It waits (NTMS_LM_WAITING) for a drive to free up.
+            self.queue_room(lib, 1)?;
+            let mut r = self.port_request(self.cmd.request, RequestKind::Mount, lib.id, medium.id, &s.principal);
+            r.state = RequestState::Waiting;
+            r.session = Some(s.id);
+            r.write = options.write;
+            r.priority = options.priority;
+            r.slot = medium.home_slot;
+            let mut events = vec![Event::MountWaiting { request: r, drive: named.map(|d| d.id) }];
+            events.extend(self.mount_deadline(options));
+            return Ok(events);
         };
         let mut events = Vec::new();
         if drive.medium.is_some() {
@@ -225,7 +263,46 @@ impl<'a> Ctx<'a> {
         r.priority = options.priority;
         r.slot = medium.home_slot;
         events.push(Event::MountRequested { request: r });
+        events.extend(self.mount_deadline(options));
         Ok(events)
+    }
+
+    /// Waiting mounts of `lib`, most urgent first (priority, then age), each
+    /// given a drive that has freed up (`free_drive_for`); one that finds
+    /// none does not hold back those behind it.
+    pub(super) fn assign_waiting_mounts(&self, lib: &'a Library) -> Vec<Event> {
+        let mut waiting: Vec<&LibraryRequest> = lib
+            .active_requests
+            .iter()
+            .filter_map(|r| self.state.requests.get(r))
+            .filter(|r| r.state == RequestState::Waiting)
+            .collect();
+        waiting.sort_by_key(|r| (-r.priority, r.order));
+        let mut taken = std::collections::BTreeSet::new();
+        let mut events = Vec::new();
+        let mut queued = lib.active_requests.len();
+        for (n, r) in waiting.into_iter().enumerate() {
+            let Some(medium) = self.state.media.get(&r.media).filter(|m| m.enabled) else { continue };
+            let named = self.state.waiting_drives.get(&r.id).and_then(|d| self.state.drives.get(d));
+            if self.state.waiting_drives.contains_key(&r.id) && named.is_none() {
+                continue;
+            }
+            let Some(drive) = self.free_drive_for(lib, medium, named, &taken) else { continue };
+            if drive.medium.is_some() {
+                if queued >= self.policy.queue_per_library_max {
+                    continue;
+                }
+                let id = self.secondary_id(1 + n as u64);
+                let Ok(room) = self.dismount_request(id, lib, drive, &r.submitter, DismountOrigin::MakeRoom) else {
+                    continue;
+                };
+                queued += 1;
+                events.push(Event::DismountRequested { request: room });
+            }
+            taken.insert(drive.id);
+            events.push(Event::WaitingMountAssigned { request: r.id, drive: drive.id });
+        }
+        events
     }
 
     /// DismountNtmsMedia (spec §3.2). Checks, in order:
@@ -478,6 +555,23 @@ impl<'a> Ctx<'a> {
     /// when its queue is full.
     pub(super) fn tick(&self) -> Vec<Event> {
         let mut events = Vec::new();
+        // A mount whose dwTimeout ran out before it started: ERROR_BUSY while
+        // it waited for a drive (rsm rule), ERROR_TIMEOUT once queued.
+        for (request, deadline) in &self.state.deadlines {
+            let Some(r) = self.state.requests.get(request).filter(|_| *deadline <= self.now()) else { continue };
+            let error = match r.state {
+                RequestState::Waiting => E::Busy,
+                RequestState::Queued => E::Timeout,
+                _ => continue,
+            };
+            events.push(Event::RequestFailed {
+                request: r.id,
+                error: error.code(),
+                sense: None,
+                observed: Observed::Unknown,
+                at_ms: self.now(),
+            });
+        }
         let mut queued: std::collections::BTreeMap<LibraryId, usize> = Default::default();
         for (n, d) in self.state.drives.values().enumerate() {
             let due = d.dismount_deadline_ms.is_some_and(|t| t <= self.now());

@@ -31,6 +31,11 @@ impl<'a> Ctx<'a> {
                 _ => vec![],
             };
         }
+        // Drives that freed up go to waiting mounts first; those start next round.
+        let assigned = self.assign_waiting_mounts(lib);
+        if !assigned.is_empty() {
+            return assigned;
+        }
         let mut events: Vec<Event> = requests()
             .filter(|r| r.state == RequestState::Queued && r.kind == RequestKind::Dismount)
             .filter(|r| {

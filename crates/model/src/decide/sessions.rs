@@ -49,7 +49,7 @@ impl<'a> Ctx<'a> {
             });
         }
         for r in self.state.requests.values() {
-            if r.session == Some(id) && r.state == RequestState::Queued {
+            if r.session == Some(id) && matches!(r.state, RequestState::Queued | RequestState::Waiting) {
                 events.push(Event::RequestCancelled { request: r.id, at_ms: self.now() });
             }
         }
