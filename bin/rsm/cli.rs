@@ -258,6 +258,38 @@ pub enum Cmd {
         /// Second logical medium (id or bar code).
         second: String,
     },
+    /// The library request queue (show queue), with each mount's order number.
+    Queue {
+        /// Only this library's requests.
+        #[arg(long)]
+        library: Option<String>,
+        /// Only requests in this state (queued, waiting, in_progress, completed, failed, cancelled).
+        #[arg(long)]
+        state: Option<String>,
+    },
+    /// Cancel a queued or waiting request (CancelNtmsLibraryRequest).
+    Cancel {
+        /// Request id.
+        request: String,
+    },
+    /// A mount's order number (GetNtmsRequestOrder), or move it (SetNtmsRequestOrder).
+    Order {
+        /// Request id.
+        request: String,
+        /// The new position: 1 is next; a number past the end is last.
+        position: Option<u32>,
+    },
+    /// Work the queue until a request ends (or the timeout passes).
+    Wait {
+        /// Request id.
+        request: String,
+        /// Give up after this many milliseconds.
+        #[arg(long, value_name = "MS")]
+        timeout: Option<u64>,
+    },
+    /// Delete finished requests from the views (DeleteNtmsRequests; the log keeps them).
+    #[command(subcommand)]
+    Requests(RequestsCmd),
     /// Run the workers on queued requests.
     Run {
         /// Stop once no request can start.
@@ -682,5 +714,19 @@ pub enum AttrCmd {
     List {
         /// The object.
         object: String,
+    },
+}
+
+/// `rsm requests`.
+#[derive(Subcommand, Debug)]
+pub enum RequestsCmd {
+    /// Delete finished library requests (and closed operator requests) from the views.
+    #[command(group(clap::ArgGroup::new("which").required(true).args(["ids", "finished"])))]
+    Delete {
+        /// Request ids (library or operator requests).
+        ids: Vec<String>,
+        /// Every finished request.
+        #[arg(long)]
+        finished: bool,
     },
 }

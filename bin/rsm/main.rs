@@ -6,6 +6,7 @@ mod media;
 mod metrics;
 mod objects;
 mod out;
+mod queue;
 mod render;
 mod resolve;
 mod sim;
@@ -391,7 +392,7 @@ impl NewStore {
 /// Whether `command` runs the workers (and so listens for stop signals).
 fn runs_workers(command: &Cmd) -> bool {
     match command {
-        Cmd::Run { .. } => true,
+        Cmd::Run { .. } | Cmd::Wait { .. } => true,
         Cmd::Mount { wait, .. }
         | Cmd::DismountMedia { wait, .. }
         | Cmd::DismountDrive { wait, .. }
@@ -569,6 +570,11 @@ async fn dispatch(engine: &Engine, cli: &Cli, user: &str) -> Outcome {
         Cmd::Complete { lmid } => media::logical(engine, user, lmid, media::SideAction::Complete, json).await,
         Cmd::Decommission { side } => media::decommission(engine, user, side, json).await,
         Cmd::Swap { first, second } => media::swap(engine, user, first, second, json).await,
+        Cmd::Queue { library, state } => queue::show(engine, library.as_deref(), state.as_deref(), json).await,
+        Cmd::Cancel { request } => queue::cancel(engine, user, request, json).await,
+        Cmd::Order { request, position } => queue::order(engine, user, request, *position, json).await,
+        Cmd::Wait { request, timeout } => queue::wait(engine, request, *timeout, json).await,
+        Cmd::Requests(command) => queue::requests(engine, user, command, json).await,
         Cmd::Run { until_idle: true } => {
             let settled = engine.run_until(|_| stop::received().is_some()).await?;
             if let Some(signal) = stop::received() {

@@ -151,6 +151,7 @@ pub fn request_json(s: &State, r: &LibraryRequest) -> Value {
         "state": request_state(r.state),
         "ntms_state": r.state.ntms_value(),
         "priority": r.priority,
+        "order": request_order(s, r.id),
         "drive": name_of_drive(s, r.drive),
         "barcode": s.media.get(&r.media).map(|m| m.barcode.clone()),
         "slot": name_of_slot(s, r.slot),
@@ -627,7 +628,7 @@ pub fn pool_json(s: &State, p: &Pool) -> Value {
     })
 }
 
-const COLUMNS: &[(View, &[&str])] = &[
+pub const COLUMNS: &[(View, &[&str])] = &[
     (
         View::Libraries,
         &["name", "kind", "enabled", "state", "drives", "slots", "ports", "media", "queued", "device", "access"],
@@ -636,7 +637,23 @@ const COLUMNS: &[(View, &[&str])] = &[
     (View::Slots, &["name", "library", "address", "state", "barcode"]),
     (View::Ports, &["name", "library", "address", "state", "barcode"]),
     (View::Media, &["barcode", "library", "state", "location", "at", "home_slot", "enabled"]),
-    (View::Queue, &["id", "library", "kind", "state", "drive", "barcode", "slot", "port", "submitter", "error"]),
+    (
+        View::Queue,
+        &[
+            "id",
+            "library",
+            "kind",
+            "state",
+            "order",
+            "priority",
+            "drive",
+            "barcode",
+            "slot",
+            "port",
+            "submitter",
+            "error",
+        ],
+    ),
     (View::MediaTypes, &["name", "sides", "read_write", "libraries"]),
     (
         View::Pools,

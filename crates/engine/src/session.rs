@@ -439,6 +439,25 @@ impl Session {
         self.engine.query(move |s| list_attributes(s, &policy, &principal, object)).await?
     }
 
+    /// CancelNtmsLibraryRequest: a queued or waiting request.
+    pub async fn cancel_request(&self, request: RequestId) -> Result<(), NtmsError> {
+        self.submit(Command::CancelRequest { session: self.id, request }).await.map(|_| ())
+    }
+
+    /// SetNtmsRequestOrder: a queued or waiting mount to `position` (1 = next).
+    pub async fn set_request_order(&self, request: RequestId, position: u32) -> Result<(), NtmsError> {
+        self.submit(Command::SetRequestOrder { session: self.id, request, position }).await.map(|_| ())
+    }
+
+    /// DeleteNtmsRequests: finished requests leave the views.
+    pub async fn delete_requests(
+        &self,
+        requests: Vec<RequestId>,
+        operator_requests: Vec<OperatorRequestId>,
+    ) -> Result<(), NtmsError> {
+        self.submit(Command::DeleteRequests { session: self.id, requests, operator_requests }).await.map(|_| ())
+    }
+
     /// SetNtmsObjectInformation's other writable fields, one at a time.
     pub async fn set_object_information(&self, object: ObjectRef, field: InfoField) -> Result<(), NtmsError> {
         self.submit(Command::SetObjectInformation { session: self.id, object, field }).await.map(|_| ())

@@ -277,6 +277,9 @@ fn canonical_events() -> Vec<Event> {
         },
         Event::WaitingMountAssigned { request: r, drive: DriveId(id(0x20)) },
         Event::RequestDeadlineSet { request: r, deadline_ms: AT_MS + 60_000 },
+        Event::RequestOrderSet { request: r, position: 1 },
+        Event::RequestsDeleted { requests: vec![r], operator_requests: vec![OperatorRequestId(id(0x70))] },
+        Event::RequestTimedOut { request: r, error: 1460, at_ms: AT_MS + 60_000 },
         Event::OmidUpdated {
             media: MediaId(id(0x60)),
             side: 0,
@@ -393,6 +396,9 @@ fn fixture_name(event: &Event) -> &'static str {
         Event::MountWaiting { .. } => "MountWaiting",
         Event::WaitingMountAssigned { .. } => "WaitingMountAssigned",
         Event::RequestDeadlineSet { .. } => "RequestDeadlineSet",
+        Event::RequestOrderSet { .. } => "RequestOrderSet",
+        Event::RequestsDeleted { .. } => "RequestsDeleted",
+        Event::RequestTimedOut { .. } => "RequestTimedOut",
     }
 }
 

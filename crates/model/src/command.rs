@@ -454,6 +454,32 @@ pub enum Command {
         /// The field and its new value.
         field: crate::object_management::InfoField,
     },
+    /// CancelNtmsLibraryRequest.
+    CancelRequest {
+        /// Session.
+        session: SessionId,
+        /// The library request.
+        request: RequestId,
+    },
+    /// SetNtmsRequestOrder.
+    SetRequestOrder {
+        /// Session.
+        session: SessionId,
+        /// A queued or waiting mount.
+        request: RequestId,
+        /// 1 = next; past the end (or `u32::MAX`) = last.
+        position: u32,
+    },
+    /// DeleteNtmsRequests: finished library and operator requests leave
+    /// the views (unfinished and unknown ones are skipped).
+    DeleteRequests {
+        /// Session.
+        session: SessionId,
+        /// Library requests.
+        requests: Vec<RequestId>,
+        /// Operator requests.
+        operator_requests: Vec<OperatorRequestId>,
+    },
     /// SetNtmsObjectSecurity on the computer, a library or a pool: grants
     /// (`grant`) or revokes `rights` of `principal`.
     SetObjectAccess {
@@ -539,6 +565,9 @@ impl Command {
             | Command::SetAttribute { session, .. }
             | Command::SetDescription { session, .. }
             | Command::SetObjectInformation { session, .. }
+            | Command::CancelRequest { session, .. }
+            | Command::SetRequestOrder { session, .. }
+            | Command::DeleteRequests { session, .. }
             | Command::SetObjectAccess { session, .. }
             | Command::WithdrawOperatorRequest { session, .. } => Some(*session),
             Command::OpenSession { .. }
@@ -596,6 +625,9 @@ impl Command {
             Command::SetAttribute { .. } => "set_attribute",
             Command::SetDescription { .. } => "set_description",
             Command::SetObjectInformation { .. } => "set_object_information",
+            Command::CancelRequest { .. } => "cancel_request",
+            Command::SetRequestOrder { .. } => "set_request_order",
+            Command::DeleteRequests { .. } => "delete_requests",
             Command::SetObjectAccess { .. } => "set_object_access",
             Command::WithdrawOperatorRequest { .. } => "withdraw_operator_request",
         }

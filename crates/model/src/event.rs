@@ -598,6 +598,33 @@ pub enum Event {
         /// Deadline, ms since the epoch.
         deadline_ms: u64,
     },
+    /// SetNtmsRequestOrder: a mount moved to a position of its library's
+    /// mount order (1-based; past the end: last).
+    RequestOrderSet {
+        /// Request.
+        request: RequestId,
+        /// The new position.
+        position: u32,
+    },
+    /// DeleteNtmsRequests: finished requests leave the views (the log keeps
+    /// their history).
+    RequestsDeleted {
+        /// Library requests.
+        requests: Vec<RequestId>,
+        /// Operator requests.
+        operator_requests: Vec<OperatorRequestId>,
+    },
+    /// A request's deadline passed before it started: it is cancelled, and
+    /// its caller is told `error` (ERROR_BUSY while it waited for a drive,
+    /// ERROR_TIMEOUT once queued).
+    RequestTimedOut {
+        /// Request.
+        request: RequestId,
+        /// The code its caller gets.
+        error: ErrorCodeValue,
+        /// When.
+        at_ms: u64,
+    },
 }
 
 impl Event {
@@ -673,6 +700,9 @@ impl Event {
             Event::MountWaiting { .. } => "MountWaiting",
             Event::WaitingMountAssigned { .. } => "WaitingMountAssigned",
             Event::RequestDeadlineSet { .. } => "RequestDeadlineSet",
+            Event::RequestOrderSet { .. } => "RequestOrderSet",
+            Event::RequestsDeleted { .. } => "RequestsDeleted",
+            Event::RequestTimedOut { .. } => "RequestTimedOut",
         }
     }
 }

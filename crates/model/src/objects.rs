@@ -425,6 +425,10 @@ pub struct Library {
     pub media_type: MediaTypeId,
     /// The media types it handles (AddNtmsMediaType).
     pub media_types: std::collections::BTreeSet<MediaTypeId>,
+    /// Its queued and waiting mounts in the order they are served (spec
+    /// §5.3: the order numbers 1..n), each with its round (see
+    /// `apply/mount_order.rs`).
+    pub mount_order: Vec<(RequestId, u64)>,
 }
 
 impl Library {
@@ -455,6 +459,7 @@ impl Library {
             device: None,
             media_type,
             media_types: [media_type].into_iter().collect(),
+            mount_order: Vec::new(),
         }
     }
 }

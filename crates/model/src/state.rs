@@ -505,6 +505,22 @@ impl State {
             if moving.len() > 1 || lib.robot != moving.first().copied() {
                 return Err(format!("library {} robot is {:?} but {:?} use it", lib.name, lib.robot, moving));
             }
+            // The mount order numbers exactly the queued and waiting mounts, once each.
+            let mut ordered: Vec<RequestId> = lib.mount_order.iter().map(|(r, _)| *r).collect();
+            ordered.sort();
+            let mut orderable: Vec<RequestId> = lib
+                .active_requests
+                .iter()
+                .filter(|r| {
+                    let r = &self.requests[*r];
+                    r.kind == RequestKind::Mount && matches!(r.state, RequestState::Queued | RequestState::Waiting)
+                })
+                .copied()
+                .collect();
+            orderable.sort();
+            if ordered != orderable {
+                return Err(format!("the mount order of {} is not its queued and waiting mounts", lib.name));
+            }
             for r in lib.active_requests.iter().map(|r| &self.requests[r]) {
                 if (r.state == RequestState::InProcess) != r.phase.is_some() {
                     return Err(format!("request {} is {:?} in phase {:?}", r.id, r.state, r.phase));

@@ -201,7 +201,7 @@ fn a_mount_with_every_drive_busy_waits_for_one() {
     w.now_ms += 60_000;
     let (_, events) = w.ok(Command::Tick);
     assert!(
-        matches!(events.as_slice(), [Event::RequestFailed { error, .. }] if *error == ErrorCode::Busy.code()),
+        matches!(events.as_slice(), [Event::RequestTimedOut { error, .. }] if *error == ErrorCode::Busy.code()),
         "{events:?}"
     );
     assert_eq!(w.state.media[&w.media("LIB0005L8")].pending_request, None);

@@ -114,6 +114,13 @@ enum Action {
         value: u8,
         description: bool,
     },
+    /// The queue steered: the k-th unfinished request of the changer
+    /// cancelled, or moved to a position.
+    Steer {
+        who: usize,
+        k: usize,
+        position: Option<u32>,
+    },
     /// A field of an object's information: a name, a drive's deferral, a
     /// pool's media type (many of them refused: the wrong type or field).
     Inform {
@@ -167,6 +174,7 @@ fn action() -> impl Strategy<Value = Action> {
         2 => (0..3usize, 0..8usize, 0..3u8, any::<bool>()).prop_map(|(who, target, value, description)| Action::Annotate { who, target, value, description }),
         1 => (0..3usize, 0..3usize, 0..3usize, any::<bool>()).prop_map(|(who, pool, principal, grant)| Action::PoolAccess { who, pool, principal, grant }),
         1 => (0..3usize, 0..8usize, 0..3u8, 0..3u8).prop_map(|(who, target, field, value)| Action::Inform { who, target, field, value }),
+        2 => (0..3usize, 0..6usize, proptest::option::of(1..5u32)).prop_map(|(who, k, position)| Action::Steer { who, k, position }),
     ]
 }
 
@@ -403,6 +411,16 @@ impl Harness {
                     Command::SetAttribute { session, object, name: "tag".into(), value: vec![7; usize::from(value)] }
                 }
             }
+            Action::Steer { who, k, position } => {
+                let active =
+                    self.w.state.libraries.get(&self.changer).map(|l| l.active_requests.clone()).unwrap_or_default();
+                let request = active.get(k).copied().unwrap_or(RequestId::NIL);
+                let session = self.sessions[who];
+                match position {
+                    Some(position) => Command::SetRequestOrder { session, request, position },
+                    None => Command::CancelRequest { session, request },
+                }
+            }
             Action::Inform { who, target, field, value } => {
                 let object = match target {
                     0 | 1 => ObjectRef::Media(self.media(target)),
@@ -503,13 +521,16 @@ proptest! {
                 if !waiting {
                     break;
                 }
-                let held: Vec<(SessionId, MediaId)> = h.w.state.libraries[&h.changer]
+                // The administrator releases them (CONTROL overrides a hold):
+                // a holder may have lost its rights meanwhile.
+                let held: Vec<MediaId> = h.w.state.libraries[&h.changer]
                     .drives
                     .iter()
-                    .filter_map(|d| h.w.state.drives[d].holder.zip(h.w.state.drives[d].medium))
+                    .filter(|d| h.w.state.drives[*d].holder.is_some())
+                    .filter_map(|d| h.w.state.drives[d].medium)
                     .collect();
-                for (session, media) in held {
-                    let _ = h.w.run(Command::DismountMedia { session, media, deferred: false });
+                for media in held {
+                    let _ = h.w.run(Command::DismountMedia { session: admin, media, deferred: false });
                 }
                 h.w.work(h.changer);
             }

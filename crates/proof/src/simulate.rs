@@ -489,7 +489,17 @@ impl World {
                 Command::SetEnabled { session, object, enabled: self.rng.chance(600) }
             }
             81..=84 => Command::CloseSession { session },
-            85..=87 => Command::DismountDrive { session: SessionId(uuid_of(self.rng.next())), drive },
+            85 => Command::DismountDrive { session: SessionId(uuid_of(self.rng.next())), drive },
+            // The queue steered: a request cancelled or a mount reordered.
+            86 | 87 => {
+                let requests: Vec<RequestId> = self.core.state().requests.keys().copied().collect();
+                let request = self.rng.pick(&requests).unwrap_or(RequestId::NIL);
+                if self.rng.chance(500) {
+                    Command::CancelRequest { session, request }
+                } else {
+                    Command::SetRequestOrder { session, request, position: self.rng.below(4) as u32 + 1 }
+                }
+            }
             88..=91 => Command::EjectMedia { session, media: medium },
             // The pool's owner (its rights are the pool's, not the library's).
             92..=99 => {

@@ -20,6 +20,7 @@ mod classification;
 mod inventory;
 mod libraries;
 mod media_services;
+mod mount_order;
 mod mounts;
 mod object_management;
 mod operator_requests;
@@ -162,6 +163,11 @@ fn apply_event(state: &mut State, event: &Event) -> Applied {
         }
         Event::MountWaiting { request, drive } => requests::waiting(state, request, *drive),
         Event::WaitingMountAssigned { request, drive } => requests::waiting_assigned(state, *request, *drive),
+        Event::RequestOrderSet { request, position } => mount_order::move_to(state, *request, *position),
+        Event::RequestsDeleted { requests: library, operator_requests: operator } => {
+            requests::deleted(state, library, operator)
+        }
+        Event::RequestTimedOut { request, error, at_ms } => requests::timed_out(state, *request, *error, *at_ms),
         Event::RequestDeadlineSet { request, deadline_ms } => {
             request_mut(state, *request)?;
             state.deadlines.insert(*request, *deadline_ms);

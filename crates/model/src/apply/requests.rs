@@ -36,7 +36,12 @@ pub(super) fn queued(state: &mut State, request: &LibraryRequest) -> Applied {
     if let Some(slot) = r.slot {
         rehome(state, r.media, slot)?;
     }
-    state.requests.insert(r.id, r);
+    let mount = r.kind == RequestKind::Mount && matches!(r.state, RequestState::Queued | RequestState::Waiting);
+    let id = r.id;
+    state.requests.insert(id, r);
+    if mount {
+        super::mount_order::insert(state, id)?;
+    }
     Ok(())
 }
 
@@ -68,6 +73,8 @@ pub(super) fn waiting_assigned(state: &mut State, request: RequestId, drive: Dri
 
 pub(super) fn started(state: &mut State, request: RequestId) -> Applied {
     state.deadlines.remove(&request);
+    let library = request_mut(state, request)?.library;
+    super::mount_order::remove(state, library, request)?;
     let r = request_mut(state, request)?;
     r.state = RequestState::InProcess;
     let (library, id) = (r.library, r.id);
@@ -94,6 +101,9 @@ pub(super) fn requeued(state: &mut State, request: RequestId) -> Applied {
     r.state = RequestState::Queued;
     r.phase = None;
     let r = r.clone();
+    if r.kind == RequestKind::Mount {
+        super::mount_order::put_first(state, request)?;
+    }
     release_robot(state, &r)?;
     let start = match r.kind {
         RequestKind::Mount | RequestKind::Eject | RequestKind::Classify | RequestKind::WriteScratch => {
@@ -148,6 +158,38 @@ pub(super) fn cancelled(state: &mut State, request: RequestId, at_ms: u64) -> Ap
     settle_medium(state, r.media)
 }
 
+/// Its deadline passed before it started: cancelled, its caller told `error`.
+pub(super) fn timed_out(state: &mut State, request: RequestId, error: ErrorCodeValue, at_ms: u64) -> Applied {
+    let r = finish(state, request, RequestState::Cancelled, at_ms)?;
+    request_mut(state, request)?.error = Some(error);
+    settle_medium(state, r.media)
+}
+
+/// DeleteNtmsRequests: finished requests leave the views at once (the
+/// purge by count would take them later).
+pub(super) fn deleted(state: &mut State, library: &[RequestId], operator: &[OperatorRequestId]) -> Applied {
+    for id in library {
+        if state.requests.get(id).is_some_and(|r| r.state.is_terminal()) {
+            state.requests.remove(id);
+            state.finished.retain(|r| r != id);
+            let object = ObjectRef::Request(*id);
+            state.attributes.remove(&object);
+            state.descriptions.remove(&object);
+            state.object_names.remove(&object);
+        }
+    }
+    for id in operator {
+        if state.operator_requests.get(id).is_some_and(|r| r.state.is_terminal()) {
+            state.operator_requests.remove(id);
+            let object = ObjectRef::OperatorRequest(*id);
+            state.attributes.remove(&object);
+            state.descriptions.remove(&object);
+            state.object_names.remove(&object);
+        }
+    }
+    Ok(())
+}
+
 /// Records a request that was finished when accepted (audit only).
 pub(super) fn record_finished(state: &mut State, request: &LibraryRequest) {
     let mut r = request.clone();
@@ -196,6 +238,7 @@ pub(super) fn finish(
     let r = r.clone();
     state.deadlines.remove(&request);
     state.waiting_drives.remove(&request);
+    super::mount_order::remove(state, r.library, request)?;
     retire(state, request);
     release_robot(state, &r)?;
     library_mut(state, r.library)?.active_requests.retain(|q| *q != request);

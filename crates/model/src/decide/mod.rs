@@ -28,7 +28,9 @@ use crate::state::State;
 
 mod allocation;
 mod classification;
+mod queue;
 pub(crate) use classification::SERVER_PRINCIPAL;
+pub use queue::request_order;
 mod inventory;
 mod libraries;
 mod media_services;
@@ -99,6 +101,11 @@ pub fn decide(state: &State, policy: &Policy, cmd: &Stamped<Command>) -> Result<
         Command::SetDescription { session, object, description } => ctx.set_description(*session, *object, description),
         Command::SetObjectInformation { session, object, field } => {
             ctx.set_object_information(*session, *object, field)
+        }
+        Command::CancelRequest { session, request } => ctx.cancel_request(*session, *request),
+        Command::SetRequestOrder { session, request, position } => ctx.set_request_order(*session, *request, *position),
+        Command::DeleteRequests { session, requests, operator_requests } => {
+            ctx.delete_requests(*session, requests, operator_requests)
         }
         Command::SetObjectAccess { session, object, principal, rights, grant } => {
             ctx.set_object_access(*session, *object, principal, *rights, *grant)

@@ -267,7 +267,7 @@ impl<'a> Ctx<'a> {
         Ok(events)
     }
 
-    /// Waiting mounts of `lib`, most urgent first (priority, then age), each
+    /// Waiting mounts of `lib`, in the mount order (spec §5.3), each
     /// given a drive that has freed up (`free_drive_for`); one that finds
     /// none does not hold back those behind it.
     pub(super) fn assign_waiting_mounts(&self, lib: &'a Library) -> Vec<Event> {
@@ -277,7 +277,7 @@ impl<'a> Ctx<'a> {
             .filter_map(|r| self.state.requests.get(r))
             .filter(|r| r.state == RequestState::Waiting)
             .collect();
-        waiting.sort_by_key(|r| (-r.priority, r.order));
+        waiting.sort_by_key(|r| (super::requests::mount_position(lib, r.id), r.order));
         let mut taken = std::collections::BTreeSet::new();
         let mut events = Vec::new();
         let mut queued = lib.active_requests.len();
@@ -564,13 +564,7 @@ impl<'a> Ctx<'a> {
                 RequestState::Queued => E::Timeout,
                 _ => continue,
             };
-            events.push(Event::RequestFailed {
-                request: r.id,
-                error: error.code(),
-                sense: None,
-                observed: Observed::Unknown,
-                at_ms: self.now(),
-            });
+            events.push(Event::RequestTimedOut { request: r.id, error: error.code(), at_ms: self.now() });
         }
         let mut queued: std::collections::BTreeMap<LibraryId, usize> = Default::default();
         for (n, d) in self.state.drives.values().enumerate() {

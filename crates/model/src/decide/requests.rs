@@ -75,7 +75,7 @@ impl<'a> Ctx<'a> {
                 ) => true,
                 _ => false,
             })
-            .min_by_key(|r| (r.kind.dispatch_class(), -r.priority, r.order));
+            .min_by_key(|r| (r.kind.dispatch_class(), mount_position(lib, r.id), r.order));
         match next {
             Some(r) if r.state == RequestState::Queued => {
                 if let (true, None, Some(drive)) = (r.kind.labels(), r.drive, self.label_drive(r)) {
@@ -390,4 +390,10 @@ impl<'a> Ctx<'a> {
         }
         Ok(events)
     }
+}
+
+/// A mount's place in its library's mount order (spec §5.3; 0-based), and
+/// `usize::MAX` for every other request (their class is served FIFO).
+pub(super) fn mount_position(lib: &Library, request: RequestId) -> usize {
+    lib.mount_order.iter().position(|(r, _)| *r == request).unwrap_or(usize::MAX)
 }

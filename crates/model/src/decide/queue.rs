@@ -1,0 +1,140 @@
+//! The library request queue as administrators steer it (spec §3.3
+//! CancelNtmsLibraryRequest, Get/SetNtmsRequestOrder, DeleteNtmsRequests;
+//! §5.3, §5.4). The order itself is kept by `apply/mount_order.rs`.
+
+use super::Ctx;
+use crate::error::{reject, ErrorCode as E, NtmsError};
+use crate::event::*;
+use crate::ids::*;
+use crate::object_management::require_over;
+use crate::objects::*;
+
+impl<'a> Ctx<'a> {
+    /// CancelNtmsLibraryRequest. Checks, in order:
+    /// 1. session (ERROR_INVALID_HANDLE);
+    /// 2. a request id (ERROR_INVALID_PARAMETER);
+    /// 3. the request exists and has not finished (ERROR_OBJECT_NOT_FOUND);
+    /// 4. CONTROL on its library (ERROR_ACCESS_DENIED);
+    /// 5. it is QUEUED or WAITING, not in process (ERROR_INVALID_STATE, the
+    ///    spec's rsm difference 6), and no mount waits for it to make room
+    ///    (ERROR_INVALID_STATE: cancel that mount first).
+    pub(super) fn cancel_request(&self, session: SessionId, request: RequestId) -> Result<Vec<Event>, NtmsError> {
+        let s = self.session(session)?;
+        if request.is_nil() {
+            return reject(E::InvalidParameter, "a request id is required");
+        }
+        let r = self
+            .state
+            .requests
+            .get(&request)
+            .filter(|r| !r.state.is_terminal())
+            .ok_or_else(|| NtmsError::new(E::ObjectNotFound, format!("no unfinished request {request}")))?;
+        let lib = self.valid_library(r.library)?;
+        self.require(lib, s, AccessMask::CONTROL, "cancel its requests")?;
+        if r.state == RequestState::InProcess {
+            return reject(
+                E::InvalidState,
+                format!("request {request} is in process: it finishes, it is not cancelled"),
+            );
+        }
+        let successor = r.drive.and_then(|d| self.state.drives.get(&d)).and_then(|d| d.next_reserved_by);
+        if let (RequestKind::Dismount, Some(mount)) = (r.kind, successor) {
+            return reject(
+                E::InvalidState,
+                format!("mount {mount} waits for this dismount to make room; cancel the mount first"),
+            );
+        }
+        Ok(vec![Event::RequestCancelled { request, at_ms: self.now() }])
+    }
+
+    /// SetNtmsRequestOrder. Checks, in order:
+    /// 1. session (ERROR_INVALID_HANDLE);
+    /// 2. a request id and a position other than 0 (ERROR_INVALID_PARAMETER);
+    /// 3. the request exists (ERROR_OBJECT_NOT_FOUND);
+    /// 4. CONTROL on the computer (ERROR_ACCESS_DENIED);
+    /// 5. it is orderable: a QUEUED or WAITING mount, order number not 0
+    ///    (ERROR_INVALID_STATE, the spec's rsm difference 7).
+    pub(super) fn set_request_order(
+        &self,
+        session: SessionId,
+        request: RequestId,
+        position: u32,
+    ) -> Result<Vec<Event>, NtmsError> {
+        let s = self.session(session)?;
+        if request.is_nil() || position == 0 {
+            return reject(E::InvalidParameter, "a request id and a position from 1 are required");
+        }
+        let r = self
+            .state
+            .requests
+            .get(&request)
+            .ok_or_else(|| NtmsError::new(E::ObjectNotFound, format!("no request {request}")))?;
+        require_over(
+            self.state,
+            self.policy,
+            &s.principal,
+            ObjectRef::Computer,
+            AccessMask::CONTROL,
+            "reorder requests",
+        )?;
+        if request_order(self.state, r.id) == 0 {
+            return reject(
+                E::InvalidState,
+                format!("request {request} has no order number: only queued and waiting mounts do"),
+            );
+        }
+        Ok(vec![Event::RequestOrderSet { request, position }])
+    }
+
+    /// DeleteNtmsRequests. Checks, in order:
+    /// 1. session (ERROR_INVALID_HANDLE);
+    /// 2. some request named (ERROR_INVALID_PARAMETER);
+    /// 3. MODIFY on the computer (ERROR_ACCESS_DENIED).
+    ///
+    /// Unfinished and unknown requests are skipped without error.
+    pub(super) fn delete_requests(
+        &self,
+        session: SessionId,
+        requests: &[RequestId],
+        operator_requests: &[OperatorRequestId],
+    ) -> Result<Vec<Event>, NtmsError> {
+        let s = self.session(session)?;
+        if requests.is_empty() && operator_requests.is_empty() {
+            return reject(E::InvalidParameter, "name the requests to delete");
+        }
+        require_over(
+            self.state,
+            self.policy,
+            &s.principal,
+            ObjectRef::Computer,
+            AccessMask::MODIFY,
+            "delete requests",
+        )?;
+        let mut finished: Vec<RequestId> = requests
+            .iter()
+            .filter(|r| self.state.requests.get(r).is_some_and(|r| r.state.is_terminal()))
+            .copied()
+            .collect();
+        finished.sort();
+        finished.dedup();
+        let mut closed: Vec<OperatorRequestId> = operator_requests
+            .iter()
+            .filter(|r| self.state.operator_requests.get(r).is_some_and(|r| r.state.is_terminal()))
+            .copied()
+            .collect();
+        closed.sort();
+        closed.dedup();
+        if finished.is_empty() && closed.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(vec![Event::RequestsDeleted { requests: finished, operator_requests: closed }])
+    }
+}
+
+/// GetNtmsRequestOrder: a queued or waiting mount's 1-based place in its
+/// library's mount order; 0 for every other request (not orderable).
+pub fn request_order(state: &crate::state::State, request: RequestId) -> u32 {
+    let Some(r) = state.requests.get(&request) else { return 0 };
+    let Some(lib) = state.libraries.get(&r.library) else { return 0 };
+    lib.mount_order.iter().position(|(q, _)| *q == request).map_or(0, |p| p as u32 + 1)
+}
