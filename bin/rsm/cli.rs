@@ -258,6 +258,9 @@ pub enum Cmd {
         /// Second logical medium (id or bar code).
         second: String,
     },
+    /// Operator requests: list, submit, satisfy, refuse, wait.
+    #[command(subcommand)]
+    Operator(OperatorCmd),
     /// The library request queue (show queue), with each mount's order number.
     Queue {
         /// Only this library's requests.
@@ -729,4 +732,65 @@ pub enum RequestsCmd {
         #[arg(long)]
         finished: bool,
     },
+}
+
+/// `rsm operator`.
+#[derive(Subcommand, Debug)]
+pub enum OperatorCmd {
+    /// The operator requests (show operator-requests).
+    List,
+    /// Ask the operator (SubmitNtmsOperatorRequest).
+    Submit {
+        /// What is asked.
+        #[arg(value_enum)]
+        kind: OperatorKindArg,
+        /// The message (at most 255 characters).
+        #[arg(default_value = "")]
+        message: String,
+        /// new-media: the pool.
+        #[arg(long)]
+        pool: Option<String>,
+        /// cleaner: the library; move-media: the library to bring the cartridge to.
+        #[arg(long)]
+        library: Option<String>,
+        /// device-service: the library, drive or cartridge (bar code) to service.
+        #[arg(long)]
+        device: Option<String>,
+        /// move-media: the cartridge (bar code).
+        #[arg(long)]
+        media: Option<String>,
+    },
+    /// Mark a request done (SatisfyNtmsOperatorRequest).
+    Satisfy {
+        /// Operator request id.
+        id: String,
+    },
+    /// Refuse a request (CancelNtmsOperatorRequest).
+    Cancel {
+        /// Operator request id.
+        id: String,
+    },
+    /// Wait until a request is answered (WaitForNtmsOperatorRequest).
+    Wait {
+        /// Operator request id.
+        id: String,
+        /// Give up after this many milliseconds (0: look once).
+        #[arg(long, value_name = "MS")]
+        timeout: Option<u64>,
+    },
+}
+
+/// The kinds of operator request (`NtmsOpreqCommand`).
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OperatorKindArg {
+    /// NTMS_OPREQ_NEWMEDIA: media for a pool (--pool).
+    NewMedia,
+    /// NTMS_OPREQ_CLEANER: a cleaner for a library (--library).
+    Cleaner,
+    /// NTMS_OPREQ_DEVICESERVICE: service a device (--device).
+    DeviceService,
+    /// NTMS_OPREQ_MOVEMEDIA: move a cartridge (--media [--library]).
+    MoveMedia,
+    /// NTMS_OPREQ_MESSAGE: a message.
+    Message,
 }

@@ -5,6 +5,7 @@ mod demo;
 mod media;
 mod metrics;
 mod objects;
+mod operator;
 mod out;
 mod queue;
 mod render;
@@ -392,7 +393,7 @@ impl NewStore {
 /// Whether `command` runs the workers (and so listens for stop signals).
 fn runs_workers(command: &Cmd) -> bool {
     match command {
-        Cmd::Run { .. } | Cmd::Wait { .. } => true,
+        Cmd::Run { .. } | Cmd::Wait { .. } | Cmd::Operator(OperatorCmd::Wait { .. }) => true,
         Cmd::Mount { wait, .. }
         | Cmd::DismountMedia { wait, .. }
         | Cmd::DismountDrive { wait, .. }
@@ -570,6 +571,7 @@ async fn dispatch(engine: &Engine, cli: &Cli, user: &str) -> Outcome {
         Cmd::Complete { lmid } => media::logical(engine, user, lmid, media::SideAction::Complete, json).await,
         Cmd::Decommission { side } => media::decommission(engine, user, side, json).await,
         Cmd::Swap { first, second } => media::swap(engine, user, first, second, json).await,
+        Cmd::Operator(command) => operator::operator(engine, user, command, json).await,
         Cmd::Queue { library, state } => queue::show(engine, library.as_deref(), state.as_deref(), json).await,
         Cmd::Cancel { request } => queue::cancel(engine, user, request, json).await,
         Cmd::Order { request, position } => queue::order(engine, user, request, *position, json).await,

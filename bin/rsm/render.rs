@@ -565,8 +565,19 @@ pub fn rows(s: &State, view: View, library: Option<LibraryId>) -> Vec<Value> {
             requests
                 .into_iter()
                 .filter(|r| match r.kind {
-                    // A pool spans libraries: shown whatever the library asked for.
-                    OperatorRequestKind::NewMedia { .. } => true,
+                    // A pool spans libraries, a message names none: shown
+                    // whatever the library asked for.
+                    OperatorRequestKind::NewMedia { .. } | OperatorRequestKind::Message => true,
+                    OperatorRequestKind::Cleaner { library } => in_lib(library),
+                    OperatorRequestKind::DeviceService { device } => match device {
+                        ObjectRef::Library(l) => in_lib(l),
+                        ObjectRef::Drive(d) => s.drives.get(&d).is_none_or(|d| in_lib(d.library)),
+                        ObjectRef::Media(m) => s.media.get(&m).is_none_or(|m| in_lib(m.library)),
+                        _ => true,
+                    },
+                    OperatorRequestKind::MoveMedia { media, library } => {
+                        library.is_some_and(in_lib) || s.media.get(&media).is_none_or(|m| in_lib(m.library))
+                    }
                 })
                 .map(|r| operator_request_json(s, r))
                 .collect()
@@ -576,13 +587,20 @@ pub fn rows(s: &State, view: View, library: Option<LibraryId>) -> Vec<Value> {
 
 /// An operator request's row.
 pub fn operator_request_json(s: &State, r: &OperatorRequest) -> Value {
-    let pool = match r.kind {
-        OperatorRequestKind::NewMedia { pool } => pool,
+    let library = |l: &LibraryId| s.libraries.get(l).map(|l| l.name.clone()).unwrap_or_else(|| l.to_string());
+    let (pool, object, to) = match r.kind {
+        OperatorRequestKind::NewMedia { pool } => (s.pools.get(&pool).map(|_| s.pool_path(pool)), None, None),
+        OperatorRequestKind::Cleaner { library: l } => (None, Some(library(&l)), None),
+        OperatorRequestKind::DeviceService { device } => (None, Some(object_name(s, device)), None),
+        OperatorRequestKind::MoveMedia { media, library: to } => {
+            (None, Some(object_name(s, ObjectRef::Media(media))), to.map(|l| library(&l)))
+        }
+        OperatorRequestKind::Message => (None, None, None),
     };
     json!({
-        "id": r.id.to_string(), "kind": "new-media", "ntms_kind": r.kind.command().ntms_value(),
+        "id": r.id.to_string(), "kind": r.kind.name(), "ntms_kind": r.kind.command().ntms_value(),
         "state": format!("{:?}", r.state).to_lowercase(), "ntms_state": r.state.ntms_value(),
-        "pool": s.pools.get(&pool).map(|_| s.pool_path(pool)), "text": r.text,
+        "pool": pool, "object": object, "to_library": to, "text": r.text,
         "principal": r.principal, "submitted_ms": r.submitted_ms, "closed_ms": r.closed_ms,
         "reason": r.reason.map(|c| c.name()),
     })

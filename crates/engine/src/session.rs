@@ -439,6 +439,34 @@ impl Session {
         self.engine.query(move |s| list_attributes(s, &policy, &principal, object)).await?
     }
 
+    /// SubmitNtmsOperatorRequest; returns the request's id.
+    pub async fn submit_operator_request(
+        &self,
+        kind: OperatorRequestKind,
+        message: &str,
+    ) -> Result<OperatorRequestId, NtmsError> {
+        let command = Command::SubmitOperatorRequest { session: self.id, kind, message: message.to_string() };
+        let accepted = self.submit(command).await?;
+        accepted
+            .events
+            .iter()
+            .find_map(|e| match e {
+                Event::OperatorRequestSubmitted { request } => Some(request.id),
+                _ => None,
+            })
+            .ok_or_else(|| NtmsError::new(ErrorCode::DatabaseFailure, "the submission recorded no operator request"))
+    }
+
+    /// SatisfyNtmsOperatorRequest (`satisfied`) or CancelNtmsOperatorRequest.
+    pub async fn answer_operator_request(&self, request: OperatorRequestId, satisfied: bool) -> Result<(), NtmsError> {
+        let command = if satisfied {
+            Command::SatisfyOperatorRequest { session: self.id, request }
+        } else {
+            Command::CancelOperatorRequest { session: self.id, request }
+        };
+        self.submit(command).await.map(|_| ())
+    }
+
     /// CancelNtmsLibraryRequest: a queued or waiting request.
     pub async fn cancel_request(&self, request: RequestId) -> Result<(), NtmsError> {
         self.submit(Command::CancelRequest { session: self.id, request }).await.map(|_| ())

@@ -454,6 +454,29 @@ pub enum Command {
         /// The field and its new value.
         field: crate::object_management::InfoField,
     },
+    /// SubmitNtmsOperatorRequest.
+    SubmitOperatorRequest {
+        /// Session.
+        session: SessionId,
+        /// What is asked, with its arguments.
+        kind: crate::operator::OperatorRequestKind,
+        /// The message (at most 255 characters; empty: rsm words one).
+        message: String,
+    },
+    /// SatisfyNtmsOperatorRequest: done (COMPLETE).
+    SatisfyOperatorRequest {
+        /// Session.
+        session: SessionId,
+        /// The operator request.
+        request: OperatorRequestId,
+    },
+    /// CancelNtmsOperatorRequest: refused (REFUSED).
+    CancelOperatorRequest {
+        /// Session.
+        session: SessionId,
+        /// The operator request.
+        request: OperatorRequestId,
+    },
     /// CancelNtmsLibraryRequest.
     CancelRequest {
         /// Session.
@@ -566,6 +589,9 @@ impl Command {
             | Command::SetDescription { session, .. }
             | Command::SetObjectInformation { session, .. }
             | Command::CancelRequest { session, .. }
+            | Command::SubmitOperatorRequest { session, .. }
+            | Command::SatisfyOperatorRequest { session, .. }
+            | Command::CancelOperatorRequest { session, .. }
             | Command::SetRequestOrder { session, .. }
             | Command::DeleteRequests { session, .. }
             | Command::SetObjectAccess { session, .. }
@@ -626,6 +652,9 @@ impl Command {
             Command::SetDescription { .. } => "set_description",
             Command::SetObjectInformation { .. } => "set_object_information",
             Command::CancelRequest { .. } => "cancel_request",
+            Command::SubmitOperatorRequest { .. } => "submit_operator_request",
+            Command::SatisfyOperatorRequest { .. } => "satisfy_operator_request",
+            Command::CancelOperatorRequest { .. } => "cancel_operator_request",
             Command::SetRequestOrder { .. } => "set_request_order",
             Command::DeleteRequests { .. } => "delete_requests",
             Command::SetObjectAccess { .. } => "set_object_access",

@@ -172,7 +172,16 @@ pub fn governor(state: &State, object: ObjectRef) -> Result<Governor, NtmsError>
             crate::operator::OperatorRequestKind::NewMedia { pool } if state.pools.contains_key(&pool) => {
                 governor(state, ObjectRef::Pool(pool))
             }
-            crate::operator::OperatorRequestKind::NewMedia { .. } => Ok(Governor::Computer),
+            crate::operator::OperatorRequestKind::Cleaner { library } if state.libraries.contains_key(&library) => {
+                Ok(Governor::Library(library))
+            }
+            crate::operator::OperatorRequestKind::DeviceService { device } if governor(state, device).is_ok() => {
+                governor(state, device)
+            }
+            crate::operator::OperatorRequestKind::MoveMedia { media, .. } if state.media.contains_key(&media) => {
+                governor(state, ObjectRef::Media(media))
+            }
+            _ => Ok(Governor::Computer),
         },
         ObjectRef::Library(id) => state.libraries.get(&id).map(|l| Governor::Library(l.id)).ok_or_else(missing),
         ObjectRef::Drive(id) => state.drives.get(&id).map(|d| Governor::Library(d.library)).ok_or_else(missing),

@@ -1,13 +1,14 @@
 //! Operator requests (spec §6): what rsm asks a person to do, and what
 //! became of it.
 //!
-//! This only raiser is AllocateNtmsMedia (NTMS_OPREQ_NEWMEDIA when
-//! a pool has nothing to allocate); operators' own commands (satisfy,
-//! refuse, acknowledge) and the other kinds come with library control.
+//! rsm raises NTMS_OPREQ_NEWMEDIA itself when an allocation finds a pool
+//! empty; applications submit any kind (SubmitNtmsOperatorRequest), and
+//! operators satisfy or refuse them.
 
 use crate::error::ErrorCode;
-use crate::ids::{OperatorRequestId, PoolId, SessionId};
+use crate::ids::{LibraryId, MediaId, OperatorRequestId, PoolId, SessionId};
 use crate::ntms::ntms_values;
+use crate::objects::ObjectRef;
 use serde::{Deserialize, Serialize};
 
 /// What the operator is asked to do (`NtmsOpreqCommand`, with its
@@ -19,6 +20,27 @@ pub enum OperatorRequestKind {
         /// The pool an allocation found empty.
         pool: PoolId,
     },
+    /// NTMS_OPREQ_CLEANER (2): a cleaner for this library (Arg1).
+    Cleaner {
+        /// The library.
+        library: LibraryId,
+    },
+    /// NTMS_OPREQ_DEVICESERVICE (3): service this device (Arg1: a library,
+    /// a drive or a medium).
+    DeviceService {
+        /// The device.
+        device: ObjectRef,
+    },
+    /// NTMS_OPREQ_MOVEMEDIA (4): move this medium (Arg1), into this library
+    /// (Arg2) if one is named.
+    MoveMedia {
+        /// The medium.
+        media: MediaId,
+        /// The library to bring it to.
+        library: Option<LibraryId>,
+    },
+    /// NTMS_OPREQ_MESSAGE (5): a message, nothing to move.
+    Message,
 }
 
 impl OperatorRequestKind {
@@ -26,9 +48,27 @@ impl OperatorRequestKind {
     pub fn command(&self) -> OperatorCommand {
         match self {
             OperatorRequestKind::NewMedia { .. } => OperatorCommand::NewMedia,
+            OperatorRequestKind::Cleaner { .. } => OperatorCommand::Cleaner,
+            OperatorRequestKind::DeviceService { .. } => OperatorCommand::DeviceService,
+            OperatorRequestKind::MoveMedia { .. } => OperatorCommand::MoveMedia,
+            OperatorRequestKind::Message => OperatorCommand::Message,
+        }
+    }
+
+    /// Its name in views and on the command line.
+    pub fn name(&self) -> &'static str {
+        match self {
+            OperatorRequestKind::NewMedia { .. } => "new-media",
+            OperatorRequestKind::Cleaner { .. } => "cleaner",
+            OperatorRequestKind::DeviceService { .. } => "device-service",
+            OperatorRequestKind::MoveMedia { .. } => "move-media",
+            OperatorRequestKind::Message => "message",
         }
     }
 }
+
+/// The longest message an operator request carries, in characters.
+pub const OPERATOR_MESSAGE_LEN_MAX: usize = 255;
 
 /// `NtmsOpreqCommand`: the kinds of operator request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -114,6 +114,14 @@ enum Action {
         value: u8,
         description: bool,
     },
+    /// An operator request submitted (of several kinds), or the k-th one
+    /// answered (satisfied or refused).
+    Operator {
+        who: usize,
+        kind: u8,
+        k: usize,
+        satisfy: bool,
+    },
     /// The queue steered: the k-th unfinished request of the changer
     /// cancelled, or moved to a position.
     Steer {
@@ -175,6 +183,7 @@ fn action() -> impl Strategy<Value = Action> {
         1 => (0..3usize, 0..3usize, 0..3usize, any::<bool>()).prop_map(|(who, pool, principal, grant)| Action::PoolAccess { who, pool, principal, grant }),
         1 => (0..3usize, 0..8usize, 0..3u8, 0..3u8).prop_map(|(who, target, field, value)| Action::Inform { who, target, field, value }),
         2 => (0..3usize, 0..6usize, proptest::option::of(1..5u32)).prop_map(|(who, k, position)| Action::Steer { who, k, position }),
+        1 => (0..3usize, 0..6u8, 0..4usize, any::<bool>()).prop_map(|(who, kind, k, satisfy)| Action::Operator { who, kind, k, satisfy }),
     ]
 }
 
@@ -410,6 +419,29 @@ impl Harness {
                 } else {
                     Command::SetAttribute { session, object, name: "tag".into(), value: vec![7; usize::from(value)] }
                 }
+            }
+            Action::Operator { who, kind, k, satisfy } => {
+                let session = self.sessions[who];
+                let kind = match kind {
+                    0 => OperatorRequestKind::Message,
+                    1 => OperatorRequestKind::NewMedia { pool: self.pool(0) },
+                    2 => OperatorRequestKind::Cleaner { library: self.changer },
+                    3 => OperatorRequestKind::DeviceService { device: ObjectRef::Drive(self.drive(0)) },
+                    4 => OperatorRequestKind::MoveMedia { media: self.media(0), library: Some(self.changer) },
+                    // Answer one: satisfied or refused.
+                    _ => {
+                        let open: Vec<OperatorRequestId> = self.w.state.operator_requests.keys().copied().collect();
+                        let request = open.get(k).copied().unwrap_or(OperatorRequestId::NIL);
+                        let command = if satisfy {
+                            Command::SatisfyOperatorRequest { session, request }
+                        } else {
+                            Command::CancelOperatorRequest { session, request }
+                        };
+                        let _ = self.w.run(command);
+                        return;
+                    }
+                };
+                Command::SubmitOperatorRequest { session, kind, message: String::new() }
             }
             Action::Steer { who, k, position } => {
                 let active =

@@ -518,7 +518,9 @@ impl World {
         let pool = state.pool_at("Sim").map(|p| p.id).unwrap_or(PoolId::NIL);
         let lmids: Vec<LogicalMediaId> = state.lmids.keys().copied().collect();
         let lmid = self.rng.pick(&lmids).unwrap_or(LogicalMediaId::NIL);
-        let choice = if pool.is_nil() && self.rng.chance(900) { 0 } else { self.rng.below(8) };
+        let opreqs: Vec<OperatorRequestId> = state.operator_requests.keys().copied().collect();
+        let opreq = self.rng.pick(&opreqs).unwrap_or(OperatorRequestId::NIL);
+        let choice = if pool.is_nil() && self.rng.chance(900) { 0 } else { self.rng.below(10) };
         match choice {
             0 => Command::CreateMediaPool {
                 session,
@@ -545,6 +547,18 @@ impl World {
             4 => Command::DeallocateMedia { session, lmid },
             5 => Command::SetMediaComplete { session, lmid },
             6 => Command::MoveToMediaPool { session, media: medium, pool },
+            // The operator's side: asked, then answering either way.
+            8 => Command::SubmitOperatorRequest {
+                session,
+                kind: if self.rng.chance(500) {
+                    OperatorRequestKind::NewMedia { pool }
+                } else {
+                    OperatorRequestKind::Message
+                },
+                message: String::new(),
+            },
+            9 if self.rng.chance(500) => Command::SatisfyOperatorRequest { session, request: opreq },
+            9 => Command::CancelOperatorRequest { session, request: opreq },
             _ => Command::MoveToMediaPool { session, media: medium, pool: SystemPools::of(default_media_type()).free },
         }
     }

@@ -8,8 +8,8 @@ use crate::state::State;
 
 pub(super) fn submitted(state: &mut State, request: &OperatorRequest) -> Applied {
     session(state, request.session)?;
-    match request.kind {
-        OperatorRequestKind::NewMedia { pool: p } => pool(state, p).map(|_| ())?,
+    if let OperatorRequestKind::NewMedia { pool: p } = request.kind {
+        pool(state, p)?;
     }
     state.operator_requests.insert(request.id, request.clone());
     Ok(())

@@ -23,6 +23,7 @@ use crate::event::*;
 use crate::ids::*;
 use crate::limits;
 use crate::objects::*;
+use crate::operator::OperatorRequestState;
 use crate::policy::Policy;
 use crate::state::State;
 
@@ -103,6 +104,15 @@ pub fn decide(state: &State, policy: &Policy, cmd: &Stamped<Command>) -> Result<
             ctx.set_object_information(*session, *object, field)
         }
         Command::CancelRequest { session, request } => ctx.cancel_request(*session, *request),
+        Command::SubmitOperatorRequest { session, kind, message } => {
+            ctx.submit_operator_request(*session, kind, message)
+        }
+        Command::SatisfyOperatorRequest { session, request } => {
+            ctx.answer_operator_request(*session, *request, OperatorRequestState::Complete)
+        }
+        Command::CancelOperatorRequest { session, request } => {
+            ctx.answer_operator_request(*session, *request, OperatorRequestState::Refused)
+        }
         Command::SetRequestOrder { session, request, position } => ctx.set_request_order(*session, *request, *position),
         Command::DeleteRequests { session, requests, operator_requests } => {
             ctx.delete_requests(*session, requests, operator_requests)
