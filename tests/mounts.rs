@@ -78,3 +78,29 @@ fn the_queue_is_seen_reordered_cancelled_waited_on_and_pruned() {
     assert!(left.iter().all(|r| r["state"] == "waiting"), "{left:?}");
     rsm.replay_ok();
 }
+
+/// `rsm mount A B C` and `rsm dismount-media A B C`: several cartridges at
+/// once, all or none, waited on together.
+#[test]
+fn several_cartridges_are_mounted_and_dismounted_at_once() {
+    let rsm = Rsm::new();
+    rsm.run(&["library", "create-sim", "lm", "--drives", "2", "--slots", "6", "--media", "4"]).ok();
+    rsm.run(&["disable", "media", "LM0004L8"]).ok();
+    rsm.run(&["mount", "LM0001L8", "LM0004L8"]).rejected("ERROR_RESOURCE_DISABLED", 4309);
+    assert!(rsm.view("queue").is_empty(), "all or none");
+    // One drive each, or none.
+    rsm.run(&["mount", "LM0001L8", "LM0002L8", "--drive", "lm-drive-1"]).rejected("ERROR_INVALID_PARAMETER", 87);
+    let both = rsm
+        .run(&["--json", "mount", "LM0001L8", "LM0002L8", "--drive", "lm-drive-2", "--drive", "lm-drive-1", "--wait"])
+        .ok()
+        .json();
+    let requests = both["requests"].as_array().expect("one row per cartridge");
+    assert_eq!(requests.len(), 2, "{both}");
+    assert!(requests.iter().all(|r| r["state"] == "completed"), "{both}");
+    let drives = rsm.view("drives");
+    let holds = |name: &str| drives.iter().find(|d| d["name"] == name).map(|d| d["barcode"].clone());
+    assert_eq!((holds("lm-drive-2"), holds("lm-drive-1")), (Some("LM0001L8".into()), Some("LM0002L8".into())));
+    rsm.run(&["dismount-media", "LM0001L8", "LM0002L8", "--wait"]).ok();
+    assert!(rsm.view("drives").iter().all(|d| d["barcode"].is_null()));
+    rsm.replay_ok();
+}

@@ -76,11 +76,13 @@ pub enum Cmd {
     Show(ShowArgs),
     /// Mount a cartridge (MountNtmsMedia).
     Mount {
-        /// Bar code.
-        barcode: String,
-        /// Drive name or id (default: the engine picks).
-        #[arg(long)]
-        drive: Option<String>,
+        /// Bar codes (or sides or logical media): several are mounted together, all or none.
+        #[arg(required = true, value_name = "BARCODE")]
+        barcodes: Vec<String>,
+        /// Drive name or id (default: the engine picks); with several cartridges, one per
+        /// cartridge in the same order.
+        #[arg(long = "drive", value_name = "DRIVE")]
+        drives: Vec<String>,
         /// Mount for writing.
         #[arg(long)]
         write: bool,
@@ -101,8 +103,9 @@ pub enum Cmd {
     },
     /// Release a mounted cartridge (DismountNtmsMedia).
     DismountMedia {
-        /// Bar code.
-        barcode: String,
+        /// Bar codes (or sides or logical media): several are dismounted together, all or none.
+        #[arg(required = true, value_name = "BARCODE")]
+        barcodes: Vec<String>,
         /// Leave it in the drive, dismountable (NTMS_DISMOUNT_DEFERRED).
         #[arg(long)]
         deferred: bool,

@@ -465,31 +465,50 @@ async fn dispatch(engine: &Engine, cli: &Cli, user: &str) -> Outcome {
             render::done(json, &format!("library {name} deleted"))
         }
         Cmd::Show(args) => render::show(engine, args.view, args.library.as_deref(), json).await,
-        Cmd::Mount { barcode, drive, write, priority, no_wait_if_busy, timeout, wait } => {
-            let media = resolve::media(engine, barcode).await?;
-            let drive = match drive {
-                Some(d) => Some(resolve::drive(engine, d).await?),
-                None => None,
-            };
+        Cmd::Mount { barcodes, drives, write, priority, no_wait_if_busy, timeout, wait } => {
+            let mut media = Vec::new();
+            for barcode in barcodes {
+                media.push(resolve::media(engine, barcode).await?);
+            }
+            let mut named = Vec::new();
+            for d in drives {
+                named.push(resolve::drive(engine, d).await?);
+            }
             let session = engine.session_for(user).await?;
             let options = MountOptions {
-                drive,
+                drive: None,
                 write: *write,
                 priority: *priority,
                 no_wait_if_busy: *no_wait_if_busy,
                 timeout_ms: *timeout,
             };
-            let handle = session.mount_media(media, options).await?;
-            render::request(engine, handle.id(), *wait, json).await
-        }
-        Cmd::DismountMedia { barcode, deferred, wait } => {
-            let media = resolve::media(engine, barcode).await?;
-            let session = engine.session_for(user).await?;
-            let handle = session.dismount_media(media, *deferred).await?;
-            if *deferred {
-                return render::done(json, &format!("{barcode} released; it stays in its drive, dismountable"));
+            if let ([one], [] | [_]) = (media.as_slice(), named.as_slice()) {
+                let drive = named.first().copied();
+                let handle = session.mount_media(*one, MountOptions { drive, ..options }).await?;
+                return render::request(engine, handle.id(), *wait, json).await;
             }
-            render::request(engine, handle.id(), *wait, json).await
+            let handles = session.mount_media_set(media, named, options).await?;
+            render::requests(engine, handles.iter().map(|h| h.id()).collect(), *wait, json).await
+        }
+        Cmd::DismountMedia { barcodes, deferred, wait } => {
+            let mut media = Vec::new();
+            for barcode in barcodes {
+                media.push(resolve::media(engine, barcode).await?);
+            }
+            let session = engine.session_for(user).await?;
+            let named = barcodes.join(", ");
+            if let [one] = media.as_slice() {
+                let handle = session.dismount_media(*one, *deferred).await?;
+                if *deferred {
+                    return render::done(json, &format!("{named} released; it stays in its drive, dismountable"));
+                }
+                return render::request(engine, handle.id(), *wait, json).await;
+            }
+            let handles = session.dismount_media_set(media, *deferred).await?;
+            if *deferred {
+                return render::done(json, &format!("{named} released; they stay in their drives, dismountable"));
+            }
+            render::requests(engine, handles.iter().map(|h| h.id()).collect(), *wait, json).await
         }
         Cmd::DismountDrive { drive, wait } => {
             let drive = resolve::drive(engine, drive).await?;

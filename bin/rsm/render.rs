@@ -97,6 +97,55 @@ pub async fn request(engine: &Engine, id: RequestId, wait: bool, json: bool) -> 
     Ok(())
 }
 
+/// Prints the requests a command of several made: one line each, or
+/// `{"requests": [...]}`; with `wait`, runs the workers until every one
+/// ends first, and the first that did not complete gives the exit code.
+pub async fn requests(engine: &Engine, ids: Vec<RequestId>, wait: bool, json: bool) -> Outcome {
+    let all = ids.clone();
+    let terminal = move |s: &State| all.iter().all(|id| s.requests.get(id).is_none_or(|r| r.state.is_terminal()));
+    if wait {
+        let done = terminal.clone();
+        engine.run_until(move |s| stop::received().is_some() || done(s)).await?;
+    }
+    let rows: Vec<Value> = engine
+        .query(move |s| ids.iter().filter_map(|id| s.requests.get(id)).map(|r| request_json(s, r)).collect())
+        .await?;
+    let document = json!({"requests": rows});
+    if let Some(signal) = stop::received().filter(|_| wait) {
+        if rows.iter().any(|r| !is_terminal(r["state"].as_str().unwrap_or(""))) {
+            return Err(Failure::Stopped(signal, document, LEFT_TO_THE_NEXT_RUN));
+        }
+    }
+    let failure = rows.iter().find(|r| wait && r["state"] != "completed").map(|r| {
+        if is_terminal(r["state"].as_str().unwrap_or("")) {
+            request_failure(r)
+        } else {
+            NtmsError::new(
+                ErrorCode::Busy,
+                format!(
+                    "request {} is {}: every drive it may use is held; it stays queued",
+                    text_of(r, "id"),
+                    text_of(r, "state")
+                ),
+            )
+        }
+    });
+    if json {
+        return match failure {
+            Some(e) => Err(Failure::Ended(e, document)),
+            None => out::json(&document),
+        };
+    }
+    for r in &rows {
+        out::line(&request_line(r))?;
+    }
+    failure.map_or(Ok(()), |e| Err(Failure::Rejected(e)))
+}
+
+fn text_of(r: &Value, key: &str) -> String {
+    r[key].as_str().unwrap_or("-").to_string()
+}
+
 /// Whether a request's state (as the views name it) is final.
 fn is_terminal(state: &str) -> bool {
     matches!(state, "completed" | "failed" | "cancelled")

@@ -489,28 +489,34 @@ impl Engine {
         let in_place = self
             .query(move |s| {
                 let stamped = rsm_model::Stamped { at_ms: 0, request: RequestId(Default::default()), command: probe };
-                let events = rsm_model::decide(s, &policy, &stamped).ok()?;
-                events.iter().find_map(|e| match e {
-                    rsm_model::Event::MountSatisfiedInPlace { request } => {
-                        let drive = s.drives.get(&request.drive?)?;
-                        let lib = s.libraries.get(&drive.library)?;
-                        let barcode = s.media.get(&request.media).map(|m| m.barcode.clone()).unwrap_or_default();
-                        (lib.kind == LibraryKind::Changer)
-                            .then(|| (drive.library, drive.element_address, drive.name.clone(), barcode))
-                    }
-                    _ => None,
-                })
+                let Ok(events) = rsm_model::decide(s, &policy, &stamped) else { return Vec::new() };
+                events
+                    .iter()
+                    .filter_map(|e| match e {
+                        rsm_model::Event::MountSatisfiedInPlace { request } => {
+                            let drive = s.drives.get(&request.drive?)?;
+                            let lib = s.libraries.get(&drive.library)?;
+                            let barcode = s.media.get(&request.media).map(|m| m.barcode.clone()).unwrap_or_default();
+                            (lib.kind == LibraryKind::Changer)
+                                .then(|| (drive.library, drive.element_address, drive.name.clone(), barcode))
+                        }
+                        _ => None,
+                    })
+                    .collect::<Vec<_>>()
             })
             .await?;
-        let Some((library, address, drive, barcode)) = in_place else { return Ok(()) };
-        let adapter = self.adapter(library).await?;
-        let _step = self.inner.steps.step(library).await;
-        adapter.load(address).await.map_err(|e| {
-            NtmsError::new(
-                hardware::failure_code(&e),
-                format!("drive {drive}, where the views have {barcode}, did not answer ready: {e}"),
-            )
-        })
+        // A mount of several cartridges may find several in place: each drive is asked.
+        for (library, address, drive, barcode) in in_place {
+            let adapter = self.adapter(library).await?;
+            let _step = self.inner.steps.step(library).await;
+            adapter.load(address).await.map_err(|e| {
+                NtmsError::new(
+                    hardware::failure_code(&e),
+                    format!("drive {drive}, where the views have {barcode}, did not answer ready: {e}"),
+                )
+            })?;
+        }
+        Ok(())
     }
 
     /// Inventory of a library: READ ELEMENT STATUS of its drives, slots and

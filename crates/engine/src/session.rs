@@ -101,6 +101,51 @@ impl Session {
         Ok(self.handle(a))
     }
 
+    /// MountNtmsMedia for several cartridges, all accepted or none: a handle
+    /// per cartridge, in the order given. `drives` names a drive for each,
+    /// or is empty.
+    pub async fn mount_media_set(
+        &self,
+        media: Vec<MediaId>,
+        drives: Vec<DriveId>,
+        options: MountOptions,
+    ) -> Result<Vec<RequestHandle>, NtmsError> {
+        let command = Command::MountMediaSet { session: self.id, media, drives, options };
+        self.engine.probe_in_place(&command).await?;
+        let a = self.submit(command).await?;
+        Ok(self.handles(&a))
+    }
+
+    /// DismountNtmsMedia for several cartridges, all accepted or none.
+    pub async fn dismount_media_set(
+        &self,
+        media: Vec<MediaId>,
+        deferred: bool,
+    ) -> Result<Vec<RequestHandle>, NtmsError> {
+        let a = self.submit(Command::DismountMediaSet { session: self.id, media, deferred }).await?;
+        Ok(self.handles(&a))
+    }
+
+    /// A handle per request a command of several made, in its order (a
+    /// mount's room-making dismounts aside).
+    fn handles(&self, a: &crate::Accepted) -> Vec<RequestHandle> {
+        let handle = |id: RequestId, finished: bool| RequestHandle { engine: self.engine.clone(), id, finished };
+        a.events
+            .iter()
+            .filter_map(|e| match e {
+                Event::MountRequested { request } | Event::MountWaiting { request, .. } => {
+                    Some(handle(request.id, false))
+                }
+                Event::MountSatisfiedInPlace { request } => Some(handle(request.id, true)),
+                Event::DismountRequested { request } if request.origin != Some(DismountOrigin::MakeRoom) => {
+                    Some(handle(request.id, false))
+                }
+                Event::DriveMadeDismountable { audit: Some(request), .. } => Some(handle(request.id, true)),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// DismountNtmsMedia for one cartridge.
     pub async fn dismount_media(&self, media: MediaId, deferred: bool) -> Result<RequestHandle, NtmsError> {
         let a = self.submit(Command::DismountMedia { session: self.id, media, deferred }).await?;

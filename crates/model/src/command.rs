@@ -136,6 +136,27 @@ pub enum Command {
         /// Options.
         options: MountOptions,
     },
+    /// MountNtmsMedia for several cartridges at once: one request each, all
+    /// accepted or none.
+    MountMediaSet {
+        /// Session.
+        session: SessionId,
+        /// The cartridges, no two alike.
+        media: Vec<MediaId>,
+        /// A drive for each (NTMS_MOUNT_SPECIFIC_DRIVE), or none at all.
+        drives: Vec<DriveId>,
+        /// Options (their `drive` is ignored: `drives` names them).
+        options: MountOptions,
+    },
+    /// DismountNtmsMedia for several cartridges at once: all or none.
+    DismountMediaSet {
+        /// Session.
+        session: SessionId,
+        /// The cartridges, no two alike.
+        media: Vec<MediaId>,
+        /// NTMS_DISMOUNT_DEFERRED rather than IMMEDIATE.
+        deferred: bool,
+    },
     /// DismountNtmsMedia for one cartridge.
     DismountMedia {
         /// Session.
@@ -558,6 +579,8 @@ impl Command {
             Command::CloseSession { session }
             | Command::CreateLibrary { session, .. }
             | Command::MountMedia { session, .. }
+            | Command::MountMediaSet { session, .. }
+            | Command::DismountMediaSet { session, .. }
             | Command::DismountMedia { session, .. }
             | Command::DismountDrive { session, .. }
             | Command::SetEnabled { session, .. }
@@ -614,6 +637,8 @@ impl Command {
             Command::CloseSession { .. } => "close_session",
             Command::CreateLibrary { .. } => "create_library",
             Command::MountMedia { .. } => "mount_media",
+            Command::MountMediaSet { .. } => "mount_media_set",
+            Command::DismountMediaSet { .. } => "dismount_media_set",
             Command::DismountMedia { .. } => "dismount_media",
             Command::DismountDrive { .. } => "dismount_drive",
             Command::SetEnabled { .. } => "set_enabled",

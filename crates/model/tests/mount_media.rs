@@ -435,3 +435,56 @@ fn only_the_holder_or_control_releases_a_hold() {
     let (_, events) = w.ok(Command::DismountMedia { session: alice, media, deferred: false });
     assert!(matches!(events.as_slice(), [Event::HoldReleased { .. }, Event::DismountRequested { .. }]), "{events:?}");
 }
+
+/// MountNtmsMedia of several cartridges: one request each, all accepted
+/// or none, no two in one drive; DismountNtmsMedia of several likewise.
+#[test]
+fn several_cartridges_are_mounted_and_dismounted_together_or_not_at_all() {
+    let mut w = World::new();
+    let s = w.session("app");
+    let lib = w.changer(s, "lib", 2, 8, 5);
+    let other = w.changer(s, "two", 1, 2, 1);
+    let set = |w: &World, barcodes: &[&str], drives: &[&str]| Command::MountMediaSet {
+        session: s,
+        media: barcodes.iter().map(|b| w.media(b)).collect(),
+        drives: drives.iter().map(|d| w.drive(d)).collect(),
+        options: MountOptions::default(),
+    };
+    w.rejects(set(&w, &[], &[]), ErrorCode::InvalidParameter);
+    w.rejects(set(&w, &["LIB0001L8", "LIB0002L8"], &["lib-drive-1"]), ErrorCode::InvalidParameter);
+    w.rejects(set(&w, &["LIB0001L8", "LIB0001L8"], &[]), ErrorCode::InvalidMedia);
+    w.rejects(set(&w, &["LIB0001L8", "TWO0001L8"], &[]), ErrorCode::DriveMediaMismatch);
+    // One refusal refuses them all: nothing is queued.
+    w.ok(Command::SetEnabled { session: s, object: ObjectRef::Media(w.media("LIB0003L8")), enabled: false });
+    w.rejects(set(&w, &["LIB0001L8", "LIB0003L8"], &[]), ErrorCode::ResourceDisabled);
+    assert!(w.state.libraries[&lib].active_requests.is_empty());
+    // Two drives, three cartridges: two queued on different drives, the third waits.
+    let (first, events) = w.ok(set(&w, &["LIB0001L8", "LIB0002L8", "LIB0004L8"], &[]));
+    let drives: Vec<Option<DriveId>> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::MountRequested { request } => Some(request.drive),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(drives.len(), 2);
+    assert_ne!(drives[0], drives[1], "no two in one drive");
+    assert!(matches!(events.last(), Some(Event::MountWaiting { .. })), "{events:?}");
+    assert_eq!(w.request(first).media, w.media("LIB0001L8"), "the first has the command's id");
+    w.work(lib);
+    // Named drives, one each.
+    let dismount = |w: &World, barcodes: &[&str]| Command::DismountMediaSet {
+        session: s,
+        media: barcodes.iter().map(|b| w.media(b)).collect(),
+        deferred: false,
+    };
+    w.rejects(dismount(&w, &["LIB0001L8", "LIB0001L8"]), ErrorCode::InvalidMedia);
+    w.rejects(dismount(&w, &["LIB0001L8", "LIB0005L8"]), ErrorCode::InvalidState);
+    let (_, events) = w.ok(dismount(&w, &["LIB0001L8", "LIB0002L8"]));
+    assert_eq!(events.iter().filter(|e| matches!(e, Event::DismountRequested { .. })).count(), 2, "{events:?}");
+    w.work(lib);
+    let m4 = w.media("LIB0004L8");
+    assert!(w.state.drives.values().any(|d| d.medium == Some(m4)), "the waiting one got a drive");
+    let _ = other;
+    w.state.check_invariants().expect("invariants");
+}

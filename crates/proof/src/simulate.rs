@@ -478,7 +478,21 @@ impl World {
                     },
                 }
             }
-            40..=59 => Command::DismountMedia { session, media: medium, deferred: self.rng.chance(400) },
+            // Several at once, all or none (a pair that may repeat itself).
+            40..=43 => {
+                let second = self.rng.pick(&media).unwrap_or(MediaId::NIL);
+                if self.rng.chance(500) {
+                    Command::MountMediaSet {
+                        session,
+                        media: vec![medium, second],
+                        drives: vec![],
+                        options: MountOptions::default(),
+                    }
+                } else {
+                    Command::DismountMediaSet { session, media: vec![medium, second], deferred: self.rng.chance(400) }
+                }
+            }
+            44..=59 => Command::DismountMedia { session, media: medium, deferred: self.rng.chance(400) },
             60..=74 => Command::DismountDrive { session, drive },
             75..=80 => {
                 let object = match self.rng.below(3) {

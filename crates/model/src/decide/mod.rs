@@ -44,12 +44,16 @@ mod sessions;
 
 /// Decides what a stamped command does to the state.
 pub fn decide(state: &State, policy: &Policy, cmd: &Stamped<Command>) -> Result<Vec<Event>, NtmsError> {
-    let ctx = Ctx { state, policy, cmd };
+    let ctx = Ctx { state, policy, cmd, taken: Default::default() };
     match &cmd.command {
         Command::OpenSession { principal, application } => ctx.open_session(principal, application),
         Command::CloseSession { session } => ctx.close_session(*session),
         Command::CreateLibrary { session, spec } => ctx.create_library(*session, spec),
         Command::MountMedia { session, media, options } => ctx.mount_media(*session, *media, options),
+        Command::MountMediaSet { session, media, drives, options } => {
+            ctx.mount_media_set(*session, media, drives, options)
+        }
+        Command::DismountMediaSet { session, media, deferred } => ctx.dismount_media_set(*session, media, *deferred),
         Command::DismountMedia { session, media, deferred } => ctx.dismount_media(*session, *media, *deferred),
         Command::DismountDrive { session, drive } => ctx.dismount_drive(*session, *drive),
         Command::SetEnabled { session, object, enabled } => ctx.set_enabled(*session, *object, *enabled),
@@ -132,6 +136,9 @@ struct Ctx<'a> {
     state: &'a State,
     policy: &'a Policy,
     cmd: &'a Stamped<Command>,
+    /// Drives an earlier part of the same command already uses (a mount of
+    /// several cartridges): not free for the later parts.
+    taken: std::collections::BTreeSet<DriveId>,
 }
 
 impl<'a> Ctx<'a> {

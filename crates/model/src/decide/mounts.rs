@@ -161,6 +161,12 @@ impl<'a> Ctx<'a> {
         if named.is_some_and(|d| d.id != at.id) {
             return reject(E::Busy, format!("medium {} sits in drive {}; dismount it first", medium.barcode, at.name));
         }
+        if self.taken.contains(&at.id) {
+            return reject(
+                E::Busy,
+                format!("drive {} holding {} is used by another mount of this call", at.name, medium.barcode),
+            );
+        }
         if !Self::drive_available(at) {
             return reject(E::ResourceDisabled, format!("drive {} holding {} is disabled", at.name, medium.barcode));
         }
@@ -172,6 +178,125 @@ impl<'a> Ctx<'a> {
         r.time_completed_ms = Some(self.now());
         let _ = lib;
         Ok(vec![Event::MountSatisfiedInPlace { request: r }])
+    }
+
+    /// MountNtmsMedia of several cartridges (spec §3.2): one request per
+    /// cartridge, all accepted or none. Checks, in order:
+    /// 1. session (ERROR_INVALID_HANDLE);
+    /// 2. at least one cartridge, and a drive for each or none
+    ///    (ERROR_INVALID_PARAMETER); no cartridge twice (ERROR_INVALID_MEDIA);
+    /// 3. every cartridge in one library (ERROR_DRIVE_MEDIA_MISMATCH);
+    /// 4. each mount's own checks, in the order given, no two sharing a
+    ///    drive; the first refusal refuses the whole call;
+    /// 5. the queue has room for them all (ERROR_NOT_ENOUGH_MEMORY).
+    ///
+    /// The first request has the command's id; the others ids derived from it.
+    pub(super) fn mount_media_set(
+        &self,
+        session: SessionId,
+        media: &[MediaId],
+        drives: &[DriveId],
+        options: &MountOptions,
+    ) -> Result<Vec<Event>, NtmsError> {
+        self.session(session)?;
+        if media.is_empty() || !(drives.is_empty() || drives.len() == media.len()) {
+            return reject(E::InvalidParameter, "name one cartridge at least, and a drive for each or none");
+        }
+        self.one_library(media)?;
+        let mut taken = std::collections::BTreeSet::new();
+        let mut events = Vec::new();
+        for (n, m) in media.iter().enumerate() {
+            let stamped = self.part(n);
+            let part = Ctx { state: self.state, policy: self.policy, cmd: &stamped, taken: taken.clone() };
+            let options = MountOptions { drive: drives.get(n).copied(), ..*options };
+            let mine = part.mount_media(session, *m, &options)?;
+            for e in &mine {
+                let used = match e {
+                    Event::MountRequested { request } | Event::DismountRequested { request } => request.drive,
+                    Event::MountSatisfiedInPlace { request } => request.drive,
+                    _ => None,
+                };
+                taken.extend(used);
+            }
+            events.extend(mine);
+        }
+        let new = events
+            .iter()
+            .filter(|e| {
+                matches!(e, Event::MountRequested { .. } | Event::MountWaiting { .. } | Event::DismountRequested { .. })
+            })
+            .count();
+        if let Some(lib) =
+            media.first().and_then(|m| self.state.media.get(m)).and_then(|m| self.state.libraries.get(&m.library))
+        {
+            self.queue_room(lib, new)?;
+        }
+        Ok(events)
+    }
+
+    /// DismountNtmsMedia of several cartridges: each as one, all or none.
+    /// Checks, in order: session (ERROR_INVALID_HANDLE); at least one
+    /// cartridge (ERROR_INVALID_PARAMETER), none twice (ERROR_INVALID_MEDIA);
+    /// each dismount's own checks, in the order given; the queue has room
+    /// for them all (ERROR_NOT_ENOUGH_MEMORY).
+    pub(super) fn dismount_media_set(
+        &self,
+        session: SessionId,
+        media: &[MediaId],
+        deferred: bool,
+    ) -> Result<Vec<Event>, NtmsError> {
+        self.session(session)?;
+        if media.is_empty() {
+            return reject(E::InvalidParameter, "name one cartridge at least");
+        }
+        self.no_duplicates(media)?;
+        let mut events = Vec::new();
+        for (n, m) in media.iter().enumerate() {
+            let stamped = self.part(n);
+            let part = Ctx { state: self.state, policy: self.policy, cmd: &stamped, taken: Default::default() };
+            events.extend(part.dismount_media(session, *m, deferred)?);
+        }
+        let mut per_library: std::collections::BTreeMap<LibraryId, usize> = Default::default();
+        for e in &events {
+            if let Event::DismountRequested { request } = e {
+                *per_library.entry(request.library).or_default() += 1;
+            }
+        }
+        for (library, n) in per_library {
+            if let Some(lib) = self.state.libraries.get(&library) {
+                self.queue_room(lib, n)?;
+            }
+        }
+        Ok(events)
+    }
+
+    /// The command as its `n`th part sees it: the first keeps the command's
+    /// request id, the others get ids derived from it.
+    fn part(&self, n: usize) -> Stamped<Command> {
+        /// Far from the ids a single mount derives for its own events.
+        const PART_SALT: u64 = 1 << 40;
+        let request =
+            if n == 0 { self.cmd.request } else { RequestId(derive_id(self.cmd.request, PART_SALT + n as u64)) };
+        Stamped { request, ..self.cmd.clone() }
+    }
+
+    fn no_duplicates(&self, media: &[MediaId]) -> Result<(), NtmsError> {
+        let mut seen = std::collections::BTreeSet::new();
+        match media.iter().find(|m| !seen.insert(**m)) {
+            Some(m) => reject(E::InvalidMedia, format!("medium {m} is named twice")),
+            None => Ok(()),
+        }
+    }
+
+    /// Every cartridge of a mount of several in one library.
+    fn one_library(&self, media: &[MediaId]) -> Result<(), NtmsError> {
+        self.no_duplicates(media)?;
+        let libraries: std::collections::BTreeSet<LibraryId> =
+            media.iter().filter_map(|m| self.state.media.get(m)).map(|m| m.library).collect();
+        if libraries.len() > 1 {
+            return reject(E::DriveMediaMismatch, "the cartridges of one mount are in different libraries");
+        }
+        Ok(())
     }
 
     /// A drive that can take `medium` now, in the scheduler's order of
@@ -228,7 +353,7 @@ impl<'a> Ctx<'a> {
         named: Option<&'a Drive>,
         options: &MountOptions,
     ) -> Result<Vec<Event>, NtmsError> {
-        let Some(drive) = self.free_drive_for(lib, medium, named, &Default::default()) else {
+        let Some(drive) = self.free_drive_for(lib, medium, named, &self.taken) else {
             if options.no_wait_if_busy {
                 return reject(
                     E::Busy,
