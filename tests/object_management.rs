@@ -65,6 +65,17 @@ fn information_attributes_enumeration_and_security_from_the_command_line() {
     assert_eq!(rsm.run(&["--json", "info", "get", "tapes"]).ok().json()["type"], "library");
     rsm.run(&["info", "set", "tapes", "name=la"]).ok();
     rsm.run(&["info", "set", "la-drive-1", "name=d1"]).rejected("ERROR_INVALID_PARAMETER", 87);
+    // The computer's settings are its administrators'; a field is given once.
+    rsm.run(&["info", "set", "computer", "lib_request_purge_time=60"]).rejected("ERROR_ACCESS_DENIED", 5);
+    rsm.run(&["--admin", "admin", "info", "set", "computer", "lib_request_purge_time=60", "media_pool_policy=0x2"])
+        .ok();
+    let computer = rsm.run(&["--json", "info", "get", "computer"]).ok().json();
+    assert_eq!(
+        (computer["details"]["lib_request_purge_time"].as_u64(), computer["details"]["media_pool_policy"].as_u64()),
+        (Some(60), Some(2)),
+        "{computer}"
+    );
+    assert_eq!(rsm.run(&["info", "set", "la", "description=a", "description=b"]).code, 1, "a field twice");
 
     // Enumeration: by container, what the user may use, the root pool first on request.
     let drives = rsm.run(&["--json", "enum", "drive", "--in", "la"]).ok().json();

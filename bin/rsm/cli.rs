@@ -682,8 +682,12 @@ pub enum InfoCmd {
         /// The object.
         object: String,
     },
-    /// Writes writable fields: `description=TEXT` on any object; on a pool also
-    /// `from_scratch=true|false`, `to_scratch=true|false`, `max_allocates=N`.
+    /// Writes writable fields (SetNtmsObjectInformation), each at most once:
+    /// `description=TEXT` on any object; `name=NAME` on a library, a pool, a cartridge, a side
+    /// or a logical medium; on a pool `media_type=TYPE`, `from_scratch=true|false`,
+    /// `to_scratch=true|false`, `max_allocates=N`; on a drive `defer_dismount_delay=SECONDS|library`;
+    /// on the computer `lib_request_purge_time=S`, `lib_request_flags=N`,
+    /// `op_request_purge_time=S`, `op_request_flags=N`, `media_pool_policy=N`.
     Set {
         /// The object.
         object: String,

@@ -61,6 +61,9 @@ fn details(s: &State, object: ObjectRef) -> Value {
         }
         ObjectRef::Computer => json!({
             "libraries": s.libraries.len(), "media": s.media.len(), "pools": s.pools.len(),
+            "lib_request_purge_time": s.computer.lib_request_purge_s, "lib_request_flags": s.computer.lib_request_flags,
+            "op_request_purge_time": s.computer.op_request_purge_s, "op_request_flags": s.computer.op_request_flags,
+            "media_pool_policy": s.computer.media_pool_policy,
             "access": s.computer_access.iter().map(|(p, m)| (p.clone(), Value::from(m.names()))).collect::<serde_json::Map<_, _>>(),
         }),
     }
@@ -117,10 +120,21 @@ pub async fn info(engine: &Engine, user: &str, command: &InfoCmd, json: bool) ->
             let mut description = None;
             let mut information = Vec::new();
             let mut policy: Option<(Option<bool>, Option<bool>, Option<u32>)> = None;
+            let mut seen = std::collections::BTreeSet::new();
             for field in fields {
                 let (key, value) = field
                     .split_once('=')
                     .ok_or_else(|| Failure::Usage(format!("{field:?}: fields are FIELD=VALUE")))?;
+                if !seen.insert(key) {
+                    return Err(Failure::Usage(format!("{key} is given twice")));
+                }
+                let number = |v: &str| {
+                    let parsed = match v.strip_prefix("0x") {
+                        Some(hex) => u32::from_str_radix(hex, 16),
+                        None => v.parse::<u32>(),
+                    };
+                    parsed.map_err(|_| Failure::Usage(format!("{key} is a number (decimal or 0x hex), not {v:?}")))
+                };
                 let flag = |v: &str| {
                     v.parse::<bool>().map_err(|_| Failure::Usage(format!("{key} is true or false, not {v:?}")))
                 };
@@ -134,6 +148,11 @@ pub async fn info(engine: &Engine, user: &str, command: &InfoCmd, json: bool) ->
                             Failure::Usage(format!("defer_dismount_delay is seconds (or `library`), not {value:?}"))
                         })?),
                     })),
+                    "lib_request_purge_time" => information.push(InfoField::LibRequestPurgeTime(number(value)?)),
+                    "lib_request_flags" => information.push(InfoField::LibRequestFlags(number(value)?)),
+                    "op_request_purge_time" => information.push(InfoField::OpRequestPurgeTime(number(value)?)),
+                    "op_request_flags" => information.push(InfoField::OpRequestFlags(number(value)?)),
+                    "media_pool_policy" => information.push(InfoField::MediaPoolPolicy(number(value)?)),
                     "media_type" => information.push(InfoField::PoolMediaType(
                         media_type_named(value)
                             .ok_or_else(|| Failure::Usage(format!("{value} is not a media type rsm knows")))?
@@ -152,7 +171,8 @@ pub async fn info(engine: &Engine, user: &str, command: &InfoCmd, json: bool) ->
                         return Err(Failure::Usage(format!(
                             "{other} is not a writable field (description; name on a library, pool, medium, side or \
                              logical medium; defer_dismount_delay on a drive; on a pool media_type, from_scratch, \
-                             to_scratch, max_allocates)"
+                             to_scratch, max_allocates; on the computer lib_request_purge_time, lib_request_flags, \
+                             op_request_purge_time, op_request_flags, media_pool_policy)"
                         )))
                     }
                 }

@@ -51,8 +51,9 @@ pub const BATCH_V1: u8 = 1;
 /// skipped by its tag, never decoded into the new layout by chance, and
 /// the log replays from its first record. 2: drives' own deferral delays
 /// and the names of media, sides and logical media; 3: waiting mounts'
-/// drives and requests' deadlines; 4: each library's mount order.
-pub const SNAPSHOT_VERSION: u8 = 4;
+/// drives and requests' deadlines; 4: each library's mount order; 5: the
+/// computer's settings.
+pub const SNAPSHOT_VERSION: u8 = 5;
 
 /// Version tag of a head slot.
 pub const HEAD_V1: u8 = 1;

@@ -26,6 +26,48 @@ pub const DESCRIPTION_LEN_MAX: usize = 127;
 /// those granted them (rsm rule).
 pub const COMPUTER_DEFAULT_RIGHTS: AccessMask = AccessMask::USE;
 
+/// The computer's writable settings (`NTMS_COMPUTERINFORMATION`, spec §1.3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ComputerSettings {
+    /// dwLibRequestPurgeTime: seconds a finished library request stays in the views.
+    pub lib_request_purge_s: u32,
+    /// dwLibRequestFlags: NTMS_LIBREQFLAGS_NOAUTOPURGE, NOFAILEDPURGE.
+    pub lib_request_flags: u32,
+    /// dwOpRequestPurgeTime: seconds a finished operator request stays.
+    pub op_request_purge_s: u32,
+    /// dwOpRequestFlags: NTMS_OPREQFLAGS_NOAUTOPURGE, NOFAILEDPURGE, NOALERTS, NOTRAYICON.
+    pub op_request_flags: u32,
+    /// dwMediaPoolPolicy: NTMS_POOLPOLICY_PURGEOFFLINESCRATCH, KEEPOFFLINEIMPORT.
+    pub media_pool_policy: u32,
+}
+
+/// The Windows default purge time: 72 hours.
+pub const REQUEST_PURGE_S_DEFAULT: u32 = 259_200;
+/// NTMS_LIBREQFLAGS_NOAUTOPURGE and NTMS_OPREQFLAGS_NOAUTOPURGE: never purge.
+pub const NO_AUTO_PURGE: u32 = 0x01;
+/// NTMS_LIBREQFLAGS_NOFAILEDPURGE and NTMS_OPREQFLAGS_NOFAILEDPURGE: keep
+/// failed library requests, refused operator requests.
+pub const NO_FAILED_PURGE: u32 = 0x02;
+/// The operator request flags rsm knows (NOALERTS 0x10 and NOTRAYICON 0x20
+/// concern Windows' desktop: kept, and nothing else happens).
+pub const OP_REQUEST_FLAGS: u32 = 0x01 | 0x02 | 0x10 | 0x20;
+/// NTMS_POOLPOLICY_PURGEOFFLINESCRATCH: free media taken out are deleted.
+pub const PURGE_OFFLINE_SCRATCH: u32 = 0x01;
+/// NTMS_POOLPOLICY_KEEPOFFLINEIMPORT: import media taken out are kept offline.
+pub const KEEP_OFFLINE_IMPORT: u32 = 0x02;
+
+impl Default for ComputerSettings {
+    fn default() -> Self {
+        Self {
+            lib_request_purge_s: REQUEST_PURGE_S_DEFAULT,
+            lib_request_flags: 0,
+            op_request_purge_s: REQUEST_PURGE_S_DEFAULT,
+            op_request_flags: 0,
+            media_pool_policy: 0,
+        }
+    }
+}
+
 /// A field SetNtmsObjectInformation writes, beside szDescription and a
 /// pool's allocation policies (commands of their own).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,6 +79,16 @@ pub enum InfoField {
     DeferDismountDelay(Option<u32>),
     /// A pool's MediaType.
     PoolMediaType(MediaTypeId),
+    /// The computer's dwLibRequestPurgeTime (seconds).
+    LibRequestPurgeTime(u32),
+    /// The computer's dwLibRequestFlags.
+    LibRequestFlags(u32),
+    /// The computer's dwOpRequestPurgeTime (seconds).
+    OpRequestPurgeTime(u32),
+    /// The computer's dwOpRequestFlags.
+    OpRequestFlags(u32),
+    /// The computer's dwMediaPoolPolicy.
+    MediaPoolPolicy(u32),
 }
 
 impl InfoField {
@@ -46,6 +98,11 @@ impl InfoField {
             InfoField::Name(_) => "name",
             InfoField::DeferDismountDelay(_) => "defer_dismount_delay",
             InfoField::PoolMediaType(_) => "media_type",
+            InfoField::LibRequestPurgeTime(_) => "lib_request_purge_time",
+            InfoField::LibRequestFlags(_) => "lib_request_flags",
+            InfoField::OpRequestPurgeTime(_) => "op_request_purge_time",
+            InfoField::OpRequestFlags(_) => "op_request_flags",
+            InfoField::MediaPoolPolicy(_) => "media_pool_policy",
         }
     }
 }

@@ -54,6 +54,8 @@ pub struct State {
     pub attributes: BTreeMap<ObjectRef, BTreeMap<String, Vec<u8>>>,
     /// Objects' descriptions (szDescription), where one was set.
     pub descriptions: BTreeMap<ObjectRef, String>,
+    /// The computer's settings (purge times and flags, the media pool policy).
+    pub computer: crate::object_management::ComputerSettings,
     /// The drive a waiting mount was told to use (NTMS_MOUNT_SPECIFIC_DRIVE).
     pub waiting_drives: BTreeMap<RequestId, DriveId>,
     /// When a queued or waiting request must have started (dwTimeout).

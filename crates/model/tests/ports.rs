@@ -349,3 +349,53 @@ fn inventory_reads_the_ports_like_slots_and_an_eject_to_a_full_port_is_refused()
     assert!(!port(&w, lib).stranger);
     eject(&mut w, s, "LIB0001L8");
 }
+
+/// The computer's dwMediaPoolPolicy (spec §1.3): a free cartridge taken out
+/// of its port is kept on the shelf unless PURGEOFFLINESCRATCH; an import
+/// one is deleted unless KEEPOFFLINEIMPORT.
+#[test]
+fn the_media_pool_policy_decides_what_an_ejected_cartridge_leaves_behind() {
+    let (mut w, s, lib) = given();
+    w.policy.administrator = Some("admin".into());
+    let taken = |w: &mut World| {
+        let empty_port = vec![(port(w, lib).element_address, Seen::Empty)];
+        w.ok(Command::RecordInventory { session: s, library: lib, observed: empty_port }).1
+    };
+    let policy = |w: &mut World, flags: u32| {
+        w.ok(Command::SetObjectInformation {
+            session: s,
+            object: ObjectRef::Computer,
+            field: InfoField::MediaPoolPolicy(flags),
+        })
+    };
+    w.rejects(
+        Command::SetObjectInformation {
+            session: s,
+            object: ObjectRef::Computer,
+            field: InfoField::MediaPoolPolicy(0x4),
+        },
+        ErrorCode::InvalidParameter,
+    );
+    policy(&mut w, PURGE_OFFLINE_SCRATCH);
+    let m = w.media("LIB0001L8");
+    eject(&mut w, s, "LIB0001L8");
+    w.work(lib);
+    assert_eq!(taken(&mut w), vec![Event::CartridgeTakenFromPort { media: m }, Event::MediaDeleted { media: m }]);
+    assert!(!w.state.media.contains_key(&m));
+    // Import cartridges (a VOL1 label another writer made): deleted by
+    // default, kept with KEEPOFFLINEIMPORT.
+    for (barcode, flags, kept) in [("IMP001L8", 0, false), ("IMP002L8", KEEP_OFFLINE_IMPORT, true)] {
+        w.first_blocks.insert(barcode.into(), vol1(&barcode[..6], "Bacula", ""));
+        inject_one(&mut w, s, lib, barcode);
+        w.work(lib);
+        let m = w.media(barcode);
+        assert_eq!(w.state.media[&m].sides[0].state, SideState::Import);
+        policy(&mut w, flags);
+        eject(&mut w, s, barcode);
+        w.work(lib);
+        let events = taken(&mut w);
+        assert_eq!(events.len(), if kept { 1 } else { 2 }, "{events:?}");
+        assert_eq!(w.state.media.contains_key(&m), kept);
+    }
+    w.state.check_invariants().expect("invariants");
+}

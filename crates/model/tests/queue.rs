@@ -194,3 +194,45 @@ proptest! {
         w.state.check_invariants().map_err(TestCaseError::fail)?;
     }
 }
+
+/// The purge (spec §5.4, §6.3): finished requests leave the views once the
+/// computer's purge time has passed, unless NOAUTOPURGE, or, for failed
+/// library requests and refused operator requests, NOFAILEDPURGE; the
+/// settings are the computer's (MODIFY).
+#[test]
+fn finished_requests_are_purged_after_the_computers_purge_time() {
+    let (mut w, holder, _) = busy_library(3);
+    let set = |field| Command::SetObjectInformation { session: holder, object: ObjectRef::Computer, field };
+    w.rejects(set(InfoField::LibRequestPurgeTime(60)), ErrorCode::AccessDenied);
+    w.policy.administrator = Some("holder".into());
+    w.rejects(set(InfoField::LibRequestFlags(0x4)), ErrorCode::InvalidParameter);
+    w.ok(set(InfoField::LibRequestPurgeTime(60)));
+    w.ok(set(InfoField::OpRequestPurgeTime(60)));
+    let passed = w.state.requests.values().find(|r| r.state == RequestState::Passed).expect("the first mount").id;
+    let waiting = mount(&mut w, holder, "LQ0002L8", 0);
+    w.ok(Command::CancelRequest { session: holder, request: waiting });
+    let (_, events) = w.ok(Command::SubmitOperatorRequest {
+        session: holder,
+        kind: OperatorRequestKind::Message,
+        message: "m".into(),
+    });
+    let Some(Event::OperatorRequestSubmitted { request }) = events.first() else { panic!("{events:?}") };
+    let message = request.id;
+    w.ok(Command::CancelOperatorRequest { session: holder, request: message });
+    // Not yet.
+    let (_, events) = w.ok(Command::Tick);
+    assert!(!events.iter().any(|e| matches!(e, Event::RequestsDeleted { .. })), "{events:?}");
+    // NOAUTOPURGE keeps library requests; NOFAILEDPURGE keeps refused operator requests.
+    w.ok(set(InfoField::LibRequestFlags(NO_AUTO_PURGE)));
+    w.ok(set(InfoField::OpRequestFlags(NO_FAILED_PURGE)));
+    w.now_ms += 61_000;
+    w.ok(Command::Tick);
+    assert!(w.state.requests.contains_key(&passed) && w.state.operator_requests.contains_key(&message));
+    w.ok(set(InfoField::LibRequestFlags(0)));
+    w.ok(set(InfoField::OpRequestFlags(0)));
+    w.ok(Command::Tick);
+    assert!(!w.state.requests.contains_key(&passed) && !w.state.requests.contains_key(&waiting));
+    assert!(!w.state.operator_requests.contains_key(&message));
+    assert_eq!(w.state.computer.lib_request_purge_s, 60);
+    w.state.check_invariants().expect("invariants");
+}

@@ -78,6 +78,14 @@ pub(super) fn information_changed(state: &mut State, object: ObjectRef, field: &
         }
         (ObjectRef::Pool(id), InfoField::Name(name)) => pool_mut(state, id)?.name = name.clone(),
         (ObjectRef::Pool(id), InfoField::PoolMediaType(t)) => pool_mut(state, id)?.media_type = Some(*t),
+        (
+            ObjectRef::Computer,
+            InfoField::LibRequestPurgeTime(_)
+            | InfoField::LibRequestFlags(_)
+            | InfoField::OpRequestPurgeTime(_)
+            | InfoField::OpRequestFlags(_)
+            | InfoField::MediaPoolPolicy(_),
+        ) => crate::decide::set_computer_field(&mut state.computer, field),
         (ObjectRef::Drive(id), InfoField::DeferDismountDelay(delay)) => {
             super::drive_mut(state, id)?.defer_dismount_delay_s = *delay
         }

@@ -134,10 +134,10 @@ impl<'a> Ctx<'a> {
         for (address, (place, content)) in &places {
             let Some(m) = content else { continue };
             if observed_at.contains(address) && !found.contains_key(m) {
-                events.push(match place {
-                    Location::Port(_) => Event::CartridgeTakenFromPort { media: *m },
-                    _ => Event::CartridgeVanished { media: *m },
-                });
+                match place {
+                    Location::Port(_) => events.extend(self.taken_out(*m)),
+                    _ => events.push(Event::CartridgeVanished { media: *m }),
+                }
                 occupant.remove(place);
             }
         }

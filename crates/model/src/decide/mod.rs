@@ -31,6 +31,7 @@ mod allocation;
 mod classification;
 mod queue;
 pub(crate) use classification::SERVER_PRINCIPAL;
+pub(crate) use object_management::set_computer_field;
 pub use queue::request_order;
 mod inventory;
 mod libraries;

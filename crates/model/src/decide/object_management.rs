@@ -67,6 +67,18 @@ impl<'a> Ctx<'a> {
             (O::Drive(id), InfoField::DeferDismountDelay(delay)) => {
                 self.state.drives[&id].defer_dismount_delay_s == *delay
             }
+            (O::Computer, field) if computer_field(field).is_some() => {
+                let (value, known) = computer_field(field).expect("matched by the guard");
+                if value & !known != 0 {
+                    return reject(
+                        E::InvalidParameter,
+                        format!("{} {value:#x} holds flags rsm does not know", field.name()),
+                    );
+                }
+                let mut after = self.state.computer;
+                set_computer_field(&mut after, field);
+                after == self.state.computer
+            }
             (O::Pool(id), InfoField::PoolMediaType(t)) => {
                 if crate::media_services::media_type(*t).is_none() {
                     return reject(E::InvalidParameter, format!("{t} is not a media type of the catalog"));
@@ -228,5 +240,29 @@ impl<'a> Ctx<'a> {
             return Ok(Vec::new());
         }
         Ok(vec![Event::ObjectAccessChanged { object, principal: principal.to_string(), rights }])
+    }
+}
+
+/// A computer setting's value and the bits it may hold (every bit for a time).
+fn computer_field(field: &InfoField) -> Option<(u32, u32)> {
+    match *field {
+        InfoField::LibRequestPurgeTime(s) | InfoField::OpRequestPurgeTime(s) => Some((s, u32::MAX)),
+        InfoField::LibRequestFlags(f) => Some((f, NO_AUTO_PURGE | NO_FAILED_PURGE)),
+        InfoField::OpRequestFlags(f) => Some((f, OP_REQUEST_FLAGS)),
+        InfoField::MediaPoolPolicy(f) => Some((f, PURGE_OFFLINE_SCRATCH | KEEP_OFFLINE_IMPORT)),
+        _ => None,
+    }
+}
+
+/// Writes a computer setting (the apply of `ObjectInformationChanged` and
+/// the rules' own comparison use this one function).
+pub(crate) fn set_computer_field(settings: &mut ComputerSettings, field: &InfoField) {
+    match *field {
+        InfoField::LibRequestPurgeTime(s) => settings.lib_request_purge_s = s,
+        InfoField::LibRequestFlags(f) => settings.lib_request_flags = f,
+        InfoField::OpRequestPurgeTime(s) => settings.op_request_purge_s = s,
+        InfoField::OpRequestFlags(f) => settings.op_request_flags = f,
+        InfoField::MediaPoolPolicy(f) => settings.media_pool_policy = f,
+        InfoField::Name(_) | InfoField::DeferDismountDelay(_) | InfoField::PoolMediaType(_) => {}
     }
 }

@@ -129,7 +129,7 @@ impl<'a> Ctx<'a> {
             // have there, and that is not seen, was taken by the operator.
             if let Some(old) = port.content.filter(|m| st.media[m].pending_request.is_none()) {
                 if !matches!(seen, Seen::Cartridge(b) if st.media[&old].barcode == *b) {
-                    events.push(Event::CartridgeTakenFromPort { media: old });
+                    events.extend(self.taken_out(old));
                 }
             }
             let barcode = match seen {
@@ -189,5 +189,27 @@ impl<'a> Ctx<'a> {
         self.queue_room(lib, made as usize)?;
         events.extend(notes);
         Ok(events)
+    }
+}
+
+impl<'a> Ctx<'a> {
+    /// The operator took an ejected cartridge out of its port: it goes to
+    /// the shelf, or out of the catalog as the computer's dwMediaPoolPolicy
+    /// says (spec §1.3): a free-pool cartridge is deleted under
+    /// PURGEOFFLINESCRATCH, an import-pool one unless KEEPOFFLINEIMPORT.
+    pub(super) fn taken_out(&self, media: MediaId) -> Vec<Event> {
+        use crate::object_management::{KEEP_OFFLINE_IMPORT, PURGE_OFFLINE_SCRATCH};
+        let mut events = vec![Event::CartridgeTakenFromPort { media }];
+        let policy = self.state.computer.media_pool_policy;
+        let kind = self.state.media.get(&media).and_then(|m| self.state.pools.get(&m.pool)).map(|p| p.kind);
+        let deleted = match kind {
+            Some(crate::media_services::PoolType::Free) => policy & PURGE_OFFLINE_SCRATCH != 0,
+            Some(crate::media_services::PoolType::Import) => policy & KEEP_OFFLINE_IMPORT == 0,
+            _ => false,
+        };
+        if deleted {
+            events.push(Event::MediaDeleted { media });
+        }
+        events
     }
 }

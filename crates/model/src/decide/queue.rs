@@ -131,6 +131,56 @@ impl<'a> Ctx<'a> {
     }
 }
 
+impl<'a> Ctx<'a> {
+    /// The purge (spec §5.4, §6.3): finished library requests older than
+    /// dwLibRequestPurgeTime and closed operator requests older than
+    /// dwOpRequestPurgeTime leave the views, unless NOAUTOPURGE, or, for a
+    /// failed library request or a refused operator request, NOFAILEDPURGE.
+    /// At most [`PURGED_PER_TICK`] a tick, oldest first.
+    pub(super) fn purge_due(&self) -> Option<Event> {
+        use crate::object_management::{NO_AUTO_PURGE, NO_FAILED_PURGE};
+        let now = self.now();
+        let c = &self.state.computer;
+        let due = |completed: Option<u64>, purge_s: u32| {
+            completed.is_some_and(|t| t.saturating_add(u64::from(purge_s) * 1000) <= now)
+        };
+        let mut requests = Vec::new();
+        if c.lib_request_flags & NO_AUTO_PURGE == 0 {
+            requests = self
+                .state
+                .finished
+                .iter()
+                .filter_map(|id| self.state.requests.get(id))
+                .filter(|r| due(r.time_completed_ms, c.lib_request_purge_s))
+                .filter(|r| r.state != RequestState::Failed || c.lib_request_flags & NO_FAILED_PURGE == 0)
+                .map(|r| r.id)
+                .take(PURGED_PER_TICK)
+                .collect();
+        }
+        let mut operator_requests = Vec::new();
+        if c.op_request_flags & NO_AUTO_PURGE == 0 {
+            operator_requests = self
+                .state
+                .operator_requests
+                .values()
+                .filter(|r| r.state.is_terminal() && due(r.closed_ms, c.op_request_purge_s))
+                .filter(|r| {
+                    r.state != crate::operator::OperatorRequestState::Refused
+                        || c.op_request_flags & NO_FAILED_PURGE == 0
+                })
+                .map(|r| r.id)
+                .take(PURGED_PER_TICK)
+                .collect();
+        }
+        (!requests.is_empty() || !operator_requests.is_empty())
+            .then_some(Event::RequestsDeleted { requests, operator_requests })
+    }
+}
+
+/// The most requests one tick purges: the event stays small, and a backlog
+/// goes over the next ticks.
+const PURGED_PER_TICK: usize = 4_096;
+
 /// GetNtmsRequestOrder: a queued or waiting mount's 1-based place in its
 /// library's mount order; 0 for every other request (not orderable).
 pub fn request_order(state: &crate::state::State, request: RequestId) -> u32 {
