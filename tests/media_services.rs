@@ -334,3 +334,22 @@ fn a_waiting_allocation_works_the_queue_and_stops_cleanly() {
     assert!(refused.iter().all(|r| r["reason"] == "ERROR_CANCELLED"), "{requests:?}");
     rsm.replay_ok();
 }
+
+/// Found by a hostile run: a cartridge that came back through a port had
+/// `inject --wait` list the classification of its first arrival as this
+/// one's. A known bar code keeps its pool and sides (spec §7.2 case 1):
+/// only the inject is this arrival's.
+#[test]
+fn a_returning_cartridge_is_listed_with_its_own_requests_only() {
+    let rsm = Rsm::new();
+    rsm.run(&["library", "create-sim", "la", "--drives", "1", "--slots", "6", "--media", "1", "--blank", "1"]).ok();
+    rsm.run(&["inventory", "la", "--wait"]).ok();
+    rsm.run(&["eject", "LA0001L8", "--wait"]).ok();
+    rsm.run(&["sim", "empty-port", "la-port-1"]).ok();
+    rsm.run(&["inventory", "la", "--wait"]).ok();
+    rsm.run(&["sim", "fill-port", "la-port-1", "LA0001L8"]).ok();
+    let back = rsm.run(&["--json", "inject", "la", "--wait"]).ok().json();
+    let kinds: Vec<&str> = back["requests"].as_array().unwrap().iter().map(|r| r["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["inject"], "{back}");
+    rsm.replay_ok();
+}

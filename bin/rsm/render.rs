@@ -230,7 +230,7 @@ pub async fn inventory(engine: &Engine, library: &str, events: Vec<Event>, wait:
         })
         .collect();
     let differences = differences(engine, events).await?;
-    let labels = label_requests_of(library, media);
+    let labels = label_requests_of(library, media, 0);
     if wait {
         let labels = labels.clone();
         engine
@@ -278,7 +278,15 @@ pub async fn inventory(engine: &Engine, library: &str, events: Vec<Event>, wait:
 /// The arrival work still unfinished in `library` from before (a run
 /// stopped or killed while it classified or labelled) is theirs too: a
 /// later `--wait` finishes it rather than leaving it to `rsm run`.
-fn label_requests_of(library: &str, media: Vec<MediaId>) -> impl Fn(&State) -> Vec<RequestId> + Clone + Send + 'static {
+///
+/// Only requests from order `since` on: a cartridge that comes back has
+/// the label requests of its earlier arrivals in the views too (found by a
+/// hostile run: `inject --wait` listed an old classification as this one's).
+fn label_requests_of(
+    library: &str,
+    media: Vec<MediaId>,
+    since: u64,
+) -> impl Fn(&State) -> Vec<RequestId> + Clone + Send + 'static {
     let library = library.to_string();
     // Leftover work seen unfinished once is listed when it has finished too.
     let leftover = std::sync::Arc::new(std::sync::Mutex::new(std::collections::BTreeSet::new()));
@@ -292,7 +300,7 @@ fn label_requests_of(library: &str, media: Vec<MediaId>) -> impl Fn(&State) -> V
         let mut labels: Vec<&LibraryRequest> = s
             .requests
             .values()
-            .filter(|r| (r.kind.labels() && media.contains(&r.media)) || seen.contains(&r.id))
+            .filter(|r| (r.kind.labels() && media.contains(&r.media) && r.order >= since) || seen.contains(&r.id))
             .collect();
         labels.sort_by_key(|r| r.order);
         labels.into_iter().map(|r| r.id).collect()
@@ -335,8 +343,13 @@ pub async fn inject(engine: &Engine, library: &str, events: Vec<Event>, wait: bo
         }
     }
     let notes = differences(engine, events).await?;
-    // The inject requests, then the label requests of their cartridges.
-    let labels = label_requests_of(library, media);
+    // The inject requests, then the label requests of their cartridges
+    // queued since the first of them.
+    let first = ids.clone();
+    let since = engine
+        .query(move |s| first.iter().filter_map(|id| s.requests.get(id)).map(|r| r.order).min().unwrap_or(s.next_order))
+        .await?;
+    let labels = label_requests_of(library, media, since);
     let involved = move |s: &State| -> Vec<RequestId> {
         let mut all = ids.clone();
         all.extend(labels(s));

@@ -280,6 +280,7 @@ fn canonical_events() -> Vec<Event> {
         Event::RequestOrderSet { request: r, position: 1 },
         Event::RequestsDeleted { requests: vec![r], operator_requests: vec![OperatorRequestId(id(0x70))] },
         Event::RequestTimedOut { request: r, error: 1460, at_ms: AT_MS + 60_000 },
+        Event::LabelRequestSettled { request: r, at_ms: AT_MS + 61_000 },
         Event::OmidUpdated {
             media: MediaId(id(0x60)),
             side: 0,
@@ -399,6 +400,7 @@ fn fixture_name(event: &Event) -> &'static str {
         Event::RequestOrderSet { .. } => "RequestOrderSet",
         Event::RequestsDeleted { .. } => "RequestsDeleted",
         Event::RequestTimedOut { .. } => "RequestTimedOut",
+        Event::LabelRequestSettled { .. } => "LabelRequestSettled",
     }
 }
 

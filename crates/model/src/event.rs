@@ -625,6 +625,15 @@ pub enum Event {
         /// When.
         at_ms: u64,
     },
+    /// A label request whose label was read or written when its trip home
+    /// was cut short (a stop, a restart): its work is done, it ends passed,
+    /// and its cartridge stays where it is (a dismount takes it home).
+    LabelRequestSettled {
+        /// Request.
+        request: RequestId,
+        /// When.
+        at_ms: u64,
+    },
 }
 
 impl Event {
@@ -703,6 +712,7 @@ impl Event {
             Event::RequestOrderSet { .. } => "RequestOrderSet",
             Event::RequestsDeleted { .. } => "RequestsDeleted",
             Event::RequestTimedOut { .. } => "RequestTimedOut",
+            Event::LabelRequestSettled { .. } => "LabelRequestSettled",
         }
     }
 }

@@ -64,6 +64,11 @@ pub const QUEUE_PER_LIBRARY_DEFAULT: usize = 4_096;
 /// Default seconds a deferred dismount leaves a medium in its drive (NTMS dwDeferDismountDelay).
 pub const DEFER_DISMOUNT_DELAY_S_DEFAULT: u32 = 300;
 
+/// The longest deferral a drive may be given: a week. A cartridge's
+/// deadline is set when it is released, so a mistyped delay of years would
+/// pin it in its drive long after the delay was corrected.
+pub const DEFER_DISMOUNT_DELAY_S_MAX: u32 = 7 * 24 * 3_600;
+
 /// Mount priorities (`NtmsMountPriority`).
 pub const PRIORITY_MIN: i8 = -15;
 /// Mount priorities (`NtmsMountPriority`).

@@ -96,6 +96,8 @@ pub fn object_reference(state: &State, text: &str) -> Result<crate::objects::Obj
         Some(*named)
     } else if let Some(m) = state.medium_by_barcode(text) {
         Some(O::Media(m.id))
+    } else if let Some((named, _)) = state.object_names.iter().find(|(_, name)| *name == text) {
+        Some(*named)
     } else if let Some(t) = crate::media_services::media_type_named(text) {
         Some(O::MediaType(t.id))
     } else if let Ok(id) = text.parse::<uuid::Uuid>() {

@@ -281,3 +281,27 @@ fn a_new_bar_code_whose_label_names_a_shelf_medium_is_that_medium() {
     assert_eq!(w.state.media.len(), 6);
     w.state.check_invariants().expect("invariants");
 }
+
+/// Found by a hostile run: a classification stopped after its drive had
+/// read the label (on its way home) was recorded cancelled, though its work
+/// was done. It now ends passed, its cartridge is taken home by a dismount,
+/// and nothing is classified again.
+#[test]
+fn a_classification_stopped_after_its_reading_ends_passed() {
+    let (mut w, _, lib) = library_of_unlabelled(&[]);
+    let (first, drive, barcode) = first_in_drive(&mut w, lib);
+    w.ok(Command::AdvanceRequest { request: first });
+    w.ok(Command::ReportFirstBlock { request: first, block: Some(vol1("ARC001", "", "")) });
+    let (_, events) = w.ok(Command::Reconcile { request: first, observed: Observed::Drive(drive) });
+    assert!(
+        matches!(events.as_slice(), [Event::LabelRequestSettled { .. }, Event::DismountRequested { .. }]),
+        "{events:?}"
+    );
+    assert_eq!(w.state.requests[&first].state, RequestState::Passed);
+    w.work(lib);
+    let m = w.media(&barcode);
+    let classify = w.state.requests.values().filter(|r| r.media == m && r.kind == RequestKind::Classify).count();
+    assert_eq!(classify, 1, "not classified again");
+    assert_eq!(sides(&w, &barcode).1, SideState::Import);
+    w.state.check_invariants().expect("invariants");
+}

@@ -51,6 +51,16 @@ fn enable_and_disable_codes() {
         error_on_duplicate: false,
     });
     w.rejects(set(alice, ObjectRef::Media(w.media("OFF001L8")), false), ErrorCode::LibraryOffline);
+    // Found by a hostile run: an ejected cartridge taken out of its port
+    // (on the shelf, its library's id kept) could be disabled.
+    let m2 = w.media("LA0002L8");
+    w.ok(Command::EjectMedia { session: alice, media: m2 });
+    w.work(lib);
+    let port = &w.state.ports[&w.state.libraries[&lib].ports[0]];
+    let empty = vec![(port.element_address, Seen::Empty)];
+    w.ok(Command::RecordInventory { session: alice, library: lib, observed: empty });
+    assert_eq!(w.state.media[&m2].location, Location::Offline);
+    w.rejects(set(alice, ObjectRef::Media(m2), false), ErrorCode::LibraryOffline);
     w.state.check_invariants().expect("invariants");
 }
 
@@ -95,5 +105,48 @@ fn a_disabled_drive_is_emptied_when_nobody_holds_its_cartridge() {
         },
         ErrorCode::ResourceDisabled,
     );
+    w.state.check_invariants().expect("invariants");
+}
+
+/// Found by a hostile run: a cartridge its session held when its drive was
+/// disabled could never leave (every release was ERROR_DEVICE_NOT_AVAILABLE,
+/// and closing the session left it dismountable with nothing queued). Now
+/// its release, deferred or not, and its session's close take it home.
+#[test]
+fn a_held_cartridge_leaves_a_disabled_drive_when_released() {
+    let mut w = World::new();
+    let alice = w.session("alice");
+    let lib = w.changer(alice, "la", 2, 6, 3);
+    let (d1, d2) = (w.drive("la-drive-1"), w.drive("la-drive-2"));
+    let (m1, m2) = (w.media("LA0001L8"), w.media("LA0002L8"));
+    let bob = w.session("bob");
+    w.grant(alice, lib, "bob", AccessMask::USE);
+    w.ok(Command::MountMedia {
+        session: alice,
+        media: m1,
+        options: MountOptions { drive: Some(d1), ..Default::default() },
+    });
+    w.ok(Command::MountMedia {
+        session: bob,
+        media: m2,
+        options: MountOptions { drive: Some(d2), ..Default::default() },
+    });
+    w.work(lib);
+    for d in [d1, d2] {
+        w.ok(set(alice, ObjectRef::Drive(d), false));
+    }
+    // A deferred release of a disabled drive's cartridge takes it home.
+    let (_, events) = w.ok(Command::DismountMedia { session: alice, media: m1, deferred: true });
+    assert!(
+        events.iter().any(
+            |e| matches!(e, Event::DismountRequested { request } if request.origin == Some(DismountOrigin::Disabled))
+        ),
+        "{events:?}"
+    );
+    // Closing the session that holds the other does too.
+    let (_, events) = w.ok(Command::CloseSession { session: bob });
+    assert!(events.iter().any(|e| matches!(e, Event::DismountRequested { .. })), "{events:?}");
+    w.work(lib);
+    assert!(w.state.drives.values().all(|d| d.medium.is_none()), "both drives emptied");
     w.state.check_invariants().expect("invariants");
 }

@@ -292,10 +292,11 @@ fn dismount_media_codes() {
     w.ok(Command::SetEnabled { session: s, object: ObjectRef::Media(media), enabled: false });
     w.rejects(Command::DismountMedia { session: s, media, deferred: false }, ErrorCode::MediaNotAvailable);
     w.ok(Command::SetEnabled { session: s, object: ObjectRef::Media(media), enabled: true });
-    let drive = w.drive("lib-drive-1");
-    w.ok(Command::SetEnabled { session: s, object: ObjectRef::Drive(drive), enabled: false });
+    // A disabled library runs nothing; a disabled drive still lets its
+    // cartridge go (see `enable_disable.rs`).
+    w.ok(Command::SetEnabled { session: s, object: ObjectRef::Library(lib), enabled: false });
     w.rejects(Command::DismountMedia { session: s, media, deferred: false }, ErrorCode::DeviceNotAvailable);
-    w.ok(Command::SetEnabled { session: s, object: ObjectRef::Drive(drive), enabled: true });
+    w.ok(Command::SetEnabled { session: s, object: ObjectRef::Library(lib), enabled: true });
     let (_, events) = w.ok(Command::DismountMedia { session: s, media, deferred: false });
     assert!(matches!(events.as_slice(), [Event::HoldReleased { .. }, Event::DismountRequested { .. }]));
     w.rejects(Command::DismountMedia { session: s, media, deferred: false }, ErrorCode::InvalidState);

@@ -211,6 +211,8 @@ fn set_object_information_codes() {
     // A field the type does not have, or a value out of its range.
     w.rejects(set(alice, drive, name("d")), ErrorCode::InvalidParameter);
     w.rejects(set(alice, library, InfoField::DeferDismountDelay(Some(1))), ErrorCode::InvalidParameter);
+    // Found by a hostile run: a delay of 136 years was accepted.
+    w.rejects(set(alice, drive, InfoField::DeferDismountDelay(Some(u32::MAX))), ErrorCode::InvalidParameter);
     w.rejects(set(alice, library, name("LTO-8")), ErrorCode::InvalidParameter);
     w.rejects(set(alice, ObjectRef::Pool(daily), name("A\\B")), ErrorCode::InvalidName);
     w.rejects(set(alice, medium, name(" padded")), ErrorCode::InvalidName);
@@ -226,6 +228,19 @@ fn set_object_information_codes() {
     w.rejects(set(alice, free, name("Scratch")), ErrorCode::InvalidMediaPool);
     w.policy.administrator = None;
     w.rejects(set(alice, library, name("la-drive-1")), ErrorCode::AlreadyExists);
+    // Found by a hostile run: a library named like a cartridge hid it.
+    w.rejects(set(alice, library, name("LA0001L8")), ErrorCode::AlreadyExists);
+    let spec = LibrarySpec {
+        name: "LA0002L8".into(),
+        kind: LibraryKind::Changer,
+        drives: 1,
+        slots: 2,
+        ie_ports: 0,
+        barcodes: vec![],
+        media_type: default_media_type(),
+        unlabelled: vec![],
+    };
+    w.rejects(Command::CreateLibrary { session: alice, spec }, ErrorCode::AlreadyExists);
     w.ok(Command::CreateMediaPool {
         session: alice,
         path: "Weekly".into(),
@@ -248,6 +263,13 @@ fn set_object_information_codes() {
     assert_eq!(w.state.pools[&weekly].media_type, Some(lto7));
     w.ok(set(alice, medium, name("Monday full")));
     assert_eq!(w.state.object_names[&medium], "Monday full");
+    // Found by a hostile run: names that answer for another object.
+    let other = ObjectRef::Media(w.media("LA0002L8"));
+    w.rejects(set(alice, other, name("Monday full")), ErrorCode::AlreadyExists);
+    w.rejects(set(alice, other, name("LA0001L8")), ErrorCode::AlreadyExists);
+    w.rejects(set(alice, other, name("tapes")), ErrorCode::AlreadyExists);
+    w.rejects(set(alice, other, name("LTO-8")), ErrorCode::InvalidName);
+    assert_eq!(object_reference(&w.state, "Monday full").expect("found by its name"), medium);
     let (_, again) = w.ok(set(alice, medium, name("Monday full")));
     assert!(again.is_empty(), "writing what is there records nothing");
     w.ok(set(alice, medium, name("")));

@@ -168,6 +168,7 @@ fn apply_event(state: &mut State, event: &Event) -> Applied {
             requests::deleted(state, library, operator)
         }
         Event::RequestTimedOut { request, error, at_ms } => requests::timed_out(state, *request, *error, *at_ms),
+        Event::LabelRequestSettled { request, at_ms } => requests::label_settled(state, *request, *at_ms),
         Event::RequestDeadlineSet { request, deadline_ms } => {
             request_mut(state, *request)?;
             state.deadlines.insert(*request, *deadline_ms);

@@ -158,6 +158,13 @@ pub(super) fn cancelled(state: &mut State, request: RequestId, at_ms: u64) -> Ap
     settle_medium(state, r.media)
 }
 
+/// A label request whose work was done when its trip home was cut short:
+/// passed, its cartridge where it is.
+pub(super) fn label_settled(state: &mut State, request: RequestId, at_ms: u64) -> Applied {
+    let r = finish(state, request, RequestState::Passed, at_ms)?;
+    settle_medium(state, r.media)
+}
+
 /// Its deadline passed before it started: cancelled, its caller told `error`.
 pub(super) fn timed_out(state: &mut State, request: RequestId, error: ErrorCodeValue, at_ms: u64) -> Applied {
     let r = finish(state, request, RequestState::Cancelled, at_ms)?;

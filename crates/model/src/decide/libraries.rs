@@ -234,7 +234,7 @@ impl<'a> Ctx<'a> {
             .chain(elements.drives.iter().map(|d| d.1.as_str()))
             .chain(elements.ports.iter().map(|p| p.1.as_str()))
             .chain(elements.slots.iter().map(|p| p.1.as_str()));
-        match names.into_iter().find(|n| self.state.names.contains_key(*n)) {
+        match names.into_iter().find(|n| self.name_taken(n)) {
             Some(taken) => reject(E::AlreadyExists, format!("an object named {taken} already exists")),
             None => Ok(elements),
         }
@@ -332,7 +332,10 @@ impl<'a> Ctx<'a> {
             }
             _ => return reject(E::InvalidParameter, "only a library, a drive or a medium can be enabled or disabled"),
         };
-        if !self.state.libraries.contains_key(&library) {
+        // An ejected cartridge keeps its library's id on the shelf: where it
+        // is decides (found by a hostile run).
+        let on_shelf = matches!(object, ObjectRef::Media(m) if self.state.media.get(&m).is_some_and(|m| m.location == Location::Offline));
+        if on_shelf || !self.state.libraries.contains_key(&library) {
             return reject(E::LibraryOffline, "a medium on the offline shelf cannot be enabled or disabled");
         }
         let lib = self.valid_library(library)?;

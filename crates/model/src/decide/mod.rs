@@ -307,6 +307,15 @@ impl<'a> Ctx<'a> {
         self.offline_medium(b).unwrap_or(fresh)
     }
 
+    /// A name another object answers to: a library's, drive's, slot's or
+    /// port's, or a cartridge's bar code (found by a hostile run: a library
+    /// named like a cartridge hid it from every reference by text).
+    fn name_taken(&self, name: &str) -> bool {
+        self.state.names.contains_key(name)
+            || self.state.medium_by_barcode(name).is_some()
+            || self.state.object_names.values().any(|n| n == name)
+    }
+
     fn secondary_id(&self, n: u64) -> RequestId {
         RequestId(derive_id(self.cmd.request, n))
     }

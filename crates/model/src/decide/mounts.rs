@@ -438,8 +438,11 @@ impl<'a> Ctx<'a> {
     /// 4. USE access to the library (ERROR_ACCESS_DENIED);
     /// 5. the medium is not offline (ERROR_MEDIA_OFFLINE) and is in a drive
     ///    (ERROR_INVALID_STATE);
-    /// 6. the medium is enabled (ERROR_MEDIA_NOT_AVAILABLE), its library and
-    ///    drive enabled and ready (ERROR_DEVICE_NOT_AVAILABLE);
+    /// 6. the medium is enabled (ERROR_MEDIA_NOT_AVAILABLE), its library
+    ///    enabled and ready and its drive ready (ERROR_DEVICE_NOT_AVAILABLE);
+    ///    a drive disabled while a session held its cartridge still lets it
+    ///    go: the release (deferred or not) takes it home (origin
+    ///    `Disabled`, as disabling does for a cartridge nobody holds);
     /// 7. no request already moves it or holds its drive (ERROR_INVALID_STATE);
     ///    a deferred dismount needs a session holding it (ERROR_INVALID_STATE);
     /// 8. a cartridge another session holds (opened) is released only by a
@@ -465,12 +468,15 @@ impl<'a> Ctx<'a> {
         if !medium.enabled {
             return reject(E::MediaNotAvailable, format!("medium {} is disabled", medium.barcode));
         }
-        if !Self::library_available(lib) || !Self::drive_available(drive) {
+        if !Self::library_available(lib) || drive.operational != OperationalState::Ready {
             return reject(
                 E::DeviceNotAvailable,
                 format!("drive {} or library {} is not available", drive.name, lib.name),
             );
         }
+        // A disabled drive is emptied, whatever the release asked for.
+        let emptying = !drive.enabled && lib.kind == LibraryKind::Changer;
+        let deferred = deferred && !emptying;
         if let Some(r) = medium.pending_request.or(drive.reserved_by) {
             return reject(E::InvalidState, format!("medium {} is already the subject of request {r}", medium.barcode));
         }
@@ -490,7 +496,8 @@ impl<'a> Ctx<'a> {
             events.push(Event::DriveMadeDismountable { drive: drive.id, deadline_ms: deadline, audit });
             return Ok(events);
         }
-        let request = self.dismount_request(self.cmd.request, lib, drive, &s.principal, DismountOrigin::Media)?;
+        let origin = if emptying { DismountOrigin::Disabled } else { DismountOrigin::Media };
+        let request = self.dismount_request(self.cmd.request, lib, drive, &s.principal, origin)?;
         self.queue_room(lib, 1)?;
         if held && events.is_empty() {
             events.push(Event::HoldReleased { drive: drive.id });

@@ -62,9 +62,34 @@ impl<'a> Ctx<'a> {
                         ),
                     );
                 }
-                self.state.object_names.get(&object).map_or("", String::as_str) == name
+                let unchanged = self.state.object_names.get(&object).map_or("", String::as_str) == name;
+                // Found by a hostile run: a cartridge could be named like
+                // another cartridge, a library or a pool, and then not be
+                // found by that name. A name answers for one object only.
+                if !name.is_empty() && !unchanged {
+                    if name.contains('\\')
+                        || name.eq_ignore_ascii_case("computer")
+                        || crate::media_services::media_type_named(name).is_some()
+                        || uuid::Uuid::parse_str(name).is_ok()
+                    {
+                        return reject(
+                            E::InvalidName,
+                            format!("{name:?} reads as a pool path, the computer, a media type or an id"),
+                        );
+                    }
+                    if self.name_taken(name) {
+                        return reject(E::AlreadyExists, format!("an object named {name} exists"));
+                    }
+                }
+                unchanged
             }
             (O::Drive(id), InfoField::DeferDismountDelay(delay)) => {
+                if delay.is_some_and(|d| d > limits::DEFER_DISMOUNT_DELAY_S_MAX) {
+                    return reject(
+                        E::InvalidParameter,
+                        format!("a deferral delay is at most {} seconds", limits::DEFER_DISMOUNT_DELAY_S_MAX),
+                    );
+                }
                 self.state.drives[&id].defer_dismount_delay_s == *delay
             }
             (O::Computer, field) if computer_field(field).is_some() => {
@@ -119,7 +144,7 @@ impl<'a> Ctx<'a> {
             }
         }
         if let (O::Library(_), InfoField::Name(name)) = (object, field) {
-            if !unchanged && self.state.names.contains_key(name) {
+            if !unchanged && self.name_taken(name) {
                 return reject(E::AlreadyExists, format!("an object named {name} exists"));
             }
         }

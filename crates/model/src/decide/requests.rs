@@ -374,9 +374,19 @@ impl<'a> Ctx<'a> {
         let in_its_drive = at_drive
             && self.state.media.get(&r.media).is_some_and(|m| Some(m.location) == r.drive.map(Location::Drive));
         if r.kind.labels() && in_its_drive && !lib.deleting {
-            // Cut short, nothing wrong: the server's own work is done again
-            // once the cartridge is home, so it ends cancelled, not failed.
-            let mut events = vec![Event::RequestCancelled { request, at_ms: self.now() }];
+            // Cut short, nothing wrong. Its label read or written, its work
+            // is done: it ends passed (found by a hostile run: it was
+            // recorded cancelled though the label was on the tape); before
+            // that it ends cancelled and is done again once the cartridge
+            // is home.
+            let labelled =
+                matches!(r.phase, Some(RequestPhase::Unloading | RequestPhase::AwaitingRobot | RequestPhase::Stowing));
+            let ended = if labelled {
+                Event::LabelRequestSettled { request, at_ms: self.now() }
+            } else {
+                Event::RequestCancelled { request, at_ms: self.now() }
+            };
+            let mut events = vec![ended];
             events.extend(self.send_label_cartridge_home(r, observed));
             return Ok(events);
         }

@@ -39,14 +39,27 @@ impl<'a> Ctx<'a> {
         self.session(id)?;
         let mut events = Vec::new();
         // Holds are released as a deferred dismount (spec §8.12): a crashed
-        // client cannot pin a drive forever.
-        for drive in self.state.drives.values().filter(|d| d.holder == Some(id)) {
+        // client cannot pin a drive forever. A disabled drive of a changer is
+        // emptied instead, as disabling it does a cartridge nobody holds.
+        for (n, drive) in self.state.drives.values().filter(|d| d.holder == Some(id)).enumerate() {
             let lib = &self.state.libraries[&drive.library];
-            events.push(Event::DriveMadeDismountable {
-                drive: drive.id,
-                deadline_ms: self.deferral_deadline(lib, drive.id),
-                audit: None,
-            });
+            let emptying = (!drive.enabled && lib.kind == LibraryKind::Changer && drive.reserved_by.is_none())
+                .then(|| {
+                    self.dismount_request(self.secondary_id(1 + n as u64), lib, drive, "rsm", DismountOrigin::Disabled)
+                        .ok()
+                })
+                .flatten();
+            match emptying {
+                Some(request) => {
+                    events.push(Event::HoldReleased { drive: drive.id });
+                    events.push(Event::DismountRequested { request });
+                }
+                None => events.push(Event::DriveMadeDismountable {
+                    drive: drive.id,
+                    deadline_ms: self.deferral_deadline(lib, drive.id),
+                    audit: None,
+                }),
+            }
         }
         for r in self.state.requests.values() {
             if r.session == Some(id) && matches!(r.state, RequestState::Queued | RequestState::Waiting) {
