@@ -11,13 +11,7 @@ fn world() -> (World, SessionId, LibraryId, PoolId) {
     let mut w = World::new();
     let alice = w.session("alice");
     let lib = w.changer(alice, "la", 1, 4, 2);
-    w.ok(Command::CreateMediaPool {
-        session: alice,
-        path: "Daily".into(),
-        media_type: Some(default_media_type()),
-        action: PoolAction::CreateNew,
-    });
-    let pool = w.state.pool_at("Daily").expect("created").id;
+    let pool = w.daily_pool(alice);
     (w, alice, lib, pool)
 }
 

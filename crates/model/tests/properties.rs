@@ -257,6 +257,20 @@ impl Harness {
         }
     }
 
+    /// One of several objects that come and go: media (deleted with their
+    /// library), a logical medium (deallocated), pools, a drive, the
+    /// changer; `last` for any other `target`.
+    fn object(&self, target: usize, last: ObjectRef) -> ObjectRef {
+        match target {
+            0 | 1 => ObjectRef::Media(self.media(target)),
+            2 => ObjectRef::LogicalMedia(self.lmid(0)),
+            3 | 4 => ObjectRef::Pool(self.pool(target - 3)),
+            5 => ObjectRef::Drive(self.drive(0)),
+            6 => ObjectRef::Library(self.changer),
+            _ => last,
+        }
+    }
+
     fn step(&mut self, action: &Action) {
         let libs = [self.changer, self.standalone];
         let command = match *action {
@@ -403,16 +417,7 @@ impl Harness {
                 Command::SwapMedia { session: self.sessions[who], first: self.lmid(a), second: self.lmid(b) }
             }
             Action::Annotate { who, target, value, description } => {
-                // Objects that come and go: media (deleted with their library),
-                // logical media (deallocated), pools, the computer.
-                let object = match target {
-                    0 | 1 => ObjectRef::Media(self.media(target)),
-                    2 => ObjectRef::LogicalMedia(self.lmid(0)),
-                    3 | 4 => ObjectRef::Pool(self.pool(target - 3)),
-                    5 => ObjectRef::Drive(self.drive(0)),
-                    6 => ObjectRef::Library(self.changer),
-                    _ => ObjectRef::Computer,
-                };
+                let object = self.object(target, ObjectRef::Computer);
                 let session = self.sessions[who];
                 if description {
                     Command::SetDescription { session, object, description: "x".repeat(usize::from(value)) }
@@ -454,14 +459,7 @@ impl Harness {
                 }
             }
             Action::Inform { who, target, field, value } => {
-                let object = match target {
-                    0 | 1 => ObjectRef::Media(self.media(target)),
-                    2 => ObjectRef::LogicalMedia(self.lmid(0)),
-                    3 | 4 => ObjectRef::Pool(self.pool(target - 3)),
-                    5 => ObjectRef::Drive(self.drive(0)),
-                    6 => ObjectRef::Library(self.changer),
-                    _ => ObjectRef::Side(SideId::of(self.media(0), 0)),
-                };
+                let object = self.object(target, ObjectRef::Side(SideId::of(self.media(0), 0)));
                 let field = match field {
                     0 => InfoField::Name(["", "Weekly", "Monthly"][usize::from(value)].into()),
                     1 => InfoField::DeferDismountDelay((value > 0).then_some(u32::from(value) * 30)),

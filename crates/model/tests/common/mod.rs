@@ -107,6 +107,18 @@ impl World {
         self.state.library_named(name).expect("created").id
     }
 
+    /// `session`'s application pool `Daily` of the default media type.
+    #[allow(dead_code)] // not every test file uses it
+    pub fn daily_pool(&mut self, session: SessionId) -> PoolId {
+        self.ok(Command::CreateMediaPool {
+            session,
+            path: "Daily".into(),
+            media_type: Some(rsm_model::default_media_type()),
+            action: PoolAction::CreateNew,
+        });
+        self.state.pool_at("Daily").expect("created").id
+    }
+
     pub fn standalone(&mut self, session: SessionId, name: &str, media: usize) -> LibraryId {
         let barcodes = (1..=media).map(|i| format!("{}{i:04}L8", name.to_uppercase())).collect();
         self.ok(Command::CreateLibrary {
