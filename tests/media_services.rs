@@ -353,3 +353,22 @@ fn a_returning_cartridge_is_listed_with_its_own_requests_only() {
     assert_eq!(kinds, ["inject"], "{back}");
     rsm.replay_ok();
 }
+
+/// Found by a hostile run: a cartridge left in a port that rsm did not
+/// take in (its bar code is another library's) showed the port "empty",
+/// and emptying the port claimed an inventory would record it offline.
+#[test]
+fn a_port_holding_a_cartridge_not_taken_in_reads_full() {
+    let rsm = Rsm::new();
+    rsm.run(&["library", "create-sim", "la", "--media", "1"]).ok();
+    rsm.run(&["library", "create-sim", "lb", "--media", "1"]).ok();
+    rsm.run(&["sim", "fill-port", "lb-port-1", "LA0001L8"]).ok();
+    rsm.run(&["inject", "lb", "--wait"]).ok();
+    let port = rsm.run(&["--json", "show", "ports", "--library", "lb"]).ok().json()[0].clone();
+    assert_eq!(port["state"], "full (not taken in)", "{port}");
+    let emptied = rsm.run(&["sim", "empty-port", "lb-port-1"]).ok();
+    assert!(!emptied.stdout.contains("offline"), "{}", emptied.stdout);
+    rsm.run(&["inventory", "lb", "--wait"]).ok();
+    assert_eq!(rsm.run(&["--json", "show", "ports", "--library", "lb"]).ok().json()[0]["state"], "empty");
+    rsm.replay_ok();
+}

@@ -553,7 +553,9 @@ pub fn rows(s: &State, view: View, library: Option<LibraryId>) -> Vec<Value> {
                 json!({
                     "id": x.id.to_string(), "name": x.name, "library": s.libraries[&x.library].name,
                     "address": x.element_address,
-                    "state": if x.content.is_some() { "full" } else { "empty" },
+                    // Found by a hostile run: a port holding a cartridge rsm
+                    // did not take in (unlabeled, another library's) read "empty".
+                    "state": if x.content.is_some() { "full" } else if x.stranger { "full (not taken in)" } else { "empty" },
                     "barcode": barcode_of(s, x.content),
                     "reserved_by": x.reserved_by.map(|r| r.to_string()),
                 })
@@ -779,7 +781,9 @@ pub fn table(columns: &[&str], rows: &[Value]) -> String {
     let widths: Vec<usize> = columns
         .iter()
         .enumerate()
-        .map(|(i, c)| cells.iter().map(|r| r[i].len()).chain([c.len()]).max().unwrap_or(0))
+        // Characters, as `format!` pads (found by a hostile run: byte
+        // lengths made columns of accented names twice as wide).
+        .map(|(i, c)| cells.iter().map(|r| r[i].chars().count()).chain([c.len()]).max().unwrap_or(0))
         .collect();
     let mut out = String::new();
     let line = |out: &mut String, items: Vec<String>| {
@@ -792,4 +796,20 @@ pub fn table(columns: &[&str], rows: &[Value]) -> String {
         line(&mut out, r);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by a hostile run: columns were as wide as their longest cell in
+    /// bytes, so names of accented letters widened them twice over.
+    #[test]
+    fn table_columns_are_as_wide_as_their_longest_cell_in_characters() {
+        let rows = vec![json!({"name": "\u{e9}t\u{e9}", "state": "ok"}), json!({"name": "ab", "state": "ok"})];
+        let text = table(&["name", "state"], &rows);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[1], "\u{e9}t\u{e9}   ok", "as wide as NAME, four characters");
+        assert_eq!(lines[2], "ab    ok");
+    }
 }

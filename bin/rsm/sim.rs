@@ -136,7 +136,13 @@ pub async fn sim(engine: &Engine, cmd: &SimCmd, user: &str, json: bool) -> Outco
         SimCmd::EmptyPort { port: name } => {
             let (library, address) = port(engine, name).await?;
             let barcode = operator.simulator(library).await?.operator_empty_port(address).map_err(device_error)?;
-            done(json, &format!("{barcode} taken out of {name}; rsm inventory records it offline"))
+            // Only a cartridge the views have in the port goes offline at the next inventory.
+            let text = barcode.clone();
+            let known = engine
+                .query(move |s| s.medium_by_barcode(&text).is_some_and(|m| matches!(m.location, Location::Port(_))))
+                .await?;
+            let then = if known { "; rsm inventory records it offline" } else { "" };
+            done(json, &format!("{barcode} taken out of {name}{then}"))
         }
         SimCmd::Remove { drive: name } => {
             let drive_id = drive(engine, name).await?;
