@@ -245,8 +245,22 @@ impl Sequencer {
                 | Event::EjectCompleted { request, .. }
                 | Event::InjectCompleted { request, .. }
                 | Event::RequestFailed { request, .. }
-                | Event::RequestRequeued { request, .. } => {
+                | Event::RequestRequeued { request, .. }
+                // A drive promised to a request is free again, or the
+                // order changed: a waiting mount may get it now.
+                | Event::RequestCancelled { request, .. }
+                | Event::RequestTimedOut { request, .. }
+                | Event::RequestOrderSet { request, .. }
+                | Event::WaitingMountAssigned { request, .. }
+                | Event::LabelRequestCompleted { request, .. }
+                | Event::LabelRequestSettled { request, .. } => {
                     if let Some(library) = library_of(request) {
+                        self.wakeups.wake(library)
+                    }
+                }
+                // A session let go of a drive: a waiting mount may take it.
+                Event::DriveMadeDismountable { drive, .. } | Event::HoldReleased { drive } => {
+                    if let Some(library) = self.core.state().drives.get(drive).map(|d| d.library) {
                         self.wakeups.wake(library)
                     }
                 }

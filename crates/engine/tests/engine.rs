@@ -54,6 +54,33 @@ async fn workers_carry_out_mounts_and_dismounts() {
     engine.shutdown().await;
 }
 
+/// A mount that waits for the one drive runs, with the workers running,
+/// as soon as the session holding it lets it go (a deferred release wakes
+/// the library's worker; no tick is needed).
+#[tokio::test]
+async fn a_waiting_mount_runs_when_another_session_lets_the_drive_go() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path(), EngineConfig::default()).await.unwrap();
+    let a = engine.open_session("a").await.unwrap();
+    let lib = a.create_library(spec("lib", 1, 6, 2)).await.unwrap();
+    a.submit(Command::GrantAccess { session: a.id(), library: lib, principal: "b".into(), rights: AccessMask::USE })
+        .await
+        .unwrap();
+    let b = engine.open_session("b").await.unwrap();
+    let (m1, m2) = (media(&engine, "LIB0001L8").await, media(&engine, "LIB0002L8").await);
+    a.mount_media(m1, MountOptions::default()).await.unwrap().wait().await.unwrap();
+    let waiting = b.mount_media(m2, MountOptions::default()).await.unwrap();
+    let state = engine.query({
+        let id = waiting.id();
+        move |s| s.requests[&id].state
+    });
+    assert_eq!(state.await.unwrap(), RequestState::Waiting);
+    a.dismount_media(m1, true).await.unwrap();
+    let done = tokio::time::timeout(std::time::Duration::from_secs(30), waiting.wait()).await;
+    assert_eq!(done.expect("ran before the timeout").unwrap().state, RequestState::Passed);
+    engine.shutdown().await;
+}
+
 #[tokio::test]
 async fn database_full_at_the_configured_capacity_and_completions_still_land() {
     let dir = tempfile::tempdir().unwrap();
