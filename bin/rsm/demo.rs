@@ -2,7 +2,9 @@
 //! temporary directory, a workload with accepted and rejected commands, the
 //! views, and a replay that proves they come back identical.
 
-use crate::render::{drive_state, location_json, media_state, request_failure, request_json, side_state, table};
+use crate::render::{
+    drive_state, location_json, media_state, request_failure, request_json, request_state, side_state, table,
+};
 use crate::sim::{device_error, sim_spec};
 use crate::{out, Failure, Outcome};
 use rsm::hardware::Fault;
@@ -200,6 +202,35 @@ pub async fn run(json: bool) -> Outcome {
     })
     .await?;
     tour.say("the operator request, withdrawn at the timeout", Ok(raised))?;
+
+    tour.heading("a queue: more mounts than drives")?;
+    admin.create_library(sim_spec("busy", "BUSY", 1, 4, 0, 3, false)).await?;
+    let cartridge = |barcode: &'static str| id_of(&engine, move |s| s.medium_by_barcode(barcode).map(|m| m.id));
+    let (b1, b2, b3) = (cartridge("BUSY0001L8").await?, cartridge("BUSY0002L8").await?, cartridge("BUSY0003L8").await?);
+    admin.mount_media(b1, MountOptions::default()).await?;
+    engine.run_until_idle().await?;
+    tour.say("create library busy (1 drive), mount BUSY0001L8", Ok("completed: the one drive is held".into()))?;
+    let normal = admin.mount_media(b2, MountOptions::default()).await?.id();
+    let urgent = admin.mount_media(b3, MountOptions { priority: 5, ..Default::default() }).await?.id();
+    let orders = engine
+        .query(move |s| {
+            let state = |r: RequestId| s.requests.get(&r).map_or("gone", |r| request_state(r.state));
+            format!(
+                "BUSY0002L8 {} order {}, BUSY0003L8 (priority 5) {} order {}",
+                state(normal),
+                request_order(s, normal),
+                state(urgent),
+                request_order(s, urgent)
+            )
+        })
+        .await?;
+    tour.say("mount BUSY0002L8, then BUSY0003L8 --priority 5", Ok(orders))?;
+    admin.cancel_request(normal).await?;
+    tour.say("cancel the mount of BUSY0002L8", Ok("cancelled; BUSY0003L8 is order 1".into()))?;
+    admin.dismount_media(b1, false).await?;
+    engine.run_until_idle().await?;
+    let ran = engine.query(move |s| s.requests.get(&urgent).map(|r| request_state(r.state))).await?;
+    tour.say("dismount-media BUSY0001L8: the waiting mount takes the drive", Ok(ran.unwrap_or("gone").into()))?;
 
     tour.heading("the views")?;
     let (drives, media, queue) = engine
