@@ -76,13 +76,7 @@ pub async fn request(engine: &Engine, id: RequestId, wait: bool, json: bool) -> 
     if wait && !is_terminal(&state) {
         // Nothing this process does can free what it waits for (a drive a
         // session holds): it stays in the queue for whoever frees one.
-        let left = NtmsError::new(
-            ErrorCode::Busy,
-            format!(
-                "request {id} is {state}: every drive it may use is held; it stays queued, and `rsm run` (or the \
-                 next --wait) carries it on once one is dismounted"
-            ),
-        );
+        let left = still_queued(&r);
         return Err(if json { Failure::Ended(left, document) } else { Failure::Rejected(left) });
     }
     match (json, ended_badly) {
@@ -120,14 +114,7 @@ pub async fn requests(engine: &Engine, ids: Vec<RequestId>, wait: bool, json: bo
         if is_terminal(r["state"].as_str().unwrap_or("")) {
             request_failure(r)
         } else {
-            NtmsError::new(
-                ErrorCode::Busy,
-                format!(
-                    "request {} is {}: every drive it may use is held; it stays queued",
-                    text_of(r, "id"),
-                    text_of(r, "state")
-                ),
-            )
+            still_queued(r)
         }
     });
     if json {
@@ -144,6 +131,21 @@ pub async fn requests(engine: &Engine, ids: Vec<RequestId>, wait: bool, json: bo
 
 fn text_of(r: &Value, key: &str) -> String {
     r[key].as_str().unwrap_or("-").to_string()
+}
+
+/// A `--wait` that ended with its request still queued or waiting: nothing
+/// this process does can free what it waits for (a drive a session holds),
+/// so it stays in the queue for whoever frees one.
+fn still_queued(r: &Value) -> NtmsError {
+    NtmsError::new(
+        ErrorCode::Busy,
+        format!(
+            "request {} is {}: every drive it may use is held; it stays queued, and `rsm run` (or the next \
+             --wait) carries it on once one is dismounted",
+            text_of(r, "id"),
+            text_of(r, "state")
+        ),
+    )
 }
 
 /// Whether a request's state (as the views name it) is final.

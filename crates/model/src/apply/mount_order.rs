@@ -32,13 +32,15 @@ pub(super) fn insert(state: &mut State, id: RequestId) -> Applied {
     let floor = same().map(|(_, _, round)| *round).min().unwrap_or(1);
     let last_of_mine = same().filter(|(_, s, _)| s.is_some() && *s == session).map(|(_, _, round)| *round).max();
     let round = last_of_mine.map_or(floor, |r| (r + 1).max(floor));
-    // Where a session's turn came in the round before: its rotation rank.
-    let rank = |who: Option<SessionId>| {
-        entries
-            .iter()
-            .position(|(p, s, r)| *p == priority && who.is_some() && *s == who && r + 1 == round)
-            .unwrap_or(usize::MAX)
-    };
+    // Where each session's turn came in the round before: its rotation
+    // rank (looked up once, not per entry: the order may be long).
+    let mut turns: std::collections::BTreeMap<SessionId, usize> = Default::default();
+    for (i, (p, s, r)) in entries.iter().enumerate() {
+        if let (true, Some(s)) = (*p == priority && r + 1 == round, s) {
+            turns.entry(*s).or_insert(i);
+        }
+    }
+    let rank = |who: Option<SessionId>| who.and_then(|s| turns.get(&s).copied()).unwrap_or(usize::MAX);
     let mine = rank(session);
     let position = entries
         .iter()

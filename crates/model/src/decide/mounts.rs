@@ -396,17 +396,16 @@ impl<'a> Ctx<'a> {
     /// given a drive that has freed up (`free_drive_for`); one that finds
     /// none does not hold back those behind it.
     pub(super) fn assign_waiting_mounts(&self, lib: &'a Library) -> Vec<Event> {
-        let mut waiting: Vec<&LibraryRequest> = lib
-            .active_requests
+        // The mount order holds every waiting mount, in serving order.
+        let waiting = lib
+            .mount_order
             .iter()
-            .filter_map(|r| self.state.requests.get(r))
-            .filter(|r| r.state == RequestState::Waiting)
-            .collect();
-        waiting.sort_by_key(|r| (super::requests::mount_position(lib, r.id), r.order));
+            .filter_map(|(r, _)| self.state.requests.get(r))
+            .filter(|r| r.state == RequestState::Waiting);
         let mut taken = std::collections::BTreeSet::new();
         let mut events = Vec::new();
         let mut queued = lib.active_requests.len();
-        for (n, r) in waiting.into_iter().enumerate() {
+        for (n, r) in waiting.enumerate() {
             let Some(medium) = self.state.media.get(&r.media).filter(|m| m.enabled) else { continue };
             let named = self.state.waiting_drives.get(&r.id).and_then(|d| self.state.drives.get(d));
             if self.state.waiting_drives.contains_key(&r.id) && named.is_none() {

@@ -110,20 +110,10 @@ impl<'a> Ctx<'a> {
             AccessMask::MODIFY,
             "delete requests",
         )?;
-        let mut finished: Vec<RequestId> = requests
-            .iter()
-            .filter(|r| self.state.requests.get(r).is_some_and(|r| r.state.is_terminal()))
-            .copied()
-            .collect();
-        finished.sort();
-        finished.dedup();
-        let mut closed: Vec<OperatorRequestId> = operator_requests
-            .iter()
-            .filter(|r| self.state.operator_requests.get(r).is_some_and(|r| r.state.is_terminal()))
-            .copied()
-            .collect();
-        closed.sort();
-        closed.dedup();
+        let finished = finished_of(requests, |r| self.state.requests.get(r).is_some_and(|r| r.state.is_terminal()));
+        let closed = finished_of(operator_requests, |r| {
+            self.state.operator_requests.get(r).is_some_and(|r| r.state.is_terminal())
+        });
         if finished.is_empty() && closed.is_empty() {
             return Ok(Vec::new());
         }
@@ -175,6 +165,11 @@ impl<'a> Ctx<'a> {
         (!requests.is_empty() || !operator_requests.is_empty())
             .then_some(Event::RequestsDeleted { requests, operator_requests })
     }
+}
+
+/// The ids of `ids` that name a finished request, each once, in order.
+fn finished_of<T: Ord + Copy>(ids: &[T], finished: impl Fn(&T) -> bool) -> Vec<T> {
+    ids.iter().filter(|r| finished(r)).copied().collect::<std::collections::BTreeSet<T>>().into_iter().collect()
 }
 
 /// The most requests one tick purges: the event stays small, and a backlog

@@ -53,6 +53,10 @@ impl<'a> Ctx<'a> {
         if lib.robot.is_some() {
             return events; // one robot: one move at a time
         }
+        // Mounts are served in the mount order (spec §5.3), every other
+        // class first come, first served: positions looked up once a round.
+        let mount_positions: std::collections::BTreeMap<RequestId, usize> =
+            lib.mount_order.iter().enumerate().map(|(i, (r, _))| (*r, i)).collect();
         let next = requests()
             .filter(|r| match (r.kind, r.state, r.phase) {
                 (RequestKind::Dismount, RequestState::InProcess, Some(RequestPhase::AwaitingRobot)) => true,
@@ -75,7 +79,9 @@ impl<'a> Ctx<'a> {
                 ) => true,
                 _ => false,
             })
-            .min_by_key(|r| (r.kind.dispatch_class(), mount_position(lib, r.id), r.order));
+            .min_by_key(|r| {
+                (r.kind.dispatch_class(), mount_positions.get(&r.id).copied().unwrap_or(usize::MAX), r.order)
+            });
         match next {
             Some(r) if r.state == RequestState::Queued => {
                 if let (true, None, Some(drive)) = (r.kind.labels(), r.drive, self.label_drive(r)) {
@@ -400,10 +406,4 @@ impl<'a> Ctx<'a> {
         }
         Ok(events)
     }
-}
-
-/// A mount's place in its library's mount order (spec §5.3; 0-based), and
-/// `usize::MAX` for every other request (their class is served FIFO).
-pub(super) fn mount_position(lib: &Library, request: RequestId) -> usize {
-    lib.mount_order.iter().position(|(r, _)| *r == request).unwrap_or(usize::MAX)
 }
