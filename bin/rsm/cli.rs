@@ -150,10 +150,25 @@ pub enum Cmd {
     Inventory {
         /// Library name or id.
         library: String,
+        /// fast: the bar codes; omid: the bar codes, then every known
+        /// cartridge mounted and its label read; default: the library's
+        /// method; stop: stop the identifications an omid inventory queued.
+        #[arg(long, value_enum, default_value = "default")]
+        method: InventoryChoice,
         /// Wait until the cartridges it found new are classified (their
-        /// first block read) and, when blank, given rsm's free-media label.
+        /// first block read) and, when blank, given rsm's free-media label,
+        /// and the identifications of an omid inventory are done.
         #[arg(long)]
         wait: bool,
+    },
+    /// A library's door (AccessNtmsLibraryDoor): unlock it for the operator, or say it is closed.
+    #[command(subcommand)]
+    Door(DoorCmd),
+    /// Mount the cartridge in a slot, read its label and classify it, then
+    /// put it back (IdentifyNtmsSlot); an empty slot needs nothing.
+    Identify {
+        /// Slot name or id (see `rsm show slots`).
+        slot: String,
     },
     /// Disable an object (DisableNtmsObject).
     Disable {
@@ -592,6 +607,70 @@ pub enum Right {
     Control,
 }
 
+/// InventoryNtmsLibrary's dwAction.
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum InventoryChoice {
+    /// NTMS_INVENTORY_FAST.
+    Fast,
+    /// NTMS_INVENTORY_OMID.
+    Omid,
+    /// NTMS_INVENTORY_DEFAULT.
+    Default,
+    /// NTMS_INVENTORY_STOP.
+    Stop,
+}
+
+/// The inventory after a door closes (AccessNtmsLibraryDoor's dwAction).
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum DoorInventory {
+    /// NTMS_INVENTORY_NONE: the views are trusted.
+    None,
+    /// NTMS_INVENTORY_FAST.
+    Fast,
+    /// NTMS_INVENTORY_OMID.
+    Omid,
+    /// NTMS_INVENTORY_DEFAULT: the library's method.
+    Default,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DoorCmd {
+    /// Unlock the door once the robot is idle; the robot waits while it is open.
+    Open {
+        /// Library name or id.
+        library: String,
+        /// The inventory taken once the door closes.
+        #[arg(long, value_enum, default_value = "default")]
+        inventory: DoorInventory,
+    },
+    /// The operator closed the door: lock it and take the inventory chosen when it opened.
+    Close {
+        /// Library name or id.
+        library: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SimDoorCmd {
+    /// The operator closes the door of a simulated library.
+    Close {
+        /// Library name or id.
+        library: String,
+    },
+    /// Through the open door, the operator puts a cartridge in a slot.
+    Put {
+        /// Slot name (see `rsm show slots`).
+        slot: String,
+        /// Bar code.
+        barcode: String,
+    },
+    /// Through the open door, the operator takes the cartridge out of a slot.
+    Take {
+        /// Slot name.
+        slot: String,
+    },
+}
+
 #[derive(Subcommand, Debug)]
 pub enum SimCmd {
     /// The operator puts a cartridge into a stand-alone drive.
@@ -622,6 +701,9 @@ pub enum SimCmd {
         /// Port name.
         port: String,
     },
+    /// The operator at the door of a simulated library.
+    #[command(subcommand)]
+    Door(SimDoorCmd),
     /// Inject a fault into a simulated library.
     Fail {
         /// Which fault.

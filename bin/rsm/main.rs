@@ -2,6 +2,7 @@
 
 mod cli;
 mod demo;
+mod door;
 mod media;
 mod metrics;
 mod objects;
@@ -528,12 +529,9 @@ async fn dispatch(engine: &Engine, cli: &Cli, user: &str) -> Outcome {
             let accepted = session.inject_media(id).await?;
             render::inject(engine, library, accepted.events, *wait, json).await
         }
-        Cmd::Inventory { library, wait } => {
-            let id = resolve::library(engine, library).await?;
-            let session = engine.session_for(user).await?;
-            let accepted = session.inventory(id).await?;
-            render::inventory(engine, library, accepted.events, *wait, json).await
-        }
+        Cmd::Inventory { library, method, wait } => door::inventory(engine, user, library, *method, *wait, json).await,
+        Cmd::Door(cmd) => door::door(engine, user, cmd, json).await,
+        Cmd::Identify { slot } => door::identify(engine, user, slot, json).await,
         Cmd::Disable { kind, name } | Cmd::Enable { kind, name } => {
             let enabled = matches!(cli.command, Cmd::Enable { .. });
             let object = match kind {

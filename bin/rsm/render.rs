@@ -42,6 +42,17 @@ pub fn slot_state(s: SlotState) -> &'static str {
         SlotState::Full => "full",
         SlotState::Empty => "empty",
         SlotState::NotPresent => "not_present",
+        SlotState::NeedsInventory => "needs_inventory",
+    }
+}
+
+/// An inventory method.
+pub fn inventory_method(m: InventoryMethod) -> &'static str {
+    match m {
+        InventoryMethod::None => "none",
+        InventoryMethod::Fast => "fast",
+        InventoryMethod::Omid => "omid",
+        InventoryMethod::Default => "default",
     }
 }
 
@@ -54,6 +65,7 @@ pub fn request_state(s: RequestState) -> &'static str {
         RequestState::Failed => "failed",
         RequestState::Cancelled => "cancelled",
         RequestState::Waiting => "waiting",
+        RequestState::Stopped => "stopped",
     }
 }
 
@@ -510,6 +522,10 @@ pub fn rows(s: &State, view: View, library: Option<LibraryId>) -> Vec<Value> {
                     "media": s.media.values().filter(|m| m.library == l.id).count(),
                     "queued": l.active_requests.len(), "device": l.device,
                     "access": access_json(&l.access),
+                    "door": l.door.as_ref().map(|d| if d.state == DoorState::Open { "open" } else { "closed" }),
+                    "door_max_open_s": l.door.as_ref().map(|d| d.max_open_secs),
+                    "inventory_method": inventory_method(l.inventory_method),
+                    "inventory_due": l.inventory_due,
                 })
             })
             .collect(),
@@ -715,7 +731,10 @@ pub fn pool_json(s: &State, p: &Pool) -> Value {
 pub const COLUMNS: &[(View, &[&str])] = &[
     (
         View::Libraries,
-        &["name", "kind", "enabled", "state", "drives", "slots", "ports", "media", "queued", "device", "access"],
+        &[
+            "name", "kind", "enabled", "state", "door", "drives", "slots", "ports", "media", "queued", "device",
+            "access",
+        ],
     ),
     (View::Drives, &["name", "library", "address", "state", "enabled", "barcode", "holder"]),
     (View::Slots, &["name", "library", "address", "state", "barcode"]),

@@ -52,6 +52,11 @@ pub async fn existing_library(engine: &Engine, name: &str) -> Result<LibraryId, 
     Ok(id)
 }
 
+/// A storage slot by name or id.
+pub async fn slot(engine: &Engine, name: &str) -> Result<SlotId, Failure> {
+    resolve(engine, name, slot_reference).await
+}
+
 /// A library by name or id.
 pub async fn library(engine: &Engine, name: &str) -> Result<LibraryId, Failure> {
     resolve(engine, name, library_reference).await

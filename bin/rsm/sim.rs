@@ -98,6 +98,7 @@ pub async fn sim(engine: &Engine, cmd: &SimCmd, user: &str, json: bool) -> Outco
     // library: the session's simulator needs CONTROL on it.
     let operator = engine.session_for(user).await?;
     match cmd {
+        SimCmd::Door(door) => crate::door::sim_door(engine, user, door, json).await,
         SimCmd::Insert { drive: name, barcode } => {
             check_barcode(barcode)?;
             let drive_id = drive(engine, name).await?;

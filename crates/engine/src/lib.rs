@@ -248,6 +248,7 @@ impl Engine {
             }),
         };
         engine.reconcile().await?;
+        engine.settle_doors().await?;
         if config.run_workers {
             engine.start_workers();
         }
@@ -523,16 +524,137 @@ impl Engine {
     /// ports compared with the views, every difference recorded as an event.
     /// Requests under way go on: the elements and cartridges they rely on
     /// are left out, and the reading waits for a step in flight to be reported.
-    pub(crate) async fn inventory(&self, session: &Session, library: LibraryId) -> Result<Accepted, NtmsError> {
+    pub(crate) async fn inventory(
+        &self,
+        session: &Session,
+        library: LibraryId,
+        action: u32,
+    ) -> Result<Accepted, NtmsError> {
+        let checked = session.submit(Command::InventoryLibrary { session: session.id(), library, action }).await?;
+        // STOP, or a door open: nothing to read now.
+        let method = rsm_model::InventoryMethod::ALL.iter().copied().find(|m| m.ntms_value() == action);
+        match method {
+            Some(method) if checked.events.is_empty() => {
+                self.record_inventory(Some(session.id()), library, method).await
+            }
+            _ => Ok(checked),
+        }
+    }
+
+    /// Reads the library's elements (unless `method` is NONE) and records
+    /// what differs from the views; `session` none: the server's own.
+    async fn record_inventory(
+        &self,
+        session: Option<rsm_model::SessionId>,
+        library: LibraryId,
+        method: rsm_model::InventoryMethod,
+    ) -> Result<Accepted, NtmsError> {
         use rsm_hardware::ElementKind;
+        if method == rsm_model::InventoryMethod::None {
+            return self.submit(Command::RecordInventory { session, library, observed: vec![], method }).await;
+        }
         let kinds = [ElementKind::Storage, ElementKind::DataTransfer, ElementKind::ImportExport];
-        let session_id = session.id();
-        self.read_and_submit(session, library, &kinds, move |observed| Command::RecordInventory {
-            session: session_id,
+        self.read_and_submit(library, &kinds, move |observed| Command::RecordInventory {
+            session,
             library,
             observed,
+            method,
         })
         .await
+    }
+
+    /// AccessNtmsLibraryDoor: the door unlocks at once if the robot is
+    /// idle (PREVENT ALLOW MEDIUM REMOVAL on a changer), else once it is.
+    pub(crate) async fn access_door(
+        &self,
+        session: &Session,
+        library: LibraryId,
+        action: u32,
+    ) -> Result<Accepted, NtmsError> {
+        let accepted = session.submit(Command::AccessDoor { session: session.id(), library, action }).await?;
+        self.unlock_doors(library, &accepted.events).await;
+        Ok(accepted)
+    }
+
+    /// Carries out a `DoorUnlocked` among `events` on the device. A device
+    /// that refuses is warned about: the door is recorded open either way
+    /// (a library whose door software cannot lock behaves the same).
+    pub(crate) async fn unlock_doors(&self, library: LibraryId, events: &[rsm_model::Event]) {
+        if events.iter().any(|e| matches!(e, rsm_model::Event::DoorUnlocked { .. })) {
+            self.unlock_door(library).await;
+        }
+    }
+
+    async fn unlock_door(&self, library: LibraryId) {
+        match self.adapter(library).await {
+            Ok(adapter) => {
+                if let Err(e) = adapter.allow_medium_removal(true).await {
+                    tracing::warn!(%library, error = %e, "the changer refused to unlock its door");
+                }
+            }
+            Err(e) => tracing::warn!(%library, error = %e, "cannot reach the changer to unlock its door"),
+        }
+    }
+
+    /// The door was closed (`session` none: the changer said so): it is
+    /// locked again, and the inventory chosen when it was opened is taken.
+    /// Returns the close's acceptance and the inventory's, if one was due.
+    pub(crate) async fn close_door(
+        &self,
+        session: Option<rsm_model::SessionId>,
+        library: LibraryId,
+    ) -> Result<(Accepted, Option<Accepted>), NtmsError> {
+        let closed = self.submit(Command::CloseDoor { session, library }).await?;
+        let adapter = self.adapter(library).await?;
+        if let Err(e) = adapter.allow_medium_removal(false).await {
+            tracing::warn!(%library, error = %e, "the changer refused to lock its door");
+        }
+        let inventory = self.due_inventory(session, library).await?;
+        Ok((closed, inventory))
+    }
+
+    /// The inventory a library waits for since its door was open, taken
+    /// now; none if none is due.
+    async fn due_inventory(
+        &self,
+        session: Option<rsm_model::SessionId>,
+        library: LibraryId,
+    ) -> Result<Option<Accepted>, NtmsError> {
+        let due = self
+            .query(move |s| {
+                s.libraries
+                    .get(&library)
+                    .filter(|l| l.inventory_due && !l.door_open())
+                    .map(|l| l.door.as_ref().map_or(rsm_model::InventoryMethod::Fast, |d| d.inventory_after))
+            })
+            .await?;
+        match due {
+            Some(method) => self.record_inventory(session, library, method).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// The device said its elements may have changed (UNIT ATTENTION 28h):
+    /// someone opened it. An open door was closed; an inventory is taken
+    /// either way, by the library's method.
+    pub(crate) async fn elements_changed(&self, library: LibraryId) -> Result<(), NtmsError> {
+        let door_open = self
+            .query(move |s| {
+                s.libraries
+                    .get(&library)
+                    .and_then(|l| l.door.as_ref())
+                    .is_some_and(|d| d.state == rsm_model::DoorState::Open)
+            })
+            .await?;
+        if door_open {
+            self.close_door(None, library).await?;
+            return Ok(());
+        }
+        let method = self
+            .query(move |s| s.libraries.get(&library).map(|l| l.inventory_method))
+            .await?
+            .unwrap_or(rsm_model::InventoryMethod::Fast);
+        self.record_inventory(None, library, method).await.map(drop)
     }
 
     /// InjectNtmsMedia: reads the library's import/export ports and queues an
@@ -543,7 +665,7 @@ impl Engine {
     pub(crate) async fn inject(&self, session: &Session, library: LibraryId) -> Result<Accepted, NtmsError> {
         use rsm_hardware::ElementKind;
         let session_id = session.id();
-        self.read_and_submit(session, library, &[ElementKind::ImportExport], move |found| Command::InjectMedia {
+        self.read_and_submit(library, &[ElementKind::ImportExport], move |found| Command::InjectMedia {
             session: session_id,
             library,
             found,
@@ -558,7 +680,6 @@ impl Engine {
     /// it is compared with describe the same moment.
     async fn read_and_submit(
         &self,
-        session: &Session,
         library: LibraryId,
         kinds: &[rsm_hardware::ElementKind],
         make: impl FnOnce(Vec<(u16, rsm_model::Seen)>) -> Command,
@@ -582,7 +703,33 @@ impl Engine {
                 (e.address, seen)
             })
             .collect();
-        session.submit(make(observed)).await
+        self.submit(make(observed)).await
+    }
+
+    /// After a restart: an open door is unlocked again on the device (a
+    /// simulator forgets it), and an inventory due since a door closed is
+    /// taken now; one the device cannot give is warned about, and the
+    /// library's robot waits for it (`rsm inventory` takes it later).
+    async fn settle_doors(&self) -> Result<(), NtmsError> {
+        let doors: Vec<(LibraryId, bool, bool)> = self
+            .query(|s| {
+                s.libraries
+                    .values()
+                    .filter(|l| !l.deleting && (l.door_open() || l.inventory_due))
+                    .map(|l| (l.id, l.door_open(), l.inventory_due))
+                    .collect()
+            })
+            .await?;
+        for (library, open, due) in doors {
+            if open {
+                self.unlock_door(library).await;
+            } else if due {
+                if let Err(e) = self.due_inventory(None, library).await {
+                    tracing::warn!(%library, error = %e, "the inventory due since the door closed failed; the robot waits for one");
+                }
+            }
+        }
+        Ok(())
     }
 
     /// After a restart: every request left in process is settled from what

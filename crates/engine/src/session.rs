@@ -169,7 +169,44 @@ impl Session {
     /// (READ ELEMENT STATUS) and records every difference from the views as
     /// an event. Requests under way go on: what they rely on is left out.
     pub async fn inventory(&self, library: LibraryId) -> Result<crate::Accepted, NtmsError> {
-        self.engine.inventory(self, library).await
+        self.engine.inventory(self, library, rsm_model::InventoryMethod::Fast.ntms_value()).await
+    }
+
+    /// InventoryNtmsLibrary with its dwAction: NTMS_INVENTORY_FAST (the
+    /// reading), OMID (the reading, then every known cartridge identified:
+    /// label requests queued), DEFAULT (the library's method) or STOP
+    /// (the queued identifications are stopped). With the door open the
+    /// method is kept for when it closes.
+    pub async fn inventory_by(&self, library: LibraryId, action: u32) -> Result<crate::Accepted, NtmsError> {
+        self.engine.inventory(self, library, action).await
+    }
+
+    /// AccessNtmsLibraryDoor: the door is unlocked for the operator once
+    /// the robot is idle; `action` is the inventory after it closes
+    /// (NTMS_INVENTORY_NONE, FAST, OMID or DEFAULT).
+    pub async fn access_door(&self, library: LibraryId, action: u32) -> Result<crate::Accepted, NtmsError> {
+        self.engine.access_door(self, library, action).await
+    }
+
+    /// The operator closed the door: it is locked, and the inventory chosen
+    /// when it opened is taken (its acceptance, if one was due).
+    pub async fn close_door(
+        &self,
+        library: LibraryId,
+    ) -> Result<(crate::Accepted, Option<crate::Accepted>), NtmsError> {
+        self.engine.close_door(Some(self.id), library).await
+    }
+
+    /// IdentifyNtmsSlot: the slot's cartridge is mounted, its label read
+    /// and classified (or identified, if it is known), and it goes back.
+    /// The handle finishes with the label request; none for an empty slot.
+    pub async fn identify_slot(&self, slot: SlotId, option: u32) -> Result<Option<RequestHandle>, NtmsError> {
+        let a = self.submit(Command::IdentifySlot { session: self.id, slot, option }).await?;
+        let request = a.events.iter().find_map(|e| match e {
+            Event::LabelRequested { request } => Some(request.id),
+            _ => None,
+        });
+        Ok(request.map(|id| RequestHandle { engine: self.engine.clone(), id, finished: false }))
     }
 
     /// InjectNtmsMedia: reads the library's import/export ports and queues

@@ -221,6 +221,7 @@ pub(crate) async fn execute_one(ctx: &WorkerContext) -> Result<usize, NtmsError>
         return Ok(0);
     }
     let accepted = ctx.engine.submit(Command::StartNext { library: ctx.library }).await?;
+    ctx.engine.unlock_doors(ctx.library, &accepted.events).await;
     let requests = started(&accepted.events);
     if !requests.is_empty() {
         rsm_log::failpoint::hit("worker.started");
@@ -251,6 +252,9 @@ pub(crate) async fn locate(
     }
 }
 
+/// How often an idle worker asks its device whether its elements changed.
+const ATTENTION_POLL: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// The worker task of one library: the robot serves one move at a time while
 /// drives load and unload in parallel, each request in a task of its own.
 pub(crate) async fn run(ctx: WorkerContext) {
@@ -273,6 +277,7 @@ pub(crate) async fn run(ctx: WorkerContext) {
         }
         match engine.submit(Command::StartNext { library }).await {
             Ok(accepted) => {
+                engine.unlock_doors(library, &accepted.events).await;
                 if assigned(&accepted.events) > 0 {
                     // They start on the next round, at once.
                     ctx.bell.notify_one();
@@ -298,6 +303,18 @@ pub(crate) async fn run(ctx: WorkerContext) {
         tokio::select! {
             _ = ctx.bell.notified() => {}
             _ = shutdown.changed() => break,
+            _ = tokio::time::sleep(ATTENTION_POLL) => {
+                // Someone may have opened the library or used its port.
+                match ctx.adapter.elements_changed().await {
+                    Ok(true) => {
+                        if let Err(e) = engine.elements_changed(library).await {
+                            tracing::warn!(%library, error = %e, "the inventory the device asked for failed");
+                        }
+                    }
+                    Ok(false) => {}
+                    Err(e) => tracing::debug!(%library, error = %e, "the device did not answer TEST UNIT READY"),
+                }
+            }
         }
     }
     // Steps under way finish and are reported before the engine stops.

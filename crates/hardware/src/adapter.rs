@@ -48,6 +48,9 @@ impl SenseData {
     /// NOT READY, LOGICAL UNIT NOT READY, INITIALIZING COMMAND REQUIRED
     /// (02/04/02): a cartridge is in the drive but not loaded.
     pub const NOT_LOADED: SenseData = SenseData { key: 0x2, asc: 0x04, ascq: 0x02 };
+    /// NOT READY, LOGICAL UNIT NOT READY, MANUAL INTERVENTION REQUIRED
+    /// (02/04/03): the door is open, so the robot does not move.
+    pub const DOOR_OPEN: SenseData = SenseData { key: 0x2, asc: 0x04, ascq: 0x03 };
 }
 
 /// What an adapter reports when a device operation fails.
@@ -117,6 +120,19 @@ pub trait HardwareAdapter: Send + Sync {
     /// block, then a filemark (whatever followed is gone). Leaves the tape
     /// rewound.
     async fn write_first_block(&self, drive: ElementAddress, block: &[u8]) -> Result<(), AdapterError>;
+    /// PREVENT ALLOW MEDIUM REMOVAL on the changer: `allow` unlocks its
+    /// door for the operator, otherwise it is locked. A library whose door
+    /// software cannot lock accepts both and changes nothing.
+    async fn allow_medium_removal(&self, allow: bool) -> Result<(), AdapterError> {
+        let _ = allow;
+        Ok(())
+    }
+    /// True when the device said, since the last call, that its medium or
+    /// elements may have changed (someone opened it, used its port): an
+    /// inventory is due. A device that never says so answers false.
+    async fn elements_changed(&self) -> Result<bool, AdapterError> {
+        Ok(false)
+    }
 }
 
 /// The most of a first block rsm reads: the usual largest tape block, and

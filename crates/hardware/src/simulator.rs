@@ -152,6 +152,10 @@ pub struct SimulatedLibrary {
     /// Nanoseconds the robot spent moving (holding the transport): what
     /// "robot utilisation" is measured by.
     robot_busy_ns: std::sync::atomic::AtomicU64,
+    /// The door is unlocked (PREVENT ALLOW MEDIUM REMOVAL allowed): the
+    /// operator may reach every slot and the robot does not move. Not in
+    /// the state file: the engine sets it again from its views at start.
+    door_unlocked: std::sync::atomic::AtomicBool,
 }
 
 impl SimulatedLibrary {
@@ -197,6 +201,7 @@ impl SimulatedLibrary {
             timings,
             robot: tokio::sync::Mutex::new(()),
             robot_busy_ns: Default::default(),
+            door_unlocked: Default::default(),
         })
     }
 
@@ -207,6 +212,7 @@ impl SimulatedLibrary {
             timings,
             robot: tokio::sync::Mutex::new(()),
             robot_busy_ns: Default::default(),
+            door_unlocked: Default::default(),
         }
     }
 
@@ -301,6 +307,57 @@ impl SimulatedLibrary {
         self.lock().elements.get(&address).and_then(|e| e.barcode.clone())
     }
 
+    /// True while the door is unlocked for the operator.
+    pub fn door_unlocked(&self) -> bool {
+        self.door_unlocked.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Through the open door, the operator puts a cartridge in a storage slot.
+    ///
+    /// Checks, in order: the door is locked → [`SenseData::REMOVAL_PREVENTED`];
+    /// `slot` is not a storage element → [`SenseData::INVALID_ELEMENT`]; it
+    /// is full → [`SenseData::DESTINATION_FULL`]; the bar code is malformed
+    /// or already in the library → ILLEGAL REQUEST (05/26/00).
+    pub fn operator_put_in_slot(&self, slot: ElementAddress, barcode: &str) -> Result<(), AdapterError> {
+        let operation = || format!("OPERATOR PUT {barcode:?} -> {slot}");
+        if !self.door_unlocked() {
+            return Err(check(operation, SenseData::REMOVAL_PREVENTED));
+        }
+        self.mutate(|state| {
+            let duplicate = state.elements.values().any(|e| e.barcode.as_deref() == Some(barcode));
+            let Some(element) = state.elements.get_mut(&slot).filter(|e| e.kind == ElementKind::Storage) else {
+                return Err(check(operation, SenseData::INVALID_ELEMENT));
+            };
+            if element.barcode.is_some() {
+                return Err(check(operation, SenseData::DESTINATION_FULL));
+            }
+            if barcode_problem(barcode).is_some() || duplicate {
+                return Err(check(operation, INVALID_PARAMETER));
+            }
+            element.barcode = Some(barcode.to_string());
+            Ok(())
+        })
+    }
+
+    /// Through the open door, the operator takes the cartridge out of a
+    /// storage slot; its bar code is returned.
+    ///
+    /// Checks, in order: the door is locked → [`SenseData::REMOVAL_PREVENTED`];
+    /// `slot` is not a storage element → [`SenseData::INVALID_ELEMENT`]; it
+    /// is empty → [`SenseData::SOURCE_EMPTY`].
+    pub fn operator_take_from_slot(&self, slot: ElementAddress) -> Result<String, AdapterError> {
+        let operation = || format!("OPERATOR TAKE {slot}");
+        if !self.door_unlocked() {
+            return Err(check(operation, SenseData::REMOVAL_PREVENTED));
+        }
+        self.mutate(|state| {
+            let Some(element) = state.elements.get_mut(&slot).filter(|e| e.kind == ElementKind::Storage) else {
+                return Err(check(operation, SenseData::INVALID_ELEMENT));
+            };
+            element.barcode.take().ok_or_else(|| check(operation, SenseData::SOURCE_EMPTY))
+        })
+    }
+
     /// Where a bar code is (element address), for tests and reconciliation.
     pub fn locate(&self, barcode: &str) -> Option<ElementAddress> {
         self.lock()
@@ -354,14 +411,19 @@ impl SimulatedLibrary {
 
 #[async_trait]
 impl HardwareAdapter for SimulatedLibrary {
-    /// Checks, in order: `source` or `destination` is not a slot, drive or
-    /// port (the transport included) → [`SenseData::INVALID_ELEMENT`]; the
+    /// Checks, in order: the door is unlocked → [`SenseData::DOOR_OPEN`]
+    /// (the robot stops while the operator may be inside); `source` or
+    /// `destination` is not a slot, drive or port (the transport included)
+    /// → [`SenseData::INVALID_ELEMENT`]; the
     /// source is empty → [`SenseData::SOURCE_EMPTY`]; the destination is full
     /// → [`SenseData::DESTINATION_FULL`]; the source is a drive whose tape is
     /// loaded → [`SenseData::REMOVAL_PREVENTED`]; a [`Fault::RobotFailure`]
     /// is armed → [`SenseData::ROBOT_FAILURE`] (one count consumed, nothing
     /// moves). A cartridge moved into a drive is not loaded.
     async fn move_medium(&self, source: ElementAddress, destination: ElementAddress) -> Result<(), AdapterError> {
+        if self.door_unlocked() {
+            return Err(check(|| format!("MOVE MEDIUM {source} -> {destination}"), SenseData::DOOR_OPEN));
+        }
         let _robot = self.robot.lock().await;
         let started = std::time::Instant::now();
         Self::travel(self.timings.move_ms).await;
@@ -403,6 +465,12 @@ impl HardwareAdapter for SimulatedLibrary {
     /// it returns.
     async fn write_first_block(&self, drive: ElementAddress, block: &[u8]) -> Result<(), AdapterError> {
         self.mutate(|state| state.write_first_block(drive, block))
+    }
+
+    /// The door is unlocked or locked: the flag the operator's hands and the robot obey.
+    async fn allow_medium_removal(&self, allow: bool) -> Result<(), AdapterError> {
+        self.door_unlocked.store(allow, std::sync::atomic::Ordering::SeqCst);
+        Ok(())
     }
 
     /// Every element, the transport included (always empty), sorted by address.

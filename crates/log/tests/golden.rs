@@ -281,6 +281,14 @@ fn canonical_events() -> Vec<Event> {
         Event::RequestsDeleted { requests: vec![r], operator_requests: vec![OperatorRequestId(id(0x70))] },
         Event::RequestTimedOut { request: r, error: 1460, at_ms: AT_MS + 60_000 },
         Event::LabelRequestSettled { request: r, at_ms: AT_MS + 61_000 },
+        Event::DoorAccessQueued { library: LibraryId(id(0x10)), inventory: InventoryMethod::Fast },
+        Event::DoorUnlocked { library: LibraryId(id(0x10)), inventory: InventoryMethod::Omid, at_ms: AT_MS + 62_000 },
+        Event::DoorInventoryChosen { library: LibraryId(id(0x10)), method: InventoryMethod::None },
+        Event::DoorClosed { library: LibraryId(id(0x10)), at_ms: AT_MS + 63_000 },
+        Event::InventoryCompleted { library: LibraryId(id(0x10)) },
+        Event::MediaIdentified { media: MediaId(id(0x60)), request: r, matched: true },
+        Event::InventoryStopped { library: LibraryId(id(0x10)), requests: vec![r], at_ms: AT_MS + 64_000 },
+        Event::DoorLeftOpen { library: LibraryId(id(0x10)), request: OperatorRequestId(id(0x71)) },
         Event::OmidUpdated {
             media: MediaId(id(0x60)),
             side: 0,
@@ -401,6 +409,14 @@ fn fixture_name(event: &Event) -> &'static str {
         Event::RequestsDeleted { .. } => "RequestsDeleted",
         Event::RequestTimedOut { .. } => "RequestTimedOut",
         Event::LabelRequestSettled { .. } => "LabelRequestSettled",
+        Event::DoorAccessQueued { .. } => "DoorAccessQueued",
+        Event::DoorUnlocked { .. } => "DoorUnlocked",
+        Event::DoorInventoryChosen { .. } => "DoorInventoryChosen",
+        Event::DoorClosed { .. } => "DoorClosed",
+        Event::InventoryCompleted { .. } => "InventoryCompleted",
+        Event::MediaIdentified { .. } => "MediaIdentified",
+        Event::InventoryStopped { .. } => "InventoryStopped",
+        Event::DoorLeftOpen { .. } => "DoorLeftOpen",
     }
 }
 

@@ -290,12 +290,59 @@ pub enum Command {
     /// Inventory: what READ ELEMENT STATUS saw in a library, compared with
     /// the projection; every difference becomes an event.
     RecordInventory {
-        /// Session.
-        session: SessionId,
+        /// Session; none when the server takes it by itself (the device
+        /// said its elements changed, or one was due at start).
+        session: Option<SessionId>,
         /// Library.
         library: LibraryId,
         /// Each element's address and what was seen there.
         observed: Vec<(u16, Seen)>,
+        /// FAST (the reading only) or OMID (then every known cartridge
+        /// identified); DEFAULT is the library's; NONE settles the slots as
+        /// the views have them.
+        method: InventoryMethod,
+    },
+    /// InventoryNtmsLibrary's checks and what needs no reading: `action` is
+    /// dwAction (NTMS_INVENTORY_*). STOP stops the identifications an
+    /// inventory queued; with the door open the method is kept for when it
+    /// closes. Otherwise no event: the caller reads the elements and
+    /// records them (`RecordInventory`).
+    InventoryLibrary {
+        /// Session.
+        session: SessionId,
+        /// Library.
+        library: LibraryId,
+        /// dwAction.
+        action: u32,
+    },
+    /// AccessNtmsLibraryDoor: `action` is the inventory after the door
+    /// closes (NTMS_INVENTORY_NONE, FAST, OMID or DEFAULT).
+    AccessDoor {
+        /// Session.
+        session: SessionId,
+        /// Library.
+        library: LibraryId,
+        /// dwAction.
+        action: u32,
+    },
+    /// The operator closed a library's door (the simulator's operator, a
+    /// changer's report, or the operator saying so).
+    CloseDoor {
+        /// Session; none when the changer reported it.
+        session: Option<SessionId>,
+        /// Library.
+        library: LibraryId,
+    },
+    /// IdentifyNtmsSlot: the cartridge in the slot is mounted, its label
+    /// read and classified (an empty slot: nothing). `option` is dwOption
+    /// (0, NTMS_DISMOUNT_DEFERRED or NTMS_DISMOUNT_IMMEDIATE).
+    IdentifySlot {
+        /// Session.
+        session: SessionId,
+        /// Slot.
+        slot: SlotId,
+        /// dwOption.
+        option: u32,
     },
     /// EjectNtmsMedia (NTMS_EJECT_START): the robot puts the cartridge in a
     /// free import/export port of its library, for the operator to take.
@@ -590,7 +637,9 @@ impl Command {
             | Command::OperatorInsert { session, .. }
             | Command::OperatorRemove { session, .. }
             | Command::AttachLibrary { session, .. }
-            | Command::RecordInventory { session, .. }
+            | Command::InventoryLibrary { session, .. }
+            | Command::AccessDoor { session, .. }
+            | Command::IdentifySlot { session, .. }
             | Command::EjectMedia { session, .. }
             | Command::InjectMedia { session, .. }
             | Command::AddMediaType { session, .. }
@@ -619,6 +668,7 @@ impl Command {
             | Command::DeleteRequests { session, .. }
             | Command::SetObjectAccess { session, .. }
             | Command::WithdrawOperatorRequest { session, .. } => Some(*session),
+            Command::RecordInventory { session, .. } | Command::CloseDoor { session, .. } => *session,
             Command::OpenSession { .. }
             | Command::StartNext { .. }
             | Command::AdvanceRequest { .. }
@@ -656,6 +706,10 @@ impl Command {
             Command::Tick => "tick",
             Command::AttachLibrary { .. } => "attach_library",
             Command::RecordInventory { .. } => "record_inventory",
+            Command::InventoryLibrary { .. } => "inventory_library",
+            Command::AccessDoor { .. } => "access_door",
+            Command::CloseDoor { .. } => "close_door",
+            Command::IdentifySlot { .. } => "identify_slot",
             Command::EjectMedia { .. } => "eject_media",
             Command::InjectMedia { .. } => "inject_media",
             Command::AddMediaType { .. } => "add_media_type",

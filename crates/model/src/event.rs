@@ -634,6 +634,74 @@ pub enum Event {
         /// When.
         at_ms: u64,
     },
+    /// AccessNtmsLibraryDoor while the robot was busy: the door unlocks
+    /// once it is idle, and the robot starts nothing new meanwhile.
+    DoorAccessQueued {
+        /// Library.
+        library: LibraryId,
+        /// The inventory chosen for after the door closes (resolved).
+        inventory: InventoryMethod,
+    },
+    /// The door is unlocked for the operator: it is OPEN, and every slot
+    /// NEEDSINVENTORY until an inventory after it closes settles them.
+    DoorUnlocked {
+        /// Library.
+        library: LibraryId,
+        /// The inventory to take once it closes (resolved).
+        inventory: InventoryMethod,
+        /// When.
+        at_ms: u64,
+    },
+    /// InventoryNtmsLibrary while the door is open: the inventory taken
+    /// when it closes becomes this one.
+    DoorInventoryChosen {
+        /// Library.
+        library: LibraryId,
+        /// The method (resolved).
+        method: InventoryMethod,
+    },
+    /// The operator closed the door: it is CLOSED; with no inventory to take
+    /// the slots are what the views say, else they wait for it.
+    DoorClosed {
+        /// Library.
+        library: LibraryId,
+        /// When.
+        at_ms: u64,
+    },
+    /// An inventory settled the slots that needed one (FULL or EMPTY as found).
+    InventoryCompleted {
+        /// Library.
+        library: LibraryId,
+    },
+    /// An identification (IdentifyNtmsSlot, an OMID inventory) read the
+    /// label of a medium already known; its drive unloads next.
+    MediaIdentified {
+        /// Medium.
+        media: MediaId,
+        /// The classification request that read it.
+        request: RequestId,
+        /// The label read is the one the views have (else the views keep
+        /// theirs, as the medium holds an application's data: rsm rule).
+        matched: bool,
+    },
+    /// NTMS_INVENTORY_STOP: the identifications an inventory queued and
+    /// that had not started are STOPPED.
+    InventoryStopped {
+        /// Library.
+        library: LibraryId,
+        /// The requests stopped.
+        requests: Vec<RequestId>,
+        /// When.
+        at_ms: u64,
+    },
+    /// The door stayed open past its MaxOpenSecs: the operator request
+    /// raised just before asks to close it.
+    DoorLeftOpen {
+        /// Library.
+        library: LibraryId,
+        /// The operator request (NTMS_OPREQ_DEVICESERVICE).
+        request: OperatorRequestId,
+    },
 }
 
 impl Event {
@@ -713,6 +781,14 @@ impl Event {
             Event::RequestsDeleted { .. } => "RequestsDeleted",
             Event::RequestTimedOut { .. } => "RequestTimedOut",
             Event::LabelRequestSettled { .. } => "LabelRequestSettled",
+            Event::DoorAccessQueued { .. } => "DoorAccessQueued",
+            Event::DoorUnlocked { .. } => "DoorUnlocked",
+            Event::DoorInventoryChosen { .. } => "DoorInventoryChosen",
+            Event::DoorClosed { .. } => "DoorClosed",
+            Event::InventoryCompleted { .. } => "InventoryCompleted",
+            Event::MediaIdentified { .. } => "MediaIdentified",
+            Event::InventoryStopped { .. } => "InventoryStopped",
+            Event::DoorLeftOpen { .. } => "DoorLeftOpen",
         }
     }
 }

@@ -79,7 +79,7 @@ pub use planted::apply;
 pub use policy::Policy;
 pub use reference::{
     drive_reference, library_reference, logical_media_reference, media_reference, object_reference, pool_reference,
-    side_reference,
+    side_reference, slot_reference,
 };
 pub use state::State;
 pub use uuid;

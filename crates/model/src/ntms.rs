@@ -67,6 +67,13 @@ pub fn ntms_constants() -> Vec<ConstantTable> {
         ConstantTable::of::<OperationalState>(),
         ConstantTable::of::<DriveState>(),
         ConstantTable::of::<SlotState>(),
+        ConstantTable::of::<DoorState>(),
+        ConstantTable::of::<InventoryMethod>(),
+        ConstantTable {
+            rsm: "InventoryAction",
+            header_enum: Some("NtmsInventoryMethod"),
+            constants: vec![("NTMS_INVENTORY_STOP", i64::from(INVENTORY_STOP))],
+        },
         ConstantTable::of::<MediaState>(),
         ConstantTable::of::<RequestState>(),
         ConstantTable::of::<RequestKind>(),

@@ -85,6 +85,10 @@ pub enum SlotState {
     Empty,
     /// NTMS_SLOTSTATE_NOTPRESENT (3): its magazine is removed.
     NotPresent,
+    /// NTMS_SLOTSTATE_NEEDSINVENTORY (4): the door was open, so the
+    /// operator may have touched it; no request relies on it until an
+    /// inventory settles it.
+    NeedsInventory,
 }
 
 ntms_values! {
@@ -92,6 +96,97 @@ ntms_values! {
         Full = 1 => "NTMS_SLOTSTATE_FULL",
         Empty = 2 => "NTMS_SLOTSTATE_EMPTY",
         NotPresent = 3 => "NTMS_SLOTSTATE_NOTPRESENT",
+        NeedsInventory = 4 => "NTMS_SLOTSTATE_NEEDSINVENTORY",
+    }
+}
+
+/// `NtmsDoorState`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DoorState {
+    /// NTMS_DOORSTATE_CLOSED (1).
+    Closed,
+    /// NTMS_DOORSTATE_OPEN (2): unlocked for the operator.
+    Open,
+}
+
+ntms_values! {
+    DoorState in "NtmsDoorState" {
+        Closed = 1 => "NTMS_DOORSTATE_CLOSED",
+        Open = 2 => "NTMS_DOORSTATE_OPEN",
+    }
+}
+
+/// `NtmsInventoryMethod`: how a library takes its inventory (the stored
+/// ones; NTMS_INVENTORY_SLOT and NTMS_INVENTORY_STOP are actions only).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum InventoryMethod {
+    /// NTMS_INVENTORY_NONE (0): none (the views are trusted).
+    None,
+    /// NTMS_INVENTORY_FAST (1): the bar codes (READ ELEMENT STATUS).
+    Fast,
+    /// NTMS_INVENTORY_OMID (2): the bar codes, then every cartridge mounted
+    /// and its label read.
+    Omid,
+    /// NTMS_INVENTORY_DEFAULT (3): the library's own method.
+    Default,
+}
+
+ntms_values! {
+    InventoryMethod in "NtmsInventoryMethod" {
+        None = 0 => "NTMS_INVENTORY_NONE",
+        Fast = 1 => "NTMS_INVENTORY_FAST",
+        Omid = 2 => "NTMS_INVENTORY_OMID",
+        Default = 3 => "NTMS_INVENTORY_DEFAULT",
+    }
+}
+
+/// NTMS_INVENTORY_STOP: the dwAction of InventoryNtmsLibrary that stops
+/// the running inventory (no method).
+pub const INVENTORY_STOP: u32 = 5;
+
+impl InventoryMethod {
+    /// The method itself: DEFAULT resolved to the library's.
+    pub fn resolved(self, library_default: InventoryMethod) -> InventoryMethod {
+        match self {
+            InventoryMethod::Default => library_default,
+            m => m,
+        }
+    }
+}
+
+/// A library's door (`NTMS_IEDOORINFORMATION`): one per changer library,
+/// named by its library.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Door {
+    /// Open (unlocked for the operator) or closed.
+    pub state: DoorState,
+    /// MaxOpenSecs: open longer than this, an operator request to close it is raised.
+    pub max_open_secs: u16,
+    /// AccessNtmsLibraryDoor waits for the robot to be idle: the inventory
+    /// it chose, until the door unlocks.
+    pub access_pending: Option<InventoryMethod>,
+    /// The inventory to take once the door closes (resolved: never DEFAULT).
+    pub inventory_after: InventoryMethod,
+    /// When it was unlocked (ms since the epoch).
+    pub opened_ms: Option<u64>,
+    /// The operator request "close the door" raised past MaxOpenSecs.
+    pub close_request: Option<OperatorRequestId>,
+}
+
+/// MaxOpenSecs of a new door (rsm rule: five minutes).
+pub const DOOR_MAX_OPEN_SECS_DEFAULT: u16 = 300;
+
+impl Door {
+    /// A closed door with the default MaxOpenSecs.
+    pub fn closed() -> Self {
+        Self {
+            state: DoorState::Closed,
+            max_open_secs: DOOR_MAX_OPEN_SECS_DEFAULT,
+            access_pending: None,
+            inventory_after: InventoryMethod::None,
+            opened_ms: None,
+            close_request: None,
+        }
     }
 }
 
@@ -139,6 +234,8 @@ pub enum RequestState {
     /// NTMS_LM_WAITING (5): a mount accepted while no drive could take it;
     /// it is given one as one frees up (no drive is promised to it before).
     Waiting,
+    /// NTMS_LM_STOPPED (8): stopped before it started (NTMS_INVENTORY_STOP).
+    Stopped,
 }
 
 ntms_values! {
@@ -149,13 +246,14 @@ ntms_values! {
         Failed = 3 => "NTMS_LM_FAILED",
         Cancelled = 7 => "NTMS_LM_CANCELLED",
         Waiting = 5 => "NTMS_LM_WAITING",
+        Stopped = 8 => "NTMS_LM_STOPPED",
     }
 }
 
 impl RequestState {
     /// True once the request can change no more.
     pub fn is_terminal(self) -> bool {
-        matches!(self, RequestState::Passed | RequestState::Failed | RequestState::Cancelled)
+        matches!(self, RequestState::Passed | RequestState::Failed | RequestState::Cancelled | RequestState::Stopped)
     }
 }
 
@@ -429,6 +527,12 @@ pub struct Library {
     /// §5.3: the order numbers 1..n), each with its round (see
     /// `apply/mount_order.rs`).
     pub mount_order: Vec<(RequestId, u64)>,
+    /// Its door (changers only).
+    pub door: Option<Door>,
+    /// Its InventoryMethod: what NTMS_INVENTORY_DEFAULT means (FAST or OMID).
+    pub inventory_method: InventoryMethod,
+    /// Slots wait for an inventory (NEEDSINVENTORY) since the door was open.
+    pub inventory_due: bool,
 }
 
 impl Library {
@@ -460,7 +564,22 @@ impl Library {
             media_type,
             media_types: [media_type].into_iter().collect(),
             mount_order: Vec::new(),
+            door: (kind == LibraryKind::Changer).then(Door::closed),
+            inventory_method: InventoryMethod::Fast,
+            inventory_due: false,
         }
+    }
+
+    /// True while its door is open or waits to be unlocked, or an
+    /// inventory must settle slots the operator may have touched: the
+    /// robot starts no new work then.
+    pub fn robot_held(&self) -> bool {
+        self.inventory_due || self.door_open() || self.door.as_ref().is_some_and(|d| d.access_pending.is_some())
+    }
+
+    /// True while its door is open.
+    pub fn door_open(&self) -> bool {
+        self.door.as_ref().is_some_and(|d| d.state == DoorState::Open)
     }
 }
 

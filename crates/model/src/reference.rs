@@ -33,6 +33,15 @@ pub fn drive_reference(state: &State, text: &str) -> Result<DriveId, NtmsError> 
     resolve(text, |n| state.drive_named(n).map(|d| d.id), (ErrorCode::InvalidDrive, "drive"))
 }
 
+/// A storage slot by name or id.
+pub fn slot_reference(state: &State, text: &str) -> Result<SlotId, NtmsError> {
+    let by_name = |n: &str| match state.names.get(n) {
+        Some(crate::objects::ObjectRef::Slot(s)) => Some(*s),
+        _ => None,
+    };
+    resolve(text, by_name, (ErrorCode::ObjectNotFound, "slot"))
+}
+
 /// A library by name or id.
 pub fn library_reference(state: &State, text: &str) -> Result<LibraryId, NtmsError> {
     resolve(text, |n| state.library_named(n).map(|l| l.id), (ErrorCode::InvalidLibrary, "library"))

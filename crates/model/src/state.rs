@@ -162,7 +162,33 @@ impl State {
         self.check_queues()?;
         self.check_media_services()?;
         self.check_operator_requests()?;
+        self.check_doors()?;
         self.check_object_data()
+    }
+
+    /// An open door: the robot carries nothing and no request is in
+    /// process. Slots wait for an inventory only while one is due.
+    fn check_doors(&self) -> Result<(), String> {
+        for lib in self.libraries.values() {
+            if lib.door_open()
+                && (lib.robot.is_some()
+                    || lib
+                        .active_requests
+                        .iter()
+                        .any(|r| self.requests.get(r).is_some_and(|r| r.state == RequestState::InProcess)))
+            {
+                return Err(format!("the door of library {} is open while the robot works", lib.name));
+            }
+            if lib.door.is_none() && lib.inventory_due {
+                return Err(format!("library {} has no door but waits for the inventory after one", lib.name));
+            }
+            let waiting =
+                lib.slots.iter().filter_map(|s| self.slots.get(s)).any(|s| s.state == SlotState::NeedsInventory);
+            if waiting && !lib.inventory_due {
+                return Err(format!("library {} has slots that need an inventory none is due for", lib.name));
+            }
+        }
+        Ok(())
     }
 
     /// Attributes and descriptions belong to objects that exist, within
@@ -200,7 +226,14 @@ impl State {
             if r.state.is_terminal() {
                 continue;
             }
-            if !self.sessions.get(&r.session).is_some_and(|s| s.open) {
+            if r.session.is_nil() {
+                let door_of = self.libraries.values().any(|l| {
+                    l.door.as_ref().is_some_and(|d| d.state == DoorState::Open && d.close_request == Some(r.id))
+                });
+                if !door_of {
+                    return Err(format!("open operator request {} raised by rsm asks for no open door", r.id));
+                }
+            } else if !self.sessions.get(&r.session).is_some_and(|s| s.open) {
                 return Err(format!("open operator request {} was raised by a session no longer open", r.id));
             }
             match r.kind {
@@ -311,7 +344,7 @@ impl State {
                         slot.name, medium.barcode, medium.location
                     ));
                 }
-                if slot.state != SlotState::Full {
+                if !matches!(slot.state, SlotState::Full | SlotState::NeedsInventory) {
                     return Err(format!("slot {} holds a medium but is {:?}", slot.name, slot.state));
                 }
             } else if slot.state == SlotState::Full {

@@ -174,7 +174,7 @@ fn inventory_and_inject_arrivals_are_classified() {
     w.first_blocks.insert("NEW001L8".into(), vol1("NEW001", "", ""));
     let mut seen = slots_as_seen(&w, lib);
     seen[3].1 = Seen::Cartridge("NEW001L8".into());
-    w.ok(Command::RecordInventory { session: s, library: lib, observed: seen });
+    w.ok(Command::RecordInventory { method: InventoryMethod::Fast, session: Some(s), library: lib, observed: seen });
     w.work(lib);
     assert_eq!(sides(&w, "NEW001L8"), ("\\Import\\LTO-8".into(), SideState::Import, Some("ANSI:NEW001".into())));
     w.state.check_invariants().expect("invariants");
@@ -228,7 +228,12 @@ fn a_classification_cut_short_is_done_again_once_the_cartridge_is_home() {
     let unknown = w.state.media.values().filter(|m| m.sides[0].state == SideState::Unknown).count();
     assert_eq!(unknown, 1, "the failed one waits");
     let seen = slots_as_seen(&w, lib2);
-    let (_, events) = w.ok(Command::RecordInventory { session: s2, library: lib2, observed: seen });
+    let (_, events) = w.ok(Command::RecordInventory {
+        method: InventoryMethod::Fast,
+        session: Some(s2),
+        library: lib2,
+        observed: seen,
+    });
     assert!(matches!(events.as_slice(), [Event::LabelRequested { .. }]), "{events:?}");
     w.work(lib2);
     assert!(w.state.media.values().all(|m| m.sides[0].state == SideState::Available));

@@ -58,7 +58,12 @@ fn enable_and_disable_codes() {
     w.work(lib);
     let port = &w.state.ports[&w.state.libraries[&lib].ports[0]];
     let empty = vec![(port.element_address, Seen::Empty)];
-    w.ok(Command::RecordInventory { session: alice, library: lib, observed: empty });
+    w.ok(Command::RecordInventory {
+        method: InventoryMethod::Fast,
+        session: Some(alice),
+        library: lib,
+        observed: empty,
+    });
     assert_eq!(w.state.media[&m2].location, Location::Offline);
     w.rejects(set(alice, ObjectRef::Media(m2), false), ErrorCode::LibraryOffline);
     w.state.check_invariants().expect("invariants");

@@ -27,7 +27,7 @@ fn slot(w: &World, lib: LibraryId, n: usize) -> &Slot {
 }
 
 fn inventory(w: &mut World, session: SessionId, library: LibraryId, observed: Vec<(u16, Seen)>) -> Vec<Event> {
-    w.ok(Command::RecordInventory { session, library, observed }).1
+    w.ok(Command::RecordInventory { session: Some(session), library, observed, method: InventoryMethod::Fast }).1
 }
 
 /// Given a changer `lib` with 2 drives, 4 slots and LIB0001L8, LIB0002L8 in slots 1 and 2.
@@ -206,7 +206,12 @@ fn cartridges_with_a_pending_request_are_left_to_the_request() {
 fn inventory_checks_in_order() {
     let (mut w, s, lib) = given();
     let obs = agreeing(&w, lib);
-    let run = |session, library, observed| Command::RecordInventory { session, library, observed };
+    let run = |session, library, observed| Command::RecordInventory {
+        session: Some(session),
+        library,
+        observed,
+        method: InventoryMethod::Fast,
+    };
     w.rejects(run(SessionId(uuid::Uuid::from_u128(7)), lib, obs.clone()), ErrorCode::InvalidHandle);
     let mut twice = obs.clone();
     twice.push(twice[0].clone());

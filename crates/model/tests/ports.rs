@@ -64,7 +64,14 @@ fn the_operator_taking_an_ejected_cartridge_sends_it_offline_without_a_home() {
     eject(&mut w, s, "LIB0001L8");
     w.work(lib);
     let empty_port = vec![(port(&w, lib).element_address, Seen::Empty)];
-    let events = w.ok(Command::RecordInventory { session: s, library: lib, observed: empty_port }).1;
+    let events = w
+        .ok(Command::RecordInventory {
+            method: InventoryMethod::Fast,
+            session: Some(s),
+            library: lib,
+            observed: empty_port,
+        })
+        .1;
     assert_eq!(events, vec![Event::CartridgeTakenFromPort { media: m }]);
     assert_eq!(w.state.media[&m].location, Location::Offline);
     assert_eq!(w.state.media[&m].home_slot, None);
@@ -75,7 +82,13 @@ fn the_operator_taking_an_ejected_cartridge_sends_it_offline_without_a_home() {
     let again = in_port(&w, lib, "LIB0001L8");
     let port_id = port(&w, lib).id;
     assert_eq!(
-        w.ok(Command::RecordInventory { session: s, library: lib, observed: again }).1,
+        w.ok(Command::RecordInventory {
+            method: InventoryMethod::Fast,
+            session: Some(s),
+            library: lib,
+            observed: again
+        })
+        .1,
         vec![Event::CartridgeMoved { media: m, to: Location::Port(port_id) }]
     );
     assert_eq!(port(&w, lib).content, Some(m));
@@ -112,7 +125,12 @@ fn eject_error_table() {
     w.rejects(Command::EjectMedia { session: s, media: m2 }, ErrorCode::Busy);
     // Taken by the operator: it is in the offline library.
     let empty_port = vec![(port(&w, lib).element_address, Seen::Empty)];
-    w.ok(Command::RecordInventory { session: s, library: lib, observed: empty_port });
+    w.ok(Command::RecordInventory {
+        method: InventoryMethod::Fast,
+        session: Some(s),
+        library: lib,
+        observed: empty_port,
+    });
     w.rejects(Command::EjectMedia { session: s, media: m2 }, ErrorCode::LibraryOffline);
 }
 
@@ -185,7 +203,12 @@ fn an_ejected_cartridge_comes_back_home_whether_or_not_it_was_taken() {
     eject(&mut w, s, "LIB0001L8");
     w.work(lib);
     let empty_port = vec![(port(&w, lib).element_address, Seen::Empty)];
-    w.ok(Command::RecordInventory { session: s, library: lib, observed: empty_port });
+    w.ok(Command::RecordInventory {
+        method: InventoryMethod::Fast,
+        session: Some(s),
+        library: lib,
+        observed: empty_port,
+    });
     let found = in_port(&w, lib, "LIB0001L8");
     let events = inject(&mut w, s, lib, found);
     assert!(matches!(events.as_slice(), [Event::InjectRequested { new: false, .. }]), "{events:?}");
@@ -321,7 +344,8 @@ fn an_inject_that_finds_another_cartridge_in_place_of_an_ejected_one_records_the
 fn inventory_reads_the_ports_like_slots_and_an_eject_to_a_full_port_is_refused() {
     let (mut w, s, lib) = given();
     let observed = in_port(&w, lib, "NEWP01L8");
-    let events = w.ok(Command::RecordInventory { session: s, library: lib, observed }).1;
+    let events =
+        w.ok(Command::RecordInventory { method: InventoryMethod::Fast, session: Some(s), library: lib, observed }).1;
     assert!(
         matches!(events.as_slice(), [Event::CartridgeAppeared { at: Location::Port(_), home: Some(_), .. }]),
         "{events:?}"
@@ -338,13 +362,26 @@ fn inventory_reads_the_ports_like_slots_and_an_eject_to_a_full_port_is_refused()
 
     // Something the catalog cannot hold (unlabeled) fills the port too.
     let address = port(&w, lib).element_address;
-    let events =
-        w.ok(Command::RecordInventory { session: s, library: lib, observed: vec![(address, Seen::Unlabeled)] }).1;
+    let events = w
+        .ok(Command::RecordInventory {
+            method: InventoryMethod::Fast,
+            session: Some(s),
+            library: lib,
+            observed: vec![(address, Seen::Unlabeled)],
+        })
+        .1;
     assert!(matches!(events.as_slice(), [Event::UnlabeledCartridgeFound { .. }]), "{events:?}");
     assert!(port(&w, lib).stranger);
     w.rejects(Command::EjectMedia { session: s, media: w.media("LIB0001L8") }, ErrorCode::Busy);
     // Found empty again: the port is free.
-    let events = w.ok(Command::RecordInventory { session: s, library: lib, observed: vec![(address, Seen::Empty)] }).1;
+    let events = w
+        .ok(Command::RecordInventory {
+            method: InventoryMethod::Fast,
+            session: Some(s),
+            library: lib,
+            observed: vec![(address, Seen::Empty)],
+        })
+        .1;
     assert!(matches!(events.as_slice(), [Event::PortFoundEmpty { .. }]), "{events:?}");
     assert!(!port(&w, lib).stranger);
     eject(&mut w, s, "LIB0001L8");
@@ -359,7 +396,13 @@ fn the_media_pool_policy_decides_what_an_ejected_cartridge_leaves_behind() {
     w.policy.administrator = Some("admin".into());
     let taken = |w: &mut World| {
         let empty_port = vec![(port(w, lib).element_address, Seen::Empty)];
-        w.ok(Command::RecordInventory { session: s, library: lib, observed: empty_port }).1
+        w.ok(Command::RecordInventory {
+            method: InventoryMethod::Fast,
+            session: Some(s),
+            library: lib,
+            observed: empty_port,
+        })
+        .1
     };
     let policy = |w: &mut World, flags: u32| {
         w.ok(Command::SetObjectInformation {

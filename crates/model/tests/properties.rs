@@ -65,6 +65,26 @@ enum Action {
         who: usize,
         media: usize,
     },
+    Door {
+        who: usize,
+        action: u32,
+    },
+    CloseDoor {
+        who: Option<usize>,
+    },
+    InventoryCheck {
+        who: usize,
+        action: u32,
+    },
+    Inventory {
+        who: usize,
+        method: usize,
+    },
+    Identify {
+        who: usize,
+        slot: usize,
+        option: u32,
+    },
     Inject {
         who: usize,
         what: usize,
@@ -171,6 +191,11 @@ fn action() -> impl Strategy<Value = Action> {
         2 => (0..3usize, 0..9usize).prop_map(|(who, media)| Action::Eject { who, media }),
         2 => (0..3usize, 0..11usize).prop_map(|(who, what)| Action::Inject { who, what }),
         1 => Just(Action::TakeFromPort),
+        1 => (0..3usize, 0..6u32).prop_map(|(who, action)| Action::Door { who, action }),
+        1 => proptest::option::of(0..3usize).prop_map(|who| Action::CloseDoor { who }),
+        1 => (0..3usize, 0..7u32).prop_map(|(who, action)| Action::InventoryCheck { who, action }),
+        1 => (0..3usize, 0..4usize).prop_map(|(who, method)| Action::Inventory { who, method }),
+        1 => (0..3usize, 0..12usize, 0..4u32).prop_map(|(who, slot, option)| Action::Identify { who, slot, option }),
         1 => (0..3usize, 0..3usize).prop_map(|(who, path)| Action::CreatePool { who, path }),
         1 => (0..3usize, any::<bool>(), any::<bool>(), 0..4u32).prop_map(|(who, from_scratch, to_scratch, max_allocates)| Action::PoolPolicy { who, from_scratch, to_scratch, max_allocates }),
         1 => (0..3usize, 0..9usize, any::<bool>()).prop_map(|(who, media, to_free)| Action::MoveToPool { who, media, to_free }),
@@ -373,10 +398,36 @@ impl Harness {
                 Command::InjectMedia { session: self.sessions[who], library: self.changer, found: self.port_seen(seen) }
             }
             Action::TakeFromPort => Command::RecordInventory {
-                session: self.sessions[0],
+                session: Some(self.sessions[0]),
                 library: self.changer,
                 observed: self.port_seen(Seen::Empty),
+                method: InventoryMethod::Fast,
             },
+            Action::Door { who, action } => {
+                Command::AccessDoor { session: self.sessions[who], library: self.changer, action }
+            }
+            Action::CloseDoor { who } => {
+                Command::CloseDoor { session: who.map(|w| self.sessions[w]), library: self.changer }
+            }
+            Action::InventoryCheck { who, action } => {
+                Command::InventoryLibrary { session: self.sessions[who], library: self.changer, action }
+            }
+            Action::Inventory { who, method } => Command::RecordInventory {
+                session: Some(self.sessions[who]),
+                library: self.changer,
+                observed: vec![],
+                method: InventoryMethod::ALL[method],
+            },
+            Action::Identify { who, slot, option } => {
+                let slot = self
+                    .w
+                    .state
+                    .libraries
+                    .get(&self.changer)
+                    .and_then(|l| l.slots.get(slot).copied())
+                    .unwrap_or_default();
+                Command::IdentifySlot { session: self.sessions[who], slot, option }
+            }
             Action::CreatePool { who, path } => Command::CreateMediaPool {
                 session: self.sessions[who],
                 path: POOLS[path].into(),
@@ -540,6 +591,21 @@ proptest! {
             }
         }
         if h.w.state.libraries.contains_key(&h.changer) {
+            // A door opened by the actions is closed by the operator, and the
+            // inventory it asked for is taken: then the robot goes on.
+            h.w.work(h.changer);
+            if h.w.state.libraries[&h.changer].door_open() {
+                h.w.run(Command::CloseDoor { session: None, library: h.changer }).expect("the open door closes");
+            }
+            if h.w.state.libraries[&h.changer].inventory_due {
+                let command = Command::RecordInventory {
+                    session: None,
+                    library: h.changer,
+                    observed: vec![],
+                    method: InventoryMethod::Fast,
+                };
+                h.w.run(command).expect("the due inventory is taken");
+            }
             h.w.work(h.changer);
             // Waiting mounts wait for drives sessions hold: as each holder lets
             // go, every one of them runs (one round per drive's turn).

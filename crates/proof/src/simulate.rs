@@ -636,13 +636,18 @@ impl World {
         let session = self.session_of(0)?;
         let command = match self.rng.below(10) {
             0..=6 => Command::InjectMedia { session, library, found },
-            7 => Command::RecordInventory { session, library, observed: found },
+            7 => Command::RecordInventory {
+                session: Some(session),
+                library,
+                observed: found,
+                method: InventoryMethod::Fast,
+            },
             // A whole inventory, while requests may be half done: what they
             // rely on must be left alone, the rest must agree.
             _ => {
                 let observed =
                     status.iter().filter(|e| e.kind != rsm_hardware::ElementKind::Transport).map(seen).collect();
-                Command::RecordInventory { session, library, observed }
+                Command::RecordInventory { session: Some(session), library, observed, method: InventoryMethod::Fast }
             }
         };
         self.send(vec![command], true)?;

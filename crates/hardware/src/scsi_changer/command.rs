@@ -102,6 +102,9 @@ pub(crate) enum Reply {
 pub(crate) struct Runner<'a> {
     pub(crate) options: &'a ChangerOptions,
     pub(crate) clock: &'a dyn Clock,
+    /// Set when the device says its medium or elements may have changed
+    /// (UNIT ATTENTION 28h): someone touched the library.
+    pub(crate) attention: Option<&'a std::sync::atomic::AtomicBool>,
 }
 
 impl Runner<'_> {
@@ -179,6 +182,11 @@ impl Runner<'_> {
         let mut attempt = 0_u32;
         loop {
             let reply = self.once(transport, operation, cdb, from_device, timeout_ms)?;
+            if let (Reply::Check(sense), Some(flag)) = (&reply, self.attention) {
+                if sense.key == SenseKey::UnitAttention && sense.asc == ELEMENTS_MAY_HAVE_CHANGED {
+                    flag.store(true, std::sync::atomic::Ordering::SeqCst);
+                }
+            }
             let retry_why = match &reply {
                 Reply::Good(data) => return Ok(Answer::Good(data.clone())),
                 Reply::Check(sense) if retryable(sense) => sense.to_string(),
@@ -352,6 +360,10 @@ impl Runner<'_> {
         }
     }
 }
+
+/// UNIT ATTENTION's ASC 28h: NOT READY TO READY CHANGE, MEDIUM MAY HAVE
+/// CHANGED (28/00) or IMPORT OR EXPORT ELEMENT ACCESSED (28/01).
+const ELEMENTS_MAY_HAVE_CHANGED: u8 = 0x28;
 
 /// Whether a CHECK CONDITION means "not carried out, try again shortly".
 fn retryable(sense: &Sense) -> bool {

@@ -307,6 +307,9 @@ struct Inner {
     map: Mutex<Option<ElementMap>>,
     /// The one robot: held for a whole MOVE MEDIUM or inventory.
     robot: Mutex<()>,
+    /// A UNIT ATTENTION said the elements may have changed since the last
+    /// [`HardwareAdapter::elements_changed`].
+    elements_changed: std::sync::atomic::AtomicBool,
 }
 
 impl fmt::Debug for ScsiChanger {
@@ -345,7 +348,17 @@ impl ScsiChanger {
         clock: Arc<dyn Clock>,
         map: Option<ElementMap>,
     ) -> Self {
-        Self { inner: Arc::new(Inner { changer, drives, options, clock, map: Mutex::new(map), robot: Mutex::new(()) }) }
+        Self {
+            inner: Arc::new(Inner {
+                changer,
+                drives,
+                options,
+                clock,
+                map: Mutex::new(map),
+                robot: Mutex::new(()),
+                elements_changed: Default::default(),
+            }),
+        }
     }
 
     /// Connects to the changer at `url` (its LUN) as `initiator`, finds the
@@ -497,11 +510,34 @@ impl HardwareAdapter for ScsiChanger {
     async fn element_status(&self) -> Result<Vec<ElementStatus>, AdapterError> {
         self.blocking("READ ELEMENT STATUS", Inner::element_status).await
     }
+
+    /// PREVENT ALLOW MEDIUM REMOVAL on the changer's LUN.
+    async fn allow_medium_removal(&self, allow: bool) -> Result<(), AdapterError> {
+        self.blocking("PREVENT ALLOW MEDIUM REMOVAL", move |inner| {
+            let cdb = cdb::prevent_allow_medium_removal(!allow);
+            let operation = if allow { "ALLOW MEDIUM REMOVAL" } else { "PREVENT MEDIUM REMOVAL" };
+            inner.runner().run(&*inner.changer, operation, &cdb, 0, inner.options.move_timeout_ms).map(drop)
+        })
+        .await
+    }
+
+    /// TEST UNIT READY on the changer's LUN, so that a pending UNIT
+    /// ATTENTION is reported; true if one since the last call said the
+    /// medium or elements may have changed (28h), on this or any command.
+    async fn elements_changed(&self) -> Result<bool, AdapterError> {
+        self.blocking("TEST UNIT READY", |inner| {
+            let cdb = cdb::test_unit_ready();
+            // Whatever else it answers (not ready, say) is not this question's.
+            inner.runner().send(&*inner.changer, "TEST UNIT READY", &cdb, 0, inner.options.move_timeout_ms)?;
+            Ok(inner.elements_changed.swap(false, std::sync::atomic::Ordering::SeqCst))
+        })
+        .await
+    }
 }
 
 impl Inner {
     fn runner(&self) -> Runner<'_> {
-        Runner { options: &self.options, clock: &*self.clock }
+        Runner { options: &self.options, clock: &*self.clock, attention: Some(&self.elements_changed) }
     }
 
     fn robot(&self) -> MutexGuard<'_, ()> {

@@ -17,6 +17,7 @@ use crate::objects::*;
 use crate::state::State;
 
 mod classification;
+mod door;
 mod inventory;
 mod libraries;
 mod media_services;
@@ -169,6 +170,22 @@ fn apply_event(state: &mut State, event: &Event) -> Applied {
         }
         Event::RequestTimedOut { request, error, at_ms } => requests::timed_out(state, *request, *error, *at_ms),
         Event::LabelRequestSettled { request, at_ms } => requests::label_settled(state, *request, *at_ms),
+        Event::DoorAccessQueued { library, inventory } => door::access_queued(state, *library, *inventory),
+        Event::DoorUnlocked { library, inventory, at_ms } => door::unlocked(state, *library, *inventory, *at_ms),
+        Event::DoorInventoryChosen { library, method } => door::inventory_chosen(state, *library, *method),
+        Event::DoorClosed { library, .. } => door::closed(state, *library),
+        Event::DoorLeftOpen { library, request } => door::left_open(state, *library, *request),
+        Event::InventoryCompleted { library } => door::inventory_completed(state, *library),
+        Event::MediaIdentified { request, .. } => {
+            request_mut(state, *request)?.phase = Some(RequestPhase::Unloading);
+            Ok(())
+        }
+        Event::InventoryStopped { requests, at_ms, .. } => {
+            for r in requests {
+                requests::stopped(state, *r, *at_ms)?;
+            }
+            Ok(())
+        }
         Event::RequestDeadlineSet { request, deadline_ms } => {
             request_mut(state, *request)?;
             state.deadlines.insert(*request, *deadline_ms);

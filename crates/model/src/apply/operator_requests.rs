@@ -7,7 +7,10 @@ use crate::operator::{OperatorRequest, OperatorRequestKind, OperatorRequestState
 use crate::state::State;
 
 pub(super) fn submitted(state: &mut State, request: &OperatorRequest) -> Applied {
-    session(state, request.session)?;
+    // The zero session: rsm raised it for no caller's operation (a door left open).
+    if !request.session.is_nil() {
+        session(state, request.session)?;
+    }
     if let OperatorRequestKind::NewMedia { pool: p } = request.kind {
         pool(state, p)?;
     }

@@ -158,6 +158,12 @@ pub(super) fn cancelled(state: &mut State, request: RequestId, at_ms: u64) -> Ap
     settle_medium(state, r.media)
 }
 
+/// NTMS_INVENTORY_STOP: a queued identification is STOPPED.
+pub(super) fn stopped(state: &mut State, request: RequestId, at_ms: u64) -> Applied {
+    let r = finish(state, request, RequestState::Stopped, at_ms)?;
+    settle_medium(state, r.media)
+}
+
 /// A label request whose work was done when its trip home was cut short:
 /// passed, its cartridge where it is.
 pub(super) fn label_settled(state: &mut State, request: RequestId, at_ms: u64) -> Applied {

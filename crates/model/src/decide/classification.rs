@@ -24,7 +24,7 @@ pub(crate) const SERVER_PRINCIPAL: &str = "rsm";
 
 impl<'a> Ctx<'a> {
     /// Whether some drive of `m`'s library can read it.
-    fn readable_in_library(&self, m: &Medium) -> bool {
+    pub(super) fn readable_in_library(&self, m: &Medium) -> bool {
         let Some(kind) = media_type(m.media_type) else { return false };
         self.state.libraries.get(&m.library).is_some_and(|lib| {
             lib.drives
@@ -36,7 +36,14 @@ impl<'a> Ctx<'a> {
 
     /// A label request of `kind` for cartridge `media` of `library`, in
     /// its home slot `home`; `n` tells apart the requests one command raises.
-    fn label_request(&self, kind: RequestKind, library: LibraryId, media: MediaId, home: SlotId, n: u64) -> Event {
+    pub(super) fn label_request(
+        &self,
+        kind: RequestKind,
+        library: LibraryId,
+        media: MediaId,
+        home: SlotId,
+        n: u64,
+    ) -> Event {
         /// Far above the ids a command derives for the objects it makes.
         const LABEL_REQUEST_SALT: u64 = 1 << 48;
         let id = RequestId(derive_id(self.cmd.request, LABEL_REQUEST_SALT + n));
@@ -47,7 +54,7 @@ impl<'a> Ctx<'a> {
 
     /// A label request of `kind` for `m`, if it is in its home slot with no
     /// request pending and a drive of its library reads it.
-    fn label_request_for(&self, kind: RequestKind, m: &Medium, n: u64) -> Option<Event> {
+    pub(super) fn label_request_for(&self, kind: RequestKind, m: &Medium, n: u64) -> Option<Event> {
         let home = m.home_slot?;
         let ready = m.location == Location::Slot(home) && m.pending_request.is_none();
         (ready && self.readable_in_library(m)).then(|| self.label_request(kind, m.library, m.id, home, n))
@@ -110,10 +117,45 @@ impl<'a> Ctx<'a> {
             return reject(E::InvalidParameter, format!("a first block of more than {LABEL_BYTES_MAX} bytes"));
         }
         let class = Classification::of(&read_first_block(block));
+        if let Some(m) =
+            self.state.media.get(&r.media).filter(|m| m.sides.iter().any(|x| x.state != SideState::Unknown))
+        {
+            return Ok(vec![self.identified(m, class, request)]);
+        }
         if let Some(known) = self.known_by_omid(r.media, &class) {
             return Ok(vec![Event::MediaRecognized { arrival: r.media, known, request }]);
         }
         Ok(vec![Event::MediaClassified { media: r.media, class, request: Some(request) }])
+    }
+
+    /// A known medium's label read again (IdentifyNtmsSlot, an OMID
+    /// inventory). The label the views have: identified. Another one: the
+    /// medium is classified by it, unless a side holds an application's
+    /// data (allocated, complete, reserved) or is decommissioned: then the
+    /// views keep theirs and the mismatch is recorded (rsm rule: an
+    /// inventory never takes a backup away from its owner).
+    fn identified(&self, m: &Medium, class: Classification, request: RequestId) -> Event {
+        let first = m.sides.first();
+        let omid = first.and_then(|x| x.omid.as_deref());
+        let state = first.map(|x| x.state);
+        let matched = match &class {
+            Classification::Blank => state == Some(SideState::Unprepared),
+            Classification::Free(o) => omid == Some(o) && state != Some(SideState::Import),
+            Classification::Import(o) => omid == Some(o),
+            Classification::Foreign => state == Some(SideState::Foreign),
+            Classification::Incompatible => state == Some(SideState::Incompatible),
+        };
+        let owned = m.sides.iter().any(|x| {
+            matches!(
+                x.state,
+                SideState::Allocated | SideState::Complete | SideState::Reserved | SideState::Decommissioned
+            )
+        });
+        if matched || owned {
+            Event::MediaIdentified { media: m.id, request, matched }
+        } else {
+            Event::MediaClassified { media: m.id, class, request: Some(request) }
+        }
     }
 
     /// The medium on the shelf (offline, so not physically anywhere else)

@@ -11,7 +11,7 @@ use crate::objects::*;
 
 impl<'a> Ctx<'a> {
     /// InventoryNtmsLibrary (RecordInventory). Checks, in order:
-    /// 1. session (ERROR_INVALID_HANDLE);
+    /// 1. session (ERROR_INVALID_HANDLE), unless the server takes it by itself;
     /// 2. every observed element address listed once (ERROR_INVALID_PARAMETER);
     /// 3. the library exists and is not being deleted (ERROR_INVALID_LIBRARY);
     /// 4. CONTROL access to it (ERROR_ACCESS_DENIED);
@@ -32,18 +32,70 @@ impl<'a> Ctx<'a> {
     /// last. Those two are reported at every inventory while they stay.
     pub(super) fn inventory(
         &self,
-        session: SessionId,
+        session: Option<SessionId>,
         library: LibraryId,
         observed: &[(u16, Seen)],
+        method: InventoryMethod,
     ) -> Result<Vec<Event>, NtmsError> {
-        use std::collections::{BTreeMap, BTreeSet};
-        let s = self.session(session)?;
+        let caller = session.map(|s| self.session(s)).transpose()?;
         let addresses = distinct_addresses(observed.iter().map(|(a, _)| *a))?;
         let lib = self.valid_library(library)?;
-        self.require(lib, s, AccessMask::CONTROL, "take its inventory")?;
+        if let Some(s) = caller {
+            self.require(lib, s, AccessMask::CONTROL, "take its inventory")?;
+        }
         if !Self::library_available(lib) {
             return reject(E::DeviceNotAvailable, format!("library {} is disabled or not ready", lib.name));
         }
+        if lib.door.as_ref().is_some_and(|d| d.state == DoorState::Open) {
+            return reject(
+                E::Busy,
+                format!("the door of library {} is open: its inventory is taken when it closes", lib.name),
+            );
+        }
+        let mut events = self.compare(lib, observed, addresses)?;
+        if method.resolved(lib.inventory_method) == InventoryMethod::Omid {
+            events.extend(self.identifications(lib, &events));
+        }
+        if lib.inventory_due {
+            events.push(Event::InventoryCompleted { library });
+        }
+        Ok(events)
+    }
+
+    /// NTMS_INVENTORY_OMID: every cartridge at home that is already known
+    /// is mounted and its label read (those just found are classified anyway).
+    fn identifications(&self, lib: &Library, so_far: &[Event]) -> Vec<Event> {
+        use std::collections::BTreeSet;
+        /// Apart from the numbers `compare` gives the label requests it raises.
+        const IDENTIFY_BASE: u64 = 1 << 32;
+        let touched: BTreeSet<MediaId> = so_far
+            .iter()
+            .filter_map(|e| match e {
+                Event::CartridgeVanished { media } | Event::CartridgeMoved { media, .. } => Some(*media),
+                Event::LabelRequested { request } => Some(request.media),
+                _ => None,
+            })
+            .collect();
+        lib.slots
+            .iter()
+            .filter_map(|s| self.state.slots[s].content)
+            .filter(|m| !touched.contains(m))
+            .filter_map(|m| self.state.media.get(&m))
+            .filter(|m| !m.sides.iter().all(|x| x.state == crate::media_services::SideState::Unknown))
+            .enumerate()
+            .filter_map(|(n, m)| self.label_request_for(RequestKind::Classify, m, IDENTIFY_BASE + n as u64))
+            .collect()
+    }
+
+    /// The reading compared with the views: the differences as events.
+    fn compare(
+        &self,
+        lib: &Library,
+        observed: &[(u16, Seen)],
+        addresses: std::collections::BTreeSet<u16>,
+    ) -> Result<Vec<Event>, NtmsError> {
+        use std::collections::{BTreeMap, BTreeSet};
+        let library = lib.id;
         // Elements and cartridges a queued or running request relies on are
         // left out below: a move under way is not a difference.
         let st = self.state;
@@ -204,5 +256,125 @@ impl<'a> Ctx<'a> {
             events.extend(self.classify_arrival(m, n).or_else(|| self.prepare(m, n)));
         }
         Ok(events)
+    }
+
+    /// InventoryNtmsLibrary's checks and what needs no reading. Checks, in order:
+    /// 1. session (ERROR_INVALID_HANDLE);
+    /// 2. dwAction FAST, OMID, DEFAULT or STOP (ERROR_INVALID_PARAMETER;
+    ///    rsm rule: NONE and SLOT too);
+    /// 3. the library: the zero id (ERROR_INVALID_PARAMETER), none, the
+    ///    offline library or one being deleted (ERROR_INVALID_LIBRARY);
+    /// 4. CONTROL access (ERROR_ACCESS_DENIED);
+    /// 5. enabled (ERROR_RESOURCE_DISABLED);
+    /// 6. connected (ERROR_DEVICE_NOT_AVAILABLE for NTMS_NOT_PRESENT), else
+    ///    ready (ERROR_LIBRARY_OFFLINE).
+    ///
+    /// STOP stops the identifications an OMID inventory queued that have
+    /// not started (NTMS_LM_STOPPED); with the door open the method waits
+    /// for it to close. Otherwise nothing is recorded here: the caller
+    /// reads the elements and records them with `RecordInventory`.
+    pub(super) fn inventory_library(
+        &self,
+        session: SessionId,
+        library: LibraryId,
+        action: u32,
+    ) -> Result<Vec<Event>, NtmsError> {
+        use super::door::{inventory_method, INVENTORY_STOP};
+        let s = self.session(session)?;
+        let method = match inventory_method(action) {
+            Some(InventoryMethod::None) | None if action != INVENTORY_STOP => {
+                return reject(
+                    E::InvalidParameter,
+                    format!("{action} is not an inventory action (FAST 1, OMID 2, DEFAULT 3, STOP 5)"),
+                )
+            }
+            m => m,
+        };
+        let lib = self.valid_library(library)?;
+        self.require(lib, s, AccessMask::CONTROL, "take its inventory")?;
+        if !lib.enabled {
+            return reject(E::ResourceDisabled, format!("library {} is disabled", lib.name));
+        }
+        match lib.operational {
+            OperationalState::Ready => {}
+            OperationalState::NotPresent => {
+                return reject(E::DeviceNotAvailable, format!("library {} is not connected", lib.name))
+            }
+            OperationalState::NeedsService => {
+                return reject(E::LibraryOffline, format!("library {} needs service", lib.name))
+            }
+        }
+        let Some(method) = method else {
+            let requests: Vec<RequestId> =
+                lib.active_requests
+                    .iter()
+                    .map(|r| &self.state.requests[r])
+                    .filter(|r| r.kind == RequestKind::Classify && r.state == RequestState::Queued)
+                    .filter(|r| {
+                        self.state.media.get(&r.media).is_some_and(|m| {
+                            !m.sides.iter().all(|x| x.state == crate::media_services::SideState::Unknown)
+                        })
+                    })
+                    .map(|r| r.id)
+                    .collect();
+            return Ok(if requests.is_empty() {
+                vec![]
+            } else {
+                vec![Event::InventoryStopped { library, requests, at_ms: self.now() }]
+            });
+        };
+        if lib.door.as_ref().is_some_and(|d| d.state == DoorState::Open) {
+            return Ok(vec![Event::DoorInventoryChosen { library, method: method.resolved(lib.inventory_method) }]);
+        }
+        Ok(vec![])
+    }
+
+    /// IdentifyNtmsSlot. Checks, in order:
+    /// 1. session (ERROR_INVALID_HANDLE);
+    /// 2. the zero slot id, or dwOption other than 0, NTMS_DISMOUNT_DEFERRED
+    ///    or NTMS_DISMOUNT_IMMEDIATE (ERROR_INVALID_PARAMETER);
+    /// 3. the id names a slot (ERROR_OBJECT_NOT_FOUND);
+    /// 4. its library is valid (ERROR_INVALID_LIBRARY);
+    /// 5. CONTROL access (ERROR_ACCESS_DENIED);
+    /// 6. the library is enabled and ready, its door closed and no
+    ///    inventory due (ERROR_LIBRARY_OFFLINE);
+    /// 7. the cartridge has no request pending (ERROR_BUSY) and a drive of
+    ///    the library reads it (ERROR_MEDIA_INCOMPATIBLE);
+    /// 8. room in the queue (ERROR_NOT_ENOUGH_MEMORY).
+    ///
+    /// An empty slot succeeds with nothing recorded. The cartridge is
+    /// classified if it was never classified, else identified
+    /// (`MediaIdentified`); it always goes back to the slot (rsm rule: a
+    /// deferred dismount of it would hold a drive nobody opened).
+    pub(super) fn identify_slot(&self, session: SessionId, slot: SlotId, option: u32) -> Result<Vec<Event>, NtmsError> {
+        /// NTMS_DISMOUNT_DEFERRED and NTMS_DISMOUNT_IMMEDIATE.
+        const OPTIONS: [u32; 3] = [0, 1, 2];
+        let s = self.session(session)?;
+        if slot.is_nil() {
+            return reject(E::InvalidParameter, "a slot id is required");
+        }
+        if !OPTIONS.contains(&option) {
+            return reject(E::InvalidParameter, format!("{option} is not a dismount option (0, 1 or 2)"));
+        }
+        let Some(sl) = self.state.slots.get(&slot) else {
+            return reject(E::ObjectNotFound, format!("no slot {slot}"));
+        };
+        let lib = self.valid_library(sl.library)?;
+        self.require(lib, s, AccessMask::CONTROL, "identify its cartridges")?;
+        if !Self::library_available(lib) || lib.robot_held() {
+            return reject(
+                E::LibraryOffline,
+                format!("library {} is disabled, not ready, or its door is open or waits for an inventory", lib.name),
+            );
+        }
+        let Some(media) = sl.content.and_then(|m| self.state.media.get(&m)) else { return Ok(vec![]) };
+        if media.pending_request.is_some() {
+            return reject(E::Busy, format!("{} has a request pending", media.barcode));
+        }
+        if !self.readable_in_library(media) {
+            return reject(E::MediaIncompatible, format!("no drive of library {} reads {}", lib.name, media.barcode));
+        }
+        self.queue_room(lib, 1)?;
+        Ok(vec![self.label_request(RequestKind::Classify, lib.id, media.id, slot, 0)])
     }
 }

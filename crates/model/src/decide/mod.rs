@@ -29,6 +29,7 @@ use crate::state::State;
 
 mod allocation;
 mod classification;
+mod door;
 mod queue;
 pub(crate) use classification::SERVER_PRINCIPAL;
 pub(crate) use object_management::set_computer_field;
@@ -77,7 +78,13 @@ pub fn decide(state: &State, policy: &Policy, cmd: &Stamped<Command>) -> Result<
         Command::AttachLibrary { session, name, layout, device, classify } => {
             ctx.attach_library(*session, name, layout, device, *classify)
         }
-        Command::RecordInventory { session, library, observed } => ctx.inventory(*session, *library, observed),
+        Command::RecordInventory { session, library, observed, method } => {
+            ctx.inventory(*session, *library, observed, *method)
+        }
+        Command::InventoryLibrary { session, library, action } => ctx.inventory_library(*session, *library, *action),
+        Command::AccessDoor { session, library, action } => ctx.access_door(*session, *library, *action),
+        Command::CloseDoor { session, library } => ctx.close_door(*session, *library),
+        Command::IdentifySlot { session, slot, option } => ctx.identify_slot(*session, *slot, *option),
         Command::EjectMedia { session, media } => ctx.eject_media(*session, *media),
         Command::InjectMedia { session, library, found } => ctx.inject_media(*session, *library, found),
         Command::AddMediaType { session, library, media_type } => ctx.add_media_type(*session, *library, *media_type),

@@ -686,6 +686,7 @@ impl<'a> Ctx<'a> {
     /// when its queue is full.
     pub(super) fn tick(&self) -> Vec<Event> {
         let mut events: Vec<Event> = self.purge_due().into_iter().collect();
+        events.extend(self.doors_left_open());
         // A mount whose dwTimeout ran out before it started: ERROR_BUSY while
         // it waited for a drive (rsm rule), ERROR_TIMEOUT once queued.
         for (request, deadline) in &self.state.deadlines {

@@ -19,6 +19,9 @@ impl<'a> Ctx<'a> {
         let Some(lib) = self.state.libraries.get(&library) else { return vec![] };
         let requests = || lib.active_requests.iter().map(|r| &self.state.requests[r]);
         let at_ms = self.now();
+        if lib.robot_held() {
+            return self.door_waits(lib);
+        }
         if lib.deleting || !Self::library_available(lib) {
             // Nothing new starts, but work already begun is finished: a
             // cartridge half-way (unloaded, waiting for the robot) reaches
@@ -93,6 +96,28 @@ impl<'a> Ctx<'a> {
             None => events.extend(self.room_for_labels(lib)),
         }
         events
+    }
+
+    /// The door is open, waits to be unlocked, or an inventory is due: the
+    /// robot starts nothing new. A door waiting for access lets the robot
+    /// finish the moves begun, then unlocks once no request is in process.
+    fn door_waits(&self, lib: &Library) -> Vec<Event> {
+        let Some(inventory) = lib.door.as_ref().and_then(|d| d.access_pending) else { return vec![] };
+        if lib.door.as_ref().is_some_and(|d| d.state == DoorState::Open) {
+            return vec![];
+        }
+        let at_ms = self.now();
+        if self.robot_idle(lib) {
+            return vec![Event::DoorUnlocked { library: lib.id, inventory, at_ms }];
+        }
+        let requests = || lib.active_requests.iter().map(|r| &self.state.requests[r]);
+        requests()
+            .filter(|r| r.state == RequestState::InProcess && r.phase == Some(RequestPhase::AwaitingRobot))
+            .min_by_key(|r| (r.kind.dispatch_class(), r.order))
+            .filter(|_| lib.robot.is_none())
+            .map(|r| Event::RobotAssigned { request: r.id, at_ms })
+            .into_iter()
+            .collect()
     }
 
     /// The label request `r`'s cartridge needs once `r` has brought it to
