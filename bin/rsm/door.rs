@@ -116,6 +116,20 @@ async fn slot_place(engine: &Engine, slot: &str) -> Result<(LibraryId, u16), Fai
     })
 }
 
+/// The operator's hands reach the slots only through an open door.
+async fn door_must_be_open(engine: &Engine, library: LibraryId) -> Result<(), Failure> {
+    let (open, name) = engine
+        .query(move |s| s.libraries.get(&library).map(|l| (l.door_open(), l.name.clone())).unwrap_or_default())
+        .await?;
+    if open {
+        return Ok(());
+    }
+    Err(Failure::Rejected(NtmsError::new(
+        ErrorCode::InvalidState,
+        format!("the door of library {name} is locked: rsm door open {name} first"),
+    )))
+}
+
 /// `rsm sim door close|put|take`: the operator at a simulated library's door.
 pub async fn sim_door(engine: &Engine, user: &str, cmd: &SimDoorCmd, json: bool) -> Outcome {
     let operator = engine.session_for(user).await?;
@@ -127,12 +141,14 @@ pub async fn sim_door(engine: &Engine, user: &str, cmd: &SimDoorCmd, json: bool)
         }
         SimDoorCmd::Put { slot, barcode } => {
             let (library, address) = slot_place(engine, slot).await?;
+            door_must_be_open(engine, library).await?;
             let sim = operator.simulator(library).await?;
             sim.operator_put_in_slot(address, barcode).map_err(device_error)?;
             done(json, &format!("{barcode} is in {slot}; the inventory after the door closes records it"))
         }
         SimDoorCmd::Take { slot } => {
             let (library, address) = slot_place(engine, slot).await?;
+            door_must_be_open(engine, library).await?;
             let sim = operator.simulator(library).await?;
             let barcode = sim.operator_take_from_slot(address).map_err(device_error)?;
             done(json, &format!("{barcode} taken out of {slot}; the inventory after the door closes records it"))

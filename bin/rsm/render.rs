@@ -243,8 +243,24 @@ pub async fn inventory(engine: &Engine, library: &str, events: Vec<Event>, wait:
             _ => None,
         })
         .collect();
+    // Earlier label work on the same cartridges (an identification before
+    // this inventory) is not this inventory's.
+    let since_ms = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::LabelRequested { request } => Some(request.time_queued_ms),
+            _ => None,
+        })
+        .min()
+        .unwrap_or(0);
     let differences = differences(engine, events).await?;
-    let labels = label_requests_of(library, media, 0);
+    let all_labels = label_requests_of(library, media, 0);
+    let labels = move |s: &State| -> Vec<RequestId> {
+        all_labels(s)
+            .into_iter()
+            .filter(|id| s.requests.get(id).is_some_and(|r| r.time_queued_ms >= since_ms))
+            .collect()
+    };
     if wait {
         let labels = labels.clone();
         engine

@@ -236,7 +236,14 @@ impl Sequencer {
                 | Event::MountWaiting { request, .. }
                 | Event::DismountRequested { request }
                 | Event::EjectRequested { request }
-                | Event::InjectRequested { request, .. } => self.wakeups.wake(request.library),
+                | Event::InjectRequested { request, .. }
+                | Event::LabelRequested { request } => self.wakeups.wake(request.library),
+                // The door waits for the robot, or the robot for the door and
+                // the inventory after it.
+                Event::DoorAccessQueued { library, .. }
+                | Event::DoorClosed { library, .. }
+                | Event::InventoryCompleted { library }
+                | Event::InventoryStopped { library, .. } => self.wakeups.wake(*library),
                 // The robot or a drive became free: another request may start.
                 Event::MediumMoved { request, .. }
                 | Event::DriveUnloaded { request, .. }

@@ -2,7 +2,7 @@
 //! snapshots and crash reconciliation.
 
 use rsm_engine::*;
-use rsm_hardware::Fault;
+use rsm_hardware::{Fault, SimTimings};
 use rsm_log::{MemoryLog, SledLog};
 use rsm_model::*;
 use std::sync::Arc;
@@ -594,5 +594,57 @@ async fn an_allocation_waits_for_media_and_times_out_without_them() {
         .unwrap();
     assert_eq!(refused, vec![Some(ErrorCode::Timeout)]);
     assert!(engine.verify_replay().await.unwrap().ok());
+    engine.shutdown().await;
+}
+
+/// AccessNtmsLibraryDoor while the robot works: the mount under way
+/// finishes, then the worker's scheduling round unlocks the door on the
+/// simulator, whose robot refuses to move while it is unlocked; the next
+/// mount waits until the door is closed, which locks it again and wakes
+/// the worker; the open door survives a restart of the engine, unlocked
+/// again on the device.
+#[tokio::test]
+async fn the_door_opens_after_the_robot_finishes_and_holds_it_until_closed() {
+    let slow = SimTimings { move_ms: 5, load_ms: 400, unload_ms: 5 };
+    let config = EngineConfig { sim_timings: slow, ..EngineConfig::default() };
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path(), config.clone()).await.unwrap();
+    let s = engine.open_session("app").await.unwrap();
+    let lib = s.create_library(spec("lib", 2, 6, 4)).await.unwrap();
+    let sim = s.simulator(lib).await.unwrap();
+    let first = s.mount_media(media(&engine, "LIB0001L8").await, MountOptions::default()).await.unwrap();
+    let id = first.id();
+    while engine.query(move |st| st.requests[&id].state).await.unwrap() != RequestState::InProcess {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let queued = s.access_door(lib, InventoryMethod::None.ntms_value()).await.unwrap();
+    assert!(matches!(queued.events[..], [Event::DoorAccessQueued { .. }]), "{:?}", queued.events);
+    assert!(!sim.door_unlocked());
+    assert_eq!(first.wait().await.unwrap().state, RequestState::Passed);
+    for _ in 0..400 {
+        if sim.door_unlocked() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    assert!(sim.door_unlocked(), "the scheduler unlocked the door once the robot was idle");
+    assert!(engine.query(move |st| st.libraries[&lib].door_open()).await.unwrap());
+
+    let second = s.mount_media(media(&engine, "LIB0002L8").await, MountOptions::default()).await.unwrap().id();
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let state = engine.query(move |st| st.requests[&second].state).await.unwrap();
+    assert_eq!(state, RequestState::Queued, "the robot waits while the door is open");
+    // A restart keeps the door open, and the device unlocked.
+    engine.shutdown().await;
+    drop(sim);
+    let engine = Engine::open(dir.path(), config).await.unwrap();
+    let s = engine.session_for("app").await.unwrap();
+    let sim = s.simulator(lib).await.unwrap();
+    assert!(sim.door_unlocked(), "unlocked again at start");
+    let (_, inventory) = s.close_door(lib).await.unwrap();
+    assert!(inventory.is_none(), "NONE: the views are trusted");
+    assert!(!sim.door_unlocked());
+    let r = engine.wait_for(second).await.unwrap();
+    assert_eq!(r.state, RequestState::Passed, "the worker was woken by the close");
     engine.shutdown().await;
 }

@@ -72,6 +72,9 @@ pub struct SeedReport {
     pub allocations: u64,
     /// Libraries deleted while a request of theirs was in process.
     pub deletions_in_process: u64,
+    /// Doors closed after the operator worked through them, and the
+    /// inventories that settled their slots.
+    pub door_inventories: u64,
     /// The first failed check, if any.
     pub failure: Option<Failure>,
 }
@@ -283,6 +286,8 @@ impl World {
                     .count() as u64;
                 self.report.allocations +=
                     self.last_events.iter().filter(|e| matches!(e, Event::SideAllocated { .. })).count() as u64;
+                self.report.door_inventories +=
+                    self.last_events.iter().filter(|e| matches!(e, Event::InventoryCompleted { .. })).count() as u64;
                 for (request, events) in sent {
                     self.report.acknowledged += 1;
                     self.ledger.insert(request, (Fate::Acknowledged, events));
@@ -431,6 +436,9 @@ impl World {
             let status = self.rt.block_on(sim.element_status()).map_err(|e| e.to_string())?;
             for m in state.media.values().filter(|m| m.library == *library && m.pending_request.is_none()) {
                 let address = match m.location {
+                    Location::Slot(s) if self.unrecorded.contains(&(*library, state.slots[&s].element_address)) => {
+                        continue;
+                    }
                     Location::Slot(s) => state.slots[&s].element_address,
                     Location::Drive(d) => state.drives[&d].element_address,
                     Location::Port(p) if self.unrecorded.contains(&(*library, state.ports[&p].element_address)) => {
@@ -655,6 +663,108 @@ impl World {
         Ok(())
     }
 
+    /// The library's door locked or unlocked on its hardware, as the
+    /// engine's worker does when the views say so.
+    fn door_lock(&mut self, library: LibraryId, locked: bool) -> Check {
+        let sim = self.hardware.get(&library).cloned().ok_or("no hardware")?;
+        self.rt.block_on(sim.allow_medium_removal(!locked)).map_err(|e| e.to_string())
+    }
+
+    /// The operator at a library's door: asks for it (it opens at once, or
+    /// once the robot is idle: a scheduling round unlocks it); once it is
+    /// open, takes a cartridge out of a slot or puts a new one in, and
+    /// closes it; the inventory chosen is then taken from the hardware, as
+    /// one due since a crash is.
+    fn operator_at_door(&mut self) -> Check {
+        let libraries: Vec<LibraryId> = self.hardware.keys().copied().collect();
+        let Some(library) = self.rng.pick(&libraries) else { return Ok(()) };
+        let Some(lib) = self.core.state().libraries.get(&library).cloned() else { return Ok(()) };
+        let Some(door) = lib.door.clone() else { return Ok(()) };
+        let admin = self.session_of(0)?;
+        if !lib.door_open() {
+            if lib.inventory_due {
+                return self.take_due_inventory(library);
+            }
+            if door.access_pending.is_none() {
+                let action = self.rng.below(4) as u32;
+                self.send(vec![Command::AccessDoor { session: admin, library, action }], true)?;
+                if self.last_events.iter().any(|e| matches!(e, Event::DoorUnlocked { .. })) {
+                    self.door_lock(library, false)?;
+                }
+            }
+            return Ok(());
+        }
+        self.door_lock(library, false)?;
+        let sim = self.hardware.get(&library).cloned().ok_or("no hardware")?;
+        let state = self.core.state();
+        let full: Vec<u16> = lib
+            .slots
+            .iter()
+            .map(|s| &state.slots[s])
+            .filter(|s| s.content.is_some_and(|m| state.media[&m].pending_request.is_none()))
+            .map(|s| s.element_address)
+            .collect();
+        let empty: Vec<u16> = lib
+            .slots
+            .iter()
+            .map(|s| &state.slots[s])
+            .filter(|s| s.content.is_none() && s.home_of.is_none())
+            .map(|s| s.element_address)
+            .collect();
+        if self.rng.chance(500) {
+            if let Some(slot) = self.rng.pick(&full) {
+                sim.operator_take_from_slot(slot).map_err(|e| e.to_string())?;
+                self.unrecorded.insert((library, slot));
+            }
+        } else if let Some(slot) = self.rng.pick(&empty) {
+            if sim.locate_at(slot).is_none() {
+                let barcode = format!("D{:07}", self.step);
+                sim.operator_put_in_slot(slot, &barcode).map_err(|e| e.to_string())?;
+                self.unrecorded.insert((library, slot));
+            }
+        }
+        if self.rng.chance(500) {
+            return Ok(()); // the door stays open a while
+        }
+        self.door_lock(library, true)?;
+        let session = if self.rng.chance(500) { Some(admin) } else { None };
+        self.send(vec![Command::CloseDoor { session, library }], true)?;
+        self.take_due_inventory(library)
+    }
+
+    /// The inventory a library waits for since its door closed, from what
+    /// its hardware holds.
+    fn take_due_inventory(&mut self, library: LibraryId) -> Check {
+        let Some(lib) = self.core.state().libraries.get(&library).cloned() else { return Ok(()) };
+        if !lib.inventory_due || lib.door_open() {
+            return Ok(());
+        }
+        let method = lib.door.as_ref().map_or(InventoryMethod::Fast, |d| d.inventory_after);
+        let sim = self.hardware.get(&library).cloned().ok_or("no hardware")?;
+        let status = self.rt.block_on(sim.element_status()).map_err(|e| e.to_string())?;
+        let observed = status
+            .iter()
+            .filter(|e| e.kind != rsm_hardware::ElementKind::Transport)
+            .map(|e| (e.address, e.barcode.clone().map_or(Seen::Empty, Seen::Cartridge)))
+            .collect();
+        self.send(vec![Command::RecordInventory { session: None, library, observed, method }], true)?;
+        self.settle_slots(library, &sim);
+        Ok(())
+    }
+
+    /// Forgets the operator's changes to the slots of `library` that the
+    /// views now agree with.
+    fn settle_slots(&mut self, library: LibraryId, sim: &SimulatedLibrary) {
+        let state = self.core.state();
+        let Some(lib) = state.libraries.get(&library) else { return };
+        for slot in lib.slots.iter().map(|s| &state.slots[s]) {
+            let viewed = slot.content.and_then(|m| state.media.get(&m)).map(|m| m.barcode.clone());
+            if viewed == sim.locate_at(slot.element_address) {
+                self.unrecorded.remove(&(library, slot.element_address));
+            }
+        }
+    }
+
     /// Forgets the operator's changes to the ports of `library` that the
     /// views now agree with.
     fn settle_ports(&mut self, library: LibraryId, sim: &SimulatedLibrary) {
@@ -675,6 +785,9 @@ impl World {
         if jobs.is_empty() || self.rng.chance(300) {
             self.send(vec![Command::StartNext { library }], true)?;
             let events = self.last_events.clone();
+            if events.iter().any(|e| matches!(e, Event::DoorUnlocked { .. })) {
+                self.door_lock(library, false)?;
+            }
             let fresh = started(&events);
             let jobs = self.jobs.entry(library).or_default();
             for request in fresh {
@@ -753,6 +866,7 @@ impl World {
             }
             92..=93 => self.operator_at_port()?,
             95 => self.delete_a_busy_library()?,
+            96 => self.operator_at_door()?,
             94 => {
                 if self.core.staged() == 0 {
                     self.rt
@@ -799,6 +913,25 @@ impl World {
         let open: Vec<SessionId> = self.core.state().sessions.values().filter(|s| s.open).map(|s| s.id).collect();
         for session in open {
             self.send(vec![Command::CloseSession { session }], false)?;
+        }
+        // The operator closes every open door; the inventories are taken.
+        let doors: Vec<LibraryId> = self.hardware.keys().copied().collect();
+        for library in doors {
+            let Some(lib) = self.core.state().libraries.get(&library).cloned() else { continue };
+            if lib.door.as_ref().is_some_and(|d| d.access_pending.is_some()) {
+                // The robot finishes what it began, then the door opens: closed at once.
+                for _ in 0..100 {
+                    self.robot_step(library)?;
+                    if self.core.state().libraries.get(&library).is_none_or(|l| l.door_open()) {
+                        break;
+                    }
+                }
+            }
+            if self.core.state().libraries.get(&library).is_some_and(|l| l.door_open()) {
+                self.door_lock(library, true)?;
+                self.send(vec![Command::CloseDoor { session: None, library }], false)?;
+            }
+            self.take_due_inventory(library)?;
         }
         let libraries: Vec<LibraryId> = self.jobs.keys().copied().collect();
         for _ in 0..5_000 {
@@ -884,6 +1017,8 @@ pub struct Summary {
     pub allocations: u64,
     /// Libraries deleted with a request in process, over all seeds.
     pub deletions_in_process: u64,
+    /// Inventories after a door closed, over all seeds.
+    pub door_inventories: u64,
     /// Every failing seed.
     pub failures: Vec<Failure>,
 }
@@ -899,6 +1034,7 @@ pub fn run(first: u64, count: u64, options: SimOptions) -> Summary {
         summary.port_moves += r.port_moves;
         summary.allocations += r.allocations;
         summary.deletions_in_process += r.deletions_in_process;
+        summary.door_inventories += r.door_inventories;
         if let Some(f) = r.failure {
             summary.failures.push(f);
         }

@@ -842,3 +842,42 @@ async fn the_element_map_is_read_once_on_first_need() {
     assert_eq!(cdbs.len(), 3);
     assert!(format!("{adapter:?}").contains("scripted changer"));
 }
+
+// --------------------------------------------------- the door and attention
+
+const PREVENT: [u8; 6] = [0x1e, 0, 0, 0, 0x01, 0];
+const ALLOW: [u8; 6] = [0x1e, 0, 0, 0, 0x00, 0];
+
+#[tokio::test]
+async fn the_door_is_prevent_allow_medium_removal_on_the_changer() {
+    let transport = Scripted::new("changer", [done(), done()]);
+    let (adapter, _) = changer(&transport, &[], ChangerOptions::default());
+    adapter.allow_medium_removal(true).await.expect("unlocked");
+    adapter.allow_medium_removal(false).await.expect("locked");
+    assert_eq!(transport.cdbs(), vec![ALLOW.to_vec(), PREVENT.to_vec()]);
+    transport.assert_done();
+}
+
+/// tgt raises no UNIT ATTENTION 28h when its slots change behind the
+/// initiator's back (tgtadm), so this is proved on a scripted transport:
+/// the changer reports "medium may have changed" on some command, which is
+/// retried as usual, and the next question says an inventory is due, once.
+#[tokio::test]
+async fn a_unit_attention_that_elements_changed_is_reported_once() {
+    let changed = check_bytes(sense(0x6, 0x28, 0x00));
+    let transport = Scripted::new("changer", [changed, done(), done(), done()]);
+    let (adapter, _) = changer(&transport, &[], ChangerOptions::default());
+    adapter.move_medium(1000, 500).await.expect("MOVE MEDIUM once the attention is cleared");
+    assert!(adapter.elements_changed().await.expect("TEST UNIT READY"), "the attention is remembered");
+    assert!(!adapter.elements_changed().await.expect("TEST UNIT READY"), "and reported once");
+    assert_eq!(transport.cdbs(), vec![MOVE_1000_500.to_vec(), MOVE_1000_500.to_vec(), TUR.to_vec(), TUR.to_vec()]);
+    transport.assert_done();
+}
+
+#[tokio::test]
+async fn a_power_on_attention_is_no_change_of_elements() {
+    let transport = Scripted::new("changer", [unit_attention(), done()]);
+    let (adapter, _) = changer(&transport, &[], ChangerOptions::default());
+    assert!(!adapter.elements_changed().await.expect("TEST UNIT READY after the attention"));
+    transport.assert_done();
+}

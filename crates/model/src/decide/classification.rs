@@ -138,10 +138,25 @@ impl<'a> Ctx<'a> {
         let first = m.sides.first();
         let omid = first.and_then(|x| x.omid.as_deref());
         let state = first.map(|x| x.state);
+        // A label the views never recorded (cartridges rsm created with its
+        // free label) agrees when the side's state says the same kind.
+        let same = |o: &Omid| omid.is_none_or(|known| known == o);
         let matched = match &class {
             Classification::Blank => state == Some(SideState::Unprepared),
-            Classification::Free(o) => omid == Some(o) && state != Some(SideState::Import),
-            Classification::Import(o) => omid == Some(o),
+            Classification::Free(o) => {
+                same(o)
+                    && matches!(
+                        state,
+                        Some(
+                            SideState::Available
+                                | SideState::Allocated
+                                | SideState::Complete
+                                | SideState::Reserved
+                                | SideState::Decommissioned
+                        )
+                    )
+            }
+            Classification::Import(o) => same(o) && state == Some(SideState::Import),
             Classification::Foreign => state == Some(SideState::Foreign),
             Classification::Incompatible => state == Some(SideState::Incompatible),
         };
