@@ -14,12 +14,36 @@
 use rsm_log::{Envelope, LogError, LogReader};
 use rsm_model::{notices, ErrorCode, Notice, NtmsError, ObjectType};
 use std::collections::{BTreeSet, VecDeque};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use tokio::sync::{broadcast, watch};
 
-/// A committed group as the sequencer publishes it: consecutive records,
-/// never empty.
-pub(crate) type Published = Arc<Vec<Envelope>>;
+/// A committed group as the sequencer publishes it.
+pub(crate) type Published = Arc<Group>;
+
+/// Consecutive committed records (never none), and their notices, worked
+/// out once by whichever subscriber needs them first (not by the
+/// sequencer: it only hands the group over).
+pub(crate) struct Group {
+    /// First and last sequence numbers.
+    first: u64,
+    last: u64,
+    envelopes: Vec<Envelope>,
+    notices: OnceLock<Vec<(u64, Notice)>>,
+}
+
+impl Group {
+    /// The group of `envelopes`; none when there are none.
+    pub(crate) fn new(envelopes: Vec<Envelope>) -> Option<Group> {
+        let (first, last) = (envelopes.first()?.seq, envelopes.last()?.seq);
+        Some(Group { first, last, envelopes, notices: OnceLock::new() })
+    }
+
+    fn notices(&self) -> &[(u64, Notice)] {
+        self.notices.get_or_init(|| {
+            self.envelopes.iter().flat_map(|e| notices(&e.event).into_iter().map(move |n| (e.seq, n))).collect()
+        })
+    }
+}
 
 /// Records read from the log per catch-up step: bounds the memory a lagging
 /// subscriber holds (its notices of one step) and how long one read blocks
@@ -186,23 +210,23 @@ impl Subscription {
                     Err(broadcast::error::RecvError::Closed) => return Err(stopped()),
                 },
             };
-            let (Some(first), Some(last)) = (group.first(), group.last()) else { continue };
-            if last.seq < self.next_seq {
+            if group.last < self.next_seq {
                 continue;
             }
-            if first.seq > self.next_seq {
-                self.floor = first.seq - 1;
+            if group.first > self.next_seq {
+                self.floor = group.first - 1;
                 self.held = Some(group);
                 continue;
             }
+            let last = until.map_or(group.last, |u| u.min(group.last));
             let from = self.next_seq;
-            for envelope in group.iter().filter(|e| e.seq >= from) {
-                if until.is_some_and(|u| envelope.seq > u) {
-                    // Looked at later, by a call that wants it.
-                    self.held = Some(group.clone());
-                    break;
-                }
-                self.look_at(envelope);
+            for (seq, notice) in group.notices().iter().filter(|(seq, _)| (from..=last).contains(seq)) {
+                self.offer(*seq, *notice);
+            }
+            self.next_seq = last + 1;
+            if last < group.last {
+                // The rest is looked at later, by a call that wants it.
+                self.held = Some(group);
             }
         }
     }
@@ -240,11 +264,16 @@ impl Subscription {
     fn look_at(&mut self, envelope: &Envelope) {
         debug_assert_eq!(envelope.seq, self.next_seq, "records are looked at in order, each once");
         for notice in notices(&envelope.event) {
-            if !self.silent && (self.types.is_empty() || self.types.contains(&notice.object_type())) {
-                self.pending.push_back((envelope.seq, notice));
-            }
+            self.offer(envelope.seq, notice);
         }
         self.next_seq = envelope.seq + 1;
+    }
+
+    /// Keeps `notice` when the subscription wants its type.
+    fn offer(&mut self, seq: u64, notice: Notice) {
+        if !self.silent && (self.types.is_empty() || self.types.contains(&notice.object_type())) {
+            self.pending.push_back((seq, notice));
+        }
     }
 }
 

@@ -222,7 +222,9 @@ impl Sequencer {
                     // After `committed`, so a subscriber that read it gets
                     // every later group here. Never waits: a subscriber
                     // that falls behind reads the log instead.
-                    let _ = self.published.send(Arc::new(envelopes));
+                    if let Some(group) = crate::notify::Group::new(envelopes) {
+                        let _ = self.published.send(Arc::new(group));
+                    }
                 }
                 Err(failure) => {
                     for (_, result) in replies.iter_mut() {
