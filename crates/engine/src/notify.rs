@@ -234,7 +234,8 @@ impl Subscription {
     /// Reads records `next_seq..=last` (one chunk of them) from the log.
     async fn catch_up(&mut self, last: u64) -> Result<(), NtmsError> {
         let (from, reader) = (self.next_seq, self.reader.clone());
-        let max = usize::try_from(last - from + 1).unwrap_or(usize::MAX).min(LOG_READ_CHUNK);
+        let max =
+            usize::try_from(last.saturating_sub(from).saturating_add(1)).unwrap_or(usize::MAX).min(LOG_READ_CHUNK);
         let read = tokio::task::spawn_blocking(move || reader.read(from, max)).await;
         let records = match read {
             Ok(Ok(records)) => records,
