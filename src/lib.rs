@@ -8,7 +8,8 @@
 
 pub use rsm_engine::{
     failure_code, Accepted, Clock, CommitStats, Engine, EngineConfig, EngineParts, HardwareProvider, IdSource,
-    RandomIds, ReplayReport, RequestHandle, SeededIds, Session, SimProvider, SystemClock, ISCSI_INITIATOR,
+    NotificationChannel, RandomIds, ReplayReport, RequestHandle, SeededIds, Session, SimProvider, Since, Subscription,
+    SystemClock, INFINITE, ISCSI_INITIATOR,
 };
 pub use rsm_hardware as hardware;
 pub use rsm_log as log;

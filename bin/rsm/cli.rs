@@ -317,6 +317,26 @@ pub enum Cmd {
         #[arg(long)]
         until_idle: bool,
     },
+    /// Print database notifications (NTMS_OBJ_INSERT/UPDATE/DELETE,
+    /// NTMS_EVENT_COMPLETE) as records commit, one line per notice with its
+    /// record's sequence number, while the workers run (Ctrl-C or SIGTERM
+    /// stops). `--from SEQ` resumes after an earlier watch saw SEQ-1.
+    Watch {
+        /// Object types, comma-separated (library, drive, slot, port, media,
+        /// side, lmid, pool, media-type, request, operator-request,
+        /// computer); every type by default.
+        #[arg(long, value_delimiter = ',', value_name = "TYPES")]
+        types: Vec<String>,
+        /// Start at this record (default: after the last committed one).
+        #[arg(long, value_name = "SEQ")]
+        from: Option<u64>,
+        /// Print what the log holds from --from up to its head, then exit.
+        #[arg(long, conflicts_with = "count")]
+        until_idle: bool,
+        /// Exit after this many notices.
+        #[arg(long, value_name = "N")]
+        count: Option<u64>,
+    },
     /// Rebuild every view from the log alone.
     Replay {
         /// Compare with the live views and the latest snapshot; exit non-zero on any difference.
@@ -345,6 +365,13 @@ pub enum Cmd {
         /// Seed of the workload.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Also print `notice <line>` for each notice this process's own
+        /// subscription sees (as `rsm watch` prints it).
+        #[arg(long)]
+        watch: bool,
+        /// Where that subscription starts (default: after the last committed record).
+        #[arg(long, value_name = "SEQ", requires = "watch")]
+        watch_from: Option<u64>,
     },
 }
 

@@ -14,6 +14,7 @@ mod resolve;
 mod sim;
 mod stop;
 mod stress;
+mod watch;
 
 use clap::Parser;
 use cli::*;
@@ -263,7 +264,8 @@ async fn run(cli: Cli, recorder: Option<metrics_exporter_prometheus::PrometheusH
     }
     let mut config = config(&cli);
     config.policy.administrator = Some(administrator(&cli)?);
-    if matches!(cli.command, Cmd::Run { until_idle: false } | Cmd::Stress { .. }) {
+    if matches!(cli.command, Cmd::Run { until_idle: false } | Cmd::Stress { .. } | Cmd::Watch { until_idle: false, .. })
+    {
         config.run_workers = true;
     }
     // Only commands that create objects may create a store.
@@ -395,6 +397,7 @@ impl NewStore {
 fn runs_workers(command: &Cmd) -> bool {
     match command {
         Cmd::Run { .. } | Cmd::Wait { .. } | Cmd::Operator(OperatorCmd::Wait { .. }) => true,
+        Cmd::Watch { until_idle, .. } => !*until_idle,
         Cmd::Mount { wait, .. }
         | Cmd::DismountMedia { wait, .. }
         | Cmd::DismountDrive { wait, .. }
@@ -644,7 +647,18 @@ async fn dispatch(engine: &Engine, cli: &Cli, user: &str) -> Outcome {
             let seq = engine.snapshot().await?;
             render::done(json, &format!("snapshot at record {seq}"))
         }
-        Cmd::Stress { sessions, commands, seed } => stress::run(engine, *sessions, *commands, *seed).await,
+        Cmd::Watch { types, from, until_idle, count } => {
+            let until = match (until_idle, count) {
+                (true, _) => watch::Until::Idle,
+                (false, Some(n)) => watch::Until::Count(*n),
+                (false, None) => watch::Until::Stopped,
+            };
+            watch::run(engine, types, *from, until, json).await
+        }
+        Cmd::Stress { sessions, commands, seed, watch, watch_from } => {
+            let watch = watch.then_some(*watch_from);
+            stress::run(engine, *sessions, *commands, *seed, watch).await
+        }
         Cmd::Demo => {
             unreachable!("the demo runs before the engine opens")
         }

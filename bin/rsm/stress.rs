@@ -16,7 +16,54 @@ fn ack(request: RequestId, seq: u64) {
     let _ = out::line(&format!("ack {request} {seq}"));
 }
 
-pub async fn run(engine: &Engine, sessions: u32, commands: u64, seed: u64) -> Outcome {
+/// `watch`: print the notices this process's own subscription sees, from
+/// the record given (none: from now), as `notice <line of rsm watch>`.
+pub async fn run(engine: &Engine, sessions: u32, commands: u64, seed: u64, watch: Option<Option<u64>>) -> Outcome {
+    let watcher = match watch {
+        Some(from) => Some(watcher(engine.subscribe(&[], from.map_or(Since::Now, Since::Seq))?)),
+        None => None,
+    };
+    let result = load(engine, sessions, commands, seed).await;
+    if let Some((head, task)) = watcher {
+        // Whatever the load committed is printed before the process ends.
+        let _ = head.send(engine.last_seq());
+        match task.await {
+            Ok(printed) => printed?,
+            Err(e) => return Err(Failure::Usage(format!("the watcher failed: {e}"))),
+        }
+    }
+    result
+}
+
+type Watcher = (tokio::sync::oneshot::Sender<u64>, tokio::task::JoinHandle<Result<(), Failure>>);
+
+/// Prints every record's notices as one write (a kill leaves whole lines of
+/// whole records, but perhaps the last record's), until told the last
+/// record to print.
+fn watcher(mut subscription: Subscription) -> Watcher {
+    let (head, mut last) = tokio::sync::oneshot::channel();
+    let task = tokio::spawn(async move {
+        let print = |seq, notices: &[Notice]| out::text(&crate::watch::record_text("notice ", seq, notices, false));
+        loop {
+            tokio::select! {
+                next = subscription.next_record() => {
+                    let (seq, notices) = next?;
+                    print(seq, &notices)?;
+                }
+                head = &mut last => {
+                    let Ok(head) = head else { return Ok(()) };
+                    while let Some((seq, notices)) = subscription.next_record_until(head).await? {
+                        print(seq, &notices)?;
+                    }
+                    return Ok(());
+                }
+            }
+        }
+    });
+    (head, task)
+}
+
+async fn load(engine: &Engine, sessions: u32, commands: u64, seed: u64) -> Outcome {
     let exists = engine.query(|s| s.library_named(LIBRARY).is_some()).await?;
     let admin = engine.session_for("stress-admin").await?;
     if !exists {

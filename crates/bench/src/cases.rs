@@ -61,6 +61,12 @@ impl Plan {
     }
 }
 
+/// Live subscribers of the notifications case (next to none).
+const NOTIFY_SUBSCRIBERS: usize = 100;
+/// Lags counted one by one, in records; a lag this large or larger is
+/// counted in the last bucket (reported as this figure).
+const LAG_BUCKETS: usize = 10_000;
+
 fn bench_failure(what: &str, e: impl std::fmt::Display) -> Failure {
     Failure::Io(format!("bench: {what}: {e}"))
 }
@@ -117,6 +123,23 @@ pub async fn run(quick: bool, json_out: bool) -> Outcome {
         put("engine_mean_batch", &e["mean_batch"]);
         let batch = e["mean_batch"].as_f64().unwrap_or(1.0).round().max(1.0) as u64;
         let records = e["records"].as_u64().unwrap_or(1);
+        // Live subscribers next to none, in the same round (BENCHMARKS.md: notifications).
+        for subscribers in [0, NOTIFY_SUBSCRIBERS] {
+            let n = child(
+                "notify",
+                &[
+                    dir(&format!("notify-{subscribers}-{round}")),
+                    plan.sessions.to_string(),
+                    plan.pairs.to_string(),
+                    subscribers.to_string(),
+                ],
+            )?;
+            put(&format!("notify_cmds_per_s@{subscribers}"), &n["cmds_per_s"]);
+            if subscribers > 0 {
+                put("notify_lag_p50_records", &n["lag_p50_records"]);
+                put("notify_lag_p99_records", &n["lag_p99_records"]);
+            }
+        }
         let r = child("raw-append", &[dir(&format!("raw-{round}")), records.to_string(), batch.to_string()])?;
         put("raw_append_per_s", &r["records_per_s"]);
         put("raw_batch", &json!(batch));
@@ -189,6 +212,11 @@ pub async fn run(quick: bool, json_out: bool) -> Outcome {
     derived.insert("single_client_ratio".into(), json!(ratio("single_cmds_per_s", "raw_single_per_s")));
     // What the head file's update per commit group costs: 1.0 would be free.
     derived.insert("head_cost_ratio".into(), json!(ratio("log_single_per_s", "log_single_nohead_per_s")));
+    derived.insert(
+        "subscribers_ratio".into(),
+        json!(ratio(&format!("notify_cmds_per_s@{NOTIFY_SUBSCRIBERS}"), "notify_cmds_per_s@0")),
+    );
+    derived.insert("notify_lag_p99_records".into(), json!(median(&out["notify_lag_p99_records"])));
     derived.insert("vs_sqlite".into(), json!(ratio("engine_cmds_per_s", "sqlite_cmds_per_s")));
     derived.insert("vs_sqlite_batched".into(), json!(ratio("engine_cmds_per_s", "sqlite_batched_cmds_per_s")));
     let largest = plan.replay_sizes.iter().copied().filter(|n| *n <= 1_000_000).max().unwrap_or(100_000);
@@ -257,6 +285,7 @@ fn table(top: &Map<String, Value>, figures: &Map<String, Value>) -> String {
         ("vs_sqlite_batched", 1.0),
         ("replay_ratio", 0.8),
         ("robot_utilisation", 0.95),
+        ("subscribers_ratio", 0.9),
     ] {
         let v = top[k].as_f64().unwrap_or(f64::NAN);
         text += &format!("{k:<34} {v:>14.3}   target >= {target}  {}\n", if v >= target { "met" } else { "SHORT" });
@@ -393,6 +422,12 @@ pub async fn case(name: &str, args: &[String]) -> Outcome {
             let cmds = 2 * pairs * u64::from(sessions);
             json!({"cmds_per_s": cmds as f64 / secs, "records_per_s": (r1 - r0) as f64 / secs, "records": r1 - r0, "mean_batch": (r1 - r0) as f64 / (c1 - c0).max(1) as f64})
         }
+        "notify" => {
+            let sessions: u32 = arg(args, 1, "sessions")?;
+            let pairs: u64 = arg(args, 2, "pairs")?;
+            let subscribers: usize = arg(args, 3, "subscribers")?;
+            notify(&dir, sessions, pairs, subscribers).await?
+        }
         "single" => {
             let n: u64 = arg(args, 1, "commands")?;
             let engine = open_engine(&dir, Default::default(), true).await?;
@@ -484,6 +519,81 @@ pub async fn case(name: &str, args: &[String]) -> Outcome {
         other => return Err(Failure::Usage(format!("no bench case {other}"))),
     };
     out::json(&result)
+}
+
+/// The engine case's load with `subscribers` live subscriptions (every
+/// type) reading along: commands/s, and how far behind the head each
+/// subscriber was, in records, each time it got a record's notices.
+async fn notify(dir: &Path, sessions: u32, pairs: u64, subscribers: usize) -> Result<Value, Failure> {
+    let engine = open_engine(dir, Default::default(), true).await?;
+    let clients = library_with_held_media(&engine, "bench", u16::try_from(sessions).unwrap_or(64), sessions).await?;
+    let (stop_tx, stop) = tokio::sync::watch::channel(None::<u64>);
+    let mut readers = Vec::new();
+    for _ in 0..subscribers {
+        let mut subscription = engine.subscribe(&[], Since::Now)?;
+        let (engine, mut stop) = (engine.clone(), stop.clone());
+        readers.push(tokio::spawn(async move {
+            // Counts by lag (the last bucket: that far or further), so that
+            // measuring allocates nothing while the load runs.
+            let mut lag = vec![0u64; LAG_BUCKETS];
+            let mut count = |records: u64| {
+                lag[usize::try_from(records).unwrap_or(usize::MAX).min(LAG_BUCKETS - 1)] += 1;
+            };
+            {
+                let stopped = stop.changed();
+                tokio::pin!(stopped);
+                loop {
+                    let (seq, _) = tokio::select! {
+                        biased;
+                        next = subscription.next_record() => next?,
+                        _ = &mut stopped => break,
+                    };
+                    count(engine.last_seq().saturating_sub(seq));
+                }
+            }
+            // The rest, up to the head the load left.
+            let head = (*stop.borrow()).unwrap_or(0);
+            while let Some((seq, _)) = subscription.next_record_until(head).await? {
+                count(head.saturating_sub(seq));
+            }
+            Ok::<_, NtmsError>(lag)
+        }));
+    }
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for (session, media) in clients {
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..pairs {
+                pair(&session, media).await?;
+            }
+            Ok::<_, NtmsError>(())
+        }));
+    }
+    for t in tasks {
+        t.await.map_err(|e| bench_failure("client", e))??;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let _ = stop_tx.send(Some(engine.last_seq()));
+    let mut lag = vec![0u64; LAG_BUCKETS];
+    for r in readers {
+        for (total, n) in lag.iter_mut().zip(r.await.map_err(|e| bench_failure("subscriber", e))??) {
+            *total += n;
+        }
+    }
+    // The smallest lag at or under which a share `p` of the samples fell.
+    let quantile = |p: f64| {
+        let samples: u64 = lag.iter().sum();
+        let wanted = (samples as f64 * p).ceil() as u64;
+        let mut seen = 0;
+        lag.iter().position(|n| {
+            seen += n;
+            samples > 0 && seen >= wanted
+        })
+    };
+    let cmds = 2 * pairs * u64::from(sessions);
+    Ok(
+        json!({"cmds_per_s": cmds as f64 / secs, "lag_p50_records": quantile(0.5), "lag_p99_records": quantile(0.99), "subscribers": subscribers}),
+    )
 }
 
 fn envelope(seq: u64) -> Envelope {

@@ -30,6 +30,7 @@
 mod clock;
 pub mod core;
 mod hardware;
+pub mod notify;
 pub mod replay;
 mod sequencer;
 mod session;
@@ -43,6 +44,7 @@ pub use hardware::{
     discover, element_layout, failure_code, first_blocks_of, model_sense, observe, DeviceProvider, HardwareProvider,
     SimProvider, ISCSI_INITIATOR,
 };
+pub use notify::{NotificationChannel, Since, Subscription, INFINITE};
 pub use replay::ReplayReport;
 pub use sequencer::CommitStats;
 pub use session::{RequestHandle, Session};
@@ -90,6 +92,9 @@ pub struct EngineConfig {
     /// commands that only read: a mistyped directory is then an error, not
     /// a new empty store.
     pub create_store: bool,
+    /// Committed groups the notification channel keeps for subscribers
+    /// that are behind; one further behind reads the log instead.
+    pub notify_buffer_groups: usize,
 }
 
 impl Default for EngineConfig {
@@ -110,6 +115,11 @@ impl Default for EngineConfig {
             check_invariants: cfg!(debug_assertions),
             iscsi_initiator: ISCSI_INITIATOR.to_owned(),
             create_store: true,
+            // At most this many groups stay in memory for a slow
+            // subscriber (up to `batch_max` records each; far fewer under
+            // most loads); past that it reads the log, which costs the
+            // sequencer nothing.
+            notify_buffer_groups: 256,
         }
     }
 }
@@ -150,6 +160,13 @@ struct Inner {
     tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     dir: Option<PathBuf>,
     stats: Arc<CommitStats>,
+    /// Where subscribers join the committed groups (weak: the sequencer's
+    /// sender alone keeps the channel open, so subscribers learn it stopped).
+    published: tokio::sync::broadcast::WeakSender<notify::Published>,
+    /// The log, read by subscribers that fell behind.
+    reader: Arc<dyn rsm_log::LogReader>,
+    /// Set once the sequencer stops accepting commands.
+    failed: Arc<std::sync::OnceLock<String>>,
 }
 
 impl Engine {
@@ -209,15 +226,22 @@ impl Engine {
         let (committed_tx, committed) = watch::channel(0);
         let wakeups = Arc::new(Wakeups::default());
         let stats = Arc::new(CommitStats::default());
+        let reader = parts.log.reader();
+        let (published, _) = tokio::sync::broadcast::channel(config.notify_buffer_groups.max(1));
+        let failed = Arc::new(std::sync::OnceLock::new());
         let recovery = sequencer::Recovery { log: parts.log, clock: parts.clock, ids: parts.ids, config: core_config };
         let settings = sequencer::Settings {
             batch_max: config.batch_max,
             snapshot_every: config.snapshot_every,
             snapshot_at_stop: config.snapshot_at_stop,
             committed: committed_tx,
+            published: published.clone(),
             wakeups: wakeups.clone(),
             stats: stats.clone(),
+            failed: failed.clone(),
         };
+        let weak_published = published.downgrade();
+        drop(published);
         let (inbox, rx) = mpsc::channel(config.inbox_max.max(1));
         let (ready_tx, ready) = oneshot::channel();
         let thread = std::thread::Builder::new()
@@ -245,6 +269,9 @@ impl Engine {
                 tasks: Mutex::new(Vec::new()),
                 dir,
                 stats,
+                published: weak_published,
+                reader,
+                failed,
             }),
         };
         engine.reconcile().await?;
@@ -328,6 +355,60 @@ impl Engine {
     /// The sequence number of the last durable record.
     pub fn last_seq(&self) -> u64 {
         *self.inner.committed.borrow()
+    }
+
+    /// The notices of committed records of `types` (empty: every type),
+    /// from record `since` on, in log order, each with its record's
+    /// sequence number: no gap, no duplicate, only durable records, and
+    /// `Since::Seq(last + 1)` continues exactly where a subscription that
+    /// saw `last` stopped, in this process or the next. A slow subscriber
+    /// never slows the sequencer (it catches up from the log).
+    ///
+    /// ERROR_NO_DATA when `since` is older than the oldest record the log
+    /// still holds; ERROR_INVALID_PARAMETER for record 0 or beyond the
+    /// head + 1; ERROR_NOT_CONNECTED when the engine has stopped.
+    pub fn subscribe(&self, types: &[rsm_model::ObjectType], since: Since) -> Result<Subscription, NtmsError> {
+        let sender = self
+            .inner
+            .published
+            .upgrade()
+            .ok_or_else(|| NtmsError::new(ErrorCode::NotConnected, "the engine has stopped"))?;
+        // Joined before the head is read: every group after the head reaches it.
+        let live = sender.subscribe();
+        drop(sender);
+        Subscription::start(types, since, live, self.inner.reader.clone(), self.inner.committed.clone())
+    }
+
+    /// OpenNtmsNotification for `session`: a channel of the notices of
+    /// objects of type `dw_type` (`NtmsObjectsTypes`) from now on. Codes, in
+    /// order: ERROR_NOT_CONNECTED (the engine stopped), ERROR_INVALID_HANDLE
+    /// (the session is unknown or closed), ERROR_INVALID_PARAMETER (a type
+    /// outside 1..18), ERROR_ACCESS_DENIED (no USE on the computer),
+    /// ERROR_DATABASE_FAILURE (the engine accepts nothing since its log
+    /// failed). A valid type rsm keeps no objects of opens a channel that
+    /// stays silent.
+    pub async fn open_notification(
+        &self,
+        session: rsm_model::SessionId,
+        dw_type: u32,
+    ) -> Result<NotificationChannel, NtmsError> {
+        let policy = self.inner.policy.clone();
+        let delivered = self
+            .query(move |s| rsm_model::check_open_notification(s, &policy, session, dw_type))
+            .await
+            .map_err(|_| NtmsError::new(ErrorCode::NotConnected, "the engine has stopped"))??;
+        if let Some(why) = self.inner.failed.get() {
+            return Err(NtmsError::new(
+                ErrorCode::DatabaseFailure,
+                format!("the engine accepts nothing until reopened: {why}"),
+            ));
+        }
+        let subscription = match delivered {
+            Some(t) => self.subscribe(&[t], Since::Now)?,
+            // A type rsm keeps no objects of: a filter nothing passes.
+            None => self.subscribe(&[], Since::Now)?.silent(),
+        };
+        Ok(NotificationChannel::open(subscription, self.inner.committed.clone()))
     }
 
     /// Opens a session for `principal`.

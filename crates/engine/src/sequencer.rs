@@ -8,12 +8,13 @@
 
 use crate::clock::{Clock, IdSource};
 use crate::core::{self, Accepted, Core, CoreConfig};
+use crate::notify::Published;
 use crate::wakeups::Wakeups;
 use rsm_log::{Envelope, EventLog};
 use rsm_model::{Command, Event, NtmsError, State};
 use std::sync::Arc;
 use std::time::Instant;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 /// A read of the views, run between batches (so it sees only durable state).
 pub(crate) type Query = Box<dyn FnOnce(&State) + Send>;
@@ -49,8 +50,12 @@ pub(crate) struct Settings {
     pub snapshot_every: u64,
     pub snapshot_at_stop: bool,
     pub committed: watch::Sender<u64>,
+    /// Every committed group, for notification subscribers.
+    pub published: broadcast::Sender<Published>,
     pub wakeups: Arc<Wakeups>,
     pub stats: Arc<CommitStats>,
+    /// Set once the core stops accepting commands (a failed append).
+    pub failed: Arc<std::sync::OnceLock<String>>,
 }
 
 pub(crate) struct Sequencer {
@@ -60,8 +65,11 @@ pub(crate) struct Sequencer {
     snapshot_every: u64,
     snapshot_at_stop: bool,
     committed: watch::Sender<u64>,
+    published: broadcast::Sender<Published>,
     wakeups: Arc<Wakeups>,
     stats: Arc<CommitStats>,
+    /// Why the core stopped accepting commands, once it did.
+    failed: Arc<std::sync::OnceLock<String>>,
 }
 
 /// Group-commit counters: how many flushes, carrying how many records.
@@ -126,9 +134,21 @@ impl Sequencer {
         };
         settings.committed.send_replace(core.last_seq());
         let _ = ready.send(Ok(()));
-        let Settings { batch_max, snapshot_every, snapshot_at_stop, committed, wakeups, stats } = settings;
-        Sequencer { core, log, batch_max, snapshot_every, snapshot_at_stop, committed, wakeups, stats }
-            .serve(&rt, inbox);
+        let Settings { batch_max, snapshot_every, snapshot_at_stop, committed, published, wakeups, stats, failed } =
+            settings;
+        Sequencer {
+            core,
+            log,
+            batch_max,
+            snapshot_every,
+            snapshot_at_stop,
+            committed,
+            published,
+            wakeups,
+            stats,
+            failed,
+        }
+        .serve(&rt, inbox);
     }
 
     fn serve(mut self, rt: &tokio::runtime::Runtime, mut inbox: mpsc::Receiver<Input>) {
@@ -199,6 +219,12 @@ impl Sequencer {
                     rsm_log::failpoint::hit("commit.before-reply");
                     self.wake_workers(&envelopes);
                     let _ = self.committed.send(envelopes.last().map(|e| e.seq).unwrap_or(0));
+                    // After `committed`, so a subscriber that read it gets
+                    // every later group here. Never waits: a subscriber
+                    // that falls behind reads the log instead.
+                    if let Some(group) = crate::notify::Group::new(envelopes) {
+                        let _ = self.published.send(Arc::new(group));
+                    }
                 }
                 Err(failure) => {
                     for (_, result) in replies.iter_mut() {
@@ -208,6 +234,9 @@ impl Sequencer {
                     }
                 }
             }
+        }
+        if let Some(why) = self.core.poisoned() {
+            let _ = self.failed.set(why.to_string());
         }
         for (reply, result) in replies {
             let _ = reply.send(result);

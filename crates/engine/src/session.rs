@@ -601,6 +601,11 @@ impl Session {
         self.engine.query(move |s| object_security(s, &policy, &principal, object)).await?
     }
 
+    /// OpenNtmsNotification: see [`Engine::open_notification`].
+    pub async fn open_notification(&self, dw_type: u32) -> Result<crate::NotificationChannel, NtmsError> {
+        self.engine.open_notification(self.id, dw_type).await
+    }
+
     /// EnumerateNtmsObject.
     pub async fn enumerate(
         &self,

@@ -19,6 +19,7 @@ pub async fn run_suite<L: EventLog, F: FnMut() -> L>(mut make: F) {
     chain_verifies_across_batches(make()).await;
     read_windows(make()).await;
     snapshots_save_and_load_newest(make()).await;
+    reader_follows_acknowledged_appends(make()).await;
 }
 
 /// A sample envelope for seq `seq`; the event varies with it.
@@ -168,4 +169,24 @@ async fn snapshots_save_and_load_newest<L: EventLog>(mut log: L) {
         );
     }
     assert_eq!(read_all(&log).await.len(), 9, "snapshots leave the records alone");
+}
+
+async fn reader_follows_acknowledged_appends<L: EventLog>(mut log: L) {
+    assert_eq!(log.first_seq(), 1, "a log that drops nothing begins at 1");
+    let reader = log.reader();
+    assert_eq!((reader.first_seq(), reader.next_seq()), (1, 1), "a reader of an empty log");
+    assert_eq!(ok(reader.read(1, 10), "a reader reads an empty log"), vec![]);
+    let stored = append(&mut log, 1, 4).await;
+    let more = append(&mut log, 4, 6).await;
+    assert_eq!(reader.next_seq(), 6, "a reader made before the appends sees them");
+    let all = ok(reader.read(1, 100), "a reader reads everything");
+    assert_eq!(all, [stored, more].concat(), "a reader reads what the log reads");
+    assert_eq!(all, read_all(&log).await);
+    assert_eq!(ok(reader.read(3, 2), "a window"), all[2..4].to_vec(), "a reader's window across batches");
+    assert_eq!(ok(reader.read(6, 10), "past the end"), vec![], "a reader past the end reads nothing");
+    let late = log.reader();
+    assert_eq!(ok(late.read(5, 10), "a later reader"), all[4..].to_vec());
+    drop(log);
+    let closed = reader.read(1, 10);
+    assert!(matches!(closed, Err(LogError::Io(_))), "a reader of a closed log fails its reads: {closed:?}");
 }

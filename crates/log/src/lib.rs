@@ -55,7 +55,7 @@ mod sled_files;
 mod sled_log;
 
 pub use head::create_dir_durably;
-pub use memory::MemoryLog;
+pub use memory::{MemoryLog, MemoryLogFaults};
 pub use sled_log::SledLog;
 
 /// `prev_hash` of record 1, and [`EventLog::last_hash`] of an empty log.
@@ -139,6 +139,16 @@ pub enum LogError {
         /// What was wrong.
         reason: String,
     },
+    /// The records asked for are no longer held: the log now begins at
+    /// `first` (a log that dropped its oldest records). Maps to
+    /// ERROR_NO_DATA for a notification subscriber that needed them.
+    #[error("record {from} is no longer held: the log begins at record {first}")]
+    Forgotten {
+        /// The first record asked for.
+        from: u64,
+        /// The oldest record the log holds.
+        first: u64,
+    },
     /// A snapshot failed to decode or verify.
     #[error("snapshot at {seq} is damaged: {reason}")]
     BadSnapshot {
@@ -219,6 +229,47 @@ pub trait EventLog: Send + Sync {
 
     /// Approximate bytes stored (for capacity reports and metrics).
     fn size_bytes(&self) -> u64;
+
+    /// The oldest record the log still holds: 1 while it holds every record
+    /// since the first (rsm's logs keep everything today); a log that drops
+    /// its oldest records says here where it now begins, and reads from
+    /// before it fail with [`LogError::Forgotten`].
+    fn first_seq(&self) -> u64;
+
+    /// A reader of this log for other threads, which sees every append
+    /// acknowledged from now on too (see [`LogReader`]).
+    fn reader(&self) -> std::sync::Arc<dyn LogReader>;
+}
+
+/// Reads a log from another thread while its owner appends to it: how a
+/// notification subscriber that fell behind catches up without asking the
+/// appending thread for anything.
+///
+/// # Contract
+///
+/// Checked by [`conformance::run_suite`] on every implementation:
+///
+/// * **Acknowledged records only.** It returns the records of every append
+///   that returned `Ok`, made before or after the reader, and never one whose
+///   append has not returned (so whatever it returns is durable) nor one of
+///   a failed append.
+/// * **Reads verify** exactly as [`EventLog::read`] does.
+/// * **Closed means closed.** Once the log is dropped, reads fail with
+///   [`LogError::Io`]: a reader never keeps the store open behind its
+///   owner's back, and never panics.
+///
+/// Methods block the calling thread on I/O: call them from a blocking thread.
+pub trait LogReader: Send + Sync {
+    /// As [`EventLog::first_seq`].
+    fn first_seq(&self) -> u64;
+
+    /// One past the last acknowledged record (1 for an empty log).
+    fn next_seq(&self) -> u64;
+
+    /// Up to `max` acknowledged records with seq >= `from`, in order, each
+    /// verified; empty past the end; [`LogError::Forgotten`] from before
+    /// [`first_seq`](Self::first_seq).
+    fn read(&self, from: u64, max: usize) -> Result<Vec<Record>, LogError>;
 }
 
 /// A boxed log is a log: the engine's sequencer holds whichever one it was given.
@@ -244,6 +295,12 @@ impl EventLog for Box<dyn EventLog> {
     }
     fn size_bytes(&self) -> u64 {
         (**self).size_bytes()
+    }
+    fn first_seq(&self) -> u64 {
+        (**self).first_seq()
+    }
+    fn reader(&self) -> std::sync::Arc<dyn LogReader> {
+        (**self).reader()
     }
 }
 

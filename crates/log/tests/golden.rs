@@ -582,3 +582,32 @@ fn fixtures_cover_every_variant_and_nothing_else() {
     }
     assert!(stale.is_empty(), "fixtures of no current variant (bless to remove them): {stale:?}");
 }
+
+/// Every event variant (one canonical instance each) notifies as the model's
+/// rule for its family says: sessions nothing, every other event at least
+/// its own object, COMPLETE only of a library or operator request, and never
+/// an object twice for the same operation.
+#[test]
+fn every_event_notifies_as_its_family_says() {
+    for event in canonical_events() {
+        let notices = notices(&event);
+        let name = event.name();
+        match event {
+            Event::SessionOpened { .. } | Event::SessionClosed { .. } => {
+                assert!(notices.is_empty(), "{name} notifies {notices:?}")
+            }
+            _ => assert!(!notices.is_empty(), "{name} notifies nothing"),
+        }
+        for notice in &notices {
+            if notice.operation == NoticeOperation::Complete {
+                assert!(
+                    matches!(notice.object_type(), ObjectType::LibraryRequest | ObjectType::OperatorRequest),
+                    "{name}: COMPLETE of {:?}",
+                    notice.object
+                );
+            }
+        }
+        let distinct: BTreeSet<&Notice> = notices.iter().collect();
+        assert_eq!(distinct.len(), notices.len(), "{name} repeats a notice: {notices:?}");
+    }
+}

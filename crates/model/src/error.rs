@@ -127,6 +127,8 @@ error_codes! {
     ResourceNotAvailable = 5006 => "ERROR_RESOURCE_NOT_AVAILABLE", "the resource is not available";
     /// The object is not in a state that allows the operation.
     InvalidState = 5023 => "ERROR_INVALID_STATE", "the object is not in a state that allows this operation";
+    /// The service cannot be reached (a notification channel of an engine that stopped).
+    NotConnected = 2250 => "ERROR_NOT_CONNECTED", "the service is unreachable";
 }
 
 impl fmt::Display for ErrorCode {
@@ -278,6 +280,7 @@ mod tests {
             (ErrorCode::DeviceNotAvailable, 4319),
             (ErrorCode::LibraryFull, 4322),
             (ErrorCode::InvalidState, 5023),
+            (ErrorCode::NotConnected, 2250),
         ];
         for (code, value) in table {
             assert_eq!(code.code(), value, "{}", code.name());

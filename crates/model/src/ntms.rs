@@ -85,6 +85,15 @@ pub fn ntms_constants() -> Vec<ConstantTable> {
         ConstantTable::of::<crate::operator::OperatorCommand>(),
         ConstantTable::of::<crate::object_management::ObjectType>(),
         ConstantTable::of::<crate::operator::OperatorRequestState>(),
+        ConstantTable::of::<crate::notice::NoticeOperation>(),
+        ConstantTable {
+            rsm: "NOTIFICATION_TYPES",
+            header_enum: Some("NtmsObjectsTypes"),
+            constants: vec![
+                ("NTMS_OBJECT", i64::from(*crate::notice::NOTIFICATION_TYPES.start())),
+                ("NTMS_UI_DESTINATION", i64::from(*crate::notice::NOTIFICATION_TYPES.end())),
+            ],
+        },
         ConstantTable {
             rsm: "OmidLabel",
             header_enum: None,
