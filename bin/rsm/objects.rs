@@ -153,6 +153,14 @@ pub async fn info(engine: &Engine, user: &str, command: &InfoCmd, json: bool) ->
                     "op_request_purge_time" => information.push(InfoField::OpRequestPurgeTime(number(value)?)),
                     "op_request_flags" => information.push(InfoField::OpRequestFlags(number(value)?)),
                     "media_pool_policy" => information.push(InfoField::MediaPoolPolicy(number(value)?)),
+                    "door_max_open_secs" => information.push(InfoField::DoorMaxOpenSecs(value.parse().map_err(|_| {
+                        Failure::Usage(format!("door_max_open_secs is seconds, 0 to 65535, not {value:?}"))
+                    })?)),
+                    "inventory_method" => information.push(InfoField::InventoryMethod(match value {
+                        "fast" => InventoryMethod::Fast,
+                        "omid" => InventoryMethod::Omid,
+                        _ => return Err(Failure::Usage(format!("inventory_method is fast or omid, not {value:?}"))),
+                    })),
                     "media_type" => information.push(InfoField::PoolMediaType(
                         media_type_named(value)
                             .ok_or_else(|| Failure::Usage(format!("{value} is not a media type rsm knows")))?
@@ -170,7 +178,7 @@ pub async fn info(engine: &Engine, user: &str, command: &InfoCmd, json: bool) ->
                     other => {
                         return Err(Failure::Usage(format!(
                             "{other} is not a writable field (description; name on a library, pool, medium, side or \
-                             logical medium; defer_dismount_delay on a drive; on a pool media_type, from_scratch, \
+                             logical medium; defer_dismount_delay on a drive; door_max_open_secs and inventory_method on a library; on a pool media_type, from_scratch, \
                              to_scratch, max_allocates; on the computer lib_request_purge_time, lib_request_flags, \
                              op_request_purge_time, op_request_flags, media_pool_policy)"
                         )))

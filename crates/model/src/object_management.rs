@@ -89,6 +89,10 @@ pub enum InfoField {
     OpRequestFlags(u32),
     /// The computer's dwMediaPoolPolicy.
     MediaPoolPolicy(u32),
+    /// A library door's MaxOpenSecs (NTMS_IEDOORINFORMATION; the door is its library's).
+    DoorMaxOpenSecs(u16),
+    /// A library's InventoryMethod: FAST or OMID (what DEFAULT means).
+    InventoryMethod(crate::objects::InventoryMethod),
 }
 
 impl InfoField {
@@ -103,6 +107,8 @@ impl InfoField {
             InfoField::OpRequestPurgeTime(_) => "op_request_purge_time",
             InfoField::OpRequestFlags(_) => "op_request_flags",
             InfoField::MediaPoolPolicy(_) => "media_pool_policy",
+            InfoField::DoorMaxOpenSecs(_) => "door_max_open_secs",
+            InfoField::InventoryMethod(_) => "inventory_method",
         }
     }
 }

@@ -255,3 +255,24 @@ fn identify_slot_codes() {
     let m = &w.state.media[&w.media(other)];
     assert_eq!(m.sides[0].state, SideState::Allocated, "an inventory never takes a backup away from its owner");
 }
+
+#[test]
+fn a_librarys_door_max_open_secs_and_inventory_method_are_writable() {
+    let mut w = World::new();
+    let alice = w.session("alice");
+    let lib = w.changer(alice, "la", 1, 4, 2);
+    let stand = w.standalone(alice, "sa", 1);
+    let set =
+        |session, library, field| Command::SetObjectInformation { session, object: ObjectRef::Library(library), field };
+    w.rejects(set(alice, stand, InfoField::DoorMaxOpenSecs(10)), ErrorCode::ResourceNotPresent);
+    w.rejects(set(alice, lib, InfoField::InventoryMethod(InventoryMethod::None)), ErrorCode::InvalidParameter);
+    let bob = w.session("bob");
+    w.rejects(set(bob, lib, InfoField::DoorMaxOpenSecs(10)), ErrorCode::AccessDenied);
+    w.ok(set(alice, lib, InfoField::DoorMaxOpenSecs(0)));
+    w.ok(set(alice, lib, InfoField::InventoryMethod(InventoryMethod::Omid)));
+    // DEFAULT is now OMID; MaxOpenSecs 0 raises the close request as soon as the door opens.
+    let events = w.ok(open(alice, lib, DEFAULT)).1;
+    assert!(matches!(events[..], [Event::DoorUnlocked { inventory: InventoryMethod::Omid, .. }]), "{events:?}");
+    let tick = w.ok(Command::Tick).1;
+    assert!(tick.iter().any(|e| matches!(e, Event::DoorLeftOpen { .. })), "{tick:?}");
+}

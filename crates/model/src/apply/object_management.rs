@@ -86,6 +86,10 @@ pub(super) fn information_changed(state: &mut State, object: ObjectRef, field: &
             | InfoField::OpRequestFlags(_)
             | InfoField::MediaPoolPolicy(_),
         ) => crate::decide::set_computer_field(&mut state.computer, field),
+        (ObjectRef::Library(id), InfoField::DoorMaxOpenSecs(secs)) => {
+            super::library_mut(state, id)?.door.as_mut().ok_or(MissingObject::Library(id))?.max_open_secs = *secs
+        }
+        (ObjectRef::Library(id), InfoField::InventoryMethod(m)) => super::library_mut(state, id)?.inventory_method = *m,
         (ObjectRef::Drive(id), InfoField::DeferDismountDelay(delay)) => {
             super::drive_mut(state, id)?.defer_dismount_delay_s = *delay
         }

@@ -104,6 +104,19 @@ impl<'a> Ctx<'a> {
                 set_computer_field(&mut after, field);
                 after == self.state.computer
             }
+            (O::Library(id), InfoField::DoorMaxOpenSecs(secs)) => match &self.state.libraries[&id].door {
+                Some(door) => door.max_open_secs == *secs,
+                None => {
+                    let name = &self.state.libraries[&id].name;
+                    return reject(E::ResourceNotPresent, format!("library {name} has no door"));
+                }
+            },
+            (O::Library(id), InfoField::InventoryMethod(m)) => {
+                if !matches!(m, crate::objects::InventoryMethod::Fast | crate::objects::InventoryMethod::Omid) {
+                    return reject(E::InvalidParameter, "a library's inventory method is FAST or OMID");
+                }
+                self.state.libraries[&id].inventory_method == *m
+            }
             (O::Pool(id), InfoField::PoolMediaType(t)) => {
                 if crate::media_services::media_type(*t).is_none() {
                     return reject(E::InvalidParameter, format!("{t} is not a media type of the catalog"));
@@ -288,6 +301,10 @@ pub(crate) fn set_computer_field(settings: &mut ComputerSettings, field: &InfoFi
         InfoField::OpRequestPurgeTime(s) => settings.op_request_purge_s = s,
         InfoField::OpRequestFlags(f) => settings.op_request_flags = f,
         InfoField::MediaPoolPolicy(f) => settings.media_pool_policy = f,
-        InfoField::Name(_) | InfoField::DeferDismountDelay(_) | InfoField::PoolMediaType(_) => {}
+        InfoField::Name(_)
+        | InfoField::DeferDismountDelay(_)
+        | InfoField::PoolMediaType(_)
+        | InfoField::DoorMaxOpenSecs(_)
+        | InfoField::InventoryMethod(_) => {}
     }
 }
