@@ -93,6 +93,10 @@ pub enum Cmd {
         /// rather than wait for one (NTMS_LM_WAITING).
         #[arg(long)]
         no_wait_if_busy: bool,
+        /// NTMS_MOUNT_ERROR_OFFLINE: refuse with ERROR_MEDIA_OFFLINE a cartridge that is offline,
+        /// rather than wait for the operator to bring it (an NTMS_OPREQ_MOVEMEDIA request).
+        #[arg(long)]
+        error_if_offline: bool,
         /// Milliseconds the mount may wait to start; then it fails (ERROR_BUSY while it waited for a
         /// drive, ERROR_TIMEOUT once queued). Default: no limit.
         #[arg(long, value_name = "MS")]

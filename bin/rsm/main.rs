@@ -469,7 +469,7 @@ async fn dispatch(engine: &Engine, cli: &Cli, user: &str) -> Outcome {
             render::done(json, &format!("library {name} deleted"))
         }
         Cmd::Show(args) => render::show(engine, args.view, args.library.as_deref(), json).await,
-        Cmd::Mount { barcodes, drives, write, priority, no_wait_if_busy, timeout, wait } => {
+        Cmd::Mount { barcodes, drives, write, priority, no_wait_if_busy, error_if_offline, timeout, wait } => {
             let mut media = Vec::new();
             for barcode in barcodes {
                 media.push(resolve::media(engine, barcode).await?);
@@ -485,6 +485,7 @@ async fn dispatch(engine: &Engine, cli: &Cli, user: &str) -> Outcome {
                 priority: *priority,
                 no_wait_if_busy: *no_wait_if_busy,
                 timeout_ms: *timeout,
+                error_if_offline: *error_if_offline,
             };
             if let ([one], [] | [_]) = (media.as_slice(), named.as_slice()) {
                 let drive = named.first().copied();

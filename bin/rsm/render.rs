@@ -173,7 +173,11 @@ fn request_line(r: &Value) -> String {
         Some(port) => format!("via {port}"),
         None => format!("in {}", text("drive")),
     };
-    format!("request {} {}: {} {} {place}", text("id"), text("state"), text("kind"), text("barcode"))
+    let awaits = match r["awaits_operator_request"].as_str() {
+        Some(o) => format!(" (offline: the operator is asked to bring it, operator request {o})"),
+        None => String::new(),
+    };
+    format!("request {} {}: {} {} {place}{awaits}", text("id"), text("state"), text("kind"), text("barcode"))
 }
 
 /// A request that ended but not well, as the error its own code names, with
@@ -226,6 +230,7 @@ pub fn request_json(s: &State, r: &LibraryRequest) -> Value {
         "error_code": r.error,
         "sense": r.sense.map(|x| format!("{:02X}/{:02X}/{:02X}", x.key, x.asc, x.ascq)),
         "sense_text": r.sense.map(|x| rsm_scsi::explain(x.key, x.asc, x.ascq)),
+        "awaits_operator_request": s.awaiting_media.get(&r.id).map(|o| o.to_string()),
     })
 }
 

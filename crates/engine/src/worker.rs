@@ -88,7 +88,10 @@ pub fn started(events: &[Event]) -> Vec<RequestId> {
 
 /// How many waiting mounts a scheduling round gave a drive.
 fn assigned(events: &[Event]) -> usize {
-    events.iter().filter(|e| matches!(e, Event::WaitingMountAssigned { .. })).count()
+    events
+        .iter()
+        .filter(|e| matches!(e, Event::WaitingMountAssigned { .. } | Event::AwaitedMediumArrived { .. }))
+        .count()
 }
 
 /// What a step brought back besides its success: a classification's

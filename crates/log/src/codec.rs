@@ -52,8 +52,9 @@ pub const BATCH_V1: u8 = 1;
 /// the log replays from its first record. 2: drives' own deferral delays
 /// and the names of media, sides and logical media; 3: waiting mounts'
 /// drives and requests' deadlines; 4: each library's mount order; 5: the
-/// computer's settings; 6: libraries' doors, inventory method and due inventory.
-pub const SNAPSHOT_VERSION: u8 = 6;
+/// computer's settings; 6: libraries' doors, inventory method and due
+/// inventory; 7: mounts awaiting an offline medium.
+pub const SNAPSHOT_VERSION: u8 = 7;
 
 /// Version tag of a head slot.
 pub const HEAD_V1: u8 = 1;

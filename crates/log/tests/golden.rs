@@ -289,6 +289,9 @@ fn canonical_events() -> Vec<Event> {
         Event::MediaIdentified { media: MediaId(id(0x60)), request: r, matched: true },
         Event::InventoryStopped { library: LibraryId(id(0x10)), requests: vec![r], at_ms: AT_MS + 64_000 },
         Event::DoorLeftOpen { library: LibraryId(id(0x10)), request: OperatorRequestId(id(0x71)) },
+        Event::MountAwaitsMedium { request: r, operator_request: OperatorRequestId(id(0x72)) },
+        Event::AwaitedMediumArrived { request: r },
+        Event::MountRefusedByOperator { request: r, at_ms: AT_MS + 65_000 },
         Event::OmidUpdated {
             media: MediaId(id(0x60)),
             side: 0,
@@ -417,6 +420,9 @@ fn fixture_name(event: &Event) -> &'static str {
         Event::MediaIdentified { .. } => "MediaIdentified",
         Event::InventoryStopped { .. } => "InventoryStopped",
         Event::DoorLeftOpen { .. } => "DoorLeftOpen",
+        Event::MountAwaitsMedium { .. } => "MountAwaitsMedium",
+        Event::AwaitedMediumArrived { .. } => "AwaitedMediumArrived",
+        Event::MountRefusedByOperator { .. } => "MountRefusedByOperator",
     }
 }
 

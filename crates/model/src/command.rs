@@ -76,6 +76,9 @@ pub struct MountOptions {
     /// mount fails with ERROR_BUSY, a queued one with ERROR_TIMEOUT (none:
     /// INFINITE).
     pub timeout_ms: Option<u64>,
+    /// NTMS_MOUNT_ERROR_OFFLINE: ERROR_MEDIA_OFFLINE at once for an
+    /// offline medium, rather than an operator request to bring it.
+    pub error_if_offline: bool,
 }
 
 /// What the hardware showed about a medium after a request, in object terms.

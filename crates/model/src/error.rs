@@ -111,6 +111,8 @@ error_codes! {
     MediaNotAvailable = 4318 => "ERROR_MEDIA_NOT_AVAILABLE", "the media is not available";
     /// A device needed is not enabled or not connected.
     DeviceNotAvailable = 4319 => "ERROR_DEVICE_NOT_AVAILABLE", "the device is not available";
+    /// The operator refused the operator request a call waited on.
+    RequestRefused = 4320 => "ERROR_REQUEST_REFUSED", "the operator refused the request";
     /// The changer cannot reach the medium (request failures only).
     MediumNotAccessible = 4323 => "ERROR_MEDIUM_NOT_ACCESSIBLE", "the changer cannot reach the medium";
     /// The drive would not load or unload the medium (request failures only).

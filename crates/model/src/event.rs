@@ -702,6 +702,30 @@ pub enum Event {
         /// The operator request (NTMS_OPREQ_DEVICESERVICE).
         request: OperatorRequestId,
     },
+    /// A mount of an offline medium (accepted waiting, just before) waits
+    /// for the operator to bring it: the operator request raised for it
+    /// (NTMS_OPREQ_MOVEMEDIA). The medium is not promised to the mount
+    /// until it is back in a slot.
+    MountAwaitsMedium {
+        /// The mount.
+        request: RequestId,
+        /// The operator request.
+        operator_request: OperatorRequestId,
+    },
+    /// The medium a mount waited for is back in a slot: promised to the
+    /// mount, which waits for a drive as any other.
+    AwaitedMediumArrived {
+        /// The mount.
+        request: RequestId,
+    },
+    /// The operator refused to bring the medium a mount waited for: the
+    /// mount fails with ERROR_REQUEST_REFUSED.
+    MountRefusedByOperator {
+        /// The mount.
+        request: RequestId,
+        /// When.
+        at_ms: u64,
+    },
 }
 
 impl Event {
@@ -789,6 +813,9 @@ impl Event {
             Event::MediaIdentified { .. } => "MediaIdentified",
             Event::InventoryStopped { .. } => "InventoryStopped",
             Event::DoorLeftOpen { .. } => "DoorLeftOpen",
+            Event::MountAwaitsMedium { .. } => "MountAwaitsMedium",
+            Event::AwaitedMediumArrived { .. } => "AwaitedMediumArrived",
+            Event::MountRefusedByOperator { .. } => "MountRefusedByOperator",
         }
     }
 }

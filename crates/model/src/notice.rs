@@ -382,6 +382,12 @@ pub fn notices(event: &Event) -> Vec<Notice> {
         Event::MediaIdentified { media, request, .. } => {
             n.update(O::Media(*media)).update(O::Request(*request));
         }
+        Event::MountAwaitsMedium { request, .. } | Event::AwaitedMediumArrived { request } => {
+            n.update(O::Request(*request));
+        }
+        Event::MountRefusedByOperator { request, .. } => {
+            n.finished(*request);
+        }
         Event::InventoryStopped { requests, .. } => {
             for request in requests {
                 n.finished(*request);

@@ -66,6 +66,10 @@ pub struct State {
     /// The computer's access list (principals it names; the others hold
     /// [`crate::COMPUTER_DEFAULT_RIGHTS`]).
     pub computer_access: BTreeMap<String, AccessMask>,
+    /// Mounts of offline media waiting for the operator to bring them
+    /// (NTMS_OPREQ_MOVEMEDIA), with that operator request; the medium is
+    /// not promised to them until it is back in a slot.
+    pub awaiting_media: BTreeMap<RequestId, crate::ids::OperatorRequestId>,
 }
 
 /// An AVAILABLE side in [`State::available`]: ordered as the allocation
@@ -163,11 +167,30 @@ impl State {
         self.check_media_services()?;
         self.check_operator_requests()?;
         self.check_doors()?;
+        self.check_awaited_media()?;
         self.check_object_data()
     }
 
     /// An open door: the robot carries nothing and no request is in
     /// process. Slots wait for an inventory only while one is due.
+    fn check_awaited_media(&self) -> Result<(), String> {
+        for (request, operator_request) in &self.awaiting_media {
+            let r = self.requests.get(request).ok_or(format!("an unknown mount {request} awaits a medium"))?;
+            if r.state != RequestState::Waiting || r.kind != RequestKind::Mount {
+                return Err(format!("request {request} awaits its medium but is a {:?} {:?}", r.state, r.kind));
+            }
+            if !self.operator_requests.contains_key(operator_request) {
+                return Err(format!("mount {request} awaits its medium by an unknown operator request"));
+            }
+            let mut others =
+                self.awaiting_media.keys().filter(|x| self.requests.get(x).is_some_and(|x| x.media == r.media));
+            if others.nth(1).is_some() {
+                return Err(format!("two mounts await medium {}", r.media));
+            }
+        }
+        Ok(())
+    }
+
     fn check_doors(&self) -> Result<(), String> {
         for lib in self.libraries.values() {
             if lib.door_open()
@@ -430,7 +453,9 @@ impl State {
                     return Err(format!("drive {} promised to two requests", drive.name));
                 }
             }
-            if !media_promised.insert(r.media) {
+            // A mount awaiting its offline medium holds no promise of it (an
+            // inject brings it back meanwhile).
+            if !self.awaiting_media.contains_key(&r.id) && !media_promised.insert(r.media) {
                 return Err(format!("medium {} promised to two requests", r.media));
             }
             if let Some(s) = r.slot {
@@ -446,6 +471,13 @@ impl State {
                 return Err(format!("request {} lost its drive {}", r.id, drive.name));
             }
             let medium = self.media.get(&r.media).ok_or("request names unknown medium")?;
+            if self.awaiting_media.contains_key(&r.id) {
+                // Its medium is not promised to it until it is back in a slot.
+                if r.state != RequestState::Waiting || r.slot.is_some() || medium.pending_request == Some(r.id) {
+                    return Err(format!("mount {} awaits {} but holds it or more", r.id, medium.barcode));
+                }
+                continue;
+            }
             if medium.pending_request != Some(r.id) {
                 return Err(format!("request {} lost its medium {}", r.id, medium.barcode));
             }

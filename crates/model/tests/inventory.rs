@@ -95,7 +95,8 @@ fn a_missing_cartridge_vanishes_offline_and_keeps_its_home() {
     let medium = &w.state.media[&m];
     assert_eq!((medium.location, medium.home_slot), (Location::Offline, Some(home.id)));
     assert_eq!(slot(&w, lib, 1).home_of, Some(m));
-    w.rejects(Command::MountMedia { session: s, media: m, options: MountOptions::default() }, ErrorCode::MediaOffline);
+    let offline = MountOptions { error_if_offline: true, ..MountOptions::default() };
+    w.rejects(Command::MountMedia { session: s, media: m, options: offline }, ErrorCode::MediaOffline);
 }
 
 #[test]

@@ -310,6 +310,7 @@ impl Harness {
                     // advances time by steps of its own), some refuse to.
                     no_wait_if_busy: priority % 3 == 0,
                     timeout_ms: (priority % 4 == 1).then_some(30_000),
+                    error_if_offline: priority % 5 == 0,
                 },
             },
             Action::DismountMedia { who, media, deferred } => {
@@ -638,6 +639,13 @@ proptest! {
                 .active_requests
                 .iter()
                 .filter(|r| !(st.requests[*r].kind.labels() && st.requests[*r].state == RequestState::Queued && all_held))
+                // A mount of an offline cartridge waits for the operator to bring it, who was asked.
+                .filter(|r| {
+                    !st.awaiting_media.get(*r).is_some_and(|o| {
+                        st.operator_requests.get(o).is_some_and(|o| o.state == OperatorRequestState::Submitted)
+                            || st.media[&st.requests[*r].media].location == Location::Offline
+                    })
+                })
                 .collect();
             prop_assert!(stuck.is_empty(), "stuck: {:?}", stuck);
         }

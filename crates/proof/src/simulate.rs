@@ -483,6 +483,7 @@ impl World {
                         priority: (self.rng.below(31) as i8) - 15,
                         no_wait_if_busy: self.rng.chance(300),
                         timeout_ms: self.rng.chance(200).then(|| self.rng.below(120_000) as u64),
+                        error_if_offline: self.rng.chance(500),
                     },
                 }
             }

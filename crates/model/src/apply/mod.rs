@@ -186,6 +186,11 @@ fn apply_event(state: &mut State, event: &Event) -> Applied {
             }
             Ok(())
         }
+        Event::MountAwaitsMedium { request, operator_request } => {
+            requests::awaits_medium(state, *request, *operator_request)
+        }
+        Event::AwaitedMediumArrived { request } => requests::awaited_medium_arrived(state, *request),
+        Event::MountRefusedByOperator { request, at_ms } => requests::refused_by_operator(state, *request, *at_ms),
         Event::RequestDeadlineSet { request, deadline_ms } => {
             request_mut(state, *request)?;
             state.deadlines.insert(*request, *deadline_ms);

@@ -158,6 +158,39 @@ pub(super) fn cancelled(state: &mut State, request: RequestId, at_ms: u64) -> Ap
     settle_medium(state, r.media)
 }
 
+/// A mount of an offline medium waits for the operator: the medium is not
+/// promised to it meanwhile (an inject or an inventory brings it back).
+pub(super) fn awaits_medium(state: &mut State, request: RequestId, operator_request: OperatorRequestId) -> Applied {
+    let media = request_mut(state, request)?.media;
+    let m = medium_mut(state, media)?;
+    m.pending_request = None;
+    m.state = MediaState::Idle;
+    state.awaiting_media.insert(request, operator_request);
+    Ok(())
+}
+
+/// The awaited medium is in a slot: promised to the mount, from there.
+pub(super) fn awaited_medium_arrived(state: &mut State, request: RequestId) -> Applied {
+    let media = request_mut(state, request)?.media;
+    let at = match medium(state, media)?.location {
+        Location::Slot(s) => Some(s),
+        _ => None,
+    };
+    let m = medium_mut(state, media)?;
+    m.pending_request = Some(request);
+    m.state = MediaState::InUse;
+    request_mut(state, request)?.slot = at;
+    state.awaiting_media.remove(&request);
+    Ok(())
+}
+
+/// The operator refused to bring the medium: the mount fails.
+pub(super) fn refused_by_operator(state: &mut State, request: RequestId, at_ms: u64) -> Applied {
+    let r = finish(state, request, RequestState::Failed, at_ms)?;
+    request_mut(state, request)?.error = Some(ErrorCode::RequestRefused.code());
+    settle_medium(state, r.media)
+}
+
 /// NTMS_INVENTORY_STOP: a queued identification is STOPPED.
 pub(super) fn stopped(state: &mut State, request: RequestId, at_ms: u64) -> Applied {
     let r = finish(state, request, RequestState::Stopped, at_ms)?;
@@ -250,6 +283,7 @@ pub(super) fn finish(
     r.time_completed_ms = Some(at_ms);
     let r = r.clone();
     state.deadlines.remove(&request);
+    state.awaiting_media.remove(&request);
     state.waiting_drives.remove(&request);
     super::mount_order::remove(state, r.library, request)?;
     retire(state, request);

@@ -671,6 +671,9 @@ impl<'a> Ctx<'a> {
         if m.location != Location::Offline || m.pending_request.is_some() {
             return reject(E::InvalidState, format!("medium {} is not offline: eject it first", m.barcode));
         }
+        if let Some(mount) = self.awaited_by(media) {
+            return reject(E::InvalidState, format!("mount {mount} waits for medium {}", m.barcode));
+        }
         if m.sides.iter().any(|x| x.state.is_allocated() || x.state == SideState::Reserved) {
             return reject(E::InvalidState, format!("medium {} has a side allocated, complete or reserved", m.barcode));
         }

@@ -12,6 +12,10 @@ use crate::limits;
 use crate::media_services::*;
 use crate::objects::*;
 
+/// Keeps the id of an offline mount's operator request apart from the ids
+/// the same command derives for requests.
+const OFFLINE_MOUNT_SALT: u64 = 1 << 44;
+
 impl<'a> Ctx<'a> {
     /// MountNtmsMedia for one cartridge (spec §3.2). Checks, in order:
     /// 1. session (ERROR_INVALID_HANDLE);
@@ -25,8 +29,8 @@ impl<'a> Ctx<'a> {
     /// 5. USE access to the library (ERROR_ACCESS_DENIED);
     /// 6. medium, library and named drive enabled (ERROR_RESOURCE_DISABLED),
     ///    library and named drive ready (ERROR_DEVICE_NOT_AVAILABLE);
-    /// 7. the medium is not offline (ERROR_MEDIA_OFFLINE; no operator request
-    ///    yet) and no request is moving it (ERROR_BUSY);
+    /// 7. an offline medium with NTMS_MOUNT_ERROR_OFFLINE (ERROR_MEDIA_OFFLINE);
+    ///    no request is moving it or waiting for it (ERROR_BUSY);
     /// 8. some side can be mounted: not DECOMMISSIONED or INCOMPATIBLE
     ///    (ERROR_INVALID_STATE); for writing, some side not COMPLETE either,
     ///    and not a read-only type (ERROR_WRITE_PROTECT); a named drive, or some
@@ -37,7 +41,8 @@ impl<'a> Ctx<'a> {
     ///    else an empty one, else one holding a released cartridge) exists
     ///    (ERROR_BUSY), a make-room dismount finds a slot (ERROR_LIBRARY_FULL) and
     ///    the queue has room (ERROR_NOT_ENOUGH_MEMORY); in a port
-    ///    (ERROR_INVALID_STATE).
+    ///    (ERROR_INVALID_STATE); offline, it waits for the operator to bring
+    ///    it (see `mount_of_offline`).
     pub(super) fn mount_media(
         &self,
         session: SessionId,
@@ -81,11 +86,12 @@ impl<'a> Ctx<'a> {
         {
             return reject(E::DeviceNotAvailable, format!("library {} or the drive is not ready", lib.name));
         }
-        if medium.location == Location::Offline {
-            // rsm: no operator request is raised yet; the caller is told at once.
+        // rsm rule: a stand-alone drive's shelf has no slot to come back to;
+        // the operator puts the cartridge in the drive, then it is mounted in place.
+        if medium.location == Location::Offline && (options.error_if_offline || lib.kind == LibraryKind::Standalone) {
             return reject(E::MediaOffline, format!("medium {} is offline", medium.barcode));
         }
-        if let Some(r) = medium.pending_request {
+        if let Some(r) = medium.pending_request.or_else(|| self.awaited_by(media)) {
             return reject(E::Busy, format!("medium {} is being moved by request {r}", medium.barcode));
         }
         self.check_mountable(lib, medium, named_drive, options)?;
@@ -95,8 +101,84 @@ impl<'a> Ctx<'a> {
             Location::Port(_) => {
                 reject(E::InvalidState, format!("medium {} is in an import/export port", medium.barcode))
             }
-            Location::Offline => unreachable!("offline media were refused above"),
+            Location::Offline => self.mount_of_offline(s, lib, medium, named_drive, options),
         }
+    }
+
+    /// The MOVEMEDIA operator request of a mount that waited for its
+    /// medium, REFUSED with the mount's end (`reason`), if still open.
+    pub(super) fn withdraw_move_request(&self, request: RequestId, reason: E) -> Option<Event> {
+        let o = self.state.awaiting_media.get(&request)?;
+        let open = self.state.operator_requests.get(o).is_some_and(|o| !o.state.is_terminal());
+        open.then(|| self.operator_request_closed(*o, crate::operator::OperatorRequestState::Refused, Some(reason)))
+    }
+
+    /// The mount that waits for an offline medium, if one does.
+    pub(super) fn awaited_by(&self, media: MediaId) -> Option<RequestId> {
+        self.state.awaiting_media.keys().find(|r| self.state.requests.get(r).is_some_and(|r| r.media == media)).copied()
+    }
+
+    /// A mount of an offline medium (spec §3.2, §6.3): accepted waiting,
+    /// with an NTMS_OPREQ_MOVEMEDIA operator request (Arg1 the medium,
+    /// Arg2 its library) raised for the caller's session. The medium comes
+    /// back by an inject or an inventory; then the mount is given it
+    /// (`AwaitedMediumArrived`, the operator request completed by rsm) and
+    /// waits for a drive as any other.
+    fn mount_of_offline(
+        &self,
+        s: &Session,
+        lib: &Library,
+        medium: &Medium,
+        named: Option<&Drive>,
+        options: &MountOptions,
+    ) -> Result<Vec<Event>, NtmsError> {
+        use crate::operator::{OperatorRequest, OperatorRequestKind, OperatorRequestState};
+        self.queue_room(lib, 1)?;
+        let mut r = self.port_request(self.cmd.request, RequestKind::Mount, lib.id, medium.id, &s.principal);
+        r.state = RequestState::Waiting;
+        r.session = Some(s.id);
+        r.write = options.write;
+        r.priority = options.priority;
+        let operator_request = OperatorRequestId(self.secondary_id(OFFLINE_MOUNT_SALT).0);
+        let mut events = vec![
+            Event::MountWaiting { request: r, drive: named.map(|d| d.id) },
+            Event::OperatorRequestSubmitted {
+                request: OperatorRequest {
+                    id: operator_request,
+                    kind: OperatorRequestKind::MoveMedia { media: medium.id, library: Some(lib.id) },
+                    state: OperatorRequestState::Submitted,
+                    session: s.id,
+                    principal: s.principal.clone(),
+                    text: format!("bring cartridge {} to library {} (a mount waits for it)", medium.barcode, lib.name),
+                    submitted_ms: self.now(),
+                    closed_ms: None,
+                    reason: None,
+                },
+            },
+            Event::MountAwaitsMedium { request: self.cmd.request, operator_request },
+        ];
+        events.extend(self.mount_deadline(options));
+        Ok(events)
+    }
+
+    /// Mounts whose offline medium is back in a slot of `lib`, with nothing
+    /// else moving it: each is given its medium, and the operator request
+    /// raised for it, if still open, is completed by rsm (its need was met).
+    pub(super) fn awaited_media_arrived(&self, lib: &Library) -> Vec<Event> {
+        use crate::operator::OperatorRequestState;
+        let mut events = Vec::new();
+        for (request, operator_request) in &self.state.awaiting_media {
+            let Some(r) = self.state.requests.get(request).filter(|r| r.library == lib.id) else { continue };
+            let Some(m) = self.state.media.get(&r.media) else { continue };
+            if !matches!(m.location, Location::Slot(_)) || m.pending_request.is_some() || m.library != lib.id {
+                continue;
+            }
+            events.push(Event::AwaitedMediumArrived { request: *request });
+            if self.state.operator_requests.get(operator_request).is_some_and(|o| !o.state.is_terminal()) {
+                events.push(self.operator_request_closed(*operator_request, OperatorRequestState::Complete, None));
+            }
+        }
+        events
     }
 
     /// Check 8 of [`mount_media`](Self::mount_media): the side's state, write
@@ -208,7 +290,9 @@ impl<'a> Ctx<'a> {
         for (n, m) in media.iter().enumerate() {
             let stamped = self.part(n);
             let part = Ctx { state: self.state, policy: self.policy, cmd: &stamped, taken: taken.clone() };
-            let options = MountOptions { drive: drives.get(n).copied(), ..*options };
+            // rsm rule: a set is mounted from media at hand; an offline one
+            // refuses it (ERROR_MEDIA_OFFLINE) rather than hold the others.
+            let options = MountOptions { drive: drives.get(n).copied(), error_if_offline: true, ..*options };
             let mine = part.mount_media(session, *m, &options)?;
             for e in &mine {
                 let used = match e {
@@ -406,6 +490,9 @@ impl<'a> Ctx<'a> {
         let mut events = Vec::new();
         let mut queued = lib.active_requests.len();
         for (n, r) in waiting.enumerate() {
+            if self.state.awaiting_media.contains_key(&r.id) {
+                continue; // its cartridge is not back yet
+            }
             let Some(medium) = self.state.media.get(&r.media).filter(|m| m.enabled) else { continue };
             let named = self.state.waiting_drives.get(&r.id).and_then(|d| self.state.drives.get(d));
             if self.state.waiting_drives.contains_key(&r.id) && named.is_none() {
@@ -691,12 +778,16 @@ impl<'a> Ctx<'a> {
         // it waited for a drive (rsm rule), ERROR_TIMEOUT once queued.
         for (request, deadline) in &self.state.deadlines {
             let Some(r) = self.state.requests.get(request).filter(|_| *deadline <= self.now()) else { continue };
+            // Waiting for the operator to bring the medium: ERROR_TIMEOUT, and
+            // the operator request is withdrawn (spec §6.3).
+            let awaiting = self.state.awaiting_media.get(&r.id);
             let error = match r.state {
-                RequestState::Waiting => E::Busy,
-                RequestState::Queued => E::Timeout,
+                RequestState::Waiting if awaiting.is_none() => E::Busy,
+                RequestState::Waiting | RequestState::Queued => E::Timeout,
                 _ => continue,
             };
             events.push(Event::RequestTimedOut { request: r.id, error: error.code(), at_ms: self.now() });
+            events.extend(self.withdraw_move_request(r.id, E::Timeout));
         }
         let mut queued: std::collections::BTreeMap<LibraryId, usize> = Default::default();
         for (n, d) in self.state.drives.values().enumerate() {

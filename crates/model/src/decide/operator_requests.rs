@@ -113,7 +113,13 @@ impl<'a> Ctx<'a> {
             let code = if to == OperatorRequestState::Complete { E::ObjectNotFound } else { E::InvalidState };
             return reject(code, format!("operator request {id} is already {}", r.state.ntms_name()));
         }
-        Ok(vec![self.operator_request_closed(id, to, None)])
+        let mut events = vec![self.operator_request_closed(id, to, None)];
+        // A mount waiting for the medium asked for fails (spec §6.3).
+        if to == OperatorRequestState::Refused {
+            let mount = self.state.awaiting_media.iter().find(|(_, o)| **o == id).map(|(r, _)| *r);
+            events.extend(mount.map(|request| Event::MountRefusedByOperator { request, at_ms: self.now() }));
+        }
+        Ok(events)
     }
 
     /// The operator request a caller waits on: its own session's (else

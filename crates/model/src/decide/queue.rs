@@ -44,7 +44,9 @@ impl<'a> Ctx<'a> {
                 format!("mount {mount} waits for this dismount to make room; cancel the mount first"),
             );
         }
-        Ok(vec![Event::RequestCancelled { request, at_ms: self.now() }])
+        let mut events = vec![Event::RequestCancelled { request, at_ms: self.now() }];
+        events.extend(self.withdraw_move_request(request, E::Cancelled));
+        Ok(events)
     }
 
     /// SetNtmsRequestOrder. Checks, in order:

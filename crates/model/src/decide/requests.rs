@@ -34,6 +34,11 @@ impl<'a> Ctx<'a> {
                 _ => vec![],
             };
         }
+        // Offline media back in a slot go to the mounts that waited for them.
+        let arrived = self.awaited_media_arrived(lib);
+        if !arrived.is_empty() {
+            return arrived;
+        }
         // Drives that freed up go to waiting mounts first; those start next round.
         let assigned = self.assign_waiting_mounts(lib);
         if !assigned.is_empty() {
