@@ -107,3 +107,22 @@ fn the_door_of_the_virtual_library_and_its_slots_changed_while_it_was_open() {
     assert_eq!(library(&rsm, "vtl1")["door"], "closed");
     assert_eq!(rsm.run(&["inventory", "vtl1"]).ok().stdout.trim(), "no differences");
 }
+
+#[test]
+fn a_drive_pulled_out_is_found_gone_by_the_inventory_and_deleted() {
+    let rsm = Rsm::new();
+    rsm.run(&["library", "create-sim", "lib", "--drives", "2", "--slots", "4", "--media", "2"]).ok();
+    rsm.run(&["drive", "delete", "lib-drive-2"]).rejected("ERROR_INVALID_STATE", 5023);
+    rsm.run(&["sim", "pull-drive", "lib-drive-2"]).ok();
+    let found = rsm.run(&["--json", "inventory", "lib"]).ok().json();
+    assert_eq!(found["differences"], json!([{"kind": "drive-gone", "barcode": null, "at": "lib-drive-2"}]), "{found}");
+    let drives = rsm.view("drives");
+    assert_eq!(drives[1]["state"], "not_present", "{drives:?}");
+    rsm.run_as("bob", &["drive", "delete", "lib-drive-2"]).rejected("ERROR_ACCESS_DENIED", 5);
+    rsm.run(&["drive", "delete", "lib-drive-2"]).ok();
+    assert_eq!(rsm.view("drives").len(), 1);
+    rsm.run(&["drive", "delete", "lib-drive-2"]).rejected("ERROR_INVALID_DRIVE", 15);
+    assert_eq!(rsm.run(&["inventory", "lib"]).ok().stdout.trim(), "no differences");
+    rsm.run(&["mount", "LIB0001L8", "--wait"]).ok();
+    rsm.replay_ok();
+}

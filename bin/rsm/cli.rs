@@ -165,6 +165,9 @@ pub enum Cmd {
         #[arg(long)]
         wait: bool,
     },
+    /// Drives (DeleteNtmsDrive).
+    #[command(subcommand)]
+    Drive(DriveCmd),
     /// A library's door (AccessNtmsLibraryDoor): unlock it for the operator, or say it is closed.
     #[command(subcommand)]
     Door(DoorCmd),
@@ -665,6 +668,16 @@ pub enum DoorInventory {
 }
 
 #[derive(Subcommand, Debug)]
+pub enum DriveCmd {
+    /// Remove a drive an inventory found gone (NTMS_NOT_PRESENT) from the views; a stand-alone
+    /// drive takes its library with it.
+    Delete {
+        /// Drive name or id.
+        drive: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 pub enum DoorCmd {
     /// Unlock the door once the robot is idle; the robot waits while it is open.
     Open {
@@ -731,6 +744,12 @@ pub enum SimCmd {
     EmptyPort {
         /// Port name.
         port: String,
+    },
+    /// The operator pulls an empty drive out of a simulated library (the next inventory finds
+    /// it gone).
+    PullDrive {
+        /// Drive name or id.
+        drive: String,
     },
     /// The operator at the door of a simulated library.
     #[command(subcommand)]

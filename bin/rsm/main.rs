@@ -535,6 +535,12 @@ async fn dispatch(engine: &Engine, cli: &Cli, user: &str) -> Outcome {
         }
         Cmd::Inventory { library, method, wait } => door::inventory(engine, user, library, *method, *wait, json).await,
         Cmd::Door(cmd) => door::door(engine, user, cmd, json).await,
+        Cmd::Drive(DriveCmd::Delete { drive }) => {
+            let id = resolve::drive(engine, drive).await?;
+            let session = engine.session_for(user).await?;
+            session.submit(Command::DeleteDrive { session: session.id(), drive: id }).await?;
+            render::done(json, &format!("drive {drive} deleted"))
+        }
         Cmd::Identify { slot } => door::identify(engine, user, slot, json).await,
         Cmd::Disable { kind, name } | Cmd::Enable { kind, name } => {
             let enabled = matches!(cli.command, Cmd::Enable { .. });

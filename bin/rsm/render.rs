@@ -474,6 +474,10 @@ async fn differences(engine: &Engine, events: Vec<Event>) -> Result<Vec<Value>, 
                     Event::ForeignCartridgeFound { library, address, barcode } => Some(
                         json!({"kind": "foreign", "barcode": barcode, "at": element(library, *address), "address": address}),
                     ),
+                    Event::DrivePresence { drive, present } => {
+                        let kind = if *present { "drive-back" } else { "drive-gone" };
+                        Some(json!({"kind": kind, "barcode": Value::Null, "at": name_of_drive(s, Some(*drive))}))
+                    }
                     Event::RequestFailed { request, error, .. } => {
                         let r = s.requests.get(request)?;
                         let port = r.port.map(|p| name_of_port(s, Some(p))).unwrap_or(Value::Null);
@@ -495,6 +499,10 @@ fn print_differences(differences: &[Value]) -> Outcome {
                 Some("vanished") => format!("vanished: {} (now offline)", text(&d["barcode"])),
                 Some("taken") => format!("taken from its port: {} (now offline)", text(&d["barcode"])),
                 Some("moved") => format!("moved: {} to {}", text(&d["barcode"]), text(&d["at"])),
+                Some("drive-gone") => {
+                    format!("drive gone: {} (not present; rsm drive delete removes it)", text(&d["at"]))
+                }
+                Some("drive-back") => format!("drive back: {} (ready)", text(&d["at"])),
                 Some("eject-failed") => format!(
                     "eject of {} failed ({}): its port {} is full; request {}",
                     text(&d["barcode"]),
@@ -559,7 +567,8 @@ pub fn rows(s: &State, view: View, library: Option<LibraryId>) -> Vec<Value> {
                 json!({
                     "id": d.id.to_string(), "name": d.name,
                     "library": s.libraries[&d.library].name, "address": d.element_address,
-                    "state": drive_state(d.state), "ntms_state": d.state.ntms_value(), "enabled": d.enabled,
+                    "state": if d.operational == OperationalState::NotPresent { "not_present".to_string() } else { drive_state(d.state) },
+                    "ntms_state": d.state.ntms_value(), "operational": d.operational.ntms_value(), "enabled": d.enabled,
                     "barcode": barcode_of(s, d.medium),
                     "holder": d.holder.and_then(|h| s.sessions.get(&h)).map(|h| h.principal.clone()),
                     "reserved_by": d.reserved_by.map(|r| r.to_string()),

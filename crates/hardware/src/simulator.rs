@@ -307,6 +307,26 @@ impl SimulatedLibrary {
         self.lock().elements.get(&address).and_then(|e| e.barcode.clone())
     }
 
+    /// The operator pulls a drive out of the library (for service): its
+    /// element is gone from READ ELEMENT STATUS, and faults armed for it with it.
+    ///
+    /// Checks, in order: `drive` is not a drive → [`SenseData::INVALID_ELEMENT`];
+    /// it holds a cartridge → [`SenseData::REMOVAL_PREVENTED`].
+    pub fn operator_pull_drive(&self, drive: ElementAddress) -> Result<(), AdapterError> {
+        let operation = || format!("OPERATOR PULL DRIVE {drive}");
+        self.mutate(|state| {
+            let Some(element) = state.drive(drive) else { return Err(check(operation, SenseData::INVALID_ELEMENT)) };
+            if element.barcode.is_some() {
+                return Err(check(operation, SenseData::REMOVAL_PREVENTED));
+            }
+            state.elements.remove(&drive);
+            state.faults.retain(|(fault, _)| {
+                !matches!(fault, Fault::DriveWillNotLoad { drive: d } | Fault::DriveWillNotUnload { drive: d } if *d == drive)
+            });
+            Ok(())
+        })
+    }
+
     /// True while the door is unlocked for the operator.
     pub fn door_unlocked(&self) -> bool {
         self.door_unlocked.load(std::sync::atomic::Ordering::SeqCst)

@@ -292,6 +292,8 @@ fn canonical_events() -> Vec<Event> {
         Event::MountAwaitsMedium { request: r, operator_request: OperatorRequestId(id(0x72)) },
         Event::AwaitedMediumArrived { request: r },
         Event::MountRefusedByOperator { request: r, at_ms: AT_MS + 65_000 },
+        Event::DrivePresence { drive: DriveId(id(0x20)), present: false },
+        Event::DriveDeleted { drive: DriveId(id(0x20)) },
         Event::OmidUpdated {
             media: MediaId(id(0x60)),
             side: 0,
@@ -423,6 +425,8 @@ fn fixture_name(event: &Event) -> &'static str {
         Event::MountAwaitsMedium { .. } => "MountAwaitsMedium",
         Event::AwaitedMediumArrived { .. } => "AwaitedMediumArrived",
         Event::MountRefusedByOperator { .. } => "MountRefusedByOperator",
+        Event::DrivePresence { .. } => "DrivePresence",
+        Event::DriveDeleted { .. } => "DriveDeleted",
     }
 }
 

@@ -336,6 +336,14 @@ pub enum Command {
         /// Library.
         library: LibraryId,
     },
+    /// DeleteNtmsDrive: a drive that is no longer present leaves the views
+    /// (a stand-alone drive takes its library with it).
+    DeleteDrive {
+        /// Session.
+        session: SessionId,
+        /// Drive.
+        drive: DriveId,
+    },
     /// IdentifyNtmsSlot: the cartridge in the slot is mounted, its label
     /// read and classified (an empty slot: nothing). `option` is dwOption
     /// (0, NTMS_DISMOUNT_DEFERRED or NTMS_DISMOUNT_IMMEDIATE).
@@ -643,6 +651,7 @@ impl Command {
             | Command::InventoryLibrary { session, .. }
             | Command::AccessDoor { session, .. }
             | Command::IdentifySlot { session, .. }
+            | Command::DeleteDrive { session, .. }
             | Command::EjectMedia { session, .. }
             | Command::InjectMedia { session, .. }
             | Command::AddMediaType { session, .. }
@@ -713,6 +722,7 @@ impl Command {
             Command::AccessDoor { .. } => "access_door",
             Command::CloseDoor { .. } => "close_door",
             Command::IdentifySlot { .. } => "identify_slot",
+            Command::DeleteDrive { .. } => "delete_drive",
             Command::EjectMedia { .. } => "eject_media",
             Command::InjectMedia { .. } => "inject_media",
             Command::AddMediaType { .. } => "add_media_type",

@@ -726,6 +726,19 @@ pub enum Event {
         /// When.
         at_ms: u64,
     },
+    /// A full reading of a library found a drive's element gone
+    /// (NTMS_NOT_PRESENT), or back (NTMS_READY).
+    DrivePresence {
+        /// Drive.
+        drive: DriveId,
+        /// Found in the reading.
+        present: bool,
+    },
+    /// DeleteNtmsDrive: a drive no longer present leaves the views.
+    DriveDeleted {
+        /// Drive.
+        drive: DriveId,
+    },
 }
 
 impl Event {
@@ -816,6 +829,8 @@ impl Event {
             Event::MountAwaitsMedium { .. } => "MountAwaitsMedium",
             Event::AwaitedMediumArrived { .. } => "AwaitedMediumArrived",
             Event::MountRefusedByOperator { .. } => "MountRefusedByOperator",
+            Event::DrivePresence { .. } => "DrivePresence",
+            Event::DriveDeleted { .. } => "DriveDeleted",
         }
     }
 }

@@ -385,6 +385,12 @@ pub fn notices(event: &Event) -> Vec<Notice> {
         Event::MountAwaitsMedium { request, .. } | Event::AwaitedMediumArrived { request } => {
             n.update(O::Request(*request));
         }
+        Event::DrivePresence { drive, .. } => {
+            n.update(O::Drive(*drive));
+        }
+        Event::DriveDeleted { drive } => {
+            n.delete(O::Drive(*drive));
+        }
         Event::MountRefusedByOperator { request, .. } => {
             n.finished(*request);
         }

@@ -44,6 +44,7 @@ pub fn apply(state: &mut State, event: &Event) -> Result<(), ApplyError> {
             | Event::PoolDeleted { .. }
             | Event::MediaTypeRemoved { .. }
             | Event::SideDeallocated { .. }
+            | Event::DriveDeleted { .. }
     );
     if removes_objects
         && !(state.attributes.is_empty() && state.descriptions.is_empty() && state.object_names.is_empty())
@@ -184,6 +185,19 @@ fn apply_event(state: &mut State, event: &Event) -> Applied {
             for r in requests {
                 requests::stopped(state, *r, *at_ms)?;
             }
+            Ok(())
+        }
+        Event::DrivePresence { drive, present } => {
+            drive_mut(state, *drive)?.operational =
+                if *present { OperationalState::Ready } else { OperationalState::NotPresent };
+            Ok(())
+        }
+        Event::DriveDeleted { drive } => {
+            let d = self::drive(state, *drive)?.clone();
+            library_mut(state, d.library)?.drives.retain(|x| x != drive);
+            state.names.remove(&d.name);
+            state.waiting_drives.retain(|_, x| x != drive);
+            state.drives.remove(drive);
             Ok(())
         }
         Event::MountAwaitsMedium { request, operator_request } => {

@@ -52,7 +52,8 @@ impl<'a> Ctx<'a> {
                 format!("the door of library {} is open: its inventory is taken when it closes", lib.name),
             );
         }
-        let mut events = self.compare(lib, observed, addresses)?;
+        let mut events = self.drives_present(lib, &addresses);
+        events.extend(self.compare(lib, observed, addresses.clone())?);
         if method.resolved(lib.inventory_method) == InventoryMethod::Omid {
             events.extend(self.identifications(lib, &events));
         }
@@ -60,6 +61,31 @@ impl<'a> Ctx<'a> {
             events.push(Event::InventoryCompleted { library });
         }
         Ok(events)
+    }
+
+    /// A reading of every slot and of some drive of the library is a whole
+    /// reading (READ ELEMENT STATUS of every element): a drive whose element
+    /// is not in it is gone (NTMS_NOT_PRESENT), one that is back is ready
+    /// again. A partial reading (the ports alone, the slots alone) says
+    /// nothing of drives; nor does one without any drive (rsm rule: a
+    /// library that lost every drive at once is more likely misread).
+    fn drives_present(&self, lib: &Library, read: &std::collections::BTreeSet<u16>) -> Vec<Event> {
+        let address = |d: &DriveId| self.state.drives[d].element_address;
+        let full = !lib.slots.is_empty()
+            && lib.slots.iter().all(|s| read.contains(&self.state.slots[s].element_address))
+            && lib.drives.iter().any(|d| read.contains(&address(d)));
+        if !full {
+            return vec![];
+        }
+        lib.drives
+            .iter()
+            .map(|d| &self.state.drives[d])
+            .filter_map(|d| {
+                let present = read.contains(&d.element_address);
+                let gone = d.operational == OperationalState::NotPresent;
+                (present == gone).then_some(Event::DrivePresence { drive: d.id, present })
+            })
+            .collect()
     }
 
     /// NTMS_INVENTORY_OMID: every cartridge at home that is already known

@@ -368,6 +368,47 @@ impl<'a> Ctx<'a> {
         Ok(events)
     }
 
+    /// DeleteNtmsDrive (spec §3.3). Checks, in order:
+    /// 1. session (ERROR_INVALID_HANDLE);
+    /// 2. a drive id (ERROR_INVALID_PARAMETER), naming a drive (ERROR_INVALID_DRIVE);
+    /// 3. its library is valid (ERROR_INVALID_LIBRARY);
+    /// 4. MODIFY access to it (ERROR_ACCESS_DENIED);
+    /// 5. a stand-alone drive: its whole library is deleted, with
+    ///    DeleteNtmsLibrary's checks; else the drive is NTMS_NOT_PRESENT and
+    ///    no request is in process on it (ERROR_INVALID_STATE).
+    ///
+    /// The requests that named it and had not started are cancelled, and a
+    /// cartridge the views had in it moves to the offline library.
+    pub(super) fn delete_drive(&self, session: SessionId, drive: DriveId) -> Result<Vec<Event>, NtmsError> {
+        let s = self.session(session)?;
+        let d = self.drive(drive)?;
+        let lib = self.valid_library(d.library)?;
+        self.require(lib, s, AccessMask::MODIFY, "delete its drives")?;
+        if lib.kind == LibraryKind::Standalone {
+            return self.delete_library(session, lib.id);
+        }
+        if d.operational != OperationalState::NotPresent {
+            return reject(
+                E::InvalidState,
+                format!("drive {} is still present: only a drive an inventory found gone is deleted", d.name),
+            );
+        }
+        let naming: Vec<&LibraryRequest> = lib
+            .active_requests
+            .iter()
+            .filter_map(|r| self.state.requests.get(r))
+            .filter(|r| r.drive == Some(drive) || self.state.waiting_drives.get(&r.id) == Some(&drive))
+            .collect();
+        if let Some(r) = naming.iter().find(|r| r.state == RequestState::InProcess) {
+            return reject(E::InvalidState, format!("request {} is in process on drive {}", r.id, d.name));
+        }
+        let mut events: Vec<Event> =
+            naming.iter().map(|r| Event::RequestCancelled { request: r.id, at_ms: self.now() }).collect();
+        events.extend(d.medium.map(|media| Event::MediaMovedOffline { media }));
+        events.push(Event::DriveDeleted { drive });
+        Ok(events)
+    }
+
     /// DeleteNtmsLibrary (spec §3.3). Checks, in order:
     /// 1. session (ERROR_INVALID_HANDLE);
     /// 2. a library id (ERROR_INVALID_PARAMETER);

@@ -85,6 +85,7 @@ pub fn decide(state: &State, policy: &Policy, cmd: &Stamped<Command>) -> Result<
         Command::AccessDoor { session, library, action } => ctx.access_door(*session, *library, *action),
         Command::CloseDoor { session, library } => ctx.close_door(*session, *library),
         Command::IdentifySlot { session, slot, option } => ctx.identify_slot(*session, *slot, *option),
+        Command::DeleteDrive { session, drive } => ctx.delete_drive(*session, *drive),
         Command::EjectMedia { session, media } => ctx.eject_media(*session, *media),
         Command::InjectMedia { session, library, found } => ctx.inject_media(*session, *library, found),
         Command::AddMediaType { session, library, media_type } => ctx.add_media_type(*session, *library, *media_type),
