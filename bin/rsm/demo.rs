@@ -232,6 +232,46 @@ pub async fn run(json: bool) -> Outcome {
     let ran = engine.query(move |s| s.requests.get(&urgent).map(|r| request_state(r.state))).await?;
     tour.say("dismount-media BUSY0001L8: the waiting mount takes the drive", Ok(ran.unwrap_or("gone").into()))?;
 
+    tour.heading("the operator: the door, and a cartridge that is not there")?;
+    let busy = id_of(&engine, |s| s.library_named("busy").map(|l| l.id)).await?;
+    let since = engine.last_seq() + 1;
+    let mut watch = engine.subscribe(&[ObjectType::Library, ObjectType::OperatorRequest], Since::Seq(since))?;
+    admin.dismount_media(b3, false).await?;
+    engine.run_until_idle().await?;
+    let sim = admin.simulator(busy).await?;
+    admin.access_door(busy, InventoryMethod::Fast.ntms_value()).await?;
+    let home = id_of(&engine, move |s| s.media.get(&b2).and_then(|m| m.home_slot).map(|h| s.slots[&h].element_address))
+        .await?;
+    let taken = sim.operator_take_from_slot(home).map_err(device_error)?;
+    let (_, found) = admin.close_door(busy).await?;
+    let gone = found.is_some_and(|a| a.events.iter().any(|e| matches!(e, Event::CartridgeVanished { .. })));
+    tour.say(
+        &format!("door open busy, the operator takes {taken} out, door close"),
+        Ok(if gone { format!("the inventory after it finds {taken} gone: offline") } else { "no difference".into() }),
+    )?;
+    let offline = admin.mount_media(b2, MountOptions::default()).await?.id();
+    let asked = id_of(&engine, move |s| {
+        s.awaiting_media.get(&offline).and_then(|o| s.operator_requests.get(o)).map(|o| o.text.clone())
+    })
+    .await?;
+    tour.say(&format!("mount {taken}"), Ok(format!("waiting; operator request: {asked}")))?;
+    admin.access_door(busy, InventoryMethod::Fast.ntms_value()).await?;
+    sim.operator_put_in_slot(home, &taken).map_err(device_error)?;
+    admin.close_door(busy).await?;
+    engine.run_until_idle().await?;
+    tour.say(&format!("the operator puts {taken} back through the door"), ended(&engine, offline).await?)?;
+    let last = engine.last_seq();
+    let mut excerpt = Vec::new();
+    while let Some((seq, notices)) = watch.next_record_until(last).await? {
+        excerpt.push(crate::watch::record_text("  watch", seq, &notices, false));
+    }
+    tour.say("rsm watch --types library,operator-request", Ok(format!("{} records with notices", excerpt.len())))?;
+    if !json {
+        for line in excerpt.iter().take(8) {
+            out::text(line)?;
+        }
+    }
+
     tour.heading("the views")?;
     let (drives, media, queue) = engine
         .query(|s| {
