@@ -340,7 +340,8 @@ pub enum Cmd {
         /// Print what the log holds from --from up to its head, then exit.
         #[arg(long, conflicts_with = "count")]
         until_idle: bool,
-        /// Exit after this many notices.
+        /// Exit once this many notices were printed, at the end of a record (a record's notices
+        /// are never split, so --from the next sequence resumes exactly).
         #[arg(long, value_name = "N")]
         count: Option<u64>,
     },

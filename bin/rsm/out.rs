@@ -92,3 +92,19 @@ mod tests {
         assert_eq!(escape("abc\u{202e}fed"), "abc\\u{202e}fed");
     }
 }
+
+/// Resolves once standard output is a pipe whose reader has gone (checked
+/// twice a second): a command that waits for something to print ends then
+/// instead of holding the store until it next writes.
+pub async fn reader_gone() {
+    loop {
+        let mut fd = libc::pollfd { fd: libc::STDOUT_FILENO, events: 0, revents: 0 };
+        // SAFETY: poll reads and writes the one pollfd given, which lives on
+        // this stack frame; a zero timeout never blocks.
+        let ready = unsafe { libc::poll(&mut fd, 1, 0) };
+        if ready > 0 && fd.revents & (libc::POLLERR | libc::POLLHUP) != 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+}

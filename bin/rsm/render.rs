@@ -480,8 +480,12 @@ async fn differences(engine: &Engine, events: Vec<Event>) -> Result<Vec<Value>, 
                     }
                     Event::RequestFailed { request, error, .. } => {
                         let r = s.requests.get(request)?;
+                        let error = ErrorCode::from_code(*error).map(|c| c.name());
+                        if r.kind != RequestKind::Eject {
+                            return Some(json!({"kind": "request-failed", "barcode": barcode(&r.media), "at": Value::Null, "request": request.to_string(), "operation": r.kind.name(), "error": error}));
+                        }
                         let port = r.port.map(|p| name_of_port(s, Some(p))).unwrap_or(Value::Null);
-                        Some(json!({"kind": "eject-failed", "barcode": barcode(&r.media), "at": port, "request": request.to_string(), "error": ErrorCode::from_code(*error).map(|c| c.name())}))
+                        Some(json!({"kind": "eject-failed", "barcode": barcode(&r.media), "at": port, "request": request.to_string(), "error": error}))
                     }
                     _ => None,
                 })
@@ -499,6 +503,13 @@ fn print_differences(differences: &[Value]) -> Outcome {
                 Some("vanished") => format!("vanished: {} (now offline)", text(&d["barcode"])),
                 Some("taken") => format!("taken from its port: {} (now offline)", text(&d["barcode"])),
                 Some("moved") => format!("moved: {} to {}", text(&d["barcode"]), text(&d["at"])),
+                Some("request-failed") => format!(
+                    "{} of {} failed ({}): the operator moved or took the cartridge; request {}",
+                    text(&d["operation"]),
+                    text(&d["barcode"]),
+                    text(&d["error"]),
+                    text(&d["request"])
+                ),
                 Some("drive-gone") => {
                     format!("drive gone: {} (not present; rsm drive delete removes it)", text(&d["at"]))
                 }

@@ -77,16 +77,19 @@ pub async fn run(engine: &Engine, types: &[String], from: Option<u64>, until: Un
                 out::error("rsm: watching; Ctrl-C or SIGTERM to stop");
             }
             while left != Some(0) {
-                let (seq, mut notices) = tokio::select! {
+                let (seq, notices) = tokio::select! {
                     next = subscription.next_record() => next?,
                     signal = stop::first() => {
                         out::error(&format!("rsm: {}: stopping after the steps under way", signal.name()));
                         return Ok(());
                     }
+                    // Found by a hostile run: `rsm watch | head -1` waited for
+                    // the next record to learn its reader was gone, holding the
+                    // store all the while.
+                    () = out::reader_gone() => return Ok(()),
                 };
                 if let Some(n) = left.as_mut() {
-                    notices.truncate(usize::try_from(*n).unwrap_or(usize::MAX));
-                    *n -= notices.len() as u64;
+                    *n = n.saturating_sub(notices.len() as u64);
                 }
                 out::text(&record_text("", seq, &notices, json))?;
             }

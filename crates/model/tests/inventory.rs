@@ -190,10 +190,11 @@ fn elements_unknown_to_the_projection_are_ignored() {
 }
 
 #[test]
-fn cartridges_with_a_pending_request_are_left_to_the_request() {
+fn cartridges_with_a_request_under_way_are_left_to_the_request() {
     let (mut w, s, lib) = given();
     let r = w.mount(s, "LIB0001L8", Some("lib-drive-1"));
-    assert_eq!(w.request(r).state, RequestState::Queued);
+    w.ok(Command::StartNext { library: lib });
+    assert_eq!(w.request(r).state, RequestState::InProcess);
     let mut obs = agreeing(&w, lib);
     // The hardware shows the mount's cartridge, its slot and drive differently: untouched.
     set(&mut obs, slot(&w, lib, 0).element_address, Seen::Empty);
@@ -238,4 +239,36 @@ fn inventory_checks_in_order() {
     w.finish(r);
     let obs = agreeing(&w, lib);
     assert_eq!(inventory(&mut w, s, lib, obs), vec![]);
+}
+
+/// Regression (found by a hostile run): the inventory after a door closed
+/// ignored a cartridge a queued mount named, so the views kept it in a slot
+/// the operator had emptied and the mount failed on the empty slot. A
+/// request that has not started moved nothing: the reading wins, and the
+/// request fails with the reason.
+#[test]
+fn an_inventory_fails_a_queued_request_whose_cartridge_the_operator_moved_or_took() {
+    let (mut w, s, lib) = given();
+    let taken = w.mount(s, "LIB0001L8", Some("lib-drive-1"));
+    let moved = w.ok(Command::EjectMedia { session: s, media: w.media("LIB0002L8") }).0;
+    let mut obs = agreeing(&w, lib);
+    set(&mut obs, slot(&w, lib, 0).element_address, Seen::Empty);
+    set(&mut obs, slot(&w, lib, 1).element_address, Seen::Empty);
+    let free = w.state.libraries[&lib]
+        .slots
+        .iter()
+        .map(|x| &w.state.slots[x])
+        .find(|x| x.content.is_none())
+        .expect("a free slot")
+        .element_address;
+    set(&mut obs, free, Seen::Cartridge("LIB0002L8".into()));
+    let events = inventory(&mut w, s, lib, obs);
+    assert!(matches!(events[..2], [Event::RequestFailed { .. }, Event::RequestFailed { .. }]), "{events:?}");
+    let r = w.request(taken);
+    assert_eq!((r.state, r.error), (RequestState::Failed, Some(ErrorCode::MediaOffline.code())));
+    assert_eq!(w.request(moved).error, Some(ErrorCode::MediaNotAvailable.code()));
+    assert_eq!(w.state.media[&w.media("LIB0001L8")].location, Location::Offline);
+    assert!(
+        matches!(w.state.media[&w.media("LIB0002L8")].location, Location::Slot(x) if w.state.slots[&x].element_address == free)
+    );
 }

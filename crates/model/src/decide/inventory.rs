@@ -53,7 +53,9 @@ impl<'a> Ctx<'a> {
             );
         }
         let mut events = self.drives_present(lib, &addresses);
-        events.extend(self.compare(lib, observed, addresses.clone())?);
+        let differences = self.compare(lib, observed, addresses.clone())?;
+        events.extend(self.requests_overtaken(&differences));
+        events.extend(differences);
         if method.resolved(lib.inventory_method) == InventoryMethod::Omid {
             events.extend(self.identifications(lib, &events));
         }
@@ -61,6 +63,41 @@ impl<'a> Ctx<'a> {
             events.push(Event::InventoryCompleted { library });
         }
         Ok(events)
+    }
+
+    /// The requests that had not started and whose cartridge the reading
+    /// found gone (ERROR_MEDIA_OFFLINE) or elsewhere (ERROR_MEDIA_NOT_AVAILABLE:
+    /// the operator moved it; a new request finds it where it is now) fail
+    /// before the views follow the cartridge (found by a hostile run: the
+    /// inventory after a door closed ignored a cartridge a queued mount
+    /// named, and the mount then failed on an empty slot).
+    fn requests_overtaken(&self, differences: &[Event]) -> Vec<Event> {
+        use std::collections::BTreeMap;
+        let mut overtaken: BTreeMap<MediaId, E> = BTreeMap::new();
+        for e in differences {
+            match e {
+                Event::CartridgeVanished { media } => {
+                    overtaken.insert(*media, E::MediaOffline);
+                }
+                Event::CartridgeMoved { media, .. } => {
+                    overtaken.entry(*media).or_insert(E::MediaNotAvailable);
+                }
+                _ => {}
+            }
+        }
+        overtaken
+            .into_iter()
+            .filter_map(|(media, error)| {
+                let request = self.state.media.get(&media)?.pending_request?;
+                Some(Event::RequestFailed {
+                    request,
+                    error: error.code(),
+                    sense: None,
+                    observed: Observed::Unknown,
+                    at_ms: self.now(),
+                })
+            })
+            .collect()
     }
 
     /// A reading of every slot and of some drive of the library is a whole
@@ -122,11 +159,15 @@ impl<'a> Ctx<'a> {
     ) -> Result<Vec<Event>, NtmsError> {
         use std::collections::{BTreeMap, BTreeSet};
         let library = lib.id;
-        // Elements and cartridges a queued or running request relies on are
-        // left out below: a move under way is not a difference.
+        // Elements and cartridges a running request relies on are left out
+        // below: a move under way is not a difference. A request that has
+        // not started moved nothing: its cartridge is compared like any
+        // other, and one the operator moved or took fails it (`inventory`).
         let st = self.state;
-        let pending =
-            |m: Option<MediaId>| m.and_then(|m| st.media.get(&m)).is_some_and(|m| m.pending_request.is_some());
+        let started = |m: &Medium| {
+            m.pending_request.and_then(|r| st.requests.get(&r)).is_some_and(|r| r.state == RequestState::InProcess)
+        };
+        let pending = |m: Option<MediaId>| m.and_then(|m| st.media.get(&m)).is_some_and(started);
         // The elements compared: address → (place, what the projection has there).
         let mut places: BTreeMap<u16, (Location, Option<MediaId>)> = BTreeMap::new();
         for d in lib.drives.iter().map(|d| &st.drives[d]) {
@@ -182,7 +223,7 @@ impl<'a> Ctx<'a> {
                     Some(m) if m.library != library => {
                         notes.push(Event::ForeignCartridgeFound { library, address: *address, barcode: b.clone() })
                     }
-                    Some(m) if m.pending_request.is_some() => {}
+                    Some(m) if started(m) => {}
                     Some(m) => {
                         if found.insert(m.id, *place).is_some() {
                             return reject(E::InvalidParameter, format!("bar code {b} was seen twice"));
