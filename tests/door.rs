@@ -37,6 +37,14 @@ fn the_operator_works_through_the_open_door_and_the_inventory_after_it_closes_re
     rsm.run(&["run", "--until-idle"]).ok();
     assert_eq!(rsm.view("queue")[0]["state"], "queued");
     rsm.run(&["identify", "lib-slot-2"]).rejected("ERROR_LIBRARY_OFFLINE", 4305);
+    // Regressions (found by a hostile run): a --wait held back by the door
+    // blamed a held drive; a bar code that reads as an id went into a slot
+    // where rsm could only call it unlabeled.
+    let held = rsm.run(&["mount", "LIB0001L8", "--wait"]).rejected("ERROR_BUSY", 170);
+    assert!(held.stderr.contains("door of library lib is open"), "{}", held.stderr);
+    rsm.run(&["cancel", rsm.view("queue")[1]["id"].as_str().expect("the second mount")]).ok();
+    rsm.run(&["sim", "door", "put", "lib-slot-3", "12345678-1234-1234-1234-123456789abc"])
+        .rejected("ERROR_INVALID_PARAMETER", 87);
     // An inventory asked for meanwhile is taken when the door closes.
     let asked = rsm.run(&["--json", "inventory", "lib", "--method", "fast"]).ok().json();
     assert!(asked["message"].as_str().is_some_and(|m| m.contains("when it closes")), "{asked}");

@@ -33,8 +33,8 @@ pub async fn inventory(
             }
             Event::DoorInventoryChosen { method, .. } => {
                 let text = format!(
-                    "the door of library {library} is open: a {} inventory is taken when it closes",
-                    render::inventory_method(*method)
+                    "the door of library {library} is open: {} is taken when it closes",
+                    inventory_words(*method)
                 );
                 return done(json, &text);
             }
@@ -45,6 +45,16 @@ pub async fn inventory(
         return done(json, &format!("no identification of library {library} was waiting"));
     }
     render::inventory(engine, library, accepted.events, wait, json).await
+}
+
+/// An inventory method in a sentence.
+fn inventory_words(method: InventoryMethod) -> &'static str {
+    match method {
+        InventoryMethod::None => "no inventory (the views are trusted)",
+        InventoryMethod::Fast => "a fast inventory",
+        InventoryMethod::Omid => "an OMID inventory",
+        InventoryMethod::Default => "the library's inventory",
+    }
 }
 
 fn door_action(choice: DoorInventory) -> u32 {
@@ -69,15 +79,15 @@ pub async fn door(engine: &Engine, user: &str, cmd: &DoorCmd, json: bool) -> Out
                 .iter()
                 .find_map(|e| match e {
                     Event::DoorUnlocked { inventory, .. } => Some(format!(
-                        "the door of library {library} is open; once it closes a {} inventory is taken",
-                        render::inventory_method(*inventory)
+                        "the door of library {library} is open; once it closes {} is taken",
+                        inventory_words(*inventory)
                     )),
                     Event::DoorAccessQueued { .. } => Some(format!(
                         "the robot of library {library} finishes its moves, then the door opens (rsm run)"
                     )),
                     Event::DoorInventoryChosen { method, .. } => Some(format!(
-                        "the door of library {library} is already open; once it closes a {} inventory is taken",
-                        render::inventory_method(*method)
+                        "the door of library {library} is already open; once it closes {} is taken",
+                        inventory_words(*method)
                     )),
                     _ => None,
                 })
@@ -140,18 +150,19 @@ pub async fn sim_door(engine: &Engine, user: &str, cmd: &SimDoorCmd, json: bool)
             close(engine, user, library, json).await
         }
         SimDoorCmd::Put { slot, barcode } => {
+            crate::sim::check_barcode(barcode)?;
             let (library, address) = slot_place(engine, slot).await?;
             door_must_be_open(engine, library).await?;
             let sim = operator.simulator(library).await?;
             sim.operator_put_in_slot(address, barcode).map_err(device_error)?;
-            done(json, &format!("{barcode} is in {slot}; the inventory after the door closes records it"))
+            done(json, &format!("{barcode} is in {slot}; an inventory after the door closes records it"))
         }
         SimDoorCmd::Take { slot } => {
             let (library, address) = slot_place(engine, slot).await?;
             door_must_be_open(engine, library).await?;
             let sim = operator.simulator(library).await?;
             let barcode = sim.operator_take_from_slot(address).map_err(device_error)?;
-            done(json, &format!("{barcode} taken out of {slot}; the inventory after the door closes records it"))
+            done(json, &format!("{barcode} taken out of {slot}; an inventory after the door closes records it"))
         }
     }
 }

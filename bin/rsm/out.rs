@@ -78,21 +78,6 @@ fn needs_escape(c: char) -> bool {
     c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') || (!c.is_whitespace() && !rsm::limits::is_plain(c))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::escape;
-
-    #[test]
-    fn escapes_what_steers_a_terminal_and_nothing_else() {
-        assert_eq!(escape("lib1-drive-1"), "lib1-drive-1");
-        assert_eq!(escape("DOMAIN\\bob é"), "DOMAIN\\bob é");
-        assert_eq!(escape("ev\nil"), "ev\\nil");
-        assert_eq!(escape("\u{1b}[31mred"), "\\u{1b}[31mred");
-        assert_eq!(escape("a\u{9b}b\u{7f}"), "a\\u{9b}b\\u{7f}");
-        assert_eq!(escape("abc\u{202e}fed"), "abc\\u{202e}fed");
-    }
-}
-
 /// Resolves once standard output is a pipe whose reader has gone (checked
 /// twice a second): a command that waits for something to print ends then
 /// instead of holding the store until it next writes.
@@ -106,5 +91,20 @@ pub async fn reader_gone() {
             return;
         }
         tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape;
+
+    #[test]
+    fn escapes_what_steers_a_terminal_and_nothing_else() {
+        assert_eq!(escape("lib1-drive-1"), "lib1-drive-1");
+        assert_eq!(escape("DOMAIN\\bob é"), "DOMAIN\\bob é");
+        assert_eq!(escape("ev\nil"), "ev\\nil");
+        assert_eq!(escape("\u{1b}[31mred"), "\\u{1b}[31mred");
+        assert_eq!(escape("a\u{9b}b\u{7f}"), "a\\u{9b}b\\u{7f}");
+        assert_eq!(escape("abc\u{202e}fed"), "abc\\u{202e}fed");
     }
 }

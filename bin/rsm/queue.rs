@@ -122,7 +122,19 @@ pub async fn requests(engine: &Engine, user: &str, command: &RequestsCmd, json: 
     if library.is_empty() && operator.is_empty() {
         return done(json, "no finished request to delete");
     }
-    let count = library.len() + operator.len();
-    engine.session_for(user).await?.delete_requests(library, operator).await?;
-    done(json, &format!("finished requests deleted from the views ({count} named; unfinished ones are kept)"))
+    // Found by a hostile run: the count said how many ids were named, not
+    // how many requests left the views (unknown ids are skipped, as the spec says).
+    let session = engine.session_for(user).await?;
+    let accepted = session
+        .submit(Command::DeleteRequests { session: session.id(), requests: library, operator_requests: operator })
+        .await?;
+    let deleted: usize = accepted
+        .events
+        .iter()
+        .map(|e| match e {
+            Event::RequestsDeleted { requests, operator_requests } => requests.len() + operator_requests.len(),
+            _ => 0,
+        })
+        .sum();
+    done(json, &format!("{deleted} finished requests deleted from the views (unknown and unfinished ones are skipped)"))
 }

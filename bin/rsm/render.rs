@@ -149,11 +149,20 @@ fn text_of(r: &Value, key: &str) -> String {
 /// this process does can free what it waits for (a drive a session holds),
 /// so it stays in the queue for whoever frees one.
 fn still_queued(r: &Value) -> NtmsError {
+    // Found by a hostile run: a mount held back by an open door was said to
+    // wait for a held drive.
+    let why = if r["awaits_operator_request"].is_string() {
+        "its cartridge is offline and the operator is asked to bring it (rsm operator list)".to_string()
+    } else if r["door_open"] == true {
+        format!("the door of library {} is open (rsm door close)", text_of(r, "library"))
+    } else {
+        "every drive it may use is held".to_string()
+    };
     NtmsError::new(
         ErrorCode::Busy,
         format!(
-            "request {} is {}: every drive it may use is held; it stays queued, and `rsm run` (or the next \
-             --wait) carries it on once one is dismounted",
+            "request {} is {}: {why}; it stays queued, and `rsm run` (or the next --wait) carries it on once \
+             that changes",
             text_of(r, "id"),
             text_of(r, "state")
         ),
@@ -162,7 +171,7 @@ fn still_queued(r: &Value) -> NtmsError {
 
 /// Whether a request's state (as the views name it) is final.
 fn is_terminal(state: &str) -> bool {
-    matches!(state, "completed" | "failed" | "cancelled")
+    matches!(state, "completed" | "failed" | "cancelled" | "stopped")
 }
 
 /// One line about a request: `request ID STATE: KIND BARCODE in DRIVE`
@@ -231,6 +240,7 @@ pub fn request_json(s: &State, r: &LibraryRequest) -> Value {
         "sense": r.sense.map(|x| format!("{:02X}/{:02X}/{:02X}", x.key, x.asc, x.ascq)),
         "sense_text": r.sense.map(|x| rsm_scsi::explain(x.key, x.asc, x.ascq)),
         "awaits_operator_request": s.awaiting_media.get(&r.id).map(|o| o.to_string()),
+        "door_open": s.libraries.get(&r.library).is_some_and(|l| l.robot_held()),
     })
 }
 

@@ -210,16 +210,22 @@ pub async fn sim(engine: &Engine, cmd: &SimCmd, user: &str, json: bool) -> Outco
 
 /// A bar code the operator's hand brings in follows the model's rule
 /// (ERROR_INVALID_PARAMETER), before the simulator is touched.
-fn check_barcode(barcode: &str) -> Result<(), Failure> {
+pub fn check_barcode(barcode: &str) -> Result<(), Failure> {
+    // Found by a hostile run: a bar code that reads as an id was put in a
+    // slot, where rsm can only call it unlabeled.
     let plain = !barcode.is_empty()
         && barcode.chars().count() <= rsm::limits::BARCODE_LEN_MAX
-        && barcode.chars().all(rsm::limits::is_plain);
+        && barcode.chars().all(rsm::limits::is_plain)
+        && rsm::uuid::Uuid::parse_str(barcode).is_err();
     if plain {
         Ok(())
     } else {
         Err(Failure::Rejected(NtmsError::new(
             ErrorCode::InvalidParameter,
-            format!("a bar code is 1 to {} printable characters without spaces", rsm::limits::BARCODE_LEN_MAX),
+            format!(
+                "a bar code is 1 to {} printable characters without spaces, and does not read as an id",
+                rsm::limits::BARCODE_LEN_MAX
+            ),
         )))
     }
 }

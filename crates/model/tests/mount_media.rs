@@ -489,3 +489,21 @@ fn several_cartridges_are_mounted_and_dismounted_together_or_not_at_all() {
     let _ = other;
     w.state.check_invariants().expect("invariants");
 }
+
+/// Regression (found by a hostile run): a mount of several cartridges
+/// naming one drive twice was accepted, and the second waited on the
+/// first's drive while the others stayed free.
+#[test]
+fn a_set_naming_a_drive_twice_is_refused() {
+    let mut w = World::new();
+    let s = w.session("app");
+    w.changer(s, "lib", 2, 6, 3);
+    let d = w.drive("lib-drive-1");
+    let set = Command::MountMediaSet {
+        session: s,
+        media: vec![w.media("LIB0001L8"), w.media("LIB0002L8")],
+        drives: vec![d, d],
+        options: MountOptions::default(),
+    };
+    w.rejects(set, ErrorCode::InvalidParameter);
+}

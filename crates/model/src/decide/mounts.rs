@@ -284,6 +284,11 @@ impl<'a> Ctx<'a> {
         if media.is_empty() || !(drives.is_empty() || drives.len() == media.len()) {
             return reject(E::InvalidParameter, "name one cartridge at least, and a drive for each or none");
         }
+        // Found by a hostile run: a drive named twice left the second
+        // cartridge waiting on the first's drive while others were free.
+        if drives.iter().collect::<std::collections::BTreeSet<_>>().len() != drives.len() {
+            return reject(E::InvalidParameter, "a drive is named twice: name one drive per cartridge");
+        }
         self.one_library(media)?;
         let mut taken = std::collections::BTreeSet::new();
         let mut events = Vec::new();
