@@ -137,7 +137,7 @@ fn inventory_after_the_library_was_changed_behind_rsms_back() {
 
     let again = rsm.run(&["inventory", "vtl1"]).ok();
     assert_eq!(again.stdout.trim(), "no differences");
-    rsm.run(&["mount", "A00002L8"]).rejected("ERROR_MEDIA_OFFLINE", 4304);
+    rsm.run(&["mount", "A00002L8", "--error-if-offline"]).rejected("ERROR_MEDIA_OFFLINE", 4304);
     let mounted = rsm.run(&["--json", "mount", "NEW001L8", "--wait"]).ok().json();
     assert_eq!(mounted["state"], "completed", "the new cartridge is usable: {mounted}");
     rsm.run(&["inventory", "vtl1"]).ok();

@@ -276,3 +276,19 @@ fn a_librarys_door_max_open_secs_and_inventory_method_are_writable() {
     let tick = w.ok(Command::Tick).1;
     assert!(tick.iter().any(|e| matches!(e, Event::DoorLeftOpen { .. })), "{tick:?}");
 }
+
+/// Regression (found by the property tests): deleting a library whose door
+/// was left open left its close-the-door operator request open for ever.
+#[test]
+fn deleting_a_library_withdraws_its_close_the_door_request() {
+    let mut w = World::new();
+    let alice = w.session("alice");
+    let lib = w.changer(alice, "la", 1, 4, 2);
+    w.ok(open(alice, lib, NONE));
+    w.now_ms += u64::from(DOOR_MAX_OPEN_SECS_DEFAULT) * 1000;
+    w.ok(Command::Tick);
+    let asked = *w.state.operator_requests.keys().next().expect("raised");
+    w.ok(Command::SetEnabled { session: alice, object: ObjectRef::Library(lib), enabled: false });
+    w.ok(Command::DeleteLibrary { session: alice, library: lib });
+    assert_eq!(w.state.operator_requests[&asked].state, OperatorRequestState::Refused);
+}

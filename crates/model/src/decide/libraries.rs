@@ -436,6 +436,18 @@ impl<'a> Ctx<'a> {
             return reject(E::InvalidState, format!("a medium in library {} is opened by a session", lib.name));
         }
         let mut events = vec![Event::LibraryDeletionStarted { library }];
+        // Found by the property tests: the close-the-door request of a
+        // library deleted with its door open stayed open for ever.
+        let close_request = lib.door.as_ref().and_then(|d| d.close_request);
+        if let Some(o) =
+            close_request.filter(|o| self.state.operator_requests.get(o).is_some_and(|o| !o.state.is_terminal()))
+        {
+            events.push(self.operator_request_closed(
+                o,
+                crate::operator::OperatorRequestState::Refused,
+                Some(E::Cancelled),
+            ));
+        }
         let mut in_process = false;
         for r in &lib.active_requests {
             match self.state.requests[r].state {
