@@ -343,20 +343,7 @@ impl SimulatedLibrary {
         if !self.door_unlocked() {
             return Err(check(operation, SenseData::REMOVAL_PREVENTED));
         }
-        self.mutate(|state| {
-            let duplicate = state.elements.values().any(|e| e.barcode.as_deref() == Some(barcode));
-            let Some(element) = state.elements.get_mut(&slot).filter(|e| e.kind == ElementKind::Storage) else {
-                return Err(check(operation, SenseData::INVALID_ELEMENT));
-            };
-            if element.barcode.is_some() {
-                return Err(check(operation, SenseData::DESTINATION_FULL));
-            }
-            if barcode_problem(barcode).is_some() || duplicate {
-                return Err(check(operation, INVALID_PARAMETER));
-            }
-            element.barcode = Some(barcode.to_string());
-            Ok(())
-        })
+        self.mutate(|state| state.operator_put(slot, ElementKind::Storage, barcode, operation))
     }
 
     /// Through the open door, the operator takes the cartridge out of a
@@ -805,9 +792,20 @@ impl SimState {
     }
 
     fn operator_fill_port(&mut self, port: ElementAddress, barcode: &str) -> Result<(), AdapterError> {
-        let operation = || format!("OPERATOR FILL {barcode:?} -> {port}");
+        self.operator_put(port, ElementKind::ImportExport, barcode, || format!("OPERATOR FILL {barcode:?} -> {port}"))
+    }
+
+    /// The operator's hand puts a cartridge in an element of `kind`: the
+    /// element exists and is empty, the bar code is well formed and new.
+    fn operator_put(
+        &mut self,
+        address: ElementAddress,
+        kind: ElementKind,
+        barcode: &str,
+        operation: impl FnOnce() -> String,
+    ) -> Result<(), AdapterError> {
         let duplicate = self.elements.values().any(|e| e.barcode.as_deref() == Some(barcode));
-        let Some(element) = self.port_mut(port) else {
+        let Some(element) = self.elements.get_mut(&address).filter(|e| e.kind == kind) else {
             return Err(check(operation, SenseData::INVALID_ELEMENT));
         };
         if element.barcode.is_some() {

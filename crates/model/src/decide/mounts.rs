@@ -113,6 +113,16 @@ impl<'a> Ctx<'a> {
         open.then(|| self.operator_request_closed(*o, crate::operator::OperatorRequestState::Refused, Some(reason)))
     }
 
+    /// A mount accepted WAITING (NTMS_LM_WAITING), with no drive yet.
+    fn waiting_mount(&self, s: &Session, lib: &Library, medium: &Medium, options: &MountOptions) -> LibraryRequest {
+        let mut r = self.port_request(self.cmd.request, RequestKind::Mount, lib.id, medium.id, &s.principal);
+        r.state = RequestState::Waiting;
+        r.session = Some(s.id);
+        r.write = options.write;
+        r.priority = options.priority;
+        r
+    }
+
     /// The mount that waits for an offline medium, if one does.
     pub(super) fn awaited_by(&self, media: MediaId) -> Option<RequestId> {
         self.state.awaiting_media.keys().find(|r| self.state.requests.get(r).is_some_and(|r| r.media == media)).copied()
@@ -134,11 +144,7 @@ impl<'a> Ctx<'a> {
     ) -> Result<Vec<Event>, NtmsError> {
         use crate::operator::{OperatorRequest, OperatorRequestKind, OperatorRequestState};
         self.queue_room(lib, 1)?;
-        let mut r = self.port_request(self.cmd.request, RequestKind::Mount, lib.id, medium.id, &s.principal);
-        r.state = RequestState::Waiting;
-        r.session = Some(s.id);
-        r.write = options.write;
-        r.priority = options.priority;
+        let r = self.waiting_mount(s, lib, medium, options);
         let operator_request = OperatorRequestId(self.secondary_id(OFFLINE_MOUNT_SALT).0);
         let mut events = vec![
             Event::MountWaiting { request: r, drive: named.map(|d| d.id) },
@@ -454,11 +460,7 @@ impl<'a> Ctx<'a> {
             }
             // It waits (NTMS_LM_WAITING) for a drive to free up.
             self.queue_room(lib, 1)?;
-            let mut r = self.port_request(self.cmd.request, RequestKind::Mount, lib.id, medium.id, &s.principal);
-            r.state = RequestState::Waiting;
-            r.session = Some(s.id);
-            r.write = options.write;
-            r.priority = options.priority;
+            let mut r = self.waiting_mount(s, lib, medium, options);
             r.slot = medium.home_slot;
             let mut events = vec![Event::MountWaiting { request: r, drive: named.map(|d| d.id) }];
             events.extend(self.mount_deadline(options));
