@@ -131,13 +131,16 @@ fn a_live_watch_whose_reader_is_gone_ends_and_frees_the_store() {
 #[test]
 fn count_ends_at_a_record_boundary() {
     let rsm = with_history();
-    let all = lines(&rsm.run(&["watch", "--from", "1", "--until-idle"]).ok().stdout);
+    // Each watch owns the store and works its queue, so the log may grow
+    // between runs: the whole log is read last, and what the two runs
+    // printed must be exactly its beginning.
     let first = lines(&rsm.run(&["watch", "--from", "1", "--count", "1"]).ok().stdout);
     let last = fields(first.last().expect("a notice")).0;
     assert!(first.iter().all(|l| fields(l).0 == last), "one whole record: {first:?}");
-    assert_eq!(first.len(), all.iter().filter(|l| fields(l).0 == last).count());
     let rest = lines(&rsm.run(&["watch", "--from", &(last + 1).to_string(), "--until-idle"]).ok().stdout);
-    assert_eq!([first, rest].concat(), all);
+    let all = lines(&rsm.run(&["watch", "--from", "1", "--until-idle"]).ok().stdout);
+    let seen = [first, rest].concat();
+    assert!(all.starts_with(&seen), "no gap, no repeat: {seen:?} against {all:?}");
 }
 
 /// A live watch prints what commits while it runs and stops cleanly on SIGTERM.
