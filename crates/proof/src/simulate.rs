@@ -713,6 +713,9 @@ impl World {
             .map(|s| s.element_address)
             .collect();
         if self.rng.chance(500) {
+            // The operator's hands go by what is there: a cartridge taken
+            // earlier while the door stayed open is still in the views.
+            let full: Vec<u16> = full.into_iter().filter(|slot| sim.locate_at(*slot).is_some()).collect();
             if let Some(slot) = self.rng.pick(&full) {
                 sim.operator_take_from_slot(slot).map_err(|e| e.to_string())?;
                 self.unrecorded.insert((library, slot));
