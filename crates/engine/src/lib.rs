@@ -613,7 +613,7 @@ impl Engine {
     ) -> Result<Accepted, NtmsError> {
         let checked = session.submit(Command::InventoryLibrary { session: session.id(), library, action }).await?;
         // STOP, or a door open: nothing to read now.
-        let method = rsm_model::InventoryMethod::ALL.iter().copied().find(|m| m.ntms_value() == action);
+        let method = rsm_model::InventoryMethod::of_action(action);
         match method {
             Some(method) if checked.events.is_empty() => {
                 self.record_inventory(Some(session.id()), library, method).await
@@ -719,14 +719,7 @@ impl Engine {
     /// someone opened it. An open door was closed; an inventory is taken
     /// either way, by the library's method.
     pub(crate) async fn elements_changed(&self, library: LibraryId) -> Result<(), NtmsError> {
-        let door_open = self
-            .query(move |s| {
-                s.libraries
-                    .get(&library)
-                    .and_then(|l| l.door.as_ref())
-                    .is_some_and(|d| d.state == rsm_model::DoorState::Open)
-            })
-            .await?;
+        let door_open = self.query(move |s| s.libraries.get(&library).is_some_and(|l| l.door_open())).await?;
         if door_open {
             self.close_door(None, library).await?;
             return Ok(());

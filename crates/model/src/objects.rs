@@ -145,6 +145,12 @@ ntms_values! {
 pub const INVENTORY_STOP: u32 = 5;
 
 impl InventoryMethod {
+    /// The method a dwAction (AccessNtmsLibraryDoor, InventoryNtmsLibrary)
+    /// names, if it names one (NTMS_INVENTORY_SLOT and STOP name none).
+    pub fn of_action(action: u32) -> Option<InventoryMethod> {
+        InventoryMethod::ALL.iter().copied().find(|m| m.ntms_value() == action)
+    }
+
     /// The method itself: DEFAULT resolved to the library's.
     pub fn resolved(self, library_default: InventoryMethod) -> InventoryMethod {
         match self {

@@ -151,3 +151,28 @@ pub struct OperatorRequest {
     /// error: ERROR_TIMEOUT, ERROR_CANCELLED).
     pub reason: Option<ErrorCode>,
 }
+
+impl OperatorRequest {
+    /// A request just raised (SUBMITTED) by `principal`'s session `session`
+    /// (the zero session: rsm itself, for no caller's operation).
+    pub fn submitted(
+        id: OperatorRequestId,
+        kind: OperatorRequestKind,
+        session: SessionId,
+        principal: &str,
+        text: String,
+        at_ms: u64,
+    ) -> Self {
+        Self {
+            id,
+            kind,
+            state: OperatorRequestState::Submitted,
+            session,
+            principal: principal.to_string(),
+            text,
+            submitted_ms: at_ms,
+            closed_ms: None,
+            reason: None,
+        }
+    }
+}

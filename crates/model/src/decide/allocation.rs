@@ -149,19 +149,10 @@ impl<'a> Ctx<'a> {
             None if wait == AllocationWait::Raise && !options.error_if_unavailable => {
                 let kind = OperatorRequestKind::NewMedia { pool };
                 let media_type = p.media_type.and_then(media_type).map_or("", |t| t.name);
-                Ok(vec![Event::OperatorRequestSubmitted {
-                    request: OperatorRequest {
-                        id: OperatorRequestId(derive_id(self.cmd.request, 2)),
-                        kind,
-                        state: OperatorRequestState::Submitted,
-                        session,
-                        principal: s.principal.clone(),
-                        text: format!("new {media_type} media are needed in pool {}", self.state.pool_path(pool)),
-                        submitted_ms: self.now(),
-                        closed_ms: None,
-                        reason: None,
-                    },
-                }])
+                let text = format!("new {media_type} media are needed in pool {}", self.state.pool_path(pool));
+                let id = OperatorRequestId(derive_id(self.cmd.request, 2));
+                let request = OperatorRequest::submitted(id, kind, session, &s.principal, text, self.now());
+                Ok(vec![Event::OperatorRequestSubmitted { request }])
             }
             None => reject(
                 E::MediaUnavailable,

@@ -11,11 +11,6 @@ use crate::operator::*;
 
 pub(super) use crate::objects::INVENTORY_STOP;
 
-/// The method a dwAction names, if it names one.
-pub(super) fn inventory_method(action: u32) -> Option<InventoryMethod> {
-    InventoryMethod::ALL.iter().copied().find(|m| m.ntms_value() == action)
-}
-
 impl<'a> Ctx<'a> {
     /// AccessNtmsLibraryDoor. Checks, in order:
     /// 1. session (ERROR_INVALID_HANDLE);
@@ -39,7 +34,7 @@ impl<'a> Ctx<'a> {
         action: u32,
     ) -> Result<Vec<Event>, NtmsError> {
         let s = self.session(session)?;
-        let Some(method) = inventory_method(action) else {
+        let Some(method) = InventoryMethod::of_action(action) else {
             return reject(E::InvalidParameter, format!("{action} is not an inventory after the door closes (0..=3)"));
         };
         let lib = self.valid_library(library)?;
@@ -93,12 +88,7 @@ impl<'a> Ctx<'a> {
         }
         let mut events = vec![Event::DoorClosed { library, at_ms: self.now() }];
         if let Some(request) = door.close_request.filter(|r| self.open_operator_request(*r)) {
-            events.push(Event::OperatorRequestClosed {
-                request,
-                state: OperatorRequestState::Complete,
-                reason: None,
-                at_ms: self.now(),
-            });
+            events.push(self.operator_request_closed(request, OperatorRequestState::Complete, None));
         }
         Ok(events)
     }
@@ -122,22 +112,14 @@ impl<'a> Ctx<'a> {
                 continue;
             }
             let id = OperatorRequestId(self.secondary_id(DOOR_REQUEST_SALT + n as u64).0);
-            events.push(Event::OperatorRequestSubmitted {
-                request: OperatorRequest {
-                    id,
-                    kind: OperatorRequestKind::DeviceService { device: ObjectRef::Library(lib.id) },
-                    state: OperatorRequestState::Submitted,
-                    session: SessionId::NIL,
-                    principal: super::SERVER_PRINCIPAL.to_string(),
-                    text: format!(
-                        "close the door of library {}: it has been open longer than {} s",
-                        lib.name, door.max_open_secs
-                    ),
-                    submitted_ms: self.now(),
-                    closed_ms: None,
-                    reason: None,
-                },
-            });
+            let text = format!(
+                "close the door of library {}: it has been open longer than {} s",
+                lib.name, door.max_open_secs
+            );
+            let kind = OperatorRequestKind::DeviceService { device: ObjectRef::Library(lib.id) };
+            let request =
+                OperatorRequest::submitted(id, kind, SessionId::NIL, super::SERVER_PRINCIPAL, text, self.now());
+            events.push(Event::OperatorRequestSubmitted { request });
             events.push(Event::DoorLeftOpen { library: lib.id, request: id });
         }
         events

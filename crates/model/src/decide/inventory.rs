@@ -46,7 +46,7 @@ impl<'a> Ctx<'a> {
         if !Self::library_available(lib) {
             return reject(E::DeviceNotAvailable, format!("library {} is disabled or not ready", lib.name));
         }
-        if lib.door.as_ref().is_some_and(|d| d.state == DoorState::Open) {
+        if lib.door_open() {
             return reject(
                 E::Busy,
                 format!("the door of library {} is open: its inventory is taken when it closes", lib.name),
@@ -346,9 +346,9 @@ impl<'a> Ctx<'a> {
         library: LibraryId,
         action: u32,
     ) -> Result<Vec<Event>, NtmsError> {
-        use super::door::{inventory_method, INVENTORY_STOP};
+        use super::door::INVENTORY_STOP;
         let s = self.session(session)?;
-        let method = match inventory_method(action) {
+        let method = match InventoryMethod::of_action(action) {
             Some(InventoryMethod::None) | None if action != INVENTORY_STOP => {
                 return reject(
                     E::InvalidParameter,
@@ -390,7 +390,7 @@ impl<'a> Ctx<'a> {
                 vec![Event::InventoryStopped { library, requests, at_ms: self.now() }]
             });
         };
-        if lib.door.as_ref().is_some_and(|d| d.state == DoorState::Open) {
+        if lib.door_open() {
             return Ok(vec![Event::DoorInventoryChosen { library, method: method.resolved(lib.inventory_method) }]);
         }
         Ok(vec![])

@@ -142,24 +142,21 @@ impl<'a> Ctx<'a> {
         named: Option<&Drive>,
         options: &MountOptions,
     ) -> Result<Vec<Event>, NtmsError> {
-        use crate::operator::{OperatorRequest, OperatorRequestKind, OperatorRequestState};
+        use crate::operator::{OperatorRequest, OperatorRequestKind};
         self.queue_room(lib, 1)?;
         let r = self.waiting_mount(s, lib, medium, options);
         let operator_request = OperatorRequestId(self.secondary_id(OFFLINE_MOUNT_SALT).0);
         let mut events = vec![
             Event::MountWaiting { request: r, drive: named.map(|d| d.id) },
             Event::OperatorRequestSubmitted {
-                request: OperatorRequest {
-                    id: operator_request,
-                    kind: OperatorRequestKind::MoveMedia { media: medium.id, library: Some(lib.id) },
-                    state: OperatorRequestState::Submitted,
-                    session: s.id,
-                    principal: s.principal.clone(),
-                    text: format!("bring cartridge {} to library {} (a mount waits for it)", medium.barcode, lib.name),
-                    submitted_ms: self.now(),
-                    closed_ms: None,
-                    reason: None,
-                },
+                request: OperatorRequest::submitted(
+                    operator_request,
+                    OperatorRequestKind::MoveMedia { media: medium.id, library: Some(lib.id) },
+                    s.id,
+                    &s.principal,
+                    format!("bring cartridge {} to library {} (a mount waits for it)", medium.barcode, lib.name),
+                    self.now(),
+                ),
             },
             Event::MountAwaitsMedium { request: self.cmd.request, operator_request },
         ];

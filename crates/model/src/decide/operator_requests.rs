@@ -66,19 +66,15 @@ impl<'a> Ctx<'a> {
         } else {
             message.to_string()
         };
-        Ok(vec![Event::OperatorRequestSubmitted {
-            request: OperatorRequest {
-                id: OperatorRequestId(self.cmd.request.0),
-                kind: *kind,
-                state: OperatorRequestState::Submitted,
-                session,
-                principal: s.principal.clone(),
-                text,
-                submitted_ms: self.now(),
-                closed_ms: None,
-                reason: None,
-            },
-        }])
+        let request = OperatorRequest::submitted(
+            OperatorRequestId(self.cmd.request.0),
+            *kind,
+            session,
+            &s.principal,
+            text,
+            self.now(),
+        );
+        Ok(vec![Event::OperatorRequestSubmitted { request }])
     }
 
     /// SatisfyNtmsOperatorRequest (`to` COMPLETE) and

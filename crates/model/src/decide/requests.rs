@@ -108,7 +108,7 @@ impl<'a> Ctx<'a> {
     /// finish the moves begun, then unlocks once no request is in process.
     fn door_waits(&self, lib: &Library) -> Vec<Event> {
         let Some(inventory) = lib.door.as_ref().and_then(|d| d.access_pending) else { return vec![] };
-        if lib.door.as_ref().is_some_and(|d| d.state == DoorState::Open) {
+        if lib.door_open() {
             return vec![];
         }
         let at_ms = self.now();
