@@ -23,16 +23,8 @@ impl<'a> Ctx<'a> {
             return self.door_waits(lib);
         }
         if lib.deleting || !Self::library_available(lib) {
-            // Nothing new starts, but work already begun is finished: a
-            // cartridge half-way (unloaded, waiting for the robot) reaches
-            // its slot, and a deletion waiting for it can complete.
-            let waiting = requests()
-                .filter(|r| r.state == RequestState::InProcess && r.phase == Some(RequestPhase::AwaitingRobot))
-                .min_by_key(|r| (r.kind.dispatch_class(), -r.priority, r.order));
-            return match waiting {
-                Some(r) if lib.robot.is_none() => vec![Event::RobotAssigned { request: r.id, at_ms }],
-                _ => vec![],
-            };
+            // A deletion waiting for work begun can complete once it is done.
+            return self.finish_begun_work(lib);
         }
         // Offline media back in a slot go to the mounts that waited for them.
         let arrived = self.awaited_media_arrived(lib);
@@ -111,18 +103,26 @@ impl<'a> Ctx<'a> {
         if lib.door_open() {
             return vec![];
         }
-        let at_ms = self.now();
         if self.robot_idle(lib) {
-            return vec![Event::DoorUnlocked { library: lib.id, inventory, at_ms }];
+            return vec![Event::DoorUnlocked { library: lib.id, inventory, at_ms: self.now() }];
         }
-        let requests = || lib.active_requests.iter().map(|r| &self.state.requests[r]);
-        requests()
+        self.finish_begun_work(lib)
+    }
+
+    /// Nothing new starts, but work already begun is finished: a cartridge
+    /// half-way (unloaded, waiting for the robot) is given the robot to
+    /// reach its slot.
+    fn finish_begun_work(&self, lib: &Library) -> Vec<Event> {
+        let waiting = lib
+            .active_requests
+            .iter()
+            .map(|r| &self.state.requests[r])
             .filter(|r| r.state == RequestState::InProcess && r.phase == Some(RequestPhase::AwaitingRobot))
-            .min_by_key(|r| (r.kind.dispatch_class(), r.order))
-            .filter(|_| lib.robot.is_none())
-            .map(|r| Event::RobotAssigned { request: r.id, at_ms })
-            .into_iter()
-            .collect()
+            .min_by_key(|r| (r.kind.dispatch_class(), -r.priority, r.order));
+        match waiting {
+            Some(r) if lib.robot.is_none() => vec![Event::RobotAssigned { request: r.id, at_ms: self.now() }],
+            _ => vec![],
+        }
     }
 
     /// The label request `r`'s cartridge needs once `r` has brought it to
