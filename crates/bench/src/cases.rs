@@ -388,6 +388,25 @@ async fn library_with_held_media(
 
 /// The command pair the throughput cases repeat: a deferred dismount and a
 /// mount of the same cartridge, served in place (no robot): pure command path.
+/// Every client mounts and dismounts its cartridge `pairs` times, all at
+/// once; the seconds they took together.
+async fn run_pairs(clients: Vec<(Session, MediaId)>, pairs: u64) -> Result<f64, Failure> {
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for (session, media) in clients {
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..pairs {
+                pair(&session, media).await?;
+            }
+            Ok::<_, NtmsError>(())
+        }));
+    }
+    for t in tasks {
+        t.await.map_err(|e| bench_failure("client", e))??;
+    }
+    Ok(started.elapsed().as_secs_f64())
+}
+
 async fn pair(session: &Session, media: MediaId) -> Result<(), NtmsError> {
     session.dismount_media(media, true).await?;
     session.mount_media(media, MountOptions::default()).await?;
@@ -404,20 +423,7 @@ pub async fn case(name: &str, args: &[String]) -> Outcome {
             let clients =
                 library_with_held_media(&engine, "bench", u16::try_from(sessions).unwrap_or(64), sessions).await?;
             let (c0, r0) = engine.commit_stats().read();
-            let started = Instant::now();
-            let mut tasks = Vec::new();
-            for (session, media) in clients {
-                tasks.push(tokio::spawn(async move {
-                    for _ in 0..pairs {
-                        pair(&session, media).await?;
-                    }
-                    Ok::<_, NtmsError>(())
-                }));
-            }
-            for t in tasks {
-                t.await.map_err(|e| bench_failure("client", e))??;
-            }
-            let secs = started.elapsed().as_secs_f64();
+            let secs = run_pairs(clients, pairs).await?;
             let (c1, r1) = engine.commit_stats().read();
             let cmds = 2 * pairs * u64::from(sessions);
             json!({"cmds_per_s": cmds as f64 / secs, "records_per_s": (r1 - r0) as f64 / secs, "records": r1 - r0, "mean_batch": (r1 - r0) as f64 / (c1 - c0).max(1) as f64})
@@ -559,20 +565,7 @@ async fn notify(dir: &Path, sessions: u32, pairs: u64, subscribers: usize) -> Re
             Ok::<_, NtmsError>(lag)
         }));
     }
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for (session, media) in clients {
-        tasks.push(tokio::spawn(async move {
-            for _ in 0..pairs {
-                pair(&session, media).await?;
-            }
-            Ok::<_, NtmsError>(())
-        }));
-    }
-    for t in tasks {
-        t.await.map_err(|e| bench_failure("client", e))??;
-    }
-    let secs = started.elapsed().as_secs_f64();
+    let secs = run_pairs(clients, pairs).await?;
     let _ = stop_tx.send(Some(engine.last_seq()));
     let mut lag = vec![0u64; LAG_BUCKETS];
     for r in readers {
