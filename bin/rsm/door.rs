@@ -126,13 +126,23 @@ async fn slot_place(engine: &Engine, slot: &str) -> Result<(LibraryId, u16), Fai
     })
 }
 
-/// The operator's hands reach the slots only through an open door.
-async fn door_must_be_open(engine: &Engine, library: LibraryId) -> Result<(), Failure> {
-    let (open, name) = engine
-        .query(move |s| s.libraries.get(&library).map(|l| (l.door_open(), l.name.clone())).unwrap_or_default())
+/// The operator's hands reach the slots only through an open door; the
+/// answer is what records their work (found by a hostile run: with no
+/// inventory chosen, the message promised one).
+async fn door_must_be_open(engine: &Engine, library: LibraryId) -> Result<&'static str, Failure> {
+    let (open, after, name) = engine
+        .query(move |s| {
+            s.libraries
+                .get(&library)
+                .map(|l| (l.door_open(), l.door.as_ref().map(|d| d.inventory_after), l.name.clone()))
+                .unwrap_or_default()
+        })
         .await?;
     if open {
-        return Ok(());
+        return Ok(match after {
+            Some(InventoryMethod::None) => "no inventory follows the door's close: rsm inventory records it",
+            _ => "the inventory after the door closes records it",
+        });
     }
     Err(Failure::Rejected(NtmsError::new(
         ErrorCode::InvalidState,
@@ -152,17 +162,17 @@ pub async fn sim_door(engine: &Engine, user: &str, cmd: &SimDoorCmd, json: bool)
         SimDoorCmd::Put { slot, barcode } => {
             crate::sim::check_barcode(barcode)?;
             let (library, address) = slot_place(engine, slot).await?;
-            door_must_be_open(engine, library).await?;
+            let then = door_must_be_open(engine, library).await?;
             let sim = operator.simulator(library).await?;
             sim.operator_put_in_slot(address, barcode).map_err(device_error)?;
-            done(json, &format!("{barcode} is in {slot}; an inventory after the door closes records it"))
+            done(json, &format!("{barcode} is in {slot}; {then}"))
         }
         SimDoorCmd::Take { slot } => {
             let (library, address) = slot_place(engine, slot).await?;
-            door_must_be_open(engine, library).await?;
+            let then = door_must_be_open(engine, library).await?;
             let sim = operator.simulator(library).await?;
             let barcode = sim.operator_take_from_slot(address).map_err(device_error)?;
-            done(json, &format!("{barcode} taken out of {slot}; an inventory after the door closes records it"))
+            done(json, &format!("{barcode} taken out of {slot}; {then}"))
         }
     }
 }
