@@ -186,7 +186,9 @@ pub fn worker_commands(state: &State, library: LibraryId) -> Vec<Command> {
         .iter()
         .map(|r| &state.requests[r])
         .filter_map(|r| match r.phase? {
-            RequestPhase::Moving | RequestPhase::Unloading => Some(Command::AdvanceRequest { request: r.id }),
+            RequestPhase::Moving | RequestPhase::Unloading | RequestPhase::Cleaning => {
+                Some(Command::AdvanceRequest { request: r.id })
+            }
             RequestPhase::Loading if r.kind.labels() => Some(Command::AdvanceRequest { request: r.id }),
             RequestPhase::Loading | RequestPhase::Stowing => Some(Command::CompleteRequest { request: r.id }),
             RequestPhase::Labelling if r.kind == RequestKind::Classify => {

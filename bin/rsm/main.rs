@@ -236,6 +236,7 @@ fn config(cli: &Cli) -> EngineConfig {
             move_ms: cli.sim_step_ms,
             load_ms: cli.sim_step_ms,
             unload_ms: cli.sim_step_ms,
+            clean_ms: cli.sim_step_ms,
         },
         ..EngineConfig::default()
     }

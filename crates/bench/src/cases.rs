@@ -785,7 +785,7 @@ fn rsm_engine_started(events: &[Event]) -> Option<RequestId> {
 async fn robot(dir: &Path, drives: u16, ms: u64) -> Result<Value, Failure> {
     const SCALE: f64 = 100.0;
     const TRIP_MS: u64 = 120;
-    let timings = rsm_hardware::SimTimings { move_ms: TRIP_MS, load_ms: 150, unload_ms: 150 };
+    let timings = rsm_hardware::SimTimings { move_ms: TRIP_MS, load_ms: 150, unload_ms: 150, clean_ms: 150 };
     let provider = Arc::new(SimProvider::in_memory(timings));
     let engine = open_engine_with(dir, provider.clone(), true).await?;
     let admin = engine.open_session("admin").await?;

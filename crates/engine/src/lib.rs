@@ -747,6 +747,32 @@ impl Engine {
         .await
     }
 
+    /// InjectNtmsCleaner (START): reads the ports, as an inject does (a
+    /// library without ports reads nothing: its door opens).
+    pub(crate) async fn inject_cleaner(
+        &self,
+        session: &Session,
+        library: LibraryId,
+        cleans: u32,
+    ) -> Result<Accepted, NtmsError> {
+        use rsm_hardware::ElementKind;
+        let session_id = session.id();
+        let make = move |found| Command::InjectCleaner {
+            session: session_id,
+            library,
+            found,
+            cleans,
+            action: rsm_model::CLEANER_START,
+            operation: None,
+        };
+        let has_ports = self.query(move |s| s.libraries.get(&library).is_some_and(|l| !l.ports.is_empty())).await?;
+        if has_ports {
+            self.read_and_submit(library, &[ElementKind::ImportExport], make).await
+        } else {
+            self.submit(make(Vec::new())).await
+        }
+    }
+
     /// Reads the elements of `kinds` (READ ELEMENT STATUS) and submits the
     /// command `make` builds from what was seen, holding the library's step
     /// guard exclusively from the reading until the command is decided: no
@@ -852,6 +878,42 @@ impl Engine {
         Ok(())
     }
 
+    /// The drives of `library` that say they need cleaning get a cleaning
+    /// (CleanNtmsDrive on the server's behalf; one already wanted or queued
+    /// is kept). A device that does not answer is asked again later.
+    pub(crate) async fn cleanings_reported(
+        &self,
+        library: LibraryId,
+        adapter: &dyn HardwareAdapter,
+    ) -> Result<(), NtmsError> {
+        let addresses = match adapter.drives_needing_cleaning().await {
+            Ok(addresses) => addresses,
+            Err(e) => {
+                tracing::debug!(%library, error = %e, "the device did not say which drives need cleaning");
+                return Ok(());
+            }
+        };
+        if addresses.is_empty() {
+            return Ok(());
+        }
+        let drives = self
+            .query(move |s| {
+                let Some(lib) = s.libraries.get(&library) else { return Vec::new() };
+                lib.drives
+                    .iter()
+                    .filter_map(|d| s.drives.get(d))
+                    .filter(|d| addresses.contains(&d.element_address))
+                    .filter(|d| d.cleaning_wanted.is_none())
+                    .map(|d| d.id)
+                    .collect::<Vec<_>>()
+            })
+            .await?;
+        for drive in drives {
+            self.submit(Command::CleanDrive { session: None, drive }).await?;
+        }
+        Ok(())
+    }
+
     /// Carries out queued requests until none can start; returns how many were settled.
     pub async fn run_until_idle(&self) -> Result<usize, NtmsError> {
         self.run_until(|_| false).await
@@ -866,6 +928,9 @@ impl Engine {
         let finished = || self.query(|s| s.requests.values().filter(|r| r.state.is_terminal()).count());
         let before = finished().await?;
         self.submit(Command::Tick).await?;
+        for library in self.changer_libraries().await? {
+            self.cleanings_reported(library, &*self.adapter(library).await?).await?;
+        }
         loop {
             let check = done.clone();
             if self.query(move |s| check(s)).await? {

@@ -216,6 +216,69 @@ impl Session {
         self.engine.inject(self, library).await
     }
 
+    /// ReserveNtmsCleanerSlot: `slot` of `library` is kept for the cleaner.
+    pub async fn reserve_cleaner_slot(&self, library: LibraryId, slot: SlotId) -> Result<(), NtmsError> {
+        self.submit(Command::ReserveCleanerSlot { session: self.id, library, slot }).await.map(drop)
+    }
+
+    /// ReleaseNtmsCleanerSlot: the cleaner slot holds data cartridges again.
+    pub async fn release_cleaner_slot(&self, library: LibraryId) -> Result<(), NtmsError> {
+        self.submit(Command::ReleaseCleanerSlot { session: self.id, library }).await.map(drop)
+    }
+
+    /// InjectNtmsCleaner (START): reads the library's ports and takes the
+    /// cartridge found there to the cleaner slot as a cleaner with `cleans`
+    /// cleanings left ([`CLEANER_USES_UNLIMITED`]: until spent). The handle
+    /// finishes when it is in its slot; none for a library without ports,
+    /// whose door opens for the operator to put it there.
+    pub async fn inject_cleaner(&self, library: LibraryId, cleans: u32) -> Result<Option<RequestHandle>, NtmsError> {
+        let a = self.engine.inject_cleaner(self, library, cleans).await?;
+        Ok(self.port_handle(&a, RequestKind::InjectCleaner))
+    }
+
+    /// EjectNtmsCleaner (START): the cleaner goes to a port (the handle
+    /// finishes when it is there), or, without ports, the door opens.
+    pub async fn eject_cleaner(&self, library: LibraryId) -> Result<Option<RequestHandle>, NtmsError> {
+        let command = Command::EjectCleaner { session: self.id, library, action: CLEANER_START, operation: None };
+        let a = self.submit(command).await?;
+        Ok(self.port_handle(&a, RequestKind::EjectCleaner))
+    }
+
+    /// InjectNtmsCleaner or EjectNtmsCleaner with STOP: the operation (the
+    /// request START made) is cancelled before it starts.
+    pub async fn stop_cleaner_operation(&self, library: LibraryId, operation: RequestId) -> Result<(), NtmsError> {
+        let kind = self.engine.query(move |s| s.requests.get(&operation).map(|r| r.kind)).await?;
+        let command = match kind {
+            Some(RequestKind::EjectCleaner) => {
+                Command::EjectCleaner { session: self.id, library, action: CLEANER_STOP, operation: Some(operation) }
+            }
+            _ => Command::InjectCleaner {
+                session: self.id,
+                library,
+                found: Vec::new(),
+                cleans: 0,
+                action: CLEANER_STOP,
+                operation: Some(operation),
+            },
+        };
+        self.submit(command).await.map(drop)
+    }
+
+    /// CleanNtmsDrive: the drive is cleaned once it is empty and a usable
+    /// cleaner is home (the operator is asked for one meanwhile).
+    pub async fn clean_drive(&self, drive: DriveId) -> Result<(), NtmsError> {
+        self.submit(Command::CleanDrive { session: Some(self.id), drive }).await.map(drop)
+    }
+
+    fn port_handle(&self, accepted: &crate::Accepted, kind: RequestKind) -> Option<RequestHandle> {
+        accepted.events.iter().find_map(|e| match e {
+            Event::InjectRequested { request, .. } | Event::EjectRequested { request } if request.kind == kind => {
+                Some(RequestHandle { engine: self.engine.clone(), id: request.id, finished: false })
+            }
+            _ => None,
+        })
+    }
+
     /// Creates a changer library from the real device at `device` (an
     /// `iscsi://HOST:PORT/IQN/LUN` URL or `/dev/sgN`): attaches, reads its
     /// elements and what is in them, and records the library. Returns the

@@ -86,11 +86,22 @@ pub fn started(events: &[Event]) -> Vec<RequestId> {
         .collect()
 }
 
-/// How many waiting mounts a scheduling round gave a drive.
+/// How many steps of a scheduling round make the next round worth taking
+/// at once: waiting mounts given a drive, cleanings queued or waiting for
+/// a cleaner.
 fn assigned(events: &[Event]) -> usize {
     events
         .iter()
-        .filter(|e| matches!(e, Event::WaitingMountAssigned { .. } | Event::AwaitedMediumArrived { .. }))
+        .filter(|e| {
+            matches!(
+                e,
+                Event::WaitingMountAssigned { .. }
+                    | Event::AwaitedMediumArrived { .. }
+                    | Event::CleanQueued { .. }
+                    | Event::CleanerAwaited { .. }
+                    | Event::OperatorRequestClosed { .. }
+            )
+        })
         .count()
 }
 
@@ -139,12 +150,13 @@ async fn perform_move(
     let missing = |what: &str| AdapterError::Io(format!("a {:?} request names no {what}", order.kind));
     match (order.kind, phase) {
         (_, RequestPhase::AwaitingRobot | RequestPhase::Labelling) => Ok(()),
-        (RequestKind::Eject, RequestPhase::Moving) => {
+        (kind, RequestPhase::Moving) if kind.leaves() => {
             adapter.move_medium(order.slot, port.ok_or_else(|| missing("port"))?).await
         }
-        (RequestKind::Inject, RequestPhase::Moving) => {
+        (kind, RequestPhase::Moving) if kind.enters() => {
             adapter.move_medium(port.ok_or_else(|| missing("port"))?, order.slot).await
         }
+        (_, RequestPhase::Cleaning) => adapter.clean(drive.ok_or_else(|| missing("drive"))?).await,
         (_, RequestPhase::Moving) => adapter.move_medium(order.slot, drive.ok_or_else(|| missing("drive"))?).await,
         (_, RequestPhase::Loading) => adapter.load(drive.ok_or_else(|| missing("drive"))?).await,
         (_, RequestPhase::Unloading) => adapter.unload(drive.ok_or_else(|| missing("drive"))?).await,
@@ -316,6 +328,9 @@ pub(crate) async fn run(ctx: WorkerContext) {
                     }
                     Ok(false) => {}
                     Err(e) => tracing::debug!(%library, error = %e, "the device did not answer TEST UNIT READY"),
+                }
+                if let Err(e) = engine.cleanings_reported(library, ctx.adapter.as_ref()).await {
+                    tracing::warn!(%library, error = %e, "the cleaning a drive asked for was not recorded");
                 }
             }
         }

@@ -378,7 +378,7 @@ async fn workers_carry_out_ejects_and_injects_on_their_own() {
 async fn an_inject_reads_the_ports_while_a_mount_is_under_way() {
     use rsm_hardware::SimTimings;
     let dir = tempfile::tempdir().unwrap();
-    let timings = SimTimings { move_ms: 300, load_ms: 300, unload_ms: 300 };
+    let timings = SimTimings { move_ms: 300, load_ms: 300, unload_ms: 300, clean_ms: 0 };
     let engine =
         Engine::open(dir.path(), EngineConfig { sim_timings: timings, ..EngineConfig::default() }).await.unwrap();
     let s = engine.open_session("app").await.unwrap();
@@ -605,7 +605,7 @@ async fn an_allocation_waits_for_media_and_times_out_without_them() {
 /// again on the device.
 #[tokio::test]
 async fn the_door_opens_after_the_robot_finishes_and_holds_it_until_closed() {
-    let slow = SimTimings { move_ms: 5, load_ms: 400, unload_ms: 5 };
+    let slow = SimTimings { move_ms: 5, load_ms: 400, unload_ms: 5, clean_ms: 0 };
     let config = EngineConfig { sim_timings: slow, ..EngineConfig::default() };
     let dir = tempfile::tempdir().unwrap();
     let engine = Engine::open(dir.path(), config.clone()).await.unwrap();

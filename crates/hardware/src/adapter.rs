@@ -127,6 +127,18 @@ pub trait HardwareAdapter: Send + Sync {
         let _ = allow;
         Ok(())
     }
+    /// Waits while `drive` cleans its heads with the cleaning cartridge just
+    /// placed in it, until it has ejected the cartridge for the robot to
+    /// take. A drive that cleans by itself on seeing the cartridge (most
+    /// do) needs only its unload.
+    async fn clean(&self, drive: ElementAddress) -> Result<(), AdapterError> {
+        self.unload(drive).await
+    }
+    /// The drives that said, since the last call, that they need cleaning
+    /// (SCSI "cleaning requested"); a device that never says so answers none.
+    async fn drives_needing_cleaning(&self) -> Result<Vec<ElementAddress>, AdapterError> {
+        Ok(Vec::new())
+    }
     /// True when the device said, since the last call, that its medium or
     /// elements may have changed (someone opened it, used its port): an
     /// inventory is due. A device that never says so answers false.

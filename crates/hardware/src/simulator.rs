@@ -89,6 +89,9 @@ pub struct SimTimings {
     pub load_ms: u64,
     /// Time a drive takes to rewind and eject a tape.
     pub unload_ms: u64,
+    /// Time a drive takes to clean its heads with a cleaning cartridge.
+    #[serde(default)]
+    pub clean_ms: u64,
 }
 
 /// A fault armed with [`SimulatedLibrary::inject`]. Each fires on a call that
@@ -327,6 +330,19 @@ impl SimulatedLibrary {
         })
     }
 
+    /// The drive asks to be cleaned (as a real drive's "cleaning requested"
+    /// sense does) until a cleaning cartridge has been through it.
+    /// Checks: `drive` is not a drive → [`SenseData::INVALID_ELEMENT`].
+    pub fn set_needs_cleaning(&self, drive: ElementAddress) -> Result<(), AdapterError> {
+        self.mutate(|state| {
+            if state.drive(drive).is_none() {
+                return Err(check(|| format!("NEEDS CLEANING {drive}"), SenseData::INVALID_ELEMENT));
+            }
+            state.needs_cleaning.insert(drive);
+            Ok(())
+        })
+    }
+
     /// True while the door is unlocked for the operator.
     pub fn door_unlocked(&self) -> bool {
         self.door_unlocked.load(std::sync::atomic::Ordering::SeqCst)
@@ -474,6 +490,22 @@ impl HardwareAdapter for SimulatedLibrary {
         self.mutate(|state| state.write_first_block(drive, block))
     }
 
+    /// Checks, in order: `drive` is not a drive → [`SenseData::INVALID_ELEMENT`];
+    /// it is empty → [`SenseData::MEDIUM_NOT_PRESENT`]; its cartridge is
+    /// threaded (a data tape, loaded) → [`SenseData::REMOVAL_PREVENTED`].
+    /// The drive is clean: it no longer asks for cleaning.
+    async fn clean(&self, drive: ElementAddress) -> Result<(), AdapterError> {
+        Self::travel(self.timings.clean_ms).await;
+        self.mutate(|state| state.clean(drive))
+    }
+
+    /// The drives flagged with [`SimulatedLibrary::set_needs_cleaning`] and
+    /// not cleaned since (asked again at every call, as a real drive keeps
+    /// reporting it).
+    async fn drives_needing_cleaning(&self) -> Result<Vec<ElementAddress>, AdapterError> {
+        Ok(self.lock().needs_cleaning.iter().copied().collect())
+    }
+
     /// The door is unlocked or locked: the flag the operator's hands and the robot obey.
     async fn allow_medium_removal(&self, allow: bool) -> Result<(), AdapterError> {
         self.door_unlocked.store(allow, std::sync::atomic::Ordering::SeqCst);
@@ -506,6 +538,8 @@ struct SimState {
     /// What is written at the start of each cartridge that is not blank,
     /// by bar code (a cartridge keeps its data while it is away).
     first_blocks: BTreeMap<String, Vec<u8>>,
+    /// Drives that ask to be cleaned.
+    needs_cleaning: BTreeSet<ElementAddress>,
 }
 
 /// One element's physical state.
@@ -527,6 +561,9 @@ struct SimFile {
     /// Absent in files written before cartridges had contents: all blank.
     #[serde(default)]
     first_blocks: BTreeMap<String, Vec<u8>>,
+    /// Absent in files written before drives asked for cleaning: none does.
+    #[serde(default)]
+    needs_cleaning: BTreeSet<ElementAddress>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -580,7 +617,12 @@ impl SimState {
                 return Err(format!("element address {address} is used twice"));
             }
         }
-        let state = SimState { elements, faults: Vec::new(), first_blocks: layout.first_blocks.clone() };
+        let state = SimState {
+            elements,
+            faults: Vec::new(),
+            first_blocks: layout.first_blocks.clone(),
+            needs_cleaning: BTreeSet::new(),
+        };
         state.validate()?;
         Ok(state)
     }
@@ -599,7 +641,7 @@ impl SimState {
             }
         }
         let faults = file.faults.into_iter().map(|record| (record.fault, record.count)).collect();
-        let state = SimState { elements, faults, first_blocks: file.first_blocks };
+        let state = SimState { elements, faults, first_blocks: file.first_blocks, needs_cleaning: file.needs_cleaning };
         state.validate()?;
         Ok(state)
     }
@@ -623,6 +665,7 @@ impl SimState {
                 .map(|(fault, count)| FaultRecord { fault: fault.clone(), count: *count })
                 .collect(),
             first_blocks: self.first_blocks.clone(),
+            needs_cleaning: self.needs_cleaning.clone(),
         };
         let mut bytes = serde_json::to_vec_pretty(&file)
             .map_err(|e| AdapterError::Io(format!("cannot encode simulator state: {e}")))?;
@@ -632,6 +675,9 @@ impl SimState {
 
     /// The physical invariants, checked on every state read from outside.
     fn validate(&self) -> Result<(), String> {
+        if let Some(a) = self.needs_cleaning.iter().find(|a| self.drive(**a).is_none()) {
+            return Err(format!("element {a} needs cleaning but is no drive"));
+        }
         let transports = self.elements.values().filter(|e| e.kind == ElementKind::Transport).count();
         if transports != 1 {
             return Err(format!("{transports} transport elements, expected exactly one"));
@@ -766,6 +812,21 @@ impl SimState {
             return Err(check(operation, SenseData::LOAD_EJECT_FAILED));
         }
         self.drive_mut(drive).loaded = false;
+        Ok(())
+    }
+
+    fn clean(&mut self, drive: ElementAddress) -> Result<(), AdapterError> {
+        let operation = || format!("CLEAN {drive}");
+        let Some(element) = self.drive(drive) else {
+            return Err(check(operation, SenseData::INVALID_ELEMENT));
+        };
+        if element.barcode.is_none() {
+            return Err(check(operation, SenseData::MEDIUM_NOT_PRESENT));
+        }
+        if element.loaded {
+            return Err(check(operation, SenseData::REMOVAL_PREVENTED));
+        }
+        self.needs_cleaning.remove(&drive);
         Ok(())
     }
 

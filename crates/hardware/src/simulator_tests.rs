@@ -630,7 +630,7 @@ fn the_simulator_is_a_shareable_adapter() {
 #[tokio::test(start_paused = true)]
 async fn a_move_dropped_during_its_travel_leaves_the_old_truth() {
     let fixture = Fixture::new();
-    let timings = SimTimings { move_ms: 60_000, load_ms: 60_000, unload_ms: 60_000 };
+    let timings = SimTimings { move_ms: 60_000, load_ms: 60_000, unload_ms: 60_000, clean_ms: 60_000 };
     let library = SimulatedLibrary::open(&fixture.path, timings).expect("open");
     let (state, file) = (fixture.state(), fixture.file());
 

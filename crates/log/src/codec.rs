@@ -53,8 +53,10 @@ pub const BATCH_V1: u8 = 1;
 /// and the names of media, sides and logical media; 3: waiting mounts'
 /// drives and requests' deadlines; 4: each library's mount order; 5: the
 /// computer's settings; 6: libraries' doors, inventory method and due
-/// inventory; 7: mounts awaiting an offline medium.
-pub const SNAPSHOT_VERSION: u8 = 7;
+/// inventory; 7: mounts awaiting an offline medium; 8: cleaners (the
+/// libraries' cleaner slot and cleaner, drives' last cleaning and wanted
+/// cleaning).
+pub const SNAPSHOT_VERSION: u8 = 8;
 
 /// Version tag of a head slot.
 pub const HEAD_V1: u8 = 1;

@@ -48,7 +48,10 @@ fn request(kind: RequestKind, state: RequestState) -> LibraryRequest {
             | RequestKind::Eject
             | RequestKind::Inject
             | RequestKind::Classify
-            | RequestKind::WriteScratch => None,
+            | RequestKind::WriteScratch
+            | RequestKind::Clean
+            | RequestKind::InjectCleaner
+            | RequestKind::EjectCleaner => None,
         },
         time_queued_ms: AT_MS,
         time_completed_ms: Some(AT_MS + 4_500),
@@ -294,6 +297,18 @@ fn canonical_events() -> Vec<Event> {
         Event::MountRefusedByOperator { request: r, at_ms: AT_MS + 65_000 },
         Event::DrivePresence { drive: DriveId(id(0x20)), present: false },
         Event::DriveDeleted { drive: DriveId(id(0x20)) },
+        Event::CleanerSlotReserved { library: LibraryId(id(0x10)), slot: SlotId(id(0x31)) },
+        Event::CleanerSlotReleased { library: LibraryId(id(0x10)) },
+        Event::CleanerExpected { library: LibraryId(id(0x10)), cleans: 25 },
+        Event::CleanerFound { library: LibraryId(id(0x10)), media: MediaId(id(0x61)), barcode: "CLN001L1".into() },
+        Event::CleaningWanted { drive: DriveId(id(0x20)), submitter: "rsm".into(), at_ms: AT_MS + 66_000 },
+        Event::CleanerAwaited { drive: DriveId(id(0x20)), operator_request: OperatorRequestId(id(0x73)) },
+        Event::CleanQueued { request: request(RequestKind::Clean, RequestState::Queued) },
+        Event::CleanerLoaded { request: r, at_ms: AT_MS + 67_000 },
+        Event::DriveCleaned { request: r, drive: DriveId(id(0x20)), at_ms: AT_MS + 68_000 },
+        Event::CleanCompleted { request: r, at_ms: AT_MS + 69_000 },
+        Event::CleaningRefused { drive: DriveId(id(0x20)), at_ms: AT_MS + 70_000 },
+        Event::StandaloneDriveCleaned { drive: DriveId(id(0x20)), principal: "alice".into(), at_ms: AT_MS + 71_000 },
         Event::OmidUpdated {
             media: MediaId(id(0x60)),
             side: 0,
@@ -427,6 +442,18 @@ fn fixture_name(event: &Event) -> &'static str {
         Event::MountRefusedByOperator { .. } => "MountRefusedByOperator",
         Event::DrivePresence { .. } => "DrivePresence",
         Event::DriveDeleted { .. } => "DriveDeleted",
+        Event::CleanerSlotReserved { .. } => "CleanerSlotReserved",
+        Event::CleanerSlotReleased { .. } => "CleanerSlotReleased",
+        Event::CleanerExpected { .. } => "CleanerExpected",
+        Event::CleanerFound { .. } => "CleanerFound",
+        Event::CleaningWanted { .. } => "CleaningWanted",
+        Event::CleanerAwaited { .. } => "CleanerAwaited",
+        Event::CleanQueued { .. } => "CleanQueued",
+        Event::CleanerLoaded { .. } => "CleanerLoaded",
+        Event::DriveCleaned { .. } => "DriveCleaned",
+        Event::CleanCompleted { .. } => "CleanCompleted",
+        Event::CleaningRefused { .. } => "CleaningRefused",
+        Event::StandaloneDriveCleaned { .. } => "StandaloneDriveCleaned",
     }
 }
 

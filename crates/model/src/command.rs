@@ -626,6 +626,57 @@ pub enum Command {
         /// Second logical medium.
         second: LogicalMediaId,
     },
+    /// ReserveNtmsCleanerSlot.
+    ReserveCleanerSlot {
+        /// Session.
+        session: SessionId,
+        /// Library.
+        library: LibraryId,
+        /// The slot to reserve.
+        slot: SlotId,
+    },
+    /// ReleaseNtmsCleanerSlot.
+    ReleaseCleanerSlot {
+        /// Session.
+        session: SessionId,
+        /// Library.
+        library: LibraryId,
+    },
+    /// InjectNtmsCleaner, after the engine read the library's ports (a
+    /// library without ports takes it through its door).
+    InjectCleaner {
+        /// Session.
+        session: SessionId,
+        /// Library.
+        library: LibraryId,
+        /// What the reading found in each port (by element address).
+        found: Vec<(u16, Seen)>,
+        /// dwNumberOfCleansLeft ([`crate::CLEANER_USES_UNLIMITED`]: until spent).
+        cleans: u32,
+        /// dwAction: NTMS_INJECT_START (0) or NTMS_INJECT_STOP (1).
+        action: u32,
+        /// STOP: the operation (the request START returned) to stop.
+        operation: Option<RequestId>,
+    },
+    /// EjectNtmsCleaner.
+    EjectCleaner {
+        /// Session.
+        session: SessionId,
+        /// Library.
+        library: LibraryId,
+        /// dwAction: NTMS_EJECT_START (0) or NTMS_EJECT_STOP (1).
+        action: u32,
+        /// STOP: the operation (the request START returned) to stop.
+        operation: Option<RequestId>,
+    },
+    /// CleanNtmsDrive; no session when the drive itself reported that it
+    /// needs cleaning (the server asks).
+    CleanDrive {
+        /// Session.
+        session: Option<SessionId>,
+        /// Drive.
+        drive: DriveId,
+    },
 }
 
 use crate::error::ErrorCode;
@@ -679,8 +730,14 @@ impl Command {
             | Command::SetRequestOrder { session, .. }
             | Command::DeleteRequests { session, .. }
             | Command::SetObjectAccess { session, .. }
-            | Command::WithdrawOperatorRequest { session, .. } => Some(*session),
-            Command::RecordInventory { session, .. } | Command::CloseDoor { session, .. } => *session,
+            | Command::WithdrawOperatorRequest { session, .. }
+            | Command::ReserveCleanerSlot { session, .. }
+            | Command::ReleaseCleanerSlot { session, .. }
+            | Command::InjectCleaner { session, .. }
+            | Command::EjectCleaner { session, .. } => Some(*session),
+            Command::RecordInventory { session, .. }
+            | Command::CloseDoor { session, .. }
+            | Command::CleanDrive { session, .. } => *session,
             Command::OpenSession { .. }
             | Command::StartNext { .. }
             | Command::AdvanceRequest { .. }
@@ -751,6 +808,11 @@ impl Command {
             Command::DeleteRequests { .. } => "delete_requests",
             Command::SetObjectAccess { .. } => "set_object_access",
             Command::WithdrawOperatorRequest { .. } => "withdraw_operator_request",
+            Command::ReserveCleanerSlot { .. } => "reserve_cleaner_slot",
+            Command::ReleaseCleanerSlot { .. } => "release_cleaner_slot",
+            Command::InjectCleaner { .. } => "inject_cleaner",
+            Command::EjectCleaner { .. } => "eject_cleaner",
+            Command::CleanDrive { .. } => "clean_drive",
         }
     }
 }

@@ -131,6 +131,20 @@ error_codes! {
     InvalidState = 5023 => "ERROR_INVALID_STATE", "the object is not in a state that allows this operation";
     /// The service cannot be reached (a notification channel of an engine that stopped).
     NotConnected = 2250 => "ERROR_NOT_CONNECTED", "the service is unreachable";
+    /// The reserved cleaner slot holds no cleaner.
+    Empty = 4306 => "ERROR_EMPTY", "the library, drive, slot or pool is empty";
+    /// The cartridge offered as a cleaner is not one (a data cartridge).
+    InvalidCleaner = 4310 => "ERROR_INVALID_CLEANER", "the cleaner cartridge is not valid";
+    /// The drive could not be cleaned (request failures only).
+    UnableToClean = 4311 => "ERROR_UNABLE_TO_CLEAN", "the drive could not be cleaned";
+    /// STOP named no operation in progress.
+    InvalidOperation = 4317 => "ERROR_INVALID_OPERATION", "the operation identifier is not valid";
+    /// A cleaner slot is already reserved in the library.
+    CleanerSlotSet = 4331 => "ERROR_CLEANER_SLOT_SET", "a cleaner slot is already reserved";
+    /// No cleaner slot is reserved in the library.
+    CleanerSlotNotSet = 4332 => "ERROR_CLEANER_SLOT_NOT_SET", "no cleaner slot is reserved";
+    /// The cleaner has no cleanings left.
+    CleanerCartridgeSpent = 4333 => "ERROR_CLEANER_CARTRIDGE_SPENT", "the cleaner has no cleanings left";
 }
 
 impl fmt::Display for ErrorCode {

@@ -739,6 +739,106 @@ pub enum Event {
         /// Drive.
         drive: DriveId,
     },
+    /// ReserveNtmsCleanerSlot: the slot is the library's cleaner slot
+    /// (NTMS_LM_RESERVECLEANER, passed at once).
+    CleanerSlotReserved {
+        /// Library.
+        library: LibraryId,
+        /// The slot.
+        slot: SlotId,
+    },
+    /// ReleaseNtmsCleanerSlot: the slot holds data cartridges again
+    /// (NTMS_LM_RELEASECLEANER, passed at once).
+    CleanerSlotReleased {
+        /// Library.
+        library: LibraryId,
+    },
+    /// InjectNtmsCleaner: a cleaner with this many cleanings left is on
+    /// its way to the cleaner slot (through a port, or the door).
+    CleanerExpected {
+        /// Library.
+        library: LibraryId,
+        /// dwNumberOfCleansLeft ([`crate::CLEANER_USES_UNLIMITED`]: until spent).
+        cleans: u32,
+    },
+    /// A reading found a cartridge the catalog does not hold in the cleaner
+    /// slot: the cleaner the operator put there (its uses: those announced,
+    /// else unlimited).
+    CleanerFound {
+        /// Library.
+        library: LibraryId,
+        /// The cleaner's new id.
+        media: MediaId,
+        /// Its bar code.
+        barcode: String,
+    },
+    /// CleanNtmsDrive accepted: the drive is cleaned once it is empty and a
+    /// usable cleaner is in its slot.
+    CleaningWanted {
+        /// Drive.
+        drive: DriveId,
+        /// Who asked (the server, when the drive reported it).
+        submitter: String,
+        /// When.
+        at_ms: u64,
+    },
+    /// No usable cleaner: the operator request raised just before
+    /// (NTMS_OPREQ_CLEANER) asks for one for this drive's cleaning.
+    CleanerAwaited {
+        /// Drive.
+        drive: DriveId,
+        /// The operator request.
+        operator_request: OperatorRequestId,
+    },
+    /// The NTMS_LM_CLEANDRIVE request of a wanted cleaning (its medium is
+    /// the cleaner); one finished when recorded is kept for the audit (a
+    /// spent cleaner: ERROR_CLEANER_CARTRIDGE_SPENT).
+    CleanQueued {
+        /// The request.
+        request: LibraryRequest,
+    },
+    /// The robot put the cleaner in the drive: NTMS_DRIVESTATE_BEING_CLEANED.
+    CleanerLoaded {
+        /// The request.
+        request: RequestId,
+        /// When.
+        at_ms: u64,
+    },
+    /// The drive cleaned its heads and ejected the cleaner (LastCleanedTs;
+    /// one use less): the cleaner waits for the robot.
+    DriveCleaned {
+        /// The request.
+        request: RequestId,
+        /// The drive cleaned.
+        drive: DriveId,
+        /// When.
+        at_ms: u64,
+    },
+    /// The cleaner is back in its slot: the drive is DISMOUNTED, the
+    /// cleaning passed.
+    CleanCompleted {
+        /// The request.
+        request: RequestId,
+        /// When.
+        at_ms: u64,
+    },
+    /// The operator refused the cleaner a cleaning waited for: the cleaning
+    /// is dropped (ERROR_REQUEST_REFUSED).
+    CleaningRefused {
+        /// Drive.
+        drive: DriveId,
+        /// When.
+        at_ms: u64,
+    },
+    /// CleanNtmsDrive of a stand-alone drive: no robot, recorded as cleaned.
+    StandaloneDriveCleaned {
+        /// Drive.
+        drive: DriveId,
+        /// Who asked.
+        principal: String,
+        /// When.
+        at_ms: u64,
+    },
 }
 
 impl Event {
@@ -831,6 +931,18 @@ impl Event {
             Event::MountRefusedByOperator { .. } => "MountRefusedByOperator",
             Event::DrivePresence { .. } => "DrivePresence",
             Event::DriveDeleted { .. } => "DriveDeleted",
+            Event::CleanerSlotReserved { .. } => "CleanerSlotReserved",
+            Event::CleanerSlotReleased { .. } => "CleanerSlotReleased",
+            Event::CleanerExpected { .. } => "CleanerExpected",
+            Event::CleanerFound { .. } => "CleanerFound",
+            Event::CleaningWanted { .. } => "CleaningWanted",
+            Event::CleanerAwaited { .. } => "CleanerAwaited",
+            Event::CleanQueued { .. } => "CleanQueued",
+            Event::CleanerLoaded { .. } => "CleanerLoaded",
+            Event::DriveCleaned { .. } => "DriveCleaned",
+            Event::CleanCompleted { .. } => "CleanCompleted",
+            Event::CleaningRefused { .. } => "CleaningRefused",
+            Event::StandaloneDriveCleaned { .. } => "StandaloneDriveCleaned",
         }
     }
 }

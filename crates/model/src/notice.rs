@@ -399,6 +399,36 @@ pub fn notices(event: &Event) -> Vec<Notice> {
                 n.finished(*request);
             }
         }
+        Event::CleanerSlotReserved { library, slot } => {
+            n.update(O::Library(*library)).update(O::Slot(*slot));
+        }
+        Event::CleanerSlotReleased { library } | Event::CleanerExpected { library, .. } => {
+            n.update(O::Library(*library));
+        }
+        Event::CleanerFound { library, media, .. } => {
+            n.insert(O::Media(*media)).update(O::Library(*library));
+        }
+        Event::CleaningWanted { drive, .. }
+        | Event::CleanerAwaited { drive, .. }
+        | Event::CleaningRefused { drive, .. }
+        | Event::StandaloneDriveCleaned { drive, .. } => {
+            n.update(O::Drive(*drive));
+        }
+        Event::CleanQueued { request } if request.state.is_terminal() => {
+            n.insert(O::Request(request.id)).push(O::Request(request.id), NoticeOperation::Complete);
+        }
+        Event::CleanQueued { request } => {
+            n.queued(request);
+        }
+        Event::CleanerLoaded { request, .. } => {
+            n.update(O::Request(*request));
+        }
+        Event::DriveCleaned { request, drive, .. } => {
+            n.update(O::Request(*request)).update(O::Drive(*drive));
+        }
+        Event::CleanCompleted { request, .. } => {
+            n.finished(*request);
+        }
         Event::RequestsDeleted { requests, operator_requests } => {
             for request in requests {
                 n.delete(O::Request(*request));

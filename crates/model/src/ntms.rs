@@ -74,6 +74,33 @@ pub fn ntms_constants() -> Vec<ConstantTable> {
             header_enum: Some("NtmsInventoryMethod"),
             constants: vec![("NTMS_INVENTORY_STOP", i64::from(INVENTORY_STOP))],
         },
+        ConstantTable {
+            rsm: "CleanerInjectAction",
+            header_enum: Some("NtmsInjectOperation"),
+            constants: vec![
+                ("NTMS_INJECT_START", i64::from(crate::CLEANER_START)),
+                ("NTMS_INJECT_STOP", i64::from(crate::CLEANER_STOP)),
+            ],
+        },
+        ConstantTable {
+            rsm: "CleanerEjectAction",
+            header_enum: Some("NtmsEjectOperation"),
+            constants: vec![
+                ("NTMS_EJECT_START", i64::from(crate::CLEANER_START)),
+                ("NTMS_EJECT_STOP", i64::from(crate::CLEANER_STOP)),
+            ],
+        },
+        ConstantTable {
+            rsm: "LibraryFlags",
+            header_enum: Some("NtmsLibraryFlags"),
+            constants: vec![
+                ("NTMS_LIBRARYFLAG_CLEANERPRESENT", i64::from(crate::LIBRARY_FLAG_CLEANER_PRESENT)),
+                (
+                    "NTMS_LIBRARYFLAG_IGNORECLEANERUSESREMAINING",
+                    i64::from(crate::LIBRARY_FLAG_IGNORE_CLEANER_USES_REMAINING),
+                ),
+            ],
+        },
         ConstantTable::of::<MediaState>(),
         ConstantTable::of::<RequestState>(),
         ConstantTable::of::<RequestKind>(),

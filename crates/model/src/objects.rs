@@ -282,6 +282,9 @@ pub enum RequestPhase {
     /// Classification and free-label requests: the loaded drive reads or
     /// writes the side's first block (between Loading and Unloading).
     Labelling,
+    /// Cleaning: the cleaner is in the drive, which cleans its heads and
+    /// ejects it (then the cleaner waits for the robot).
+    Cleaning,
 }
 
 impl RequestPhase {
@@ -308,6 +311,14 @@ pub enum RequestKind {
     /// NTMS_LM_WRITESCRATCH (18): rsm's free-media label is written on an
     /// UNPREPARED cartridge, whose sides become AVAILABLE.
     WriteScratch,
+    /// NTMS_LM_CLEANDRIVE (15): the cleaner goes into the drive, the drive
+    /// cleans, the cleaner goes back to its slot.
+    Clean,
+    /// NTMS_LM_INJECTCLEANER (13): a cleaner comes in through a port, to
+    /// the cleaner slot.
+    InjectCleaner,
+    /// NTMS_LM_EJECTCLEANER (11): the cleaner leaves through a port.
+    EjectCleaner,
 }
 
 ntms_values! {
@@ -318,6 +329,9 @@ ntms_values! {
         Inject = 12 => "NTMS_LM_INJECT",
         Classify = 19 => "NTMS_LM_CLASSIFY",
         WriteScratch = 18 => "NTMS_LM_WRITESCRATCH",
+        Clean = 15 => "NTMS_LM_CLEANDRIVE",
+        InjectCleaner = 13 => "NTMS_LM_INJECTCLEANER",
+        EjectCleaner = 11 => "NTMS_LM_EJECTCLEANER",
     }
 }
 
@@ -331,15 +345,20 @@ impl RequestKind {
             RequestKind::Inject => "inject",
             RequestKind::Classify => "classify",
             RequestKind::WriteScratch => "write-scratch",
+            RequestKind::Clean => "clean",
+            RequestKind::InjectCleaner => "inject-cleaner",
+            RequestKind::EjectCleaner => "eject-cleaner",
         }
     }
 
     /// Dispatch class (spec §5.3 rule 1): dismounts, then ejects and
-    /// injects, then mounts, then classification and free labels.
+    /// injects (cleaners too), then cleanings, then mounts, then
+    /// classification and free labels.
     pub fn dispatch_class(self) -> u8 {
         match self {
             RequestKind::Dismount => 2,
-            RequestKind::Eject | RequestKind::Inject => 3,
+            RequestKind::Eject | RequestKind::Inject | RequestKind::InjectCleaner | RequestKind::EjectCleaner => 3,
+            RequestKind::Clean => 4,
             RequestKind::Mount => 5,
             RequestKind::Classify | RequestKind::WriteScratch => 6,
         }
@@ -352,8 +371,12 @@ impl RequestKind {
     pub fn last_step(self, phase: RequestPhase) -> bool {
         match self {
             RequestKind::Mount => phase == RequestPhase::Loading,
-            RequestKind::Dismount | RequestKind::Classify | RequestKind::WriteScratch => phase == RequestPhase::Stowing,
-            RequestKind::Eject | RequestKind::Inject => phase == RequestPhase::Moving,
+            RequestKind::Dismount | RequestKind::Classify | RequestKind::WriteScratch | RequestKind::Clean => {
+                phase == RequestPhase::Stowing
+            }
+            RequestKind::Eject | RequestKind::Inject | RequestKind::InjectCleaner | RequestKind::EjectCleaner => {
+                phase == RequestPhase::Moving
+            }
         }
     }
 
@@ -365,7 +388,21 @@ impl RequestKind {
 
     /// True for the kinds that pass through an import/export port.
     pub fn uses_port(self) -> bool {
-        matches!(self, RequestKind::Eject | RequestKind::Inject)
+        matches!(
+            self,
+            RequestKind::Eject | RequestKind::Inject | RequestKind::InjectCleaner | RequestKind::EjectCleaner
+        )
+    }
+
+    /// True for the kinds that carry a cartridge out of the library
+    /// through a port (its slot to the port).
+    pub fn leaves(self) -> bool {
+        matches!(self, RequestKind::Eject | RequestKind::EjectCleaner)
+    }
+
+    /// True for the kinds that carry a cartridge in through a port.
+    pub fn enters(self) -> bool {
+        matches!(self, RequestKind::Inject | RequestKind::InjectCleaner)
     }
 }
 
@@ -539,7 +576,23 @@ pub struct Library {
     pub inventory_method: InventoryMethod,
     /// Slots wait for an inventory (NEEDSINVENTORY) since the door was open.
     pub inventory_due: bool,
+    /// CleanerSlot: the slot reserved for the cleaning cartridge
+    /// (ReserveNtmsCleanerSlot); no data cartridge is homed there.
+    pub cleaner_slot: Option<SlotId>,
+    /// The cleaner: the cartridge whose home is the cleaner slot
+    /// (NTMS_LIBRARYFLAG_CLEANERPRESENT while it is known).
+    pub cleaner: Option<MediaId>,
+    /// dwCleanerUsesRemaining: cleanings the cleaner has left;
+    /// [`CLEANER_USES_UNLIMITED`] means until it stops working.
+    pub cleaner_uses_remaining: u32,
+    /// InjectNtmsCleaner's dwNumberOfCleansLeft, until the cleaner it
+    /// announced is in its slot.
+    pub cleaner_expected: Option<u32>,
 }
+
+/// dwCleanerUsesRemaining 0xFFFFFFFF: the cleaner is used until it stops
+/// working (NTMS_LIBRARYFLAG_IGNORECLEANERUSESREMAINING).
+pub const CLEANER_USES_UNLIMITED: u32 = u32::MAX;
 
 impl Library {
     /// A new library, enabled and ready, with no elements yet; its creator
@@ -573,6 +626,10 @@ impl Library {
             door: (kind == LibraryKind::Changer).then(Door::closed),
             inventory_method: InventoryMethod::Fast,
             inventory_due: false,
+            cleaner_slot: None,
+            cleaner: None,
+            cleaner_uses_remaining: 0,
+            cleaner_expected: None,
         }
     }
 
@@ -583,10 +640,47 @@ impl Library {
         self.inventory_due || self.door_open() || self.door.as_ref().is_some_and(|d| d.access_pending.is_some())
     }
 
+    /// True for a slot data cartridges may call home: any but the cleaner slot.
+    pub fn data_slot(&self, slot: SlotId) -> bool {
+        self.cleaner_slot != Some(slot)
+    }
+
     /// True while its door is open.
     pub fn door_open(&self) -> bool {
         self.door.as_ref().is_some_and(|d| d.state == DoorState::Open)
     }
+
+    /// `NtmsLibraryFlags` as the server keeps them: CLEANERPRESENT while a
+    /// cleaner is known, IGNORECLEANERUSESREMAINING while its uses are
+    /// unlimited.
+    pub fn flags(&self) -> u32 {
+        let mut flags = 0;
+        if self.cleaner.is_some() {
+            flags |= LIBRARY_FLAG_CLEANER_PRESENT;
+            if self.cleaner_uses_remaining == CLEANER_USES_UNLIMITED {
+                flags |= LIBRARY_FLAG_IGNORE_CLEANER_USES_REMAINING;
+            }
+        }
+        flags
+    }
+}
+
+/// NTMS_LIBRARYFLAG_CLEANERPRESENT.
+pub const LIBRARY_FLAG_CLEANER_PRESENT: u32 = 0x02;
+/// NTMS_LIBRARYFLAG_IGNORECLEANERUSESREMAINING.
+pub const LIBRARY_FLAG_IGNORE_CLEANER_USES_REMAINING: u32 = 0x08;
+
+/// CleanNtmsDrive accepted for a drive: it is cleaned once it is empty and
+/// a usable cleaner is in its slot (then the NTMS_LM_CLEANDRIVE request is
+/// queued); meanwhile an NTMS_OPREQ_CLEANER may ask for a cleaner.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CleaningWanted {
+    /// Who asked (the server itself when the drive reported it).
+    pub submitter: String,
+    /// When it was asked, ms since the epoch.
+    pub since_ms: u64,
+    /// The open operator request asking for a cleaner, if one was raised.
+    pub operator_request: Option<OperatorRequestId>,
 }
 
 /// A drive.
@@ -625,6 +719,10 @@ pub struct Drive {
     /// Its own dwDeferDismountDelay in seconds, if one was set (else its
     /// library's).
     pub defer_dismount_delay_s: Option<u32>,
+    /// LastCleanedTs: when its last cleaning ended, ms since the epoch.
+    pub last_cleaned_ms: Option<u64>,
+    /// A cleaning asked for and not yet queued.
+    pub cleaning_wanted: Option<CleaningWanted>,
 }
 
 impl Drive {
@@ -646,6 +744,8 @@ impl Drive {
             mount_count: 0,
             media_type,
             defer_dismount_delay_s: None,
+            last_cleaned_ms: None,
+            cleaning_wanted: None,
         }
     }
 }
@@ -768,6 +868,13 @@ impl Medium {
     /// Side `number`'s id.
     pub fn side_id(&self, number: u8) -> SideId {
         SideId::of(self.id, number)
+    }
+
+    /// True for a cleaning cartridge: the one medium with no sides (every
+    /// media type has at least one), never allocated, mounted or ejected
+    /// by the data functions.
+    pub fn is_cleaner(&self) -> bool {
+        self.sides.is_empty()
     }
 }
 

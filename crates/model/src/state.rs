@@ -168,7 +168,43 @@ impl State {
         self.check_operator_requests()?;
         self.check_doors()?;
         self.check_awaited_media()?;
+        self.check_cleaners()?;
         self.check_object_data()
+    }
+
+    /// A library's cleaner is a cleaner of that library whose home is its
+    /// cleaner slot; no data cartridge calls the cleaner slot home; a
+    /// cleaning is wanted only of a drive that is not being cleaned.
+    fn check_cleaners(&self) -> Result<(), String> {
+        for lib in self.libraries.values() {
+            if let Some(slot) = lib.cleaner_slot {
+                let s = self.slots.get(&slot).ok_or(format!("library {} has an unknown cleaner slot", lib.name))?;
+                if s.library != lib.id {
+                    return Err(format!("cleaner slot {} of library {} is another library's", s.name, lib.name));
+                }
+                if s.home_of.and_then(|m| self.media.get(&m)).is_some_and(|m| !m.is_cleaner()) {
+                    return Err(format!("cleaner slot {} is a data cartridge's home", s.name));
+                }
+            }
+            if let Some(cleaner) = lib.cleaner {
+                let m = self.media.get(&cleaner).ok_or(format!("library {} has an unknown cleaner", lib.name))?;
+                if !m.is_cleaner() || m.library != lib.id || m.home_slot.is_none() || m.home_slot != lib.cleaner_slot {
+                    return Err(format!(
+                        "cleaner {} of library {} is not at home in its cleaner slot",
+                        m.barcode, lib.name
+                    ));
+                }
+            } else if lib.cleaner_uses_remaining != 0 {
+                return Err(format!("library {} counts uses of a cleaner it does not have", lib.name));
+            }
+        }
+        for d in self.drives.values() {
+            let cleaning = d.medium.and_then(|m| self.media.get(&m)).is_some_and(|m| m.is_cleaner());
+            if d.state == DriveState::BeingCleaned && !cleaning {
+                return Err(format!("drive {} is being cleaned without a cleaner", d.name));
+            }
+        }
+        Ok(())
     }
 
     /// An open door: the robot carries nothing and no request is in
@@ -253,8 +289,15 @@ impl State {
                 let door_of = self.libraries.values().any(|l| {
                     l.door.as_ref().is_some_and(|d| d.state == DoorState::Open && d.close_request == Some(r.id))
                 });
-                if !door_of {
-                    return Err(format!("open operator request {} raised by rsm asks for no open door", r.id));
+                let cleaning_of = self
+                    .drives
+                    .values()
+                    .any(|d| d.cleaning_wanted.as_ref().is_some_and(|w| w.operator_request == Some(r.id)));
+                if !door_of && !cleaning_of {
+                    return Err(format!(
+                        "open operator request {} raised by rsm asks for no open door and no drive's cleaning",
+                        r.id
+                    ));
                 }
             } else if !self.sessions.get(&r.session).is_some_and(|s| s.open) {
                 return Err(format!("open operator request {} was raised by a session no longer open", r.id));
@@ -287,6 +330,14 @@ impl State {
                     m.barcode,
                     self.pool_path(pool.id)
                 ));
+            }
+            if m.is_cleaner() {
+                // A cleaner is its library's until it leaves through a port.
+                let owner = self.libraries.get(&m.library).is_some_and(|l| l.cleaner == Some(m.id));
+                if !owner && !matches!(m.location, Location::Port(_)) {
+                    return Err(format!("cleaner {} is no library's cleaner", m.barcode));
+                }
+                continue;
             }
             if m.sides.len() != usize::from(kind.sides) {
                 return Err(format!("medium {} has {} sides, its type {}", m.barcode, m.sides.len(), kind.sides));
@@ -384,7 +435,8 @@ impl State {
                         drive.name, medium.barcode, medium.location
                     ));
                 }
-                if !drive.state.holds_data_medium() {
+                let cleaning = drive.state == DriveState::BeingCleaned && medium.is_cleaner();
+                if !drive.state.holds_data_medium() && !cleaning {
                     return Err(format!("drive {} holds a medium but is {:?}", drive.name, drive.state));
                 }
             } else if drive.state != DriveState::Dismounted {

@@ -382,3 +382,28 @@ fn the_door_is_its_librarys_and_a_stopped_inventory_completes_its_requests() {
         ],
     );
 }
+
+#[test]
+fn cleaner_events_update_the_library_and_drive_and_a_cleaning_notifies_as_a_request() {
+    let (l, d, m, r) =
+        (ObjectRef::Library(LIB), ObjectRef::Drive(DRIVE), ObjectRef::Media(MEDIA), ObjectRef::Request(REQ));
+    check(Event::CleanerSlotReserved { library: LIB, slot: SLOT }, &[n(l, Update), n(ObjectRef::Slot(SLOT), Update)]);
+    check(Event::CleanerSlotReleased { library: LIB }, &[n(l, Update)]);
+    check(Event::CleanerExpected { library: LIB, cleans: 3 }, &[n(l, Update)]);
+    check(Event::CleanerFound { library: LIB, media: MEDIA, barcode: "CLN1".into() }, &[n(m, Insert), n(l, Update)]);
+    for event in [
+        Event::CleaningWanted { drive: DRIVE, submitter: "a".into(), at_ms: 1 },
+        Event::CleanerAwaited { drive: DRIVE, operator_request: OperatorRequestId(id(0x99)) },
+        Event::CleaningRefused { drive: DRIVE, at_ms: 2 },
+        Event::StandaloneDriveCleaned { drive: DRIVE, principal: "a".into(), at_ms: 3 },
+    ] {
+        check(event, &[n(d, Update)]);
+    }
+    check(Event::CleanQueued { request: request(RequestKind::Clean) }, &[n(r, Insert), n(m, Update), n(d, Update)]);
+    let mut spent = request(RequestKind::Clean);
+    spent.state = RequestState::Failed;
+    check(Event::CleanQueued { request: spent }, &[n(r, Insert), n(r, Complete)]);
+    check(Event::CleanerLoaded { request: REQ, at_ms: 4 }, &[n(r, Update)]);
+    check(Event::DriveCleaned { request: REQ, drive: DRIVE, at_ms: 5 }, &[n(r, Update), n(d, Update)]);
+    check(Event::CleanCompleted { request: REQ, at_ms: 6 }, &[n(r, Update), n(r, Complete)]);
+}

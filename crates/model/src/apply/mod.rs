@@ -17,6 +17,7 @@ use crate::objects::*;
 use crate::state::State;
 
 mod classification;
+mod cleaning;
 mod door;
 mod inventory;
 mod libraries;
@@ -130,7 +131,10 @@ fn apply_event(state: &mut State, event: &Event) -> Applied {
         Event::LogicalMediaSwapped { first, second } => media_services::logical_media_swapped(state, *first, *second),
         Event::MediaCreated { medium } => media_services::media_created(state, medium),
         Event::MediaDeleted { media } => {
-            self::medium(state, *media)?;
+            if self::medium(state, *media)?.is_cleaner() {
+                release_home(state, *media)?;
+                cleaning::gone(state, *media);
+            }
             forget_medium(state, *media);
             Ok(())
         }
@@ -210,6 +214,20 @@ fn apply_event(state: &mut State, event: &Event) -> Applied {
             state.deadlines.insert(*request, *deadline_ms);
             Ok(())
         }
+        Event::CleanerSlotReserved { library, slot } => cleaning::slot_reserved(state, *library, *slot),
+        Event::CleanerSlotReleased { library } => cleaning::slot_released(state, *library),
+        Event::CleanerExpected { library, cleans } => cleaning::expected(state, *library, *cleans),
+        Event::CleanerFound { library, media, barcode } => cleaning::found(state, *library, *media, barcode),
+        Event::CleaningWanted { drive, submitter, at_ms } => cleaning::wanted(state, *drive, submitter, *at_ms),
+        Event::CleanerAwaited { drive, operator_request } => {
+            cleaning::cleaner_awaited(state, *drive, *operator_request)
+        }
+        Event::CleanQueued { request } => cleaning::clean_queued(state, request),
+        Event::CleanerLoaded { request, .. } => cleaning::cleaner_loaded(state, *request),
+        Event::DriveCleaned { request, at_ms, .. } => cleaning::drive_cleaned(state, *request, *at_ms),
+        Event::CleanCompleted { request, at_ms } => cleaning::completed(state, *request, *at_ms),
+        Event::CleaningRefused { drive, .. } => cleaning::refused(state, *drive),
+        Event::StandaloneDriveCleaned { drive, at_ms, .. } => cleaning::standalone_cleaned(state, *drive, *at_ms),
     }
 }
 

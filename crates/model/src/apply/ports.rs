@@ -14,6 +14,9 @@ pub(super) fn inject_requested(state: &mut State, request: &LibraryRequest, barc
     if new {
         // Unknown until classified at home (spec §7.2).
         arrive(state, request.media, barcode, request.library, SideState::Unknown)?;
+        if request.kind == RequestKind::InjectCleaner {
+            super::cleaning::make_cleaner(state, request.media)?;
+        }
     }
     // A cartridge back from the shelf may come from another library.
     medium_mut(state, request.media)?.library = request.library;
@@ -27,6 +30,9 @@ pub(super) fn eject_completed(state: &mut State, request: RequestId, at_ms: u64)
     let r = finish(state, request, RequestState::Passed, at_ms)?;
     relocate(state, r.media, Location::Port(element(r.port, request, "port")?))?;
     medium_mut(state, r.media)?.state = MediaState::Idle;
+    if r.kind == RequestKind::EjectCleaner {
+        super::cleaning::gone(state, r.media);
+    }
     Ok(())
 }
 
@@ -34,6 +40,9 @@ pub(super) fn inject_completed(state: &mut State, request: RequestId, at_ms: u64
     let r = finish(state, request, RequestState::Passed, at_ms)?;
     relocate(state, r.media, Location::Slot(element(r.slot, request, "slot")?))?;
     medium_mut(state, r.media)?.state = MediaState::Idle;
+    if r.kind == RequestKind::InjectCleaner {
+        super::cleaning::installed(state, r.library, r.media)?;
+    }
     Ok(())
 }
 

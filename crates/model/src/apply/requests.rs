@@ -83,7 +83,10 @@ pub(super) fn started(state: &mut State, request: RequestId) -> Applied {
         | RequestKind::Eject
         | RequestKind::Inject
         | RequestKind::Classify
-        | RequestKind::WriteScratch => {
+        | RequestKind::WriteScratch
+        | RequestKind::Clean
+        | RequestKind::InjectCleaner
+        | RequestKind::EjectCleaner => {
             r.phase = Some(RequestPhase::Moving);
             library_mut(state, library)?.robot = Some(id);
         }
@@ -106,11 +109,14 @@ pub(super) fn requeued(state: &mut State, request: RequestId) -> Applied {
     }
     release_robot(state, &r)?;
     let start = match r.kind {
-        RequestKind::Mount | RequestKind::Eject | RequestKind::Classify | RequestKind::WriteScratch => {
-            Location::Slot(element(r.slot, request, "slot")?)
-        }
+        RequestKind::Mount
+        | RequestKind::Eject
+        | RequestKind::EjectCleaner
+        | RequestKind::Classify
+        | RequestKind::WriteScratch
+        | RequestKind::Clean => Location::Slot(element(r.slot, request, "slot")?),
         RequestKind::Dismount => Location::Drive(element(r.drive, request, "drive")?),
-        RequestKind::Inject => Location::Port(element(r.port, request, "port")?),
+        RequestKind::Inject | RequestKind::InjectCleaner => Location::Port(element(r.port, request, "port")?),
     };
     relocate(state, r.media, start)?;
     medium_mut(state, r.media)?.state = MediaState::InUse;

@@ -64,7 +64,7 @@ impl<'a> Ctx<'a> {
     /// classification request, or INCOMPATIBLE at once when no drive of its
     /// library reads its type. `n` as for [`Self::label_request`].
     pub(super) fn classify_arrival(&self, m: &Medium, n: u64) -> Option<Event> {
-        if !m.sides.iter().all(|x| x.state == SideState::Unknown) {
+        if m.is_cleaner() || !m.sides.iter().all(|x| x.state == SideState::Unknown) {
             return None;
         }
         if !self.readable_in_library(m) {

@@ -45,17 +45,23 @@ impl<'a> Ctx<'a> {
         if lib.operational != OperationalState::Ready {
             return reject(E::LibraryOffline, format!("library {} is not ready", lib.name));
         }
-        let Some(door) = &lib.door else {
+        if lib.door.is_none() {
             return reject(E::ResourceNotPresent, format!("library {} has no door", lib.name));
-        };
-        let inventory = method.resolved(lib.inventory_method);
-        if door.state == DoorState::Open {
-            return Ok(vec![Event::DoorInventoryChosen { library, method: inventory }]);
         }
-        if self.robot_idle(lib) {
-            Ok(vec![Event::DoorUnlocked { library, inventory, at_ms: self.now() }])
+        Ok(vec![self.door_access(lib, method.resolved(lib.inventory_method))])
+    }
+
+    /// The door of `lib` (a changer's) opened for the operator, with
+    /// `inventory` after it closes: the choice changed if it is open,
+    /// unlocked now if the robot is idle, else queued.
+    pub(super) fn door_access(&self, lib: &Library, inventory: InventoryMethod) -> Event {
+        let library = lib.id;
+        if lib.door_open() {
+            Event::DoorInventoryChosen { library, method: inventory }
+        } else if self.robot_idle(lib) {
+            Event::DoorUnlocked { library, inventory, at_ms: self.now() }
         } else {
-            Ok(vec![Event::DoorAccessQueued { library, inventory }])
+            Event::DoorAccessQueued { library, inventory }
         }
     }
 

@@ -255,7 +255,13 @@ impl<'a> Ctx<'a> {
             if observed_at.contains(address) && !found.contains_key(m) {
                 match place {
                     Location::Port(_) => events.extend(self.taken_out(*m)),
-                    _ => events.push(Event::CartridgeVanished { media: *m }),
+                    _ => {
+                        events.push(Event::CartridgeVanished { media: *m });
+                        if st.media[m].is_cleaner() {
+                            // Cleaners are not kept on the shelf (spec §3.4).
+                            events.push(Event::MediaDeleted { media: *m });
+                        }
+                    }
                 }
                 occupant.remove(place);
             }
@@ -280,14 +286,22 @@ impl<'a> Ctx<'a> {
         }
         let mut n = 0u64;
         let claimed: BTreeSet<Location> = new.iter().map(|(p, _)| *p).chain(found.values().copied()).collect();
-        let mut free_homes = lib
-            .slots
-            .iter()
-            .map(|s| &st.slots[s])
-            .filter(|sl| sl.home_of.is_none() && sl.content.is_none() && !claimed.contains(&Location::Slot(sl.id)));
+        let mut free_homes = lib.slots.iter().map(|s| &st.slots[s]).filter(|sl| {
+            sl.home_of.is_none()
+                && sl.content.is_none()
+                && !claimed.contains(&Location::Slot(sl.id))
+                && lib.data_slot(sl.id)
+        });
         let mut classify = Vec::new();
         for (at, barcode) in new {
             n += 1;
+            if lib.cleaner.is_none() && lib.cleaner_slot.is_some_and(|s| at == Location::Slot(s)) {
+                // The operator put the cleaner in its slot (InjectNtmsCleaner
+                // through the door, or unasked): it is the cleaner.
+                let media = MediaId(derive_id(self.cmd.request, n));
+                events.push(Event::CleanerFound { library, media, barcode });
+                continue;
+            }
             let home = match at {
                 Location::Slot(s) => Some(s),
                 _ => free_homes.next().map(|s| s.id),

@@ -405,6 +405,7 @@ impl<'a> Ctx<'a> {
         let mut events: Vec<Event> =
             naming.iter().map(|r| Event::RequestCancelled { request: r.id, at_ms: self.now() }).collect();
         events.extend(d.medium.map(|media| Event::MediaMovedOffline { media }));
+        events.extend(self.cleaner_requests_withdrawn(std::iter::once(d)));
         events.push(Event::DriveDeleted { drive });
         Ok(events)
     }
@@ -436,6 +437,7 @@ impl<'a> Ctx<'a> {
             return reject(E::InvalidState, format!("a medium in library {} is opened by a session", lib.name));
         }
         let mut events = vec![Event::LibraryDeletionStarted { library }];
+        events.extend(self.cleaner_requests_withdrawn(lib.drives.iter().filter_map(|d| self.state.drives.get(d))));
         // Found by the property tests: the close-the-door request of a
         // library deleted with its door open stayed open for ever.
         let close_request = lib.door.as_ref().and_then(|d| d.close_request);

@@ -29,6 +29,8 @@ use crate::state::State;
 
 mod allocation;
 mod classification;
+mod cleaning;
+pub use cleaning::{CLEANER_START, CLEANER_STOP};
 mod door;
 mod queue;
 pub(crate) use classification::SERVER_PRINCIPAL;
@@ -138,6 +140,18 @@ pub fn decide(state: &State, policy: &Policy, cmd: &Stamped<Command>) -> Result<
         Command::WithdrawOperatorRequest { session, request, reason } => {
             ctx.withdraw_operator_request(*session, *request, *reason)
         }
+        Command::ReserveCleanerSlot { session, library, slot } => ctx.reserve_cleaner_slot(*session, *library, *slot),
+        Command::ReleaseCleanerSlot { session, library } => ctx.release_cleaner_slot(*session, *library),
+        Command::InjectCleaner { session, library, found, cleans, action, operation } => {
+            ctx.inject_cleaner(*session, *library, found, *cleans, *action, *operation)
+        }
+        Command::EjectCleaner { session, library, action, operation } => {
+            ctx.eject_cleaner(*session, *library, *action, *operation)
+        }
+        // The server asks when a drive reports it: a drive that cannot be
+        // cleaned now is asked for again at its next report.
+        Command::CleanDrive { session: None, drive } => Ok(ctx.clean_drive(None, *drive).unwrap_or_default()),
+        Command::CleanDrive { session, drive } => ctx.clean_drive(*session, *drive),
     }
 }
 
@@ -199,12 +213,20 @@ impl<'a> Ctx<'a> {
     }
 
     /// A medium named by a caller: ERROR_INVALID_PARAMETER for the zero id,
-    /// ERROR_INVALID_MEDIA when it names no medium.
+    /// ERROR_INVALID_MEDIA when it names no medium, or a cleaner (rsm rule:
+    /// the cleaner functions alone move a cleaner).
     fn medium(&self, media: MediaId) -> Result<&'a Medium, NtmsError> {
         if media.is_nil() {
             return reject(E::InvalidParameter, "a medium id is required");
         }
-        self.state.media.get(&media).ok_or_else(|| NtmsError::new(E::InvalidMedia, format!("no medium {media}")))
+        match self.state.media.get(&media) {
+            Some(m) if m.is_cleaner() => reject(
+                E::InvalidMedia,
+                format!("{} is a cleaner: the cleaner functions (inject, eject, clean) move it", m.barcode),
+            ),
+            Some(m) => Ok(m),
+            None => reject(E::InvalidMedia, format!("no medium {media}")),
+        }
     }
 
     /// A drive named by a caller: ERROR_INVALID_PARAMETER for the zero id,

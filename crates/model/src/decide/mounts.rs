@@ -407,6 +407,7 @@ impl<'a> Ctx<'a> {
         let usable_empty = |d: &Drive| {
             reads(d)
                 && !taken.contains(&d.id)
+                && !self.cleaning_due(d)
                 && Self::drive_available(d)
                 && d.medium.is_none()
                 && d.reserved_by.is_none()
@@ -415,6 +416,7 @@ impl<'a> Ctx<'a> {
         let usable_released = |d: &Drive| {
             reads(d)
                 && !taken.contains(&d.id)
+                && !self.cleaning_due(d)
                 && Self::drive_available(d)
                 && d.reserved_by.is_none()
                 && d.holder.is_none()
@@ -755,7 +757,7 @@ impl<'a> Ctx<'a> {
                 .slots
                 .iter()
                 .map(|s| &self.state.slots[s])
-                .find(|s| s.state == SlotState::Empty && s.home_of.is_none())
+                .find(|s| s.state == SlotState::Empty && s.home_of.is_none() && lib.data_slot(s.id))
                 .map(|s| s.id)
                 .ok_or_else(|| {
                     NtmsError::new(

@@ -114,6 +114,7 @@ impl<'a> Ctx<'a> {
         if to == OperatorRequestState::Refused {
             let mount = self.state.awaiting_media.iter().find(|(_, o)| **o == id).map(|(r, _)| *r);
             events.extend(mount.map(|request| Event::MountRefusedByOperator { request, at_ms: self.now() }));
+            events.extend(self.cleanings_refused(id));
         }
         Ok(events)
     }

@@ -109,11 +109,9 @@ impl<'a> Ctx<'a> {
             return reject(E::ResourceNotPresent, format!("library {} has no import/export port", lib.name));
         }
         let st = self.state;
-        let mut free_slots = lib
-            .slots
-            .iter()
-            .map(|id| &st.slots[id])
-            .filter(|sl| sl.state == SlotState::Empty && sl.content.is_none() && sl.home_of.is_none());
+        let mut free_slots = lib.slots.iter().map(|id| &st.slots[id]).filter(|sl| {
+            sl.state == SlotState::Empty && sl.content.is_none() && sl.home_of.is_none() && lib.data_slot(sl.id)
+        });
         let mut events: Vec<Event> = Vec::new();
         let mut notes: Vec<Event> = Vec::new();
         let mut barcodes = std::collections::BTreeSet::new();
@@ -202,11 +200,13 @@ impl<'a> Ctx<'a> {
         let mut events = vec![Event::CartridgeTakenFromPort { media }];
         let policy = self.state.computer.media_pool_policy;
         let kind = self.state.media.get(&media).and_then(|m| self.state.pools.get(&m.pool)).map(|p| p.kind);
-        let deleted = match kind {
-            Some(crate::media_services::PoolType::Free) => policy & PURGE_OFFLINE_SCRATCH != 0,
-            Some(crate::media_services::PoolType::Import) => policy & KEEP_OFFLINE_IMPORT == 0,
-            _ => false,
-        };
+        let cleaner = self.state.media.get(&media).is_some_and(|m| m.is_cleaner());
+        let deleted = cleaner
+            || match kind {
+                Some(crate::media_services::PoolType::Free) => policy & PURGE_OFFLINE_SCRATCH != 0,
+                Some(crate::media_services::PoolType::Import) => policy & KEEP_OFFLINE_IMPORT == 0,
+                _ => false,
+            };
         if deleted {
             events.push(Event::MediaDeleted { media });
         }

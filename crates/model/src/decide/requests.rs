@@ -31,6 +31,12 @@ impl<'a> Ctx<'a> {
         if !arrived.is_empty() {
             return arrived;
         }
+        // Wanted cleanings get the cleaner once their drive is empty (or the
+        // operator is asked for one); those start next round.
+        let cleanings = self.cleanings(lib);
+        if !cleanings.is_empty() {
+            return cleanings;
+        }
         // Drives that freed up go to waiting mounts first; those start next round.
         let assigned = self.assign_waiting_mounts(lib);
         if !assigned.is_empty() {
@@ -68,12 +74,24 @@ impl<'a> Ctx<'a> {
                             && d.reserved_by == Some(r.id)
                     })
                 }
-                (RequestKind::Eject | RequestKind::Inject, RequestState::Queued, _) => true,
+                (
+                    RequestKind::Eject | RequestKind::Inject | RequestKind::InjectCleaner | RequestKind::EjectCleaner,
+                    RequestState::Queued,
+                    _,
+                ) => true,
+                (RequestKind::Clean, RequestState::Queued, _) => {
+                    r.drive.and_then(|d| self.state.drives.get(&d)).is_some_and(|d| {
+                        Self::drive_available(d)
+                            && d.medium.is_none()
+                            && d.reserved_by == Some(r.id)
+                            && self.state.media.get(&r.media).is_some_and(|m| m.enabled)
+                    })
+                }
                 (RequestKind::Classify | RequestKind::WriteScratch, RequestState::Queued, _) => {
                     self.label_drive(r).is_some()
                 }
                 (
-                    RequestKind::Classify | RequestKind::WriteScratch,
+                    RequestKind::Classify | RequestKind::WriteScratch | RequestKind::Clean,
                     RequestState::InProcess,
                     Some(RequestPhase::AwaitingRobot),
                 ) => true,
@@ -145,7 +163,7 @@ impl<'a> Ctx<'a> {
             Observed::Unknown => self.state.media.get(&r.media).is_some_and(|m| m.location == Location::Drive(drive)),
             _ => false,
         };
-        if !r.kind.labels() || !in_drive {
+        if !(r.kind.labels() || r.kind == RequestKind::Clean) || !in_drive {
             return None;
         }
         let id = self.secondary_id(3);
@@ -195,6 +213,7 @@ impl<'a> Ctx<'a> {
         let fits = |d: &Drive| {
             Self::drive_available(d)
                 && d.medium.is_none()
+                && !self.cleaning_due(d)
                 && crate::media_services::media_type(d.media_type).is_some_and(|reader| kind.readable_by(reader))
         };
         if let Some(given) = r.drive {
@@ -224,6 +243,13 @@ impl<'a> Ctx<'a> {
             Some(RequestPhase::Loading) if r.kind.labels() => Ok(vec![Event::MediumLoaded { request, at_ms }]),
             Some(RequestPhase::Labelling) if r.kind == RequestKind::WriteScratch => self.free_label_written(r),
             Some(RequestPhase::Unloading) => Ok(vec![Event::DriveUnloaded { request, at_ms }]),
+            Some(RequestPhase::Moving) if r.kind == RequestKind::Clean => {
+                Ok(vec![Event::CleanerLoaded { request, at_ms }])
+            }
+            Some(RequestPhase::Cleaning) => match r.drive {
+                Some(drive) => Ok(vec![Event::DriveCleaned { request, drive, at_ms }]),
+                None => reject(E::InvalidState, format!("cleaning {request} names no drive")),
+            },
             phase => reject(E::InvalidState, format!("request {request} in phase {phase:?} has no step to advance")),
         }
     }
@@ -258,7 +284,11 @@ impl<'a> Ctx<'a> {
                 // was cut short gets it now.
                 events.extend(self.label_work_once_home(r));
             }
-            RequestKind::Eject => events.push(Event::EjectCompleted { request: r.id, at_ms: self.now() }),
+            RequestKind::Eject | RequestKind::EjectCleaner => {
+                events.push(Event::EjectCompleted { request: r.id, at_ms: self.now() })
+            }
+            RequestKind::InjectCleaner => events.push(Event::InjectCompleted { request: r.id, at_ms: self.now() }),
+            RequestKind::Clean => events.push(Event::CleanCompleted { request: r.id, at_ms: self.now() }),
             RequestKind::Inject => {
                 events.push(Event::InjectCompleted { request: r.id, at_ms: self.now() });
                 // Home now: a new cartridge is classified, one waiting for
@@ -388,10 +418,11 @@ impl<'a> Ctx<'a> {
         let (done, untouched) = match r.kind {
             RequestKind::Mount => (at_drive, at_slot),
             RequestKind::Dismount => (at_slot, at_drive),
-            RequestKind::Eject => (at_port, at_slot),
-            RequestKind::Inject => (at_slot, at_port),
-            // Home again after its label was read or written, or never left.
-            RequestKind::Classify | RequestKind::WriteScratch => {
+            RequestKind::Eject | RequestKind::EjectCleaner => (at_port, at_slot),
+            RequestKind::Inject | RequestKind::InjectCleaner => (at_slot, at_port),
+            // Home again after its label was read or written (the drive
+            // cleaned), or never left.
+            RequestKind::Classify | RequestKind::WriteScratch | RequestKind::Clean => {
                 let labelled = matches!(
                     r.phase,
                     Some(RequestPhase::Unloading | RequestPhase::AwaitingRobot | RequestPhase::Stowing)
@@ -409,7 +440,7 @@ impl<'a> Ctx<'a> {
         }
         let in_its_drive = at_drive
             && self.state.media.get(&r.media).is_some_and(|m| Some(m.location) == r.drive.map(Location::Drive));
-        if r.kind.labels() && in_its_drive && !lib.deleting {
+        if (r.kind.labels() || r.kind == RequestKind::Clean) && in_its_drive && !lib.deleting {
             // Cut short, nothing wrong. Its label read or written, its work
             // is done: it ends passed (found by a hostile run: it was
             // recorded cancelled though the label was on the tape); before
