@@ -171,6 +171,19 @@ pub enum Cmd {
     /// A library's door (AccessNtmsLibraryDoor): unlock it for the operator, or say it is closed.
     #[command(subcommand)]
     Door(DoorCmd),
+    /// Clean a drive (CleanNtmsDrive): once it is empty the robot puts the
+    /// cleaner in it and takes it back; without a usable cleaner the
+    /// operator is asked for one.
+    Clean {
+        /// Drive name or id.
+        drive: String,
+        /// Wait until the cleaning is done (or failed).
+        #[arg(long)]
+        wait: bool,
+    },
+    /// The cleaner: its slot, bringing it in, taking it out.
+    #[command(subcommand)]
+    Cleaner(CleanerCmd),
     /// Mount the cartridge in a slot, read its label and classify it, then
     /// put it back (IdentifyNtmsSlot); an empty slot needs nothing.
     Identify {
@@ -679,6 +692,48 @@ pub enum DriveCmd {
 }
 
 #[derive(Subcommand, Debug)]
+pub enum CleanerCmd {
+    /// Keep an empty slot for the cleaner (ReserveNtmsCleanerSlot).
+    Reserve {
+        /// Library name or id.
+        library: String,
+        /// Slot name or id.
+        slot: String,
+    },
+    /// Give the cleaner slot back to data cartridges (ReleaseNtmsCleanerSlot).
+    Release {
+        /// Library name or id.
+        library: String,
+    },
+    /// Take the cleaner the operator put in a port to the cleaner slot
+    /// (InjectNtmsCleaner); a library without a port opens its door for it.
+    Inject {
+        /// Library name or id.
+        library: String,
+        /// Cleanings it has left (default: until it is spent).
+        #[arg(long)]
+        cleans: Option<u32>,
+        /// Stop this inject operation (the request id `inject` printed) before it starts.
+        #[arg(long, value_name = "OPERATION")]
+        stop: Option<String>,
+        /// Wait until it is in its slot.
+        #[arg(long)]
+        wait: bool,
+    },
+    /// Take the cleaner out through a port, or the door (EjectNtmsCleaner).
+    Eject {
+        /// Library name or id.
+        library: String,
+        /// Stop this eject operation (the request id `eject` printed) before it starts.
+        #[arg(long, value_name = "OPERATION")]
+        stop: Option<String>,
+        /// Wait until it is in the port.
+        #[arg(long)]
+        wait: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
 pub enum DoorCmd {
     /// Unlock the door once the robot is idle; the robot waits while it is open.
     Open {
@@ -755,6 +810,12 @@ pub enum SimCmd {
     /// The operator at the door of a simulated library.
     #[command(subcommand)]
     Door(SimDoorCmd),
+    /// A drive of a simulated library says it needs cleaning (as a real
+    /// drive's "cleaning requested" does) until a cleaner has been through it.
+    NeedsCleaning {
+        /// Drive name or id.
+        drive: String,
+    },
     /// Inject a fault into a simulated library.
     Fail {
         /// Which fault.

@@ -1,5 +1,6 @@
 //! The `rsm` command.
 
+mod cleaner;
 mod cli;
 mod demo;
 mod door;
@@ -543,6 +544,8 @@ async fn dispatch(engine: &Engine, cli: &Cli, user: &str) -> Outcome {
             render::done(json, &format!("drive {drive} deleted"))
         }
         Cmd::Identify { slot } => door::identify(engine, user, slot, json).await,
+        Cmd::Clean { drive, wait } => cleaner::clean(engine, user, drive, *wait, json).await,
+        Cmd::Cleaner(cmd) => cleaner::cleaner(engine, user, cmd, json).await,
         Cmd::Disable { kind, name } | Cmd::Enable { kind, name } => {
             let enabled = matches!(cli.command, Cmd::Enable { .. });
             let object = match kind {

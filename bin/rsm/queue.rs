@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 const RETRY: Duration = Duration::from_millis(100);
 
 /// A request id as typed (ERROR_INVALID_PARAMETER when it is not one).
-fn request_id(text: &str) -> Result<RequestId, Failure> {
+pub fn request_id(text: &str) -> Result<RequestId, Failure> {
     text.parse::<RequestId>().map_err(|_| {
         Failure::Rejected(NtmsError::new(ErrorCode::InvalidParameter, format!("{text:?} is not a request id")))
     })

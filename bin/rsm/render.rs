@@ -576,6 +576,14 @@ pub fn rows(s: &State, view: View, library: Option<LibraryId>) -> Vec<Value> {
                     "door_max_open_s": l.door.as_ref().map(|d| d.max_open_secs),
                     "inventory_method": inventory_method(l.inventory_method),
                     "inventory_due": l.inventory_due,
+                    "cleaner_slot": l.cleaner_slot.and_then(|x| s.slots.get(&x)).map(|x| x.name.clone()),
+                    "cleaner": barcode_of(s, l.cleaner),
+                    "cleaner_uses_remaining": match (l.cleaner, l.cleaner_uses_remaining) {
+                        (None, _) => Value::Null,
+                        (Some(_), CLEANER_USES_UNLIMITED) => json!("unlimited"),
+                        (Some(_), n) => json!(n),
+                    },
+                    "flags": l.flags(),
                 })
             })
             .collect(),
@@ -595,6 +603,8 @@ pub fn rows(s: &State, view: View, library: Option<LibraryId>) -> Vec<Value> {
                     "reserved_by": d.reserved_by.map(|r| r.to_string()),
                     "mount_count": d.mount_count,
                     "defer_dismount_delay_s": d.defer_dismount_delay_s.unwrap_or(s.libraries[&d.library].defer_dismount_delay_s),
+                    "last_cleaned_ms": d.last_cleaned_ms,
+                    "cleaning_wanted": d.cleaning_wanted.is_some(),
                 })
             })
             .collect(),
@@ -610,6 +620,7 @@ pub fn rows(s: &State, view: View, library: Option<LibraryId>) -> Vec<Value> {
                     "state": slot_state(x.state),
                     "ntms_state": x.state.ntms_value(),
                     "barcode": barcode_of(s, x.content), "home_of": barcode_of(s, x.home_of),
+                    "cleaner_slot": s.libraries[&x.library].cleaner_slot == Some(x.id),
                 })
             })
             .collect(),
@@ -783,12 +794,24 @@ pub const COLUMNS: &[(View, &[&str])] = &[
     (
         View::Libraries,
         &[
-            "name", "kind", "enabled", "state", "door", "drives", "slots", "ports", "media", "queued", "device",
+            "name",
+            "kind",
+            "enabled",
+            "state",
+            "door",
+            "drives",
+            "slots",
+            "ports",
+            "media",
+            "queued",
+            "cleaner",
+            "cleaner_uses_remaining",
+            "device",
             "access",
         ],
     ),
     (View::Drives, &["name", "library", "address", "state", "enabled", "barcode", "holder"]),
-    (View::Slots, &["name", "library", "address", "state", "barcode"]),
+    (View::Slots, &["name", "library", "address", "state", "barcode", "cleaner_slot"]),
     (View::Ports, &["name", "library", "address", "state", "barcode"]),
     (View::Media, &["barcode", "library", "state", "location", "at", "home_slot", "enabled"]),
     (

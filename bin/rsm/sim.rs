@@ -99,6 +99,12 @@ pub async fn sim(engine: &Engine, cmd: &SimCmd, user: &str, json: bool) -> Outco
     let operator = engine.session_for(user).await?;
     match cmd {
         SimCmd::Door(door) => crate::door::sim_door(engine, user, door, json).await,
+        SimCmd::NeedsCleaning { drive: name } => {
+            let drive_id = drive(engine, name).await?;
+            let (library, address) = drive_place(engine, drive_id).await?;
+            operator.simulator(library).await?.set_needs_cleaning(address).map_err(device_error)?;
+            done(json, &format!("{name} asks to be cleaned; `rsm run` (or the next --wait) queues its cleaning"))
+        }
         SimCmd::PullDrive { drive: name } => {
             let drive_id = drive(engine, name).await?;
             let (library, address) = drive_place(engine, drive_id).await?;

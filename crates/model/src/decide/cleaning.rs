@@ -460,8 +460,6 @@ impl<'a> Ctx<'a> {
         r.library = lib.id;
         r.slot = Some(slot);
         if let Some(error) = failed {
-            r.drive = None;
-            r.slot = None;
             r.state = RequestState::Failed;
             r.error = Some(error.code());
             r.time_completed_ms = Some(self.now());
