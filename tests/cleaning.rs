@@ -66,3 +66,27 @@ fn a_cleaner_comes_in_cleans_the_drives_that_ask_and_goes_out() {
     rsm.run(&["cleaner", "release", "lib"]).ok();
     rsm.replay_ok();
 }
+
+/// Found by the demo: a library without ports opened its door in the views
+/// for the cleaner, but the changer stayed locked (the operator could not
+/// put it in).
+#[test]
+fn regression_a_cleaner_through_the_door_unlocks_the_changer() {
+    let rsm = Rsm::new();
+    rsm.run(&["library", "create-sim", "lib", "--drives", "1", "--slots", "3", "--media", "1", "--ie-ports", "0"]).ok();
+    rsm.run(&["cleaner", "reserve", "lib", "lib-slot-3"]).ok();
+    let opened = rsm.run(&["cleaner", "inject", "lib", "--cleans", "5"]).ok();
+    assert!(opened.stdout.contains("door opens"), "{}", opened.stdout);
+    rsm.run(&["sim", "door", "put", "lib-slot-3", "CLN009L1"]).ok();
+    rsm.run(&["sim", "door", "close", "lib"]).ok();
+    assert_eq!(library(&rsm)["cleaner"], "CLN009L1");
+    assert_eq!(library(&rsm)["cleaner_uses_remaining"], 5);
+    rsm.run(&["clean", "lib-drive-1", "--wait"]).ok();
+    assert_eq!(library(&rsm)["cleaner_uses_remaining"], 4);
+    rsm.run(&["cleaner", "eject", "lib"]).ok();
+    rsm.run(&["sim", "door", "take", "lib-slot-3"]).ok();
+    rsm.run(&["sim", "door", "close", "lib"]).ok();
+    assert!(library(&rsm)["cleaner"].is_null());
+    rsm.run(&["cleaner", "release", "lib"]).ok();
+    rsm.replay_ok();
+}

@@ -272,6 +272,50 @@ pub async fn run(json: bool) -> Outcome {
         }
     }
 
+    tour.heading("a drive asking for cleaning")?;
+    admin.dismount_media(b2, false).await?;
+    let drive = id_of(&engine, move |s| s.libraries.get(&busy).and_then(|l| l.drives.first().copied())).await?;
+    let address = id_of(&engine, move |s| s.drives.get(&drive).map(|d| d.element_address)).await?;
+    sim.set_needs_cleaning(address).map_err(device_error)?;
+    engine.run_until_idle().await?;
+    let asked = id_of(&engine, move |s| {
+        let wanted = s.drives.get(&drive)?.cleaning_wanted.as_ref()?;
+        Some(
+            wanted
+                .operator_request
+                .and_then(|o| s.operator_requests.get(&o))
+                .map_or_else(String::new, |o| o.text.clone()),
+        )
+    })
+    .await?;
+    tour.say("sim needs-cleaning busy-drive-1", Ok(format!("cleaning wanted; operator request: {asked}")))?;
+    let spare = id_of(&engine, move |s| {
+        let lib = s.libraries.get(&busy)?;
+        lib.slots
+            .iter()
+            .rev()
+            .map(|x| &s.slots[x])
+            .find(|x| x.content.is_none() && x.home_of.is_none())
+            .map(|x| (x.id, x.element_address))
+    })
+    .await?;
+    admin.reserve_cleaner_slot(busy, spare.0).await?;
+    admin.inject_cleaner(busy, 10).await?;
+    sim.operator_put_in_slot(spare.1, "CLN001L1").map_err(device_error)?;
+    admin.close_door(busy).await?;
+    engine.run_until_idle().await?;
+    let cleaned = id_of(&engine, move |s| {
+        let d = s.drives.get(&drive)?;
+        let uses = s.libraries.get(&busy)?.cleaner_uses_remaining;
+        Some(if d.last_cleaned_ms.is_some() {
+            format!("cleaned; the cleaner has {uses} uses left")
+        } else {
+            "not cleaned".into()
+        })
+    })
+    .await?;
+    tour.say("cleaner reserve, cleaner inject busy --cleans 10 (through the door)", Ok(cleaned))?;
+
     tour.heading("the views")?;
     let (drives, media, queue) = engine
         .query(|s| {

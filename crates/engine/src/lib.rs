@@ -769,7 +769,10 @@ impl Engine {
         if has_ports {
             self.read_and_submit(library, &[ElementKind::ImportExport], make).await
         } else {
-            self.submit(make(Vec::new())).await
+            // Through the door: the changer unlocks it for the operator.
+            let accepted = self.submit(make(Vec::new())).await?;
+            self.unlock_doors(library, &accepted.events).await;
+            Ok(accepted)
         }
     }
 

@@ -241,6 +241,8 @@ impl Session {
     pub async fn eject_cleaner(&self, library: LibraryId) -> Result<Option<RequestHandle>, NtmsError> {
         let command = Command::EjectCleaner { session: self.id, library, action: CLEANER_START, operation: None };
         let a = self.submit(command).await?;
+        // Without ports, through the door: the changer unlocks it.
+        self.engine.unlock_doors(library, &a.events).await;
         Ok(self.port_handle(&a, RequestKind::EjectCleaner))
     }
 
