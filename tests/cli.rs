@@ -667,7 +667,10 @@ fn the_demo_and_show_use_the_same_words_for_states() {
         "eject",
         "inject",
         "classify",
-        "write-scratch"
+        "write-scratch",
+        "clean",
+        "inject-cleaner",
+        "eject-cleaner"
     ]
     .contains(&s.as_str())));
     // The same words as `show`.

@@ -405,3 +405,56 @@ fn a_stand_alone_drive_is_recorded_cleaned_at_once() {
     assert!(matches!(events[..], [Event::StandaloneDriveCleaned { .. }]));
     assert!(w.state.drives[&drive].last_cleaned_ms.is_some());
 }
+
+/// Found by the simulation: two drives' cleanings failed on a spent
+/// cleaner in one scheduling round, under one request id.
+#[test]
+fn regression_cleanings_failed_on_a_spent_cleaner_in_one_round_are_two_requests() {
+    let (mut w, alice, lib) = with_cleaner(1);
+    let (d0, d1) = (w.state.libraries[&lib].drives[0], w.state.libraries[&lib].drives[1]);
+    w.ok(clean(alice, d0));
+    w.work(lib);
+    w.ok(clean(alice, d0));
+    w.ok(clean(alice, d1));
+    let events = w.ok(Command::StartNext { library: lib }).1;
+    let failed: Vec<RequestId> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::CleanQueued { request } => Some(request.id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(failed.len(), 2, "{events:?}");
+    assert_ne!(failed[0], failed[1]);
+}
+
+/// Found by the simulation: a library deleted with its cleaner put the
+/// cleaner on the offline shelf, where cleaners are not kept.
+#[test]
+fn regression_a_deleted_librarys_cleaner_leaves_the_catalog() {
+    let (mut w, alice, lib) = with_cleaner(3);
+    w.ok(Command::SetEnabled { session: alice, object: ObjectRef::Library(lib), enabled: false });
+    w.ok(Command::DeleteLibrary { session: alice, library: lib });
+    assert!(w.state.medium_by_barcode("CLN001L1").is_none());
+    assert!(w.state.medium_by_barcode("LA0001L8").is_some(), "data cartridges go to the shelf");
+}
+
+/// Found by the simulation: a cleaner injected through a port the views
+/// still held an ejected cartridge in (the operator had taken it) left that
+/// cartridge in two minds about where it was.
+#[test]
+fn regression_inject_cleaner_reads_what_the_operator_took_from_the_port() {
+    let mut w = World::new();
+    let alice = w.session("alice");
+    let lib = w.changer(alice, "la", 1, 4, 2);
+    w.ok(reserve(alice, lib, slot(&w, lib, 3)));
+    let media = w.media("LA0001L8");
+    w.ok(Command::EjectMedia { session: alice, media });
+    w.work(lib);
+    assert!(matches!(w.state.media[&media].location, Location::Port(_)));
+    let events = w.ok(inject(alice, lib, "CLN001L1", 4)).1;
+    assert!(matches!(events[0], Event::CartridgeTakenFromPort { .. }), "{events:?}");
+    w.work(lib);
+    assert_eq!(w.state.media[&media].location, Location::Offline);
+    assert!(w.state.libraries[&lib].cleaner.is_some());
+}

@@ -66,7 +66,7 @@ fn main() -> ExitCode {
                 println!("{}", serde_json::to_string(&summary).unwrap_or_default());
             } else {
                 println!(
-                    "{} seeds x {} steps: {} faults injected, {} crashes, {} commands acknowledged, {} ejects and injects, {} sides allocated, {} libraries deleted with a request in process, {} inventories after a door closed",
+                    "{} seeds x {} steps: {} faults injected, {} crashes, {} commands acknowledged, {} ejects and injects, {} sides allocated, {} libraries deleted with a request in process, {} inventories after a door closed, {} drives cleaned",
                     summary.seeds,
                     summary.steps,
                     summary.faults_injected,
@@ -75,7 +75,8 @@ fn main() -> ExitCode {
                     summary.port_moves,
                     summary.allocations,
                     summary.deletions_in_process,
-                    summary.door_inventories
+                    summary.door_inventories,
+                    summary.cleanings
                 );
                 for f in &summary.failures {
                     println!(

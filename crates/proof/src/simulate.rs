@@ -75,6 +75,8 @@ pub struct SeedReport {
     /// Doors closed after the operator worked through them, and the
     /// inventories that settled their slots.
     pub door_inventories: u64,
+    /// Drives cleaned (the cleaner management's coverage).
+    pub cleanings: u64,
     /// The first failed check, if any.
     pub failure: Option<Failure>,
 }
@@ -224,6 +226,26 @@ impl World {
             }
             let layout = layout_of(self.core.state(), &lib);
             let sim = SimulatedLibrary::in_memory(&layout, SimTimings::default()).map_err(|e| e.to_string())?;
+            // Most libraries start with a cleaner in their last slot, brought
+            // in through the port (a few uses, so some get spent).
+            if self.rng.chance(700) {
+                let (last, port) =
+                    (lib.slots[lib.slots.len() - 1], self.core.state().ports[&lib.ports[0]].element_address);
+                self.send(vec![Command::ReserveCleanerSlot { session: admin, library: lib.id, slot: last }], false)?;
+                let barcode = format!("CLN{l}");
+                sim.operator_fill_port(port, &barcode).map_err(|e| e.to_string())?;
+                let found = vec![(port, Seen::Cartridge(barcode))];
+                let cleans = 1 + self.rng.below(6) as u32;
+                let inject = Command::InjectCleaner {
+                    session: admin,
+                    library: lib.id,
+                    found,
+                    cleans,
+                    action: CLEANER_START,
+                    operation: None,
+                };
+                self.send(vec![inject], false)?;
+            }
             self.hardware.insert(lib.id, Arc::new(sim));
             self.jobs.insert(lib.id, Vec::new());
         }
@@ -288,6 +310,8 @@ impl World {
                     self.last_events.iter().filter(|e| matches!(e, Event::SideAllocated { .. })).count() as u64;
                 self.report.door_inventories +=
                     self.last_events.iter().filter(|e| matches!(e, Event::InventoryCompleted { .. })).count() as u64;
+                self.report.cleanings +=
+                    self.last_events.iter().filter(|e| matches!(e, Event::CleanCompleted { .. })).count() as u64;
                 for (request, events) in sent {
                     self.report.acknowledged += 1;
                     self.ledger.insert(request, (Fate::Acknowledged, events));
@@ -524,13 +548,36 @@ impl World {
                 }
             }
             88..=91 => Command::EjectMedia { session, media: medium },
+            // The cleaner: its slot reserved or released, taken out, drives cleaned.
+            92..=94 => self.cleaner_command(session, drive),
             // The pool's owner (its rights are the pool's, not the library's).
-            92..=99 => {
+            95..=99 => {
                 let owner = self.session_of(0)?;
                 self.media_services_command(owner, medium)
             }
             _ => Command::MountMedia { session, media: medium, options: MountOptions::default() },
         })
+    }
+
+    /// A command of the cleaner management: a library's cleaner slot
+    /// reserved (one of its slots, often its last) or released, its cleaner
+    /// ejected, a drive cleaned at a caller's or the drive's own request.
+    fn cleaner_command(&mut self, session: SessionId, drive: DriveId) -> Command {
+        let state = self.core.state();
+        let libraries: Vec<LibraryId> = state.libraries.keys().copied().collect();
+        let library = self.rng.pick(&libraries).unwrap_or(LibraryId::NIL);
+        let slots: Vec<SlotId> = state.libraries.get(&library).map(|l| l.slots.clone()).unwrap_or_default();
+        match self.rng.below(10) {
+            0..=2 => {
+                let slot = if self.rng.chance(500) { slots.last().copied() } else { self.rng.pick(&slots) }
+                    .unwrap_or(SlotId::NIL);
+                Command::ReserveCleanerSlot { session, library, slot }
+            }
+            3 => Command::ReleaseCleanerSlot { session, library },
+            4 => Command::EjectCleaner { session, library, action: CLEANER_START, operation: None },
+            5..=7 => Command::CleanDrive { session: Some(session), drive },
+            _ => Command::CleanDrive { session: None, drive },
+        }
     }
 
     /// A command of the media services: the simulation's one application
@@ -633,7 +680,8 @@ impl World {
                 sim.operator_empty_port(port).map_err(|e| e.to_string())?;
                 self.unrecorded.insert((library, port));
             } else if self.rng.chance(700) {
-                let barcode = format!("N{:07}", self.step);
+                let barcode =
+                    if self.rng.chance(300) { format!("CLN{:07}", self.step) } else { format!("N{:07}", self.step) };
                 sim.operator_fill_port(port, &barcode).map_err(|e| e.to_string())?;
                 self.unrecorded.insert((library, port));
             }
@@ -643,8 +691,18 @@ impl World {
             |e: &rsm_hardware::ElementStatus| (e.address, e.barcode.clone().map_or(Seen::Empty, Seen::Cartridge));
         let found: Vec<(u16, Seen)> = status.iter().filter(|e| ports.contains(&e.address)).map(seen).collect();
         let session = self.session_of(0)?;
-        let command = match self.rng.below(10) {
-            0..=6 => Command::InjectMedia { session, library, found },
+        let cleaner_in_port = found.iter().any(|(_, seen)| matches!(seen, Seen::Cartridge(b) if b.starts_with("CLN")));
+        let choice = if cleaner_in_port && self.rng.chance(700) { 5 } else { self.rng.below(10) };
+        let command = match choice {
+            0..=4 => Command::InjectMedia { session, library, found },
+            5 | 6 => Command::InjectCleaner {
+                session,
+                library,
+                found,
+                cleans: if self.rng.chance(300) { CLEANER_USES_UNLIMITED } else { 1 + self.rng.below(3) as u32 },
+                action: CLEANER_START,
+                operation: None,
+            },
             7 => Command::RecordInventory {
                 session: Some(session),
                 library,
@@ -661,6 +719,35 @@ impl World {
         };
         self.send(vec![command], true)?;
         self.settle_ports(library, &sim);
+        Ok(())
+    }
+
+    /// A drive of the hardware says it needs cleaning, and the worker's
+    /// poll of the drives turns the drives that say so into cleanings.
+    fn drive_asks_for_cleaning(&mut self) -> Check {
+        let libraries: Vec<LibraryId> = self.hardware.keys().copied().collect();
+        let Some(library) = self.rng.pick(&libraries) else { return Ok(()) };
+        let sim = self.hardware.get(&library).cloned().ok_or("no hardware")?;
+        let state = self.core.state();
+        let Some(lib) = state.libraries.get(&library) else { return Ok(()) };
+        let addresses: Vec<u16> = lib.drives.iter().map(|d| state.drives[d].element_address).collect();
+        if let Some(address) = self.rng.pick(&addresses) {
+            if self.rng.chance(500) {
+                sim.set_needs_cleaning(address).map_err(|e| e.to_string())?;
+            }
+        }
+        let asking = self.rt.block_on(sim.drives_needing_cleaning()).map_err(|e| e.to_string())?;
+        let state = self.core.state();
+        let drives: Vec<DriveId> = state
+            .libraries
+            .get(&library)
+            .map(|l| l.drives.iter().filter(|d| asking.contains(&state.drives[*d].element_address)).copied().collect())
+            .unwrap_or_default();
+        let commands: Vec<Command> =
+            drives.into_iter().map(|drive| Command::CleanDrive { session: None, drive }).collect();
+        if !commands.is_empty() {
+            self.send(commands, true)?;
+        }
         Ok(())
     }
 
@@ -864,10 +951,11 @@ impl World {
                     self.robot_step(l)?;
                 }
             }
-            85..=91 => {
+            85..=90 => {
                 self.clock.advance(1 + self.rng.next() % 400_000);
                 self.send(vec![Command::Tick], true)?;
             }
+            91 => self.drive_asks_for_cleaning()?,
             92..=93 => self.operator_at_port()?,
             95 => self.delete_a_busy_library()?,
             96 => self.operator_at_door()?,
@@ -1023,6 +1111,8 @@ pub struct Summary {
     pub deletions_in_process: u64,
     /// Inventories after a door closed, over all seeds.
     pub door_inventories: u64,
+    /// Drives cleaned over all seeds.
+    pub cleanings: u64,
     /// Every failing seed.
     pub failures: Vec<Failure>,
 }
@@ -1039,6 +1129,7 @@ pub fn run(first: u64, count: u64, options: SimOptions) -> Summary {
         summary.allocations += r.allocations;
         summary.deletions_in_process += r.deletions_in_process;
         summary.door_inventories += r.door_inventories;
+        summary.cleanings += r.cleanings;
         if let Some(f) = r.failure {
             summary.failures.push(f);
         }

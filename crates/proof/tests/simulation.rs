@@ -14,6 +14,7 @@ fn seeds_pass_with_faults_and_crashes() {
     assert!(summary.port_moves > 20, "too few ejects and injects: {}", summary.port_moves);
     assert!(summary.allocations > 20, "too few allocations: {}", summary.allocations);
     assert!(summary.door_inventories > 10, "too few door openings: {}", summary.door_inventories);
+    assert!(summary.cleanings > 5, "too few cleanings: {}", summary.cleanings);
 }
 
 #[test]

@@ -132,6 +132,8 @@ fn apply_event(state: &mut State, event: &Event) -> Applied {
         Event::MediaCreated { medium } => media_services::media_created(state, medium),
         Event::MediaDeleted { media } => {
             if self::medium(state, *media)?.is_cleaner() {
+                // A cleaner leaves from wherever it is (others leave offline).
+                relocate(state, *media, Location::Offline)?;
                 release_home(state, *media)?;
                 cleaning::gone(state, *media);
             }

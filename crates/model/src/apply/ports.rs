@@ -31,6 +31,8 @@ pub(super) fn eject_completed(state: &mut State, request: RequestId, at_ms: u64)
     relocate(state, r.media, Location::Port(element(r.port, request, "port")?))?;
     medium_mut(state, r.media)?.state = MediaState::Idle;
     if r.kind == RequestKind::EjectCleaner {
+        // Out of the library: the cleaner slot is free for the next one.
+        super::release_home(state, r.media)?;
         super::cleaning::gone(state, r.media);
     }
     Ok(())

@@ -151,7 +151,7 @@ pub(super) fn failed(
         Observed::Unknown => medium(state, r.media)?.location,
     };
     relocate(state, r.media, place)?;
-    if r.kind == RequestKind::Inject && matches!(place, Location::Port(_)) {
+    if r.kind.enters() && matches!(place, Location::Port(_)) {
         // Never taken in: the slot promised as its home is free again.
         release_home(state, r.media)?;
     }

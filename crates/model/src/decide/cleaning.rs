@@ -12,7 +12,7 @@
 //! made only with a cleaner because a library request names its medium.
 
 use super::Ctx;
-use crate::command::Seen;
+use crate::command::{Observed, Seen};
 use crate::error::{reject, ErrorCode as E, NtmsError};
 use crate::event::*;
 use crate::ids::*;
@@ -225,32 +225,53 @@ impl<'a> Ctx<'a> {
             return Ok(vec![expected, self.door_access(lib, InventoryMethod::Fast)]);
         }
         let st = self.state;
-        let in_port = found.iter().find_map(|(address, seen)| {
-            let port = lib.ports.iter().map(|p| &st.ports[p]).find(|p| p.element_address == *address)?;
-            match seen {
-                Seen::Cartridge(b) if port.reserved_by.is_none() && super::check_barcode(b).is_ok() => Some((port, b)),
-                _ => None,
+        // The ports are read now: what the operator took out first.
+        let mut taken = Vec::new();
+        for (address, seen) in found {
+            let port = lib.ports.iter().map(|p| &st.ports[p]).find(|p| p.element_address == *address);
+            if let Some(port) = port.filter(|p| p.reserved_by.is_none()) {
+                taken.extend(self.taken_from_port_read(port, seen));
             }
-        });
-        let Some((port, barcode)) = in_port else {
-            return reject(
-                E::Empty,
-                format!("no labelled cartridge in a port of library {}: put the cleaner in one", lib.name),
-            );
-        };
-        if let Some(known) = st.medium_by_barcode(barcode) {
-            return reject(
-                E::InvalidCleaner,
-                format!("{} is a data cartridge of the catalog, not a cleaner", known.barcode),
-            );
         }
+        let labelled: Vec<(&Port, &String)> = found
+            .iter()
+            .filter_map(|(address, seen)| {
+                let port = lib.ports.iter().map(|p| &st.ports[p]).find(|p| p.element_address == *address)?;
+                match seen {
+                    Seen::Cartridge(b) if port.reserved_by.is_none() && super::check_barcode(b).is_ok() => {
+                        Some((port, b))
+                    }
+                    _ => None,
+                }
+            })
+            .collect();
+        // A cartridge the catalog does not know, or a cleaner ejected and
+        // never taken out (it comes back).
+        let cleaner = labelled.iter().find_map(|(port, barcode)| match st.medium_by_barcode(barcode) {
+            None => Some((*port, *barcode, MediaId(derive_id(self.cmd.request, CLEANER_MEDIA_SALT)), true)),
+            Some(m) if m.is_cleaner() && m.location == Location::Port(port.id) && m.pending_request.is_none() => {
+                Some((*port, *barcode, m.id, false))
+            }
+            Some(_) => None,
+        });
+        let Some((port, barcode, media, new)) = cleaner else {
+            return match labelled.first() {
+                Some((_, barcode)) => {
+                    reject(E::InvalidCleaner, format!("{barcode} is a data cartridge of the catalog, not a cleaner"))
+                }
+                None => reject(
+                    E::Empty,
+                    format!("no labelled cartridge in a port of library {}: put the cleaner in one", lib.name),
+                ),
+            };
+        };
         self.queue_room(lib, 1)?;
-        let media = MediaId(derive_id(self.cmd.request, CLEANER_MEDIA_SALT));
         let mut r =
             self.port_request(self.cmd.request, RequestKind::InjectCleaner, library, media, &self.caller(session));
         r.slot = Some(slot.id);
         r.port = Some(port.id);
-        Ok(vec![expected, Event::InjectRequested { request: r, barcode: barcode.clone(), new: true }])
+        taken.extend([expected, Event::InjectRequested { request: r, barcode: barcode.clone(), new }]);
+        Ok(taken)
     }
 
     /// EjectNtmsCleaner. Checks, in order:
@@ -313,6 +334,14 @@ impl<'a> Ctx<'a> {
         r.slot = Some(slot.id);
         r.port = Some(port.id);
         Ok(vec![Event::EjectRequested { request: r }])
+    }
+
+    /// A cleaner whose inject failed anywhere but in its port is no
+    /// library's cleaner: it leaves the catalog, and the next reading finds
+    /// what is really there (in the cleaner slot: the cleaner, `CleanerFound`).
+    pub(super) fn stray_cleaner(&self, r: &LibraryRequest, observed: Observed) -> Option<Event> {
+        let stray = matches!(observed, Observed::Slot(_) | Observed::Drive(_) | Observed::Missing);
+        (r.kind == RequestKind::InjectCleaner && stray).then_some(Event::MediaDeleted { media: r.media })
     }
 
     fn caller(&self, session: SessionId) -> String {
@@ -404,7 +433,7 @@ impl<'a> Ctx<'a> {
                         && d.next_reserved_by.is_none()
                 });
                 if let (Some(d), Some(slot)) = (ready, cleaner.home_slot) {
-                    let request = self.clean_request(lib, d, cleaner, slot, None);
+                    let request = self.clean_request(lib, d, cleaner, slot, None, 0);
                     events.push(Event::CleanQueued { request });
                 }
             }
@@ -416,7 +445,8 @@ impl<'a> Ctx<'a> {
                     }
                     if let CleanerStatus::Spent(cleaner) = status {
                         if let Some(slot) = cleaner.home_slot {
-                            let request = self.clean_request(lib, d, cleaner, slot, Some(E::CleanerCartridgeSpent));
+                            let spent = Some(E::CleanerCartridgeSpent);
+                            let request = self.clean_request(lib, d, cleaner, slot, spent, 1 + n as u64);
                             events.push(Event::CleanQueued { request });
                         }
                     }
@@ -445,7 +475,8 @@ impl<'a> Ctx<'a> {
     }
 
     /// The NTMS_LM_CLEANDRIVE request of `drive`'s wanted cleaning, with
-    /// `cleaner` from `slot`; `failed` records one that cannot run.
+    /// `cleaner` from `slot`; `failed` records one that cannot run; `n`
+    /// tells apart the requests of one round.
     fn clean_request(
         &self,
         lib: &Library,
@@ -453,8 +484,11 @@ impl<'a> Ctx<'a> {
         cleaner: &Medium,
         slot: SlotId,
         failed: Option<E>,
+        n: u64,
     ) -> LibraryRequest {
-        let id = RequestId(derive_id(self.cmd.request, CLEANING_SALT));
+        // Found by the simulation: two drives' cleanings failed on a spent
+        // cleaner in one round shared one request id.
+        let id = RequestId(derive_id(self.cmd.request, CLEANING_SALT + 1000 + n));
         let submitter = drive.cleaning_wanted.as_ref().map_or(super::SERVER_PRINCIPAL, |w| w.submitter.as_str());
         let mut r = self.new_request(id, RequestKind::Clean, drive, cleaner.id, submitter);
         r.library = lib.id;

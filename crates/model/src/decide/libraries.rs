@@ -404,7 +404,10 @@ impl<'a> Ctx<'a> {
         }
         let mut events: Vec<Event> =
             naming.iter().map(|r| Event::RequestCancelled { request: r.id, at_ms: self.now() }).collect();
-        events.extend(d.medium.map(|media| Event::MediaMovedOffline { media }));
+        events.extend(d.medium.and_then(|m| self.state.media.get(&m)).map(|m| match m.is_cleaner() {
+            true => Event::MediaDeleted { media: m.id },
+            false => Event::MediaMovedOffline { media: m.id },
+        }));
         events.extend(self.cleaner_requests_withdrawn(std::iter::once(d)));
         events.push(Event::DriveDeleted { drive });
         Ok(events)
@@ -467,8 +470,12 @@ impl<'a> Ctx<'a> {
     /// the offline library (from its slot, drive or port), then the library
     /// and its elements go.
     pub(super) fn retire_library(&self, lib: &Library, events: &mut Vec<Event>) {
+        // Cleaners are not kept on the shelf (spec §3.4): they leave the catalog.
         let media = self.state.media.values().filter(|m| m.library == lib.id);
-        events.extend(media.map(|m| Event::MediaMovedOffline { media: m.id }));
+        events.extend(media.map(|m| match m.is_cleaner() {
+            true => Event::MediaDeleted { media: m.id },
+            false => Event::MediaMovedOffline { media: m.id },
+        }));
         events.push(Event::LibraryDeleted { library: lib.id });
     }
 }

@@ -123,13 +123,7 @@ impl<'a> Ctx<'a> {
             if port.reserved_by.is_some() {
                 continue; // an eject or inject is using it
             }
-            // The port is read now: an ejected cartridge the views still
-            // have there, and that is not seen, was taken by the operator.
-            if let Some(old) = port.content.filter(|m| st.media[m].pending_request.is_none()) {
-                if !matches!(seen, Seen::Cartridge(b) if st.media[&old].barcode == *b) {
-                    events.extend(self.taken_out(old));
-                }
-            }
+            events.extend(self.taken_from_port_read(port, seen));
             let barcode = match seen {
                 Seen::Empty if port.stranger => {
                     events.push(Event::PortFoundEmpty { port: port.id });
@@ -154,6 +148,8 @@ impl<'a> Ctx<'a> {
                 Some(m) if m.location == Location::Offline && m.pending_request.is_none() => {
                     (m.id, false, m.home_slot.filter(|_| m.library == library))
                 }
+                // A cleaner ejected and never taken: only InjectNtmsCleaner takes it back.
+                Some(m) if m.is_cleaner() => continue,
                 // Ejected earlier and never taken: it goes back home.
                 Some(m) if m.location == Location::Port(port.id) && m.pending_request.is_none() => {
                     (m.id, false, m.home_slot)
@@ -191,6 +187,16 @@ impl<'a> Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
+    /// A port just read: an ejected cartridge the views still have there,
+    /// and that is not seen, was taken by the operator.
+    pub(super) fn taken_from_port_read(&self, port: &Port, seen: &Seen) -> Vec<Event> {
+        let st = self.state;
+        match port.content.filter(|m| st.media.get(m).is_some_and(|m| m.pending_request.is_none())) {
+            Some(old) if !matches!(seen, Seen::Cartridge(b) if st.media[&old].barcode == *b) => self.taken_out(old),
+            _ => Vec::new(),
+        }
+    }
+
     /// The operator took an ejected cartridge out of its port: it goes to
     /// the shelf, or out of the catalog as the computer's dwMediaPoolPolicy
     /// says (spec §1.3): a free-pool cartridge is deleted under

@@ -378,6 +378,7 @@ impl<'a> Ctx<'a> {
         }];
         self.fail_successor(r, error.code(), &mut events);
         events.extend(self.send_label_cartridge_home(r, self.sanitize(r, observed)));
+        events.extend(self.stray_cleaner(r, self.sanitize(r, observed)));
         if r.kind == RequestKind::Classify && error == E::MediaIncompatible {
             // The drive refused the cartridge (spec §7.2 case 5).
             let class = crate::media_labels::Classification::Incompatible;
@@ -462,6 +463,7 @@ impl<'a> Ctx<'a> {
             vec![Event::RequestFailed { request, error: error.code(), sense: None, observed, at_ms: self.now() }];
         self.fail_successor(r, error.code(), &mut events);
         events.extend(self.send_label_cartridge_home(r, observed));
+        events.extend(self.stray_cleaner(r, observed));
         if lib.deleting {
             self.finish_deletion(r, &mut events);
         }
