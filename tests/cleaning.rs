@@ -90,3 +90,27 @@ fn regression_a_cleaner_through_the_door_unlocks_the_changer() {
     rsm.run(&["cleaner", "release", "lib"]).ok();
     rsm.replay_ok();
 }
+
+/// On the virtual tape library (tgt): the operator puts a cleaner in the
+/// reserved slot, the inventory finds it, and a cleaning moves it into the
+/// drive, waits for the drive and takes it back (MOVE MEDIUM, TEST UNIT
+/// READY, LOAD UNLOAD). tgt never says a drive needs cleaning: that sense
+/// (00/17) is proved on a scripted transport (the SCSI adapter's tests).
+#[test]
+fn a_cleaning_on_the_virtual_library() {
+    let Some((vtl, rsm)) = attached_vtl() else { return };
+    let slot_first = vtl.env_u64("SLOT_FIRST");
+    let last = rsm.view("slots").last().expect("slots")["name"].as_str().expect("a name").to_owned();
+    rsm.run(&["cleaner", "reserve", "vtl1", &last]).ok();
+    set_slot(&vtl, slot_first + 5, "CLN001L1");
+    rsm.run(&["inventory", "vtl1"]).ok();
+    let lib = rsm.view("libraries").into_iter().find(|l| l["name"] == "vtl1").expect("listed");
+    assert_eq!(lib["cleaner"], "CLN001L1", "{lib}");
+    let drive = rsm.view("drives")[0]["name"].as_str().expect("a drive").to_owned();
+    rsm.run(&["clean", &drive, "--wait"]).ok();
+    let d = rsm.view("drives").into_iter().find(|d| d["name"] == drive.as_str()).expect("listed");
+    assert!(d["last_cleaned_ms"].is_u64(), "{d}");
+    assert_eq!(d["state"], "dismounted");
+    assert_eq!(rsm.run(&["inventory", "vtl1"]).ok().stdout.trim(), "no differences", "the cleaner is home");
+    rsm.replay_ok();
+}

@@ -105,6 +105,14 @@ pub(crate) struct Runner<'a> {
     /// Set when the device says its medium or elements may have changed
     /// (UNIT ATTENTION 28h): someone touched the library.
     pub(crate) attention: Option<&'a std::sync::atomic::AtomicBool>,
+    /// Set when a drive says it needs cleaning (00/17, CLEANING REQUESTED).
+    pub(crate) cleaning: Option<&'a std::sync::atomic::AtomicBool>,
+}
+
+/// ASC/ASCQ 00/17: CLEANING REQUESTED (SPC), in any sense key; the command
+/// itself completed when the key is NO SENSE or RECOVERED ERROR.
+pub(crate) fn cleaning_requested(sense: &Sense) -> bool {
+    (sense.asc, sense.ascq) == (0x00, 0x17)
 }
 
 impl Runner<'_> {
@@ -148,6 +156,15 @@ impl Runner<'_> {
                         hex(&response.sense)
                     ))
                 })?;
+                if cleaning_requested(&sense) {
+                    if let Some(flag) = self.cleaning {
+                        flag.store(true, std::sync::atomic::Ordering::SeqCst);
+                    }
+                    if sense.key == SenseKey::NoSense {
+                        // Informational: the command completed.
+                        return Ok(Reply::Good(response.data));
+                    }
+                }
                 if sense.key == SenseKey::RecoveredError {
                     // SPC: the command completed, after the device recovered.
                     return Ok(Reply::Good(response.data));

@@ -117,7 +117,7 @@ pub(crate) fn attach(
     options: ChangerOptions,
     clock: Arc<dyn Clock>,
 ) -> Result<(ScsiChanger, Topology), AdapterError> {
-    let runner = Runner { options: &options, clock: &*clock, attention: None };
+    let runner = Runner { options: &options, clock: &*clock, attention: None, cleaning: None };
     let identity = runner.inquiry(&*changer)?;
     if identity.qualifier != 0 || identity.device_type != DeviceType::MediumChanger {
         return Err(AdapterError::Io(format!(

@@ -310,6 +310,25 @@ struct Inner {
     /// A UNIT ATTENTION said the elements may have changed since the last
     /// [`HardwareAdapter::elements_changed`].
     elements_changed: std::sync::atomic::AtomicBool,
+    /// The drives that said they need cleaning since the last
+    /// [`HardwareAdapter::drives_needing_cleaning`].
+    cleaning_requested: Mutex<std::collections::BTreeSet<ElementAddress>>,
+}
+
+/// Watches one drive's commands for CLEANING REQUESTED; records the drive
+/// when dropped if one said so.
+struct CleaningWatch<'a> {
+    inner: &'a Inner,
+    drive: ElementAddress,
+    flag: std::sync::atomic::AtomicBool,
+}
+
+impl Drop for CleaningWatch<'_> {
+    fn drop(&mut self) {
+        if self.flag.load(std::sync::atomic::Ordering::SeqCst) {
+            self.inner.cleaning_requested.lock().unwrap_or_else(PoisonError::into_inner).insert(self.drive);
+        }
+    }
 }
 
 impl fmt::Debug for ScsiChanger {
@@ -357,6 +376,7 @@ impl ScsiChanger {
                 map: Mutex::new(map),
                 robot: Mutex::new(()),
                 elements_changed: Default::default(),
+                cleaning_requested: Default::default(),
             }),
         }
     }
@@ -488,7 +508,13 @@ impl HardwareAdapter for ScsiChanger {
     async fn read_first_block(&self, drive: ElementAddress) -> Result<Option<Vec<u8>>, AdapterError> {
         self.blocking("READ", move |inner| {
             let link = inner.drive(drive, &format!("READ first block of drive {drive}"))?;
-            tape::read_first_block(&inner.runner(), &*link.transport, drive, inner.options.unload_timeout_ms)
+            let watch = inner.cleaning_watch(drive);
+            tape::read_first_block(
+                &inner.drive_runner(&watch),
+                &*link.transport,
+                drive,
+                inner.options.unload_timeout_ms,
+            )
         })
         .await
     }
@@ -498,7 +524,9 @@ impl HardwareAdapter for ScsiChanger {
         let block = block.to_vec();
         self.blocking("WRITE", move |inner| {
             let link = inner.drive(drive, &format!("WRITE first block of drive {drive}"))?;
-            tape::write_first_block(&inner.runner(), &*link.transport, drive, &block, inner.options.unload_timeout_ms)
+            let watch = inner.cleaning_watch(drive);
+            let runner = inner.drive_runner(&watch);
+            tape::write_first_block(&runner, &*link.transport, drive, &block, inner.options.unload_timeout_ms)
         })
         .await
     }
@@ -521,6 +549,22 @@ impl HardwareAdapter for ScsiChanger {
         .await
     }
 
+    /// Waits while the drive cleans (it answers NOT READY: CLEANING
+    /// CARTRIDGE INSTALLED 30/03, or becoming ready 04/01), polled with the
+    /// retry backoff for at most [`ChangerOptions::unload_timeout_ms`], then
+    /// unloads it as [`HardwareAdapter::unload`] does (a drive that ejected
+    /// the cleaner by itself reports no medium: done).
+    async fn clean(&self, drive: ElementAddress) -> Result<(), AdapterError> {
+        self.blocking("CLEAN", move |inner| inner.clean(drive)).await
+    }
+
+    /// The drives whose commands said CLEANING REQUESTED (00/17) since the
+    /// last call.
+    async fn drives_needing_cleaning(&self) -> Result<Vec<ElementAddress>, AdapterError> {
+        let mut asked = self.inner.cleaning_requested.lock().unwrap_or_else(PoisonError::into_inner);
+        Ok(std::mem::take(&mut *asked).into_iter().collect())
+    }
+
     /// TEST UNIT READY on the changer's LUN, so that a pending UNIT
     /// ATTENTION is reported; true if one since the last call said the
     /// medium or elements may have changed (28h), on this or any command.
@@ -537,7 +581,17 @@ impl HardwareAdapter for ScsiChanger {
 
 impl Inner {
     fn runner(&self) -> Runner<'_> {
-        Runner { options: &self.options, clock: &*self.clock, attention: Some(&self.elements_changed) }
+        Runner { options: &self.options, clock: &*self.clock, attention: Some(&self.elements_changed), cleaning: None }
+    }
+
+    /// A runner for `drive`'s commands: one that says it needs cleaning is
+    /// remembered when the returned watch drops.
+    fn drive_runner<'a>(&'a self, watch: &'a CleaningWatch<'a>) -> Runner<'a> {
+        Runner { cleaning: Some(&watch.flag), ..self.runner() }
+    }
+
+    fn cleaning_watch(&self, drive: ElementAddress) -> CleaningWatch<'_> {
+        CleaningWatch { inner: self, drive, flag: std::sync::atomic::AtomicBool::new(false) }
     }
 
     fn robot(&self) -> MutexGuard<'_, ()> {
@@ -599,7 +653,8 @@ impl Inner {
         let operation = format!("LOAD drive {drive}");
         let link = self.drive(drive, &operation)?;
         let transport = &*link.transport;
-        let runner = self.runner();
+        let watch = self.cleaning_watch(drive);
+        let runner = self.drive_runner(&watch);
         let timeout_ms = self.options.command_timeout_ms;
         let started = self.clock.elapsed();
         let ready_timeout = Duration::from_millis(self.options.ready_timeout_ms);
@@ -655,7 +710,8 @@ impl Inner {
         let operation = format!("UNLOAD drive {drive}");
         let link = self.drive(drive, &operation)?;
         let transport = &*link.transport;
-        let runner = self.runner();
+        let watch = self.cleaning_watch(drive);
+        let runner = self.drive_runner(&watch);
         let tur = format!("TEST UNIT READY of drive {drive} after the unload");
         for reten in [false, true] {
             // The second round only for a drive that said GOOD and stayed
@@ -683,6 +739,43 @@ impl Inner {
             operation: format!("{operation}: LOAD UNLOAD answered GOOD twice, yet the drive still reports ready"),
             sense: SenseData::LOAD_EJECT_FAILED,
         })
+    }
+
+    fn clean(&self, drive: ElementAddress) -> Result<(), AdapterError> {
+        let operation = format!("CLEAN drive {drive}");
+        let link = self.drive(drive, &operation)?;
+        let transport = &*link.transport;
+        let watch = self.cleaning_watch(drive);
+        let runner = self.drive_runner(&watch);
+        let limit = Duration::from_millis(u64::from(self.options.unload_timeout_ms));
+        let started = self.clock.elapsed();
+        let tur = format!("TEST UNIT READY of drive {drive} while it cleans");
+        let mut polls = 0_u32;
+        loop {
+            let cleaning =
+                match runner.once(transport, &tur, &cdb::test_unit_ready(), 0, self.options.command_timeout_ms)? {
+                    Reply::Check(sense) => {
+                        let installed = (sense.asc, sense.ascq) == (0x30, 0x03);
+                        let becoming = sense.classify() == Condition::NotReady { becoming_ready: true };
+                        (installed || becoming).then_some(sense)
+                    }
+                    Reply::Good(_) | Reply::Busy(_) => None,
+                };
+            let Some(sense) = cleaning else { break };
+            let waited = self.clock.elapsed().saturating_sub(started);
+            if waited >= limit {
+                return Err(check_error(
+                    &format!("{operation}: still cleaning after {} ms", limit.as_millis()),
+                    &sense,
+                    0,
+                ));
+            }
+            self.clock.sleep(runner.backoff(polls).min(limit.saturating_sub(waited)));
+            polls = polls.saturating_add(1);
+        }
+        // Recorded now if the drive still asked for cleaning while it cleaned.
+        drop(watch);
+        self.unload(drive)
     }
 
     /// After a drive reported no medium (3A): the unload is done if the

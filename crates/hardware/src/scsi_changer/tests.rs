@@ -881,3 +881,45 @@ async fn a_power_on_attention_is_no_change_of_elements() {
     assert!(!adapter.elements_changed().await.expect("TEST UNIT READY after the attention"));
     transport.assert_done();
 }
+
+#[tokio::test]
+async fn a_drive_that_asks_for_cleaning_is_reported_once_and_its_command_completes() {
+    // The unload answers NO SENSE, CLEANING REQUESTED (00/17): it completed.
+    let changer_t = Scripted::new("changer", res("tgt_res_dt_loaded_voltag"));
+    let drive = Scripted::new("drive", [check_bytes(sense(0x0, 0x00, 0x17)), medium_not_present()]);
+    let (adapter, _) = changer(&changer_t, &[(500, &drive)], ChangerOptions::default());
+    assert_eq!(adapter.drives_needing_cleaning().await.unwrap(), Vec::<ElementAddress>::new());
+    adapter.inner.unload(500).expect("an informational sense is no failure");
+    assert_eq!(adapter.drives_needing_cleaning().await.unwrap(), [500]);
+    assert_eq!(adapter.drives_needing_cleaning().await.unwrap(), Vec::<ElementAddress>::new(), "reported once");
+    drive.assert_done();
+
+    // RECOVERED ERROR with the same code: completed too, and reported.
+    let changer_t = Scripted::new("changer", []);
+    let drive = Scripted::new("drive", [check_bytes(sense(0x1, 0x00, 0x17))]);
+    let (adapter, _) = changer(&changer_t, &[(500, &drive)], ChangerOptions::default());
+    adapter.inner.load(500).expect("ready");
+    assert_eq!(adapter.drives_needing_cleaning().await.unwrap(), [500]);
+}
+
+#[test]
+fn a_clean_waits_while_the_drive_cleans_then_takes_the_cleaner_out() {
+    // Cleaning (02/30/03) twice, then the drive has ejected the cleaner:
+    // no medium (3A), the element still full.
+    let changer_t = Scripted::new("changer", res("tgt_res_dt_loaded_voltag"));
+    let cleaning = || check_bytes(sense(0x2, 0x30, 0x03));
+    let drive = Scripted::new("drive", [cleaning(), cleaning(), done(), done(), medium_not_present()]);
+    let (adapter, clock) = changer(&changer_t, &[(500, &drive)], ChangerOptions::default());
+    adapter.inner.clean(500).expect("cleaned");
+    assert_eq!(drive.cdbs(), [TUR.to_vec(), TUR.to_vec(), TUR.to_vec(), UNLOAD.to_vec(), TUR.to_vec()]);
+    assert!(clock.elapsed() > Duration::ZERO, "it waited between polls");
+
+    // A drive that never finishes: the unload timeout, with its sense.
+    let changer_t = Scripted::new("changer", []);
+    let drive = Scripted::new("drive", std::iter::repeat_with(cleaning).take(200));
+    let options = ChangerOptions { unload_timeout_ms: 1_000, ..ChangerOptions::default() };
+    let (adapter, _) = changer(&changer_t, &[(500, &drive)], options);
+    let (operation, sense) = check_of(adapter.inner.clean(500));
+    assert!(operation.contains("still cleaning"), "{operation}");
+    assert_eq!((sense.asc, sense.ascq), (0x30, 0x03));
+}
