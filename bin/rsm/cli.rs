@@ -181,6 +181,15 @@ pub enum Cmd {
         #[arg(long)]
         wait: bool,
     },
+    /// Eject the cartridge of a stand-alone drive named by its device name
+    /// (EjectDiskFromSADrive); it goes to the shelf.
+    EjectDisk {
+        /// The drive's device name (its name, see `rsm show drives`).
+        device: String,
+        /// NtmsEjectOperation: force overrides a session that holds it.
+        #[arg(long, value_enum, default_value = "start")]
+        option: EjectDiskOption,
+    },
     /// The cleaner: its slot, bringing it in, taking it out.
     #[command(subcommand)]
     Cleaner(CleanerCmd),
@@ -689,6 +698,23 @@ pub enum DriveCmd {
         /// Drive name or id.
         drive: String,
     },
+}
+
+/// `NtmsEjectOperation` for EjectDiskFromSADrive.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum EjectDiskOption {
+    /// NTMS_EJECT_START.
+    Start,
+    /// NTMS_EJECT_STOP (nothing to stop: refused).
+    Stop,
+    /// NTMS_EJECT_QUEUE.
+    Queue,
+    /// NTMS_EJECT_FORCE: eject even a cartridge a session holds.
+    Force,
+    /// NTMS_EJECT_IMMEDIATE.
+    Immediate,
+    /// NTMS_EJECT_ASK_USER (rsm asks nobody: as immediate).
+    AskUser,
 }
 
 #[derive(Subcommand, Debug)]

@@ -545,6 +545,13 @@ async fn dispatch(engine: &Engine, cli: &Cli, user: &str) -> Outcome {
         }
         Cmd::Identify { slot } => door::identify(engine, user, slot, json).await,
         Cmd::Clean { drive, wait } => cleaner::clean(engine, user, drive, *wait, json).await,
+        Cmd::EjectDisk { device, option } => {
+            let session = engine.session_for(user).await?;
+            let r = session.eject_disk_from_standalone_drive(device, *option as u32).await?;
+            let barcode = engine.query(move |s| s.media.get(&r.media).map(|m| m.barcode.clone())).await?;
+            let what = barcode.unwrap_or_else(|| "its cartridge (left the catalog)".into());
+            render::done(json, &format!("{what} ejected from {device}: on the shelf"))
+        }
         Cmd::Cleaner(cmd) => cleaner::cleaner(engine, user, cmd, json).await,
         Cmd::Disable { kind, name } | Cmd::Enable { kind, name } => {
             let enabled = matches!(cli.command, Cmd::Enable { .. });

@@ -266,6 +266,42 @@ impl Session {
         self.submit(command).await.map(drop)
     }
 
+    /// EjectDiskFromSADrive: the stand-alone drive named `device` ejects its
+    /// cartridge (`option`: `NtmsEjectOperation`; FORCE overrides a
+    /// session's hold), which goes to the shelf. A simulated drive lets go
+    /// of it in its own state too.
+    pub async fn eject_disk_from_standalone_drive(
+        &self,
+        device: &str,
+        option: u32,
+    ) -> Result<LibraryRequest, NtmsError> {
+        let command = Command::EjectFromStandaloneDrive { session: self.id, device: device.to_string(), option };
+        let accepted = self.submit(command).await?;
+        let request = accepted
+            .events
+            .iter()
+            .find_map(|e| match e {
+                Event::StandaloneDiskEjected { request } => Some(request.clone()),
+                _ => None,
+            })
+            .ok_or_else(|| NtmsError::new(ErrorCode::InvalidState, "the eject recorded no request"))?;
+        let place = self
+            .engine
+            .query({
+                let drive = request.drive;
+                move |s| drive.and_then(|d| s.drives.get(&d)).map(|d| (d.library, d.element_address))
+            })
+            .await?;
+        if let Some((library, address)) = place {
+            if let Ok(sim) = self.engine.simulator(library).await {
+                if let Err(e) = sim.operator_remove(address) {
+                    tracing::warn!(%library, error = %e, "the simulated drive did not let go of its cartridge");
+                }
+            }
+        }
+        Ok(request)
+    }
+
     /// CleanNtmsDrive: the drive is cleaned once it is empty and a usable
     /// cleaner is home (the operator is asked for one meanwhile).
     pub async fn clean_drive(&self, drive: DriveId) -> Result<(), NtmsError> {

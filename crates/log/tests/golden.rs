@@ -309,6 +309,7 @@ fn canonical_events() -> Vec<Event> {
         Event::CleanCompleted { request: r, at_ms: AT_MS + 69_000 },
         Event::CleaningRefused { drive: DriveId(id(0x20)), at_ms: AT_MS + 70_000 },
         Event::StandaloneDriveCleaned { drive: DriveId(id(0x20)), principal: "alice".into(), at_ms: AT_MS + 71_000 },
+        Event::StandaloneDiskEjected { request: request(RequestKind::Eject, RequestState::Passed) },
         Event::OmidUpdated {
             media: MediaId(id(0x60)),
             side: 0,
@@ -454,6 +455,7 @@ fn fixture_name(event: &Event) -> &'static str {
         Event::CleanCompleted { .. } => "CleanCompleted",
         Event::CleaningRefused { .. } => "CleaningRefused",
         Event::StandaloneDriveCleaned { .. } => "StandaloneDriveCleaned",
+        Event::StandaloneDiskEjected { .. } => "StandaloneDiskEjected",
     }
 }
 

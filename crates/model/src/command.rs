@@ -669,6 +669,16 @@ pub enum Command {
         /// STOP: the operation (the request START returned) to stop.
         operation: Option<RequestId>,
     },
+    /// EjectDiskFromSADrive: the stand-alone drive named `device` ejects
+    /// its cartridge.
+    EjectFromStandaloneDrive {
+        /// Session.
+        session: SessionId,
+        /// lpDeviceName: the drive's name.
+        device: String,
+        /// dwOptions (`NtmsEjectOperation`).
+        option: u32,
+    },
     /// CleanNtmsDrive; no session when the drive itself reported that it
     /// needs cleaning (the server asks).
     CleanDrive {
@@ -734,7 +744,8 @@ impl Command {
             | Command::ReserveCleanerSlot { session, .. }
             | Command::ReleaseCleanerSlot { session, .. }
             | Command::InjectCleaner { session, .. }
-            | Command::EjectCleaner { session, .. } => Some(*session),
+            | Command::EjectCleaner { session, .. }
+            | Command::EjectFromStandaloneDrive { session, .. } => Some(*session),
             Command::RecordInventory { session, .. }
             | Command::CloseDoor { session, .. }
             | Command::CleanDrive { session, .. } => *session,
@@ -813,6 +824,7 @@ impl Command {
             Command::InjectCleaner { .. } => "inject_cleaner",
             Command::EjectCleaner { .. } => "eject_cleaner",
             Command::CleanDrive { .. } => "clean_drive",
+            Command::EjectFromStandaloneDrive { .. } => "eject_from_standalone_drive",
         }
     }
 }

@@ -839,6 +839,12 @@ pub enum Event {
         /// When.
         at_ms: u64,
     },
+    /// EjectDiskFromSADrive: the stand-alone drive ejected its cartridge,
+    /// which left for the shelf (the NTMS_LM_EJECT request, recorded passed).
+    StandaloneDiskEjected {
+        /// The request.
+        request: LibraryRequest,
+    },
 }
 
 impl Event {
@@ -943,6 +949,7 @@ impl Event {
             Event::CleanCompleted { .. } => "CleanCompleted",
             Event::CleaningRefused { .. } => "CleaningRefused",
             Event::StandaloneDriveCleaned { .. } => "StandaloneDriveCleaned",
+            Event::StandaloneDiskEjected { .. } => "StandaloneDiskEjected",
         }
     }
 }

@@ -64,7 +64,7 @@ mod state;
 #[cfg(not(feature = "planted-bug"))]
 pub use apply::apply;
 pub use command::*;
-pub use decide::{decide, request_order, CLEANER_START, CLEANER_STOP};
+pub use decide::{decide, request_order, CLEANER_START, CLEANER_STOP, EJECT_ASK_USER, EJECT_FORCE, EJECT_STOP};
 pub use error::{ApplyError, ErrorCode, MissingObject, NtmsError};
 pub use event::*;
 pub use ids::*;

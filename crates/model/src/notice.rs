@@ -426,6 +426,13 @@ pub fn notices(event: &Event) -> Vec<Notice> {
         Event::DriveCleaned { request, drive, .. } => {
             n.update(O::Request(*request)).update(O::Drive(*drive));
         }
+        Event::StandaloneDiskEjected { request } => {
+            n.insert(O::Request(request.id)).push(O::Request(request.id), NoticeOperation::Complete);
+            n.update(O::Media(request.media));
+            if let Some(drive) = request.drive {
+                n.update(O::Drive(drive));
+            }
+        }
         Event::CleanCompleted { request, .. } => {
             n.finished(*request);
         }

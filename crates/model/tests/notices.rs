@@ -407,3 +407,13 @@ fn cleaner_events_update_the_library_and_drive_and_a_cleaning_notifies_as_a_requ
     check(Event::DriveCleaned { request: REQ, drive: DRIVE, at_ms: 5 }, &[n(r, Update), n(d, Update)]);
     check(Event::CleanCompleted { request: REQ, at_ms: 6 }, &[n(r, Update), n(r, Complete)]);
 }
+
+#[test]
+fn a_stand_alone_eject_is_a_finished_request_and_updates_its_medium_and_drive() {
+    let mut r = request(RequestKind::Eject);
+    r.port = None;
+    r.drive = Some(DRIVE);
+    r.state = RequestState::Passed;
+    let (req, m, d) = (ObjectRef::Request(REQ), ObjectRef::Media(MEDIA), ObjectRef::Drive(DRIVE));
+    check(Event::StandaloneDiskEjected { request: r }, &[n(req, Insert), n(req, Complete), n(m, Update), n(d, Update)]);
+}

@@ -230,6 +230,7 @@ fn apply_event(state: &mut State, event: &Event) -> Applied {
         Event::CleanCompleted { request, at_ms } => cleaning::completed(state, *request, *at_ms),
         Event::CleaningRefused { drive, .. } => cleaning::refused(state, *drive),
         Event::StandaloneDriveCleaned { drive, at_ms, .. } => cleaning::standalone_cleaned(state, *drive, *at_ms),
+        Event::StandaloneDiskEjected { request } => mounts::standalone_disk_ejected(state, request),
     }
 }
 

@@ -98,6 +98,13 @@ pub(super) fn media_inserted(state: &mut State, d: DriveId, media: MediaId, barc
     Ok(())
 }
 
+/// EjectDiskFromSADrive: recorded, and the cartridge is out of its drive.
+pub(super) fn standalone_disk_ejected(state: &mut State, request: &LibraryRequest) -> Applied {
+    record_finished(state, request);
+    drive_mut(state, element(request.drive, request.id, "drive")?)?.holder = None;
+    media_removed(state, request.media)
+}
+
 pub(super) fn media_removed(state: &mut State, media: MediaId) -> Applied {
     relocate(state, media, Location::Offline)?;
     medium_mut(state, media)?.state = MediaState::Idle;

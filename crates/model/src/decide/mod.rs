@@ -31,6 +31,7 @@ mod allocation;
 mod classification;
 mod cleaning;
 pub use cleaning::{CLEANER_START, CLEANER_STOP};
+pub use ports::{EJECT_ASK_USER, EJECT_FORCE, EJECT_STOP};
 mod door;
 mod queue;
 pub(crate) use classification::SERVER_PRINCIPAL;
@@ -152,6 +153,9 @@ pub fn decide(state: &State, policy: &Policy, cmd: &Stamped<Command>) -> Result<
         // cleaned now is asked for again at its next report.
         Command::CleanDrive { session: None, drive } => Ok(ctx.clean_drive(None, *drive).unwrap_or_default()),
         Command::CleanDrive { session, drive } => ctx.clean_drive(*session, *drive),
+        Command::EjectFromStandaloneDrive { session, device, option } => {
+            ctx.eject_from_standalone_drive(*session, device, *option)
+        }
     }
 }
 

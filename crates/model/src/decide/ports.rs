@@ -202,8 +202,15 @@ impl<'a> Ctx<'a> {
     /// says (spec §1.3): a free-pool cartridge is deleted under
     /// PURGEOFFLINESCRATCH, an import-pool one unless KEEPOFFLINEIMPORT.
     pub(super) fn taken_out(&self, media: MediaId) -> Vec<Event> {
-        use crate::object_management::{KEEP_OFFLINE_IMPORT, PURGE_OFFLINE_SCRATCH};
         let mut events = vec![Event::CartridgeTakenFromPort { media }];
+        events.extend(self.leaves_the_catalog(media));
+        events
+    }
+
+    /// A cartridge just out of the library: deleted if the computer's
+    /// dwMediaPoolPolicy (or its being a cleaner) says so.
+    pub(super) fn leaves_the_catalog(&self, media: MediaId) -> Option<Event> {
+        use crate::object_management::{KEEP_OFFLINE_IMPORT, PURGE_OFFLINE_SCRATCH};
         let policy = self.state.computer.media_pool_policy;
         let kind = self.state.media.get(&media).and_then(|m| self.state.pools.get(&m.pool)).map(|p| p.kind);
         let cleaner = self.state.media.get(&media).is_some_and(|m| m.is_cleaner());
@@ -213,9 +220,78 @@ impl<'a> Ctx<'a> {
                 Some(crate::media_services::PoolType::Import) => policy & KEEP_OFFLINE_IMPORT == 0,
                 _ => false,
             };
-        if deleted {
-            events.push(Event::MediaDeleted { media });
+        deleted.then_some(Event::MediaDeleted { media })
+    }
+
+    /// EjectDiskFromSADrive (spec §3.2). Checks, in order:
+    /// 1. session (ERROR_INVALID_HANDLE);
+    /// 2. a device name, and dwOptions one of `NtmsEjectOperation`
+    ///    (ERROR_INVALID_PARAMETER);
+    /// 3. STOP: a stand-alone drive's eject is never queued, so there is
+    ///    no operation to stop (ERROR_INVALID_OPERATION);
+    /// 4. a stand-alone drive of that device name (rsm rule: the drive's
+    ///    name; ERROR_INVALID_DRIVE), its library valid (ERROR_INVALID_LIBRARY);
+    /// 5. CONTROL access (ERROR_ACCESS_DENIED);
+    /// 6. library and drive enabled and ready (ERROR_DEVICE_NOT_AVAILABLE);
+    /// 7. a cartridge in the drive, and one no session holds unless FORCE
+    ///    (ERROR_MEDIA_NOT_AVAILABLE).
+    ///
+    /// The drive ejects it at once (QUEUE, IMMEDIATE and ASK_USER alike:
+    /// no robot, nothing to queue; rsm has no user to ask): an
+    /// NTMS_LM_EJECT request recorded passed, and the cartridge leaves
+    /// for the shelf, or the catalog as dwMediaPoolPolicy says.
+    pub(super) fn eject_from_standalone_drive(
+        &self,
+        session: SessionId,
+        device: &str,
+        option: u32,
+    ) -> Result<Vec<Event>, NtmsError> {
+        let s = self.session(session)?;
+        if device.is_empty() || option > EJECT_ASK_USER {
+            return reject(
+                E::InvalidParameter,
+                format!("a device name and an eject option (0 to {EJECT_ASK_USER}) are required"),
+            );
         }
-        events
+        if option == EJECT_STOP {
+            return reject(E::InvalidOperation, "a stand-alone drive ejects at once: there is no operation to stop");
+        }
+        let d = self
+            .state
+            .drives
+            .values()
+            .filter(|d| self.state.libraries.get(&d.library).is_some_and(|l| l.kind == LibraryKind::Standalone))
+            .find(|d| d.name == device)
+            .ok_or_else(|| NtmsError::new(E::InvalidDrive, format!("no stand-alone drive is named {device}")))?;
+        let lib = self.valid_library(d.library)?;
+        self.require(lib, s, AccessMask::CONTROL, "eject its disk")?;
+        if !Self::library_available(lib) || !Self::drive_available(d) {
+            return reject(E::DeviceNotAvailable, format!("drive {} or its library is disabled or not ready", d.name));
+        }
+        let media =
+            d.medium.ok_or_else(|| NtmsError::new(E::MediaNotAvailable, format!("drive {} is empty", d.name)))?;
+        let mut events = Vec::new();
+        if let Some(holder) = d.holder {
+            if option != EJECT_FORCE {
+                return reject(
+                    E::MediaNotAvailable,
+                    format!("the medium in drive {} is opened by a session (FORCE ejects it anyway)", d.name),
+                );
+            }
+            events.push(Event::HoldOverridden { drive: d.id, holder, by: s.principal.clone() });
+        }
+        let mut r = self.new_request(self.cmd.request, RequestKind::Eject, d, media, &s.principal);
+        r.state = RequestState::Passed;
+        r.time_completed_ms = Some(self.now());
+        events.push(Event::StandaloneDiskEjected { request: r });
+        events.extend(self.leaves_the_catalog(media));
+        Ok(events)
     }
 }
+
+/// `NtmsEjectOperation`: NTMS_EJECT_STOP.
+pub const EJECT_STOP: u32 = 1;
+/// `NtmsEjectOperation`: NTMS_EJECT_FORCE.
+pub const EJECT_FORCE: u32 = 3;
+/// `NtmsEjectOperation`: NTMS_EJECT_ASK_USER, the last.
+pub const EJECT_ASK_USER: u32 = 5;
