@@ -48,6 +48,11 @@ pub async fn clean(engine: &Engine, user: &str, name: &str, wait: bool, json: bo
         engine.run_until(move |s| stop::received().is_some() || !cleaning(s, drive, since).pending).await?;
     }
     let now = engine.query(move |s| cleaning(s, drive, since)).await?;
+    if let Some(signal) = stop::received().filter(|_| wait && now.pending) {
+        // Found by a hostile run: a stopped wait printed nothing.
+        let document = serde_json::json!({"drive": name, "state": "wanted"});
+        return Err(Failure::Stopped(signal, document, render::LEFT_TO_THE_NEXT_RUN));
+    }
     if let Some(code) = now.failed {
         let kind = ErrorCode::from_code(code).unwrap_or(ErrorCode::UnableToClean);
         return Err(Failure::Rejected(NtmsError::new(kind, format!("the cleaning of drive {name} failed"))));
@@ -61,7 +66,7 @@ pub async fn clean(engine: &Engine, user: &str, name: &str, wait: bool, json: bo
             &format!("drive {name} waits for a cleaner: operator request {request} asks for one (rsm cleaner inject)"),
         );
     }
-    if wait && stop::received().is_none() {
+    if wait {
         return done(json, &format!("drive {name} is cleaned once it is empty; `rsm run` carries it on"));
     }
     done(json, &format!("cleaning of drive {name} queued: it runs once the drive is empty (rsm run, or --wait)"))

@@ -177,7 +177,9 @@ pub enum Cmd {
     Clean {
         /// Drive name or id.
         drive: String,
-        /// Wait until the cleaning is done (or failed).
+        /// Work the queue until the cleaning is done or failed, or can go no
+        /// further now (the drive holds a cartridge, no cleaner is usable:
+        /// it stays wanted, and `rsm run` carries it on).
         #[arg(long)]
         wait: bool,
     },
@@ -742,7 +744,8 @@ pub enum CleanerCmd {
         /// Stop this inject operation (the request id `inject` printed) before it starts.
         #[arg(long, value_name = "OPERATION")]
         stop: Option<String>,
-        /// Wait until it is in its slot.
+        /// Wait until it is in its slot (a library without ports: nothing to
+        /// wait for, the operator puts it in through the door).
         #[arg(long)]
         wait: bool,
     },

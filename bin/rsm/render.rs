@@ -245,7 +245,7 @@ pub fn request_json(s: &State, r: &LibraryRequest) -> Value {
 }
 
 /// What a stopped `--wait` leaves behind.
-const LEFT_TO_THE_NEXT_RUN: &str =
+pub const LEFT_TO_THE_NEXT_RUN: &str =
     "what the requests still need is left to the next run or --wait (a move under way is finished or settled first)";
 
 /// Prints the differences an inventory recorded: one line each, or
@@ -464,6 +464,12 @@ async fn differences(engine: &Engine, events: Vec<Event>) -> Result<Vec<Value>, 
                         let (_, at) = location_json(s, *at);
                         Some(json!({"kind": "appeared", "barcode": barcode(media), "at": at}))
                     }
+                    // Found by a hostile run: the cleaner found was "no differences".
+                    Event::CleanerFound { library, barcode, .. } => {
+                        let slot = s.libraries.get(library).and_then(|l| l.cleaner_slot);
+                        let at = slot.and_then(|x| s.slots.get(&x)).map(|x| x.name.clone());
+                        Some(json!({"kind": "cleaner-found", "barcode": barcode, "at": at}))
+                    }
                     Event::CartridgeVanished { media } => {
                         Some(json!({"kind": "vanished", "barcode": barcode(media), "at": Value::Null}))
                     }
@@ -511,6 +517,7 @@ fn print_differences(differences: &[Value]) -> Outcome {
             let line = match d["kind"].as_str() {
                 Some("appeared") => format!("appeared: {} in {}", text(&d["barcode"]), text(&d["at"])),
                 Some("vanished") => format!("vanished: {} (now offline)", text(&d["barcode"])),
+                Some("cleaner-found") => format!("cleaner found: {} in {}", text(&d["barcode"]), text(&d["at"])),
                 Some("taken") => format!("taken from its port: {} (now offline)", text(&d["barcode"])),
                 Some("moved") => format!("moved: {} to {}", text(&d["barcode"]), text(&d["at"])),
                 Some("request-failed") => format!(
@@ -777,7 +784,8 @@ fn access_json(access: &std::collections::BTreeMap<String, AccessMask>) -> Value
 
 /// A pool's row.
 pub fn pool_json(s: &State, p: &Pool) -> Value {
-    let media = s.media.values().filter(|m| m.pool == p.id).count();
+    // A cleaner sits in its type's free pool but holds no data: not counted.
+    let media = s.media.values().filter(|m| m.pool == p.id && !m.is_cleaner()).count();
     let lmids = s.lmids.values().filter(|side| s.side(**side).is_some_and(|(m, _)| m.pool == p.id)).count();
     let pools = s.pools.values().filter(|c| c.parent == Some(p.id)).count();
     json!({

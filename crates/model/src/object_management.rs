@@ -485,8 +485,11 @@ pub fn enumerate(
                 Some(ObjectRef::Pool(p)) => Some(p),
                 _ => None,
             };
-            let mut media: Vec<_> =
-                state.media.values().filter(|m| in_library(m.library) && pool.is_none_or(|p| m.pool == p)).collect();
+            let mut media: Vec<_> = state
+                .media
+                .values()
+                .filter(|m| in_library(m.library) && pool.is_none_or(|p| m.pool == p && !m.is_cleaner()))
+                .collect();
             media.sort_by_key(|m| m.sequence);
             media.into_iter().map(|m| ObjectRef::Media(m.id)).collect()
         }

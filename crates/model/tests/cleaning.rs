@@ -458,3 +458,129 @@ fn regression_inject_cleaner_reads_what_the_operator_took_from_the_port() {
     assert_eq!(w.state.media[&media].location, Location::Offline);
     assert!(w.state.libraries[&lib].cleaner.is_some());
 }
+
+/// Found by a hostile run: a stopped inject of a cleaner kept the cleaner
+/// slot promised, and every cleaner function then refused.
+#[test]
+fn regression_a_stopped_inject_of_a_cleaner_can_be_made_again() {
+    let mut w = World::new();
+    let alice = w.session("alice");
+    let lib = w.changer(alice, "la", 1, 4, 2);
+    w.ok(reserve(alice, lib, slot(&w, lib, 3)));
+    let (request, _) = w.ok(inject(alice, lib, "CLN001L1", 5));
+    w.ok(Command::CancelRequest { session: alice, request });
+    assert_eq!(w.state.slots[&slot(&w, lib, 3)].home_of, None, "the slot is no longer promised");
+    let (again, events) = w.ok(inject(alice, lib, "CLN001L1", 5));
+    assert!(events.iter().any(|e| matches!(e, Event::InjectRequested { new: false, .. })), "{events:?}");
+    w.work(lib);
+    assert_eq!(w.request(again).state, RequestState::Passed);
+    assert!(w.state.libraries[&lib].cleaner.is_some());
+}
+
+/// Found by a hostile run: a data cartridge the operator put in the
+/// cleaner slot took it as its home, and the cleaner he put in another
+/// slot took that one; the cleaner functions then contradicted each other.
+#[test]
+fn regression_the_cleaner_slot_stays_the_cleaners_whatever_the_operator_moves() {
+    let (mut w, alice, lib) = with_cleaner(5);
+    let (cleaner_slot, spare, data_home) = (slot(&w, lib, 5), slot(&w, lib, 4), slot(&w, lib, 0));
+    let address = |w: &World, s: SlotId| w.state.slots[&s].element_address;
+    // The operator swaps: LA0001L8 into the cleaner slot, the cleaner into slot 5.
+    let mut observed: Vec<(u16, Seen)> =
+        w.state.libraries[&lib].slots.iter().map(|s| (w.state.slots[s].element_address, Seen::Empty)).collect();
+    for (at, seen) in observed.iter_mut() {
+        if *at == address(&w, cleaner_slot) {
+            *seen = Seen::Cartridge("LA0001L8".into());
+        } else if *at == address(&w, spare) {
+            *seen = Seen::Cartridge("CLN001L1".into());
+        } else if *at == address(&w, slot(&w, lib, 1)) {
+            *seen = Seen::Cartridge("LA0002L8".into());
+        }
+    }
+    w.ok(Command::RecordInventory { session: Some(alice), library: lib, observed, method: InventoryMethod::Fast });
+    let data = w.media("LA0001L8");
+    assert_eq!(w.state.media[&data].location, Location::Slot(cleaner_slot));
+    assert_eq!(w.state.media[&data].home_slot, Some(cleaner_slot), "a data slot again");
+    assert_eq!(w.state.slots[&data_home].home_of, None);
+    let cleaner = w.state.libraries[&lib].cleaner.expect("still the cleaner");
+    assert_eq!(w.state.libraries[&lib].cleaner_slot, Some(spare), "the cleaner slot follows the cleaner");
+    assert_eq!(w.state.media[&cleaner].home_slot, Some(spare));
+    // The displaced cleaner still cleans, from where it is.
+    let drive = w.state.libraries[&lib].drives[0];
+    w.ok(clean(alice, drive));
+    w.work(lib);
+    assert!(w.state.drives[&drive].last_cleaned_ms.is_some());
+    assert_eq!(w.state.media[&cleaner].location, Location::Slot(spare));
+    // The slot holds a data cartridge: the refusals say so.
+    let err = w.rejects(Command::ReleaseCleanerSlot { session: alice, library: lib }, ErrorCode::ResourceNotAvailable);
+    assert!(err.to_string().contains("cleaner CLN001L1"), "{err}");
+}
+
+/// Found by a hostile run: cleanings waited silently for a disabled cleaner.
+#[test]
+fn regression_a_disabled_cleaner_asks_the_operator() {
+    let (mut w, alice, lib) = with_cleaner(5);
+    let cleaner = w.state.libraries[&lib].cleaner.expect("a cleaner");
+    w.ok(Command::SetEnabled { session: alice, object: ObjectRef::Media(cleaner), enabled: false });
+    let drive = w.state.libraries[&lib].drives[0];
+    w.ok(clean(alice, drive));
+    let events = w.ok(Command::StartNext { library: lib }).1;
+    let Some(Event::OperatorRequestSubmitted { request }) = events.first() else { panic!("{events:?}") };
+    assert!(request.text.contains("disabled"), "{}", request.text);
+    w.ok(Command::SetEnabled { session: alice, object: ObjectRef::Media(cleaner), enabled: true });
+    w.work(lib);
+    assert!(w.state.drives[&drive].last_cleaned_ms.is_some());
+}
+
+/// Found by a hostile run: IdentifyNtmsSlot loaded the cleaner and classified it.
+#[test]
+fn regression_identify_refuses_the_cleaner() {
+    let (mut w, alice, lib) = with_cleaner(5);
+    let identify = Command::IdentifySlot { session: alice, slot: slot(&w, lib, 5), option: 0 };
+    w.rejects(identify, ErrorCode::InvalidMedia);
+}
+
+/// Found by a hostile run: a cleaning cut short by a crash before the
+/// drive was clean was dropped for good.
+#[test]
+fn regression_a_cleaning_cut_short_is_wanted_again() {
+    let (mut w, alice, lib) = with_cleaner(5);
+    let drive = w.state.libraries[&lib].drives[0];
+    w.ok(clean(alice, drive));
+    w.ok(Command::StartNext { library: lib });
+    let request = w.state.libraries[&lib].active_requests[0];
+    w.ok(Command::StartNext { library: lib });
+    w.ok(Command::AdvanceRequest { request });
+    assert_eq!(w.request(request).phase, Some(RequestPhase::Cleaning));
+    let events = w.ok(Command::Reconcile { request, observed: Observed::Drive(drive) }).1;
+    assert!(events.iter().any(|e| matches!(e, Event::CleaningWanted { .. })), "{events:?}");
+    w.work(lib);
+    assert!(w.state.drives[&drive].last_cleaned_ms.is_some(), "cleaned after all");
+    assert_eq!(w.state.libraries[&lib].cleaner_uses_remaining, 4, "one use counted");
+}
+
+/// Found by the simulation: a classification re-queued after a restart
+/// with its drive promised, and a cleaning wanted of that drive, each
+/// waited for the other for ever.
+#[test]
+fn regression_a_label_request_keeps_the_drive_promised_to_it_before_a_cleaning() {
+    let (mut w, alice, lib) = with_cleaner(5);
+    let only = w.state.libraries[&lib].drives[0];
+    w.ok(Command::SetEnabled {
+        session: alice,
+        object: ObjectRef::Drive(w.state.libraries[&lib].drives[1]),
+        enabled: false,
+    });
+    let media = w.media("LA0001L8");
+    let slot = w.state.media[&media].home_slot.expect("home");
+    w.ok(Command::IdentifySlot { session: alice, slot, option: 0 });
+    let request = w.state.libraries[&lib].active_requests[0];
+    w.ok(Command::StartNext { library: lib });
+    assert_eq!(w.request(request).drive, Some(only));
+    // A restart before the move: re-queued with its drive.
+    w.ok(Command::Reconcile { request, observed: Observed::Slot(slot) });
+    w.ok(clean(alice, only));
+    w.work(lib);
+    assert!(w.request(request).state.is_terminal(), "{:?}", w.request(request));
+    assert!(w.state.drives[&only].last_cleaned_ms.is_some(), "cleaned after it");
+}

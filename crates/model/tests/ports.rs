@@ -442,3 +442,27 @@ fn the_media_pool_policy_decides_what_an_ejected_cartridge_leaves_behind() {
     }
     w.state.check_invariants().expect("invariants");
 }
+
+/// Found by the simulation: an eject not yet started whose port the
+/// operator filled and whose cartridge he moved failed twice in one reading.
+#[test]
+fn regression_an_eject_overtaken_twice_in_one_reading_fails_once() {
+    let mut w = World::new();
+    let s = w.session("alice");
+    let lib = w.changer(s, "lib", 1, 4, 2);
+    let media = w.media("LIB0001L8");
+    let eject = w.ok(Command::EjectMedia { session: s, media }).0;
+    let slots: Vec<u16> = w.state.libraries[&lib].slots.iter().map(|x| w.state.slots[x].element_address).collect();
+    let observed = vec![
+        (slots[0], Seen::Empty),
+        (slots[1], Seen::Cartridge("LIB0002L8".into())),
+        (slots[2], Seen::Cartridge("LIB0001L8".into())),
+        (slots[3], Seen::Empty),
+        (rsm_model::limits::PORT_ADDRESS_FIRST, Seen::Cartridge("OTHER1L8".into())),
+    ];
+    let events =
+        w.ok(Command::RecordInventory { session: Some(s), library: lib, observed, method: InventoryMethod::Fast }).1;
+    let failures =
+        events.iter().filter(|e| matches!(e, Event::RequestFailed { request, .. } if *request == eject)).count();
+    assert_eq!(failures, 1, "{events:?}");
+}

@@ -269,7 +269,12 @@ impl World {
         self.last_events.clear();
         for command in commands {
             let before = (self.core.state().clone(), self.core.staged());
-            match self.core.accept(command.clone()) {
+            let accepted = self.core.accept(command.clone());
+            if std::env::var_os("RSM_SIM_TRACE").is_some() {
+                // A failing seed, step by step: what each command decided.
+                eprintln!("step {}: {command:?}\n  -> {:?}", self.step, accepted.as_ref().map(|a| &a.events));
+            }
+            match accepted {
                 Ok(a) => {
                     if !a.events.is_empty() {
                         sent.push((a.request, a.events.len()));
@@ -807,6 +812,17 @@ impl World {
                 sim.operator_take_from_slot(slot).map_err(|e| e.to_string())?;
                 self.unrecorded.insert((library, slot));
             }
+        } else if self.rng.chance(400) {
+            // A cartridge moved from one slot to another (the cleaner too,
+            // or into the cleaner slot).
+            let full: Vec<u16> = full.into_iter().filter(|slot| sim.locate_at(*slot).is_some()).collect();
+            let empty: Vec<u16> = empty.into_iter().filter(|slot| sim.locate_at(*slot).is_none()).collect();
+            if let (Some(from), Some(to)) = (self.rng.pick(&full), self.rng.pick(&empty)) {
+                let barcode = sim.operator_take_from_slot(from).map_err(|e| e.to_string())?;
+                sim.operator_put_in_slot(to, &barcode).map_err(|e| e.to_string())?;
+                self.unrecorded.insert((library, from));
+                self.unrecorded.insert((library, to));
+            }
         } else if let Some(slot) = self.rng.pick(&empty) {
             if sim.locate_at(slot).is_none() {
                 let barcode = format!("D{:07}", self.step);
@@ -1038,11 +1054,19 @@ impl World {
             self.clock.advance(400_000);
             self.send(vec![Command::Tick], false)?;
         }
-        if let Some(lib) = self.core.state().libraries.values().find(|l| !l.active_requests.is_empty()) {
+        let state = self.core.state();
+        if let Some(lib) = state.libraries.values().find(|l| !l.active_requests.is_empty()) {
+            let stuck: Vec<String> = lib
+                .active_requests
+                .iter()
+                .filter_map(|r| state.requests.get(r))
+                .map(|r| format!("{} {:?} {:?} {:?}", r.id, r.kind, r.state, r.phase))
+                .collect();
             return Err(format!(
-                "library {} still has {} requests after the fault-free phase",
+                "library {} still has {} requests after the fault-free phase: {}",
                 lib.name,
-                lib.active_requests.len()
+                lib.active_requests.len(),
+                stuck.join("; ")
             ));
         }
         self.check_hardware()?;

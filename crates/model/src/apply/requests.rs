@@ -161,6 +161,11 @@ pub(super) fn failed(
 pub(super) fn cancelled(state: &mut State, request: RequestId, at_ms: u64) -> Applied {
     let r = finish(state, request, RequestState::Cancelled, at_ms)?;
     request_mut(state, request)?.error = Some(ErrorCode::Cancelled.code());
+    if r.kind.enters() && matches!(medium(state, r.media)?.location, Location::Port(_)) {
+        // Never taken in (found by a hostile run: a stopped inject of a
+        // cleaner kept the cleaner slot promised, and jammed it).
+        release_home(state, r.media)?;
+    }
     settle_medium(state, r.media)
 }
 

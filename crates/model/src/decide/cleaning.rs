@@ -33,8 +33,11 @@ const CLEANER_MEDIA_SALT: u64 = (1 << 44) + (1 << 40);
 enum CleanerStatus<'s> {
     /// None is known (or it is on its way out).
     Missing,
-    /// Home, idle, enabled, with uses left.
-    Usable(&'s Medium),
+    /// In a slot (its own, or one the operator put it in), idle, enabled,
+    /// with uses left.
+    Usable(&'s Medium, SlotId),
+    /// Disabled: the operator is asked for a usable one.
+    Disabled(&'s Medium),
     /// No cleanings left.
     Spent(&'s Medium),
     /// Out of its slot or busy with a request: it will be back.
@@ -44,13 +47,11 @@ enum CleanerStatus<'s> {
 impl<'a> Ctx<'a> {
     fn cleaner_status(&self, lib: &Library) -> CleanerStatus<'a> {
         let Some(cleaner) = lib.cleaner.and_then(|m| self.state.media.get(&m)) else { return CleanerStatus::Missing };
-        let home = lib.cleaner_slot.is_some_and(|s| cleaner.location == Location::Slot(s));
-        if lib.cleaner_uses_remaining == 0 {
-            CleanerStatus::Spent(cleaner)
-        } else if home && cleaner.pending_request.is_none() && cleaner.enabled {
-            CleanerStatus::Usable(cleaner)
-        } else {
-            CleanerStatus::Busy
+        match cleaner.location {
+            _ if lib.cleaner_uses_remaining == 0 => CleanerStatus::Spent(cleaner),
+            _ if !cleaner.enabled => CleanerStatus::Disabled(cleaner),
+            Location::Slot(at) if cleaner.pending_request.is_none() => CleanerStatus::Usable(cleaner, at),
+            _ => CleanerStatus::Busy,
         }
     }
 
@@ -63,7 +64,7 @@ impl<'a> Ctx<'a> {
                 .state
                 .libraries
                 .get(&drive.library)
-                .is_some_and(|lib| matches!(self.cleaner_status(lib), CleanerStatus::Usable(_)))
+                .is_some_and(|lib| matches!(self.cleaner_status(lib), CleanerStatus::Usable(..)))
     }
 
     /// The library of a cleaner function, checked in the order they share:
@@ -119,7 +120,8 @@ impl<'a> Ctx<'a> {
         }
         let lib = self.valid_library(library)?;
         let Some(sl) = self.state.slots.get(&slot).filter(|s| s.library == lib.id) else {
-            return reject(E::ObjectNotFound, format!("library {} has no slot {slot}", lib.name));
+            let named = self.state.slots.get(&slot).map_or_else(|| slot.to_string(), |s| s.name.clone());
+            return reject(E::ObjectNotFound, format!("library {} has no slot {named}", lib.name));
         };
         let lib = self.cleaner_library(session, library, "reserve its cleaner slot")?;
         if let Some(reserved) = lib.cleaner_slot.and_then(|s| self.state.slots.get(&s)) {
@@ -144,13 +146,27 @@ impl<'a> Ctx<'a> {
     pub(super) fn release_cleaner_slot(&self, session: SessionId, library: LibraryId) -> Result<Vec<Event>, NtmsError> {
         let lib = self.cleaner_library(session, library, "release its cleaner slot")?;
         let slot = self.cleaner_slot(lib)?;
-        if lib.cleaner.is_some() || slot.content.is_some() || slot.home_of.is_some() {
+        self.cleaner_slot_free(lib, slot, "eject it first")?;
+        Ok(vec![Event::CleanerSlotReleased { library }])
+    }
+
+    /// ERROR_RESOURCE_NOT_AVAILABLE unless the cleaner slot is empty and
+    /// the library has no cleaner, naming what is in the way.
+    fn cleaner_slot_free(&self, lib: &Library, slot: &Slot, then: &str) -> Result<(), NtmsError> {
+        let barcode = |m: Option<MediaId>| m.and_then(|m| self.state.media.get(&m)).map(|m| m.barcode.clone());
+        if let Some(cleaner) = barcode(lib.cleaner).or_else(|| barcode(slot.home_of)) {
+            return reject(E::ResourceNotAvailable, format!("library {} has cleaner {cleaner}: {then}", lib.name));
+        }
+        if let Some(other) = barcode(slot.content) {
             return reject(
                 E::ResourceNotAvailable,
-                format!("cleaner slot {} holds the cleaner (or is its home): eject it first", slot.name),
+                format!(
+                    "cleaner slot {} holds data cartridge {other}: take it out (through the door) first",
+                    slot.name
+                ),
             );
         }
-        Ok(vec![Event::CleanerSlotReleased { library }])
+        Ok(())
     }
 
     /// The running cleaner operation `operation` of `kind` in `lib`, for
@@ -214,12 +230,7 @@ impl<'a> Ctx<'a> {
             return self.stop_cleaner_operation(lib, RequestKind::InjectCleaner, operation);
         }
         let slot = self.cleaner_slot(lib)?;
-        if lib.cleaner.is_some() || slot.content.is_some() || slot.home_of.is_some() {
-            return reject(
-                E::ResourceNotAvailable,
-                format!("cleaner slot {} already holds a cleaner (or one is on its way)", slot.name),
-            );
-        }
+        self.cleaner_slot_free(lib, slot, "one cleaner at a time")?;
         let expected = Event::CleanerExpected { library, cleans };
         if lib.ports.is_empty() {
             return Ok(vec![expected, self.door_access(lib, InventoryMethod::Fast)]);
@@ -254,7 +265,16 @@ impl<'a> Ctx<'a> {
             }
             Some(_) => None,
         });
+        let other_librarys = labelled.iter().find_map(|(_, b)| {
+            st.medium_by_barcode(b)
+                .filter(|m| m.is_cleaner() && m.library != lib.id)
+                .map(|m| (m.barcode.clone(), m.library))
+        });
         let Some((port, barcode, media, new)) = cleaner else {
+            if let Some((barcode, owner)) = other_librarys {
+                let owner = st.libraries.get(&owner).map_or_else(|| owner.to_string(), |l| l.name.clone());
+                return reject(E::InvalidCleaner, format!("{barcode} is the cleaner of library {owner}"));
+            }
             return match labelled.first() {
                 Some((_, barcode)) => {
                     reject(E::InvalidCleaner, format!("{barcode} is a data cartridge of the catalog, not a cleaner"))
@@ -314,9 +334,10 @@ impl<'a> Ctx<'a> {
         let Some(cleaner) = cleaner.filter(|m| m.home_slot == Some(slot.id)) else {
             return reject(E::Empty, format!("cleaner slot {} holds no cleaner", slot.name));
         };
-        if cleaner.pending_request.is_some() || cleaner.location != Location::Slot(slot.id) {
-            return reject(E::Busy, format!("cleaner {} is at work: eject it once it is home", cleaner.barcode));
-        }
+        let at = match cleaner.location {
+            Location::Slot(at) if cleaner.pending_request.is_none() => at,
+            _ => return reject(E::Busy, format!("cleaner {} is at work: eject it once it is home", cleaner.barcode)),
+        };
         if lib.ports.is_empty() {
             return Ok(vec![self.door_access(lib, InventoryMethod::Fast)]);
         }
@@ -331,7 +352,7 @@ impl<'a> Ctx<'a> {
         self.queue_room(lib, 1)?;
         let mut r =
             self.port_request(self.cmd.request, RequestKind::EjectCleaner, library, cleaner.id, &self.caller(session));
-        r.slot = Some(slot.id);
+        r.slot = Some(at);
         r.port = Some(port.id);
         Ok(vec![Event::EjectRequested { request: r }])
     }
@@ -420,7 +441,7 @@ impl<'a> Ctx<'a> {
         let mut events = Vec::new();
         match self.cleaner_status(lib) {
             CleanerStatus::Busy => {}
-            CleanerStatus::Usable(cleaner) => {
+            CleanerStatus::Usable(cleaner, at) => {
                 for d in &wanted {
                     if let Some(r) = d.cleaning_wanted.as_ref().and_then(open) {
                         events.push(self.operator_request_closed(r.id, OperatorRequestState::Complete, None));
@@ -432,12 +453,13 @@ impl<'a> Ctx<'a> {
                         && d.reserved_by.is_none()
                         && d.next_reserved_by.is_none()
                 });
-                if let (Some(d), Some(slot)) = (ready, cleaner.home_slot) {
-                    let request = self.clean_request(lib, d, cleaner, slot, None, 0);
+                if let Some(d) = ready {
+                    // From where it is, and back there.
+                    let request = self.clean_request(lib, d, cleaner, at, None, 0);
                     events.push(Event::CleanQueued { request });
                 }
             }
-            status @ (CleanerStatus::Missing | CleanerStatus::Spent(_)) => {
+            status @ (CleanerStatus::Missing | CleanerStatus::Spent(_) | CleanerStatus::Disabled(_)) => {
                 for (n, d) in wanted.iter().enumerate() {
                     let Some(w) = &d.cleaning_wanted else { continue };
                     if open(w).is_some() {
@@ -454,6 +476,10 @@ impl<'a> Ctx<'a> {
                     let text = match status {
                         CleanerStatus::Spent(c) => format!(
                             "cleaner {} of library {} is spent: replace it to clean drive {}",
+                            c.barcode, lib.name, d.name
+                        ),
+                        CleanerStatus::Disabled(c) => format!(
+                            "cleaner {} of library {} is disabled: enable it or bring another to clean drive {}",
                             c.barcode, lib.name, d.name
                         ),
                         _ => format!("library {} needs a cleaner to clean drive {}", lib.name, d.name),

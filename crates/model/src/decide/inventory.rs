@@ -85,10 +85,19 @@ impl<'a> Ctx<'a> {
                 _ => {}
             }
         }
+        // Found by the simulation: an eject whose port the operator filled
+        // and whose cartridge he moved failed twice.
+        let failed: std::collections::BTreeSet<RequestId> = differences
+            .iter()
+            .filter_map(|e| match e {
+                Event::RequestFailed { request, .. } => Some(*request),
+                _ => None,
+            })
+            .collect();
         overtaken
             .into_iter()
             .filter_map(|(media, error)| {
-                let request = self.state.media.get(&media)?.pending_request?;
+                let request = self.state.media.get(&media)?.pending_request.filter(|r| !failed.contains(r))?;
                 Some(Event::RequestFailed {
                     request,
                     error: error.code(),
@@ -268,6 +277,7 @@ impl<'a> Ctx<'a> {
         }
         let mut moves: Vec<(MediaId, Location)> =
             found.iter().filter(|(m, to)| st.media[*m].location != **to).map(|(m, to)| (*m, *to)).collect();
+        events.extend(self.cleaner_slot_follows(lib, &moves));
         while !moves.is_empty() {
             let free = moves.iter().position(|(_, to)| !occupant.contains_key(to));
             let (m, to) = match free {
@@ -337,6 +347,34 @@ impl<'a> Ctx<'a> {
             events.extend(self.classify_arrival(m, n).or_else(|| self.prepare(m, n)));
         }
         Ok(events)
+    }
+
+    /// The operator moved the cleaner to another slot: that slot is the
+    /// cleaner slot now; he put a data cartridge in the cleaner slot (the
+    /// cleaner gone or elsewhere): the slot is a data slot again (found by
+    /// a hostile run: the cleaner functions contradicted each other).
+    /// Before the moves, so that each cartridge takes its new slot as home.
+    pub(super) fn cleaner_slot_follows(&self, lib: &Library, moves: &[(MediaId, Location)]) -> Option<Event> {
+        let reserved = lib.cleaner_slot?;
+        let cleaner_to = lib.cleaner.and_then(|c| moves.iter().find(|(m, _)| *m == c)).map(|(_, to)| *to);
+        let data_into = moves.iter().any(|(m, to)| *to == Location::Slot(reserved) && Some(*m) != lib.cleaner);
+        match cleaner_to {
+            Some(Location::Slot(slot)) if slot != reserved => {
+                Some(Event::CleanerSlotReserved { library: lib.id, slot })
+            }
+            _ if data_into => Some(Event::CleanerSlotReleased { library: lib.id }),
+            _ => None,
+        }
+    }
+
+    /// As [`Self::cleaner_slot_follows`], for the one cartridge a failed
+    /// request leaves where the hardware saw it (found by the simulation:
+    /// a cleaner the operator had moved was put back in the views in a data
+    /// slot it could not call home).
+    pub(super) fn cleaner_slot_follows_to(&self, r: &LibraryRequest, observed: Observed) -> Option<Event> {
+        let Observed::Slot(slot) = observed else { return None };
+        let lib = self.state.libraries.get(&r.library)?;
+        self.cleaner_slot_follows(lib, &[(r.media, Location::Slot(slot))])
     }
 
     /// InventoryNtmsLibrary's checks and what needs no reading. Checks, in order:
@@ -449,6 +487,10 @@ impl<'a> Ctx<'a> {
             );
         }
         let Some(media) = sl.content.and_then(|m| self.state.media.get(&m)) else { return Ok(vec![]) };
+        if media.is_cleaner() {
+            // Found by a hostile run: the cleaner was loaded and "classified".
+            return reject(E::InvalidMedia, format!("{} is a cleaner: it has no label to read", media.barcode));
+        }
         if media.pending_request.is_some() {
             return reject(E::Busy, format!("{} has a request pending", media.barcode));
         }

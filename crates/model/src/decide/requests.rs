@@ -213,17 +213,18 @@ impl<'a> Ctx<'a> {
         let fits = |d: &Drive| {
             Self::drive_available(d)
                 && d.medium.is_none()
-                && !self.cleaning_due(d)
                 && crate::media_services::media_type(d.media_type).is_some_and(|reader| kind.readable_by(reader))
         };
         if let Some(given) = r.drive {
+            // Promised to it already: a cleaning waits for it (found by the
+            // simulation: each waited for the other).
             return self.state.drives.get(&given).filter(|d| fits(d) && d.reserved_by == Some(r.id)).map(|d| d.id);
         }
         let lib = self.state.libraries.get(&r.library)?;
         lib.drives
             .iter()
             .filter_map(|d| self.state.drives.get(d))
-            .find(|d| fits(d) && d.reserved_by.is_none() && d.next_reserved_by.is_none())
+            .find(|d| fits(d) && !self.cleaning_due(d) && d.reserved_by.is_none() && d.next_reserved_by.is_none())
             .map(|d| d.id)
     }
 
@@ -369,13 +370,14 @@ impl<'a> Ctx<'a> {
         observed: Observed,
     ) -> Result<Vec<Event>, NtmsError> {
         let r = self.in_process(request)?;
-        let mut events = vec![Event::RequestFailed {
+        let mut events: Vec<Event> = self.cleaner_slot_follows_to(r, self.sanitize(r, observed)).into_iter().collect();
+        events.push(Event::RequestFailed {
             request,
             error: error.code(),
             sense,
             observed: self.sanitize(r, observed),
             at_ms: self.now(),
-        }];
+        });
         self.fail_successor(r, error.code(), &mut events);
         events.extend(self.send_label_cartridge_home(r, self.sanitize(r, observed)));
         events.extend(self.stray_cleaner(r, self.sanitize(r, observed)));
@@ -455,12 +457,17 @@ impl<'a> Ctx<'a> {
                 Event::RequestCancelled { request, at_ms: self.now() }
             };
             let mut events = vec![ended];
+            if let (RequestKind::Clean, false, Some(drive)) = (r.kind, labelled, r.drive) {
+                // Cut short before the drive was clean (found by a hostile
+                // run: the cleaning was dropped): it is wanted again.
+                events.push(Event::CleaningWanted { drive, submitter: r.submitter.clone(), at_ms: self.now() });
+            }
             events.extend(self.send_label_cartridge_home(r, observed));
             return Ok(events);
         }
         let error = if untouched { E::NotReady } else { E::MediumNotAccessible };
-        let mut events =
-            vec![Event::RequestFailed { request, error: error.code(), sense: None, observed, at_ms: self.now() }];
+        let mut events: Vec<Event> = self.cleaner_slot_follows_to(r, observed).into_iter().collect();
+        events.push(Event::RequestFailed { request, error: error.code(), sense: None, observed, at_ms: self.now() });
         self.fail_successor(r, error.code(), &mut events);
         events.extend(self.send_label_cartridge_home(r, observed));
         events.extend(self.stray_cleaner(r, observed));
