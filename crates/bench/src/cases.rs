@@ -178,6 +178,18 @@ pub async fn run(quick: bool, json_out: bool) -> Outcome {
         for k in ["robot_utilisation", "mounts_per_hour", "bound_per_hour", "in_place_share"] {
             put(k, &rb[k]);
         }
+        // Side by side: mixed priorities, and drives cleaned now and then.
+        let mixed = child(
+            "robot",
+            &[
+                dir(&format!("robot-mixed-{round}")),
+                plan.robot_drives.to_string(),
+                plan.robot_ms.to_string(),
+                "mixed".into(),
+            ],
+        )?;
+        put("robot_utilisation_mixed", &mixed["robot_utilisation"]);
+        put("cleanings_per_hour_mixed", &mixed["cleanings_per_hour"]);
         std::fs::remove_dir_all(&round_dir).map_err(|e| bench_failure("temp dir", e))?;
     }
     // Snapshots: the same logs, now with a snapshot at their end.
@@ -235,6 +247,7 @@ pub async fn run(quick: bool, json_out: bool) -> Outcome {
         "sqlite_cmds_per_s",
         "sqlite_batched_cmds_per_s",
         "robot_utilisation",
+        "robot_utilisation_mixed",
         "in_place_share",
     ] {
         top.insert(k.into(), json!(median(&out[k])));
@@ -285,6 +298,7 @@ fn table(top: &Map<String, Value>, figures: &Map<String, Value>) -> String {
         ("vs_sqlite_batched", 1.0),
         ("replay_ratio", 0.8),
         ("robot_utilisation", 0.95),
+        ("robot_utilisation_mixed", 0.95),
         ("subscribers_ratio", 0.9),
     ] {
         let v = top[k].as_f64().unwrap_or(f64::NAN);
@@ -515,7 +529,8 @@ pub async fn case(name: &str, args: &[String]) -> Outcome {
         "robot" => {
             let drives: u16 = arg(args, 1, "drives")?;
             let ms: u64 = arg(args, 2, "duration ms")?;
-            robot(&dir, drives, ms).await?
+            let mixed = args.get(3).is_some_and(|a| a == "mixed");
+            robot(&dir, drives, ms, mixed).await?
         }
         "scale" => {
             let slots: u32 = arg(args, 1, "slots")?;
@@ -780,9 +795,11 @@ fn rsm_engine_started(events: &[Event]) -> Option<RequestId> {
 
 /// A saturating workload with realistic, time-scaled robot and drive times
 /// (1 ms of the run stands for 100 ms of the library): robot trip 12 s,
-/// load 15 s, unload 15 s. Utilisation is the time the simulated robot spent
-/// moving, over the run.
-async fn robot(dir: &Path, drives: u16, ms: u64) -> Result<Value, Failure> {
+/// load 15 s, unload 15 s, a cleaning 15 s. Utilisation is the time the
+/// simulated robot spent moving, over the run. `mixed`: mounts of every
+/// priority, and a drive asks to be cleaned every few exchanges (the
+/// cleaner's trips are robot work too).
+async fn robot(dir: &Path, drives: u16, ms: u64, mixed: bool) -> Result<Value, Failure> {
     const SCALE: f64 = 100.0;
     const TRIP_MS: u64 = 120;
     let timings = rsm_hardware::SimTimings { move_ms: TRIP_MS, load_ms: 150, unload_ms: 150, clean_ms: 150 };
@@ -807,10 +824,44 @@ async fn robot(dir: &Path, drives: u16, ms: u64) -> Result<Value, Failure> {
         admin.grant(library, &principal, AccessMask::USE).await?;
         sessions.push(engine.open_session(&principal).await?);
     }
+    if mixed {
+        let (last, port) = engine
+            .query(move |s| {
+                let lib = &s.libraries[&library];
+                (lib.slots[lib.slots.len() - 1], s.ports[&lib.ports[0]].element_address)
+            })
+            .await?;
+        admin.reserve_cleaner_slot(library, last).await?;
+        sim.operator_fill_port(port, "CLNROBOT").map_err(|e| bench_failure("cleaner", e))?;
+        let handle = admin.inject_cleaner(library, CLEANER_USES_UNLIMITED).await?;
+        if let Some(h) = handle {
+            h.wait().await?;
+        }
+    }
+    let drive_ids: Vec<DriveId> = engine.query(move |s| s.libraries[&library].drives.clone()).await?;
     let busy_before = sim.robot_busy();
     let started = Instant::now();
     let stop = started + Duration::from_millis(ms);
     let mut tasks = Vec::new();
+    let cleanings_before = engine
+        .query(|s| {
+            s.requests.values().filter(|r| r.kind == RequestKind::Clean && r.state == RequestState::Passed).count()
+        })
+        .await?;
+    if mixed {
+        // A drive asks for cleaning about every twelve trips of the robot.
+        let admin = admin.clone();
+        let drive_ids = drive_ids.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut n = 0usize;
+            while Instant::now() < stop {
+                tokio::time::sleep(Duration::from_millis(TRIP_MS * 12)).await;
+                let _ = admin.clean_drive(drive_ids[n % drive_ids.len()]).await;
+                n += 1;
+            }
+            (0, 0)
+        }));
+    }
     for (c, session) in sessions.into_iter().enumerate() {
         let media = media.clone();
         tasks.push(tokio::spawn(async move {
@@ -820,7 +871,8 @@ async fn robot(dir: &Path, drives: u16, ms: u64) -> Result<Value, Failure> {
                 rng = splitmix64(rng);
                 // A few popular cartridges: some mounts find theirs still in a drive.
                 let m = media[(rng % if rng.is_multiple_of(4) { 4 } else { media.len() as u64 }) as usize];
-                let Ok(h) = session.mount_media(m, MountOptions::default()).await else {
+                let priority = if mixed { (rng % 31) as i8 - 15 } else { 0 };
+                let Ok(h) = session.mount_media(m, MountOptions { priority, ..MountOptions::default() }).await else {
                     tokio::time::sleep(Duration::from_millis(5)).await;
                     continue;
                 };
@@ -852,7 +904,14 @@ async fn robot(dir: &Path, drives: u16, ms: u64) -> Result<Value, Failure> {
         in_place += b;
     }
     let hours = saturated.as_secs_f64() * SCALE / 3600.0;
+    let cleanings = engine
+        .query(|s| {
+            s.requests.values().filter(|r| r.kind == RequestKind::Clean && r.state == RequestState::Passed).count()
+        })
+        .await?
+        .saturating_sub(cleanings_before);
     Ok(json!({
+        "cleanings_per_hour": cleanings as f64 / hours,
         "robot_utilisation": busy.as_secs_f64() / saturated.as_secs_f64(),
         "mounts_per_hour": (robot_mounts + in_place) as f64 / hours,
         // One exchange per trip time: a mount and, later, its dismount each take one trip.
