@@ -28,3 +28,44 @@ fn eject_disk_sends_the_cartridge_of_a_stand_alone_drive_to_the_shelf() {
     rsm.run(&["sim", "insert", &drive, &barcode]).ok();
     rsm.replay_ok();
 }
+
+/// Stand-alone drives do not say when a cartridge goes in or out: `rsm
+/// detect poll` reads them once; `rsm detect watch` has `rsm run` poll
+/// them until `rsm detect end`.
+#[test]
+fn change_detection_finds_what_the_operator_did_at_a_stand_alone_drive() {
+    let rsm = Rsm::new();
+    rsm.run(&["library", "create-sim", "desk", "--standalone", "--media", "1"]).ok();
+    rsm.run(&["library", "create-sim", "lib", "--drives", "1", "--slots", "2", "--media", "1"]).ok();
+    let drive = rsm.view("drives").into_iter().find(|d| d["library"] == "desk").expect("desk's drive");
+    let drive = drive["name"].as_str().expect("a name").to_owned();
+    rsm.run(&["sim", "insert", &drive, "NEW0001L8", "--unseen"]).ok();
+    assert!(rsm.view("media").iter().all(|m| m["barcode"] != "NEW0001L8"), "rsm was not told");
+    rsm.run(&["detect", "poll", "lib"]).rejected("ERROR_INVALID_LIBRARY", 4301);
+    rsm.run(&["detect", "poll", "LTO-8", "--of", "media-type"]).ok();
+    let found = rsm.view("media").into_iter().find(|m| m["barcode"] == "NEW0001L8").expect("found");
+    assert_eq!(found["location"], "drive", "{found}");
+
+    // Watched: `rsm run` polls until the detection ends.
+    let watch = rsm.run(&["detect", "watch", "desk"]).ok();
+    let handle = watch.stdout.split_whitespace().nth(1).expect("the handle").to_owned();
+    rsm.run(&["sim", "remove", &drive, "--unseen"]).ok();
+    // The engine polls every five seconds: a run of seven finds it (a
+    // loaded machine gets a few more).
+    let mut gone = false;
+    for _ in 0..4 {
+        let mut run = rsm.command(&["run"]).spawn().expect("rsm run starts");
+        std::thread::sleep(std::time::Duration::from_secs(7));
+        let _ = std::process::Command::new("kill").arg("-TERM").arg(run.id().to_string()).status();
+        let _ = run.wait();
+        gone = rsm.view("media").iter().any(|m| m["barcode"] == "NEW0001L8" && m["location"] == "offline");
+        if gone {
+            break;
+        }
+    }
+    assert!(gone, "the removal was found by the running engine's poll");
+    rsm.run(&["detect", "end", &handle]).ok();
+    rsm.run(&["detect", "end", &handle]).rejected("ERROR_INVALID_HANDLE", 6);
+    rsm.run_as("bob", &["detect", "end", &handle]).rejected("ERROR_INVALID_HANDLE", 6);
+    rsm.replay_ok();
+}

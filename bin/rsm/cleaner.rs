@@ -1,7 +1,8 @@
 //! `rsm clean` and `rsm cleaner ...`: CleanNtmsDrive, Reserve/ReleaseNtmsCleanerSlot,
-//! InjectNtmsCleaner and EjectNtmsCleaner.
+//! InjectNtmsCleaner and EjectNtmsCleaner; `rsm detect`: the device change
+//! detection of stand-alone drives.
 
-use crate::cli::CleanerCmd;
+use crate::cli::{CleanerCmd, DetectCmd, DetectTarget};
 use crate::render::{self, done};
 use crate::{resolve, stop, Failure, Outcome};
 use rsm::*;
@@ -123,4 +124,69 @@ async fn through_the_door(engine: &Engine, id: LibraryId, library: &str, what: &
         "library {library} has no port: its door opens; {what} slot {slot}, then close the door \
          (rsm door close {library}); the reading after it finds the cleaner"
     ))
+}
+
+/// The objects `rsm detect` names.
+async fn detect_targets(engine: &Engine, targets: &[String], of: DetectTarget) -> Result<Vec<ObjectRef>, Failure> {
+    let mut objects = Vec::new();
+    for t in targets {
+        objects.push(match of {
+            DetectTarget::Library => ObjectRef::Library(resolve::library(engine, t).await?),
+            DetectTarget::Media => ObjectRef::Media(resolve::media(engine, t).await?),
+            DetectTarget::MediaType => ObjectRef::MediaType(
+                media_type_named(t)
+                    .ok_or_else(|| Failure::Usage(format!("{t:?} is not a media type (rsm show media-types)")))?
+                    .id,
+            ),
+        });
+    }
+    Ok(objects)
+}
+
+async fn library_names(engine: &Engine, libraries: Vec<LibraryId>) -> Result<String, Failure> {
+    let names = engine
+        .query(move |s| libraries.iter().filter_map(|l| s.libraries.get(l)).map(|l| l.name.clone()).collect::<Vec<_>>())
+        .await?;
+    Ok(if names.is_empty() { "no stand-alone library".into() } else { names.join(", ") })
+}
+
+/// `rsm detect poll|watch|end`.
+pub async fn detect(engine: &Engine, user: &str, cmd: &DetectCmd, json: bool) -> Outcome {
+    let session = engine.session_for(user).await?;
+    match cmd {
+        DetectCmd::Poll { targets, of } => {
+            let objects = detect_targets(engine, targets, *of).await?;
+            let libraries = session.set_change_detection(None, objects).await?;
+            let names = library_names(engine, libraries).await?;
+            done(json, &format!("polled {names}: what is in their drives is recorded (rsm show drives)"))
+        }
+        DetectCmd::Watch { targets, of } => {
+            let objects = detect_targets(engine, targets, *of).await?;
+            let detection = session.begin_change_detection().await?;
+            let libraries = match session.set_change_detection(Some(detection), objects).await {
+                Ok(libraries) => libraries,
+                Err(e) => {
+                    let _ = session.end_change_detection(detection).await;
+                    return Err(e.into());
+                }
+            };
+            let names = library_names(engine, libraries).await?;
+            done(
+                json,
+                &format!(
+                    "detection {detection} watches {names}: `rsm run` polls them until `rsm detect end {detection}`"
+                ),
+            )
+        }
+        DetectCmd::End { detection } => {
+            let id = detection.parse::<DetectionId>().map_err(|_| {
+                Failure::Rejected(NtmsError::new(
+                    ErrorCode::InvalidHandle,
+                    format!("{detection:?} is not a detection handle"),
+                ))
+            })?;
+            session.end_change_detection(id).await?;
+            done(json, &format!("detection {detection} ended"))
+        }
+    }
 }

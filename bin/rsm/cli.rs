@@ -192,6 +192,10 @@ pub enum Cmd {
         #[arg(long, value_enum, default_value = "start")]
         option: EjectDiskOption,
     },
+    /// Change detection for stand-alone drives, which do not say when a
+    /// cartridge goes in or out (Begin/Set/EndNtmsDeviceChangeDetection).
+    #[command(subcommand)]
+    Detect(DetectCmd),
     /// The cleaner: its slot, bringing it in, taking it out.
     #[command(subcommand)]
     Cleaner(CleanerCmd),
@@ -719,6 +723,46 @@ pub enum EjectDiskOption {
     AskUser,
 }
 
+/// What `rsm detect` targets name.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum DetectTarget {
+    /// Stand-alone libraries by name.
+    Library,
+    /// Cartridges by bar code: every stand-alone library that could hold them.
+    Media,
+    /// Media types by name: every stand-alone library that handles them.
+    MediaType,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DetectCmd {
+    /// Read the drives of these stand-alone libraries once and record what
+    /// the operator put in or took out (SetNtmsDeviceChangeDetection with no handle).
+    Poll {
+        /// Names (of the --of kind).
+        #[arg(required = true)]
+        targets: Vec<String>,
+        /// What the names are.
+        #[arg(long = "of", value_enum, default_value = "library")]
+        of: DetectTarget,
+    },
+    /// Open a detection watching these libraries: `rsm run` polls them
+    /// until `rsm detect end`. Prints the handle.
+    Watch {
+        /// Names (of the --of kind).
+        #[arg(required = true)]
+        targets: Vec<String>,
+        /// What the names are.
+        #[arg(long = "of", value_enum, default_value = "library")]
+        of: DetectTarget,
+    },
+    /// End a detection (EndNtmsDeviceChangeDetection).
+    End {
+        /// The handle `rsm detect watch` printed.
+        detection: String,
+    },
+}
+
 #[derive(Subcommand, Debug)]
 pub enum CleanerCmd {
     /// Keep an empty slot for the cleaner (ReserveNtmsCleanerSlot).
@@ -808,9 +852,15 @@ pub enum SimCmd {
         drive: String,
         /// Bar code.
         barcode: String,
+        /// Without a word to rsm: only change detection (`rsm detect`) finds it.
+        #[arg(long)]
+        unseen: bool,
     },
     /// The operator takes the cartridge out of a stand-alone drive.
     Remove {
+        /// Without a word to rsm: only change detection (`rsm detect`) finds it.
+        #[arg(long)]
+        unseen: bool,
         /// Drive name or id.
         drive: String,
     },

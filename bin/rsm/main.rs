@@ -553,6 +553,7 @@ async fn dispatch(engine: &Engine, cli: &Cli, user: &str) -> Outcome {
             render::done(json, &format!("{what} ejected from {device}: on the shelf"))
         }
         Cmd::Cleaner(cmd) => cleaner::cleaner(engine, user, cmd, json).await,
+        Cmd::Detect(cmd) => cleaner::detect(engine, user, cmd, json).await,
         Cmd::Disable { kind, name } | Cmd::Enable { kind, name } => {
             let enabled = matches!(cli.command, Cmd::Enable { .. });
             let object = match kind {

@@ -111,12 +111,15 @@ pub async fn sim(engine: &Engine, cmd: &SimCmd, user: &str, json: bool) -> Outco
             operator.simulator(library).await?.operator_pull_drive(address).map_err(device_error)?;
             done(json, &format!("{name} pulled out; the next inventory finds it gone"))
         }
-        SimCmd::Insert { drive: name, barcode } => {
+        SimCmd::Insert { drive: name, barcode, unseen } => {
             check_barcode(barcode)?;
             let drive_id = drive(engine, name).await?;
             let (library, address) = drive_place(engine, drive_id).await?;
             let sim = operator.simulator(library).await?;
             sim.operator_insert(address, barcode).map_err(device_error)?;
+            if *unseen {
+                return done(json, &format!("{barcode} is in {name}; rsm was not told (rsm detect finds it)"));
+            }
             let session = engine.session_for(user).await?;
             let cmd = Command::OperatorInsert { session: session.id(), drive: drive_id, barcode: barcode.clone() };
             if let Err(e) = session.submit(cmd).await {
@@ -157,7 +160,13 @@ pub async fn sim(engine: &Engine, cmd: &SimCmd, user: &str, json: bool) -> Outco
             let then = if known { "; rsm inventory records it offline" } else { "" };
             done(json, &format!("{barcode} taken out of {name}{then}"))
         }
-        SimCmd::Remove { drive: name } => {
+        SimCmd::Remove { drive: name, unseen: true } => {
+            let drive_id = drive(engine, name).await?;
+            let (library, address) = drive_place(engine, drive_id).await?;
+            let barcode = operator.simulator(library).await?.operator_remove(address).map_err(device_error)?;
+            done(json, &format!("{barcode} taken out of {name}; rsm was not told (rsm detect finds it)"))
+        }
+        SimCmd::Remove { drive: name, unseen: false } => {
             let drive_id = drive(engine, name).await?;
             let (library, address) = drive_place(engine, drive_id).await?;
             let session = engine.session_for(user).await?;

@@ -747,6 +747,38 @@ impl Engine {
         .await
     }
 
+    /// Change detection (spec §3.8): reads the drives of these stand-alone
+    /// libraries and records what is in them as an inventory (a cartridge
+    /// the operator put in or took out without a word to rsm). A library
+    /// whose device does not answer is warned about and skipped.
+    pub(crate) async fn detect_changes(&self, libraries: &[LibraryId]) {
+        use rsm_hardware::ElementKind;
+        for library in libraries.iter().copied() {
+            let make = move |observed| Command::RecordInventory {
+                session: None,
+                library,
+                observed,
+                method: rsm_model::InventoryMethod::Fast,
+            };
+            if let Err(e) = self.read_and_submit(library, &[ElementKind::DataTransfer], make).await {
+                tracing::warn!(%library, error = %e, "change detection could not read the drive");
+            }
+        }
+    }
+
+    /// Polls every stand-alone library an open change detection watches.
+    pub(crate) async fn poll_detections(&self) {
+        let watched: Vec<LibraryId> = self
+            .query(|s| {
+                let all: BTreeSet<LibraryId> =
+                    s.change_detections.values().flat_map(|(_, l)| l.iter().copied()).collect();
+                all.into_iter().collect()
+            })
+            .await
+            .unwrap_or_default();
+        self.detect_changes(&watched).await;
+    }
+
     /// InjectNtmsCleaner (START): reads the ports, as an inject does (a
     /// library without ports reads nothing: its door opens).
     pub(crate) async fn inject_cleaner(
@@ -934,6 +966,7 @@ impl Engine {
         for library in self.changer_libraries().await? {
             self.cleanings_reported(library, &*self.adapter(library).await?).await?;
         }
+        self.poll_detections().await;
         loop {
             let check = done.clone();
             if self.query(move |s| check(s)).await? {
@@ -993,6 +1026,7 @@ impl Engine {
         let supervisor = tokio::spawn(async move {
             let mut running = BTreeSet::new();
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+            let mut ticks = 0u64;
             loop {
                 if *shutdown.borrow_and_update() {
                     return;
@@ -1019,7 +1053,14 @@ impl Engine {
                 }
                 tokio::select! {
                     _ = engine.inner.wakeups.topology.notified() => {}
-                    _ = tick.tick() => { let _ = engine.submit(Command::Tick).await; }
+                    _ = tick.tick() => {
+                        let _ = engine.submit(Command::Tick).await;
+                        ticks += 1;
+                        // Stand-alone drives under change detection are polled.
+                        if ticks.is_multiple_of(DETECTION_POLL_TICKS) {
+                            engine.poll_detections().await;
+                        }
+                    }
                     _ = shutdown.changed() => return,
                 }
             }
@@ -1103,6 +1144,10 @@ fn read_store_marker(dir: &Path) -> Result<Option<[u8; 16]>, NtmsError> {
 
 /// The data directory's store marker file.
 const STORE_MARKER: &str = "STORE";
+
+/// Seconds between two polls of the stand-alone drives under change
+/// detection (the supervisor ticks every second).
+const DETECTION_POLL_TICKS: u64 = 5;
 
 pub(crate) fn stopped() -> NtmsError {
     NtmsError::new(ErrorCode::DatabaseFailure, "the engine has stopped")

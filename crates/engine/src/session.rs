@@ -302,6 +302,48 @@ impl Session {
         Ok(request)
     }
 
+    /// BeginNtmsDeviceChangeDetection: a detection handle, watching nothing yet.
+    pub async fn begin_change_detection(&self) -> Result<DetectionId, NtmsError> {
+        let accepted = self.submit(Command::BeginChangeDetection { session: self.id }).await?;
+        accepted
+            .events
+            .iter()
+            .find_map(|e| match e {
+                Event::ChangeDetectionBegun { detection, .. } => Some(*detection),
+                _ => None,
+            })
+            .ok_or_else(|| NtmsError::new(ErrorCode::InvalidState, "no detection was opened"))
+    }
+
+    /// SetNtmsDeviceChangeDetection: `detection` watches the stand-alone
+    /// libraries `objects` name (libraries, physical media or media types;
+    /// polled by a running engine); with no detection they are polled once
+    /// now. Returns the libraries.
+    pub async fn set_change_detection(
+        &self,
+        detection: Option<DetectionId>,
+        objects: Vec<ObjectRef>,
+    ) -> Result<Vec<LibraryId>, NtmsError> {
+        let accepted = self.submit(Command::SetChangeDetection { session: self.id, detection, objects }).await?;
+        let mut libraries = Vec::new();
+        for e in &accepted.events {
+            match e {
+                Event::ChangeDetectionPolled { libraries: polled } => {
+                    self.engine.detect_changes(polled).await;
+                    libraries.extend(polled.iter().copied());
+                }
+                Event::ChangeDetectionWatches { libraries: watched, .. } => libraries.extend(watched.iter().copied()),
+                _ => {}
+            }
+        }
+        Ok(libraries)
+    }
+
+    /// EndNtmsDeviceChangeDetection.
+    pub async fn end_change_detection(&self, detection: DetectionId) -> Result<(), NtmsError> {
+        self.submit(Command::EndChangeDetection { session: self.id, detection }).await.map(drop)
+    }
+
     /// CleanNtmsDrive: the drive is cleaned once it is empty and a usable
     /// cleaner is home (the operator is asked for one meanwhile).
     pub async fn clean_drive(&self, drive: DriveId) -> Result<(), NtmsError> {

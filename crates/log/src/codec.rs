@@ -55,8 +55,8 @@ pub const BATCH_V1: u8 = 1;
 /// computer's settings; 6: libraries' doors, inventory method and due
 /// inventory; 7: mounts awaiting an offline medium; 8: cleaners (the
 /// libraries' cleaner slot and cleaner, drives' last cleaning and wanted
-/// cleaning).
-pub const SNAPSHOT_VERSION: u8 = 8;
+/// cleaning); 9: change detections.
+pub const SNAPSHOT_VERSION: u8 = 9;
 
 /// Version tag of a head slot.
 pub const HEAD_V1: u8 = 1;

@@ -679,6 +679,29 @@ pub enum Command {
         /// dwOptions (`NtmsEjectOperation`).
         option: u32,
     },
+    /// BeginNtmsDeviceChangeDetection.
+    BeginChangeDetection {
+        /// Session.
+        session: SessionId,
+    },
+    /// SetNtmsDeviceChangeDetection: watch these stand-alone libraries, or
+    /// those that could hold these media or media of these types (all of
+    /// one kind); with no detection, poll them once.
+    SetChangeDetection {
+        /// Session.
+        session: SessionId,
+        /// The detection (none: poll once).
+        detection: Option<DetectionId>,
+        /// Libraries, physical media or media types.
+        objects: Vec<ObjectRef>,
+    },
+    /// EndNtmsDeviceChangeDetection.
+    EndChangeDetection {
+        /// Session.
+        session: SessionId,
+        /// The detection.
+        detection: DetectionId,
+    },
     /// CleanNtmsDrive; no session when the drive itself reported that it
     /// needs cleaning (the server asks).
     CleanDrive {
@@ -745,7 +768,10 @@ impl Command {
             | Command::ReleaseCleanerSlot { session, .. }
             | Command::InjectCleaner { session, .. }
             | Command::EjectCleaner { session, .. }
-            | Command::EjectFromStandaloneDrive { session, .. } => Some(*session),
+            | Command::EjectFromStandaloneDrive { session, .. }
+            | Command::BeginChangeDetection { session }
+            | Command::SetChangeDetection { session, .. }
+            | Command::EndChangeDetection { session, .. } => Some(*session),
             Command::RecordInventory { session, .. }
             | Command::CloseDoor { session, .. }
             | Command::CleanDrive { session, .. } => *session,
@@ -825,6 +851,9 @@ impl Command {
             Command::EjectCleaner { .. } => "eject_cleaner",
             Command::CleanDrive { .. } => "clean_drive",
             Command::EjectFromStandaloneDrive { .. } => "eject_from_standalone_drive",
+            Command::BeginChangeDetection { .. } => "begin_change_detection",
+            Command::SetChangeDetection { .. } => "set_change_detection",
+            Command::EndChangeDetection { .. } => "end_change_detection",
         }
     }
 }

@@ -239,6 +239,8 @@ pub enum MissingObject {
     LogicalMedia(LogicalMediaId),
     /// No such operator request.
     OperatorRequest(OperatorRequestId),
+    /// No such change detection.
+    Detection(DetectionId),
     /// An object of this type has no such writable field.
     Field {
         /// The object's type.
@@ -264,6 +266,7 @@ impl fmt::Display for MissingObject {
             MissingObject::Side(id) => write!(f, "unknown side {id}"),
             MissingObject::LogicalMedia(id) => write!(f, "unknown logical medium {id}"),
             MissingObject::OperatorRequest(id) => write!(f, "unknown operator request {id}"),
+            MissingObject::Detection(id) => write!(f, "unknown change detection {id}"),
             MissingObject::Field { object_type, field } => write!(f, "a {object_type} has no field {field}"),
         }
     }

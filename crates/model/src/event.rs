@@ -845,6 +845,32 @@ pub enum Event {
         /// The request.
         request: LibraryRequest,
     },
+    /// BeginNtmsDeviceChangeDetection: a detection opened, watching nothing yet.
+    ChangeDetectionBegun {
+        /// The handle.
+        detection: DetectionId,
+        /// The session it belongs to (closing it ends the detection).
+        session: SessionId,
+    },
+    /// SetNtmsDeviceChangeDetection: the detection watches these stand-alone
+    /// libraries too (polled by the server until it ends).
+    ChangeDetectionWatches {
+        /// The handle.
+        detection: DetectionId,
+        /// Stand-alone libraries.
+        libraries: Vec<LibraryId>,
+    },
+    /// SetNtmsDeviceChangeDetection without a detection: these stand-alone
+    /// libraries are polled once now (the readings follow as inventories).
+    ChangeDetectionPolled {
+        /// Stand-alone libraries.
+        libraries: Vec<LibraryId>,
+    },
+    /// EndNtmsDeviceChangeDetection, or its session closed.
+    ChangeDetectionEnded {
+        /// The handle.
+        detection: DetectionId,
+    },
 }
 
 impl Event {
@@ -950,6 +976,10 @@ impl Event {
             Event::CleaningRefused { .. } => "CleaningRefused",
             Event::StandaloneDriveCleaned { .. } => "StandaloneDriveCleaned",
             Event::StandaloneDiskEjected { .. } => "StandaloneDiskEjected",
+            Event::ChangeDetectionBegun { .. } => "ChangeDetectionBegun",
+            Event::ChangeDetectionWatches { .. } => "ChangeDetectionWatches",
+            Event::ChangeDetectionPolled { .. } => "ChangeDetectionPolled",
+            Event::ChangeDetectionEnded { .. } => "ChangeDetectionEnded",
         }
     }
 }

@@ -84,6 +84,10 @@ id_type!(
     PortId
 );
 id_type!(
+    /// A device change detection (BeginNtmsDeviceChangeDetection's handle).
+    DetectionId
+);
+id_type!(
     /// A physical medium (cartridge).
     MediaId
 );

@@ -426,6 +426,11 @@ pub fn notices(event: &Event) -> Vec<Notice> {
         Event::DriveCleaned { request, drive, .. } => {
             n.update(O::Request(*request)).update(O::Drive(*drive));
         }
+        // Detections are session state, no NTMS object.
+        Event::ChangeDetectionBegun { .. }
+        | Event::ChangeDetectionWatches { .. }
+        | Event::ChangeDetectionPolled { .. }
+        | Event::ChangeDetectionEnded { .. } => {}
         Event::StandaloneDiskEjected { request } => {
             n.insert(O::Request(request.id)).push(O::Request(request.id), NoticeOperation::Complete);
             n.update(O::Media(request.media));

@@ -70,6 +70,9 @@ pub struct State {
     /// (NTMS_OPREQ_MOVEMEDIA), with that operator request; the medium is
     /// not promised to them until it is back in a slot.
     pub awaiting_media: BTreeMap<RequestId, crate::ids::OperatorRequestId>,
+    /// Device change detections open (BeginNtmsDeviceChangeDetection):
+    /// the session that opened each, and the stand-alone libraries it watches.
+    pub change_detections: BTreeMap<DetectionId, (SessionId, BTreeSet<LibraryId>)>,
 }
 
 /// An AVAILABLE side in [`State::available`]: ordered as the allocation
@@ -169,7 +172,22 @@ impl State {
         self.check_doors()?;
         self.check_awaited_media()?;
         self.check_cleaners()?;
+        self.check_detections()?;
         self.check_object_data()
+    }
+
+    /// A change detection belongs to an open session and watches
+    /// stand-alone libraries that exist.
+    fn check_detections(&self) -> Result<(), String> {
+        for (id, (session, libraries)) in &self.change_detections {
+            if !self.sessions.get(session).is_some_and(|s| s.open) {
+                return Err(format!("change detection {id} outlived its session"));
+            }
+            if libraries.iter().any(|l| self.libraries.get(l).is_none_or(|l| l.kind != LibraryKind::Standalone)) {
+                return Err(format!("change detection {id} watches a library that is no stand-alone one"));
+            }
+        }
+        Ok(())
     }
 
     /// A library's cleaner is a cleaner of that library whose home is its

@@ -134,6 +134,9 @@ pub(super) fn deletion_started(state: &mut State, library: LibraryId) -> Applied
 pub(super) fn deleted(state: &mut State, library: LibraryId) -> Applied {
     let lib = state.libraries.remove(&library).ok_or(MissingObject::Library(library))?;
     state.names.remove(&lib.name);
+    for (_, watched) in state.change_detections.values_mut() {
+        watched.remove(&library);
+    }
     for id in &lib.drives {
         let d = state.drives.remove(id).ok_or(MissingObject::Drive(*id))?;
         state.names.remove(&d.name);

@@ -231,6 +231,23 @@ fn apply_event(state: &mut State, event: &Event) -> Applied {
         Event::CleaningRefused { drive, .. } => cleaning::refused(state, *drive),
         Event::StandaloneDriveCleaned { drive, at_ms, .. } => cleaning::standalone_cleaned(state, *drive, *at_ms),
         Event::StandaloneDiskEjected { request } => mounts::standalone_disk_ejected(state, request),
+        Event::ChangeDetectionBegun { detection, session } => {
+            self::session(state, *session)?;
+            state.change_detections.insert(*detection, (*session, Default::default()));
+            Ok(())
+        }
+        Event::ChangeDetectionWatches { detection, libraries } => {
+            let watched =
+                &mut state.change_detections.get_mut(detection).ok_or(MissingObject::Detection(*detection))?.1;
+            watched.extend(libraries.iter().copied());
+            Ok(())
+        }
+        // A reading follows, recorded as an inventory of each library.
+        Event::ChangeDetectionPolled { .. } => Ok(()),
+        Event::ChangeDetectionEnded { detection } => {
+            state.change_detections.remove(detection).ok_or(MissingObject::Detection(*detection))?;
+            Ok(())
+        }
     }
 }
 

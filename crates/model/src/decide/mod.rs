@@ -28,6 +28,7 @@ use crate::policy::Policy;
 use crate::state::State;
 
 mod allocation;
+mod change_detection;
 mod classification;
 mod cleaning;
 pub use cleaning::{CLEANER_START, CLEANER_STOP};
@@ -153,6 +154,11 @@ pub fn decide(state: &State, policy: &Policy, cmd: &Stamped<Command>) -> Result<
         // cleaned now is asked for again at its next report.
         Command::CleanDrive { session: None, drive } => Ok(ctx.clean_drive(None, *drive).unwrap_or_default()),
         Command::CleanDrive { session, drive } => ctx.clean_drive(*session, *drive),
+        Command::BeginChangeDetection { session } => ctx.begin_change_detection(*session),
+        Command::SetChangeDetection { session, detection, objects } => {
+            ctx.set_change_detection(*session, *detection, objects)
+        }
+        Command::EndChangeDetection { session, detection } => ctx.end_change_detection(*session, *detection),
         Command::EjectFromStandaloneDrive { session, device, option } => {
             ctx.eject_from_standalone_drive(*session, device, *option)
         }

@@ -67,6 +67,7 @@ impl<'a> Ctx<'a> {
             }
         }
         events.extend(self.withdraw_session_operator_requests(id));
+        events.extend(self.session_detections_ended(id));
         events.push(Event::SessionClosed { session: id });
         Ok(events)
     }
