@@ -65,6 +65,15 @@ fn change_detection_finds_what_the_operator_did_at_a_stand_alone_drive() {
     }
     assert!(gone, "the removal was found by the running engine's poll");
     rsm.run(&["detect", "end", &handle]).ok();
+    // Found by a hostile run: a script could not read the handle, another
+    // library's cartridge went into the drive unseen, and a stand-alone
+    // drive "asked" for a cleaning nobody would queue.
+    let watched = rsm.run(&["--json", "detect", "watch", "desk"]).ok().json();
+    assert!(watched["detection"].is_string(), "{watched}");
+    rsm.run_as("mallory", &["detect", "poll", "desk"]).rejected("ERROR_ACCESS_DENIED", 5);
+    rsm.run(&["detect", "poll", "LTO-7", "--of", "media-type"]).rejected("ERROR_INVALID_PARAMETER", 87);
+    rsm.run(&["sim", "insert", &drive, "LIB0001L8", "--unseen"]).rejected("ERROR_INVALID_MEDIA", 4300);
+    rsm.run(&["sim", "needs-cleaning", &drive]).rejected("ERROR_NOT_SUPPORTED", 50);
     rsm.run(&["detect", "end", &handle]).rejected("ERROR_INVALID_HANDLE", 6);
     rsm.run_as("bob", &["detect", "end", &handle]).rejected("ERROR_INVALID_HANDLE", 6);
     rsm.replay_ok();

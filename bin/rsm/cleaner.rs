@@ -171,6 +171,11 @@ pub async fn detect(engine: &Engine, user: &str, cmd: &DetectCmd, json: bool) ->
                 }
             };
             let names = library_names(engine, libraries).await?;
+            if json {
+                // The handle on its own: a script needs it to end the detection.
+                let document = serde_json::json!({"ok": true, "detection": detection.to_string(), "libraries": names});
+                return crate::out::json(&document);
+            }
             done(
                 json,
                 &format!(

@@ -177,8 +177,9 @@ pub enum Cmd {
     Clean {
         /// Drive name or id.
         drive: String,
-        /// Work the queue until the cleaning is done or failed, or can go no
-        /// further now (the drive holds a cartridge, no cleaner is usable:
+        /// Work the queue until the cleaning is done or failed (a spent
+        /// cleaner fails it: ERROR_CLEANER_CARTRIDGE_SPENT), or can go no
+        /// further now (the drive holds a cartridge, no cleaner is there:
         /// it stays wanted, and `rsm run` carries it on).
         #[arg(long)]
         wait: bool,

@@ -464,6 +464,13 @@ async fn differences(engine: &Engine, events: Vec<Event>) -> Result<Vec<Value>, 
                         let (_, at) = location_json(s, *at);
                         Some(json!({"kind": "appeared", "barcode": barcode(media), "at": at}))
                     }
+                    Event::CleanerSlotReleased { .. } => {
+                        Some(json!({"kind": "cleaner-slot-released", "barcode": Value::Null, "at": Value::Null}))
+                    }
+                    Event::CleanerSlotReserved { slot, .. } => {
+                        let at = s.slots.get(slot).map(|x| x.name.clone());
+                        Some(json!({"kind": "cleaner-slot-moved", "barcode": Value::Null, "at": at}))
+                    }
                     // Found by a hostile run: the cleaner found was "no differences".
                     Event::CleanerFound { library, barcode, .. } => {
                         let slot = s.libraries.get(library).and_then(|l| l.cleaner_slot);
@@ -518,6 +525,12 @@ fn print_differences(differences: &[Value]) -> Outcome {
                 Some("appeared") => format!("appeared: {} in {}", text(&d["barcode"]), text(&d["at"])),
                 Some("vanished") => format!("vanished: {} (now offline)", text(&d["barcode"])),
                 Some("cleaner-found") => format!("cleaner found: {} in {}", text(&d["barcode"]), text(&d["at"])),
+                Some("cleaner-slot-released") => {
+                    "cleaner slot released: a data cartridge is in it (rsm cleaner reserve another)".to_string()
+                }
+                Some("cleaner-slot-moved") => {
+                    format!("cleaner slot moved to {}, where the cleaner is now", text(&d["at"]))
+                }
                 Some("taken") => format!("taken from its port: {} (now offline)", text(&d["barcode"])),
                 Some("moved") => format!("moved: {} to {}", text(&d["barcode"]), text(&d["at"])),
                 Some("request-failed") => format!(

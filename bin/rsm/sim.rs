@@ -102,6 +102,16 @@ pub async fn sim(engine: &Engine, cmd: &SimCmd, user: &str, json: bool) -> Outco
         SimCmd::NeedsCleaning { drive: name } => {
             let drive_id = drive(engine, name).await?;
             let (library, address) = drive_place(engine, drive_id).await?;
+            let standalone = engine
+                .query(move |s| s.libraries.get(&library).is_some_and(|l| l.kind == LibraryKind::Standalone))
+                .await?;
+            if standalone {
+                // Found by a hostile run: the message promised a cleaning nobody queues.
+                return Err(Failure::Rejected(NtmsError::new(
+                    ErrorCode::NotSupported,
+                    format!("{name} is a stand-alone drive: it is cleaned by hand (rsm clean records it)"),
+                )));
+            }
             operator.simulator(library).await?.set_needs_cleaning(address).map_err(device_error)?;
             done(json, &format!("{name} asks to be cleaned; `rsm run` (or the next --wait) queues its cleaning"))
         }
@@ -115,6 +125,24 @@ pub async fn sim(engine: &Engine, cmd: &SimCmd, user: &str, json: bool) -> Outco
             check_barcode(barcode)?;
             let drive_id = drive(engine, name).await?;
             let (library, address) = drive_place(engine, drive_id).await?;
+            if *unseen {
+                // As the seen form does (found by a hostile run: a changer's
+                // cartridge was put in a stand-alone drive as well).
+                let b = barcode.clone();
+                let elsewhere = engine
+                    .query(move |s| {
+                        s.medium_by_barcode(&b)
+                            .filter(|m| m.library != library || m.location != Location::Offline)
+                            .is_some()
+                    })
+                    .await?;
+                if elsewhere {
+                    return Err(Failure::Rejected(NtmsError::new(
+                        ErrorCode::InvalidMedia,
+                        format!("medium {barcode} is elsewhere, not on this drive's shelf"),
+                    )));
+                }
+            }
             let sim = operator.simulator(library).await?;
             sim.operator_insert(address, barcode).map_err(device_error)?;
             if *unseen {

@@ -44,6 +44,12 @@ fn change_detection_codes_and_targets() {
     let events = w.ok(set(None, vec![ObjectRef::MediaType(default_media_type())])).1;
     assert!(matches!(&events[..], [Event::ChangeDetectionPolled { libraries }] if libraries == &vec![desk]));
 
+    let mallory = w.session("mallory");
+    let begun = w.ok(Command::BeginChangeDetection { session: mallory }).1;
+    let Some(Event::ChangeDetectionBegun { detection: theirs, .. }) = begun.first().cloned() else { panic!() };
+    let watch = |objects| Command::SetChangeDetection { session: mallory, detection: Some(theirs), objects };
+    w.rejects(watch(vec![ObjectRef::Library(desk)]), ErrorCode::AccessDenied);
+    w.rejects(watch(vec![ObjectRef::MediaType(default_media_type())]), ErrorCode::InvalidParameter);
     w.rejects(Command::EndChangeDetection { session: bob, detection }, ErrorCode::InvalidHandle);
     w.ok(Command::EndChangeDetection { session: alice, detection });
     w.rejects(Command::EndChangeDetection { session: alice, detection }, ErrorCode::InvalidHandle);
@@ -53,5 +59,5 @@ fn change_detection_codes_and_targets() {
     let Some(Event::ChangeDetectionBegun { detection, .. }) = events.first().cloned() else { panic!("{events:?}") };
     let events = w.ok(Command::CloseSession { session: alice }).1;
     assert!(events.contains(&Event::ChangeDetectionEnded { detection }), "{events:?}");
-    assert!(w.state.change_detections.is_empty());
+    assert!(w.state.change_detections.values().all(|(owner, _)| *owner != alice));
 }

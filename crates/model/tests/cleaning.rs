@@ -584,3 +584,46 @@ fn regression_a_label_request_keeps_the_drive_promised_to_it_before_a_cleaning()
     assert!(w.request(request).state.is_terminal(), "{:?}", w.request(request));
     assert!(w.state.drives[&only].last_cleaned_ms.is_some(), "cleaned after it");
 }
+
+/// Found by a hostile run: any new cartridge the operator put in the empty
+/// cleaner slot was taken for the cleaner. Only one announced, or one whose
+/// bar code starts with CLN, is; anything else is data, and the slot a data
+/// slot again.
+#[test]
+fn regression_only_an_announced_or_cln_cartridge_in_the_cleaner_slot_is_the_cleaner() {
+    let reading = |w: &World, lib: LibraryId, last: &str| -> Vec<(u16, Seen)> {
+        let slots = &w.state.libraries[&lib].slots;
+        slots
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let seen = match i {
+                    0 => Seen::Cartridge("LA0001L8".into()),
+                    1 => Seen::Cartridge("LA0002L8".into()),
+                    i if i == slots.len() - 1 => Seen::Cartridge(last.into()),
+                    _ => Seen::Empty,
+                };
+                (w.state.slots[s].element_address, seen)
+            })
+            .collect()
+    };
+    for (barcode, cleaner) in [("NEWD001L8", false), ("CLN042L1", true)] {
+        let mut w = World::new();
+        let alice = w.session("alice");
+        let lib = w.changer(alice, "la", 1, 4, 2);
+        w.ok(reserve(alice, lib, slot(&w, lib, 3)));
+        let observed = reading(&w, lib, barcode);
+        let events = w
+            .ok(Command::RecordInventory {
+                session: Some(alice),
+                library: lib,
+                observed,
+                method: InventoryMethod::Fast,
+            })
+            .1;
+        let found = events.iter().any(|e| matches!(e, Event::CleanerFound { .. }));
+        let released = events.iter().any(|e| matches!(e, Event::CleanerSlotReleased { .. }));
+        assert_eq!((found, released), (cleaner, !cleaner), "{barcode}: {events:?}");
+        assert_eq!(w.state.libraries[&lib].cleaner.is_some(), cleaner);
+    }
+}

@@ -34,17 +34,22 @@ impl<'a> Ctx<'a> {
     /// 3. each library exists and is stand-alone (ERROR_INVALID_LIBRARY: a
     ///    changer reports its own changes), each medium exists
     ///    (ERROR_INVALID_MEDIA), each media type is of the catalog
-    ///    (ERROR_INVALID_PARAMETER).
+    ///    (ERROR_INVALID_PARAMETER);
+    /// 4. USE access to each library named (ERROR_ACCESS_DENIED; rsm rule:
+    ///    the spec names no right);
+    /// 5. some stand-alone library is watched (ERROR_INVALID_PARAMETER, rsm
+    ///    rule: a detection of nothing is a mistake).
     ///
     /// A medium or media type stands for every stand-alone library that
-    /// could hold it (its own, or those that handle its type).
+    /// could hold it (its own, or those that handle its type) that the
+    /// caller may use.
     pub(super) fn set_change_detection(
         &self,
         session: SessionId,
         detection: Option<DetectionId>,
         objects: &[ObjectRef],
     ) -> Result<Vec<Event>, NtmsError> {
-        self.session(session)?;
+        let s = self.session(session)?;
         if let Some(d) = detection {
             self.detection(session, d)?;
         }
@@ -55,7 +60,8 @@ impl<'a> Ctx<'a> {
         {
             return reject(E::InvalidParameter, "watch libraries, physical media or media types: all of one kind");
         }
-        let standalone = |l: &&Library| l.kind == LibraryKind::Standalone && !l.deleting;
+        let usable = |l: &Library| self.policy.rights(self.state, l, &s.principal).allows(AccessMask::USE);
+        let standalone = |l: &&Library| l.kind == LibraryKind::Standalone && !l.deleting && usable(l);
         let of_type = |t: MediaTypeId| {
             self.state.libraries.values().filter(standalone).filter(move |l| l.media_types.contains(&t)).map(|l| l.id)
         };
@@ -70,6 +76,7 @@ impl<'a> Ctx<'a> {
                             format!("library {} is a changer: it reports its own changes", lib.name),
                         );
                     }
+                    self.require(lib, s, AccessMask::USE, "watch its drive")?;
                     libraries.insert(id);
                 }
                 ObjectRef::Media(id) => {
@@ -91,6 +98,9 @@ impl<'a> Ctx<'a> {
             }
         }
         let libraries: Vec<LibraryId> = libraries.into_iter().collect();
+        if libraries.is_empty() {
+            return reject(E::InvalidParameter, "no stand-alone library you may use could hold them");
+        }
         Ok(vec![match detection {
             Some(detection) => Event::ChangeDetectionWatches { detection, libraries },
             None => Event::ChangeDetectionPolled { libraries },

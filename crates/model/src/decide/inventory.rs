@@ -9,6 +9,11 @@ use crate::event::*;
 use crate::ids::*;
 use crate::objects::*;
 
+/// A bar code that marks a cleaning cartridge: it starts with `CLN`.
+pub(super) fn is_cleaner_barcode(barcode: &str) -> bool {
+    barcode.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("CLN"))
+}
+
 impl<'a> Ctx<'a> {
     /// InventoryNtmsLibrary (RecordInventory). Checks, in order:
     /// 1. session (ERROR_INVALID_HANDLE), unless the server takes it by itself;
@@ -306,11 +311,17 @@ impl<'a> Ctx<'a> {
         for (at, barcode) in new {
             n += 1;
             if lib.cleaner.is_none() && lib.cleaner_slot.is_some_and(|s| at == Location::Slot(s)) {
-                // The operator put the cleaner in its slot (InjectNtmsCleaner
-                // through the door, or unasked): it is the cleaner.
-                let media = MediaId(derive_id(self.cmd.request, n));
-                events.push(Event::CleanerFound { library, media, barcode });
-                continue;
+                // The operator put a cleaner in its slot: one announced
+                // (InjectNtmsCleaner through the door), or one whose bar code
+                // says so (NTMS_LIBRARYFLAG_RECOGNIZECLEANERBARCODE's rule).
+                // Anything else is a data cartridge (found by a hostile run:
+                // it was taken for the cleaner), and the slot a data slot.
+                if lib.cleaner_expected.is_some() || is_cleaner_barcode(&barcode) {
+                    let media = MediaId(derive_id(self.cmd.request, n));
+                    events.push(Event::CleanerFound { library, media, barcode });
+                    continue;
+                }
+                events.push(Event::CleanerSlotReleased { library });
             }
             let home = match at {
                 Location::Slot(s) => Some(s),
