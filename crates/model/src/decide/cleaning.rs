@@ -190,6 +190,40 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// The checks InjectNtmsCleaner and EjectNtmsCleaner share: the session
+    /// (ERROR_INVALID_HANDLE); dwAction START or STOP, and STOP naming its
+    /// operation (ERROR_INVALID_PARAMETER); the library as
+    /// `cleaner_library`. STOP is decided here: `portless` on a library
+    /// without a port, else the operation stopped. Returns the library, and
+    /// STOP's answer when it was one.
+    #[allow(clippy::type_complexity)]
+    fn cleaner_operation(
+        &self,
+        session: SessionId,
+        library: LibraryId,
+        action: u32,
+        operation: Option<RequestId>,
+        kind: RequestKind,
+        portless: E,
+    ) -> Result<(&'a Library, Option<Result<Vec<Event>, NtmsError>>), NtmsError> {
+        self.session(session)?;
+        if action > CLEANER_STOP || (action == CLEANER_STOP && operation.is_none()) {
+            return reject(
+                E::InvalidParameter,
+                format!("{action} is not START (0) or STOP (1) with its operation ({})", kind.name()),
+            );
+        }
+        let what = if kind == RequestKind::InjectCleaner { "inject a cleaner" } else { "eject its cleaner" };
+        let lib = self.cleaner_library(session, library, what)?;
+        if action != CLEANER_STOP {
+            return Ok((lib, None));
+        }
+        if lib.ports.is_empty() {
+            return Ok((lib, Some(reject(portless, format!("library {} has no port: nothing to stop", lib.name)))));
+        }
+        Ok((lib, Some(self.stop_cleaner_operation(lib, kind, operation))))
+    }
+
     /// InjectNtmsCleaner, after the engine read the ports. Checks, in order:
     /// 1. session (ERROR_INVALID_HANDLE); dwAction START or STOP, and STOP
     ///    naming its operation (ERROR_INVALID_PARAMETER);
@@ -215,19 +249,10 @@ impl<'a> Ctx<'a> {
         action: u32,
         operation: Option<RequestId>,
     ) -> Result<Vec<Event>, NtmsError> {
-        self.session(session)?;
-        if action > CLEANER_STOP || (action == CLEANER_STOP && operation.is_none()) {
-            return reject(
-                E::InvalidParameter,
-                format!("{action} is not NTMS_INJECT_START (0) or NTMS_INJECT_STOP (1) with its operation"),
-            );
-        }
-        let lib = self.cleaner_library(session, library, "inject a cleaner")?;
-        if action == CLEANER_STOP {
-            if lib.ports.is_empty() {
-                return reject(E::NotSupported, format!("library {} has no port: nothing to stop", lib.name));
-            }
-            return self.stop_cleaner_operation(lib, RequestKind::InjectCleaner, operation);
+        let (lib, stop) =
+            self.cleaner_operation(session, library, action, operation, RequestKind::InjectCleaner, E::NotSupported)?;
+        if let Some(stopped) = stop {
+            return stopped;
         }
         let slot = self.cleaner_slot(lib)?;
         self.cleaner_slot_free(lib, slot, "one cleaner at a time")?;
@@ -315,19 +340,16 @@ impl<'a> Ctx<'a> {
         action: u32,
         operation: Option<RequestId>,
     ) -> Result<Vec<Event>, NtmsError> {
-        self.session(session)?;
-        if action > CLEANER_STOP || (action == CLEANER_STOP && operation.is_none()) {
-            return reject(
-                E::InvalidParameter,
-                format!("{action} is not NTMS_EJECT_START (0) or NTMS_EJECT_STOP (1) with its operation"),
-            );
-        }
-        let lib = self.cleaner_library(session, library, "eject its cleaner")?;
-        if action == CLEANER_STOP {
-            if lib.ports.is_empty() {
-                return reject(E::InvalidOperation, format!("library {} has no port: nothing to stop", lib.name));
-            }
-            return self.stop_cleaner_operation(lib, RequestKind::EjectCleaner, operation);
+        let (lib, stop) = self.cleaner_operation(
+            session,
+            library,
+            action,
+            operation,
+            RequestKind::EjectCleaner,
+            E::InvalidOperation,
+        )?;
+        if let Some(stopped) = stop {
+            return stopped;
         }
         let slot = self.cleaner_slot(lib)?;
         let cleaner = lib.cleaner.and_then(|m| self.state.media.get(&m));
@@ -341,14 +363,7 @@ impl<'a> Ctx<'a> {
         if lib.ports.is_empty() {
             return Ok(vec![self.door_access(lib, InventoryMethod::Fast)]);
         }
-        let port = lib
-            .ports
-            .iter()
-            .map(|p| &self.state.ports[p])
-            .find(|p| p.content.is_none() && p.reserved_by.is_none() && !p.stranger)
-            .ok_or_else(|| {
-                NtmsError::new(E::Busy, format!("every import/export port of library {} is full or promised", lib.name))
-            })?;
+        let port = self.free_port(lib)?;
         self.queue_room(lib, 1)?;
         let mut r =
             self.port_request(self.cmd.request, RequestKind::EjectCleaner, library, cleaner.id, &self.caller(session));

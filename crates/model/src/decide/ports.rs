@@ -66,14 +66,7 @@ impl<'a> Ctx<'a> {
             }
             Location::Offline => unreachable!("offline media were refused above"),
         };
-        let port = lib
-            .ports
-            .iter()
-            .map(|p| &self.state.ports[p])
-            .find(|p| p.content.is_none() && p.reserved_by.is_none() && !p.stranger)
-            .ok_or_else(|| {
-                NtmsError::new(E::Busy, format!("every import/export port of library {} is full or promised", lib.name))
-            })?;
+        let port = self.free_port(lib)?;
         self.queue_room(lib, 1)?;
         let mut r = self.port_request(self.cmd.request, RequestKind::Eject, lib.id, media, &s.principal);
         r.slot = Some(slot);
@@ -187,6 +180,18 @@ impl<'a> Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
+    /// A port of `lib` an eject can take: empty, promised to nobody, holding
+    /// no stranger (ERROR_BUSY otherwise).
+    pub(super) fn free_port(&self, lib: &Library) -> Result<&'a Port, NtmsError> {
+        lib.ports
+            .iter()
+            .map(|p| &self.state.ports[p])
+            .find(|p| p.content.is_none() && p.reserved_by.is_none() && !p.stranger)
+            .ok_or_else(|| {
+                NtmsError::new(E::Busy, format!("every import/export port of library {} is full or promised", lib.name))
+            })
+    }
+
     /// A port just read: an ejected cartridge the views still have there,
     /// and that is not seen, was taken by the operator.
     pub(super) fn taken_from_port_read(&self, port: &Port, seen: &Seen) -> Vec<Event> {
