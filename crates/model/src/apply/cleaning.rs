@@ -1,7 +1,7 @@
 //! Cleaner management: the cleaner slot, the cleaner, and a cleaning's
 //! steps (the cleaner into the drive, the drive cleaned, the cleaner home).
 
-use super::requests::{finish, queued, record_finished, release_robot};
+use super::requests::{finish, queued, record_finished};
 use super::{
     arrive, drive_mut, element, library_mut, medium, medium_mut, rehome, relocate, request_mut, unindex, Applied,
 };
@@ -102,14 +102,8 @@ pub(super) fn clean_queued(state: &mut State, request: &LibraryRequest) -> Appli
 
 /// The robot put the cleaner in the drive, which cleans.
 pub(super) fn cleaner_loaded(state: &mut State, request: RequestId) -> Applied {
-    let r = request_mut(state, request)?;
-    r.phase = Some(RequestPhase::Cleaning);
-    let r = r.clone();
-    release_robot(state, &r)?;
-    let d = element(r.drive, request, "drive")?;
-    relocate(state, r.media, Location::Drive(d))?;
-    drive_mut(state, d)?.state = DriveState::BeingCleaned;
-    medium_mut(state, r.media)?.state = MediaState::Mounted;
+    let drive = super::mounts::moved_into_drive(state, request, RequestPhase::Cleaning)?;
+    drive_mut(state, drive)?.state = DriveState::BeingCleaned;
     Ok(())
 }
 

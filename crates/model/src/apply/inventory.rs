@@ -51,7 +51,7 @@ pub(super) fn found_at(state: &mut State, media: MediaId, at: Location) -> Appli
 /// medium, takes the medium's old home (or none).
 fn take_home(state: &mut State, media: MediaId, home: SlotId) -> Applied {
     let old = medium(state, media)?.home_slot;
-    if old == Some(home) || !super::may_call_home(state, media, home)? {
+    if old == Some(home) {
         return Ok(());
     }
     let owner = slot(state, home)?.home_of;

@@ -416,7 +416,7 @@ fn relocate(state: &mut State, media: MediaId, to: Location) -> Applied {
 /// Makes `slot` the medium's home slot (its old home is nobody's).
 fn rehome(state: &mut State, media: MediaId, slot: SlotId) -> Applied {
     let old = medium(state, media)?.home_slot;
-    if old == Some(slot) || !may_call_home(state, media, slot)? {
+    if old == Some(slot) {
         return Ok(());
     }
     if let Some(old) = old {
@@ -425,16 +425,6 @@ fn rehome(state: &mut State, media: MediaId, slot: SlotId) -> Applied {
     slot_mut(state, slot)?.home_of = Some(media);
     medium_mut(state, media)?.home_slot = Some(slot);
     Ok(())
-}
-
-/// The cleaner slot is the cleaner's home and no other's, and the cleaner
-/// has no other home: a data cartridge the operator put in the cleaner
-/// slot, or the cleaner he put in another slot, keeps its home (found by a
-/// hostile run: either took over the slot, and the cleaner functions then
-/// contradicted each other).
-fn may_call_home(state: &State, media: MediaId, slot: SlotId) -> Result<bool, MissingObject> {
-    let cleaner_slot = library(state, self::slot(state, slot)?.library)?.cleaner_slot == Some(slot);
-    Ok(cleaner_slot == medium(state, media)?.is_cleaner())
 }
 
 /// The medium gives up its home slot (it left the library, or never got in).

@@ -46,13 +46,24 @@ pub(super) fn hold_released(state: &mut State, drive: DriveId) -> Applied {
 
 /// A mount's cartridge reached its drive: the robot is free, the drive loads.
 pub(super) fn medium_moved(state: &mut State, request: RequestId) -> Applied {
+    moved_into_drive(state, request, RequestPhase::Loading).map(drop)
+}
+
+/// A request's cartridge reached its drive: the robot is free, the request
+/// is at `next`. Returns the drive.
+pub(super) fn moved_into_drive(
+    state: &mut State,
+    request: RequestId,
+    next: RequestPhase,
+) -> Result<DriveId, crate::error::MissingObject> {
     let r = request_mut(state, request)?;
-    r.phase = Some(RequestPhase::Loading);
+    r.phase = Some(next);
     let r = r.clone();
     release_robot(state, &r)?;
-    relocate(state, r.media, Location::Drive(element(r.drive, request, "drive")?))?;
+    let drive = element(r.drive, request, "drive")?;
+    relocate(state, r.media, Location::Drive(drive))?;
     medium_mut(state, r.media)?.state = MediaState::Mounted;
-    Ok(())
+    Ok(drive)
 }
 
 /// A dismount's drive unloaded: the cartridge waits for the robot.

@@ -29,6 +29,18 @@ const CLEANING_SALT: u64 = 1 << 44;
 /// The id a cleaner brought in through a port gets.
 const CLEANER_MEDIA_SALT: u64 = (1 << 44) + (1 << 40);
 
+/// A bar code that marks a cleaning cartridge: it starts with `CLN`.
+pub(super) fn is_cleaner_barcode(barcode: &str) -> bool {
+    barcode.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("CLN"))
+}
+
+/// Inject or eject of a cleaner after the checks they share: START goes
+/// on with the caller's session and library; STOP is done.
+enum CleanerAction<'s> {
+    Start(&'s Session, &'s Library),
+    Stopped(Vec<Event>),
+}
+
 /// What a library's cleaner can do now.
 enum CleanerStatus<'s> {
     /// None is known (or it is on its way out).
@@ -73,7 +85,12 @@ impl<'a> Ctx<'a> {
     /// deleted (ERROR_INVALID_LIBRARY); CONTROL access (ERROR_ACCESS_DENIED);
     /// connected (ERROR_DEVICE_NOT_AVAILABLE), enabled
     /// (ERROR_RESOURCE_DISABLED) and ready (ERROR_LIBRARY_OFFLINE).
-    fn cleaner_library(&self, session: SessionId, library: LibraryId, what: &str) -> Result<&'a Library, NtmsError> {
+    fn cleaner_library(
+        &self,
+        session: SessionId,
+        library: LibraryId,
+        what: &str,
+    ) -> Result<(&'a Session, &'a Library), NtmsError> {
         let s = self.session(session)?;
         let lib = self.valid_library(library)?;
         self.require(lib, s, AccessMask::CONTROL, what)?;
@@ -86,7 +103,7 @@ impl<'a> Ctx<'a> {
         if lib.operational != OperationalState::Ready {
             return reject(E::LibraryOffline, format!("library {} needs service", lib.name));
         }
-        Ok(lib)
+        Ok((s, lib))
     }
 
     /// The reserved cleaner slot of `lib`: ERROR_CLEANER_SLOT_NOT_SET when
@@ -123,7 +140,7 @@ impl<'a> Ctx<'a> {
             let named = self.state.slots.get(&slot).map_or_else(|| slot.to_string(), |s| s.name.clone());
             return reject(E::ObjectNotFound, format!("library {} has no slot {named}", lib.name));
         };
-        let lib = self.cleaner_library(session, library, "reserve its cleaner slot")?;
+        let (_, lib) = self.cleaner_library(session, library, "reserve its cleaner slot")?;
         if let Some(reserved) = lib.cleaner_slot.and_then(|s| self.state.slots.get(&s)) {
             return reject(
                 E::CleanerSlotSet,
@@ -144,7 +161,7 @@ impl<'a> Ctx<'a> {
     /// (ERROR_RESOURCE_NOT_PRESENT); no cleaner there or on its way
     /// (ERROR_RESOURCE_NOT_AVAILABLE: eject it first).
     pub(super) fn release_cleaner_slot(&self, session: SessionId, library: LibraryId) -> Result<Vec<Event>, NtmsError> {
-        let lib = self.cleaner_library(session, library, "release its cleaner slot")?;
+        let (_, lib) = self.cleaner_library(session, library, "release its cleaner slot")?;
         let slot = self.cleaner_slot(lib)?;
         self.cleaner_slot_free(lib, slot, "eject it first")?;
         Ok(vec![Event::CleanerSlotReleased { library }])
@@ -194,9 +211,7 @@ impl<'a> Ctx<'a> {
     /// (ERROR_INVALID_HANDLE); dwAction START or STOP, and STOP naming its
     /// operation (ERROR_INVALID_PARAMETER); the library as
     /// `cleaner_library`. STOP is decided here: `portless` on a library
-    /// without a port, else the operation stopped. Returns the library, and
-    /// STOP's answer when it was one.
-    #[allow(clippy::type_complexity)]
+    /// without a port, else the operation stopped.
     fn cleaner_operation(
         &self,
         session: SessionId,
@@ -205,7 +220,7 @@ impl<'a> Ctx<'a> {
         operation: Option<RequestId>,
         kind: RequestKind,
         portless: E,
-    ) -> Result<(&'a Library, Option<Result<Vec<Event>, NtmsError>>), NtmsError> {
+    ) -> Result<CleanerAction<'a>, NtmsError> {
         self.session(session)?;
         if action > CLEANER_STOP || (action == CLEANER_STOP && operation.is_none()) {
             return reject(
@@ -214,14 +229,14 @@ impl<'a> Ctx<'a> {
             );
         }
         let what = if kind == RequestKind::InjectCleaner { "inject a cleaner" } else { "eject its cleaner" };
-        let lib = self.cleaner_library(session, library, what)?;
+        let (s, lib) = self.cleaner_library(session, library, what)?;
         if action != CLEANER_STOP {
-            return Ok((lib, None));
+            return Ok(CleanerAction::Start(s, lib));
         }
         if lib.ports.is_empty() {
-            return Ok((lib, Some(reject(portless, format!("library {} has no port: nothing to stop", lib.name)))));
+            return reject(portless, format!("library {} has no port: nothing to stop", lib.name));
         }
-        Ok((lib, Some(self.stop_cleaner_operation(lib, kind, operation))))
+        self.stop_cleaner_operation(lib, kind, operation).map(CleanerAction::Stopped)
     }
 
     /// InjectNtmsCleaner, after the engine read the ports. Checks, in order:
@@ -249,11 +264,12 @@ impl<'a> Ctx<'a> {
         action: u32,
         operation: Option<RequestId>,
     ) -> Result<Vec<Event>, NtmsError> {
-        let (lib, stop) =
+        let action =
             self.cleaner_operation(session, library, action, operation, RequestKind::InjectCleaner, E::NotSupported)?;
-        if let Some(stopped) = stop {
-            return stopped;
-        }
+        let (s, lib) = match action {
+            CleanerAction::Start(s, lib) => (s, lib),
+            CleanerAction::Stopped(events) => return Ok(events),
+        };
         let slot = self.cleaner_slot(lib)?;
         self.cleaner_slot_free(lib, slot, "one cleaner at a time")?;
         let expected = Event::CleanerExpected { library, cleans };
@@ -311,8 +327,7 @@ impl<'a> Ctx<'a> {
             };
         };
         self.queue_room(lib, 1)?;
-        let mut r =
-            self.port_request(self.cmd.request, RequestKind::InjectCleaner, library, media, &self.caller(session));
+        let mut r = self.port_request(self.cmd.request, RequestKind::InjectCleaner, library, media, &s.principal);
         r.slot = Some(slot.id);
         r.port = Some(port.id);
         taken.extend([expected, Event::InjectRequested { request: r, barcode: barcode.clone(), new }]);
@@ -340,17 +355,11 @@ impl<'a> Ctx<'a> {
         action: u32,
         operation: Option<RequestId>,
     ) -> Result<Vec<Event>, NtmsError> {
-        let (lib, stop) = self.cleaner_operation(
-            session,
-            library,
-            action,
-            operation,
-            RequestKind::EjectCleaner,
-            E::InvalidOperation,
-        )?;
-        if let Some(stopped) = stop {
-            return stopped;
-        }
+        let kind = RequestKind::EjectCleaner;
+        let (s, lib) = match self.cleaner_operation(session, library, action, operation, kind, E::InvalidOperation)? {
+            CleanerAction::Start(s, lib) => (s, lib),
+            CleanerAction::Stopped(events) => return Ok(events),
+        };
         let slot = self.cleaner_slot(lib)?;
         let cleaner = lib.cleaner.and_then(|m| self.state.media.get(&m));
         let Some(cleaner) = cleaner.filter(|m| m.home_slot == Some(slot.id)) else {
@@ -365,8 +374,7 @@ impl<'a> Ctx<'a> {
         }
         let port = self.free_port(lib)?;
         self.queue_room(lib, 1)?;
-        let mut r =
-            self.port_request(self.cmd.request, RequestKind::EjectCleaner, library, cleaner.id, &self.caller(session));
+        let mut r = self.port_request(self.cmd.request, RequestKind::EjectCleaner, library, cleaner.id, &s.principal);
         r.slot = Some(at);
         r.port = Some(port.id);
         Ok(vec![Event::EjectRequested { request: r }])
@@ -378,10 +386,6 @@ impl<'a> Ctx<'a> {
     pub(super) fn stray_cleaner(&self, r: &LibraryRequest, observed: Observed) -> Option<Event> {
         let stray = matches!(observed, Observed::Slot(_) | Observed::Drive(_) | Observed::Missing);
         (r.kind == RequestKind::InjectCleaner && stray).then_some(Event::MediaDeleted { media: r.media })
-    }
-
-    fn caller(&self, session: SessionId) -> String {
-        self.state.sessions.get(&session).map_or_else(|| super::SERVER_PRINCIPAL.to_string(), |s| s.principal.clone())
     }
 
     /// CleanNtmsDrive (`session` none: the drive reported that it needs

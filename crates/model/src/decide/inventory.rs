@@ -9,11 +9,6 @@ use crate::event::*;
 use crate::ids::*;
 use crate::objects::*;
 
-/// A bar code that marks a cleaning cartridge: it starts with `CLN`.
-pub(super) fn is_cleaner_barcode(barcode: &str) -> bool {
-    barcode.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("CLN"))
-}
-
 impl<'a> Ctx<'a> {
     /// InventoryNtmsLibrary (RecordInventory). Checks, in order:
     /// 1. session (ERROR_INVALID_HANDLE), unless the server takes it by itself;
@@ -316,7 +311,7 @@ impl<'a> Ctx<'a> {
                 // says so (NTMS_LIBRARYFLAG_RECOGNIZECLEANERBARCODE's rule).
                 // Anything else is a data cartridge (found by a hostile run:
                 // it was taken for the cleaner), and the slot a data slot.
-                if lib.cleaner_expected.is_some() || is_cleaner_barcode(&barcode) {
+                if lib.cleaner_expected.is_some() || super::cleaning::is_cleaner_barcode(&barcode) {
                     let media = MediaId(derive_id(self.cmd.request, n));
                     events.push(Event::CleanerFound { library, media, barcode });
                     continue;

@@ -370,17 +370,7 @@ impl<'a> Ctx<'a> {
         observed: Observed,
     ) -> Result<Vec<Event>, NtmsError> {
         let r = self.in_process(request)?;
-        let mut events: Vec<Event> = self.cleaner_slot_follows_to(r, self.sanitize(r, observed)).into_iter().collect();
-        events.push(Event::RequestFailed {
-            request,
-            error: error.code(),
-            sense,
-            observed: self.sanitize(r, observed),
-            at_ms: self.now(),
-        });
-        self.fail_successor(r, error.code(), &mut events);
-        events.extend(self.send_label_cartridge_home(r, self.sanitize(r, observed)));
-        events.extend(self.stray_cleaner(r, self.sanitize(r, observed)));
+        let mut events = self.failed(r, error, sense, self.sanitize(r, observed));
         if r.kind == RequestKind::Classify && error == E::MediaIncompatible {
             // The drive refused the cartridge (spec §7.2 case 5).
             let class = crate::media_labels::Classification::Incompatible;
@@ -388,6 +378,20 @@ impl<'a> Ctx<'a> {
         }
         self.finish_deletion(r, &mut events);
         Ok(events)
+    }
+
+    /// A request failed with its cartridge where the hardware saw it
+    /// (`observed`, sanitized): the cleaner slot follows a moved cleaner,
+    /// the failure itself, a mount waiting for its drive fails too, a label
+    /// request's or cleaning's cartridge left in its drive goes home, and a
+    /// cleaner that never got in leaves the catalog.
+    fn failed(&self, r: &LibraryRequest, error: E, sense: Option<Sense>, observed: Observed) -> Vec<Event> {
+        let mut events: Vec<Event> = self.cleaner_slot_follows_to(r, observed).into_iter().collect();
+        events.push(Event::RequestFailed { request: r.id, error: error.code(), sense, observed, at_ms: self.now() });
+        self.fail_successor(r, error.code(), &mut events);
+        events.extend(self.send_label_cartridge_home(r, observed));
+        events.extend(self.stray_cleaner(r, observed));
+        events
     }
 
     /// A mount waiting for a dismount to make room cannot run once that dismount failed.
@@ -466,11 +470,7 @@ impl<'a> Ctx<'a> {
             return Ok(events);
         }
         let error = if untouched { E::NotReady } else { E::MediumNotAccessible };
-        let mut events: Vec<Event> = self.cleaner_slot_follows_to(r, observed).into_iter().collect();
-        events.push(Event::RequestFailed { request, error: error.code(), sense: None, observed, at_ms: self.now() });
-        self.fail_successor(r, error.code(), &mut events);
-        events.extend(self.send_label_cartridge_home(r, observed));
-        events.extend(self.stray_cleaner(r, observed));
+        let mut events = self.failed(r, error, None, observed);
         if lib.deleting {
             self.finish_deletion(r, &mut events);
         }
